@@ -1,0 +1,54 @@
+"""modelcheck: a model checker for distributed protocols written as pure Python functions.
+
+Write a spec (a config, a state record, an init, actions and properties), then check it::
+
+    from modelcheck import Spec, Record, check
+    result = check(spec)            # breadth-first: shortest counterexamples
+    print(result.status, result.stats.distinct_states)
+
+or from the command line: ``modelcheck verify SPEC``.
+"""
+
+from modelcheck.errors import (
+    ModelcheckError,
+    NondeterminismError,
+    SpecDefinitionError,
+    SpecRuntimeError,
+    TraceFormatError,
+    UsageError,
+)
+from modelcheck.explore import Options, Progress, check
+from modelcheck.model import Model, bind
+from modelcheck.result import Result, Stats, Violation
+from modelcheck.spec import Expect, Spec, Variant
+from modelcheck.state import Record, set_at, to_json
+from modelcheck.trace import ReplayError, Step, Trace, replay
+
+__all__ = [
+    "Expect",
+    "Model",
+    "ModelcheckError",
+    "NondeterminismError",
+    "Options",
+    "Progress",
+    "Record",
+    "ReplayError",
+    "Result",
+    "Spec",
+    "SpecDefinitionError",
+    "SpecRuntimeError",
+    "Stats",
+    "Step",
+    "Trace",
+    "TraceFormatError",
+    "UsageError",
+    "Variant",
+    "Violation",
+    "bind",
+    "check",
+    "replay",
+    "set_at",
+    "to_json",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,326 @@
+"""What every exhaustive explorer shares: options, property checks on new states, traces.
+
+An explorer owns its hot loop and its store; everything that happens once per *new*
+state or once per violation lives here, so the loops stay small and the strategies agree
+on what a violation, a deadlock or a spec error is.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from modelcheck.errors import NondeterminismError, SpecRuntimeError
+from modelcheck.fingerprint import collision_probability, fingerprint
+from modelcheck.model import Model
+from modelcheck.result import Result, Stats, Status, Violation, ViolationKind
+from modelcheck.spec import Property
+from modelcheck.store import DictStore, FingerprintStore
+from modelcheck.trace import Trace
+
+__all__ = ["Found", "Options", "Progress", "Run", "StepFailure"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot of a running search, handed to the progress callback."""
+
+    distinct_states: int
+    generated_states: int
+    depth: int
+    queue: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Options:
+    """Bounds and switches of an exhaustive search.
+
+    ``max_depth`` counts states along a path as TLC does (an initial state has depth 1).
+    """
+
+    max_depth: int | None = None
+    max_states: int | None = None
+    time_limit: float | None = None
+    deadlock: bool = True
+    progress: Callable[[Progress], None] | None = None
+
+
+class Found(Exception):
+    """Raised inside an explorer to end the search with a violation."""
+
+    def __init__(self, violation: Violation) -> None:
+        super().__init__(violation.property)
+        self.violation = violation
+
+
+class StepFailure(Exception):
+    """A spec function raised while expanding ``state`` (``action`` is an instance index)."""
+
+    def __init__(self, state: Any, action: int, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.state = state
+        self.action = action
+        self.error = error
+
+
+class Run:
+    """The bookkeeping of one search: counters, limits, property checks, traces."""
+
+    def __init__(self, model: Model, options: Options, store: FingerprintStore | DictStore,
+                 strategy: str) -> None:
+        self.model = model
+        self.options = options
+        self.store = store
+        self.strategy = strategy
+        self.cfg = model.config
+        self.generated = 0
+        self.depth = 0
+        self.queue = 0
+        self.started = time.perf_counter()
+        self.deadline = (self.started + options.time_limit
+                         if options.time_limit is not None else None)
+        self.pending_sometimes: list[Property] = list(model.sometimes)
+        self.state_type = model.spec.state
+
+    # -- limits and progress ------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def limit_reached(self) -> str | None:
+        """Why the search must stop now (time or state limit), or None."""
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            return f"time limit of {self.options.time_limit:g} s reached"
+        if self.options.max_states is not None and len(self.store) >= self.options.max_states:
+            return f"state limit of {self.options.max_states:,} distinct states reached"
+        return None
+
+    def report(self) -> None:
+        if self.options.progress is not None:
+            self.options.progress(Progress(len(self.store), self.generated, self.depth,
+                                           self.queue, self.elapsed()))
+
+    # -- checks on new states -----------------------------------------------------------
+
+    def check_new(self, states: Sequence[Any], first_index: int) -> None:
+        """Check freshly discovered states (stored from ``first_index`` on, in order)."""
+        if self.state_type is not None and set(map(type, states)) != {self.state_type}:
+            for j, s in enumerate(states):
+                if type(s) is not self.state_type:
+                    self._bad_state(s, first_index + j)
+        cfg = self.cfg
+        worst: tuple[int, Property] | None = None
+        for prop in self.model.invariants:
+            fn = prop.fn
+            limit = len(states) if worst is None else worst[0]
+            for j in range(limit):
+                ok = fn(cfg, states[j])
+                if ok is not True:
+                    if ok is not False:
+                        self._not_bool(prop, ok, first_index + j)
+                    worst = (j, prop)
+                    break
+        if worst is not None:
+            j, prop = worst
+            trace = self.trace_to(first_index + j, states[j])
+            raise Found(Violation(
+                prop.name, "invariant", trace,
+                f"invariant {prop.name} is violated after {trace.length} steps"))
+        if self.pending_sometimes:
+            self._check_sometimes(states)
+
+    def _check_sometimes(self, states: Sequence[Any]) -> None:
+        cfg = self.cfg
+        for prop in list(self.pending_sometimes):
+            fn = prop.fn
+            for s in states:
+                ok = fn(cfg, s)
+                if ok is True:
+                    self.pending_sometimes.remove(prop)
+                    break
+                if ok is not False:
+                    self._not_bool(prop, ok, None)
+
+    def check_transition(self, before: Any, before_index: int, action: int, after: Any) -> None:
+        """Check the action properties on one transition."""
+        cfg = self.cfg
+        for prop in self.model.action_properties:
+            ok = prop.fn(cfg, before, after)
+            if ok is not True:
+                if ok is not False:
+                    self._not_bool(prop, ok, before_index)
+                trace = self.trace_to(before_index, before, then=(action, after))
+                raise Found(Violation(
+                    prop.name, "action", trace,
+                    f"action property {prop.name} is violated by step {trace.length} "
+                    f"({self.model.instances[action].label()})"))
+
+    def deadlock(self, index: int, state: Any) -> None:
+        """``state`` has no successor: a violation unless it is terminal or checks are off."""
+        if not self.options.deadlock:
+            return
+        terminal = self.model.terminal
+        if terminal is not None:
+            try:
+                ok = terminal(self.cfg, state)
+            except Exception as e:
+                raise self.spec_error(f"terminal predicate {terminal.__name__}", e, index) from e
+            if ok is True:
+                return
+            if ok is not False:
+                raise self.spec_error(
+                    f"terminal predicate {terminal.__name__}",
+                    TypeError(f"returned {ok!r} ({type(ok).__name__}), not a bool"), index)
+        trace = self.trace_to(index, state)
+        raise Found(Violation(
+            "deadlock", "deadlock", trace,
+            f"deadlock after {trace.length} steps: no action is enabled and the state is "
+            "not terminal (declare @spec.terminal, or pass --no-deadlock)"))
+
+    def unmet_sometimes(self) -> Violation | None:
+        """After an exhaustive search: the first ``sometimes`` property no state met."""
+        if not self.pending_sometimes:
+            return None
+        prop = self.pending_sometimes[0]
+        return Violation(prop.name, "sometimes", None,
+                         f"no reachable state satisfies {prop.name} (@spec.sometimes)")
+
+    # -- errors ---------------------------------------------------------------------------
+
+    def _not_bool(self, prop: Property, value: object, index: int | None) -> None:
+        raise self.spec_error(
+            f"property {prop.name}",
+            TypeError(f"returned {value!r} ({type(value).__name__}), not a bool; a property "
+                      "must return True or False"), index)
+
+    def _bad_state(self, state: Any, index: int) -> None:
+        assert self.state_type is not None
+        path = self.store.path(index)
+        last = self.model.instances[path[1][-1]].label() if path[1] else "init"
+        raise self.spec_error(
+            last, TypeError(f"returned a {type(state).__name__}, not a "
+                            f"{self.state_type.__name__}: {state!r}"), None)
+
+    def spec_error(self, function: str, error: BaseException, index: int | None,
+                   action: int | None = None) -> SpecRuntimeError:
+        """A SpecRuntimeError naming ``function`` and the trace to the state it was given."""
+        trace = None
+        where = ""
+        if index is not None:
+            try:
+                trace = self.trace_to(index, None)
+                where = f" in the state reached after {trace.length} steps"
+            except SpecRuntimeError:
+                trace = None
+        if action is not None:
+            function = self.model.instances[action].label()
+        err = SpecRuntimeError(
+            f"{function} raised {type(error).__name__}: {error}{where}",
+            function=function, step=trace.length if trace is not None else None, trace=trace)
+        err.__cause__ = error
+        return err
+
+    def step_failure(self, failure: StepFailure, index: int) -> SpecRuntimeError:
+        return self.spec_error("", failure.error, index, failure.action)
+
+    def unhashable(self, states: Sequence[Any], actions: Sequence[int],
+                   error: TypeError) -> SpecRuntimeError:
+        """Name the action that returned a state ``hash`` rejects, and the field."""
+        for s, a in zip(states, actions):
+            try:
+                fingerprint(s)
+            except TypeError:
+                label = self.model.instances[a].label()
+                fields = [f for f, v in _fields_of(s) if not _hashable(v)]
+                detail = (f"field(s) {fields} hold" if fields else "it holds")
+                return SpecRuntimeError(
+                    f"{label} returned a state that is not hashable ({error}): {detail} a "
+                    "mutable value; use tuples, frozensets and records instead of lists, "
+                    "dicts and sets", function=label)
+        return SpecRuntimeError(f"a state is not hashable: {error}", function="?")
+
+    # -- traces -----------------------------------------------------------------------------
+
+    def trace_to(self, index: int, state: Any | None,
+                 then: tuple[int, Any] | None = None) -> Trace:
+        """Rebuild the trace to stored state ``index`` by re-executing from its init.
+
+        ``state`` (when given) is the state the search holds, compared with the
+        replayed one; ``then`` appends one more step (an action property's transition).
+        """
+        model = self.model
+        init_index, actions = self.store.path(index)
+        inst = model.inits[init_index]
+        s = inst.action.fn(self.cfg, *inst.args)
+        states = [s]
+        for step, aid in enumerate(actions, start=1):
+            nxt = model.apply(aid, s)
+            if nxt is None or fingerprint(nxt) not in self.store:
+                label = model.instances[aid].label()
+                raise NondeterminismError(
+                    f"replaying the path to a state, step {step} ({label}) "
+                    f"{'is not enabled' if nxt is None else 'gives a state the search never saw'}"
+                    ": the spec is nondeterministic. Usual causes: iterating a set or dict "
+                    "of strings (hash order changes between runs), or reading a clock, a "
+                    "random number or a global that changes", function=label, step=step)
+            s = nxt
+            states.append(s)
+        if state is not None and s != state:
+            raise NondeterminismError(
+                f"replaying the path to a state gave a different state after "
+                f"{len(actions)} steps: the spec is nondeterministic", function="?",
+                step=len(actions))
+        if then is not None:
+            actions = [*actions, then[0]]
+            states.append(then[1])
+        return Trace.from_states(model, init_index, actions, states)
+
+    # -- results ------------------------------------------------------------------------
+
+    def stats(self) -> Stats:
+        n = len(self.store)
+        return Stats(n, self.generated, self.depth, self.elapsed(), self.queue,
+                     collision_probability(n, self.generated))
+
+    def result(self, status: Status, *, exhaustive: bool, violation: Violation | None = None,
+               error: str | None = None, stopped: str | None = None,
+               details: dict[str, Any] | None = None) -> Result:
+        model = self.model
+        return Result(model.spec.name, model.variant, model.params, self.strategy, status,
+                      exhaustive, self.stats(), violation, error, stopped, details or {})
+
+    def finish(self, *, bounded: str | None) -> Result:
+        """The result of a search that ran out of states to explore (maybe within a bound)."""
+        if bounded is None:
+            unmet = self.unmet_sometimes()
+            if unmet is not None:
+                return self.result("violation", exhaustive=True, violation=unmet)
+        return self.result("ok", exhaustive=bounded is None, stopped=bounded)
+
+    def violation(self, found: Found, *, exhaustive: bool = False) -> Result:
+        return self.result("violation", exhaustive=exhaustive, violation=found.violation)
+
+    def failed(self, error: SpecRuntimeError) -> Result:
+        return self.result("error", exhaustive=False, error=str(error),
+                           details={"exception": error})
+
+
+def _fields_of(state: Any) -> list[tuple[str, Any]]:
+    from modelcheck.state import field_items
+    items = field_items(state)
+    return list(items) if items is not None else []
+
+
+def _hashable(v: Any) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return True
+
+
+ViolationKinds: tuple[ViolationKind, ...] = (
+    "invariant", "action", "deadlock", "liveness", "possibility", "sometimes")

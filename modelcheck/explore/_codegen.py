@@ -1,0 +1,69 @@
+"""Straight-line successor functions generated once per model.
+
+Iterating a table of ``(index, fn, args)`` and calling ``fn(cfg, s, *args)`` costs about
+twice a direct call with literal arguments (the star call builds a tuple each time). So,
+as namedtuple and dataclasses do for their methods, we generate source with one direct
+call per action instance, in declaration order, and compile it once per model. Models
+with very many instances fall back to the table loop, which behaves identically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from modelcheck.model import Model
+
+__all__ = ["MAX_UNROLLED", "expander"]
+
+MAX_UNROLLED = 3000
+"""Above this many action instances the generated source would be too large to pay off."""
+
+Expander = Callable[[list[Any], list[Any], list[int], list[int]], None]
+
+
+def expander(model: Model) -> Expander:
+    """``expand(chunk, succs, actions, counts)``: append each state's successors.
+
+    For each state of ``chunk`` it appends every successor to ``succs``, the index of the
+    action instance that produced it to ``actions``, and the number of successors to
+    ``counts``. A spec exception propagates unchanged; callers find the culprit by
+    re-applying the instances one by one.
+    """
+    table = model.table()
+    env: dict[str, Any] = {"cfg": model.config}
+    if len(table) > MAX_UNROLLED:
+        env["table"] = table
+        body = (
+            "        for aid, fn, args in table:\n"
+            "            t = fn(cfg, s, *args)\n"
+            "            if t is not None:\n"
+            "                append(t)\n"
+            "                act(aid)\n")
+    else:
+        lines = []
+        for aid, fn, args in table:
+            env[f"f{aid}"] = fn
+            call_args = ["cfg", "s"]
+            for k, a in enumerate(args):
+                env[f"a{aid}_{k}"] = a
+                call_args.append(f"a{aid}_{k}")
+            lines.append(
+                f"        t = f{aid}({', '.join(call_args)})\n"
+                f"        if t is not None:\n"
+                f"            append(t)\n"
+                f"            act({aid})\n")
+        body = "".join(lines) or "        pass\n"
+    src = (
+        "def expand(chunk, succs, actions, counts):\n"
+        "    append = succs.append\n"
+        "    act = actions.append\n"
+        "    count = counts.append\n"
+        "    for s in chunk:\n"
+        "        n = len(succs)\n"
+        f"{body}"
+        "        count(len(succs) - n)\n")
+    code = compile(src, f"<modelcheck expand {model.spec.name}>", "exec")
+    exec(code, env)  # noqa: S102 - generated from the model's own functions only
+    fn: Expander = env["expand"]
+    return fn

@@ -1,0 +1,106 @@
+"""Depth-first search: iterative (no recursion limit), with an optional depth bound.
+
+Useful when a violation is expected deep in a large state space, where breadth-first
+search would hold a huge frontier. Traces are not necessarily shortest. With a depth
+bound, a state first met deep and cut off is explored again when it is met closer to an
+initial state, so the bounded search still covers every state within the bound.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelcheck.errors import SpecRuntimeError
+from modelcheck.explore._base import Found, Options, Run, StepFailure
+from modelcheck.fingerprint import fingerprint
+from modelcheck.model import Model
+from modelcheck.result import Result
+from modelcheck.store import NO_PARENT, DictStore
+
+__all__ = ["explore"]
+
+REPORT_EVERY = 4096
+"""States expanded between two looks at the clock, the limits and the progress callback."""
+
+
+def explore(model: Model, options: Options) -> Result:
+    """Explore ``model`` depth-first within ``options``' bounds."""
+    store = DictStore()
+    run = Run(model, options, store, "dfs")
+    try:
+        return _search(run, model, options, store)
+    except Found as found:
+        return run.violation(found)
+    except SpecRuntimeError as e:
+        return run.failed(e)
+    except KeyboardInterrupt:
+        return run.result("incomplete", exhaustive=False, stopped="interrupted")
+
+
+def _search(run: Run, model: Model, options: Options, store: DictStore) -> Result:
+    cfg = model.config
+    table = model.table()
+    index, depths = store.index, store.depths
+    max_depth = options.max_depth
+    checked = bool(model.action_properties)
+    stack: list[tuple[Any, int, int]] = []
+    inits = model.initial_states()
+    run.generated = len(inits)
+    for init_index, s in inits:
+        try:
+            fp = fingerprint(s)
+        except TypeError as e:
+            raise run.unhashable([s], [0], e) from e
+        if fp not in index:
+            i = store.add_one(fp, NO_PARENT, init_index, 1)
+            run.check_new([s], i)
+            stack.append((s, i, 1))
+    stack.reverse()  # explore the first initial state first
+    run.depth = 1 if stack else 0
+    bounded = False
+    expanded = 0
+    while stack:
+        s, i, d = stack.pop()
+        if d > run.depth:
+            run.depth = d
+        if max_depth is not None and d >= max_depth:
+            bounded = True
+            continue
+        enabled = 0
+        aid = -1
+        try:
+            for aid, fn, args in table:
+                t = fn(cfg, s, *args)
+                if t is None:
+                    continue
+                enabled += 1
+                if checked:
+                    run.check_transition(s, i, aid, t)
+                try:
+                    fp = fingerprint(t)
+                except TypeError as e:
+                    raise run.unhashable([t], [aid], e) from e
+                j = index.get(fp)
+                if j is None:
+                    j = store.add_one(fp, i, aid, d + 1)
+                    run.check_new([t], j)
+                    stack.append((t, j, d + 1))
+                elif max_depth is not None and depths[j] > d + 1:
+                    store.parents[j], store.actions[j], depths[j] = i, aid, d + 1
+                    stack.append((t, j, d + 1))
+        except (Found, SpecRuntimeError):
+            raise
+        except Exception as e:
+            raise run.step_failure(StepFailure(s, aid, e), i) from e
+        run.generated += enabled
+        if enabled == 0:
+            run.deadlock(i, s)
+        expanded += 1
+        if expanded % REPORT_EVERY == 0:
+            run.queue = len(stack)
+            run.report()
+            stop = run.limit_reached()
+            if stop is not None:
+                return run.result("incomplete", exhaustive=False, stopped=stop)
+    run.queue = 0
+    return run.finish(bounded=f"depth limit of {max_depth} reached" if bounded else None)

@@ -1,0 +1,118 @@
+"""A :class:`Model` is a spec bound to one configuration, ready for the explorers.
+
+Binding happens once per run: every action's argument domains are enumerated here, so the
+explorers' hot loop iterates a flat tuple of ``(index, function, args)`` and never
+recomputes a cartesian product per state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from modelcheck.errors import SpecRuntimeError
+from modelcheck.spec import Action, Expect, Property, Spec
+from modelcheck.state import JSON, to_json
+
+__all__ = ["Instance", "Model", "bind"]
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One action (or init) applied to one tuple of arguments."""
+
+    index: int
+    action: Action
+    args: tuple[Any, ...]
+
+    @property
+    def name(self) -> str:
+        """The action's name."""
+        return self.action.name
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """The arguments by parameter name."""
+        return dict(zip(self.action.params, self.args))
+
+    def args_json(self) -> dict[str, JSON]:
+        """The arguments encoded as JSON, by parameter name."""
+        return {k: to_json(v) for k, v in zip(self.action.params, self.args)}
+
+    def label(self) -> str:
+        """``name(a=1, b=2)`` as shown in traces and errors."""
+        inner = ", ".join(f"{k}={v!r}" for k, v in zip(self.action.params, self.args))
+        return f"{self.action.name}({inner})" if inner else self.action.name
+
+
+@dataclass(frozen=True)
+class Model:
+    """A spec, a variant name and a config, with actions enumerated into instances."""
+
+    spec: Spec
+    variant: str | None
+    config: Any
+    inits: tuple[Instance, ...]
+    instances: tuple[Instance, ...]
+    invariants: tuple[Property, ...]
+    sometimes: tuple[Property, ...]
+    action_properties: tuple[Property, ...]
+    terminal: Callable[[Any, Any], bool] | None
+    expect: Expect
+
+    @property
+    def params(self) -> dict[str, JSON]:
+        """Every config field and its value, as recorded in results and traces."""
+        return {f.name: to_json(getattr(self.config, f.name))
+                for f in dataclasses.fields(self.config)}
+
+    def table(self) -> tuple[tuple[int, Callable[..., Any], tuple[Any, ...]], ...]:
+        """The flat ``(index, fn, args)`` tuple the explorers' hot loop iterates."""
+        return tuple((i.index, i.action.fn, i.args) for i in self.instances)
+
+    def initial_states(self) -> list[tuple[int, Any]]:
+        """``(init index, state)`` for every initial state, in declaration order."""
+        out = []
+        for inst in self.inits:
+            try:
+                s = inst.action.fn(self.config, *inst.args)
+            except Exception as e:
+                raise SpecRuntimeError(
+                    f"init {inst.label()} raised {type(e).__name__}: {e}",
+                    function=inst.name, step=0) from e
+            if s is not None:
+                out.append((inst.index, s))
+        return out
+
+    def apply(self, index: int, state: Any) -> Any:
+        """Apply action instance ``index`` to ``state``; None when it is not enabled."""
+        inst = self.instances[index]
+        return inst.action.fn(self.config, state, *inst.args)
+
+    def find_instance(self, name: str, args: Mapping[str, JSON],
+                      pool: Sequence[Instance] | None = None) -> Instance | None:
+        """The instance of action ``name`` whose JSON-encoded arguments equal ``args``."""
+        for inst in self.instances if pool is None else pool:
+            if inst.name == name and inst.args_json() == dict(args):
+                return inst
+        return None
+
+
+def bind(spec: Spec, variant: str | None = None,
+         params: Mapping[str, Any] | None = None) -> Model:
+    """Bind ``spec`` to a configuration: the variant's params, then ``params`` over them."""
+    spec.validate()
+    cfg = spec.params_of(variant, params)
+    inits = tuple(Instance(i, a, args) for i, (a, args) in
+                  enumerate((a, args) for a in spec.inits for args in a.instances(cfg)))
+    instances = tuple(Instance(i, a, args) for i, (a, args) in
+                      enumerate((a, args) for a in spec.actions for args in a.instances(cfg)))
+    props = spec.properties
+    return Model(
+        spec=spec, variant=variant, config=cfg, inits=inits, instances=instances,
+        invariants=tuple(p for p in props if p.kind == "invariant"),
+        sometimes=tuple(p for p in props if p.kind == "sometimes"),
+        action_properties=tuple(p for p in props if p.kind == "action"),
+        terminal=spec.terminal_fn, expect=spec.expectation(variant))

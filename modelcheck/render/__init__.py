@@ -1,0 +1,1 @@
+"""Renderings of traces and results; they read values, never explorers."""

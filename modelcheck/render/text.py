@@ -1,0 +1,153 @@
+"""Plain-text renderings of traces and results, for a terminal.
+
+A trace shows the initial state in full, then for each step the action with its
+arguments and only what changed: ``rm_state[1]: working → prepared`` for a changed
+item, ``msgs + Prepared(rm=1)`` for an element added to a collection. A twenty-step trace
+of a protocol with a dozen fields stays readable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from modelcheck.result import Result
+from modelcheck.state import JSON
+from modelcheck.trace import Trace
+
+__all__ = ["diff", "render_result", "render_trace", "render_value"]
+
+
+def render_value(v: JSON) -> str:
+    """A JSON-encoded state value as Python-like text: ``Prepared(rm=1)``, ``[a, b]``."""
+    if isinstance(v, dict):
+        if "$type" in v:
+            inner = ", ".join(f"{k}={render_value(x)}" for k, x in v.items() if k != "$type")
+            return f"{v['$type']}({inner})"
+        if "$repr" in v and len(v) == 1:
+            return str(v["$repr"])
+        return "{" + ", ".join(f"{k}: {render_value(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(render_value(x) for x in v) + "]"
+    if isinstance(v, str):
+        return v
+    if v is None:
+        return "None"
+    if isinstance(v, bool):
+        return "True" if v else "False"
+    return json.dumps(v)
+
+
+Change = tuple[str, str, Any, Any]
+"""(path, kind, before, after); kind is "changed", "added" or "removed"."""
+
+
+def diff(before: JSON, after: JSON, path: str = "") -> list[Change]:
+    """What changed between two JSON-encoded values, as a list of located changes.
+
+    Records and objects are compared field by field, arrays of equal length item by item,
+    and arrays whose length changed as multisets (elements added and removed), which is
+    how sets of messages grow and shrink.
+    """
+    if before == after:
+        return []
+    if isinstance(before, dict) and isinstance(after, dict) \
+            and before.get("$type") == after.get("$type") and before.keys() == after.keys():
+        out: list[Change] = []
+        for k in before:
+            if k != "$type":
+                out += diff(before[k], after[k], f"{path}.{k}" if path else k)
+        return out
+    if isinstance(before, list) and isinstance(after, list):
+        if len(before) == len(after):
+            out = []
+            for i, (x, y) in enumerate(zip(before, after)):
+                out += diff(x, y, f"{path}[{i}]")
+            return out
+        old = Counter(_key(x) for x in before)
+        new = Counter(_key(x) for x in after)
+        values = {_key(x): x for x in [*before, *after]}
+        removed = [values[k] for k in (old - new).elements()]
+        added = [values[k] for k in (new - old).elements()]
+        return ([(path, "removed", x, None) for x in removed]
+                + [(path, "added", None, x) for x in added])
+    return [(path, "changed", before, after)]
+
+
+def _key(v: JSON) -> str:
+    return json.dumps(v, sort_keys=True)
+
+
+def _render_change(change: Change) -> str:
+    path, kind, before, after = change
+    if kind == "added":
+        return f"{path} + {render_value(after)}"
+    if kind == "removed":
+        return f"{path} − {render_value(before)}"
+    return f"{path}: {render_value(before)} → {render_value(after)}"
+
+
+def _fields(state: JSON) -> list[tuple[str, JSON]]:
+    if isinstance(state, dict):
+        return [(k, v) for k, v in state.items() if k != "$type"]
+    return [("state", state)]
+
+
+def render_params(params: dict[str, JSON] | Any) -> str:
+    """``rms=3, tm_commit_early=False``."""
+    return ", ".join(f"{k}={render_value(v)}" for k, v in dict(params).items())
+
+
+def render_trace(trace: Trace, *, full: bool = False) -> str:
+    """The trace as text: the first state in full, then each step with what changed.
+
+    With ``full`` every state is shown in full.
+    """
+    lines: list[str] = []
+    width = len(str(len(trace.steps) - 1))
+    prev: JSON = None
+    for i, step in enumerate(trace.steps):
+        marker = "↻" if trace.loop_start is not None and i == trace.loop_start else " "
+        lines.append(f"{marker}{i:>{width}}  {step.label()}")
+        pad = " " * (width + 5)
+        if i == 0 or full:
+            lines += [f"{pad}{k}: {render_value(v)}" for k, v in _fields(step.state)]
+        else:
+            changes = diff(prev, step.state)
+            lines += [f"{pad}{_render_change(c)}" for c in changes] or [f"{pad}(no change)"]
+        prev = step.state
+    if trace.loop_start is not None:
+        cycle = " → ".join(str(i) for i in range(trace.loop_start, len(trace.steps)))
+        lines.append(f"  … then forever: {cycle} → {trace.loop_start}")
+    return "\n".join(lines)
+
+
+def render_stats(result: Result) -> str:
+    """One line of statistics."""
+    st = result.stats
+    line = (f"{st.distinct_states:,} distinct states, {st.generated_states:,} generated, "
+            f"depth {st.depth}, {st.seconds:.2f} s ({st.states_per_second:,.0f} states/s)")
+    if result.exhaustive and st.collision_probability > 0:
+        line += f"; fingerprint collision probability {st.collision_probability:.1e}"
+    return line
+
+
+def render_result(result: Result, *, full: bool = False) -> str:
+    """A result as shown by ``modelcheck verify``: verdict, trace and statistics."""
+    title = result.spec + (f" --variant {result.variant}" if result.variant else "")
+    lines = [f"{title} ({render_params(result.params)}), {result.strategy}"]
+    v = result.violation
+    if result.status == "ok":
+        what = "no violation" if result.exhaustive else "no violation within the bounds"
+        lines.append(f"✓ {what}" + (f" ({result.stopped})" if result.stopped else ""))
+    elif result.status == "violation" and v is not None:
+        lines.append(f"✗ {v.message or v.property}")
+        if v.trace is not None:
+            lines.append(render_trace(v.trace, full=full))
+    elif result.status == "incomplete":
+        lines.append(f"… stopped: {result.stopped}; no violation found so far")
+    else:
+        lines.append(f"error: {result.error}")
+    lines.append(render_stats(result))
+    return "\n".join(lines)

@@ -1,0 +1,101 @@
+"""The outcome of a search: status, statistics and the violation with its trace.
+
+Its JSON form is a public contract (DESIGN.md §3): CI scripts read ``status`` and the exit
+code follows from it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from modelcheck.state import JSON
+from modelcheck.trace import Trace
+
+__all__ = ["Result", "Stats", "Status", "Violation", "ViolationKind"]
+
+Status = Literal["ok", "violation", "incomplete", "error"]
+ViolationKind = Literal["invariant", "action", "deadlock", "liveness", "possibility", "sometimes"]
+
+EXIT_CODES: dict[str, int] = {"ok": 0, "violation": 1, "error": 2, "incomplete": 3}
+
+
+@dataclass(frozen=True)
+class Stats:
+    """How much a search explored, and how fast."""
+
+    distinct_states: int
+    generated_states: int
+    depth: int
+    seconds: float
+    queue: int = 0
+    collision_probability: float = 0.0
+
+    @property
+    def states_per_second(self) -> float:
+        """Generated states per second of wall time."""
+        return self.generated_states / self.seconds if self.seconds > 0 else 0.0
+
+    def to_json(self) -> dict[str, JSON]:
+        """The ``stats`` object of the result JSON."""
+        return {
+            "distinct_states": self.distinct_states,
+            "generated_states": self.generated_states,
+            "depth": self.depth,
+            "seconds": round(self.seconds, 4),
+            "states_per_second": round(self.states_per_second, 1),
+            "fingerprint_collision_probability": self.collision_probability,
+        }
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A property that does not hold, with the trace that shows it (None for ``sometimes``)."""
+
+    property: str
+    kind: ViolationKind
+    trace: Trace | None
+    message: str = ""
+
+    def to_json(self) -> dict[str, JSON]:
+        """The ``violation`` object of the result JSON."""
+        return {"property": self.property, "kind": self.kind, "message": self.message,
+                "trace": self.trace.to_json() if self.trace is not None else None}
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything a search found out. ``exit_code`` is what the CLI exits with."""
+
+    spec: str
+    variant: str | None
+    params: dict[str, JSON]
+    strategy: str
+    status: Status
+    exhaustive: bool
+    stats: Stats
+    violation: Violation | None = None
+    error: str | None = None
+    stopped: str | None = None
+    """Why an incomplete search stopped (time limit, state limit, interrupted), or why an
+    ``ok`` search was bounded (depth limit)."""
+    details: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def exit_code(self) -> int:
+        """0 ok, 1 violation, 2 error, 3 incomplete."""
+        return EXIT_CODES[self.status]
+
+    def to_json(self) -> dict[str, JSON]:
+        """The result object of DESIGN.md §3."""
+        return {
+            "spec": self.spec, "variant": self.variant, "params": self.params,
+            "strategy": self.strategy, "status": self.status, "exhaustive": self.exhaustive,
+            "violation": self.violation.to_json() if self.violation else None,
+            "stats": self.stats.to_json(), "error": self.error, "stopped": self.stopped,
+        }
+
+    def dumps(self) -> str:
+        """The result JSON as text."""
+        return json.dumps(self.to_json(), ensure_ascii=False)

@@ -1,0 +1,429 @@
+"""The user's API: a :class:`Spec` collects a protocol's config, state, actions and properties.
+
+A spec is checked as it is written: each decorator validates the function it receives
+and raises :class:`~modelcheck.errors.SpecDefinitionError` naming the function and the fix,
+so mistakes surface at import time rather than minutes into a search::
+
+    spec = Spec("two-phase-commit", Config, State)
+
+    @spec.init
+    def init(cfg: Config) -> State: ...
+
+    @spec.action(rm=lambda cfg: range(cfg.rms))
+    def rm_prepare(cfg: Config, s: State, rm: int) -> State | None: ...
+
+    @spec.always
+    def consistent(cfg: Config, s: State) -> bool: ...
+
+    spec.variant("tm-commits-early", params={"tm_commit_early": True},
+                 violates="consistent", doc="...")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import sys
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, overload
+
+from modelcheck.errors import SpecDefinitionError, UsageError
+
+__all__ = ["Action", "Expect", "Property", "Spec", "Variant"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+Domain = Callable[[Any], Iterable[Any]] | Iterable[Any]
+PropertyKind = Literal["invariant", "sometimes", "action"]
+
+_PROPERTY_ROLES: dict[PropertyKind, tuple[str, str]] = {
+    "invariant": ("@spec.always", "(cfg, state) -> bool"),
+    "sometimes": ("@spec.sometimes", "(cfg, state) -> bool"),
+    "action": ("@spec.action_property", "(cfg, before, after) -> bool"),
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    """An action (or init) of a spec: its function and the domains of its parameters."""
+
+    name: str
+    fn: Callable[..., Any]
+    params: tuple[str, ...]
+    domains: Mapping[str, Domain]
+    doc: str
+
+    def domain(self, param: str, cfg: Any) -> tuple[Any, ...]:
+        """The values parameter ``param`` ranges over for the configuration ``cfg``."""
+        return _domain_values(self, param, cfg)
+
+    def instances(self, cfg: Any) -> list[tuple[Any, ...]]:
+        """Every argument tuple, in the parameters' order, for the configuration ``cfg``."""
+        combos: list[tuple[Any, ...]] = [()]
+        for p in self.params:
+            values = self.domain(p, cfg)
+            combos = [c + (v,) for c in combos for v in values]
+        return combos
+
+
+@dataclass(frozen=True)
+class Property:
+    """A named property: an invariant, a reachability goal or an action property."""
+
+    name: str
+    kind: PropertyKind
+    fn: Callable[..., Any]
+    doc: str
+
+
+@dataclass(frozen=True)
+class Expect:
+    """The verdict a configuration must produce: ``ok``, or a violation of ``property``."""
+
+    status: Literal["ok", "violation"] = "ok"
+    property: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"status": ..., "property": ...}``."""
+        return {"status": self.status, "property": self.property}
+
+    def __str__(self) -> str:
+        return "holds" if self.status == "ok" else f"violates {self.property}"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A named configuration of a spec (usually a flawed one) and its expected verdict."""
+
+    name: str
+    params: Mapping[str, Any]
+    expect: Expect
+    doc: str
+
+
+@dataclass
+class Spec:
+    """A protocol specification: config type, state type, init, actions and properties.
+
+    ``config`` is a frozen dataclass whose fields all have defaults (TLA+'s CONSTANTS);
+    ``state`` is the state type (a :class:`~modelcheck.Record` or a frozen dataclass).
+    ``doc`` defaults to the docstring of the module that creates the spec.
+    """
+
+    name: str
+    config: type
+    state: type | None = None
+    doc: str = ""
+    inits: list[Action] = field(default_factory=list, init=False, repr=False)
+    actions: list[Action] = field(default_factory=list, init=False, repr=False)
+    properties: list[Property] = field(default_factory=list, init=False, repr=False)
+    terminal_fn: Callable[[Any, Any], bool] | None = field(default=None, init=False, repr=False)
+    variants: dict[str, Variant] = field(default_factory=dict, init=False, repr=False)
+    module: str = field(default="", init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        caller = sys._getframe(2).f_globals if hasattr(sys, "_getframe") else {}
+        self.module = caller.get("__name__", "")
+        if not self.doc:
+            self.doc = inspect.cleandoc(caller.get("__doc__") or "")
+        if not self.name or not isinstance(self.name, str):
+            raise SpecDefinitionError("Spec(name, ...): the name must be a non-empty string")
+        if not (isinstance(self.config, type) and dataclasses.is_dataclass(self.config)):
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: config must be a frozen dataclass class "
+                f"(@dataclass(frozen=True) class Config: ...), got {self.config!r}")
+        if not self.config.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: config {self.config.__name__} must be frozen; "
+                "declare it with @dataclass(frozen=True)")
+        missing = [f.name for f in dataclasses.fields(self.config)
+                   if f.default is dataclasses.MISSING
+                   and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: config fields {missing} have no default; every "
+                "parameter needs a default that checks in seconds")
+
+    # -- decorators -------------------------------------------------------------------
+
+    @overload
+    def init(self, fn: F, /) -> F: ...
+    @overload
+    def init(self, /, **domains: Domain) -> Callable[[F], F]: ...
+
+    def init(self, fn: F | None = None, /, **domains: Domain) -> F | Callable[[F], F]:
+        """Declare the initial state(s): ``(cfg, **args) -> State | None``.
+
+        With parameter domains, every combination of arguments gives an initial state
+        (``None`` skips one), as a TLA+ ``Init`` with an existential does.
+        """
+        def register(f: F) -> F:
+            self.inits.append(self._make_action(f, domains, fixed=("cfg",), role="@spec.init"))
+            return f
+        return register(fn) if fn is not None else register
+
+    @overload
+    def action(self, fn: F, /) -> F: ...
+    @overload
+    def action(self, /, *, name: str | None = None, **domains: Domain) -> Callable[[F], F]: ...
+
+    def action(self, fn: F | None = None, /, *, name: str | None = None,
+               **domains: Domain) -> F | Callable[[F], F]:
+        """Declare an action ``(cfg, state, **args) -> State | None``; ``None`` = not enabled.
+
+        Each keyword names a parameter of the function and gives its finite domain: an
+        iterable, or a function of the config returning one (``rm=lambda cfg:
+        range(cfg.rms)``). Domains are enumerated once per configuration, in order.
+        """
+        def register(f: F) -> F:
+            self.actions.append(self._make_action(
+                f, domains, fixed=("cfg", "state"), role="@spec.action", name=name))
+            return f
+        return register(fn) if fn is not None else register
+
+    def always(self, fn: F, /) -> F:
+        """Declare an invariant ``(cfg, state) -> bool`` that must hold in every state."""
+        return self._add_property(fn, "invariant")
+
+    def sometimes(self, fn: F, /) -> F:
+        """Declare ``(cfg, state) -> bool`` that some reachable state must satisfy.
+
+        Guards against vacuous specs: an exhaustive search that never meets it reports a
+        violation.
+        """
+        return self._add_property(fn, "sometimes")
+
+    def action_property(self, fn: F, /) -> F:
+        """Declare ``(cfg, before, after) -> bool`` that must hold for every transition."""
+        return self._add_property(fn, "action")
+
+    def terminal(self, fn: F, /) -> F:
+        """Declare ``(cfg, state) -> bool`` marking states where stopping is not a deadlock."""
+        _check_params(fn, ("cfg", "state"), "@spec.terminal", "(cfg, state) -> bool")
+        _check_predicate_annotation(fn, "@spec.terminal", "(cfg, state) -> bool")
+        if self.terminal_fn is not None:
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: @spec.terminal is declared twice ({self.terminal_fn.__name__}"
+                f" and {fn.__name__}); combine them into one predicate")
+        self.terminal_fn = fn
+        return fn
+
+    def variant(self, name: str, *, params: Mapping[str, Any] | None = None,
+                violates: str | None = None, doc: str = "") -> Variant:
+        """Declare a named configuration and its expected verdict.
+
+        ``params`` override config fields; ``violates`` names the property (or
+        ``"deadlock"``) the variant must violate, or is None when it must hold.
+        """
+        params = dict(params or {})
+        if name in self.variants:
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: variant {name!r} is declared twice; give each a unique name")
+        fields = {f.name for f in dataclasses.fields(self.config)}
+        unknown = sorted(set(params) - fields)
+        if unknown:
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: variant {name!r} sets {unknown}, which are not fields of "
+                f"{self.config.__name__}; valid names: {sorted(fields)}")
+        expect = Expect("violation", violates) if violates else Expect()
+        v = Variant(name, params, expect, inspect.cleandoc(doc))
+        self.variants[name] = v
+        return v
+
+    # -- queries ----------------------------------------------------------------------
+
+    def property(self, name: str) -> Property:
+        """The property called ``name``."""
+        for p in self.properties:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def params_of(self, variant: str | None = None,
+                  params: Mapping[str, Any] | None = None) -> Any:
+        """The config for a variant with ``params`` overriding it; usage errors name the fix."""
+        overrides: dict[str, Any] = {}
+        if variant is not None:
+            if variant not in self.variants:
+                valid = ", ".join(sorted(self.variants)) or "none"
+                raise UsageError(
+                    f"spec {self.name!r} has no variant {variant!r}; valid variants: {valid}")
+            overrides.update(self.variants[variant].params)
+        fields = {f.name: f for f in dataclasses.fields(self.config)}
+        hints = typing.get_type_hints(self.config)
+        for key, value in (params or {}).items():
+            if key not in fields:
+                raise UsageError(
+                    f"spec {self.name!r} has no parameter {key!r}; valid parameters: "
+                    f"{', '.join(sorted(fields))}")
+            overrides[key] = coerce_param(key, hints.get(key, object), value)
+        try:
+            return self.config(**overrides)
+        except (TypeError, ValueError) as e:
+            raise UsageError(f"spec {self.name!r}: invalid parameters {overrides}: {e}") from e
+
+    def validate(self) -> None:
+        """Check the spec as a whole: it has an init and an action, and variants are sound."""
+        if not self.inits:
+            raise SpecDefinitionError(
+                f"spec {self.name!r} has no initial state; declare one with @spec.init")
+        if not self.actions:
+            raise SpecDefinitionError(
+                f"spec {self.name!r} has no actions; declare them with @spec.action")
+        names = {p.name for p in self.properties} | {"deadlock"}
+        for v in self.variants.values():
+            if v.expect.property is not None and v.expect.property not in names:
+                raise SpecDefinitionError(
+                    f"spec {self.name!r}: variant {v.name!r} expects a violation of "
+                    f"{v.expect.property!r}, which is not a property; properties: "
+                    f"{sorted(names)}")
+
+    def expectation(self, variant: str | None = None) -> Expect:
+        """The verdict the default configuration (or ``variant``) must produce."""
+        return self.variants[variant].expect if variant else Expect()
+
+    # -- internals --------------------------------------------------------------------
+
+    def _taken(self, name: str) -> str | None:
+        for a in self.inits:
+            if a.name == name:
+                return "an init"
+        for a in self.actions:
+            if a.name == name:
+                return "an action"
+        for p in self.properties:
+            if p.name == name:
+                return f"a property ({p.kind})"
+        return None
+
+    def _make_action(self, fn: Callable[..., Any], domains: Mapping[str, Domain],
+                     *, fixed: tuple[str, ...], role: str, name: str | None = None) -> Action:
+        if not callable(fn):
+            raise SpecDefinitionError(f"{role} must decorate a function, got {fn!r}")
+        aname = name or fn.__name__
+        where = f"{role} {aname}"
+        sig = _signature(fn, where)
+        params = list(sig.parameters.values())
+        for p in params:
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise SpecDefinitionError(
+                    f"{where}: *args and **kwargs are not allowed; name each parameter and "
+                    "give it a domain")
+        if len(params) < len(fixed):
+            raise SpecDefinitionError(
+                f"{where} takes ({', '.join(p.name for p in params)}) but must start with "
+                f"({', '.join(fixed)}); write def {aname}({', '.join(fixed)}, ...)")
+        rest = tuple(p.name for p in params[len(fixed):])
+        undeclared = [p for p in rest if p not in domains]
+        if undeclared:
+            example = ", ".join(f"{p}=lambda cfg: range(...)" for p in undeclared)
+            raise SpecDefinitionError(
+                f"{where}: parameter(s) {undeclared} have no domain; declare them, e.g. "
+                f"{role}({example})")
+        unused = [d for d in domains if d not in rest]
+        if unused:
+            raise SpecDefinitionError(
+                f"{where}: domains {unused} name no parameter of {aname}; its parameters "
+                f"after ({', '.join(fixed)}) are {list(rest)}")
+        taken = self._taken(aname)
+        if taken:
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: the name {aname!r} is already {taken}; names of inits, "
+                "actions and properties must be unique (rename the function or pass name=)")
+        return Action(aname, fn, rest, dict(domains), inspect.getdoc(fn) or "")
+
+    def _add_property(self, fn: F, kind: PropertyKind) -> F:
+        role, shape = _PROPERTY_ROLES[kind]
+        if not callable(fn):
+            raise SpecDefinitionError(f"{role} must decorate a function, got {fn!r}")
+        fixed = ("cfg", "before", "after") if kind == "action" else ("cfg", "state")
+        _check_params(fn, fixed, role, shape)
+        _check_predicate_annotation(fn, role, shape)
+        taken = self._taken(fn.__name__)
+        if taken:
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: the name {fn.__name__!r} is already {taken}; names of "
+                "inits, actions and properties must be unique")
+        self.properties.append(Property(fn.__name__, kind, fn, inspect.getdoc(fn) or ""))
+        return fn
+
+
+def _signature(fn: Callable[..., Any], where: str) -> inspect.Signature:
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError) as e:  # pragma: no cover - builtins without signatures
+        raise SpecDefinitionError(f"{where}: cannot read its signature ({e})") from e
+
+
+def _check_params(fn: Callable[..., Any], fixed: tuple[str, ...], role: str, shape: str) -> None:
+    params = list(_signature(fn, f"{role} {getattr(fn, '__name__', fn)}").parameters.values())
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) != len(fixed) or len(params) != len(fixed):
+        got = ", ".join(p.name for p in params)
+        raise SpecDefinitionError(
+            f"{role} {fn.__name__} takes ({got}), but a property is a predicate {shape}; "
+            f"write def {fn.__name__}({', '.join(fixed)}) -> bool")
+
+
+def _check_predicate_annotation(fn: Callable[..., Any], role: str, shape: str) -> None:
+    ret = getattr(fn, "__annotations__", {}).get("return", inspect.Signature.empty)
+    if ret in (inspect.Signature.empty, bool, "bool"):
+        return
+    raise SpecDefinitionError(
+        f"{role} {fn.__name__} is annotated to return {ret!r}, but a property is a "
+        f"predicate {shape}; return a bool")
+
+
+def _domain_values(action: Action, param: str, cfg: Any) -> tuple[Any, ...]:
+    dom = action.domains[param]
+    where = f"domain of parameter {param!r} of {action.name}"
+    try:
+        values = dom(cfg) if callable(dom) else dom
+        if isinstance(values, (set, frozenset)):
+            values = sorted(values)  # hash order would make enumeration nondeterministic
+        out = tuple(values)
+    except SpecDefinitionError:
+        raise
+    except Exception as e:
+        raise SpecDefinitionError(
+            f"the {where} raised {type(e).__name__}: {e}; it must return a finite iterable "
+            "(a range or a sorted tuple)") from e
+    return out
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def coerce_param(name: str, hint: Any, value: Any) -> Any:
+    """Convert a command-line string to the type of config field ``name``; other values pass."""
+    if not isinstance(value, str) or hint in (str, Any, object):
+        return value
+    try:
+        if hint is bool:
+            low = value.lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise ValueError("expected true or false")
+        if hint is int:
+            return int(value)
+        if hint is float:
+            return float(value)
+        origin = typing.get_origin(hint)
+        if origin is tuple:
+            args = typing.get_args(hint)
+            item = args[0] if args else str
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            return tuple(coerce_param(name, item, p) for p in parts)
+        if origin is Literal:
+            choices = typing.get_args(hint)
+            for c in choices:
+                if str(c) == value:
+                    return c
+            raise ValueError(f"expected one of {list(choices)}")
+    except ValueError as e:
+        raise UsageError(f"parameter {name}={value!r}: {e}") from e
+    return value

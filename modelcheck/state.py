@@ -1,0 +1,200 @@
+"""Immutable state values: the :class:`Record` type, update helpers and JSON encoding.
+
+A state is explored millions of times, so its representation decides how fast every spec
+runs. A :class:`Record` is a tuple subclass whose fields are declared as class
+annotations::
+
+    class State(Record):
+        rm_state: tuple[str, ...]
+        tm_state: str = "init"
+
+Reading a field is a C-level tuple index, hashing is tuple hashing and ``replace`` is a
+generated function that builds the new tuple in one call (a frozen dataclass's
+``dataclasses.replace`` costs about four times as much). The record's type name is kept
+as the tuple's first item, so two record types with equal fields never compare equal
+(``Commit()`` is not ``Abort()``), which a plain ``namedtuple`` gets wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, TypeVar, dataclass_transform
+
+__all__ = ["Record", "set_at", "to_json", "JSON"]
+
+JSON = Any
+"""A value made of dicts, lists, strings, numbers, booleans and None."""
+
+_T = TypeVar("_T")
+_R = TypeVar("_R", bound="Record")
+
+_MISSING: Any = object()
+
+try:  # CPython's C descriptor behind namedtuple fields; fall back to a property elsewhere.
+    from collections import _tuplegetter  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - other interpreters
+    from operator import itemgetter
+
+    def _tuplegetter(index: int, doc: str | None) -> Any:
+        return property(itemgetter(index), doc=doc)
+
+
+_RESERVED = frozenset(dir(tuple)) | {"replace"}
+
+
+class _RecordMeta(type):
+    """Turns the annotations of a :class:`Record` subclass into tuple fields."""
+
+    def __new__(mcls, name: str, bases: tuple[type, ...], ns: dict[str, Any],
+                **kwargs: Any) -> _RecordMeta:
+        if not any(isinstance(b, _RecordMeta) for b in bases):
+            return super().__new__(mcls, name, bases, ns, **kwargs)
+        inherited: dict[str, Any] = {}
+        for base in reversed(bases):
+            for f in getattr(base, "_fields", ()):
+                inherited[f] = base._defaults.get(f, _MISSING)
+        own = {f: ns.pop(f, _MISSING) for f in ns.get("__annotations__", {})}
+        fields = {**inherited, **own}
+        for f in fields:
+            if f.startswith("_") or f in _RESERVED:
+                raise TypeError(
+                    f"record {name}: field name {f!r} is reserved (it starts with '_' or "
+                    f"names a tuple method); choose another name")
+        names = list(fields)
+        seen_default = False
+        for f in names:
+            if fields[f] is not _MISSING:
+                seen_default = True
+            elif seen_default:
+                raise TypeError(
+                    f"record {name}: field {f!r} has no default but follows a field that has "
+                    "one; give it a default or move it before the defaulted fields")
+        for i, f in enumerate(names):
+            ns[f] = _tuplegetter(i + 1, f"Field {f!r} of {name}.")
+        ns["__slots__"] = ()
+        ns["_fields"] = tuple(names)
+        ns["_defaults"] = {f: v for f, v in fields.items() if v is not _MISSING}
+        ns["__match_args__"] = tuple(names)
+        cls = super().__new__(mcls, name, bases, ns, **kwargs)
+        _generate_methods(cls, ns.get("__qualname__", name), names, ns["_defaults"])
+        return cls
+
+
+def _generate_methods(cls: type, tag: str, names: list[str], defaults: dict[str, Any]) -> None:
+    # Generated source, as namedtuple and dataclasses do: one straight-line function per
+    # record type is several times faster than a generic loop over keyword arguments.
+    env: dict[str, Any] = {"_tnew": tuple.__new__, "_TAG": tag, "_M": _MISSING}
+    params = []
+    for i, f in enumerate(names):
+        if f in defaults:
+            env[f"_d{i}"] = defaults[f]
+            params.append(f"{f}=_d{i}")
+        else:
+            params.append(f)
+    items = "".join(f"{f}, " for f in names)
+    rep_params = ", ".join(f"{f}=_M" for f in names)
+    rep_items = "".join(f"self[{i + 1}] if {f} is _M else {f}, " for i, f in enumerate(names))
+    src = (
+        f"def __new__(cls, {', '.join(params)}):\n"
+        f"    return _tnew(cls, (_TAG, {items}))\n"
+        f"def replace(self, *, {rep_params}):\n"
+        f"    return _tnew(type(self), (_TAG, {rep_items}))\n"
+    ) if names else (
+        "def __new__(cls):\n    return _tnew(cls, (_TAG,))\n"
+        "def replace(self):\n    return self\n"
+    )
+    exec(src, env)  # noqa: S102 - source built only from validated identifiers
+    new, replace = env["__new__"], env["replace"]
+    new.__qualname__ = f"{cls.__qualname__}.__new__"
+    replace.__qualname__ = f"{cls.__qualname__}.replace"
+    replace.__doc__ = "Return a copy with the given fields changed."
+    cls.__new__ = new  # type: ignore[method-assign]
+    cls.replace = replace  # type: ignore[attr-defined]
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=False)
+class Record(tuple, metaclass=_RecordMeta):  # type: ignore[type-arg]
+    """Base class for immutable, hashable, fast records; subclass it with annotations.
+
+    >>> class Prepared(Record):
+    ...     rm: int
+    >>> Prepared(1)
+    Prepared(rm=1)
+    >>> Prepared(1).replace(rm=2).rm
+    2
+    """
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _defaults: ClassVar[dict[str, Any]] = {}
+
+    def replace(self: _R, **changes: Any) -> _R:  # replaced per subclass by generated code
+        """Return a copy with the given fields changed."""
+        raise NotImplementedError  # pragma: no cover - every subclass gets its own
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={v!r}" for f, v in zip(self._fields, self[1:]))
+        return f"{type(self).__name__}({inner})"
+
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        return (type(self), tuple(self[1:]))
+
+    def _asdict(self) -> dict[str, Any]:
+        """The fields as a dict, in declaration order."""
+        return dict(zip(self._fields, self[1:]))
+
+
+def set_at(t: tuple[_T, ...], index: int, value: _T) -> tuple[_T, ...]:
+    """Return ``t`` with item ``index`` replaced by ``value`` (TLA+'s ``EXCEPT ![i] = v``)."""
+    return t[:index] + (value,) + t[index + 1:]
+
+
+def to_json(value: Any) -> JSON:
+    """Encode a state (or any value inside one) as plain JSON data.
+
+    Records and dataclasses become objects with a ``"$type"`` key, tuples and lists
+    become arrays, sets and frozensets become arrays sorted by their JSON text (so the
+    encoding does not depend on hash order), enums become their names and dict keys
+    become strings.
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        if isinstance(value, enum.Enum):
+            return value.name
+        return value
+    if isinstance(value, Record):
+        out: dict[str, JSON] = {"$type": type(value).__name__}
+        for f, v in zip(value._fields, value[1:]):
+            out[f] = to_json(v)
+        return out
+    if isinstance(value, (tuple, list)):
+        return [to_json(v) for v in value]
+    if isinstance(value, (frozenset, set)):
+        return sorted((to_json(v) for v in value), key=_sort_key)
+    if isinstance(value, enum.Enum):
+        return value.name
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {"$type": type(value).__name__}
+        for f in dataclasses.fields(value):
+            out[f.name] = to_json(getattr(value, f.name))
+        return out
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, range):
+        return [to_json(v) for v in value]
+    return {"$repr": repr(value)}
+
+
+def _sort_key(encoded: JSON) -> str:
+    return json.dumps(encoded, sort_keys=True, separators=(",", ":"))
+
+
+def field_items(value: Any) -> Iterable[tuple[str, Any]] | None:
+    """The (name, value) pairs of a record or dataclass state, or None for other values."""
+    if isinstance(value, Record):
+        return zip(value._fields, value[1:])
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
+    return None

@@ -1,0 +1,180 @@
+"""Counterexample traces: a value with a JSON round-trip and replay against a spec.
+
+A trace is what a person reads and what CI keeps. Its JSON form (``modelcheck-trace/1``)
+holds every state in full, encoded as plain JSON, so it stays readable without the spec
+and can be replayed later against the spec as it is then: the first step that no longer
+applies, or whose state differs, is reported.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modelcheck.errors import ModelcheckError, TraceFormatError
+from modelcheck.model import Model
+from modelcheck.state import JSON, to_json
+
+__all__ = ["FORMAT", "ReplayError", "Step", "Trace", "replay"]
+
+FORMAT = "modelcheck-trace/1"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A state and the action that produced it (for the first step, the init)."""
+
+    action: str
+    args: Mapping[str, JSON]
+    state: JSON
+
+    def label(self) -> str:
+        """``action(a=1)`` as shown in renderings."""
+        inner = ", ".join(f"{k}={_short(v)}" for k, v in self.args.items())
+        return f"{self.action}({inner})" if inner else self.action
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A path through a spec's state space, from an initial state.
+
+    ``length`` is the number of transitions (one less than the number of steps).
+    ``loop_start`` marks where the cycle of a liveness counterexample begins.
+    ``states`` holds the Python states when the trace comes from a search in this process.
+    """
+
+    spec: str
+    variant: str | None
+    params: Mapping[str, JSON]
+    steps: tuple[Step, ...]
+    loop_start: int | None = None
+    states: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def length(self) -> int:
+        """Transitions in the trace."""
+        return len(self.steps) - 1
+
+    def to_json(self) -> dict[str, JSON]:
+        """The trace as a JSON object in the ``modelcheck-trace/1`` format."""
+        return {
+            "format": FORMAT, "spec": self.spec, "variant": self.variant,
+            "params": dict(self.params),
+            "steps": [{"action": s.action, "args": dict(s.args), "state": s.state}
+                      for s in self.steps],
+            "loop_start": self.loop_start,
+        }
+
+    def dumps(self) -> str:
+        """The JSON text of the trace."""
+        return json.dumps(self.to_json(), indent=1, ensure_ascii=False)
+
+    def save(self, path: str | Path) -> None:
+        """Write the trace's JSON to ``path``."""
+        Path(path).write_text(self.dumps() + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_json(cls, data: Any) -> Trace:
+        """Read a trace from parsed JSON; raises TraceFormatError saying what is wrong."""
+        if not isinstance(data, dict):
+            raise TraceFormatError("a trace must be a JSON object")
+        if data.get("format") != FORMAT:
+            raise TraceFormatError(
+                f"unknown trace format {data.get('format')!r}; expected {FORMAT!r}")
+        for key, kind in (("spec", str), ("params", dict), ("steps", list)):
+            if not isinstance(data.get(key), kind):
+                raise TraceFormatError(f"trace field {key!r} must be a {kind.__name__}")
+        steps = []
+        for i, raw in enumerate(data["steps"]):
+            if not (isinstance(raw, dict) and isinstance(raw.get("action"), str)
+                    and isinstance(raw.get("args", {}), dict) and "state" in raw):
+                raise TraceFormatError(
+                    f"trace step {i} must be an object with 'action' (a string), 'args' "
+                    "(an object) and 'state'")
+            steps.append(Step(raw["action"], raw.get("args", {}), raw["state"]))
+        if not steps:
+            raise TraceFormatError("a trace needs at least one step (the initial state)")
+        loop = data.get("loop_start")
+        if loop is not None and not (isinstance(loop, int) and 0 <= loop < len(steps)):
+            raise TraceFormatError(f"loop_start {loop!r} is not a step index")
+        variant = data.get("variant")
+        if variant is not None and not isinstance(variant, str):
+            raise TraceFormatError("trace field 'variant' must be a string or null")
+        return cls(data["spec"], variant, data["params"], tuple(steps), loop)
+
+    @classmethod
+    def loads(cls, text: str) -> Trace:
+        """Parse a trace from JSON text."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise TraceFormatError(f"not valid JSON: {e}") from e
+        return cls.from_json(data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Trace:
+        """Read a trace file."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise TraceFormatError(f"cannot read trace file {path}: {e}") from e
+        return cls.loads(text)
+
+    @classmethod
+    def from_states(cls, model: Model, init_index: int, path: Sequence[int],
+                    states: Sequence[Any], loop_start: int | None = None) -> Trace:
+        """Build a trace from init instance ``init_index``, action indices and the states."""
+        steps = [Step(model.inits[init_index].name, model.inits[init_index].args_json(),
+                      to_json(states[0]))]
+        for aid, s in zip(path, states[1:]):
+            inst = model.instances[aid]
+            steps.append(Step(inst.name, inst.args_json(), to_json(s)))
+        return cls(model.spec.name, model.variant, model.params, tuple(steps), loop_start,
+                   tuple(states))
+
+
+class ReplayError(ModelcheckError):
+    """A trace no longer replays: ``step`` is the first step that does not apply."""
+
+    def __init__(self, message: str, step: int) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+def replay(model: Model, trace: Trace) -> list[Any]:
+    """Re-execute ``trace`` against ``model`` and return its states.
+
+    Raises :class:`ReplayError` at the first step whose action is unknown or not enabled,
+    or whose state differs from the recorded one.
+    """
+    first = trace.steps[0]
+    inst = model.find_instance(first.action, first.args, model.inits)
+    if inst is None:
+        raise ReplayError(f"step 0: the spec has no init {Step.label(first)}", 0)
+    state = inst.action.fn(model.config, *inst.args)
+    _compare(state, first, 0)
+    states = [state]
+    for i, step in enumerate(trace.steps[1:], start=1):
+        inst = model.find_instance(step.action, step.args)
+        if inst is None:
+            raise ReplayError(f"step {i}: the spec has no action {step.label()}", i)
+        state = model.apply(inst.index, state)
+        if state is None:
+            raise ReplayError(f"step {i}: {step.label()} is not enabled", i)
+        _compare(state, step, i)
+        states.append(state)
+    return states
+
+
+def _compare(state: Any, step: Step, i: int) -> None:
+    got = to_json(state)
+    if got != step.state:
+        raise ReplayError(
+            f"step {i}: {step.label()} gives a different state than the trace records", i)
+
+
+def _short(v: JSON) -> str:
+    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
