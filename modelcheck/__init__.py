@@ -17,6 +17,7 @@ from modelcheck.errors import (
     TraceFormatError,
     UsageError,
 )
+from modelcheck.catalogue import load as load_spec
 from modelcheck.explore import Options, Progress, check
 from modelcheck.model import Model, bind
 from modelcheck.result import Result, Stats, Violation
@@ -46,6 +47,7 @@ __all__ = [
     "Violation",
     "bind",
     "check",
+    "load_spec",
     "replay",
     "set_at",
     "to_json",

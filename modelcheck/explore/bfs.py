@@ -111,10 +111,12 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore) -
     run.depth = 1 if frontier else 0
     checked = bool(model.action_properties)
     expand = expander(model)
+    cut = False
     while frontier:
-        if options.max_depth is not None and run.depth >= options.max_depth:
-            run.queue = len(frontier)
-            return run.finish(bounded=f"depth limit of {options.max_depth} reached")
+        # At the depth bound the frontier is still expanded (deadlocks and action
+        # properties are checked there), but successors are only looked up: a new one
+        # means the bound cut the search short.
+        last = options.max_depth is not None and run.depth >= options.max_depth
         next_frontier: list[Any] = []
         for start in range(0, len(frontier), CHUNK):
             chunk = frontier[start:start + CHUNK]
@@ -140,16 +142,20 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore) -
                 for i, c in enumerate(counts):
                     if c == 0:
                         run.deadlock(base + i, chunk[i])
-            parents = np.repeat(np.arange(base, base + len(chunk), dtype=np.uint32),
-                                np.array(counts, dtype=np.int64))
-            try:
-                next_frontier += _admit(run, store, succs, actions, parents)
-            except Found:
-                # A deadlock later in this level has a shorter trace than a violation
-                # found one level deeper: look for one before reporting.
-                if options.deadlock:
-                    _scan_deadlocks(run, cfg, table, frontier, start + len(chunk), level_start)
-                raise
+            if last:
+                cut = cut or _any_new(run, store, succs, actions)
+            else:
+                parents = np.repeat(np.arange(base, base + len(chunk), dtype=np.uint32),
+                                    np.array(counts, dtype=np.int64))
+                try:
+                    next_frontier += _admit(run, store, succs, actions, parents)
+                except Found:
+                    # A deadlock later in this level has a shorter trace than a violation
+                    # found one level deeper: look for one before reporting.
+                    if options.deadlock:
+                        _scan_deadlocks(run, cfg, table, frontier, start + len(chunk),
+                                        level_start)
+                    raise
             run.queue = len(frontier) - start - len(chunk) + len(next_frontier)
             run.report()
             stop = run.limit_reached()
@@ -160,4 +166,15 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore) -
         if frontier:
             run.depth += 1
     run.queue = 0
-    return run.finish(bounded=None)
+    return run.finish(bounded=f"depth limit of {options.max_depth} reached" if cut else None)
+
+
+def _any_new(run: Run, store: FingerprintStore, succs: list[Any], actions: list[int]) -> bool:
+    """Whether any of ``succs`` is not stored yet (without storing it)."""
+    if not succs:
+        return False
+    try:
+        fps = np.fromiter(map(fingerprint, succs), dtype=np.int64, count=len(succs))
+    except TypeError as e:
+        raise run.unhashable(succs, actions, e) from e
+    return bool(store.missing(np.unique(fps)).any())

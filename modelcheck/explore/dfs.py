@@ -63,9 +63,9 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
         s, i, d = stack.pop()
         if d > run.depth:
             run.depth = d
-        if max_depth is not None and d >= max_depth:
-            bounded = True
-            continue
+        # At the depth bound a state is still expanded (deadlocks and action properties
+        # are checked there), but its successors are only looked up.
+        last = max_depth is not None and d >= max_depth
         enabled = 0
         aid = -1
         try:
@@ -81,7 +81,9 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
                 except TypeError as e:
                     raise run.unhashable([t], [aid], e) from e
                 j = index.get(fp)
-                if j is None:
+                if last:
+                    bounded = bounded or j is None or depths[j] > d + 1
+                elif j is None:
                     j = store.add_one(fp, i, aid, d + 1)
                     run.check_new([t], j)
                     stack.append((t, j, d + 1))

@@ -1,0 +1,255 @@
+"""Raft leader election: the election half of Ongaro's raft.tla.
+
+Source: Diego Ongaro and John Ousterhout, "In Search of an Understandable Consensus
+Algorithm" (USENIX ATC 2014), §5.2 and Figure 2, and Ongaro's TLA+ specification
+``raft.tla`` (github.com/ongardie/raft.tla). Only leader election is modelled: there are
+no logs, so a vote is granted on terms alone. ``servers`` servers start as followers in
+term 0, as the paper initialises ``currentTerm`` (raft.tla starts at 1; the state space is
+the same). A follower or candidate that times out starts an election in the next term:
+it becomes a candidate, votes for itself and sends RequestVote to every other server. A
+server grants its vote iff the request's term is its current term and it has not voted
+for another candidate in that term; a candidate granted votes by a majority becomes
+leader. Any message with a higher term first makes its receiver adopt that term as a
+follower with no vote (raft.tla's ``UpdateTerm``, folded into delivery here). The network
+``msgs`` is a set: messages are delivered at most once, in any order, or never, and
+a delivered message is removed. ``max_term`` bounds the model: a server times out only
+while its term is below it. With the defaults (3 servers, ``max_term`` 3) the search
+finds 28,873 distinct and 66,601 generated states (depth 23).
+
+**Properties.** ``election_safety`` is Figure 3's Election Safety: at most one leader
+per term, checked over the servers that are leaders in a state. ``leader_elected`` (a
+``sometimes`` property) makes sure an election can succeed, so the spec cannot pass
+vacuously.
+
+**Variant ``vote-twice``.** A server grants its vote to any candidate of its current term,
+forgetting to check ``votedFor``: the one rule that makes votes a scarce resource. The
+shortest counterexample (8 steps): servers 0 and 1 time out into term 1, server 2 grants
+its vote to both, each candidate receives the grant and, with its own vote, has a
+majority: two leaders in term 1.
+
+**Variant ``minority-leader``.** The quorum is computed as ``servers // 2`` and compared
+with ``>=``, an off-by-one of the correct ``votes > servers // 2`` (a majority). With 3
+servers a candidate's own vote is then enough. The shortest counterexample (4 steps):
+servers 0 and 1 time out into term 1 and each becomes leader on its own vote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from modelcheck import Record, Spec, set_at
+
+
+@dataclass(frozen=True)
+class Config:
+    """Constants of the model."""
+
+    servers: int = 3
+    """Number of servers (raft.tla's Server)."""
+    max_term: int = 3
+    """Highest term a server may start an election for: timeouts stop at this term."""
+    vote_twice: bool = False
+    """Flaw: a server grants its vote even if it already voted for another candidate."""
+    minority_leader: bool = False
+    """Flaw: a candidate needs ``servers // 2`` votes (off by one) instead of a majority."""
+
+
+FOLLOWER = "follower"
+CANDIDATE = "candidate"
+LEADER = "leader"
+
+
+class RequestVoteRequest(Record):
+    """Candidate ``src`` asks ``dst`` for its vote in ``term`` (no log fields: no logs)."""
+
+    term: int
+    src: int
+    dst: int
+
+
+class RequestVoteResponse(Record):
+    """``src`` answers candidate ``dst``'s request; ``term`` is ``src``'s current term."""
+
+    term: int
+    src: int
+    dst: int
+    granted: bool
+
+
+class State(Record):
+    """raft.tla's serverVars (currentTerm, state, votedFor), votesGranted and messages."""
+
+    current_term: tuple[int, ...]
+    role: tuple[str, ...]
+    voted_for: tuple[int | None, ...]
+    votes_granted: tuple[frozenset[int], ...]
+    msgs: frozenset[Record]
+
+
+spec = Spec("raft", Config, State)
+
+_NO_VOTES: frozenset[int] = frozenset()
+
+
+def _servers(cfg: Config) -> range:
+    return range(cfg.servers)
+
+
+def _terms(cfg: Config) -> range:
+    # Every message carries a term some server reached by timing out: 1 .. max_term.
+    return range(1, cfg.max_term + 1)
+
+
+@cache
+def _request_votes(servers: int, i: int, term: int) -> frozenset[RequestVoteRequest]:
+    """The RequestVote messages candidate ``i`` broadcasts when it starts ``term``."""
+    return frozenset(RequestVoteRequest(term, i, j) for j in range(servers) if j != i)
+
+
+def _has_quorum(cfg: Config, votes: frozenset[int]) -> bool:
+    if cfg.minority_leader:
+        return len(votes) >= cfg.servers // 2
+    return len(votes) > cfg.servers // 2
+
+
+@spec.init
+def init(cfg: Config) -> State:
+    """Every server a follower in term 0 that has voted for no one; no message sent."""
+    n = cfg.servers
+    return State((0,) * n, (FOLLOWER,) * n, (None,) * n, (_NO_VOTES,) * n, frozenset())
+
+
+# -- followers and candidates ---------------------------------------------------------------
+
+
+@spec.action(i=_servers)
+def timeout(cfg: Config, s: State, i: int) -> State | None:
+    """``i`` times out and starts an election: next term, candidate, votes for itself.
+
+    raft.tla splits this into ``Timeout(i)`` and one ``RequestVote(i, j)`` per peer. Here
+    the candidate broadcasts its requests at once. The network may still deliver them in
+    any order, or never, so no behaviour of the servers is lost, while the interleavings
+    of sending (and the states where only some requests are out) would multiply the state
+    space without reaching a new combination of terms, roles and votes.
+    """
+    term = s.current_term[i]
+    if term >= cfg.max_term or s.role[i] == LEADER:
+        return None
+    term += 1
+    return s.replace(
+        current_term=set_at(s.current_term, i, term),
+        role=set_at(s.role, i, CANDIDATE),
+        voted_for=set_at(s.voted_for, i, i),
+        votes_granted=set_at(s.votes_granted, i, frozenset((i,))),
+        msgs=s.msgs | _request_votes(cfg.servers, i, term))
+
+
+@spec.action(i=_servers, j=_servers, term=_terms)
+def handle_request_vote_request(cfg: Config, s: State, i: int, j: int,
+                                term: int) -> State | None:
+    """``i`` receives ``j``'s RequestVote for ``term``, decides on its vote and replies.
+
+    The network is a set, so ``term`` names which of ``j``'s requests is delivered (raft.tla
+    receives a message ``m`` chosen among those in flight).
+    """
+    if i == j:
+        return None
+    m = RequestVoteRequest(term, j, i)
+    if m not in s.msgs:
+        return None
+    current = s.current_term[i]
+    voted = s.voted_for[i]
+    if term > current:  # UpdateTerm: adopt the newer term as a follower with no vote.
+        s = s.replace(current_term=set_at(s.current_term, i, term),
+                      role=set_at(s.role, i, FOLLOWER),
+                      voted_for=set_at(s.voted_for, i, None),
+                      votes_granted=set_at(s.votes_granted, i, _NO_VOTES))
+        current = term
+        voted = None
+    grant = term == current and (voted is None or voted == j or cfg.vote_twice)
+    reply = RequestVoteResponse(current, i, j, grant)
+    msgs = (s.msgs - {m}) | {reply}
+    if grant:
+        return s.replace(voted_for=set_at(s.voted_for, i, j), msgs=msgs)
+    return s.replace(msgs=msgs)
+
+
+@spec.action(i=_servers, j=_servers, term=_terms, granted=(False, True))
+def handle_request_vote_response(cfg: Config, s: State, i: int, j: int, term: int,
+                                 granted: bool) -> State | None:
+    """``i`` receives ``j``'s answer to its RequestVote; a candidate tallies a granted vote.
+
+    Responses of an older term are dropped (raft.tla's ``DropStaleResponse``); one of a
+    newer term (always a refusal) makes ``i`` a follower in that term. A leader or
+    follower of the same term has no use for the vote, so only a candidate records it.
+    """
+    if i == j:
+        return None
+    m = RequestVoteResponse(term, j, i, granted)
+    if m not in s.msgs:
+        return None
+    msgs = s.msgs - {m}
+    current = s.current_term[i]
+    if term > current:
+        return s.replace(current_term=set_at(s.current_term, i, term),
+                         role=set_at(s.role, i, FOLLOWER),
+                         voted_for=set_at(s.voted_for, i, None),
+                         votes_granted=set_at(s.votes_granted, i, _NO_VOTES),
+                         msgs=msgs)
+    if term == current and granted and s.role[i] == CANDIDATE:
+        return s.replace(votes_granted=set_at(s.votes_granted, i, s.votes_granted[i] | {j}),
+                         msgs=msgs)
+    return s.replace(msgs=msgs)
+
+
+@spec.action(i=_servers)
+def become_leader(cfg: Config, s: State, i: int) -> State | None:
+    """Candidate ``i`` has votes from a majority of servers and becomes leader."""
+    if s.role[i] != CANDIDATE or not _has_quorum(cfg, s.votes_granted[i]):
+        return None
+    return s.replace(role=set_at(s.role, i, LEADER))
+
+
+# -- bounds -----------------------------------------------------------------------------
+
+
+@spec.terminal
+def term_bound_reached(cfg: Config, s: State) -> bool:
+    """No message is in flight and every server that is not leader has reached ``max_term``.
+
+    Without the bound such a server would time out again and the protocol go on; the
+    model ends here instead. These states are not deadlocks: a leader never times out,
+    and a candidate left without a majority (a split vote) would time out next.
+    """
+    if s.msgs:
+        return False
+    limit = cfg.max_term
+    return all(r == LEADER or t >= limit for r, t in zip(s.role, s.current_term))
+
+
+# -- properties -------------------------------------------------------------------------
+
+
+@spec.always
+def election_safety(cfg: Config, s: State) -> bool:
+    """At most one leader per term (Election Safety, Figure 3 of the paper)."""
+    terms = [t for r, t in zip(s.role, s.current_term) if r == LEADER]
+    return len(terms) < 2 or len(terms) == len(set(terms))
+
+
+@spec.sometimes
+def leader_elected(cfg: Config, s: State) -> bool:
+    """An election can succeed: some server is leader."""
+    return LEADER in s.role
+
+
+spec.variant(
+    "vote-twice", params={"vote_twice": True}, violates="election_safety",
+    doc="A server grants its vote in a term even if it already voted for another "
+        "candidate in that term.")
+
+spec.variant(
+    "minority-leader", params={"minority_leader": True}, violates="election_safety",
+    doc="A candidate becomes leader with servers // 2 votes (>= instead of >): with 3 "
+        "servers, its own vote suffices.")

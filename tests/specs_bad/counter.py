@@ -1,0 +1,66 @@
+"""A counter with knobs that make it misbehave, for the error-handling tests."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from modelcheck import Record, Spec
+
+
+@dataclass(frozen=True)
+class Config:
+    limit: int = 3
+    raise_at: int = -1
+    """Raise ZeroDivisionError when incrementing from this value."""
+    list_at: int = -1
+    """Return a state holding a list (not hashable) when incrementing from this value."""
+    nondeterministic: bool = False
+    """Return a different successor on every call."""
+    bad_property: bool = False
+    """The invariant returns an int instead of a bool."""
+    bound: int = 99
+    """The invariant: the counter never exceeds this."""
+
+
+class State(Record):
+    n: int
+    extra: object = None
+
+
+spec = Spec("counter", Config, State)
+_calls = itertools.count()
+
+
+@spec.init
+def init(cfg: Config) -> State:
+    """Start at zero."""
+    return State(0)
+
+
+@spec.action
+def inc(cfg: Config, s: State) -> State | None:
+    """Count up to the limit."""
+    if s.n >= cfg.limit:
+        return None
+    if s.n == cfg.raise_at:
+        return State(s.n + 1 // 0)
+    if s.n == cfg.list_at:
+        return State(s.n + 1, [1, 2])
+    if cfg.nondeterministic:
+        return State(s.n + 1, next(_calls))
+    return State(s.n + 1)
+
+
+@spec.terminal
+def done(cfg: Config, s: State) -> bool:
+    """The limit is reached."""
+    return s.n >= cfg.limit
+
+
+@spec.always
+def bounded(cfg: Config, s: State) -> bool:
+    """Never beyond the limit."""
+    if cfg.bad_property:
+        return s.n  # type: ignore[return-value]
+    return s.n <= cfg.bound

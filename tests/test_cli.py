@@ -1,0 +1,147 @@
+"""The command line: catalogue listing, spec display, verify's output, JSON and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from modelcheck import Trace, bind, load_spec, replay
+from modelcheck.cli import cli
+
+RESULT_KEYS = {"spec", "variant", "params", "strategy", "status", "exhaustive", "violation",
+               "stats", "error", "stopped"}
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    r = CliRunner().invoke(cli, list(args))
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return r.exit_code, r.stdout, r.stderr
+
+
+def test_list_json_records_every_entry_with_its_expectation() -> None:
+    code, out, _ = invoke("list", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    by_key = {(r["spec"], r["variant"]): r for r in rows}
+    assert by_key[("two-phase-commit", None)]["expect"] == {"status": "ok", "property": None}
+    assert by_key[("two-phase-commit", "tm-commits-early")]["expect"] == {
+        "status": "violation", "property": "consistent"}
+    assert by_key[("two-phase-commit", "tm-commits-early")]["params"] == {
+        "tm_commit_early": True}
+    assert {"raft", "transaction-commit"} <= {r["spec"] for r in rows}
+
+
+def test_list_text() -> None:
+    code, out, _ = invoke("list")
+    assert code == 0
+    assert "two-phase-commit --variant tm-commits-early" in out
+    assert "violates consistent" in out
+
+
+def test_show_lists_params_actions_properties_and_variants() -> None:
+    code, out, _ = invoke("show", "two-phase-commit")
+    assert code == 0
+    for text in ("rms: int = 3", "rm_prepare(rm ∈ [0, 1, 2])", "tm_commit — ",
+                 "consistent [invariant]", "all_committed [sometimes]",
+                 "tm-commits-early: violates consistent", "TwoPhase.tla"):
+        assert text in out, text
+
+
+def test_verify_json_contract_ok() -> None:
+    code, out, err = invoke("verify", "two-phase-commit", "--json")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert RESULT_KEYS <= data.keys()
+    assert data["status"] == "ok" and data["exhaustive"] is True and data["violation"] is None
+    assert data["params"] == {"rms": 3, "tm_commit_early": False}
+    assert data["stats"]["distinct_states"] == 288
+    assert data["stats"]["generated_states"] == 1146
+    assert data["stats"]["depth"] == 11
+    assert 0 < data["stats"]["fingerprint_collision_probability"] < 1e-9
+
+
+def test_verify_json_params_scale() -> None:
+    code, out, _ = invoke("verify", "two-phase-commit", "--json", "--param", "rms=5")
+    data = json.loads(out)
+    assert code == 0
+    assert (data["stats"]["distinct_states"], data["stats"]["generated_states"]) == (8832, 58146)
+
+
+def test_transaction_commit_json() -> None:
+    code, out, _ = invoke("verify", "transaction-commit", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert (data["stats"]["distinct_states"], data["stats"]["generated_states"]) == (34, 94)
+
+
+def test_verify_violation_json_and_trace_out(tmp_path: Path) -> None:
+    path = tmp_path / "cex.json"
+    code, out, _ = invoke("verify", "two-phase-commit", "--variant", "tm-commits-early",
+                          "--json", "--trace-out", str(path))
+    assert code == 1
+    data = json.loads(out)
+    assert data["status"] == "violation"
+    v = data["violation"]
+    assert (v["property"], v["kind"]) == ("consistent", "invariant")
+    assert v["trace"]["format"] == "modelcheck-trace/1"
+    assert len(v["trace"]["steps"]) == 6 and v["trace"]["loop_start"] is None
+    saved = Trace.load(path)
+    assert saved.to_json() == v["trace"]
+    model = bind(load_spec("two-phase-commit"), "tm-commits-early")
+    assert len(replay(model, saved)) == 6
+
+
+def test_verify_violation_text_shows_changed_fields_only() -> None:
+    code, out, _ = invoke("verify", "two-phase-commit", "--variant", "tm-commits-early")
+    assert code == 1
+    assert "✗ invariant consistent is violated after 5 steps" in out
+    assert "rm_state[1]: working → aborted" in out
+    assert "msgs + Commit()" in out
+    assert out.count("tm_prepared:") == 1  # shown in full only for the initial state
+
+
+def test_bounds_and_exit_codes() -> None:
+    code, out, _ = invoke("verify", "two-phase-commit", "--max-depth", "5", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["status"] == "ok" and data["exhaustive"] is False
+    assert data["stopped"] == "depth limit of 5 reached"
+    code, out, _ = invoke("verify", "two-phase-commit", "--max-depth", "11", "--json")
+    assert json.loads(out)["exhaustive"] is True
+    code, out, _ = invoke("verify", "two-phase-commit", "--max-states", "100", "--json")
+    data = json.loads(out)
+    assert code == 3 and data["status"] == "incomplete"
+    assert data["stopped"].startswith("state limit of 100")
+    assert data["stats"]["distinct_states"] >= 100
+
+
+def test_no_deadlock_flag() -> None:
+    spec = str(Path(__file__).parent / "specs_bad" / "counter.py")
+    code, _, _ = invoke("verify", spec + ":spec")
+    assert code == 0
+
+
+def test_module_attribute_reference() -> None:
+    code, out, _ = invoke("verify", "modelcheck_specs.transaction_commit:spec", "--json")
+    assert code == 0 and json.loads(out)["stats"]["distinct_states"] == 34
+
+
+def test_ctrl_c_reports_what_was_explored_and_exits_3() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "modelcheck", "verify", "two-phase-commit", "--param", "rms=9"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, (out, err)
+    assert "stopped: interrupted" in out
+    assert "distinct states" in out
+    assert "Traceback" not in err

@@ -1,0 +1,112 @@
+"""Bad input ends with a clear one-paragraph message and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from modelcheck import NondeterminismError, check, load_spec
+from modelcheck.cli import cli
+
+COUNTER = str(Path(__file__).parent / "specs_bad" / "counter.py")
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_counter_holds() -> None:
+    code, out, _ = run("verify", COUNTER)
+    assert code == 0, out
+    assert "4 distinct states" in out
+
+
+@pytest.mark.parametrize("strategy", ["bfs", "dfs"])
+def test_spec_function_that_raises_names_function_and_step(strategy: str) -> None:
+    code, out, err = run("verify", COUNTER, "--param", "raise_at=2", "--strategy", strategy)
+    assert code == 2
+    assert "inc raised ZeroDivisionError" in err
+    assert "after 2 steps" in err
+    assert "Traceback" not in out + err
+
+
+def test_spec_function_that_raises_in_json() -> None:
+    code, out, _ = run("verify", COUNTER, "--param", "raise_at=0", "--json")
+    assert code == 2
+    data = json.loads(out)
+    assert data["status"] == "error" and "ZeroDivisionError" in data["error"]
+
+
+@pytest.mark.parametrize("strategy", ["bfs", "dfs"])
+def test_non_hashable_state_names_action_and_field(strategy: str) -> None:
+    code, _, err = run("verify", COUNTER, "--param", "list_at=1", "--strategy", strategy)
+    assert code == 2
+    assert "inc returned a state that is not hashable" in err
+    assert "['extra']" in err and "tuples, frozensets" in err
+
+
+def test_counter_violation_trace() -> None:
+    code, out, _ = run("verify", COUNTER, "--param", "bound=1")
+    assert code == 1
+    assert "invariant bounded is violated after 2 steps" in out
+
+
+def test_nondeterminism_is_detected_when_a_trace_is_rebuilt() -> None:
+    spec = load_spec(COUNTER)
+    r = check(spec, params={"nondeterministic": True, "bound": 1})
+    assert r.status == "error"
+    assert isinstance(r.details["exception"], NondeterminismError)
+    assert "step 1 (inc) gives a state the search never saw" in (r.error or "")
+    assert "nondeterministic" in (r.error or "")
+    code, _, err = run("verify", COUNTER, "--param", "nondeterministic=yes", "--param",
+                       "bound=1")
+    assert code == 2 and "nondeterministic" in err
+
+
+def test_property_returning_non_bool() -> None:
+    code, _, err = run("verify", COUNTER, "--param", "bad_property=true")
+    assert code == 2
+    assert "property bounded" in err and "not a bool" in err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["verify", "no-such-spec"], "unknown spec 'no-such-spec'; give a catalogue name"),
+    (["verify", "two-phase-commit", "--variant", "nope"],
+     "no variant 'nope'; valid variants: tm-commits-early"),
+    (["verify", "two-phase-commit", "--param", "nope=1"],
+     "no parameter 'nope'; valid parameters: rms, tm_commit_early"),
+    (["verify", "two-phase-commit", "--param", "rms"], "expected NAME=VALUE"),
+    (["verify", "two-phase-commit", "--param", "rms=many"], "rms='many'"),
+    (["verify", "missing.py"], "does not exist"),
+    (["verify", "os:path"], "is not a modelcheck Spec"),
+    (["show", "no-such-spec"], "unknown spec"),
+])
+def test_usage_errors_exit_2_with_the_valid_names(args: list[str], message: str) -> None:
+    code, out, err = run(*args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in out + err
+
+
+def test_unknown_strategy_is_a_usage_error() -> None:
+    code, _, err = run("verify", COUNTER, "--strategy", "sideways")
+    assert code == 2 and "sideways" in err
+
+
+def test_spec_file_that_fails_to_define(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "from dataclasses import dataclass\n"
+        "from modelcheck import Spec\n"
+        "@dataclass(frozen=True)\nclass C:\n    n: int = 1\n"
+        "spec = Spec('bad', C)\n"
+        "@spec.action\ndef step(cfg, s, i):\n    return None\n")
+    code, _, err = run("verify", str(bad))
+    assert code == 2
+    assert "@spec.action step: parameter(s) ['i'] have no domain" in err
