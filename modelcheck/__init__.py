@@ -9,6 +9,7 @@ Write a spec (a config, a state record, an init, actions and properties), then c
 or from the command line: ``modelcheck verify SPEC``.
 """
 
+from modelcheck.catalogue import load as load_spec
 from modelcheck.errors import (
     ModelcheckError,
     NondeterminismError,
@@ -17,7 +18,6 @@ from modelcheck.errors import (
     TraceFormatError,
     UsageError,
 )
-from modelcheck.catalogue import load as load_spec
 from modelcheck.explore import Options, Progress, check
 from modelcheck.model import Model, bind
 from modelcheck.result import Result, Stats, Violation

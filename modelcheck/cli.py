@@ -23,7 +23,6 @@ from modelcheck.explore import STRATEGIES, Progress, check
 from modelcheck.model import bind
 from modelcheck.render.text import render_result, render_value
 from modelcheck.result import Result
-from modelcheck.spec import Spec
 from modelcheck.state import to_json
 
 __all__ = ["cli", "main"]
@@ -73,7 +72,7 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
 def list_cmd(as_json: bool) -> None:
     """List the catalogue: every spec and variant with its expected verdict."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, spec in entries().items():
         rows.append({"spec": name, "variant": None, "params": {},
                      "expect": spec.expectation().to_json(), "doc": _first_line(spec.doc)})

@@ -23,7 +23,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar, dataclass_transform
 
-__all__ = ["Record", "set_at", "to_json", "JSON"]
+__all__ = ["JSON", "Record", "set_at", "to_json"]
 
 JSON = Any
 """A value made of dicts, lists, strings, numbers, booleans and None."""
@@ -54,8 +54,9 @@ class _RecordMeta(type):
             return super().__new__(mcls, name, bases, ns, **kwargs)
         inherited: dict[str, Any] = {}
         for base in reversed(bases):
+            base_defaults: dict[str, Any] = getattr(base, "_defaults", {})
             for f in getattr(base, "_fields", ()):
-                inherited[f] = base._defaults.get(f, _MISSING)
+                inherited[f] = base_defaults.get(f, _MISSING)
         own = {f: ns.pop(f, _MISSING) for f in ns.get("__annotations__", {})}
         fields = {**inherited, **own}
         for f in fields:
@@ -106,7 +107,7 @@ def _generate_methods(cls: type, tag: str, names: list[str], defaults: dict[str,
         "def __new__(cls):\n    return _tnew(cls, (_TAG,))\n"
         "def replace(self):\n    return self\n"
     )
-    exec(src, env)  # noqa: S102 - source built only from validated identifiers
+    exec(src, env)
     new, replace = env["__new__"], env["replace"]
     new.__qualname__ = f"{cls.__qualname__}.__new__"
     replace.__qualname__ = f"{cls.__qualname__}.replace"
@@ -176,10 +177,10 @@ def to_json(value: Any) -> JSON:
     if isinstance(value, enum.Enum):
         return value.name
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {"$type": type(value).__name__}
-        for f in dataclasses.fields(value):
-            out[f.name] = to_json(getattr(value, f.name))
-        return out
+        encoded: dict[str, JSON] = {"$type": type(value).__name__}
+        for fld in dataclasses.fields(value):
+            encoded[fld.name] = to_json(getattr(value, fld.name))
+        return encoded
     if isinstance(value, dict):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, range):

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DictStore", "FingerprintStore", "NO_PARENT"]
+__all__ = ["NO_PARENT", "DictStore", "FingerprintStore"]
 
 NO_PARENT = 0xFFFFFFFF
 Fingerprints = npt.NDArray[np.int64]

@@ -59,7 +59,7 @@ def test_verify_json_contract_ok() -> None:
     code, out, err = invoke("verify", "two-phase-commit", "--json")
     assert code == 0 and err == ""
     data = json.loads(out)
-    assert RESULT_KEYS <= data.keys()
+    assert data.keys() >= RESULT_KEYS
     assert data["status"] == "ok" and data["exhaustive"] is True and data["violation"] is None
     assert data["params"] == {"rms": 3, "tm_commit_early": False}
     assert data["stats"]["distinct_states"] == 288

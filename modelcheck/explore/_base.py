@@ -301,6 +301,9 @@ class Run:
         return self.result("ok", exhaustive=bounded is None, stopped=bounded)
 
     def violation(self, found: Found, *, exhaustive: bool = False) -> Result:
+        trace = found.violation.trace
+        if trace is not None:
+            self.depth = max(self.depth, len(trace.steps))
         return self.result("violation", exhaustive=exhaustive, violation=found.violation)
 
     def failed(self, error: SpecRuntimeError) -> Result:

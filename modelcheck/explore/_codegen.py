@@ -64,6 +64,6 @@ def expander(model: Model) -> Expander:
         f"{body}"
         "        count(len(succs) - n)\n")
     code = compile(src, f"<modelcheck expand {model.spec.name}>", "exec")
-    exec(code, env)  # noqa: S102 - generated from the model's own functions only
-    fn: Expander = env["expand"]
-    return fn
+    exec(code, env)
+    expand: Expander = env["expand"]
+    return expand
