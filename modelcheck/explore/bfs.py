@@ -126,7 +126,14 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore) -
             counts: list[int] = []
             try:
                 if checked:
-                    _expand_checked(run, cfg, table, chunk, base, succs, actions, counts)
+                    try:
+                        _expand_checked(run, cfg, table, chunk, base, succs, actions, counts)
+                    except Found:
+                        # A deadlock in this level has a shorter trace than a transition
+                        # out of it: look for one before reporting.
+                        if options.deadlock:
+                            _scan_deadlocks(run, cfg, table, frontier, start, level_start)
+                        raise
                 else:
                     try:
                         expand(chunk, succs, actions, counts)

@@ -57,10 +57,12 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
             stack.append((s, i, 1))
     stack.reverse()  # explore the first initial state first
     run.depth = 1 if stack else 0
-    bounded = False
+    cut: set[int] = set()  # fingerprints met only beyond the depth bound (so far)
     expanded = 0
     while stack:
         s, i, d = stack.pop()
+        if depths[i] < d:
+            continue  # met again closer to an initial state; that visit covers this one
         if d > run.depth:
             run.depth = d
         # At the depth bound a state is still expanded (deadlocks and action properties
@@ -82,7 +84,8 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
                     raise run.unhashable([t], [aid], e) from e
                 j = index.get(fp)
                 if last:
-                    bounded = bounded or j is None or depths[j] > d + 1
+                    if j is None:
+                        cut.add(fp)
                 elif j is None:
                     j = store.add_one(fp, i, aid, d + 1)
                     run.check_new([t], j)
@@ -105,4 +108,5 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
             if stop is not None:
                 return run.result("incomplete", exhaustive=False, stopped=stop)
     run.queue = 0
+    bounded = any(fp not in index for fp in cut)
     return run.finish(bounded=f"depth limit of {max_depth} reached" if bounded else None)
