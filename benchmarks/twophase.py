@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import peers  # noqa: E402
+import peers
 
 HERE = Path(__file__).resolve().parent
 PML = Path(__file__).resolve().parents[2] / "shared" / "peers" / "twophase.pml"

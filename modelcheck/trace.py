@@ -177,4 +177,8 @@ def _compare(state: Any, step: Step, i: int) -> None:
 
 
 def _short(v: JSON) -> str:
-    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+    if isinstance(v, str):
+        return v
+    if v is None or isinstance(v, bool):
+        return repr(v)
+    return json.dumps(v, ensure_ascii=False)

@@ -145,3 +145,15 @@ def test_ctrl_c_reports_what_was_explored_and_exits_3() -> None:
     assert "stopped: interrupted" in out
     assert "distinct states" in out
     assert "Traceback" not in err
+
+
+def test_progress_on_stderr_for_long_runs_and_none_with_json() -> None:
+    args = [sys.executable, "-m", "modelcheck", "verify", "two-phase-commit", "--param",
+            "rms=8", "--time-limit", "2.5"]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 3
+    assert "states/s" in r.stderr and "queue" in r.stderr and "depth" in r.stderr
+    assert "stopped: time limit of 2.5 s reached" in r.stdout
+    r = subprocess.run([*args, "--json"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 3 and r.stderr == ""
+    assert json.loads(r.stdout)["status"] == "incomplete"

@@ -60,19 +60,25 @@ def diff(before: JSON, after: JSON, path: str = "") -> list[Change]:
                 out += diff(before[k], after[k], f"{path}.{k}" if path else k)
         return out
     if isinstance(before, list) and isinstance(after, list):
-        if len(before) == len(after):
-            out = []
-            for i, (x, y) in enumerate(zip(before, after)):
-                out += diff(x, y, f"{path}[{i}]")
-            return out
-        old = Counter(_key(x) for x in before)
-        new = Counter(_key(x) for x in after)
-        values = {_key(x): x for x in [*before, *after]}
-        removed = [values[k] for k in (old - new).elements()]
-        added = [values[k] for k in (new - old).elements()]
-        return ([(path, "removed", x, None) for x in removed]
-                + [(path, "added", None, x) for x in added])
+        # Sets arrive as sorted arrays, so one message replaced by another shifts every
+        # item after it; show whichever reading is shorter: item by item (tuples indexed
+        # by node) or elements added and removed (sets and bags).
+        as_set = _multiset_diff(before, after, path)
+        if len(before) != len(after):
+            return as_set
+        by_item: list[Change] = []
+        for i, (x, y) in enumerate(zip(before, after)):
+            by_item += diff(x, y, f"{path}[{i}]")
+        return by_item if len(by_item) <= len(as_set) else as_set
     return [(path, "changed", before, after)]
+
+
+def _multiset_diff(before: list[JSON], after: list[JSON], path: str) -> list[Change]:
+    old = Counter(_key(x) for x in before)
+    new = Counter(_key(x) for x in after)
+    values = {_key(x): x for x in [*before, *after]}
+    return ([(path, "removed", values[k], None) for k in (old - new).elements()]
+            + [(path, "added", None, values[k]) for k in (new - old).elements()])
 
 
 def _key(v: JSON) -> str:
