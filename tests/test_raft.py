@@ -9,7 +9,7 @@ from modelcheck_specs import raft
 
 
 @pytest.mark.parametrize(("params", "distinct", "generated", "depth"), [
-    ({}, 25_401, 139_780, 17),
+    ({}, 29_031, 152_812, 17),
     ({"max_term": 1}, 263, 637, 10),
     ({"servers": 4, "max_term": 1}, 12_769, 61_669, 17),
 ])
