@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -138,7 +137,9 @@ def test_ctrl_c_reports_what_was_explored_and_exits_3() -> None:
         [sys.executable, "-m", "modelcheck", "verify", "two-phase-commit", "--param", "rms=9"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    time.sleep(3.0)
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the first progress line: the search is under way
+    assert "states/s" in first, first
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 3, (out, err)
