@@ -16,7 +16,10 @@ from modelcheck.errors import SpecRuntimeError
 from modelcheck.spec import Action, Expect, Property, Spec
 from modelcheck.state import JSON, to_json
 
-__all__ = ["Instance", "Model", "bind"]
+__all__ = ["ActionTable", "Instance", "Model", "bind"]
+
+ActionTable = tuple[tuple[int, Callable[..., Any], tuple[Any, ...]], ...]
+"""``(instance index, function, arguments)`` for every action instance, in order."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ class Model:
         return {f.name: to_json(getattr(self.config, f.name))
                 for f in dataclasses.fields(self.config)}
 
-    def table(self) -> tuple[tuple[int, Callable[..., Any], tuple[Any, ...]], ...]:
+    def table(self) -> ActionTable:
         """The flat ``(index, fn, args)`` tuple the explorers' hot loop iterates."""
         return tuple((i.index, i.action.fn, i.args) for i in self.instances)
 

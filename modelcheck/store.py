@@ -48,14 +48,6 @@ class _Links:
         actions.reverse()
         return acts[index], actions
 
-    def depth(self, index: int) -> int:
-        """Steps from an initial state to state ``index``."""
-        d = 0
-        while self.parents[index] != NO_PARENT:
-            index = self.parents[index]
-            d += 1
-        return d
-
     def nbytes(self) -> int:
         return self.parents.itemsize * len(self.parents) * 2
 

@@ -121,10 +121,15 @@ def test_bounds_and_exit_codes() -> None:
     assert data["stats"]["distinct_states"] >= 100
 
 
-def test_no_deadlock_flag() -> None:
-    spec = str(Path(__file__).parent / "specs_bad" / "counter.py")
-    code, _, _ = invoke("verify", spec + ":spec")
+def test_deadlock_is_a_violation_unless_turned_off() -> None:
+    spec = str(Path(__file__).parent / "specs_bad" / "counter.py") + ":spec"
+    code, out, _ = invoke("verify", spec, "--param", "stuck_at=1", "--json")
+    v = json.loads(out)["violation"]
+    assert code == 1
+    assert (v["property"], v["kind"], len(v["trace"]["steps"])) == ("deadlock", "deadlock", 2)
+    code, out, _ = invoke("verify", spec, "--param", "stuck_at=1", "--no-deadlock", "--json")
     assert code == 0
+    assert json.loads(out)["stats"]["distinct_states"] == 2
 
 
 def test_module_attribute_reference() -> None:

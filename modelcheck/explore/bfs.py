@@ -10,16 +10,16 @@ traces are deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from modelcheck.errors import SpecRuntimeError
 from modelcheck.explore._base import Found, Options, Run, StepFailure
 from modelcheck.explore._codegen import expander
 from modelcheck.fingerprint import fingerprint
-from modelcheck.model import Model
+from modelcheck.model import ActionTable, Model
 from modelcheck.result import Result
 from modelcheck.store import NO_PARENT, FingerprintStore
 
@@ -29,12 +29,12 @@ CHUNK = 2048
 """Frontier states expanded per batch: large enough to amortise numpy's per-call cost,
 small enough that the successors of one batch stay in cache-friendly memory."""
 
-Table = tuple[tuple[int, Callable[..., Any], tuple[Any, ...]], ...]
-
-
-def _expand_checked(run: Run, cfg: Any, table: Table, chunk: list[Any], base: int,
+def _expand_checked(run: Run, cfg: Any, table: ActionTable, chunk: list[Any], base: int,
                     succs: list[Any], actions: list[int], counts: list[int]) -> None:
-    """As :func:`_expand`, also checking action properties on every transition."""
+    """Expand ``chunk`` one call at a time, checking action properties on each transition.
+
+    Also used to find which state and action raised when the generated expander fails.
+    """
     for i, s in enumerate(chunk):
         n = len(succs)
         for aid, fn, args in table:
@@ -49,7 +49,7 @@ def _expand_checked(run: Run, cfg: Any, table: Table, chunk: list[Any], base: in
         counts.append(len(succs) - n)
 
 
-def _scan_deadlocks(run: Run, cfg: Any, table: Table, frontier: list[Any], start: int,
+def _scan_deadlocks(run: Run, cfg: Any, table: ActionTable, frontier: list[Any], start: int,
                     level_start: int) -> None:
     """Report the first state of ``frontier[start:]`` in which no action is enabled."""
     for i in range(start, len(frontier)):
@@ -79,13 +79,9 @@ def explore(model: Model, options: Options) -> Result:
 def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[int],
            parents: Any) -> list[Any]:
     """Store the successors not seen before, check them, and return them in order."""
-    n = len(succs)
-    if n == 0:
+    if not succs:
         return []
-    try:
-        fps = np.fromiter(map(fingerprint, succs), dtype=np.int64, count=n)
-    except TypeError as e:
-        raise run.unhashable(succs, actions, e) from e
+    fps = _fingerprints(run, succs, actions)
     uniq, first = np.unique(fps, return_index=True)
     missing = store.missing(uniq)
     if not missing.any():
@@ -181,8 +177,12 @@ def _any_new(run: Run, store: FingerprintStore, succs: list[Any], actions: list[
     """Whether any of ``succs`` is not stored yet (without storing it)."""
     if not succs:
         return False
+    return bool(store.missing(np.unique(_fingerprints(run, succs, actions))).any())
+
+
+def _fingerprints(run: Run, succs: list[Any], actions: list[int]) -> npt.NDArray[np.int64]:
+    """The fingerprints of ``succs``, computed in C; a spec error names an unhashable one."""
     try:
-        fps = np.fromiter(map(fingerprint, succs), dtype=np.int64, count=len(succs))
+        return np.fromiter(map(fingerprint, succs), dtype=np.int64, count=len(succs))
     except TypeError as e:
         raise run.unhashable(succs, actions, e) from e
-    return bool(store.missing(np.unique(fps)).any())

@@ -21,6 +21,8 @@ class Config:
     """The invariant returns an int instead of a bool."""
     bound: int = 99
     """The invariant: the counter never exceeds this."""
+    stuck_at: int = -1
+    """Nothing is enabled at this value (below the limit): a deadlock."""
 
 
 class State(Record):
@@ -41,7 +43,7 @@ def init(cfg: Config) -> State:
 @spec.action
 def inc(cfg: Config, s: State) -> State | None:
     """Count up to the limit."""
-    if s.n >= cfg.limit:
+    if s.n >= cfg.limit or s.n == cfg.stuck_at:
         return None
     if s.n == cfg.raise_at:
         return State(s.n + 1 // 0)
