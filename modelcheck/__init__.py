@@ -23,10 +23,12 @@ from modelcheck.model import Model, bind
 from modelcheck.result import Result, Stats, Violation
 from modelcheck.spec import Expect, Spec, Variant
 from modelcheck.state import Record, set_at, to_json
+from modelcheck.symmetry import IndexedBy, Symmetric
 from modelcheck.trace import ReplayError, Step, Trace, replay
 
 __all__ = [
     "Expect",
+    "IndexedBy",
     "Model",
     "ModelcheckError",
     "NondeterminismError",
@@ -40,6 +42,7 @@ __all__ = [
     "SpecRuntimeError",
     "Stats",
     "Step",
+    "Symmetric",
     "Trace",
     "TraceFormatError",
     "UsageError",

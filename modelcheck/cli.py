@@ -18,12 +18,14 @@ from typing import Any, NoReturn
 import click
 
 from modelcheck.catalogue import entries, load
+from modelcheck.checkpoint import stable_hashing
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import STRATEGIES, Progress, check
 from modelcheck.model import bind
 from modelcheck.render.text import render_result, render_value
 from modelcheck.result import Result
 from modelcheck.state import to_json
+from modelcheck.symmetry import symmetric_sets
 
 __all__ = ["cli", "main"]
 
@@ -44,6 +46,23 @@ def _parse_params(pairs: Sequence[str]) -> dict[str, str]:
             raise UsageError(f"--param {pair!r}: expected NAME=VALUE, e.g. --param rms=5")
         params[key.strip()] = value.strip()
     return params
+
+
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def _parse_size(text: str) -> int:
+    """``4G``, ``500M``, ``1.5G`` or a plain number of bytes."""
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = t[-1] if t and t[-1] in _UNITS else ""
+    try:
+        value = float(t[:len(t) - len(unit)])
+    except ValueError:
+        raise UsageError(f"--max-memory {text!r}: expected a size such as 4G, 500M or "
+                         "1073741824") from None
+    if value <= 0:
+        raise UsageError(f"--max-memory {text!r}: must be positive")
+    return int(value * _UNITS[unit])
 
 
 class _ProgressLine:
@@ -124,6 +143,14 @@ def show_cmd(spec_ref: str) -> None:
         click.echo(f"  {p.name} [{p.kind}]" + (f" — {_first_line(p.doc)}" if p.doc else ""))
     if spec.terminal_fn is not None:
         click.echo(f"  terminal states: {spec.terminal_fn.__name__}")
+    try:
+        sets = symmetric_sets(spec)
+    except ModelcheckError as e:
+        click.echo(f"Symmetric sets: declared wrongly: {e.message}")
+    else:
+        if sets:
+            click.echo("Symmetric sets (--symmetry): " + ", ".join(
+                f"{s.name} ({s.count(model.config)} elements)" for s in sets))
     click.echo("Variants (--variant NAME):")
     if not spec.variants:
         click.echo("  none")
@@ -148,17 +175,38 @@ def show_cmd(spec_ref: str) -> None:
               help="Write the counterexample trace (JSON) to FILE.")
 @click.option("--full", is_flag=True, help="Show every state of the trace in full.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@click.option("--symmetry", is_flag=True,
+              help="Explore one state per orbit of the spec's symmetric sets.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Explore breadth-first in N processes (with --scheduler: Dask workers).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run on a dask.distributed cluster (tcp://host:8786), or 'local' for a "
+                   "LocalCluster of --workers processes.")
+@click.option("--checkpoint", "checkpoint_dir", type=click.Path(file_okay=False),
+              help="Save progress to DIR periodically and when interrupted.")
+@click.option("--checkpoint-every", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              show_default=True, help="Seconds between checkpoints.")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False),
+              help="Continue the search saved in DIR (by --checkpoint).")
+@click.option("--max-memory", metavar="SIZE",
+              help="Stop (exit 3) when resident memory exceeds SIZE, e.g. 4G or 500M.")
 def verify_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], strategy: str,
                max_depth: int | None, max_states: int | None, time_limit: float | None,
                no_deadlock: bool, as_json: bool, trace_out: Path | None, full: bool,
-               quiet: bool) -> None:
+               quiet: bool, symmetry: bool, workers: int, scheduler: str | None,
+               checkpoint_dir: str | None, checkpoint_every: float, resume_dir: str | None,
+               max_memory: str | None) -> None:
     """Check SPEC exhaustively: a catalogue name, a .py file, or module:attribute."""
     try:
         spec = load(spec_ref)
         result = check(spec, variant=variant, params=_parse_params(params), strategy=strategy,
                        max_depth=max_depth, max_states=max_states, time_limit=time_limit,
                        deadlock=not no_deadlock,
-                       progress=None if (as_json or quiet) else _ProgressLine())
+                       progress=None if (as_json or quiet) else _ProgressLine(),
+                       symmetry=symmetry, workers=workers, scheduler=scheduler,
+                       checkpoint=checkpoint_dir, checkpoint_every=checkpoint_every,
+                       resume=resume_dir,
+                       max_memory=_parse_size(max_memory) if max_memory else None)
     except ModelcheckError as e:
         _fail(e, as_json=as_json)
     _emit(result, as_json=as_json, full=full, trace_out=trace_out)
@@ -181,4 +229,8 @@ def _emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None) 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``modelcheck`` console script."""
+    if argv is None and any(a.startswith(("--checkpoint", "--resume")) for a in sys.argv):
+        # A checkpoint holds fingerprints, which must mean the same in the process that
+        # resumes it: run with a fixed hash seed (this re-executes the command once).
+        stable_hashing()
     cli.main(args=list(argv) if argv is not None else None, prog_name="modelcheck")

@@ -64,6 +64,9 @@ class Model:
     action_properties: tuple[Property, ...]
     terminal: Callable[[Any, Any], bool] | None
     expect: Expect
+    canonical: Callable[[Any], Any] | None = None
+    """With symmetry reduction: maps a state to the representative of its orbit, the
+    state the explorers fingerprint. None explores every state."""
 
     @property
     def params(self) -> dict[str, JSON]:
@@ -104,10 +107,17 @@ class Model:
 
 
 def bind(spec: Spec, variant: str | None = None,
-         params: Mapping[str, Any] | None = None) -> Model:
-    """Bind ``spec`` to a configuration: the variant's params, then ``params`` over them."""
+         params: Mapping[str, Any] | None = None, *, symmetry: bool = False) -> Model:
+    """Bind ``spec`` to a configuration: the variant's params, then ``params`` over them.
+
+    ``symmetry`` reduces the search to one state per orbit of the spec's symmetric sets.
+    """
     spec.validate()
     cfg = spec.params_of(variant, params)
+    canonical = None
+    if symmetry:
+        from modelcheck.symmetry import canonicalizer
+        canonical = canonicalizer(spec, cfg)
     inits = tuple(Instance(i, a, args) for i, (a, args) in
                   enumerate((a, args) for a in spec.inits for args in a.instances(cfg)))
     instances = tuple(Instance(i, a, args) for i, (a, args) in
@@ -118,4 +128,4 @@ def bind(spec: Spec, variant: str | None = None,
         invariants=tuple(p for p in props if p.kind == "invariant"),
         sometimes=tuple(p for p in props if p.kind == "sometimes"),
         action_properties=tuple(p for p in props if p.kind == "action"),
-        terminal=spec.terminal_fn, expect=spec.expectation(variant))
+        terminal=spec.terminal_fn, expect=spec.expectation(variant), canonical=canonical)

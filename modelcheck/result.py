@@ -31,6 +31,8 @@ class Stats:
     seconds: float
     queue: int = 0
     collision_probability: float = 0.0
+    seen_set_bytes: int | None = None
+    """Memory held by the seen-set (fingerprints and parent links), where it is exact."""
 
     @property
     def states_per_second(self) -> float:
@@ -46,6 +48,7 @@ class Stats:
             "seconds": round(self.seconds, 4),
             "states_per_second": round(self.states_per_second, 1),
             "fingerprint_collision_probability": self.collision_probability,
+            "seen_set_bytes": self.seen_set_bytes,
         }
 
 
@@ -81,6 +84,8 @@ class Result:
     """Why an incomplete search stopped (time limit, state limit, interrupted), or why an
     ``ok`` search was bounded (depth limit)."""
     details: dict[str, Any] = field(default_factory=dict, compare=False)
+    symmetry: bool = False
+    """Whether the search explored one state per orbit of the spec's symmetric sets."""
 
     @property
     def exit_code(self) -> int:
@@ -91,7 +96,8 @@ class Result:
         """The result object of DESIGN.md §3."""
         return {
             "spec": self.spec, "variant": self.variant, "params": self.params,
-            "strategy": self.strategy, "status": self.status, "exhaustive": self.exhaustive,
+            "strategy": self.strategy, "symmetry": self.symmetry, "status": self.status,
+            "exhaustive": self.exhaustive,
             "violation": self.violation.to_json() if self.violation else None,
             "stats": self.stats.to_json(), "error": self.error, "stopped": self.stopped,
         }

@@ -20,10 +20,21 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import os
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar, TypeVar, dataclass_transform
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, dataclass_transform
 
-__all__ = ["JSON", "Record", "set_at", "to_json"]
+__all__ = ["ACCELERATED", "JSON", "Record", "set_at", "to_json"]
+
+try:  # the C versions of record construction, replace() and set_at(); see _speedups.c
+    if os.environ.get("MODELCHECK_PURE_PYTHON"):
+        raise ImportError("pure Python asked for")
+    from modelcheck import _speedups
+except ImportError:
+    _speedups = None  # type: ignore[assignment]
+
+ACCELERATED = _speedups is not None
+"""Whether records use the compiled helpers (set ``MODELCHECK_PURE_PYTHON=1`` to compare)."""
 
 JSON = Any
 """A value made of dicts, lists, strings, numbers, booleans and None."""
@@ -87,7 +98,8 @@ class _RecordMeta(type):
 def _generate_methods(cls: type, tag: str, names: list[str], defaults: dict[str, Any]) -> None:
     # Generated source, as namedtuple and dataclasses do: one straight-line function per
     # record type is several times faster than a generic loop over keyword arguments.
-    env: dict[str, Any] = {"_tnew": tuple.__new__, "_TAG": tag, "_M": _MISSING}
+    env: dict[str, Any] = {"_tnew": tuple.__new__, "_TAG": tag, "_M": _MISSING,
+                           "_make": _speedups.make if _speedups is not None else None}
     params = []
     for i, f in enumerate(names):
         if f in defaults:
@@ -98,26 +110,40 @@ def _generate_methods(cls: type, tag: str, names: list[str], defaults: dict[str,
     items = "".join(f"{f}, " for f in names)
     rep_params = ", ".join(f"{f}=_M" for f in names)
     rep_items = "".join(f"self[{i + 1}] if {f} is _M else {f}, " for i, f in enumerate(names))
-    src = (
-        f"def __new__(cls, {', '.join(params)}):\n"
-        f"    return _tnew(cls, (_TAG, {items}))\n"
-        f"def replace(self, *, {rep_params}):\n"
-        f"    return _tnew(type(self), (_TAG, {rep_items}))\n"
-    ) if names else (
-        "def __new__(cls):\n    return _tnew(cls, (_TAG,))\n"
-        "def replace(self):\n    return self\n"
-    )
+    if _speedups is not None:
+        # replace() is RecordBase's, in C; it finds fields by name in _field_index.
+        cls._field_index = {f: i + 1 for i, f in enumerate(names)}  # type: ignore[attr-defined]
+        src = (f"def __new__(cls, {', '.join(params)}):\n"
+               f"    return _make(cls, _TAG, {items})\n")
+    else:
+        src = (
+            f"def __new__(cls, {', '.join(params)}):\n"
+            f"    return _tnew(cls, (_TAG, {items}))\n"
+            f"def replace(self, *, {rep_params}):\n"
+            f"    return _tnew(type(self), (_TAG, {rep_items}))\n"
+        ) if names else (
+            "def __new__(cls):\n    return _tnew(cls, (_TAG,))\n"
+            "def replace(self):\n    return self\n"
+        )
     exec(src, env)
-    new, replace = env["__new__"], env["replace"]
+    new = env["__new__"]
     new.__qualname__ = f"{cls.__qualname__}.__new__"
-    replace.__qualname__ = f"{cls.__qualname__}.replace"
-    replace.__doc__ = "Return a copy with the given fields changed."
     cls.__new__ = new  # type: ignore[method-assign]
-    cls.replace = replace  # type: ignore[attr-defined]
+    if "replace" in env:
+        replace = env["replace"]
+        replace.__qualname__ = f"{cls.__qualname__}.replace"
+        replace.__doc__ = "Return a copy with the given fields changed."
+        cls.replace = replace  # type: ignore[attr-defined]
+
+
+if TYPE_CHECKING:
+    _RecordBase = tuple[Any, ...]
+else:
+    _RecordBase = _speedups.RecordBase if _speedups is not None else tuple
 
 
 @dataclass_transform(frozen_default=True, kw_only_default=False)
-class Record(tuple, metaclass=_RecordMeta):  # type: ignore[type-arg]
+class Record(_RecordBase, metaclass=_RecordMeta):
     """Base class for immutable, hashable, fast records; subclass it with annotations.
 
     >>> class Prepared(Record):
@@ -132,9 +158,9 @@ class Record(tuple, metaclass=_RecordMeta):  # type: ignore[type-arg]
     _fields: ClassVar[tuple[str, ...]] = ()
     _defaults: ClassVar[dict[str, Any]] = {}
 
-    def replace(self: _R, **changes: Any) -> _R:  # replaced per subclass by generated code
-        """Return a copy with the given fields changed."""
-        raise NotImplementedError  # pragma: no cover - every subclass gets its own
+    if TYPE_CHECKING:  # in C (RecordBase), or generated per subclass in pure Python
+        def replace(self: _R, **changes: Any) -> _R:
+            """Return a copy with the given fields changed."""
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{f}={v!r}" for f, v in zip(self._fields, self[1:]))
@@ -148,7 +174,7 @@ class Record(tuple, metaclass=_RecordMeta):  # type: ignore[type-arg]
         return dict(zip(self._fields, self[1:]))
 
 
-def set_at(t: tuple[_T, ...], index: int, value: _T) -> tuple[_T, ...]:
+def _set_at(t: tuple[_T, ...], index: int, value: _T) -> tuple[_T, ...]:
     """Return ``t`` with item ``index`` replaced by ``value`` (TLA+'s ``EXCEPT ![i] = v``).
 
     Raises IndexError for an index outside the tuple.
@@ -157,6 +183,10 @@ def set_at(t: tuple[_T, ...], index: int, value: _T) -> tuple[_T, ...]:
     items = list(t)
     items[index] = value
     return tuple(items)
+
+
+set_at: Callable[[tuple[_T, ...], int, _T], tuple[_T, ...]] = (
+    _speedups.set_at if _speedups is not None else _set_at)
 
 
 def to_json(value: Any) -> JSON:

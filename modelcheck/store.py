@@ -92,6 +92,24 @@ class FingerprintStore(_Links):
         """Bytes held by the store: fingerprints plus links."""
         return super().nbytes() + sum(r.nbytes for r in self._runs)
 
+    def snapshot(self) -> tuple[Fingerprints, npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+        """Every fingerprint (sorted), and the parents and actions in discovery order."""
+        fps = (np.sort(np.concatenate(self._runs)) if self._runs
+               else np.zeros(0, dtype=np.int64))
+        return (fps, np.frombuffer(self.parents, dtype=np.uint32).copy(),
+                np.frombuffer(self.actions, dtype=np.uint32).copy())
+
+    @classmethod
+    def restore(cls, fps: Fingerprints, parents: npt.NDArray[Any],
+                actions: npt.NDArray[Any]) -> FingerprintStore:
+        """A store holding what :meth:`snapshot` returned."""
+        store = cls()
+        store.parents.frombytes(parents.astype(np.uint32).tobytes())
+        store.actions.frombytes(actions.astype(np.uint32).tobytes())
+        if len(fps):
+            store._runs.append(np.sort(fps.astype(np.int64)))
+        return store
+
 
 class DictStore(_Links):
     """One-at-a-time membership; for depth-first search, which also tracks depths."""

@@ -16,7 +16,9 @@ a server times out only while its term is below it, and states where the bound h
 stopped everything are terminal. With the defaults (3 servers, ``max_term`` 2) the search
 finds 29,031 distinct and 152,812 generated states (depth 17); with 4 servers and
 ``max_term`` 1, 12,769 and 61,669 (depth 17). ``max_term`` 3 runs to millions of states:
-minutes, not seconds.
+minutes, not seconds. Servers are a symmetric set: ``--symmetry`` explores one state per
+renaming of them, 4,928 distinct and 25,986 generated with the defaults, 627 and 3,049
+with 4 servers and ``max_term`` 1.
 
 **Properties.** ``election_safety`` is Figure 3's Election Safety: at most one leader
 per term, checked over ``elected``, the history of every (term, leader) pair, as raft.tla
@@ -42,8 +44,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Annotated, TypeVar
 
-from modelcheck import Record, Spec, set_at
+from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,14 @@ class Config:
     """Flaw: a candidate needs ``servers // 2`` votes (off by one) instead of a majority."""
 
 
+Server = Annotated[int, Symmetric("Server", size="servers")]
+"""A server, ``0 .. servers - 1``. Servers are interchangeable: every action, invariant and
+bound treats them alike, so ``--symmetry`` may explore one state per permutation of them."""
+
+T = TypeVar("T")
+PerServer = Annotated[tuple[T, ...], IndexedBy(Server)]
+"""A tuple with one item per server: ``current_term[i]`` is server ``i``'s term."""
+
 FOLLOWER = "follower"
 CANDIDATE = "candidate"
 LEADER = "leader"
@@ -69,16 +80,16 @@ class RequestVoteRequest(Record):
     """Candidate ``src`` asks ``dst`` for its vote in ``term`` (no log fields: no logs)."""
 
     term: int
-    src: int
-    dst: int
+    src: Server
+    dst: Server
 
 
 class RequestVoteResponse(Record):
     """``src`` answers candidate ``dst``'s request; ``term`` is ``src``'s current term."""
 
     term: int
-    src: int
-    dst: int
+    src: Server
+    dst: Server
     granted: bool
 
 
@@ -98,12 +109,12 @@ class State(Record):
     in dead messages (without it the default model has over 1.6 million states).
     """
 
-    current_term: tuple[int, ...]
-    role: tuple[str, ...]
-    voted_for: tuple[int | None, ...]
-    votes_granted: tuple[frozenset[int], ...]
+    current_term: PerServer[int]
+    role: PerServer[str]
+    voted_for: PerServer[Server | None]
+    votes_granted: PerServer[frozenset[Server]]
     msgs: frozenset[Message]
-    elected: frozenset[tuple[int, int]]
+    elected: frozenset[tuple[int, Server]]
     """History: every (term, server) that has become leader (raft.tla's ``elections``)."""
 
 

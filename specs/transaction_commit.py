@@ -7,7 +7,8 @@ decision; a prepared RM may commit only when every RM is prepared or committed, 
 RM may abort only while none has committed. There are no messages: this is the
 guarantee that two-phase commit implements. With 3 RMs TLC reports 34 distinct and 94
 generated states (depth 7), with deadlock checking off; here the decided states are
-declared terminal instead, which gives the same counts.
+declared terminal instead, which gives the same counts. RMs are a symmetric set: with
+``--symmetry``, 13 distinct and 37 generated.
 
 **Property.** ``consistent`` (``TCConsistent``): no RM has committed while another has
 aborted.
@@ -20,8 +21,9 @@ commits, and another aborts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from modelcheck import Record, Spec, set_at
+from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,14 @@ class Config:
     """Flaw: an RM may abort although another RM has committed."""
 
 
+RM = Annotated[int, Symmetric("RM", size="rms")]
+"""A resource manager, ``0 .. rms - 1``; RMs are interchangeable (``--symmetry``)."""
+
+
 class State(Record):
     """TCommit's single variable rmState."""
 
-    rm_state: tuple[str, ...]
+    rm_state: Annotated[tuple[str, ...], IndexedBy(RM)]
 
 
 spec = Spec("transaction-commit", Config, State)

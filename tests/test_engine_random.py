@@ -35,6 +35,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import modelcheck.explore.bfs
+import modelcheck.explore.parallel
 from modelcheck import Record, Spec, Trace, bind, check, replay
 from modelcheck.result import Result
 
@@ -522,6 +523,35 @@ def test_action_property(g: Graph, deadlock: bool, chunk: int | None) -> None:
 def test_action_property_tagged_and_bounded(g: Graph, deadlock: bool, max_depth: int | None,
                                             chunk: int | None) -> None:
     run_both(g, deadlock=deadlock, max_depth=max_depth, chunk=chunk)
+
+
+def check_parallel(g: Graph, spec: Spec, r: Result, e: Expected) -> None:
+    """Search in worker processes matches the oracle: the same counts, or a shortest
+    counterexample (its discovery order, and so which one of equal length, may differ)."""
+    assert r.status == e.status, (r.status, r.violation, e)
+    if e.status == "ok" or e.kind == "sometimes":
+        assert (r.exhaustive, r.stats.distinct_states, r.stats.generated_states,
+                r.stats.depth) == (e.exhaustive, e.distinct, e.generated, e.depth)
+        assert (r.violation is None) == (e.kind != "sometimes")
+        return
+    v = r.violation
+    assert v is not None and v.trace is not None
+    assert v.property == PROPERTY[v.kind]
+    assert v.trace.length == e.length, (v.kind, v.trace.length, e.length, e.candidates)
+    assert v.kind in e.kinds_at_min(), (v.kind, e.kinds_at_min())
+    check_trace(g, spec, r)
+
+
+@settings(max_examples=40 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs(forbidden=True, tagged=True, max_nodes=16, max_actions=3), st.booleans(),
+       st.none() | st.integers(1, 8), st.sampled_from([1, 2, 5]), st.sampled_from([2, 3]))
+def test_parallel_workers(g: Graph, deadlock: bool, max_depth: int | None, chunk: int,
+                          workers: int) -> None:
+    spec = build_spec(g)
+    e = expect(Oracle(g), deadlock=deadlock, max_depth=max_depth)
+    with mock.patch.object(modelcheck.explore.parallel, "CHUNK", chunk):
+        r = check(spec, deadlock=deadlock, max_depth=max_depth, workers=workers)
+    check_parallel(g, spec, r, e)
 
 
 # -- the oracle itself, on hand-checked graphs --------------------------------------------

@@ -69,6 +69,16 @@ def test_nondeterminism_is_detected_when_a_trace_is_rebuilt() -> None:
     assert code == 2 and "nondeterministic" in err
 
 
+@pytest.mark.parametrize("strategy", ["bfs", "dfs"])
+def test_property_that_raises_names_property_and_step(strategy: str) -> None:
+    code, _, err = run("verify", COUNTER, "--param", "property_raises_at=2", "--strategy",
+                       strategy)
+    assert code == 2
+    assert ("property bounded raised KeyError: 'boom' in the state reached after 2 steps"
+            in err)
+    assert "Traceback" not in err
+
+
 def test_property_returning_non_bool() -> None:
     code, _, err = run("verify", COUNTER, "--param", "bad_property=true")
     assert code == 2

@@ -29,30 +29,58 @@ def check(spec: Spec | Model, *, variant: str | None = None,
           params: Mapping[str, Any] | None = None, strategy: str = "bfs",
           max_depth: int | None = None, max_states: int | None = None,
           time_limit: float | None = None, deadlock: bool = True,
-          progress: Callable[[Progress], None] | None = None) -> Result:
+          progress: Callable[[Progress], None] | None = None, symmetry: bool = False,
+          workers: int = 1, scheduler: str | None = None, checkpoint: str | None = None,
+          checkpoint_every: float = 60.0, resume: str | None = None,
+          max_memory: int | None = None) -> Result:
     """Check ``spec`` (or an already bound model) and return the :class:`Result`.
 
     ``variant`` and ``params`` choose the configuration; ``strategy`` is ``"bfs"``
     (shortest counterexamples) or ``"dfs"``. Bounds: ``max_depth`` (states along a path,
-    an initial state being depth 1), ``max_states`` (distinct states) and ``time_limit``
-    (seconds). ``deadlock=False`` accepts states with no enabled action.
+    an initial state being depth 1), ``max_states`` (distinct states), ``time_limit``
+    (seconds) and ``max_memory`` (bytes of resident memory). ``deadlock=False`` accepts
+    states with no enabled action. ``symmetry`` explores one state per orbit of the spec's
+    declared symmetric sets. ``workers`` > 1 explores breadth-first in that many
+    processes; ``scheduler`` (an address, or ``"local"`` for a LocalCluster of
+    ``workers`` processes) on a dask.distributed cluster. ``checkpoint`` saves progress
+    to a directory every ``checkpoint_every`` seconds and when interrupted; ``resume``
+    continues from one.
     """
     if strategy not in STRATEGIES:
         raise UsageError(
             f"unknown strategy {strategy!r}; valid strategies: {', '.join(STRATEGIES)}")
     for name, bound in (("max_depth", max_depth), ("max_states", max_states),
-                        ("time_limit", time_limit)):
+                        ("time_limit", time_limit), ("workers", workers),
+                        ("checkpoint_every", checkpoint_every), ("max_memory", max_memory)):
         if bound is not None and bound <= 0:
             raise UsageError(f"{name} must be positive, got {bound}")
-    model = spec if isinstance(spec, Model) else bind(spec, variant, params)
+    parallel = workers > 1 or scheduler is not None
+    if (parallel or checkpoint or resume) and strategy != "bfs":
+        raise UsageError("workers, a scheduler and checkpoints need --strategy bfs")
+    if parallel and (checkpoint or resume):
+        raise UsageError("checkpoints are taken by single-process searches; drop --workers "
+                         "and --scheduler to use --checkpoint or --resume")
+    if resume and not checkpoint:
+        checkpoint = resume  # a resumed search goes on saving where it came from
+    model = spec if isinstance(spec, Model) else bind(spec, variant, params,
+                                                      symmetry=symmetry)
     options = Options(max_depth=max_depth, max_states=max_states, time_limit=time_limit,
-                      deadlock=deadlock, progress=progress)
+                      deadlock=deadlock, progress=progress, workers=workers,
+                      scheduler=scheduler, checkpoint=checkpoint,
+                      checkpoint_every=checkpoint_every, resume=resume, max_memory=max_memory)
+    explore = STRATEGIES[strategy]
+    if scheduler is not None:
+        from modelcheck.explore import distributed
+        explore = distributed.explore
+    elif workers > 1:
+        from modelcheck.explore import parallel as parallel_bfs
+        explore = parallel_bfs.explore
     # States are immutable tuples: the search creates no reference cycles, and the cyclic
     # collector's full passes over millions of live states would dominate the run time.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return STRATEGIES[strategy](model, options)
+        return explore(model, options)
     finally:
         if enabled:
             gc.enable()

@@ -7,6 +7,9 @@ on what a violation, a deadlock or a spec error is.
 
 from __future__ import annotations
 
+import os
+import resource
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,6 +50,18 @@ class Options:
     time_limit: float | None = None
     deadlock: bool = True
     progress: Callable[[Progress], None] | None = None
+    workers: int = 1
+    """Worker processes (``parallel``) or Dask workers (``distributed``)."""
+    scheduler: str | None = None
+    """Address of a dask.distributed scheduler, or ``"local"`` for a LocalCluster."""
+    checkpoint: str | None = None
+    """Directory where a breadth-first search saves its progress."""
+    checkpoint_every: float = 60.0
+    """Seconds between checkpoints (one is also written when the search is interrupted)."""
+    resume: str | None = None
+    """Directory of a checkpoint to continue from."""
+    max_memory: int | None = None
+    """Stop (incomplete) when the process's resident memory exceeds this many bytes."""
 
 
 class Found(Exception):
@@ -85,6 +100,14 @@ class Run:
                          if options.time_limit is not None else None)
         self.pending_sometimes: list[Property] = list(model.sometimes)
         self.state_type = model.spec.state
+        canonical = model.canonical
+        self.fingerprint: Callable[[Any], int] = (
+            fingerprint if canonical is None else lambda s: fingerprint(canonical(s)))
+        """The fingerprint a state is stored under: its orbit's under symmetry reduction."""
+        self.details: dict[str, Any] = {}
+        self.worker_pids: list[int] = []
+        """Processes whose memory counts towards ``max_memory`` besides this one."""
+        """Explorer-specific facts added to every result (workers, checkpoint...)."""
 
     # -- limits and progress ------------------------------------------------------------
 
@@ -97,6 +120,11 @@ class Run:
             return f"time limit of {self.options.time_limit:g} s reached"
         if self.options.max_states is not None and len(self.store) >= self.options.max_states:
             return f"state limit of {self.options.max_states:,} distinct states reached"
+        if self.options.max_memory is not None:
+            used = resident_memory(self.worker_pids)
+            if used > self.options.max_memory:
+                return (f"memory limit of {_size(self.options.max_memory)} reached "
+                        f"({_size(used)} resident)")
         return None
 
     def report(self) -> None:
@@ -117,13 +145,19 @@ class Run:
         for prop in self.model.invariants:
             fn = prop.fn
             limit = len(states) if worst is None else worst[0]
-            for j in range(limit):
-                ok = fn(cfg, states[j])
-                if ok is not True:
-                    if ok is not False:
-                        self._not_bool(prop, ok, first_index + j)
-                    worst = (j, prop)
-                    break
+            j = 0
+            try:
+                for j in range(limit):
+                    ok = fn(cfg, states[j])
+                    if ok is not True:
+                        if ok is not False:
+                            self._not_bool(prop, ok, first_index + j)
+                        worst = (j, prop)
+                        break
+            except SpecRuntimeError:
+                raise
+            except Exception as e:
+                raise self.spec_error(f"property {prop.name}", e, first_index + j) from e
         if worst is not None:
             j, prop = worst
             trace = self.trace_to(first_index + j, states[j])
@@ -138,7 +172,10 @@ class Run:
         for prop in list(self.pending_sometimes):
             fn = prop.fn
             for s in states:
-                ok = fn(cfg, s)
+                try:
+                    ok = fn(cfg, s)
+                except Exception as e:
+                    raise self.spec_error(f"property {prop.name}", e, None) from e
                 if ok is True:
                     self.pending_sometimes.remove(prop)
                     break
@@ -149,7 +186,10 @@ class Run:
         """Check the action properties on one transition."""
         cfg = self.cfg
         for prop in self.model.action_properties:
-            ok = prop.fn(cfg, before, after)
+            try:
+                ok = prop.fn(cfg, before, after)
+            except Exception as e:
+                raise self.spec_error(f"action property {prop.name}", e, before_index) from e
             if ok is not True:
                 if ok is not False:
                     self._not_bool(prop, ok, before_index)
@@ -251,15 +291,32 @@ class Run:
 
         ``state`` (when given) is the state the search holds, compared with the
         replayed one; ``then`` appends one more step (an action property's transition).
+
+        Under symmetry reduction a stored action may have been taken from another member
+        of its state's orbit (a depth-first search reaches a state again by a shorter
+        path and keeps that one). Each step then tries the stored action first and
+        otherwise every action, keeping the one that leads to the stored state's orbit,
+        so the trace is still a real execution.
         """
         model = self.model
         init_index, actions = self.store.path(index)
         inst = model.inits[init_index]
         s = inst.action.fn(self.cfg, *inst.args)
         states = [s]
+        key = self.fingerprint
+        targets = self._path_fingerprints(index, len(actions)) \
+            if model.canonical is not None else None
+        taken: list[int] = []
         for step, aid in enumerate(actions, start=1):
+            def reaches(t: Any, step: int = step) -> bool:
+                if t is None:
+                    return False
+                fp = key(t)
+                return fp == targets[step] if targets is not None else fp in self.store
             nxt = model.apply(aid, s)
-            if nxt is None or fingerprint(nxt) not in self.store:
+            if not reaches(nxt) and model.canonical is not None:
+                aid, nxt = self._orbit_step(s, reaches, aid)
+            if not reaches(nxt):
                 label = model.instances[aid].label()
                 raise NondeterminismError(
                     f"replaying the path to a state, step {step} ({label}) "
@@ -269,29 +326,90 @@ class Run:
                     "random number or a global that changes", function=label, step=step)
             s = nxt
             states.append(s)
+            taken.append(aid)
         if state is not None and s != state:
-            raise NondeterminismError(
-                f"replaying the path to a state gave a different state after "
-                f"{len(actions)} steps: the spec is nondeterministic", function="?",
-                step=len(actions))
+            if model.canonical is None or key(s) != key(state):
+                raise NondeterminismError(
+                    f"replaying the path to a state gave a different state after "
+                    f"{len(actions)} steps: the spec is nondeterministic", function="?",
+                    step=len(actions))
+            if then is not None:
+                then = self._transported_step(state, s, then)
         if then is not None:
-            actions = [*actions, then[0]]
+            taken.append(then[0])
             states.append(then[1])
-        return Trace.from_states(model, init_index, actions, states)
+        return Trace.from_states(model, init_index, taken, states)
+
+    def _path_fingerprints(self, index: int, length: int) -> list[int] | None:
+        """The stored fingerprints along the path to ``index`` (init first), if known.
+
+        A depth-first store maps fingerprints to indices; a breadth-first one cannot tell
+        them back, but there the stored actions always replay exactly.
+        """
+        by_fp = getattr(self.store, "index", None)
+        if not isinstance(by_fp, dict):
+            return None
+        wanted: dict[int, int] = {}
+        parents = self.store.parents
+        i = index
+        for _ in range(length + 1):
+            wanted[i] = 0
+            i = parents[i]
+        for fp, i in by_fp.items():
+            if i in wanted:
+                wanted[i] = fp
+        chain = list(wanted.values())
+        chain.reverse()
+        return chain
+
+    def _orbit_step(self, s: Any, reaches: Callable[[Any], bool], stored: int) -> tuple[int, Any]:
+        """The first action instance leading from ``s`` to the wanted orbit, or ``stored``."""
+        model = self.model
+        for inst in model.instances:
+            try:
+                t = model.apply(inst.index, s)
+            except Exception:
+                continue  # the search never took this step from here
+            if reaches(t):
+                return inst.index, t
+        return stored, model.apply(stored, s)
+
+    def _transported_step(self, held: Any, replayed: Any,
+                          then: tuple[int, Any]) -> tuple[int, Any]:
+        """The step from ``replayed`` matching ``then``, a step from ``held`` (same orbit)."""
+        from modelcheck.symmetry import Canonicalizer
+        canonical = self.model.canonical
+        assert isinstance(canonical, Canonicalizer)
+        model = self.model
+        after = canonical.transport(held, replayed, then[1])
+        for aid in (then[0], *(i.index for i in model.instances)):
+            try:
+                if model.apply(aid, replayed) == after:
+                    return aid, after
+            except Exception:
+                continue
+        label = model.instances[then[0]].label()
+        raise SpecRuntimeError(
+            f"{label}: the spec is not symmetric in its symmetric sets: no action renames "
+            "this step for a renamed state; check that actions treat every element alike",
+            function=label)
 
     # -- results ------------------------------------------------------------------------
 
     def stats(self) -> Stats:
         n = len(self.store)
+        seen = self.store.nbytes() if isinstance(self.store, FingerprintStore) else None
         return Stats(n, self.generated, self.depth, self.elapsed(), self.queue,
-                     collision_probability(n, self.generated))
+                     collision_probability(n, self.generated), seen)
 
     def result(self, status: Status, *, exhaustive: bool, violation: Violation | None = None,
                error: str | None = None, stopped: str | None = None,
                details: dict[str, Any] | None = None) -> Result:
         model = self.model
         return Result(model.spec.name, model.variant, model.params, self.strategy, status,
-                      exhaustive, self.stats(), violation, error, stopped, details or {})
+                      exhaustive, self.stats(), violation, error, stopped,
+                      {**self.details, **(details or {})},
+                      symmetry=model.canonical is not None)
 
     def finish(self, *, bounded: str | None) -> Result:
         """The result of a search that ran out of states to explore (maybe within a bound)."""
@@ -310,6 +428,37 @@ class Run:
     def failed(self, error: SpecRuntimeError) -> Result:
         return self.result("error", exhaustive=False, error=str(error),
                            details={"exception": error})
+
+
+def resident_memory(pids: Sequence[int] = ()) -> int:
+    """Bytes of resident memory of this process and of ``pids``.
+
+    From Linux's /proc: the resident set of this process alone, or with ``pids`` (forked
+    workers, which share pages with it) the proportional set sizes, so that shared pages
+    count once. Elsewhere, the peak resident set of this process.
+    """
+    try:
+        if not pids:
+            with open("/proc/self/statm", "rb") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        total = 0
+        for pid in ("self", *pids):
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        return total
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
 
 
 def _fields_of(state: Any) -> list[tuple[str, Any]]:

@@ -10,12 +10,18 @@ traces are deterministic.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from modelcheck.errors import SpecRuntimeError
+from modelcheck import checkpoint
+from modelcheck.errors import SpecRuntimeError, UsageError
 from modelcheck.explore._base import Found, Options, Run, StepFailure
 from modelcheck.explore._codegen import expander
 from modelcheck.fingerprint import fingerprint
@@ -64,10 +70,18 @@ def _scan_deadlocks(run: Run, cfg: Any, table: ActionTable, frontier: list[Any],
 
 def explore(model: Model, options: Options) -> Result:
     """Explore ``model`` breadth-first within ``options``' bounds."""
-    store = FingerprintStore()
+    resumed = checkpoint.load(options.resume) if options.resume else None
+    if resumed is not None:
+        _check_resumable(model, resumed, options.resume or "")
+        store = FingerprintStore.restore(resumed.fingerprints, resumed.parents,
+                                         resumed.actions)
+    else:
+        store = FingerprintStore()
     run = Run(model, options, store, "bfs")
+    saver = _Saver(run, options) if options.checkpoint else None
     try:
-        return _search(run, model, options, store)
+        with _interrupts_deferred(saver is not None) as interrupted:
+            return _search(run, model, options, store, resumed, saver, interrupted)
     except Found as found:
         return run.violation(found)
     except SpecRuntimeError as e:
@@ -96,25 +110,43 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
     return new
 
 
-def _search(run: Run, model: Model, options: Options, store: FingerprintStore) -> Result:
+def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
+            resumed: checkpoint.Checkpoint | None, saver: _Saver | None,
+            interrupted: list[bool]) -> Result:
     cfg = model.config
     table = model.table()
-    inits = model.initial_states()
-    init_states = [s for _, s in inits]
-    run.generated = len(init_states)
-    frontier = _admit(run, store, init_states, [i for i, _ in inits],
-                      np.full(len(inits), NO_PARENT, dtype=np.uint32))
-    level_start = 0
-    run.depth = 1 if frontier else 0
+    cut = False
+    if resumed is None:
+        inits = model.initial_states()
+        init_states = [s for _, s in inits]
+        run.generated = len(init_states)
+        frontier = _admit(run, store, init_states, [i for i, _ in inits],
+                          np.full(len(inits), NO_PARENT, dtype=np.uint32))
+        next_frontier: list[Any] = []
+        level_start = 0
+        run.depth = 1 if frontier else 0
+    else:
+        meta = resumed.meta
+        frontier, next_frontier = resumed.frontier, resumed.next_frontier
+        level_start = int(meta["level_start"])
+        run.depth = int(meta["depth"])
+        run.generated = int(meta["generated"])
+        run.started -= float(meta["seconds"])
+        cut = bool(meta["cut"])
+        pending = set(meta["pending_sometimes"])
+        run.pending_sometimes = [p for p in model.sometimes if p.name in pending]
+        run.details["resumed_from"] = {"distinct_states": len(store),
+                                       "generated_states": run.generated}
+        if not frontier and next_frontier:  # saved at the end of a level
+            frontier, next_frontier = next_frontier, []
+            run.depth += 1
     checked = bool(model.action_properties)
     expand = expander(model)
-    cut = False
     while frontier:
         # At the depth bound the frontier is still expanded (deadlocks and action
         # properties are checked there), but successors are only looked up: a new one
         # means the bound cut the search short.
         last = options.max_depth is not None and run.depth >= options.max_depth
-        next_frontier: list[Any] = []
         for start in range(0, len(frontier), CHUNK):
             chunk = frontier[start:start + CHUNK]
             base = level_start + start
@@ -160,17 +192,97 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore) -
                         _scan_deadlocks(run, cfg, table, frontier, start + len(chunk),
                                         level_start)
                     raise
-            run.queue = len(frontier) - start - len(chunk) + len(next_frontier)
+            done = start + len(chunk)
+            run.queue = len(frontier) - done + len(next_frontier)
             run.report()
-            stop = run.limit_reached()
+            stop = "interrupted" if interrupted[0] else run.limit_reached()
+            if saver is not None and (stop is not None or saver.due()):
+                saver.save(frontier[done:], next_frontier, level_start + done, cut)
             if stop is not None:
                 return run.result("incomplete", exhaustive=False, stopped=stop)
         level_start += len(frontier)
-        frontier = next_frontier
+        frontier, next_frontier = next_frontier, []
         if frontier:
             run.depth += 1
     run.queue = 0
+    if saver is not None:
+        saver.save([], [], level_start, cut)
     return run.finish(bounded=f"depth limit of {options.max_depth} reached" if cut else None)
+
+
+class _Saver:
+    """Writes a checkpoint every ``checkpoint_every`` seconds, and when the search stops."""
+
+    def __init__(self, run: Run, options: Options) -> None:
+        self.run = run
+        self.directory = options.checkpoint or ""
+        self.every = options.checkpoint_every
+        self.last = time.monotonic()
+        run.details["checkpoint"] = self.directory
+
+    def due(self) -> bool:
+        return time.monotonic() - self.last >= self.every
+
+    def save(self, frontier: list[Any], next_frontier: list[Any], level_start: int,
+             cut: bool) -> None:
+        run = self.run
+        store = run.store
+        assert isinstance(store, FingerprintStore)
+        fps, parents, actions = store.snapshot()
+        model = run.model
+        meta: dict[str, Any] = {
+            "spec": model.spec.name, "variant": model.variant, "params": model.params,
+            "symmetry": model.canonical is not None, "depth": run.depth,
+            "level_start": level_start, "generated": run.generated,
+            "distinct": len(store), "seconds": run.elapsed(), "cut": cut,
+            "pending_sometimes": [p.name for p in run.pending_sometimes],
+        }
+        checkpoint.save(self.directory, checkpoint.Checkpoint(
+            meta, fps, parents, actions, frontier, next_frontier))
+        self.last = time.monotonic()
+
+
+def _check_resumable(model: Model, cp: checkpoint.Checkpoint, directory: str) -> None:
+    """Refuse a checkpoint of another model, or one whose fingerprints do not match."""
+    meta = cp.meta
+    mine = {"spec": model.spec.name, "variant": model.variant, "params": model.params,
+            "symmetry": model.canonical is not None}
+    theirs = {k: meta.get(k) for k in mine}
+    if theirs != mine:
+        raise UsageError(f"checkpoint {directory} is of another model: {theirs}, not {mine}")
+    # The states it holds must fingerprint to stored values in this process.
+    sample = (cp.frontier + cp.next_frontier)[:1000]
+    if sample:
+        canon = model.canonical
+        fps = np.fromiter((fingerprint(s if canon is None else canon(s)) for s in sample),
+                          dtype=np.int64, count=len(sample))
+        store = FingerprintStore.restore(cp.fingerprints, cp.parents, cp.actions)
+        if store.missing(fps).any():
+            raise UsageError(
+                f"checkpoint {directory}: its states fingerprint differently in this "
+                "process, so it cannot be resumed here (the hash seed or Python version "
+                "differs from the run that wrote it)")
+
+
+@contextlib.contextmanager
+def _interrupts_deferred(defer: bool) -> Iterator[list[bool]]:
+    """While checkpointing, Ctrl-C asks the search to stop at the next chunk boundary
+    (where a consistent checkpoint can be written); a second Ctrl-C stops at once."""
+    flag = [False]
+    if not defer or threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if flag[0]:
+            raise KeyboardInterrupt
+        flag[0] = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _any_new(run: Run, store: FingerprintStore, succs: list[Any], actions: list[int]) -> bool:
@@ -181,8 +293,14 @@ def _any_new(run: Run, store: FingerprintStore, succs: list[Any], actions: list[
 
 
 def _fingerprints(run: Run, succs: list[Any], actions: list[int]) -> npt.NDArray[np.int64]:
-    """The fingerprints of ``succs``, computed in C; a spec error names an unhashable one."""
+    """The fingerprints of ``succs``, computed in C; a spec error names an unhashable one.
+
+    Under symmetry reduction a state's fingerprint is that of its orbit's representative;
+    the frontier keeps the successors themselves, so stored paths replay exactly.
+    """
+    canonical = run.model.canonical
+    states = succs if canonical is None else map(canonical, succs)
     try:
-        return np.fromiter(map(fingerprint, succs), dtype=np.int64, count=len(succs))
+        return np.fromiter(map(fingerprint, states), dtype=np.int64, count=len(succs))
     except TypeError as e:
         raise run.unhashable(succs, actions, e) from e

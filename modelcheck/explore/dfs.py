@@ -43,12 +43,14 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
     index, depths = store.index, store.depths
     max_depth = options.max_depth
     checked = bool(model.action_properties)
+    # Under symmetry reduction the fingerprint of a state is its orbit's (run.fingerprint).
+    key = fingerprint if model.canonical is None else run.fingerprint
     stack: list[tuple[Any, int, int]] = []
     inits = model.initial_states()
     run.generated = len(inits)
     for init_index, s in inits:
         try:
-            fp = fingerprint(s)
+            fp = key(s)
         except TypeError as e:
             raise run.unhashable([s], [0], e) from e
         if fp not in index:
@@ -79,7 +81,7 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
                 if checked:
                     run.check_transition(s, i, aid, t)
                 try:
-                    fp = fingerprint(t)
+                    fp = key(t)
                 except TypeError as e:
                     raise run.unhashable([t], [aid], e) from e
                 j = index.get(fp)

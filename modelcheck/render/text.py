@@ -142,7 +142,8 @@ def render_stats(result: Result) -> str:
 def render_result(result: Result, *, full: bool = False) -> str:
     """A result as shown by ``modelcheck verify``: verdict, trace and statistics."""
     title = result.spec + (f" --variant {result.variant}" if result.variant else "")
-    lines = [f"{title} ({render_params(result.params)}), {result.strategy}"]
+    search = result.strategy + (", symmetry" if result.symmetry else "")
+    lines = [f"{title} ({render_params(result.params)}), {search}"]
     v = result.violation
     if result.status == "ok":
         what = "no violation" if result.exhaustive else "no violation within the bounds"

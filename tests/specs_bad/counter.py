@@ -23,6 +23,8 @@ class Config:
     """The invariant: the counter never exceeds this."""
     stuck_at: int = -1
     """Nothing is enabled at this value (below the limit): a deadlock."""
+    property_raises_at: int = -1
+    """The invariant raises KeyError at this value."""
 
 
 class State(Record):
@@ -65,4 +67,6 @@ def bounded(cfg: Config, s: State) -> bool:
     """Never beyond the limit."""
     if cfg.bad_property:
         return s.n  # type: ignore[return-value]
+    if s.n == cfg.property_raises_at:
+        raise KeyError("boom")
     return s.n <= cfg.bound

@@ -1,0 +1,459 @@
+"""Breadth-first search in several processes on one machine (``--workers N``).
+
+The expensive part of a search is calling the spec's actions, so that is what runs in
+parallel; the seen-set stays in one place. The coordinator (the calling process) forks
+``N`` workers. Each worker owns a share of the frontier as live Python states and expands
+it chunk by chunk with the same generated successor function as :mod:`bfs`. Of each chunk
+it sends only the *fingerprints* of the distinct successors, with their parent and action
+indices, to the coordinator: a few dozen bytes a successor, never a pickled state. The
+coordinator tests them against the one :class:`~modelcheck.store.FingerprintStore`,
+stores the new ones (assigning their global indices) and answers with a mask; the worker
+keeps the new states for its next level and checks the properties on them. A worker
+expands its next chunk while the coordinator answers the previous one.
+
+Levels are synchronised, so the depth of every state, the counts and the length of a
+shortest counterexample are those of single-process BFS. The states a worker keeps are
+those it discovered first, and the shares are rebalanced between levels when they drift
+apart. Workers find violations, deadlocks and spec errors, and report only *where* they
+are (a global state index and an action index); the coordinator rebuilds that state by
+replaying its trace from the init and re-raises the finding with the same code as the
+single-process explorer, so messages and traces read exactly alike.
+
+Fingerprints agree between the processes because the workers are forked: they share
+the interpreter's hash seed and addresses (``hash(None)`` is address-based before
+Python 3.12).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import pickle
+import signal
+from multiprocessing.connection import Connection, wait
+from typing import Any, cast
+
+import numpy as np
+
+from modelcheck.errors import NondeterminismError, SpecRuntimeError, UsageError
+from modelcheck.explore._base import Found, Options, Run
+from modelcheck.explore._codegen import expander
+from modelcheck.explore.bfs import CHUNK, _fingerprints
+from modelcheck.model import Model
+from modelcheck.result import Result
+from modelcheck.store import NO_PARENT, FingerprintStore
+
+__all__ = ["explore"]
+
+REBALANCE = 1.05
+"""Rebalance the workers' shares when the largest exceeds the mean by this factor."""
+
+
+class _Spot(Exception):
+    """A worker's Run found something at global state ``index``."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+class _WorkerRun(Run):
+    """Run's checks, but a finding only raises :class:`_Spot` with where it is."""
+
+    def trace_to(self, index: int, state: Any | None,
+                 then: tuple[int, Any] | None = None) -> Any:
+        raise _Spot(index)
+
+    def spec_error(self, function: str, error: BaseException, index: int | None,
+                   action: int | None = None) -> SpecRuntimeError:
+        raise _Spot(-1 if index is None else index)
+
+
+def explore(model: Model, options: Options) -> Result:
+    """Explore ``model`` breadth-first in ``options.workers`` forked processes."""
+    if "fork" not in mp.get_all_start_methods():
+        raise UsageError("--workers needs processes started by fork (Linux or macOS); "
+                         "use --scheduler local on this system")
+    store = FingerprintStore()
+    run = Run(model, options, store, "bfs")
+    run.details = {"workers": options.workers}
+    workers: list[tuple[Any, Connection]] = []
+    try:
+        return _coordinate(run, model, options, store, workers)
+    except Found as found:
+        return run.violation(found)
+    except SpecRuntimeError as e:
+        return run.failed(e)
+    except KeyboardInterrupt:
+        return run.result("incomplete", exhaustive=False, stopped="interrupted")
+    finally:
+        for _, conn in workers:
+            with contextlib.suppress(OSError):
+                conn.send(("stop",))
+            conn.close()
+        for proc, _ in workers:
+            proc.join(timeout=2)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+
+
+def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStore,
+                workers: list[tuple[Any, Connection]]) -> Result:
+    inits = model.initial_states()
+    init_states = [s for _, s in inits]
+    run.generated = len(init_states)
+    fps = _fingerprints(run, init_states, [i for i, _ in inits])
+    uniq, first = np.unique(fps, return_index=True)
+    pos = np.sort(first)
+    store.add(uniq, np.full(len(pos), NO_PARENT, dtype=np.uint32),
+              np.array([inits[p][0] for p in pos.tolist()], dtype=np.uint32))
+    frontier = [init_states[p] for p in pos.tolist()]
+    run.check_new(frontier, 0)
+    if not frontier:
+        return run.finish(bounded=None)
+    run.depth = 1
+    ctx = mp.get_context("fork")
+    n = options.workers
+    for w in range(n):
+        ours, theirs = ctx.Pipe()
+        share = list(range(w, len(frontier), n))
+        proc = ctx.Process(target=_worker, name=f"modelcheck-worker-{w}", daemon=True,
+                           args=(theirs, model, options, [frontier[i] for i in share],
+                                 share))
+        proc.start()
+        theirs.close()
+        workers.append((proc, ours))
+    sizes = [len(range(w, len(frontier), n)) for w in range(n)]
+    del frontier
+    run.worker_pids = [proc.pid for proc, _ in workers]
+    conns = [c for _, c in workers]
+    owner = {c: w for w, c in enumerate(conns)}
+    cut = False
+    while True:
+        last = options.max_depth is not None and run.depth >= options.max_depth
+        pending = [p.name for p in run.pending_sometimes]
+        for c in conns:
+            c.send(("level", last, pending))
+        queue = sum(sizes)
+        reports: list[tuple[str, int, int]] = []
+        scanning = False
+        done = 0
+        next_sizes = [0] * n
+        satisfied: set[str] = set()
+        while done < n:
+            for ready in wait(conns, timeout=0.25):
+                c = cast(Connection, ready)
+                msg = c.recv()
+                tag = msg[0]
+                if tag == "chunk":
+                    _, fps, parents, actions, generated, expanded = msg
+                    run.generated += generated
+                    queue -= expanded
+                    if last or scanning:
+                        if last and not cut and len(fps):
+                            cut = bool(store.missing(fps).any())
+                        c.send(("new", None, 0))
+                        continue
+                    missing = store.missing(fps)
+                    base = len(store)
+                    new = fps[missing]
+                    store.add(new, parents[missing], actions[missing])
+                    queue += len(new)
+                    c.send(("new", missing, base))
+                elif tag == "report":
+                    kind, index, action = msg[1:]
+                    if kind == "deadlock" or not options.deadlock:
+                        # Nothing found later in this level can be shorter.
+                        _reproduce(run, model, kind, index, action)
+                    reports.append((kind, index, action))
+                    if not scanning:
+                        scanning = True
+                        for other in conns:
+                            other.send(("scan",))
+                elif tag == "done":
+                    next_sizes[owner[c]] = msg[1]
+                    satisfied.update(msg[2])
+                    done += 1
+            run.queue = max(queue, 0)
+            run.report()
+            stop = run.limit_reached()
+            if stop is not None:
+                return run.result("incomplete", exhaustive=False, stopped=stop)
+        if reports:
+            kind, index, action = min(reports, key=lambda r: (r[0] != "deadlock", r[1]))
+            _reproduce(run, model, kind, index, action)
+            raise NondeterminismError(
+                f"a worker reported a {kind} at state {index} that replaying its trace does "
+                "not reproduce: the spec is nondeterministic", function="?")
+        run.pending_sometimes = [p for p in run.pending_sometimes if p.name not in satisfied]
+        sizes = next_sizes
+        if last or not sum(sizes):
+            break
+        run.depth += 1
+        _rebalance(conns, sizes)
+    run.queue = 0
+    return run.finish(bounded=f"depth limit of {options.max_depth} reached" if cut else None)
+
+
+def _rebalance(conns: list[Connection], sizes: list[int]) -> None:
+    """Move states from the workers above the mean share to those below it."""
+    mean = sum(sizes) / len(sizes)
+    if max(sizes) <= REBALANCE * mean or sum(sizes) < 2 * CHUNK:
+        return
+    target = [int(mean)] * len(sizes)
+    for i in range(sum(sizes) - sum(target)):
+        target[i] += 1
+    give = [(w, s - t) for w, (s, t) in enumerate(zip(sizes, target)) if s > t]
+    take = [(w, t - s) for w, (s, t) in enumerate(zip(sizes, target)) if s < t]
+    for w, k in give:
+        conns[w].send(("give", k))
+        moving = conns[w].recv()
+        if moving is None:
+            return  # the states do not pickle: every worker keeps its own
+        states, indices = moving
+        while len(states):
+            r, need = take[0]
+            conns[r].send(("take", states[:need], indices[:need]))
+            moved = min(need, len(states))
+            states, indices = states[moved:], indices[moved:]
+            if moved == need:
+                take.pop(0)
+            else:
+                take[0] = (r, need - moved)
+    for w, t in enumerate(target):
+        sizes[w] = t
+
+
+def _reproduce(run: Run, model: Model, kind: str, index: int, action: int) -> None:
+    """Raise, in the coordinator, what a worker found at global state ``index``.
+
+    The state is rebuilt by replaying its trace; the same check then fails here, with
+    the same message and trace as in single-process search.
+    """
+    states = run.trace_to(index, None).states
+    assert states is not None
+    state = states[-1]
+    if kind == "deadlock":
+        run.deadlock(index, state)
+    elif kind == "new":
+        run.check_new([state], index)
+    elif kind == "step":
+        try:
+            nxt = model.apply(action, state)
+        except Exception as e:
+            raise run.spec_error("", e, index, action) from e
+        if model.action_properties:
+            run.check_transition(state, index, action, nxt)
+        if nxt is not None:
+            _fingerprints(run, [nxt], [action])
+
+
+# -- worker process -----------------------------------------------------------------------
+
+
+def _worker(conn: Connection, model: Model, options: Options, frontier: list[Any],
+            indices: list[int]) -> None:
+    """Expand this worker's share of each level until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
+    try:
+        _Worker(conn, model, options, frontier, indices).serve()
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        pass  # the coordinator has gone: nothing left to do
+    finally:
+        conn.close()
+        os._exit(0)  # skip the atexit handlers and finalisers inherited from the parent
+
+
+class _Worker:
+    def __init__(self, conn: Connection, model: Model, options: Options,
+                 frontier: list[Any], indices: list[int]) -> None:
+        self.conn = conn
+        self.model = model
+        self.cfg = model.config
+        self.table = model.table()
+        self.expand = expander(model)
+        self.run = _WorkerRun(model, options, FingerprintStore(), "bfs")
+        self.frontier = frontier
+        self.indices = np.array(indices, dtype=np.int64)
+        self.scan = False
+        self.checked = bool(model.action_properties)
+
+    def serve(self) -> None:
+        while True:
+            msg = self.conn.recv()
+            if msg[0] == "level":
+                self.level(last=msg[1], pending=msg[2])
+            elif msg[0] == "give":
+                k = msg[1]
+                try:
+                    # Pickled here, so a state that cannot be pickled (a class defined
+                    # inside a function) keeps the shares as they are instead of failing.
+                    payload = pickle.dumps((self.frontier[-k:], self.indices[-k:]),
+                                           pickle.HIGHEST_PROTOCOL)
+                except Exception:
+                    self.conn.send(None)
+                    continue
+                self.conn.send_bytes(payload)
+                del self.frontier[-k:]
+                self.indices = self.indices[:-k]
+            elif msg[0] == "take":
+                self.frontier += msg[1]
+                self.indices = np.concatenate((self.indices, msg[2]))
+            elif msg[0] == "stop":
+                return
+
+    def _recv(self) -> tuple[Any, ...]:
+        """The next reply to a chunk; control messages in between are acted on."""
+        while True:
+            msg = self.conn.recv()
+            if msg[0] == "scan":
+                self.scan = True
+            elif msg[0] == "stop":
+                raise EOFError
+            else:
+                return msg  # type: ignore[no-any-return]
+
+    def report(self, kind: str, index: int, action: int = -1) -> None:
+        self.conn.send(("report", kind, index, action))
+        self.scan = True
+
+    def level(self, *, last: bool, pending: list[str]) -> None:
+        run = self.run
+        run.pending_sometimes = [p for p in self.model.sometimes if p.name in pending]
+        self.scan = False
+        frontier, indices = self.frontier, self.indices
+        next_states: list[Any] = []
+        next_indices: list[Any] = []
+        waiting: tuple[list[Any], Any] | None = None
+        for start in range(0, len(frontier), CHUNK):
+            chunk = frontier[start:start + CHUNK]
+            parents_of = indices[start:start + CHUNK]
+            if self.scan:
+                self.scan_deadlocks(chunk, parents_of)
+                continue
+            out = self.expand_chunk(chunk, parents_of)
+            if waiting is not None:
+                self.admit(waiting, next_states, next_indices)
+                waiting = None
+            if out is None or self.scan:
+                continue
+            succs, first, fps, parents, actions, generated = out
+            self.conn.send(("chunk", fps, parents, actions, generated, len(chunk)))
+            waiting = (succs, first)
+        if waiting is not None:
+            self.admit(waiting, next_states, next_indices)
+        self.frontier = next_states
+        self.indices = (np.concatenate(next_indices) if next_indices
+                        else np.zeros(0, dtype=np.int64))
+        satisfied = [p.name for p in self.model.sometimes
+                     if p.name in pending and p not in run.pending_sometimes]
+        self.conn.send(("done", len(next_states), satisfied))
+
+    def expand_chunk(self, chunk: list[Any], parents_of: Any) -> tuple[Any, ...] | None:
+        """Successors of ``chunk`` and their distinct fingerprints; None after a report."""
+        succs: list[Any] = []
+        actions: list[int] = []
+        counts: list[int] = []
+        cfg = self.cfg
+        try:
+            if self.checked:
+                for i, s in enumerate(chunk):
+                    n = len(succs)
+                    for aid, fn, args in self.table:
+                        t = fn(cfg, s, *args)
+                        if t is not None:
+                            self.run.check_transition(s, int(parents_of[i]), aid, t)
+                            succs.append(t)
+                            actions.append(aid)
+                    counts.append(len(succs) - n)
+            else:
+                self.expand(chunk, succs, actions, counts)
+        except _Spot as spot:
+            self.report("step", spot.index, self._failing_action(chunk, parents_of)[1])
+            return None
+        except Exception:
+            at, aid = self._failing_action(chunk, parents_of)
+            self.report("step", at, aid)
+            return None
+        if 0 in counts:
+            for i, c in enumerate(counts):
+                if c == 0 and self.deadlocked(chunk[i], int(parents_of[i])):
+                    return None
+        if not succs:
+            return None
+        try:
+            fps = _fingerprints(self.run, succs, actions)
+        except SpecRuntimeError:
+            for k, t in enumerate(succs):
+                try:
+                    hash(t if self.model.canonical is None else self.model.canonical(t))
+                except TypeError:
+                    owner = np.searchsorted(np.cumsum(counts), k, side="right")
+                    self.report("step", int(parents_of[owner]), actions[k])
+                    return None
+            raise
+        # Sorted fingerprints: the coordinator's look-ups walk its sorted runs in order,
+        # and the new ones are a sorted run as they are.
+        uniq, first = np.unique(fps, return_index=True)
+        parent_of_succ = np.repeat(parents_of, np.array(counts, dtype=np.int64))
+        act = np.array(actions, dtype=np.uint32)
+        return (succs, first, uniq, parent_of_succ[first].astype(np.uint32), act[first],
+                len(succs))
+
+    def _failing_action(self, chunk: list[Any], parents_of: Any) -> tuple[int, int]:
+        """The (state index, action) whose call raises or fails a transition check."""
+        cfg = self.cfg
+        for i, s in enumerate(chunk):
+            for aid, fn, args in self.table:
+                try:
+                    t = fn(cfg, s, *args)
+                    if t is not None and self.checked:
+                        self.run.check_transition(s, int(parents_of[i]), aid, t)
+                except Exception:
+                    return int(parents_of[i]), aid
+        return int(parents_of[0]), -1
+
+    def deadlocked(self, state: Any, index: int) -> bool:
+        try:
+            self.run.deadlock(index, state)
+        except _Spot:
+            self.report("deadlock", index)
+            return True
+        return False
+
+    def scan_deadlocks(self, chunk: list[Any], parents_of: Any) -> None:
+        """After a report: only look for a deadlock, which would give a shorter trace."""
+        if not self.run.options.deadlock:
+            return
+        cfg = self.cfg
+        for i, s in enumerate(chunk):
+            try:
+                enabled = any(fn(cfg, s, *args) is not None for _, fn, args in self.table)
+            except Exception:
+                continue
+            if not enabled and self.deadlocked(s, int(parents_of[i])):
+                return
+
+    def admit(self, waiting: tuple[list[Any], Any], next_states: list[Any],
+              next_indices: list[Any]) -> None:
+        """Keep the successors the coordinator stored as new, and check them."""
+        succs, first = waiting
+        _, missing, base = self._recv()
+        if missing is None or not missing.any():
+            return
+        new = [succs[p] for p in first[missing].tolist()]
+        try:
+            self.run.check_new(new, base)
+        except Exception:
+            # Find the first state that fails, one at a time, and say where it is.
+            for j, s in enumerate(new):
+                try:
+                    self.run.check_new([s], base + j)
+                except Exception:
+                    self.report("new", base + j)
+                    return
+            raise
+        next_states += new
+        next_indices.append(np.arange(base, base + len(new), dtype=np.int64))

@@ -1,0 +1,183 @@
+"""Breadth-first search on a dask.distributed cluster agrees with single-process BFS.
+
+One LocalCluster of two worker processes serves the module; the CLI test and the
+hash-mismatch test start clusters of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from modelcheck import Progress, Record, Result, UsageError, bind, check, load_spec, replay
+from modelcheck.cli import cli
+
+distributed = pytest.importorskip("distributed")
+
+from modelcheck.explore.distributed import _pack, _unpack, local_cluster  # noqa: E402
+
+COUNTER = str(Path(__file__).parent / "specs_bad" / "counter.py")
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    with local_cluster(2) as cluster:
+        yield cluster.scheduler_address
+
+
+def both(spec_ref: str, scheduler: str, **kwargs: Any) -> tuple[Result, Result]:
+    spec = load_spec(spec_ref)
+    return check(spec, **kwargs), check(spec, scheduler=scheduler, **kwargs)
+
+
+def counts(r: Result) -> tuple[str, int, int, int]:
+    return r.status, r.stats.distinct_states, r.stats.generated_states, r.stats.depth
+
+
+@pytest.mark.parametrize(("spec", "params", "expected"), [
+    ("two-phase-commit", {"rms": 3}, ("ok", 288, 1_146, 11)),
+    ("two-phase-commit", {"rms": 4}, ("ok", 1_568, 8_258, 14)),
+    ("raft", {}, ("ok", 29_031, 152_812, 17)),
+])
+def test_counts_equal_single_process_bfs(scheduler: str, spec: str, params: dict[str, Any],
+                                         expected: tuple[str, int, int, int]) -> None:
+    single, dist = both(spec, scheduler, params=params)
+    assert counts(single) == counts(dist) == expected
+    assert dist.strategy == "bfs" and dist.exhaustive
+    assert dist.details["workers"] == 2 and dist.details["scheduler"] == scheduler
+    parts = dist.details["partitions"]
+    assert sum(p["states"] for p in parts) == expected[1]
+    assert sum(p["bytes_sent"] for p in parts) == sum(p["bytes_received"] for p in parts) > 0
+    assert all(p["store_bytes"] == 16 * p["states"] for p in parts)
+    assert dist.stats.seen_set_bytes == 16 * expected[1]
+
+
+def test_symmetry_reduction_gives_the_same_counts(scheduler: str) -> None:
+    single, dist = both("two-phase-commit", scheduler, params={"rms": 4}, symmetry=True)
+    assert counts(dist) == counts(single)
+    assert dist.stats.distinct_states < 1_568
+
+
+@pytest.mark.parametrize(("spec", "variant"), [
+    ("two-phase-commit", "tm-commits-early"),
+    ("raft", "vote-twice"),
+])
+def test_flawed_variants_give_the_same_verdict_and_trace_length(
+        scheduler: str, spec: str, variant: str) -> None:
+    single, dist = both(spec, scheduler, variant=variant)
+    assert dist.status == single.status == "violation"
+    assert single.violation is not None and dist.violation is not None
+    assert dist.violation.property == single.violation.property
+    assert dist.violation.kind == single.violation.kind
+    assert dist.violation.trace is not None and single.violation.trace is not None
+    assert dist.violation.trace.length == single.violation.trace.length
+    assert dist.stats.depth == single.stats.depth
+    states = replay(bind(load_spec(spec), variant), dist.violation.trace)
+    assert len(states) == dist.violation.trace.length + 1
+
+
+@pytest.mark.parametrize("params", [
+    {"raise_at": 2},          # an action raises
+    {"list_at": 1},           # an action returns a state that is not hashable
+    {"property_raises_at": 2},
+    {"bad_property": True},   # a property returns an int
+    {"bound": 1},             # an invariant is violated
+    {"stuck_at": 1},          # deadlock
+])
+def test_spec_errors_and_violations_read_as_in_bfs(scheduler: str,
+                                                   params: dict[str, Any]) -> None:
+    # The spec is loaded from a file path: the workers run the source the client sent.
+    single, dist = both(COUNTER, scheduler, params=params)
+    assert dist.status == single.status
+    assert dist.error == single.error
+    if single.violation is not None:
+        assert dist.violation is not None
+        assert dist.violation.message == single.violation.message
+        assert dist.violation.trace == single.violation.trace
+
+
+def test_deadlock_checks_respect_the_switch_and_terminal_states(scheduler: str) -> None:
+    single, dist = both(COUNTER, scheduler, params={"stuck_at": 1}, deadlock=False)
+    assert counts(single) == counts(dist) == ("ok", 2, 2, 2)
+    single, dist = both(COUNTER, scheduler)  # the last state is @spec.terminal
+    assert counts(single) == counts(dist) == ("ok", 4, 4, 4)
+
+
+def test_bounds(scheduler: str) -> None:
+    single, dist = both("two-phase-commit", scheduler, max_depth=5)
+    assert counts(single) == counts(dist)
+    assert dist.stopped == single.stopped == "depth limit of 5 reached"
+    dist = check(load_spec("two-phase-commit"), params={"rms": 4}, max_states=500,
+                 scheduler=scheduler)
+    assert dist.status == "incomplete" and not dist.exhaustive
+    assert dist.stopped == "state limit of 500 distinct states reached"
+    assert dist.stats.distinct_states >= 500
+
+
+def test_interrupt_reports_what_was_explored(scheduler: str) -> None:
+    calls: list[Progress] = []
+
+    def progress(p: Progress) -> None:
+        calls.append(p)
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # as Ctrl-C would, while the search runs
+
+    r = check(load_spec("two-phase-commit"), params={"rms": 4}, progress=progress,
+              scheduler=scheduler)
+    assert r.status == "incomplete" and r.stopped == "interrupted"
+    assert r.stats.distinct_states > 0 and r.stats.generated_states > 0
+
+
+def test_cli_with_a_local_cluster() -> None:
+    r = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--scheduler", "local",
+                                 "--workers", "2", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["strategy"] == "bfs" and data["status"] == "ok"
+    assert (data["stats"]["distinct_states"], data["stats"]["generated_states"]) == (288, 1146)
+
+
+def test_workers_that_hash_differently_are_refused() -> None:
+    import dask
+
+    environ = dict(os.environ)
+    # A random seed per worker process: string hashes differ between the two workers.
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.PYTHONHASHSEED": "random"}):
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True,
+            dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+            silence_logs=logging.CRITICAL)
+    os.environ.clear()
+    os.environ.update(environ)
+    with cluster, pytest.raises(UsageError) as info:
+        check(load_spec("two-phase-commit"), scheduler=cluster.scheduler_address)
+    assert "different hashes" in str(info.value)
+    assert "PYTHONHASHSEED=0 setarch -R dask worker" in str(info.value)
+
+
+class Empty(Record):
+    """A record without fields."""
+
+
+class Cell(Record):
+    """A record whose field holds values of several types."""
+
+    value: object
+    tags: frozenset[str]
+
+
+def test_batches_keep_every_value_and_its_type() -> None:
+    cells = [Cell(1, frozenset({"a"})), Cell(True, frozenset({"a"})), Cell(1.0, frozenset()),
+             Cell(None, frozenset({"b"})), Cell((1, (True,)), frozenset())]
+    back = _unpack(_pack(cells))
+    assert back == cells
+    assert [type(c.value) for c in back] == [type(c.value) for c in cells]
+    assert _unpack(_pack([Empty(), Empty()])) == [Empty(), Empty()]
+    assert _unpack(_pack([(1, 2), "plain"])) == [(1, 2), "plain"]
