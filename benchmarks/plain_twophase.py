@@ -61,4 +61,4 @@ if __name__ == "__main__":
     t0 = time.perf_counter()
     distinct, generated = bfs(n)
     print(f"N={n}: {distinct:,} distinct, {generated:,} generated, "
-          f"{time.perf_counter() - t0:.2f} s")
+          f"{time.perf_counter() - t0:.3f} s")

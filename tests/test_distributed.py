@@ -55,8 +55,8 @@ def test_counts_equal_single_process_bfs(scheduler: str, spec: str, params: dict
     parts = dist.details["partitions"]
     assert sum(p["states"] for p in parts) == expected[1]
     assert sum(p["bytes_sent"] for p in parts) == sum(p["bytes_received"] for p in parts) > 0
-    assert all(p["store_bytes"] == 16 * p["states"] for p in parts)
-    assert dist.stats.seen_set_bytes == 16 * expected[1]
+    assert all(16 * p["states"] <= p["store_bytes"] <= 16.125 * p["states"] + 8 for p in parts)
+    assert dist.stats.seen_set_bytes == sum(p["store_bytes"] for p in parts)
 
 
 def test_symmetry_reduction_gives_the_same_counts(scheduler: str) -> None:

@@ -31,7 +31,7 @@ from modelcheck.store import NO_PARENT, FingerprintStore
 
 __all__ = ["explore"]
 
-CHUNK = 2048
+CHUNK = 256
 """Frontier states expanded per batch: large enough to amortise numpy's per-call cost,
 small enough that the successors of one batch stay in cache-friendly memory."""
 
