@@ -154,3 +154,15 @@ def test_memory_limit_stops_incomplete() -> None:
     assert res.exit_code == 3 and "memory limit of 1.0 KiB reached" in res.output
     res = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--max-memory", "lots"])
     assert res.exit_code == 2 and "expected a size such as 4G" in res.output
+
+
+def test_resume_with_symmetry(tmp_path: Path) -> None:
+    spec = load_spec("two-phase-commit")
+    cp = str(tmp_path / "cp")
+    first = check(spec, params={"rms": 5}, symmetry=True, checkpoint=cp, max_states=100)
+    assert first.status == "incomplete"
+    r = check(spec, params={"rms": 5}, symmetry=True, resume=cp)
+    assert (r.status, r.stats.distinct_states, r.stats.generated_states) == ("ok", 314, 2_048)
+    res = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--param", "rms=5",
+                                   "--resume", cp])
+    assert res.exit_code == 2 and "is of another model" in res.output

@@ -9,6 +9,10 @@ search, word for word.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -136,3 +140,30 @@ def test_workers_need_bfs() -> None:
     res = CliRunner().invoke(cli, ["verify", "raft", "--workers", "2", "--strategy", "dfs"])
     assert res.exit_code == 2
     assert "need --strategy bfs" in res.output
+
+
+def test_symmetry_in_workers_gives_tlc_orbits() -> None:
+    r = check(load_spec("two-phase-commit"), params={"rms": 5}, symmetry=True, workers=2)
+    assert (r.status, r.stats.distinct_states, r.stats.generated_states) == ("ok", 314, 2_048)
+    v = check(load_spec("raft"), variant="vote-twice", symmetry=True, workers=2)
+    one = check(load_spec("raft"), variant="vote-twice")
+    same_search(one, v)
+    assert v.violation is not None and v.violation.trace is not None
+    replay(bind(load_spec("raft"), "vote-twice"), v.violation.trace)
+
+
+def test_ctrl_c_stops_the_workers_and_reports_what_was_explored() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "modelcheck", "verify", "two-phase-commit",
+                             "--param", "rms=8", "--workers", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    proc.stderr.readline()  # the first progress line: the search is under way
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 3, out
+    assert "stopped: interrupted; no violation found so far" in out
+    distinct = int(out.splitlines()[-1].split(" distinct")[0].replace(",", ""))
+    assert 0 < distinct < 1_745_408
+    time.sleep(0.5)
+    ps = subprocess.run(["ps", "-eo", "ppid"], capture_output=True, text=True).stdout.split()
+    assert str(proc.pid) not in ps  # no worker outlived its coordinator
