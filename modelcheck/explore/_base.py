@@ -419,6 +419,18 @@ class Run:
                 return self.result("violation", exhaustive=True, violation=unmet)
         return self.result("ok", exhaustive=bounded is None, stopped=bounded)
 
+    def outcome(self, search: Callable[[], Result]) -> Result:
+        """Run ``search``, turning how it ended (a violation, a spec error, Ctrl-C) into
+        the result, as every explorer does."""
+        try:
+            return search()
+        except Found as found:
+            return self.violation(found)
+        except SpecRuntimeError as e:
+            return self.failed(e)
+        except KeyboardInterrupt:
+            return self.result("incomplete", exhaustive=False, stopped="interrupted")
+
     def violation(self, found: Found, *, exhaustive: bool = False) -> Result:
         trace = found.violation.trace
         if trace is not None:

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from modelcheck import checkpoint
-from modelcheck.errors import SpecRuntimeError, UsageError
+from modelcheck.errors import UsageError
 from modelcheck.explore._base import Found, Options, Run, StepFailure
 from modelcheck.explore._codegen import expander
 from modelcheck.fingerprint import fingerprint
@@ -79,15 +79,9 @@ def explore(model: Model, options: Options) -> Result:
         store = FingerprintStore()
     run = Run(model, options, store, "bfs")
     saver = _Saver(run, options) if options.checkpoint else None
-    try:
-        with _interrupts_deferred(saver is not None) as interrupted:
-            return _search(run, model, options, store, resumed, saver, interrupted)
-    except Found as found:
-        return run.violation(found)
-    except SpecRuntimeError as e:
-        return run.failed(e)
-    except KeyboardInterrupt:
-        return run.result("incomplete", exhaustive=False, stopped="interrupted")
+    with _interrupts_deferred(saver is not None) as interrupted:
+        return run.outcome(
+            lambda: _search(run, model, options, store, resumed, saver, interrupted))
 
 
 def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[int],

@@ -27,14 +27,7 @@ def explore(model: Model, options: Options) -> Result:
     """Explore ``model`` depth-first within ``options``' bounds."""
     store = DictStore()
     run = Run(model, options, store, "dfs")
-    try:
-        return _search(run, model, options, store)
-    except Found as found:
-        return run.violation(found)
-    except SpecRuntimeError as e:
-        return run.failed(e)
-    except KeyboardInterrupt:
-        return run.result("incomplete", exhaustive=False, stopped="interrupted")
+    return run.outcome(lambda: _search(run, model, options, store))
 
 
 def _search(run: Run, model: Model, options: Options, store: DictStore) -> Result:

@@ -38,7 +38,7 @@ from typing import Any, cast
 import numpy as np
 
 from modelcheck.errors import NondeterminismError, SpecRuntimeError, UsageError
-from modelcheck.explore._base import Found, Options, Run
+from modelcheck.explore._base import Options, Run
 from modelcheck.explore._codegen import expander
 from modelcheck.explore.bfs import _fingerprints
 from modelcheck.model import Model
@@ -86,13 +86,7 @@ def explore(model: Model, options: Options) -> Result:
     run.details = {"workers": options.workers}
     workers: list[tuple[Any, Connection]] = []
     try:
-        return _coordinate(run, model, options, store, workers)
-    except Found as found:
-        return run.violation(found)
-    except SpecRuntimeError as e:
-        return run.failed(e)
-    except KeyboardInterrupt:
-        return run.result("incomplete", exhaustive=False, stopped="interrupted")
+        return run.outcome(lambda: _coordinate(run, model, options, store, workers))
     finally:
         for _, conn in workers:
             with contextlib.suppress(OSError):
