@@ -2,15 +2,16 @@
 
 Full states live only in the explorers' frontier; a store keeps, for each distinct state
 in the order it was discovered, the index of its parent and the index of the action that
-led to it (for an initial state: no parent, and the index of its init). That is 8 bytes a
-state, and a counterexample is rebuilt by walking the parents and re-executing the
-actions from the initial state.
+led to it (for an initial state: no parent, and the index of its init). That is 6 bytes a
+state (8 for models with 65,535 action instances or more), and a counterexample is
+rebuilt by walking the parents and re-executing the actions from the initial state.
 
 Membership is answered in two ways, one per kind of explorer:
 
 * :class:`FingerprintStore` (breadth-first) tests a whole batch of fingerprints at once
-  against sorted runs of 8-byte fingerprints, merged geometrically like a log-structured
-  merge tree: 16 bytes a state in all, with no Python object per state.
+  against sorted runs of 8-byte fingerprints with a bucket index: 14 bytes a state in
+  all (16 with wide action links) plus at most an eighth of a byte, with no Python
+  object per state.
 * :class:`DictStore` (depth-first) answers one fingerprint at a time from a dict.
 """
 
@@ -22,18 +23,21 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["NO_PARENT", "DictStore", "FingerprintStore"]
+__all__ = ["NO_PARENT", "DictStore", "FingerprintStore", "narrow_links"]
 
 NO_PARENT = 0xFFFFFFFF
 Fingerprints = npt.NDArray[np.int64]
 
 
 class _Links:
-    """Parent and action index of every state, in discovery order (uint32 each)."""
+    """Parent and action index of every state, in discovery order: a uint32 parent, and
+    a uint16 action when ``narrow`` (models with fewer than 65,535 action instances and
+    inits), else a uint32."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, narrow: bool = False) -> None:
         self.parents = array("I")
-        self.actions = array("I")
+        self.actions = array("H" if narrow else "I")
+        self._action_type = np.uint16 if narrow else np.uint32
 
     def __len__(self) -> int:
         return len(self.parents)
@@ -49,11 +53,16 @@ class _Links:
         return acts[index], actions
 
     def nbytes(self) -> int:
-        return self.parents.itemsize * len(self.parents) * 2
+        return (self.parents.itemsize + self.actions.itemsize) * len(self.parents)
 
 
 _SENTINEL = np.array([np.iinfo(np.int64).max], dtype=np.int64)
 """Ends the main run, so a look-up may read one past its last fingerprint."""
+
+
+def narrow_links(model: Any) -> bool:
+    """Whether every action and init index of ``model`` fits the 2-byte action link."""
+    return max(len(model.instances), len(model.inits)) < 0xFFFF
 
 
 class FingerprintStore(_Links):
@@ -70,8 +79,8 @@ class FingerprintStore(_Links):
     The table costs at most an eighth of a byte a state.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, narrow: bool = False) -> None:
+        super().__init__(narrow=narrow)
         self._main: Fingerprints = _SENTINEL.copy()
         self._offsets: npt.NDArray[np.int32 | np.int64] = np.zeros(2, dtype=np.int32)
         self._shift = 63
@@ -115,7 +124,7 @@ class FingerprintStore(_Links):
         if len(sorted_fps) == 0:
             return
         self.parents.frombytes(parents.astype(np.uint32).tobytes())
-        self.actions.frombytes(actions.astype(np.uint32).tobytes())
+        self.actions.frombytes(actions.astype(self._action_type).tobytes())
         runs = self._runs
         runs.append(sorted_fps)
         self._recent += len(sorted_fps)
@@ -156,15 +165,15 @@ class FingerprintStore(_Links):
         """Every fingerprint (sorted), and the parents and actions in discovery order."""
         fps = np.sort(np.concatenate((self._main[:-1], *self._runs)))
         return (fps, np.frombuffer(self.parents, dtype=np.uint32).copy(),
-                np.frombuffer(self.actions, dtype=np.uint32).copy())
+                np.frombuffer(self.actions, dtype=self._action_type).astype(np.uint32))
 
     @classmethod
     def restore(cls, fps: Fingerprints, parents: npt.NDArray[Any],
-                actions: npt.NDArray[Any]) -> FingerprintStore:
+                actions: npt.NDArray[Any], *, narrow: bool = False) -> FingerprintStore:
         """A store holding what :meth:`snapshot` returned."""
-        store = cls()
+        store = cls(narrow=narrow)
         store.parents.frombytes(parents.astype(np.uint32).tobytes())
-        store.actions.frombytes(actions.astype(np.uint32).tobytes())
+        store.actions.frombytes(actions.astype(store._action_type).tobytes())
         if len(fps):
             store._runs.append(np.sort(fps.astype(np.int64)))
             store._merge_main()

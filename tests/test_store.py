@@ -60,3 +60,15 @@ def test_snapshot_and_restore_round_trip() -> None:
     assert not again.missing(fps).any()
     assert again.path(9000) == store.path(9000) == (
         0, [1, 2, 4, 1, 3, 0, 0, 0, 1, 2, 5, 3, 6, 5])
+
+
+def test_narrow_links_take_two_bytes_for_the_action() -> None:
+    store = FingerprintStore(narrow=True)
+    fps = np.unique(np.random.default_rng(3).integers(-2**63, 2**63 - 1, size=50_000,
+                                                      dtype=np.int64))
+    parents = np.concatenate(([NO_PARENT], np.arange(1, len(fps)) // 2)).astype(np.uint32)
+    store.add(fps, parents, np.arange(len(fps)) % 65_000)
+    assert 14 * len(fps) <= store.nbytes() <= 14.125 * len(fps)
+    assert store.path(len(fps) - 1)[1][-1] == (len(fps) - 1) % 65_000
+    again = FingerprintStore.restore(*store.snapshot(), narrow=True)
+    assert again.path(777) == store.path(777)

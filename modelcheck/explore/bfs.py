@@ -27,7 +27,7 @@ from modelcheck.explore._codegen import expander
 from modelcheck.fingerprint import fingerprint
 from modelcheck.model import ActionTable, Model
 from modelcheck.result import Result
-from modelcheck.store import NO_PARENT, FingerprintStore
+from modelcheck.store import NO_PARENT, FingerprintStore, narrow_links
 
 __all__ = ["explore"]
 
@@ -74,9 +74,9 @@ def explore(model: Model, options: Options) -> Result:
     if resumed is not None:
         _check_resumable(model, resumed, options.resume or "")
         store = FingerprintStore.restore(resumed.fingerprints, resumed.parents,
-                                         resumed.actions)
+                                         resumed.actions, narrow=narrow_links(model))
     else:
-        store = FingerprintStore()
+        store = FingerprintStore(narrow=narrow_links(model))
     run = Run(model, options, store, "bfs")
     saver = _Saver(run, options) if options.checkpoint else None
     with _interrupts_deferred(saver is not None) as interrupted:

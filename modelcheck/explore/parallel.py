@@ -43,7 +43,7 @@ from modelcheck.explore._codegen import expander
 from modelcheck.explore.bfs import _fingerprints
 from modelcheck.model import Model
 from modelcheck.result import Result
-from modelcheck.store import NO_PARENT, FingerprintStore
+from modelcheck.store import NO_PARENT, FingerprintStore, narrow_links
 
 __all__ = ["explore"]
 
@@ -81,7 +81,7 @@ def explore(model: Model, options: Options) -> Result:
     if "fork" not in mp.get_all_start_methods():
         raise UsageError("--workers needs processes started by fork (Linux or macOS); "
                          "use --scheduler local on this system")
-    store = FingerprintStore()
+    store = FingerprintStore(narrow=narrow_links(model))
     run = Run(model, options, store, "bfs")
     run.details = {"workers": options.workers}
     workers: list[tuple[Any, Connection]] = []
