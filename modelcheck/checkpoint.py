@@ -7,7 +7,7 @@ all. It holds
 * ``meta.json`` — the format, the model (spec, variant, params, symmetry), the counters,
   the position in the current level, and two hash probes;
 * ``store-K.npy`` — the fingerprints, parents and actions of every distinct state
-  (16 bytes a state, as in memory);
+  (16 bytes a state);
 * ``frontier-K.pickle`` — the states still to expand in the current level and those
   already found for the next one (pickle: a checkpoint is a private file of this
   machine's runs, unlike trace files, which never use pickle).
