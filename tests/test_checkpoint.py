@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from interrupt import interrupt
 
 from modelcheck import bind, check, load_spec, replay
 from modelcheck.cli import cli
@@ -122,13 +122,9 @@ def test_ctrl_c_saves_and_the_command_resumes(tmp_path: Path) -> None:
     args = ["verify", "two-phase-commit", "--param", "rms=7", "--checkpoint", cp,
             "--checkpoint-every", "3600"]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
-    proc = _cli(*args, env=env)
-    assert proc.stderr is not None
-    proc.stderr.readline()  # the first progress line: the search is under way
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 3, out
-    assert "stopped: interrupted" in out
+    r = interrupt(*args, env=env, timeout=120)
+    assert r.returncode == 3, r.out
+    assert "stopped: interrupted" in r.out
     meta = json.loads((Path(cp) / "meta.json").read_text())
     assert meta["hash_seed"] == "0"  # the command fixed the seed for its checkpoints
     assert 0 < meta["distinct"] < 296_448

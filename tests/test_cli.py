@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from interrupt import interrupt
 
 from modelcheck import Trace, bind, load_spec, replay
 from modelcheck.cli import cli
@@ -138,19 +137,11 @@ def test_module_attribute_reference() -> None:
 
 
 def test_ctrl_c_reports_what_was_explored_and_exits_3() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "modelcheck", "verify", "two-phase-commit", "--param", "rms=9"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    assert proc.stderr is not None
-    first = proc.stderr.readline()  # the first progress line: the search is under way
-    assert "states/s" in first, first
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 3, (out, err)
-    assert "stopped: interrupted" in out
-    assert "distinct states" in out
-    assert "Traceback" not in err
+    r = interrupt("verify", "two-phase-commit", "--param", "rms=9")
+    assert r.returncode == 3, (r.out, r.err)
+    assert "stopped: interrupted" in r.out
+    assert "distinct states" in r.out
+    assert "Traceback" not in r.err
 
 
 def test_progress_on_stderr_for_long_runs_and_none_with_json() -> None:

@@ -9,15 +9,14 @@ search, word for word.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from click.testing import CliRunner
+from interrupt import interrupt
 
 import modelcheck.explore.parallel
 from modelcheck import bind, check, load_spec, replay
@@ -153,17 +152,11 @@ def test_symmetry_in_workers_gives_tlc_orbits() -> None:
 
 
 def test_ctrl_c_stops_the_workers_and_reports_what_was_explored() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "modelcheck", "verify", "two-phase-commit",
-                             "--param", "rms=8", "--workers", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    proc.stderr.readline()  # the first progress line: the search is under way
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 3, out
-    assert "stopped: interrupted; no violation found so far" in out
-    distinct = int(out.splitlines()[-1].split(" distinct")[0].replace(",", ""))
+    r = interrupt("verify", "two-phase-commit", "--param", "rms=8", "--workers", "2")
+    assert r.returncode == 3, r.out
+    assert "stopped: interrupted; no violation found so far" in r.out
+    distinct = int(r.out.splitlines()[-1].split(" distinct")[0].replace(",", ""))
     assert 0 < distinct < 1_745_408
     time.sleep(0.5)
     ps = subprocess.run(["ps", "-eo", "ppid"], capture_output=True, text=True).stdout.split()
-    assert str(proc.pid) not in ps  # no worker outlived its coordinator
+    assert str(r.pid) not in ps  # no worker outlived its coordinator

@@ -358,7 +358,7 @@ class _Worker:
         frontier, indices = self.frontier, self.indices
         next_states: list[Any] = []
         next_indices: list[Any] = []
-        waiting: tuple[list[Any], Any] | None = None
+        waiting: list[Any] | None = None  # candidates of the chunk awaiting an answer
         for start in range(0, len(frontier), CHUNK):
             chunk = frontier[start:start + CHUNK]
             parents_of = indices[start:start + CHUNK]
@@ -371,9 +371,9 @@ class _Worker:
                 waiting = None
             if out is None or self.scan:
                 continue
-            succs, first, fps, parents, actions, generated = out
+            candidates, fps, parents, actions, generated = out
             self.conn.send_bytes(_pack_chunk(fps, parents, actions, generated, len(chunk)))
-            waiting = (succs, first)
+            waiting = candidates
         if waiting is not None:
             self.admit(waiting, next_states, next_indices)
         self.frontier = next_states
@@ -435,7 +435,7 @@ class _Worker:
         # cache: a chunk's successors wait for the coordinator's answer while the next
         # chunk is expanded, and a smaller working set is markedly faster.
         candidates = [succs[p] for p in first.tolist()]
-        return (candidates, None, uniq, parent_of_succ[first].astype(np.uint32), act[first],
+        return (candidates, uniq, parent_of_succ[first].astype(np.uint32), act[first],
                 len(succs))
 
     def _failing_action(self, chunk: list[Any], parents_of: Any) -> tuple[int, int]:
@@ -472,10 +472,9 @@ class _Worker:
             if not enabled and self.deadlocked(s, int(parents_of[i])):
                 return
 
-    def admit(self, waiting: tuple[list[Any], Any], next_states: list[Any],
+    def admit(self, candidates: list[Any], next_states: list[Any],
               next_indices: list[Any]) -> None:
         """Keep the successors the coordinator stored as new, and check them."""
-        candidates, _ = waiting
         missing, base = self._recv()
         if missing is None or not missing.any():
             return
