@@ -22,8 +22,11 @@ from modelcheck.checkpoint import stable_hashing
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import STRATEGIES, Progress, check
 from modelcheck.model import bind
+from modelcheck.network import FAULTS, Faults, Network, network_of
+from modelcheck.prove.commands import prove
 from modelcheck.render.text import render_result, render_value
 from modelcheck.result import Result
+from modelcheck.spec import TEMPORAL_KINDS, Spec
 from modelcheck.state import to_json
 from modelcheck.symmetry import symmetric_sets
 
@@ -46,6 +49,21 @@ def _parse_params(pairs: Sequence[str]) -> dict[str, str]:
             raise UsageError(f"--param {pair!r}: expected NAME=VALUE, e.g. --param rms=5")
         params[key.strip()] = value.strip()
     return params
+
+
+def _parse_fairness(spec: Spec, specs: Sequence[str],
+                    no_fairness: bool) -> dict[str, str | None]:
+    """``--no-fairness`` and ``--fairness a=weak,b=none`` as overrides by group name."""
+    out: dict[str, str | None] = {f.name: None for f in spec.fairness} if no_fairness else {}
+    for text in specs:
+        for pair in text.split(","):
+            name, sep, kind = pair.partition("=")
+            kind = kind.strip().lower()
+            if not sep or not name.strip() or kind not in ("weak", "strong", "none"):
+                raise UsageError(f"--fairness {text!r}: expected NAME=weak|strong|none, "
+                                 "comma-separated, e.g. --fairness deliver=strong,timeout=weak")
+            out[name.strip()] = None if kind == "none" else kind
+    return out
 
 
 _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
@@ -133,16 +151,24 @@ def show_cmd(spec_ref: str) -> None:
         tname = getattr(hint, "__name__", str(hint))
         click.echo(f"  {f.name}: {tname} = {render_value(to_json(getattr(model.config, f.name)))}")
     click.echo("Actions:")
+    net = network_of(spec)
+    hidden = set(net.fault_actions) if net is not None else set()
     for a in spec.actions:
+        if a.name in hidden:
+            continue  # listed under Faults
         doms = ", ".join(f"{p} ∈ {render_value(to_json(a.domain(p, model.config)))}"
                          for p in a.params)
         click.echo(f"  {a.name}" + (f"({doms})" if doms else "") +
                    (f" — {_first_line(a.doc)}" if a.doc else ""))
     click.echo("Properties:")
     for p in spec.properties:
-        click.echo(f"  {p.name} [{p.kind}]" + (f" — {_first_line(p.doc)}" if p.doc else ""))
+        kind = (f"leads_to: {p.fn.__name__} ~> {p.goal.__name__}"
+                if p.kind == "leads_to" and p.goal is not None else p.kind)
+        click.echo(f"  {p.name} [{kind}]" + (f" — {_first_line(p.doc)}" if p.doc else ""))
     if spec.terminal_fn is not None:
         click.echo(f"  terminal states: {spec.terminal_fn.__name__}")
+    if net is not None:
+        _show_faults(net, model.config)
     try:
         sets = symmetric_sets(spec)
     except ModelcheckError as e:
@@ -151,6 +177,16 @@ def show_cmd(spec_ref: str) -> None:
         if sets:
             click.echo("Symmetric sets (--symmetry): " + ", ".join(
                 f"{s.name} ({s.count(model.config)} elements)" for s in sets))
+    if spec.fairness:
+        click.echo("Fairness (--fairness NAME=weak|strong|none, --no-fairness):")
+        for group in spec.fairness:
+            click.echo(f"  {group.name}: {group.describe()}" + (
+                f" — {_first_line(group.doc)}" if group.doc else ""))
+    if any(p.kind in TEMPORAL_KINDS for p in spec.properties):
+        click.echo("Temporal properties are checked on the whole state graph by the "
+                   "single-process breadth-first search: not with --strategy dfs, --workers, "
+                   "--scheduler or checkpoints, and liveness not with --symmetry (--no-temporal "
+                   "skips them); a search stopped by a limit does not check them.")
     click.echo("Variants (--variant NAME):")
     if not spec.variants:
         click.echo("  none")
@@ -158,8 +194,27 @@ def show_cmd(spec_ref: str) -> None:
         click.echo(f"  {v.name}: {v.expect}" + (f" — {_first_line(v.doc)}" if v.doc else ""))
 
 
+def _show_faults(net: Network, cfg: Any) -> None:
+    """The fault menu of a spec on modelcheck.network, and why a fault does not apply."""
+    click.echo(f"Faults (--faults NAME=N,..., budgets per behaviour; now: "
+               f"{getattr(cfg, net.budgets_field)}):")
+    for name, why in net.supported(cfg).items():
+        text = FAULTS[name] if why is None else f"not available: {why}"
+        click.echo(f"  {name}: {text}")
+
+
 @cli.command("verify")
-@click.argument("spec_ref", metavar="SPEC")
+@click.argument("spec_ref", metavar="SPEC", required=False)
+@click.option("--all", "run_all", is_flag=True,
+              help="Check every catalogue entry (or the specs listed under [tool.modelcheck] "
+                   "in ./pyproject.toml) against its expected verdict, in parallel.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --all: write the results as JUnit XML to FILE.")
+@click.option("--jobs", type=click.IntRange(min=1),
+              help="With --all: checks run at once, in separate processes (default: cores).")
+@click.option("--project", type=click.Path(exists=True, path_type=Path),
+              help="With --all: the project directory (or pyproject.toml) whose "
+                   "[tool.modelcheck] specs to check.")
 @click.option("--variant", help="A named configuration of the spec (see `modelcheck show`).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Set a config parameter; repeatable.")
@@ -190,27 +245,91 @@ def show_cmd(spec_ref: str) -> None:
               help="Continue the search saved in DIR (by --checkpoint).")
 @click.option("--max-memory", metavar="SIZE",
               help="Stop (exit 3) when resident memory exceeds SIZE, e.g. 4G or 500M.")
-def verify_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], strategy: str,
+@click.option("--fairness", "fairness_specs", multiple=True, metavar="NAME=KIND,...",
+              help="Override fairness groups (or make an action fair): KIND is weak, strong "
+                   "or none, e.g. --fairness deliver=strong,timeout=weak.")
+@click.option("--no-fairness", is_flag=True,
+              help="Drop every fairness assumption of the spec (liveness then allows any "
+                   "behaviour to stop).")
+@click.option("--no-temporal", is_flag=True,
+              help="Skip temporal properties (eventually, leads-to, always-possible ...).")
+@click.option("--faults", "faults", metavar="NAME=N,...",
+              help="Fault budgets for a spec on modelcheck.network, e.g. "
+                   "--faults loss=2,dup=1,crash=1,partition=1 (see `modelcheck show SPEC`).")
+def verify_cmd(spec_ref: str | None, run_all: bool, junit: Path | None, jobs: int | None,
+               project: Path | None, variant: str | None, params: tuple[str, ...], strategy: str,
                max_depth: int | None, max_states: int | None, time_limit: float | None,
                no_deadlock: bool, as_json: bool, trace_out: Path | None, full: bool,
                quiet: bool, symmetry: bool, workers: int, scheduler: str | None,
                checkpoint_dir: str | None, checkpoint_every: float, resume_dir: str | None,
-               max_memory: str | None) -> None:
-    """Check SPEC exhaustively: a catalogue name, a .py file, or module:attribute."""
+               max_memory: str | None, fairness_specs: tuple[str, ...] = (),
+               no_fairness: bool = False, no_temporal: bool = False,
+               faults: str | None = None) -> None:
+    """Check SPEC exhaustively: a catalogue name, a .py file, or module:attribute.
+
+    With --all, check every catalogue entry or project spec against its expected verdict.
+    """
+    if run_all and (variant is not None or params):
+        _fail(UsageError("--all checks each spec's own configurations against their expected "
+                         "verdicts; drop --variant and --param"), as_json=as_json)
+    if run_all or spec_ref is None:
+        _verify_all(spec_ref, run_all, junit=junit, jobs=jobs, project=project,
+                    time_limit=time_limit, as_json=as_json)
+    if junit is not None or jobs is not None or project is not None:
+        _fail(UsageError("--junit, --jobs and --project go with --all"), as_json=as_json)
     try:
         spec = load(spec_ref)
-        result = check(spec, variant=variant, params=_parse_params(params), strategy=strategy,
+        fairness = _parse_fairness(spec, fairness_specs, no_fairness)
+        result = check(spec, variant=variant,
+                       params=_with_faults(spec, _parse_params(params), faults),
+                       strategy=strategy,
                        max_depth=max_depth, max_states=max_states, time_limit=time_limit,
                        deadlock=not no_deadlock,
                        progress=None if (as_json or quiet) else _ProgressLine(),
                        symmetry=symmetry, workers=workers, scheduler=scheduler,
                        checkpoint=checkpoint_dir, checkpoint_every=checkpoint_every,
                        resume=resume_dir,
-                       max_memory=_parse_size(max_memory) if max_memory else None)
+                       max_memory=_parse_size(max_memory) if max_memory else None,
+                       fairness=fairness, temporal=not no_temporal)
     except ModelcheckError as e:
         _fail(e, as_json=as_json)
     _emit(result, as_json=as_json, full=full, trace_out=trace_out)
     sys.exit(result.exit_code)
+
+
+def _with_faults(spec: Spec, params: dict[str, str], faults: str | None) -> dict[str, str]:
+    """``params`` with ``--faults`` set on the config field of the spec's network."""
+    if faults is None:
+        return params
+    net = network_of(spec)
+    if net is None:
+        raise UsageError(f"spec {spec.name!r} does not use modelcheck.network, so it has no "
+                         "faults to inject; --faults needs a spec built on a Network")
+    if net.budgets_field in params:
+        raise UsageError(f"--faults and --param {net.budgets_field}=... both set the fault "
+                         "budgets; give one of them")
+    Faults.from_param(faults)  # a usage error listing the valid names, before any search
+    return {**params, net.budgets_field: faults}
+
+
+def _verify_all(spec_ref: str | None, run_all: bool, *, junit: Path | None,
+                jobs: int | None, project: Path | None, time_limit: float | None,
+                as_json: bool) -> NoReturn:
+    from modelcheck.ci import main_all
+    if not run_all:
+        _fail(UsageError("give a SPEC to verify (a catalogue name, a .py file or "
+                         "module:attribute), or --all for every check of the catalogue or "
+                         "project"), as_json=as_json)
+    if spec_ref is not None:
+        _fail(UsageError(f"--all checks every spec; drop {spec_ref!r}, or drop --all"),
+              as_json=as_json)
+    try:
+        text, code = main_all(junit=junit, jobs=jobs, time_limit=time_limit, project=project,
+                              as_json=as_json)
+    except ModelcheckError as e:
+        _fail(e, as_json=as_json)
+    click.echo(text)
+    sys.exit(code)
 
 
 def _emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None) -> None:
@@ -225,6 +344,9 @@ def _emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None) 
     click.echo(render_result(result, full=full))
     if trace_out is not None and trace is not None:
         click.echo(f"trace written to {trace_out}")
+
+
+cli.add_command(prove)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

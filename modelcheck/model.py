@@ -10,11 +10,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelcheck.errors import SpecRuntimeError
-from modelcheck.spec import Action, Expect, Property, Spec
+from modelcheck.spec import TEMPORAL_KINDS, Action, Expect, Property, Spec
 from modelcheck.state import JSON, to_json
+
+if TYPE_CHECKING:
+    from modelcheck.properties.temporal import FairGroup
 
 __all__ = ["ActionTable", "Instance", "Model", "bind"]
 
@@ -67,6 +70,11 @@ class Model:
     canonical: Callable[[Any], Any] | None = None
     """With symmetry reduction: maps a state to the representative of its orbit, the
     state the explorers fingerprint. None explores every state."""
+    temporal: tuple[Property, ...] = ()
+    """Temporal properties (eventually, leads-to, always-possible ...), checked on the
+    complete state graph; empty when the run skips them."""
+    fairness: tuple[FairGroup, ...] = ()
+    """The fairness groups in force, bound to action instance indices."""
 
     @property
     def params(self) -> dict[str, JSON]:
@@ -107,10 +115,13 @@ class Model:
 
 
 def bind(spec: Spec, variant: str | None = None,
-         params: Mapping[str, Any] | None = None, *, symmetry: bool = False) -> Model:
+         params: Mapping[str, Any] | None = None, *, symmetry: bool = False,
+         fairness: Mapping[str, str | None] | None = None, temporal: bool = True) -> Model:
     """Bind ``spec`` to a configuration: the variant's params, then ``params`` over them.
 
     ``symmetry`` reduces the search to one state per orbit of the spec's symmetric sets.
+    ``fairness`` overrides fairness groups by name (``"weak"``, ``"strong"``, or None to
+    drop one); ``temporal=False`` leaves the temporal properties out of the model.
     """
     spec.validate()
     cfg = spec.params_of(variant, params)
@@ -123,9 +134,15 @@ def bind(spec: Spec, variant: str | None = None,
     instances = tuple(Instance(i, a, args) for i, (a, args) in
                       enumerate((a, args) for a in spec.actions for args in a.instances(cfg)))
     props = spec.properties
+    groups: tuple[FairGroup, ...] = ()
+    if fairness or (temporal and any(p.kind in TEMPORAL_KINDS for p in props)):
+        from modelcheck.properties.temporal import bind_fairness
+        groups = bind_fairness(spec, instances, fairness or {})
     return Model(
         spec=spec, variant=variant, config=cfg, inits=inits, instances=instances,
         invariants=tuple(p for p in props if p.kind == "invariant"),
         sometimes=tuple(p for p in props if p.kind == "sometimes"),
         action_properties=tuple(p for p in props if p.kind == "action"),
-        terminal=spec.terminal_fn, expect=spec.expectation(variant), canonical=canonical)
+        terminal=spec.terminal_fn, expect=spec.expectation(variant), canonical=canonical,
+        temporal=tuple(p for p in props if p.kind in TEMPORAL_KINDS) if temporal else (),
+        fairness=groups)

@@ -31,17 +31,28 @@ from typing import Any, Literal, TypeVar, overload
 
 from modelcheck.errors import SpecDefinitionError, UsageError
 
-__all__ = ["Action", "Expect", "Property", "Spec", "Variant"]
+__all__ = ["TEMPORAL_KINDS", "Action", "Expect", "Fairness", "Property", "Spec", "Variant"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 Domain = Callable[[Any], Iterable[Any]] | Iterable[Any]
-PropertyKind = Literal["invariant", "sometimes", "action"]
+PropertyKind = Literal["invariant", "sometimes", "action", "eventually", "always_eventually",
+                       "leads_to", "always_possible"]
+FairnessKind = Literal["weak", "strong"]
+
+TEMPORAL_KINDS: frozenset[str] = frozenset(
+    {"eventually", "always_eventually", "leads_to", "always_possible"})
+"""Property kinds checked on the complete state graph after the search (properties/temporal)."""
 
 _PROPERTY_ROLES: dict[PropertyKind, tuple[str, str]] = {
     "invariant": ("@spec.always", "(cfg, state) -> bool"),
     "sometimes": ("@spec.sometimes", "(cfg, state) -> bool"),
     "action": ("@spec.action_property", "(cfg, before, after) -> bool"),
+    "eventually": ("@spec.eventually", "(cfg, state) -> bool"),
+    "always_eventually": ("@spec.always_eventually", "(cfg, state) -> bool"),
+    "leads_to": ("spec.leads_to", "(cfg, state) -> bool"),
+    "always_possible": ("@spec.always_possible", "(cfg, state) -> bool"),
 }
+_FAIRNESS_KINDS = ("weak", "strong")
 
 
 @dataclass(frozen=True)
@@ -69,12 +80,39 @@ class Action:
 
 @dataclass(frozen=True)
 class Property:
-    """A named property: an invariant, a reachability goal or an action property."""
+    """A named property: an invariant, a reachability goal, an action property or a
+    temporal property (``fn`` is its predicate; for ``leads_to``, ``fn`` is p and
+    ``goal`` is q)."""
 
     name: str
     kind: PropertyKind
     fn: Callable[..., Any]
     doc: str
+    goal: Callable[..., Any] | None = None
+
+
+@dataclass(frozen=True)
+class Fairness:
+    """A fairness assumption over actions, as TLA+'s ``WF_vars(A)`` or ``SF_vars(A)``.
+
+    ``kind`` is ``"weak"`` (an action continuously enabled is eventually taken) or
+    ``"strong"`` (one enabled infinitely often is taken infinitely often). With
+    ``per_instance`` every instance of ``actions`` (each argument tuple: each message,
+    each server) is fair on its own; otherwise the group is fair as one action, the union
+    of all their instances (TLA+'s ``WF_vars(A ∨ B)``).
+    """
+
+    name: str
+    kind: FairnessKind
+    actions: tuple[str, ...]
+    per_instance: bool = False
+    doc: str = ""
+
+    def describe(self) -> str:
+        """``weak fairness of each instance of deliver`` as shown by ``modelcheck show``."""
+        each = "each instance of " if self.per_instance else ""
+        joined = " ∨ ".join(self.actions)
+        return f"{self.kind} fairness of {each}{joined}"
 
 
 @dataclass(frozen=True)
@@ -118,6 +156,7 @@ class Spec:
     inits: list[Action] = field(default_factory=list, init=False, repr=False)
     actions: list[Action] = field(default_factory=list, init=False, repr=False)
     properties: list[Property] = field(default_factory=list, init=False, repr=False)
+    fairness: list[Fairness] = field(default_factory=list, init=False, repr=False)
     terminal_fn: Callable[[Any, Any], bool] | None = field(default=None, init=False, repr=False)
     variants: dict[str, Variant] = field(default_factory=dict, init=False, repr=False)
     module: str = field(default="", init=False, repr=False)
@@ -166,21 +205,59 @@ class Spec:
     @overload
     def action(self, fn: F, /) -> F: ...
     @overload
-    def action(self, /, *, name: str | None = None, **domains: Domain) -> Callable[[F], F]: ...
+    def action(self, /, *, name: str | None = None, fairness: FairnessKind | None = None,
+               **domains: Domain) -> Callable[[F], F]: ...
 
     def action(self, fn: F | None = None, /, *, name: str | None = None,
+               fairness: FairnessKind | None = None,
                **domains: Domain) -> F | Callable[[F], F]:
         """Declare an action ``(cfg, state, **args) -> State | None``; ``None`` = not enabled.
 
         Each keyword names a parameter of the function and gives its finite domain: an
         iterable, or a function of the config returning one (``rm=lambda cfg:
         range(cfg.rms)``). Domains are enumerated once per configuration, in order.
+        ``fairness="weak"`` (or ``"strong"``) makes each instance of the action fair, a
+        fairness group named after the action (see :meth:`fair`).
         """
+        if fairness is not None:
+            _check_fairness_kind(fairness, f"@spec.action(fairness={fairness!r})")
+
         def register(f: F) -> F:
-            self.actions.append(self._make_action(
-                f, domains, fixed=("cfg", "state"), role="@spec.action", name=name))
+            action = self._make_action(
+                f, domains, fixed=("cfg", "state"), role="@spec.action", name=name)
+            self.actions.append(action)
+            if fairness is not None:
+                self.fair(action.name, fairness, per_instance=True)
             return f
         return register(fn) if fn is not None else register
+
+    def fair(self, name: str, kind: FairnessKind = "weak", *,
+             actions: Iterable[str] | None = None, per_instance: bool = False,
+             doc: str = "") -> Fairness:
+        """Assume fairness of ``actions`` (names; by default the action called ``name``).
+
+        ``kind`` is ``"weak"`` or ``"strong"``. The group is fair as one action (the union
+        of every instance of ``actions``, TLA+'s ``WF_vars(A ∨ B)``), or with
+        ``per_instance`` each instance on its own (every message is eventually delivered).
+        ``name`` is what ``--fairness NAME=weak|strong|none`` overrides. Liveness
+        properties hold only of behaviours that satisfy every fairness group; without
+        fairness a behaviour may stop (stutter) in any state, as in TLA+.
+        """
+        where = f"spec.fair({name!r})"
+        if not name or not isinstance(name, str):
+            raise SpecDefinitionError(f"{where}: the name must be a non-empty string")
+        _check_fairness_kind(kind, where)
+        names = (name,) if actions is None else tuple(actions)
+        if not names or not all(isinstance(a, str) for a in names):
+            raise SpecDefinitionError(
+                f"{where}: actions must be a non-empty list of action names, got {actions!r}")
+        if any(f.name == name for f in self.fairness):
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: fairness group {name!r} is declared twice (by "
+                "spec.fair or @spec.action(fairness=...)); give each group a unique name")
+        group = Fairness(name, kind, names, per_instance, inspect.cleandoc(doc))
+        self.fairness.append(group)
+        return group
 
     def always(self, fn: F, /) -> F:
         """Declare an invariant ``(cfg, state) -> bool`` that must hold in every state."""
@@ -197,6 +274,44 @@ class Spec:
     def action_property(self, fn: F, /) -> F:
         """Declare ``(cfg, before, after) -> bool`` that must hold for every transition."""
         return self._add_property(fn, "action")
+
+    def eventually(self, fn: F, /) -> F:
+        """Declare ``(cfg, state) -> bool`` that every fair behaviour eventually satisfies
+        (TLA+'s ``<>p``), checked from each initial state."""
+        return self._add_property(fn, "eventually")
+
+    def always_eventually(self, fn: F, /) -> F:
+        """Declare ``(cfg, state) -> bool`` that every fair behaviour satisfies again and
+        again, forever (TLA+'s ``[]<>p``): no fair behaviour ends up avoiding it."""
+        return self._add_property(fn, "always_eventually")
+
+    def leads_to(self, p: Callable[..., Any], q: Callable[..., Any], /, *,
+                 name: str | None = None, doc: str = "") -> Property:
+        """Declare that every state satisfying ``p`` is followed, in every fair behaviour,
+        by one satisfying ``q`` (TLA+'s ``p ~> q``). Both are ``(cfg, state) -> bool``;
+        the property is named ``name``, by default ``{p}_leads_to_{q}``."""
+        for fn in (p, q):
+            if not callable(fn):
+                raise SpecDefinitionError(f"spec.leads_to(p, q): p and q must be predicates "
+                                          f"(cfg, state) -> bool, got {fn!r}")
+            _check_params(fn, ("cfg", "state"), "spec.leads_to", "(cfg, state) -> bool")
+            _check_predicate_annotation(fn, "spec.leads_to", "(cfg, state) -> bool")
+        pname = name or f"{p.__name__}_leads_to_{q.__name__}"
+        taken = self._taken(pname)
+        if taken:
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: the name {pname!r} is already {taken}; pass "
+                "spec.leads_to(p, q, name=...) a unique name")
+        prop = Property(pname, "leads_to", p, inspect.cleandoc(doc), goal=q)
+        self.properties.append(prop)
+        return prop
+
+    def always_possible(self, fn: F, /) -> F:
+        """Declare ``(cfg, state) -> bool`` that stays reachable: from every reachable
+        state some path leads to a state satisfying it (CTL's ``AG EF p``). A violation is
+        a state from which no sequence of actions can reach it, such as a blocked
+        participant. Fairness plays no part."""
+        return self._add_property(fn, "always_possible")
 
     def terminal(self, fn: F, /) -> F:
         """Declare ``(cfg, state) -> bool`` marking states where stopping is not a deadlock."""
@@ -271,6 +386,13 @@ class Spec:
         if not self.actions:
             raise SpecDefinitionError(
                 f"spec {self.name!r} has no actions; declare them with @spec.action")
+        actions = {a.name for a in self.actions}
+        for group in self.fairness:
+            unknown = [a for a in group.actions if a not in actions]
+            if unknown:
+                raise SpecDefinitionError(
+                    f"spec {self.name!r}: fairness group {group.name!r} names {unknown}, "
+                    f"which are not actions; actions: {sorted(actions)}")
         names = {p.name for p in self.properties} | {"deadlock"}
         for v in self.variants.values():
             if v.expect.property is not None and v.expect.property not in names:
@@ -366,6 +488,12 @@ def _check_params(fn: Callable[..., Any], fixed: tuple[str, ...], role: str, sha
             f"write def {fn.__name__}({', '.join(fixed)}) -> bool")
 
 
+def _check_fairness_kind(kind: object, where: str) -> None:
+    if kind not in _FAIRNESS_KINDS:
+        raise SpecDefinitionError(
+            f"{where}: fairness must be 'weak' or 'strong', got {kind!r}")
+
+
 def _check_predicate_annotation(fn: Callable[..., Any], role: str, shape: str) -> None:
     ret = getattr(fn, "__annotations__", {}).get("return", inspect.Signature.empty)
     if ret in (inspect.Signature.empty, bool, "bool"):
@@ -400,6 +528,11 @@ def coerce_param(name: str, hint: Any, value: Any) -> Any:
     """Convert a command-line string to the type of config field ``name``; other values pass."""
     if not isinstance(value, str) or hint in (str, Any, object):
         return value
+    parse = getattr(hint, "from_param", None)
+    if isinstance(hint, type) and callable(parse):
+        # A config type that reads its own command-line text (network.Faults) and raises
+        # a UsageError that lists the valid values.
+        return parse(value)
     try:
         if hint is bool:
             low = value.lower()

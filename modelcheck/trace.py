@@ -16,6 +16,7 @@ from typing import Any
 
 from modelcheck.errors import ModelcheckError, TraceFormatError
 from modelcheck.model import Model
+from modelcheck.network import step_label as network_step_label
 from modelcheck.state import JSON, to_json
 
 __all__ = ["FORMAT", "ReplayError", "Step", "Trace", "replay"]
@@ -32,7 +33,11 @@ class Step:
     state: JSON
 
     def label(self) -> str:
-        """``action(a=1)`` as shown in renderings."""
+        """``action(a=1)`` as shown in renderings; network and fault steps read as events
+        (``✗ drop RequestVoteRequest 0→1 term=1``, ``⚡ crash 2``)."""
+        special = network_step_label(self.action, self.args)
+        if special is not None:
+            return special
         inner = ", ".join(f"{k}={_short(v)}" for k, v in self.args.items())
         return f"{self.action}({inner})" if inner else self.action
 
@@ -42,7 +47,10 @@ class Trace:
     """A path through a spec's state space, from an initial state.
 
     ``length`` is the number of transitions (one less than the number of steps).
-    ``loop_start`` marks where the cycle of a liveness counterexample begins.
+    ``loop_start`` marks where the cycle of a liveness counterexample (a lasso) begins:
+    the last step returns to the state of step ``loop_start``, and the steps after it
+    repeat forever; when ``loop_start`` is the last step, the behaviour stays in that
+    state forever (stutters).
     ``states`` holds the Python states when the trace comes from a search in this process.
     """
 

@@ -28,9 +28,9 @@ spec cannot pass vacuously.
 
 **Variant ``vote-twice``.** A server grants its vote to any candidate of its current term,
 forgetting to check ``votedFor``, the rule that lets each server vote once per term. The
-shortest counterexample (8 steps): servers 0 and 1 time out into term 1, each having
-voted for itself; each then grants the other's request as well, receives the other's
-vote and, with two votes of three, becomes leader: two leaders in term 1.
+shortest counterexample (8 steps): server 0 times out into term 1, voting for itself, and
+wins server 1's vote; server 2 times out into term 1 too, and server 0 grants its request
+as well; with two votes of three each, servers 0 and 2 become leaders of term 1.
 
 **Variant ``minority-leader``.** A candidate becomes leader with ``votes >= servers // 2``,
 an off-by-one of the majority ``votes > servers // 2`` (the quorum written as
@@ -38,6 +38,22 @@ an off-by-one of the majority ``votes > servers // 2`` (the quorum written as
 vote is then enough, and the shortest counterexample (4 steps) is servers 0 and 1 timing
 out into term 1 and each becoming leader on its own vote. With 4 servers two disjoint
 pairs elect two leaders (8 steps).
+
+**Network and faults.** Messages travel on a modelcheck.network ``bag`` (raft.tla's
+semantics: each send is one delivery, in any order); ``--param network=fifo`` gives
+ordered channels instead (8,795 distinct states with the defaults). ``--faults`` adds
+message loss, duplication, reordering (fifo), crashes, restarts and partitions; Figure 2's
+persistent state, ``current_term`` and ``voted_for``, survives a restart, while ``role``
+and ``votes_granted`` are reset. Election safety holds under each of them; with
+``max_term`` 1 the counts are 581 distinct states for ``loss=1``, 1,317 for ``dup=1``,
+1,052 for ``crash=1``, 1,855 for ``crash=1,restart=1`` and 1,315 for ``partition=1``, and
+with ``network=fifo`` and ``reorder=1`` at the default ``max_term`` 36,457.
+
+**Variant ``forget-vote``.** ``voted_for`` is volatile, as if a server did not persist it
+before answering (with ``max_term`` 1 and ``--faults crash=1,restart=1``). The shortest
+counterexample (10 steps): server 0 times out and wins server 1's vote; server 1 crashes
+and restarts, having forgotten that vote but not its term; server 2 times out in the
+same term and wins server 1's vote too: two leaders in term 1.
 """
 
 from __future__ import annotations
@@ -47,6 +63,7 @@ from functools import cache
 from typing import Annotated, TypeVar
 
 from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
+from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 
 
 @dataclass(frozen=True)
@@ -61,6 +78,12 @@ class Config:
     """Flaw: a server grants its vote even if it already voted for another candidate."""
     minority_leader: bool = False
     """Flaw: a candidate needs ``servers // 2`` votes (off by one) instead of a majority."""
+    forget_vote: bool = False
+    """Flaw: ``voted_for`` is volatile, so a server that crashes and restarts forgets it."""
+    network: str = "bag"
+    """Network semantics: ``bag`` (raft.tla's), ``fifo`` channels, or a re-delivering ``set``."""
+    faults: Faults = NO_FAULTS
+    """Fault budgets (``--faults loss=1,crash=1,restart=1``; see modelcheck.network)."""
 
 
 Server = Annotated[int, Symmetric("Server", size="servers")]
@@ -97,6 +120,10 @@ Message = RequestVoteRequest | RequestVoteResponse
 """A message in flight."""
 
 
+class ServerFaults(FaultState, node=Server):
+    """Fault budgets left, and the servers that are down or cut off (modelcheck.network)."""
+
+
 class State(Record):
     """raft.tla's serverVars (currentTerm, state, votedFor), votesGranted and messages.
 
@@ -113,9 +140,10 @@ class State(Record):
     role: PerServer[str]
     voted_for: PerServer[Server | None]
     votes_granted: PerServer[frozenset[Server]]
-    msgs: frozenset[Message]
+    msgs: Net[Message]
     elected: frozenset[tuple[int, Server]]
     """History: every (term, server) that has become leader (raft.tla's ``elections``)."""
+    faults: ServerFaults
 
 
 spec = Spec("raft", Config, State)
@@ -127,25 +155,44 @@ def _servers(cfg: Config) -> range:
     return range(cfg.servers)
 
 
-def _terms(cfg: Config) -> range:
-    # Every message carries a term some server reached by timing out: 1 .. max_term.
-    return range(1, cfg.max_term + 1)
+def _messages(cfg: Config) -> list[Message]:
+    """Every message that can be in flight: its term is one a server reached by timing
+    out, 1 .. max_term."""
+    pairs = [(t, i, j) for t in range(1, cfg.max_term + 1) for i in range(cfg.servers)
+             for j in range(cfg.servers) if i != j]
+    return ([RequestVoteRequest(t, i, j) for t, i, j in pairs]
+            + [RequestVoteResponse(t, i, j, g) for t, i, j in pairs for g in (False, True)])
+
+
+def _durable(cfg: Config) -> tuple[str, ...]:
+    # Figure 2: currentTerm and votedFor are persisted before answering any RPC.
+    return ("current_term",) if cfg.forget_vote else ("current_term", "voted_for")
+
+
+def _volatile(cfg: Config) -> tuple[str, ...]:
+    return ("role", "votes_granted") + (("voted_for",) if cfg.forget_vote else ())
+
+
+net = Network(spec, messages=_messages, nodes=_servers, kind=lambda cfg: cfg.network,
+              durable=_durable, volatile=_volatile)
+"""Requests and responses travel on a network of the configured kind; any server may crash."""
 
 
 @cache
-def _request_votes(servers: int, i: int, term: int) -> frozenset[RequestVoteRequest]:
+def _request_votes(servers: int, i: int, term: int) -> tuple[RequestVoteRequest, ...]:
     """The RequestVote messages candidate ``i`` broadcasts when it starts ``term``."""
-    return frozenset(RequestVoteRequest(term, i, j) for j in range(servers) if j != i)
+    return tuple(RequestVoteRequest(term, i, j) for j in range(servers) if j != i)
 
 
-def _discard_replies(msgs: frozenset[Message], i: int, term: int) -> frozenset[Message]:
+def _discard_replies(cfg: Config, msgs: frozenset[Message], i: int,
+                     term: int) -> frozenset[Message]:
     """``msgs`` without the responses to ``i`` of ``term`` or older.
 
     Called when ``i`` enters ``term`` or becomes its leader: a response of an older term is
     stale, and one of this term can no longer change anything (see :class:`State`).
     """
-    return frozenset(m for m in msgs
-                     if not (m.dst == i and m.term <= term and type(m) is RequestVoteResponse))
+    return net.discard(cfg, msgs, lambda m: m.dst == i and m.term <= term
+                       and type(m) is RequestVoteResponse)
 
 
 def _has_quorum(cfg: Config, votes: frozenset[int]) -> bool:
@@ -159,13 +206,13 @@ def init(cfg: Config) -> State:
     """Every server a follower in term 0 that has voted for no one; no message sent."""
     n = cfg.servers
     return State((0,) * n, (FOLLOWER,) * n, (None,) * n, (_NO_VOTES,) * n, frozenset(),
-                 frozenset())
+                 frozenset(), net.initial(cfg))
 
 
 # -- followers and candidates -------------------------------------------------------------
 
 
-@spec.action(i=_servers)
+@net.action(node="i", i=_servers)
 def timeout(cfg: Config, s: State, i: int) -> State | None:
     """``i`` times out and starts an election: next term, candidate, votes for itself.
 
@@ -184,26 +231,18 @@ def timeout(cfg: Config, s: State, i: int) -> State | None:
         role=set_at(s.role, i, CANDIDATE),
         voted_for=set_at(s.voted_for, i, i),
         votes_granted=set_at(s.votes_granted, i, frozenset((i,))),
-        msgs=_discard_replies(s.msgs, i, term) | _request_votes(cfg.servers, i, term))
+        msgs=net.broadcast(cfg, _discard_replies(cfg, s.msgs, i, term),
+                           _request_votes(cfg.servers, i, term)))
 
 
 # -- voters -------------------------------------------------------------------------------
 
 
-@spec.action(i=_servers, j=_servers, term=_terms)
-def handle_request_vote_request(cfg: Config, s: State, i: int, j: int,
-                                term: int) -> State | None:
-    """``i`` receives ``j``'s RequestVote for ``term``, decides on its vote and replies.
-
-    The network is a set, so ``term`` names which of ``j``'s requests is delivered (raft.tla
-    receives a message ``m`` chosen among those in flight).
-    """
-    if i == j:
-        return None
-    m = RequestVoteRequest(term, j, i)
-    if m not in s.msgs:
-        return None
-    msgs = s.msgs - {m}
+@net.handler(RequestVoteRequest)
+def handle_request_vote_request(cfg: Config, s: State, m: RequestVoteRequest) -> State:
+    """``i`` receives ``j``'s RequestVote for ``term``, decides on its vote and replies."""
+    i, j, term = m.dst, m.src, m.term
+    msgs = s.msgs
     current = s.current_term[i]
     voted = s.voted_for[i]
     if term > current:  # UpdateTerm: adopt the newer term as a follower with no vote.
@@ -211,7 +250,7 @@ def handle_request_vote_request(cfg: Config, s: State, i: int, j: int,
                       role=set_at(s.role, i, FOLLOWER),
                       voted_for=set_at(s.voted_for, i, None),
                       votes_granted=set_at(s.votes_granted, i, _NO_VOTES))
-        msgs = _discard_replies(msgs, i, term)
+        msgs = _discard_replies(cfg, msgs, i, term)
         current = term
         voted = None
     grant = term == current and (voted is None or voted == j or cfg.vote_twice)
@@ -219,7 +258,7 @@ def handle_request_vote_request(cfg: Config, s: State, i: int, j: int,
     # election j is running, or a refusal carrying a term newer than j's.
     j_term = s.current_term[j]
     if current > j_term or (grant and current == j_term and s.role[j] == CANDIDATE):
-        msgs = msgs | {RequestVoteResponse(current, i, j, grant)}
+        msgs = net.reply(cfg, msgs, m, RequestVoteResponse(current, i, j, grant))
     if grant:
         return s.replace(voted_for=set_at(s.voted_for, i, j), msgs=msgs)
     return s.replace(msgs=msgs)
@@ -228,44 +267,36 @@ def handle_request_vote_request(cfg: Config, s: State, i: int, j: int,
 # -- candidates ---------------------------------------------------------------------------
 
 
-@spec.action(i=_servers, j=_servers, term=_terms, granted=(False, True))
-def handle_request_vote_response(cfg: Config, s: State, i: int, j: int, term: int,
-                                 granted: bool) -> State | None:
+@net.handler(RequestVoteResponse)
+def handle_request_vote_response(cfg: Config, s: State, m: RequestVoteResponse) -> State:
     """``i`` receives ``j``'s answer to its RequestVote; a candidate tallies a granted vote.
 
     A response of a newer term (always a refusal) makes ``i`` a follower in that term. A
     leader of the term has no use for a vote, so only a candidate records it; any other
-    response is dropped (raft.tla's ``DropStaleResponse``), though the discarding
-    described at :class:`State` leaves none of those in flight.
+    response is dropped (raft.tla's ``DropStaleResponse``): the discarding described at
+    :class:`State` leaves few of those in flight, but a restarted server may meet them.
     """
-    if i == j:
-        return None
-    m = RequestVoteResponse(term, j, i, granted)
-    if m not in s.msgs:
-        return None
-    msgs = s.msgs - {m}
+    i, j, term = m.dst, m.src, m.term
     current = s.current_term[i]
     if term > current:  # UpdateTerm, on a refusal from a server in a newer term.
         return s.replace(current_term=set_at(s.current_term, i, term),
                          role=set_at(s.role, i, FOLLOWER),
                          voted_for=set_at(s.voted_for, i, None),
                          votes_granted=set_at(s.votes_granted, i, _NO_VOTES),
-                         msgs=_discard_replies(msgs, i, term))
-    if term == current and granted and s.role[i] == CANDIDATE:
-        return s.replace(votes_granted=set_at(s.votes_granted, i, s.votes_granted[i] | {j}),
-                         msgs=msgs)
-    # Not reached while dead responses are discarded early; it keeps the action right on
-    # its own.
-    return s.replace(msgs=msgs)
+                         msgs=_discard_replies(cfg, s.msgs, i, term))
+    if term == current and m.granted and s.role[i] == CANDIDATE:
+        return s.replace(votes_granted=set_at(s.votes_granted, i, s.votes_granted[i] | {j}))
+    return s
 
 
-@spec.action(i=_servers)
+@net.action(node="i", i=_servers)
 def become_leader(cfg: Config, s: State, i: int) -> State | None:
     """Candidate ``i`` has votes from a majority of servers and becomes leader."""
     if s.role[i] != CANDIDATE or not _has_quorum(cfg, s.votes_granted[i]):
         return None
     term = s.current_term[i]
-    return s.replace(role=set_at(s.role, i, LEADER), msgs=_discard_replies(s.msgs, i, term),
+    return s.replace(role=set_at(s.role, i, LEADER),
+                     msgs=_discard_replies(cfg, s.msgs, i, term),
                      elected=s.elected | {(term, i)})
 
 
@@ -274,16 +305,20 @@ def become_leader(cfg: Config, s: State, i: int) -> State | None:
 
 @spec.terminal
 def term_bound_reached(cfg: Config, s: State) -> bool:
-    """No message is in flight and every server that is not leader has reached ``max_term``.
+    """No message is in flight (but to crashed servers) and every server that is up and
+    not leader has reached ``max_term``.
 
     Without the bound such a server would time out again and the protocol go on; the
     model ends here instead. These states are not deadlocks: a leader never times out,
     and a candidate left without a majority (a split vote) would time out next.
     """
-    if s.msgs:
+    down = s.faults.down
+    # A message to a crashed server is never delivered; nothing else may be in flight.
+    if any(net.route(m)[1] not in down for m in net.in_flight(cfg, s.msgs)):
         return False
     limit = cfg.max_term
-    return all(r == LEADER or t >= limit for r, t in zip(s.role, s.current_term))
+    return all(r == LEADER or t >= limit or i in down
+               for i, (r, t) in enumerate(zip(s.role, s.current_term)))
 
 
 # -- properties ---------------------------------------------------------------------------
@@ -314,3 +349,9 @@ spec.variant(
     "minority-leader", params={"minority_leader": True}, violates="election_safety",
     doc="A candidate becomes leader with servers // 2 votes (>= instead of >): with 3 "
         "servers, its own vote suffices.")
+
+spec.variant(
+    "forget-vote", params={"forget_vote": True, "max_term": 1, "faults": "crash=1,restart=1"},
+    violates="election_safety",
+    doc="votedFor is not persisted: a server that crashes and restarts votes again in the "
+        "same term.")

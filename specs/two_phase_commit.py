@@ -4,7 +4,10 @@ Source: Leslie Lamport and Jim Gray, "Consensus on Transaction Commit" (2006), a
 TLA+ specification ``TwoPhase.tla`` (tlaplus/Examples, specifications/transaction_commit).
 A transaction manager (TM) and ``rms`` resource managers (RMs) exchange messages through
 a set ``msgs`` that only grows: a message once sent can be received any number of times,
-so loss and duplication are modelled for free, as in the TLA+ spec. Counts match TLC
+so duplication is modelled for free, as in the TLA+ spec. ``msgs`` is a ``set`` network
+of modelcheck.network: each message is received through ``deliver``, and the TM's Commit
+(or Abort), one message in TLA+, is one message per RM here, all sent at once, which
+leaves the state graph unchanged. Counts match TLC
 exactly: 288 distinct and 1,146 generated states for 3 RMs (depth 11), 8,832 / 58,146 for
 5, 296,448 / 2,744,706 for 7. RMs are a symmetric set: with ``--symmetry`` the counts are
 TLC's with ``SYMMETRY Permutations(RM)``, 80 distinct for 3 RMs, 314 / 2,048 for 5 and 920
@@ -16,16 +19,28 @@ another has aborted. Two-phase commit refines the abstract commit protocol
 
 **Variant ``tm-commits-early``.** The TM commits as soon as it has received one Prepared
 message instead of one from every RM. The shortest counterexample: RM 0 prepares, the TM
-receives its Prepared and commits, RM 1 chooses to abort on its own, and RM 0 receives
-the Commit: RM 0 is committed while RM 1 is aborted.
+receives its Prepared and commits, RM 0 receives the Commit, and RM 1 chooses to abort on
+its own: RM 0 is committed while RM 1 is aborted.
+
+**Faults.** ``--faults loss=N`` drops messages, ``partition=N`` cuts the TM off from some
+RMs for a while, and ``crash=1`` lets the TM crash (crash-stop; RMs do not crash here).
+The TM keeps no durable state, so ``restart`` is refused. **Variant ``tm-crash``**
+(``crash=1``) shows the blocking of two-phase commit: once the TM is down, an RM that has
+prepared can neither commit nor abort. No step is enabled in such a state, and it is not
+``decided`` (every RM committed or aborted), so the search reports a deadlock: the shortest
+trace (4 steps) crashes the TM, then all three RMs prepare. With faults off no state
+deadlocks (a received decision can always be received again), so ``decided`` changes no
+count.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from functools import cache
+from typing import Annotated, Literal
 
 from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
+from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 
 
 @dataclass(frozen=True)
@@ -36,86 +51,128 @@ class Config:
     """Number of resource managers (TLA+'s RM)."""
     tm_commit_early: bool = False
     """Flaw: the TM commits once any RM is prepared."""
+    faults: Faults = NO_FAULTS
+    """Fault budgets (``--faults crash=1``: the TM may crash; see modelcheck.network)."""
 
 
 RM = Annotated[int, Symmetric("RM", size="rms")]
 """A resource manager, ``0 .. rms - 1``. RMs are interchangeable: ``--symmetry`` explores
 one state per permutation of them (TLC's ``SYMMETRY Permutations(RM)``)."""
 
+TM: Literal["tm"] = "tm"
+"""The transaction manager, as a node of the network."""
+
+Node = RM | Literal["tm"]
+"""A node of the network: an RM or the TM."""
+
 
 class Prepared(Record):
-    """An RM tells the TM it is prepared."""
+    """``rm`` tells the TM it is prepared."""
 
     rm: RM
 
 
 class Commit(Record):
-    """The TM tells every RM to commit."""
+    """The TM tells ``rm`` to commit (TwoPhase.tla's one Commit message, one copy per RM)."""
+
+    rm: RM
 
 
 class Abort(Record):
-    """The TM tells every RM to abort."""
+    """The TM tells ``rm`` to abort."""
+
+    rm: RM
 
 
 Message = Prepared | Commit | Abort
 """A message in ``msgs``."""
 
-COMMIT = Commit()
-ABORT = Abort()
+
+class NodeFaults(FaultState, node=Node):
+    """Fault budgets left, and whether the TM is down (modelcheck.network)."""
 
 
 class State(Record):
-    """rmState, tmState, tmPrepared and msgs of TwoPhase.tla."""
+    """rmState, tmState, tmPrepared and msgs of TwoPhase.tla, and the faults in force."""
 
     rm_state: Annotated[tuple[str, ...], IndexedBy(RM)]
     tm_state: str
     tm_prepared: frozenset[RM]
-    msgs: frozenset[Message]
+    msgs: Net[Message]
+    faults: NodeFaults
 
 
 spec = Spec("two-phase-commit", Config, State)
-
-
-@spec.init
-def init(cfg: Config) -> State:
-    """Every RM working, the TM in its initial state, no message sent."""
-    return State(("working",) * cfg.rms, "init", frozenset(), frozenset())
 
 
 def _rms(cfg: Config) -> range:
     return range(cfg.rms)
 
 
+def _messages(cfg: Config) -> list[Message]:
+    """Every message of the protocol."""
+    return ([Prepared(rm) for rm in _rms(cfg)] + [Commit(rm) for rm in _rms(cfg)]
+            + [Abort(rm) for rm in _rms(cfg)])
+
+
+def _route(m: Message) -> tuple[Node, Node]:
+    return (m.rm, TM) if type(m) is Prepared else (TM, m.rm)
+
+
+net = Network(spec, messages=_messages, nodes=lambda cfg: (*_rms(cfg), TM), kind="set",
+              route=_route, crashable=lambda cfg: (TM,))
+"""TwoPhase.tla's ``msgs``: a message once sent stays and can be received again. The TM is
+the node that may crash (crash-stop: it keeps no durable state to restart from)."""
+
+
+@spec.init
+def init(cfg: Config) -> State:
+    """Every RM working, the TM in its initial state, no message sent."""
+    return State(("working",) * cfg.rms, "init", frozenset(), frozenset(), net.initial(cfg))
+
+
 # -- transaction manager ------------------------------------------------------------------
 
 
-@spec.action(rm=_rms)
-def tm_rcv_prepared(cfg: Config, s: State, rm: int) -> State | None:
+@net.handler(Prepared)
+def tm_rcv_prepared(cfg: Config, s: State, m: Prepared) -> State | None:
     """The TM receives a Prepared message from ``rm``."""
-    if s.tm_state != "init" or Prepared(rm) not in s.msgs:
+    if s.tm_state != "init":
         return None
-    return s.replace(tm_prepared=s.tm_prepared | {rm})
+    return s.replace(tm_prepared=s.tm_prepared | {m.rm})
 
 
-@spec.action
+@net.action(node=TM)
 def tm_commit(cfg: Config, s: State) -> State | None:
     """The TM commits once every RM is prepared, and tells the RMs."""
     if s.tm_state != "init":
         return None
     if len(s.tm_prepared) != cfg.rms and not (cfg.tm_commit_early and s.tm_prepared):
         return None
-    return s.replace(tm_state="committed", msgs=s.msgs | {COMMIT})
+    return s.replace(tm_state="committed",
+                     msgs=net.broadcast(cfg, s.msgs, _commits(cfg.rms)))
 
 
-@spec.action
+@net.action(node=TM)
 def tm_abort(cfg: Config, s: State) -> State | None:
     """The TM spontaneously aborts, and tells the RMs."""
     if s.tm_state != "init":
         return None
-    return s.replace(tm_state="aborted", msgs=s.msgs | {ABORT})
+    return s.replace(tm_state="aborted", msgs=net.broadcast(cfg, s.msgs, _aborts(cfg.rms)))
+
+
+@cache
+def _commits(rms: int) -> tuple[Commit, ...]:
+    return tuple(Commit(rm) for rm in range(rms))
+
+
+@cache
+def _aborts(rms: int) -> tuple[Abort, ...]:
+    return tuple(Abort(rm) for rm in range(rms))
 
 
 # -- resource managers --------------------------------------------------------------------
+# RMs do not crash in this model, so their steps need no guard (spec.action, not net.action).
 
 
 @spec.action(rm=_rms)
@@ -124,7 +181,7 @@ def rm_prepare(cfg: Config, s: State, rm: int) -> State | None:
     if s.rm_state[rm] != "working":
         return None
     return s.replace(rm_state=set_at(s.rm_state, rm, "prepared"),
-                     msgs=s.msgs | {Prepared(rm)})
+                     msgs=net.send(cfg, s.msgs, Prepared(rm)))
 
 
 @spec.action(rm=_rms)
@@ -135,20 +192,16 @@ def rm_choose_to_abort(cfg: Config, s: State, rm: int) -> State | None:
     return s.replace(rm_state=set_at(s.rm_state, rm, "aborted"))
 
 
-@spec.action(rm=_rms)
-def rm_rcv_commit_msg(cfg: Config, s: State, rm: int) -> State | None:
+@net.handler(Commit)
+def rm_rcv_commit_msg(cfg: Config, s: State, m: Commit) -> State:
     """``rm`` receives the TM's Commit (again, possibly: messages stay in ``msgs``)."""
-    if COMMIT not in s.msgs:
-        return None
-    return s.replace(rm_state=set_at(s.rm_state, rm, "committed"))
+    return s.replace(rm_state=set_at(s.rm_state, m.rm, "committed"))
 
 
-@spec.action(rm=_rms)
-def rm_rcv_abort_msg(cfg: Config, s: State, rm: int) -> State | None:
+@net.handler(Abort)
+def rm_rcv_abort_msg(cfg: Config, s: State, m: Abort) -> State:
     """``rm`` receives the TM's Abort."""
-    if ABORT not in s.msgs:
-        return None
-    return s.replace(rm_state=set_at(s.rm_state, rm, "aborted"))
+    return s.replace(rm_state=set_at(s.rm_state, m.rm, "aborted"))
 
 
 # -- properties -------------------------------------------------------------------------
@@ -175,3 +228,14 @@ def all_aborted(cfg: Config, s: State) -> bool:
 spec.variant(
     "tm-commits-early", params={"tm_commit_early": True}, violates="consistent",
     doc="The TM commits after one Prepared message instead of all of them.")
+
+spec.variant(
+    "tm-crash", params={"faults": "crash=1"}, violates="deadlock",
+    doc="The TM may crash (crash-stop): RMs that prepared wait forever for its decision, "
+        "the blocking of two-phase commit.")
+
+
+@spec.terminal
+def decided(cfg: Config, s: State) -> bool:
+    """Every RM has committed or aborted: stopping here is not blocking."""
+    return "working" not in s.rm_state and "prepared" not in s.rm_state

@@ -59,7 +59,7 @@ def test_verify_json_contract_ok() -> None:
     data = json.loads(out)
     assert data.keys() >= RESULT_KEYS
     assert data["status"] == "ok" and data["exhaustive"] is True and data["violation"] is None
-    assert data["params"] == {"rms": 3, "tm_commit_early": False}
+    assert data["params"] == {"rms": 3, "tm_commit_early": False, "faults": "none"}
     assert data["stats"]["distinct_states"] == 288
     assert data["stats"]["generated_states"] == 1146
     assert data["stats"]["depth"] == 11
@@ -102,7 +102,7 @@ def test_verify_violation_text_shows_changed_fields_only() -> None:
     assert code == 1
     assert "✗ invariant consistent is violated after 5 steps" in out
     assert "rm_state[1]: working → aborted" in out
-    assert "msgs + Commit()" in out
+    assert "msgs + Commit(rm=0)" in out
     assert out.count("tm_prepared:") == 1  # shown in full only for the initial state
 
 

@@ -90,7 +90,7 @@ def test_property_returning_non_bool() -> None:
     (["verify", "two-phase-commit", "--variant", "nope"],
      "no variant 'nope'; valid variants: tm-commits-early"),
     (["verify", "two-phase-commit", "--param", "nope=1"],
-     "no parameter 'nope'; valid parameters: rms, tm_commit_early"),
+     "no parameter 'nope'; valid parameters: faults, rms, tm_commit_early"),
     (["verify", "two-phase-commit", "--param", "rms"], "expected NAME=VALUE"),
     (["verify", "two-phase-commit", "--param", "rms=many"], "rms='many'"),
     (["verify", "missing.py"], "does not exist"),

@@ -30,9 +30,10 @@ def test_a_leader_is_elected() -> None:
     cfg = raft.Config()
     s = raft.timeout(cfg, raft.init(cfg), 0)
     assert s is not None
-    s = raft.handle_request_vote_request(cfg, s, 1, 0, 1)
+    s = raft.net.deliver(cfg, s, raft.RequestVoteRequest(1, 0, 1))
     assert s is not None and s.voted_for == (0, 0, None)
-    s = raft.handle_request_vote_response(cfg, s, 0, 1, 1, True)
+    assert raft.RequestVoteRequest(1, 0, 1) not in s.msgs  # a bag: delivered once
+    s = raft.net.deliver(cfg, s, raft.RequestVoteResponse(1, 1, 0, True))
     assert s is not None and s.votes_granted[0] == {0, 1}
     s = raft.become_leader(cfg, s, 0)
     assert s is not None and raft.leader_elected(cfg, s)
@@ -58,15 +59,17 @@ def test_vote_twice_elects_two_leaders_in_eight_steps() -> None:
     trace = r.violation.trace
     assert trace is not None and trace.length == 8
     assert [s.label() for s in trace.steps] == [
-        "init", "timeout(i=0)", "timeout(i=1)",
-        "handle_request_vote_request(i=0, j=1, term=1)",
-        "handle_request_vote_request(i=1, j=0, term=1)",
-        "handle_request_vote_response(i=0, j=1, term=1, granted=True)",
-        "handle_request_vote_response(i=1, j=0, term=1, granted=True)",
-        "become_leader(i=0)", "become_leader(i=1)"]
+        "init", "timeout(i=0)",
+        "deliver RequestVoteRequest 0→1 term=1",
+        "deliver RequestVoteResponse 1→0 term=1 granted=True",
+        "timeout(i=2)",
+        "deliver RequestVoteRequest 2→0 term=1",
+        "deliver RequestVoteResponse 0→2 term=1 granted=True",
+        "become_leader(i=0)", "become_leader(i=2)"]
     last = trace.steps[-1].state
-    assert last["role"] == ["leader", "leader", "follower"]
-    assert last["current_term"] == [1, 1, 0]
+    assert last["role"] == ["leader", "follower", "leader"]
+    assert last["current_term"] == [1, 1, 1]
+    assert last["voted_for"] == [2, 0, 2]  # server 0 voted for itself, then for 2
     states = replay(bind(raft.spec, "vote-twice"), trace)
     assert not raft.election_safety(raft.Config(vote_twice=True), states[-1])
 
@@ -88,7 +91,7 @@ def test_minority_leader_with_four_servers_needs_two_disjoint_pairs() -> None:
     assert r.violation.property == "election_safety"
     trace = r.violation.trace
     assert trace is not None and trace.length == 8
-    assert trace.steps[-1].state["votes_granted"] == [[0, 2], [1, 3], [], []]
+    assert trace.steps[-1].state["votes_granted"] == [[0, 1], [], [2, 3], []]
 
 
 @pytest.mark.parametrize("variant", ["vote-twice", "minority-leader"])

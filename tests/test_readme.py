@@ -31,3 +31,15 @@ def test_tour_spec_finds_the_lost_update(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["verify", str(path)])
     assert result.exit_code == 1
     assert result.stdout.startswith(shown.group(1))
+
+
+def test_fault_example_shows_the_crash_and_restart() -> None:
+    section = re.search(r"## Faults and the network.*?```sh\n\$ (modelcheck verify raft .*?)\n"
+                        r"(.*?)```", README, re.S)
+    assert section is not None
+    command, shown = section.group(1).split()[1:], section.group(2)
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 1
+    out = result.stdout
+    for block in shown.split("…\n"):  # each excerpt appears in the output as written
+        assert block in out, block

@@ -6,6 +6,7 @@ spec to a configuration and hands it to the chosen strategy.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -14,6 +15,7 @@ from modelcheck.errors import UsageError
 from modelcheck.explore import bfs, dfs
 from modelcheck.explore._base import Options, Progress
 from modelcheck.model import Model, bind
+from modelcheck.properties import unsupported
 from modelcheck.result import Result
 from modelcheck.spec import Spec
 
@@ -32,7 +34,8 @@ def check(spec: Spec | Model, *, variant: str | None = None,
           progress: Callable[[Progress], None] | None = None, symmetry: bool = False,
           workers: int = 1, scheduler: str | None = None, checkpoint: str | None = None,
           checkpoint_every: float = 60.0, resume: str | None = None,
-          max_memory: int | None = None) -> Result:
+          max_memory: int | None = None, fairness: Mapping[str, str | None] | None = None,
+          temporal: bool = True) -> Result:
     """Check ``spec`` (or an already bound model) and return the :class:`Result`.
 
     ``variant`` and ``params`` choose the configuration; ``strategy`` is ``"bfs"``
@@ -44,7 +47,10 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     processes; ``scheduler`` (an address, or ``"local"`` for a LocalCluster of
     ``workers`` processes) on a dask.distributed cluster. ``checkpoint`` saves progress
     to a directory every ``checkpoint_every`` seconds and when interrupted; ``resume``
-    continues from one.
+    continues from one. ``fairness`` overrides the spec's fairness groups by name
+    (``"weak"``, ``"strong"`` or None to drop one); ``temporal=False`` skips the temporal
+    properties, which only a single-process breadth-first search without checkpoints
+    can check (and, for liveness, without symmetry reduction).
     """
     if strategy not in STRATEGIES:
         raise UsageError(
@@ -62,8 +68,14 @@ def check(spec: Spec | Model, *, variant: str | None = None,
                          "and --scheduler to use --checkpoint or --resume")
     if resume and not checkpoint:
         checkpoint = resume  # a resumed search goes on saving where it came from
-    model = spec if isinstance(spec, Model) else bind(spec, variant, params,
-                                                      symmetry=symmetry)
+    model = spec if isinstance(spec, Model) else bind(
+        spec, variant, params, symmetry=symmetry, fairness=fairness, temporal=temporal)
+    if not temporal and model.temporal:
+        model = dataclasses.replace(model, temporal=(), fairness=())
+    refused = unsupported(model, strategy=strategy, parallel=parallel,
+                          checkpoint=bool(checkpoint or resume))
+    if refused is not None:
+        raise UsageError(refused)
     options = Options(max_depth=max_depth, max_states=max_states, time_limit=time_limit,
                       deadlock=deadlock, progress=progress, workers=workers,
                       scheduler=scheduler, checkpoint=checkpoint,

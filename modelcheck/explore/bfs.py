@@ -26,6 +26,7 @@ from modelcheck.explore._base import Found, Options, Run, StepFailure
 from modelcheck.explore._codegen import expander
 from modelcheck.fingerprint import fingerprint
 from modelcheck.model import ActionTable, Model
+from modelcheck.properties import temporal
 from modelcheck.result import Result
 from modelcheck.store import NO_PARENT, FingerprintStore, narrow_links
 
@@ -34,6 +35,9 @@ __all__ = ["explore"]
 CHUNK = 256
 """Frontier states expanded per batch: large enough to amortise numpy's per-call cost,
 small enough that the successors of one batch stay in cache-friendly memory."""
+
+_UNCHECKED = "; temporal properties were not checked, as they need the whole state graph"
+
 
 def _expand_checked(run: Run, cfg: Any, table: ActionTable, chunk: list[Any], base: int,
                     succs: list[Any], actions: list[int], counts: list[int]) -> None:
@@ -85,11 +89,18 @@ def explore(model: Model, options: Options) -> Result:
 
 
 def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[int],
-           parents: Any) -> list[Any]:
-    """Store the successors not seen before, check them, and return them in order."""
+           parents: Any, graph: temporal.GraphRecorder | None = None,
+           transitions: bool = True) -> list[Any]:
+    """Store the successors not seen before, check them, and return them in order.
+
+    With a ``graph`` (temporal properties), also record the new states and, when
+    ``succs`` are ``transitions`` (not initial states), every edge to them.
+    """
     if not succs:
         return []
     fps = _fingerprints(run, succs, actions)
+    if graph is not None and transitions:
+        graph.edges(fps, actions)
     uniq, first = np.unique(fps, return_index=True)
     missing = store.missing(uniq)
     if not missing.any():
@@ -101,6 +112,8 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
               np.array([actions[p] for p in positions], dtype=np.uint32))
     new = [succs[p] for p in positions]
     run.check_new(new, first_index)
+    if graph is not None:
+        graph.states(fps[pos], new, first_index)
     return new
 
 
@@ -110,12 +123,15 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
     cfg = model.config
     table = model.table()
     cut = False
+    # Temporal properties need the state graph: recorded per chunk, never per successor.
+    graph = temporal.GraphRecorder(run) if model.temporal else None
     if resumed is None:
         inits = model.initial_states()
         init_states = [s for _, s in inits]
         run.generated = len(init_states)
         frontier = _admit(run, store, init_states, [i for i, _ in inits],
-                          np.full(len(inits), NO_PARENT, dtype=np.uint32))
+                          np.full(len(inits), NO_PARENT, dtype=np.uint32), graph,
+                          transitions=False)
         next_frontier: list[Any] = []
         level_start = 0
         run.depth = 1 if frontier else 0
@@ -168,17 +184,19 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
                 at = next(i for i, s in enumerate(chunk) if s is failure.state)
                 raise run.step_failure(failure, base + at) from failure.error
             run.generated += len(succs)
+            if graph is not None:
+                graph.expanded(counts)
             if 0 in counts:
                 for i, c in enumerate(counts):
                     if c == 0:
                         run.deadlock(base + i, chunk[i])
             if last:
-                cut = cut or _any_new(run, store, succs, actions)
+                cut = cut or _any_new(run, store, succs, actions, graph)
             else:
                 parents = np.repeat(np.arange(base, base + len(chunk), dtype=np.uint32),
                                     np.array(counts, dtype=np.int64))
                 try:
-                    next_frontier += _admit(run, store, succs, actions, parents)
+                    next_frontier += _admit(run, store, succs, actions, parents, graph)
                 except Found:
                     # A deadlock later in this level has a shorter trace than a violation
                     # found one level deeper: look for one before reporting.
@@ -193,6 +211,8 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
             if saver is not None and (stop is not None or saver.due()):
                 saver.save(frontier[done:], next_frontier, level_start + done, cut)
             if stop is not None:
+                if graph is not None:
+                    stop += _UNCHECKED
                 return run.result("incomplete", exhaustive=False, stopped=stop)
         level_start += len(frontier)
         frontier, next_frontier = next_frontier, []
@@ -201,7 +221,15 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
     run.queue = 0
     if saver is not None:
         saver.save([], [], level_start, cut)
-    return run.finish(bounded=f"depth limit of {options.max_depth} reached" if cut else None)
+    bounded = f"depth limit of {options.max_depth} reached" if cut else None
+    if graph is not None:
+        if bounded is not None:
+            bounded += _UNCHECKED
+        else:
+            violation = temporal.check(run, graph.build(store.parents, store.actions))
+            if violation is not None:
+                raise Found(violation)
+    return run.finish(bounded=bounded)
 
 
 class _Saver:
@@ -279,11 +307,15 @@ def _interrupts_deferred(defer: bool) -> Iterator[list[bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _any_new(run: Run, store: FingerprintStore, succs: list[Any], actions: list[int]) -> bool:
+def _any_new(run: Run, store: FingerprintStore, succs: list[Any], actions: list[int],
+             graph: temporal.GraphRecorder | None = None) -> bool:
     """Whether any of ``succs`` is not stored yet (without storing it)."""
     if not succs:
         return False
-    return bool(store.missing(np.unique(_fingerprints(run, succs, actions))).any())
+    fps = _fingerprints(run, succs, actions)
+    if graph is not None:
+        graph.edges(fps, actions)
+    return bool(store.missing(np.unique(fps)).any())
 
 
 def _fingerprints(run: Run, succs: list[Any], actions: list[int]) -> npt.NDArray[np.int64]:

@@ -124,9 +124,22 @@ def render_trace(trace: Trace, *, full: bool = False) -> str:
             lines += [f"{pad}{_render_change(c)}" for c in changes] or [f"{pad}(no change)"]
         prev = step.state
     if trace.loop_start is not None:
-        cycle = " → ".join(str(i) for i in range(trace.loop_start, len(trace.steps)))
-        lines.append(f"  … then forever: {cycle} → {trace.loop_start}")
+        lines.append(_render_loop(trace, trace.loop_start))
     return "\n".join(lines)
+
+
+def _render_loop(trace: Trace, start: int) -> str:
+    """The line that closes a lasso: which steps repeat forever.
+
+    A liveness counterexample's last step returns to the state of step ``start`` (shown
+    as ``5 → 6 → 7 → 5``); when ``start`` is the last step, the behaviour stutters there.
+    """
+    last = len(trace.steps) - 1
+    if start == last:
+        return f"  … then stays in state {start} forever (stuttering)"
+    closes = trace.steps[last].state == trace.steps[start].state
+    cycle = [*range(start, last if closes else last + 1), start]
+    return "  … then forever: " + " → ".join(map(str, cycle))
 
 
 def render_stats(result: Result) -> str:

@@ -1,0 +1,84 @@
+"""z3 proofs: quorum systems, vector clock lemmas and inductive invariants.
+
+Where the explorers check every *reachable* state of one configuration, these prove a
+claim for every cluster size (quorums), every vector (clocks) or every state
+(inductive invariants), or return a concrete counterexample. Each answer is a
+:class:`Proof` with the exit codes of ``modelcheck verify``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from modelcheck.errors import UsageError
+from modelcheck.prove.clocks import MERGES, prove_clocks
+from modelcheck.prove.induction import (
+    BOOL,
+    Finite,
+    SymbolicSpec,
+    SymState,
+    Update,
+    evaluate,
+    prove_induction,
+    step_allowed,
+)
+from modelcheck.prove.proof import Claim, Proof
+from modelcheck.prove.quorum import (
+    CardinalityFamily,
+    QuorumSystem,
+    SizeExpr,
+    flexible_paxos,
+    grid,
+    majority,
+    prove_family,
+    prove_quorums,
+    read_write,
+    threshold,
+    weighted,
+)
+from modelcheck.spec import Spec
+
+__all__ = [
+    "BOOL",
+    "MERGES",
+    "CardinalityFamily",
+    "Claim",
+    "Finite",
+    "Proof",
+    "QuorumSystem",
+    "SizeExpr",
+    "SymState",
+    "SymbolicSpec",
+    "Update",
+    "encoding_of",
+    "evaluate",
+    "flexible_paxos",
+    "grid",
+    "majority",
+    "prove_clocks",
+    "prove_family",
+    "prove_induction",
+    "prove_quorums",
+    "read_write",
+    "step_allowed",
+    "threshold",
+    "weighted",
+]
+
+_BUILTIN = {"two-phase-commit": "modelcheck.prove.two_phase"}
+"""Encodings shipped with modelcheck for catalogue specs that do not carry their own."""
+
+
+def encoding_of(spec: Spec) -> SymbolicSpec:
+    """The symbolic encoding of ``spec``: its module's ``symbolic``, or a built-in one."""
+    found = getattr(sys.modules.get(spec.module), "symbolic", None)
+    if isinstance(found, SymbolicSpec):
+        return found
+    if spec.name in _BUILTIN:
+        found = importlib.import_module(_BUILTIN[spec.name]).symbolic
+        assert isinstance(found, SymbolicSpec)
+        return found
+    raise UsageError(
+        f"spec {spec.name!r} has no symbolic encoding to prove by induction; define "
+        "`symbolic = SymbolicSpec(...)` (modelcheck.prove.induction) in its module")

@@ -1,0 +1,163 @@
+"""The network value (set, bag, FIFO), and the pinned state counts of raft and
+two-phase-commit under fault budgets, with and without symmetry reduction."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from modelcheck import bind, check, replay
+from modelcheck.network import Behind, Copies, Faults, network_of
+from modelcheck_specs import raft
+from modelcheck_specs import two_phase_commit as tpc
+
+REQ = raft.RequestVoteRequest
+
+
+def test_bag_counts_copies_and_delivers_each_once() -> None:
+    cfg = raft.Config()
+    net = raft.net
+    a, b = REQ(1, 0, 1), REQ(1, 0, 2)
+    msgs = net.send(cfg, frozenset(), a, a, b, a)
+    assert msgs == {a, b, Copies(a, 2)}
+    assert sorted(net.in_flight(cfg, msgs)) == sorted([a, a, a, b])
+    s = raft.init(cfg).replace(msgs=msgs)
+    for left in (2, 1, 0):
+        s = net.deliver(cfg, s, a)
+        assert s is not None and net.in_flight(cfg, s.msgs).count(a) == left
+    assert net.deliver(cfg, s, a) is None
+    assert net.discard(cfg, msgs, lambda m: m.dst == 1) == {b}
+
+
+def test_fifo_channels_deliver_in_order() -> None:
+    cfg = raft.Config(network="fifo")
+    net = raft.net
+    a, b, c, d = REQ(1, 0, 1), REQ(2, 0, 1), REQ(2, 0, 2), REQ(3, 0, 1)
+    msgs = net.send(cfg, frozenset(), a, b, c, d)
+    assert msgs == {a, Behind(a, (b, d)), c}  # heads a (0→1) and c (0→2)
+    assert net.in_flight(cfg, msgs) in ([a, b, d, c], [c, a, b, d])
+    s = raft.init(cfg).replace(msgs=msgs)
+    assert net.deliver(cfg, s, b) is None  # not at the head of its channel
+    t = net.deliver(cfg, s, a)
+    assert t is not None and t.msgs >= {b, Behind(b, (d,)), c} and a not in t.msgs
+    assert net.discard(cfg, msgs, lambda m: m.term == 2) == {a, Behind(a, (d,))}
+
+
+def test_set_network_keeps_delivered_messages() -> None:
+    cfg = tpc.Config()
+    s = tpc.rm_prepare(cfg, tpc.init(cfg), 0)
+    assert s is not None
+    t = tpc.net.deliver(cfg, s, tpc.Prepared(0))
+    assert t is not None and tpc.Prepared(0) in t.msgs and t.tm_prepared == {0}
+
+
+def test_states_with_faults_pickle_for_worker_processes() -> None:
+    r = check(raft.spec, variant="forget-vote")
+    assert r.violation is not None and r.violation.trace is not None
+    states = r.violation.trace.states
+    assert states is not None
+    assert pickle.loads(pickle.dumps(states)) == states
+    assert pickle.loads(pickle.dumps(Faults("loss=1"))).budget("loss") == 1
+
+
+def test_network_of_and_fault_actions_without_budget_have_no_instances() -> None:
+    net = network_of(raft.spec)
+    assert net is raft.net
+    names = {i.name for i in bind(raft.spec).instances}
+    assert not names & set(net.fault_actions)
+    with_loss = {i.name for i in bind(raft.spec, params={"faults": "loss=1"}).instances}
+    assert "drop" in with_loss and "crash" not in with_loss
+
+
+# -- pinned counts ----------------------------------------------------------------------------
+# (params, distinct, generated, depth, distinct with --symmetry): election safety holds.
+
+RAFT = [
+    ({"max_term": 1, "faults": "loss=1"}, 581, 1_852, 10, None),
+    ({"max_term": 1, "faults": "dup=1"}, 1_317, 4_228, 12, None),
+    ({"max_term": 1, "faults": "crash=1"}, 1_052, 2_698, 11, None),
+    ({"max_term": 1, "faults": "crash=1,restart=1"}, 1_855, 5_437, 12, None),
+    ({"max_term": 1, "faults": "partition=1"}, 1_315, 3_691, 12, None),
+    ({"max_term": 1, "faults": "loss=1,dup=1"}, 2_833, 11_788, 12, 502),
+    ({"max_term": 1, "faults": "crash=1,restart=1,partition=1"}, 9_275, 31_603, 14, 1_638),
+    ({"network": "fifo"}, 8_795, 34_765, 16, 1_516),
+    ({"network": "fifo", "faults": "reorder=1"}, 36_457, 157_903, 17, 6_156),
+]
+
+
+@pytest.mark.parametrize(("params", "distinct", "generated", "depth", "reduced"), RAFT,
+                         ids=[",".join(f"{k}={v}" for k, v in p.items()) for p, *_ in RAFT])
+def test_raft_election_safety_under_faults(params: dict[str, object], distinct: int,
+                                           generated: int, depth: int,
+                                           reduced: int | None) -> None:
+    r = check(raft.spec, params=params)
+    assert r.status == "ok" and r.exhaustive
+    assert (r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == (
+        distinct, generated, depth)
+    if reduced is not None:
+        s = check(raft.spec, params=params, symmetry=True)
+        assert s.status == "ok" and s.stats.distinct_states == reduced
+
+
+TPC = [
+    ({"faults": "loss=1"}, 1_495, 6_252, 12, 322),
+    ({"faults": "crash=1"}, 576, 2_418, 12, None),
+    ({"faults": "partition=1"}, 2_592, 11_266, 13, 584),
+]
+
+
+@pytest.mark.parametrize(("params", "distinct", "generated", "depth", "reduced"), TPC,
+                         ids=[p["faults"] for p, *_ in TPC])
+def test_two_phase_commit_under_faults(params: dict[str, object], distinct: int,
+                                       generated: int, depth: int,
+                                       reduced: int | None) -> None:
+    # Deadlocks off: a crashed TM blocks the RMs (the tm-crash variant); counted here is
+    # the whole state space.
+    r = check(tpc.spec, params=params, deadlock=False)
+    assert r.status == "ok" and r.exhaustive
+    assert (r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == (
+        distinct, generated, depth)
+    if reduced is not None:
+        s = check(tpc.spec, params=params, deadlock=False, symmetry=True)
+        assert s.status == "ok" and s.stats.distinct_states == reduced
+
+
+def test_forget_vote_violates_election_safety_after_a_crash_and_restart() -> None:
+    r = check(raft.spec, variant="forget-vote")
+    assert r.status == "violation" and r.violation is not None
+    assert r.violation.property == "election_safety"
+    trace = r.violation.trace
+    assert trace is not None and trace.length == 10
+    assert [s.label() for s in trace.steps] == [
+        "init", "timeout(i=0)", "deliver RequestVoteRequest 0→1 term=1",
+        "deliver RequestVoteResponse 1→0 term=1 granted=True", "⚡ crash 1", "↺ restart 1",
+        "timeout(i=2)", "deliver RequestVoteRequest 2→1 term=1",
+        "deliver RequestVoteResponse 1→2 term=1 granted=True", "become_leader(i=0)",
+        "become_leader(i=2)"]
+    assert trace.steps[5].state["voted_for"] == [0, None, None]  # forgotten on restart
+    assert trace.steps[5].state["current_term"] == [1, 1, 0]  # the term is durable
+    replay(bind(raft.spec, "forget-vote"), trace)
+    # With voted_for durable the same faults are harmless.
+    ok = check(raft.spec, params={"max_term": 1, "faults": "crash=1,restart=1"})
+    assert ok.status == "ok"
+
+
+def test_tm_crash_blocks_prepared_rms() -> None:
+    r = check(tpc.spec, variant="tm-crash")
+    assert r.status == "violation" and r.violation is not None
+    assert r.violation.property == "deadlock"
+    trace = r.violation.trace
+    assert trace is not None
+    assert [s.label() for s in trace.steps] == [
+        "init", "⚡ crash tm", "rm_prepare(rm=0)", "rm_prepare(rm=1)", "rm_prepare(rm=2)"]
+    assert trace.steps[-1].state["rm_state"] == ["prepared"] * 3
+    reduced = check(tpc.spec, variant="tm-crash", symmetry=True)
+    assert reduced.violation is not None and reduced.violation.trace is not None
+    assert reduced.violation.trace.length == 4
+
+
+def test_faults_with_two_workers_match_one_process() -> None:
+    params = {"max_term": 1, "faults": "crash=1,restart=1,partition=1"}
+    r = check(raft.spec, params=params, workers=2)
+    assert (r.status, r.stats.distinct_states, r.stats.generated_states) == ("ok", 9_275, 31_603)

@@ -1,0 +1,121 @@
+"""``modelcheck verify --all``: every check against its expected verdict, in parallel,
+with a table, JUnit XML and the exit code CI reads."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from modelcheck.catalogue import entries
+from modelcheck.cli import cli
+from modelcheck.spec import Expect
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ci_project"
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    r = CliRunner().invoke(cli, ["verify", *args])
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return r.exit_code, r.stdout, r.stderr
+
+
+def junit_cases(path: Path) -> dict[tuple[str, str], ET.Element]:
+    root = ET.parse(path).getroot()
+    return {(c.attrib["classname"], c.attrib["name"]): c for c in root.iter("testcase")}
+
+
+def test_the_whole_catalogue_gives_its_expected_verdicts(tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    code, out, _ = invoke("--all", "--junit", str(junit), "--jobs", "2")
+    assert code == 0, out
+    expected = sum(1 + len(spec.variants) for spec in entries().values())
+    assert f"{expected} checks in" in out and f"{expected} as expected" in out
+    assert "two-phase-commit    tm-commits-early" in out
+    cases = junit_cases(junit)
+    assert len(cases) == expected
+    assert not any(c.find("failure") is not None for c in cases.values())
+
+
+def test_a_wrong_expectation_fails_the_run_and_the_junit_entry(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = entries()["two-phase-commit"]
+    variant = spec.variants["tm-commits-early"]
+    # As if someone edited the catalogue entry to say the flawed variant holds.
+    monkeypatch.setitem(spec.variants, "tm-commits-early",
+                        type(variant)(variant.name, variant.params, Expect(), variant.doc))
+    junit = tmp_path / "junit.xml"
+    code, out, _ = invoke("--all", "--junit", str(junit), "--jobs", "2")
+    assert code == 1
+    assert "✗ two-phase-commit --variant tm-commits-early: expected holds, got violates " \
+           "consistent" in out
+    assert "✗ invariant consistent is violated after" in out  # the trace follows
+    assert " tm_commit\n" in out
+    root = ET.parse(junit).getroot()
+    assert root.attrib["failures"] == "1" and root.attrib["errors"] == "0"
+    failing = {k for k, c in junit_cases(junit).items() if c.find("failure") is not None}
+    assert failing == {("modelcheck.two-phase-commit", "tm-commits-early")}
+    failure = junit_cases(junit)[("modelcheck.two-phase-commit", "tm-commits-early")].find(
+        "failure")
+    assert failure is not None
+    assert failure.attrib == {"message": "expected holds, got violates consistent",
+                              "type": "VerdictMismatch"}
+    assert failure.text is not None and "✗ invariant consistent is violated" in failure.text
+
+
+def copy_example(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__"))
+    return project
+
+
+def test_a_projects_own_list_from_its_pyproject(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    code, out, _ = invoke("--all", "--project", str(project), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["status"] == "ok"
+    assert [(c["spec"], c["variant"], c["got"]) for c in data["checks"]] == [
+        ("atm-withdraw", None, "holds"),
+        ("atm-withdraw", "check-then-act", "violates no_overdraft"),
+        ("transaction-commit", None, "holds"),
+        ("transaction-commit", "abort-after-commit", "violates consistent")]
+
+
+def test_edited_spec_file_in_a_project_fails_in_a_subprocess(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    spec = project / "specs" / "withdraw.py"
+    spec.write_text(spec.read_text().replace('violates="no_overdraft"', "violates=None"))
+    r = subprocess.run([sys.executable, "-m", "modelcheck", "verify", "--all", "--junit",
+                        "out.xml"], cwd=project, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert re.search(r"\natm-withdraw +check-then-act +holds +violates no_overdraft +"
+                     r"\d+\.\d\d  ✗\n", r.stdout), r.stdout
+    failing = {k for k, c in junit_cases(project / "out.xml").items()
+               if c.find("failure") is not None}
+    assert failing == {("modelcheck.atm-withdraw", "check-then-act")}
+
+
+def test_usage_errors(tmp_path: Path) -> None:
+    code, _, err = invoke()
+    assert code == 2 and "give a SPEC to verify" in err
+    code, _, err = invoke("raft", "--all")
+    assert code == 2 and "--all checks every spec" in err
+    code, _, err = invoke("--all", "--variant", "vote-twice")
+    assert code == 2 and "drop --variant and --param" in err
+    code, _, err = invoke("raft", "--junit", "x.xml")
+    assert code == 2 and "go with --all" in err
+    (tmp_path / "pyproject.toml").write_text("[tool.modelcheck]\nspecs = 'one.py'\n")
+    code, _, err = invoke("--all", "--project", str(tmp_path))
+    assert code == 2 and "non-empty list of strings" in err
+    (tmp_path / "pyproject.toml").write_text("[tool.modelcheck]\nspecs = ['missing.py']\n")
+    code, _, err = invoke("--all", "--project", str(tmp_path))
+    assert code == 2 and "does not exist" in err
