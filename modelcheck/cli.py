@@ -349,6 +349,14 @@ def _emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None) 
 cli.add_command(prove)
 
 
+@cli.group("trace")
+def trace_group() -> None:
+    """Show, replay, draw and shrink saved counterexample traces (--trace-out FILE)."""
+
+
+# `modelcheck trace ...` subcommands are registered below, one per function.
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``modelcheck`` console script."""
     if argv is None and any(a.startswith(("--checkpoint", "--resume")) for a in sys.argv):
