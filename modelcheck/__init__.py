@@ -19,6 +19,7 @@ from modelcheck.errors import (
     UsageError,
 )
 from modelcheck.explore import Options, Progress, check
+from modelcheck.explore.random import simulate
 from modelcheck.model import Model, bind
 from modelcheck.result import Result, Stats, Violation
 from modelcheck.spec import Expect, Spec, Variant
@@ -53,6 +54,7 @@ __all__ = [
     "load_spec",
     "replay",
     "set_at",
+    "simulate",
     "to_json",
 ]
 

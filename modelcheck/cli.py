@@ -17,15 +17,19 @@ from typing import Any, NoReturn
 
 import click
 
+from modelcheck import trace_commands
 from modelcheck.catalogue import entries, load
 from modelcheck.checkpoint import stable_hashing
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import STRATEGIES, Progress, check
+from modelcheck.graph_export import graph_cmd
 from modelcheck.model import bind
 from modelcheck.network import FAULTS, Faults, Network, network_of
 from modelcheck.prove.commands import prove
 from modelcheck.render.text import render_result, render_value
 from modelcheck.result import Result
+from modelcheck.serve import explore_cmd
+from modelcheck.simulate_commands import simulate_cmd, trace_shrink_cmd
 from modelcheck.spec import TEMPORAL_KINDS, Spec
 from modelcheck.state import to_json
 from modelcheck.symmetry import symmetric_sets
@@ -187,6 +191,8 @@ def show_cmd(spec_ref: str) -> None:
                    "single-process breadth-first search: not with --strategy dfs, --workers, "
                    "--scheduler or checkpoints, and liveness not with --symmetry (--no-temporal "
                    "skips them); a search stopped by a limit does not check them.")
+    if spec.violates is not None:
+        click.echo(f"Default configuration: {spec.expectation()} (it shows an impossibility)")
     click.echo("Variants (--variant NAME):")
     if not spec.variants:
         click.echo("  none")
@@ -219,15 +225,23 @@ def _show_faults(net: Network, cfg: Any) -> None:
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Set a config parameter; repeatable.")
 @click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default="bfs",
-              show_default=True, help="bfs finds shortest counterexamples; dfs goes deep first.")
+              show_default=True, help="bfs finds shortest counterexamples; dfs goes deep first; "
+                                      "random walks at random (see `modelcheck simulate`).")
 @click.option("--max-depth", type=click.IntRange(min=1), help="Explore paths of at most N states.")
 @click.option("--max-states", type=click.IntRange(min=1), help="Stop after N distinct states.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
               help="Stop after S seconds.")
+@click.option("--seed", type=click.IntRange(min=0),
+              help="With --strategy random: the seed of the walks (default: a fresh one, "
+                   "printed with the result).")
+@click.option("--runs", type=click.IntRange(min=1),
+              help="With --strategy random: walks of --max-depth states (default 1,000; "
+                   "see `modelcheck simulate`).")
 @click.option("--no-deadlock", is_flag=True, help="Do not report states with no enabled action.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--trace-out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the counterexample trace (JSON) to FILE.")
+              help="Write the counterexample trace to FILE: JSON, or by its suffix the "
+                   "HTML viewer (.html), Mermaid (.mmd), SVG (.svg) or text (.txt).")
 @click.option("--full", is_flag=True, help="Show every state of the trace in full.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @click.option("--symmetry", is_flag=True,
@@ -264,7 +278,8 @@ def verify_cmd(spec_ref: str | None, run_all: bool, junit: Path | None, jobs: in
                checkpoint_dir: str | None, checkpoint_every: float, resume_dir: str | None,
                max_memory: str | None, fairness_specs: tuple[str, ...] = (),
                no_fairness: bool = False, no_temporal: bool = False,
-               faults: str | None = None) -> None:
+               faults: str | None = None, seed: int | None = None,
+               runs: int | None = None) -> None:
     """Check SPEC exhaustively: a catalogue name, a .py file, or module:attribute.
 
     With --all, check every catalogue entry or project spec against its expected verdict.
@@ -290,10 +305,10 @@ def verify_cmd(spec_ref: str | None, run_all: bool, junit: Path | None, jobs: in
                        checkpoint=checkpoint_dir, checkpoint_every=checkpoint_every,
                        resume=resume_dir,
                        max_memory=_parse_size(max_memory) if max_memory else None,
-                       fairness=fairness, temporal=not no_temporal)
+                       fairness=fairness, temporal=not no_temporal, seed=seed, runs=runs)
     except ModelcheckError as e:
         _fail(e, as_json=as_json)
-    _emit(result, as_json=as_json, full=full, trace_out=trace_out)
+    _emit(result, as_json=as_json, full=full, trace_out=trace_out, spec=spec)
     sys.exit(result.exit_code)
 
 
@@ -332,10 +347,16 @@ def _verify_all(spec_ref: str | None, run_all: bool, *, junit: Path | None,
     sys.exit(code)
 
 
-def _emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None) -> None:
+def _emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None,
+          spec: Spec | None = None) -> None:
     trace = result.violation.trace if result.violation else None
     if trace_out is not None and trace is not None:
-        trace.save(trace_out)
+        from modelcheck.render.output import write_trace
+        assert result.violation is not None
+        try:
+            write_trace(trace, trace_out, spec=spec, verdict=result.violation.message)
+        except ModelcheckError as e:
+            _fail(e, as_json=as_json)
     if as_json:
         click.echo(result.dumps())
         return
@@ -347,6 +368,7 @@ def _emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None) 
 
 
 cli.add_command(prove)
+cli.add_command(simulate_cmd)
 
 
 @cli.group("trace")
@@ -355,6 +377,13 @@ def trace_group() -> None:
 
 
 # `modelcheck trace ...` subcommands are registered below, one per function.
+
+trace_group.add_command(trace_commands.show_cmd)
+trace_group.add_command(trace_commands.replay_cmd)
+trace_group.add_command(trace_commands.diagram_cmd)
+trace_group.add_command(trace_shrink_cmd)
+cli.add_command(explore_cmd)
+cli.add_command(graph_cmd)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -247,6 +247,11 @@ class _Kind:
     def put(self, net: frozenset[Any], m: Any) -> frozenset[Any]:
         raise NotImplementedError
 
+    def put_all(self, net: frozenset[Any], messages: Iterable[Any]) -> frozenset[Any]:
+        for m in messages:
+            net = self.put(net, m)
+        return net
+
     def take(self, net: frozenset[Any], m: Any) -> frozenset[Any]:
         """``net`` after delivering ``m`` (which is deliverable: ``m in net``)."""
         raise NotImplementedError
@@ -272,6 +277,9 @@ class _SetKind(_Kind):
 
     def put(self, net: frozenset[Any], m: Any) -> frozenset[Any]:
         return net | {m}
+
+    def put_all(self, net: frozenset[Any], messages: Iterable[Any]) -> frozenset[Any]:
+        return net.union(messages)
 
     def take(self, net: frozenset[Any], m: Any) -> frozenset[Any]:
         return net
@@ -568,14 +576,17 @@ class Network:
 
     def send(self, cfg: Any, net: frozenset[Any], *messages: Any) -> frozenset[Any]:
         """``net`` with ``messages`` sent."""
-        kind = self.plan(cfg).kind
-        for m in messages:
-            net = kind.put(net, m)
-        return net
+        last = self._last
+        kind = last[1].kind if last is not None and last[0] is cfg else self.plan(cfg).kind
+        if len(messages) == 1:
+            return kind.put(net, messages[0])
+        return kind.put_all(net, messages)
 
     def broadcast(self, cfg: Any, net: frozenset[Any], messages: Iterable[Any]) -> frozenset[Any]:
         """``net`` with every message of ``messages`` sent (one per receiver)."""
-        return self.send(cfg, net, *messages)
+        last = self._last
+        kind = last[1].kind if last is not None and last[0] is cfg else self.plan(cfg).kind
+        return kind.put_all(net, messages)
 
     def reply(self, cfg: Any, net: frozenset[Any], request: Any, response: Any) -> frozenset[Any]:
         """``net`` with ``response`` sent back to the sender of ``request``."""
@@ -689,6 +700,8 @@ class Network:
 
         def deliver(cfg: Any, s: Any, m: Any) -> Any:
             """Deliver message ``m`` to its receiver, whose handler decides what happens."""
+            # Called for every possible message in every state: the common cases (not in
+            # flight; no fault in force) return or reach the handler in a few operations.
             net = get_net(s)
             if m not in net:
                 return None
@@ -697,11 +710,44 @@ class Network:
                 src, dst = route(m)
                 if dst in f.down or not _same_side(f.sides, src, dst):
                     return None
-            kind = plan(cfg).kind
+            last = self._last
+            kind = last[1].kind if last is not None and last[0] is cfg else plan(cfg).kind
             if kind.consumes:
                 s = set_net(s, kind.take(net, m))
             return handlers[type(m)](cfg, s, m)
 
+        def specialise(cfg: Any, m: Any) -> Callable[[Any, Any], Any]:
+            # deliver(cfg, s, m) for one message, with its route and handler looked up once
+            # (the generated successor function calls this for every state).
+            handler = handlers.get(type(m))
+            if handler is None:  # reported by deliver itself, when it is called
+                return lambda cfg, s: deliver(cfg, s, m)
+            src, dst = route(m)
+            kind = plan(cfg).kind
+            if kind.consumes:
+                take = kind.take
+
+                def deliver_m(cfg: Any, s: Any) -> Any:
+                    net = get_net(s)
+                    if m not in net:
+                        return None
+                    f = get_faults(s)
+                    if (f.down or f.sides) and (
+                            dst in f.down or not _same_side(f.sides, src, dst)):
+                        return None
+                    return handler(cfg, set_net(s, take(net, m)), m)
+            else:
+                def deliver_m(cfg: Any, s: Any) -> Any:
+                    if m not in get_net(s):
+                        return None
+                    f = get_faults(s)
+                    if (f.down or f.sides) and (
+                            dst in f.down or not _same_side(f.sides, src, dst)):
+                        return None
+                    return handler(cfg, s, m)
+            return deliver_m
+
+        deliver.specialise = specialise  # type: ignore[attr-defined]
         spec.action(m=messages)(deliver)
         self.deliver = deliver
         """The ``deliver`` action ``(cfg, state, m)``: ``m`` reaches its receiver's handler."""

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from modelcheck.coverage import Coverage
 from modelcheck.state import JSON
 from modelcheck.trace import Trace
 
@@ -60,11 +61,14 @@ class Violation:
     kind: ViolationKind
     trace: Trace | None
     message: str = ""
+    shrunk_from: int | None = None
+    """The length of the counterexample before it was shrunk (random search), or None."""
 
     def to_json(self) -> dict[str, JSON]:
         """The ``violation`` object of the result JSON."""
         return {"property": self.property, "kind": self.kind, "message": self.message,
-                "trace": self.trace.to_json() if self.trace is not None else None}
+                "trace": self.trace.to_json() if self.trace is not None else None,
+                "shrunk_from": self.shrunk_from}
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,11 @@ class Result:
     details: dict[str, Any] = field(default_factory=dict, compare=False)
     symmetry: bool = False
     """Whether the search explored one state per orbit of the spec's symmetric sets."""
+    seed: int | None = None
+    """The seed of a random search (the same seed gives the same walks), or None."""
+    coverage: Coverage | None = None
+    """What a random search covered: states, actions, walk lengths, an estimate of the
+    reachable states; None for exhaustive searches."""
 
     @property
     def exit_code(self) -> int:
@@ -100,6 +109,8 @@ class Result:
             "exhaustive": self.exhaustive,
             "violation": self.violation.to_json() if self.violation else None,
             "stats": self.stats.to_json(), "error": self.error, "stopped": self.stopped,
+            "seed": self.seed,
+            "coverage": self.coverage.to_json() if self.coverage is not None else None,
         }
 
     def dumps(self) -> str:

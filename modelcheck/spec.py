@@ -146,13 +146,16 @@ class Spec:
 
     ``config`` is a frozen dataclass whose fields all have defaults (TLA+'s CONSTANTS);
     ``state`` is the state type (a :class:`~modelcheck.Record` or a frozen dataclass).
-    ``doc`` defaults to the docstring of the module that creates the spec.
+    ``doc`` defaults to the docstring of the module that creates the spec. ``violates``
+    names the property the default configuration must violate, for a spec that exists to
+    show an impossibility (the Two Generals); by default it must hold.
     """
 
     name: str
     config: type
     state: type | None = None
     doc: str = ""
+    violates: str | None = None
     inits: list[Action] = field(default_factory=list, init=False, repr=False)
     actions: list[Action] = field(default_factory=list, init=False, repr=False)
     properties: list[Property] = field(default_factory=list, init=False, repr=False)
@@ -394,6 +397,11 @@ class Spec:
                     f"spec {self.name!r}: fairness group {group.name!r} names {unknown}, "
                     f"which are not actions; actions: {sorted(actions)}")
         names = {p.name for p in self.properties} | {"deadlock"}
+        if self.violates is not None and self.violates not in names:
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: its default configuration expects a violation of "
+                f"{self.violates!r} (Spec(..., violates=...)), which is not a property; "
+                f"properties: {sorted(names)}")
         for v in self.variants.values():
             if v.expect.property is not None and v.expect.property not in names:
                 raise SpecDefinitionError(
@@ -403,7 +411,9 @@ class Spec:
 
     def expectation(self, variant: str | None = None) -> Expect:
         """The verdict the default configuration (or ``variant``) must produce."""
-        return self.variants[variant].expect if variant else Expect()
+        if variant:
+            return self.variants[variant].expect
+        return Expect("violation", self.violates) if self.violates else Expect()
 
     # -- internals --------------------------------------------------------------------
 

@@ -1,69 +1,138 @@
-"""Raft leader election: the election half of Ongaro's raft.tla.
+"""Raft: leader election and log replication, after Ongaro's thesis and raft.tla.
 
-Source: Diego Ongaro and John Ousterhout, "In Search of an Understandable Consensus
-Algorithm" (USENIX ATC 2014), §5.2 and Figure 2, and Ongaro's TLA+ specification
-``raft.tla`` (github.com/ongardie/raft.tla). Only leader election is modelled: there are
-no logs, so a vote is granted on terms alone. ``servers`` servers start as followers in
-term 0, as the paper initialises ``currentTerm`` (raft.tla starts at 1, a mere shift). A
-follower or candidate that times out starts an election in the next term: it becomes a
-candidate, votes for itself and sends RequestVote to every other server. A server grants
-its vote iff the request's term is its current term and it has not voted for another
-candidate in that term; a candidate granted votes by a majority becomes leader. Any
-message of a newer term first makes its receiver adopt that term as a follower with no
-vote (raft.tla's ``UpdateTerm``, folded into delivery here). The network ``msgs`` is a
-set: a message is delivered once, in any order, or never. ``max_term`` bounds the model:
-a server times out only while its term is below it, and states where the bound has
-stopped everything are terminal. With the defaults (3 servers, ``max_term`` 2) the search
-finds 29,031 distinct and 152,812 generated states (depth 17); with 4 servers and
-``max_term`` 1, 12,769 and 61,669 (depth 17). ``max_term`` 3 runs to millions of states:
-minutes, not seconds. Servers are a symmetric set: ``--symmetry`` explores one state per
-renaming of them, 4,928 distinct and 25,986 generated with the defaults, 627 and 3,049
-with 4 servers and ``max_term`` 1.
+Source: Diego Ongaro, "Consensus: Bridging Theory and Practice" (PhD thesis, Stanford,
+2014), chapter 3 (Figures 3.1 and 3.2, §3.6 safety, Figure 3.7), and his TLA+
+specification ``raft.tla`` (github.com/ongardie/raft.tla), whose variables, messages and
+actions this port follows: ``servers`` servers start as followers in term 0 with empty
+logs. A follower or candidate that times out starts an election in the next term and
+asks every other server for its vote (``RequestVote``, carrying its last log term and
+index); a server grants its vote in its current term, once, to a candidate whose log is
+at least as up to date as its own, and a candidate with a majority becomes leader. A
+leader appends client requests to its log (``client_request``) and sends each follower
+the entry at that follower's ``nextIndex`` with the previous entry's index and term
+(``AppendEntries``); the follower accepts only if its log holds that previous entry (the
+consistency check), deletes any conflicting entries, appends, and advances its commit
+index as far as the leader's. The leader advances its commit index to the highest entry
+of its current term that a majority stores. A message of a newer term first makes its
+receiver adopt that term as a follower (``UpdateTerm``). Durable state (Figure 3.1's
+persistent state): ``current_term``, ``voted_for`` and ``log``; ``role``,
+``commit_index``, votes and the leader's progress are volatile, reset by a restart.
 
-**Properties.** ``election_safety`` is Figure 3's Election Safety: at most one leader
-per term, checked over ``elected``, the history of every (term, leader) pair, as raft.tla
-checks its ``elections`` history: a leader that has stepped down still counts.
-``leader_elected`` (a ``sometimes`` property) makes sure an election can succeed, so the
-spec cannot pass vacuously.
+**Where the model departs from raft.tla, and why.** raft.tla has no bounds (TLC needs a
+constraint to check it) and ships no model with a published state count, so no count
+here can be cross-checked with TLC; the steps below are merged or pruned to keep the
+state space small, each without losing a reachable combination of server states: a
+candidate broadcasts its RequestVotes at once; a follower deletes, appends and replies in
+one step; a leader advances its commit index on the response that makes it possible; a
+response whose delivery could change nothing is not sent (or is discarded once its
+receiver moves on); a leader has one AppendEntries outstanding per follower and sends
+only what the follower may lack (an entry, an unacknowledged consistency check or a newer
+commit index: heartbeats that carry nothing are left out). **Terms are relative**: Raft
+only compares terms with each other, so every state is shifted so that the lowest term it
+holds (of a server, a log entry, a committed entry or an entry in flight) is 0, and
+``max_term`` bounds how far above it a server may time out. Terms shown in traces are
+these relative terms. A round of elections that ends as it began, one term up, returns
+to the very same state, so the model has genuine cycles (needed for liveness) and is
+finite. A message whose term is below every server's is dropped as lost (it could only
+be refused). ``max_log_len`` bounds logs and ``values`` the client values.
 
-**Variant ``vote-twice``.** A server grants its vote to any candidate of its current term,
-forgetting to check ``votedFor``, the rule that lets each server vote once per term. The
-shortest counterexample (8 steps): server 0 times out into term 1, voting for itself, and
-wins server 1's vote; server 2 times out into term 1 too, and server 0 grants its request
-as well; with two votes of three each, servers 0 and 2 become leaders of term 1.
+**Timeouts.** With ``timeouts="randomised"`` (the default) a server's election timer
+fires only while no message that can be delivered is in flight and no candidate has won
+its election yet. This is the model of randomised election timeouts with Raft's timing
+requirement, broadcastTime ≪ electionTimeout (§3.10): a timer drawn at random from an
+interval much longer than a message delay fires, with probability approaching 1, after
+the messages already sent have arrived, and one election then runs on its own before the
+next timer fires; in the limit, those are the only runs left. It only removes behaviours,
+so ``eventually_leader`` holding under it is the thesis's §3.4 argument made exact, while
+safety, which must hold under any timing, is checked over every interleaving with
+``timeouts="nondeterministic"`` (a timer may fire at any time), as the flawed variants
+that need concurrent candidates do. With the defaults (3 servers, ``max_term`` 2,
+``max_log_len`` 1, one value) the search finds 31,795 distinct and 116,608 generated
+states (depth 37) in about 10 s; ``max_term`` 1 gives 9,064 and 31,042 (depth 26).
+With ``max_term`` 1 and elections alone (``max_log_len`` 0) the fault budgets give
+286 distinct states for ``loss=1``, 364 for ``dup=1``, 532 for ``crash=1``, 749 for
+``crash=1,restart=1`` and 3,116 for ``partition=1``; every property, ``eventually_leader``
+included, holds under each (with ``restart``, a crashed server is assumed to restart
+eventually). ``eventually_leader`` needs a majority that can talk: a crash and a
+partition together (``crash=1,partition=1``) leave servers 1 and 2 cut apart with server
+0 down, timing out forever. With ``--symmetry`` (safety only: liveness is not checked
+under symmetry) the defaults give 5,328 distinct states; ``max_term`` 3 gives 85,198
+distinct and 328,870 generated states (depth 41), about a minute.
 
-**Variant ``minority-leader``.** A candidate becomes leader with ``votes >= servers // 2``,
-an off-by-one of the majority ``votes > servers // 2`` (the quorum written as
-``servers // 2`` where ``servers // 2 + 1`` was meant). With 3 servers a candidate's own
-vote is then enough, and the shortest counterexample (4 steps) is servers 0 and 1 timing
-out into term 1 and each becoming leader on its own vote. With 4 servers two disjoint
-pairs elect two leaders (8 steps).
+**Properties** (Figure 3.2, one each). ``election_safety``: at most one leader per term,
+over the history of elections (raft.tla's ``elections``), so a leader that has stepped
+down still counts. ``leader_append_only`` (an action property): a leader never
+overwrites or deletes entries of its log. ``log_matching``: two logs holding an entry of
+the same index and term are identical up to it. ``leader_completeness``: an entry
+committed in a term is in the log of every leader of a later term (read over the history
+of commits: each committed entry with the term of the leader that committed it).
+``state_machine_safety``: no two different entries are committed at one index, and every
+server has applied (up to its commit index) exactly the committed entries.
+``eventually_leader``: a leader is eventually elected, under weak fairness of message
+delivery, of each timer, of becoming leader with a majority and (with ``restart``
+faults) of restarting a crashed server. ``leader_elected`` and
+``entry_committed`` (``sometimes``) make sure elections and replication can succeed.
+
+**Variant ``commit-old-term``** (Figure 3.7; ``max_term`` 3). A leader commits an entry
+of an earlier term as soon as a majority stores it, instead of only entries of its own
+term. The shortest counterexample (27 steps, terms relative) is the figure's scenario on
+three servers: server 0 leads term 0, server 1 then leads term 1 with server 2's vote;
+server 0 appends an entry (of term 0) that it does not replicate; it wins term 2 with
+server 2's vote, while server 1, still leader of term 1, appends an entry of term 1;
+server 1 times out into term 3; server 0 replicates its term-0 entry to server 2 (after
+one failed consistency check), server 2 votes for server 1, whose last entry is more up
+to date, and server 0, receiving server 2's acknowledgement, counts two replicas and
+commits its term-0 entry in term 2. Server 1 becomes leader of term 3 without it:
+``leader_completeness`` breaks, and ``state_machine_safety`` follows as soon as server 1
+replicates its own entry over the committed one.
+
+**Variant ``no-truncate``** (``max_term`` 1). A follower that already holds an entry at
+the index of the leader's new one keeps it even when the terms differ, and acknowledges
+the request as if it matched. The shortest counterexample (16 steps): server 0 leads
+term 0 and appends an entry it does not replicate; server 1 leads term 1 and appends
+another; server 1 replicates its entry to server 2, commits it, and sends it to server 0,
+which keeps its own entry, acknowledges, and learns the commit index: it applies an entry
+no leader committed, so ``state_machine_safety`` breaks.
+
+**Variant ``split-votes``** (``timeouts="nondeterministic"``, 2 servers, elections
+only). Without randomised timers, candidates can split the vote forever: both servers
+time out into the same term, each votes for itself and refuses the other, and the next
+round repeats it one term up. ``eventually_leader`` fails with a lasso (a stem of 2
+steps, a loop of 22) whose loop is endless rounds of elections, each won by nobody; fair
+delivery and fair timers do not prevent it, which is why real Raft randomises timeouts.
+
+**Variant ``vote-twice``** (nondeterministic timeouts, elections only, ``max_term`` 1). A
+server grants its vote to any candidate of its current term, forgetting to check
+``votedFor``. The shortest counterexample (8 steps): server 0 times out, wins server 1's
+vote; server 2 times out into the same term and server 0 grants its request as well;
+servers 0 and 2 both become leaders of one term.
+
+**Variant ``minority-leader``** (as ``vote-twice``). A candidate becomes leader with
+``votes >= servers // 2``, an off-by-one of the majority ``votes > servers // 2``. With 3
+servers a candidate's own vote suffices: servers 0 and 1 time out into one term and each
+becomes leader on its own vote (4 steps).
+
+**Variant ``forget-vote``** (as ``vote-twice``, with ``--faults crash=1,restart=1``).
+``voted_for`` is volatile, as if a server did not persist it before answering. The
+shortest counterexample (10 steps): server 0 times out and wins server 1's vote; server 1
+crashes and restarts, having forgotten that vote but not its term; server 2 times out
+into the same term and wins server 1's vote too: two leaders of one term.
 
 **Network and faults.** Messages travel on a modelcheck.network ``bag`` (raft.tla's
 semantics: each send is one delivery, in any order); ``--param network=fifo`` gives
-ordered channels instead (8,795 distinct states with the defaults). ``--faults`` adds
-message loss, duplication, reordering (fifo), crashes, restarts and partitions; Figure 2's
-persistent state, ``current_term`` and ``voted_for``, survives a restart, while ``role``
-and ``votes_granted`` are reset. Election safety holds under each of them; with
-``max_term`` 1 the counts are 581 distinct states for ``loss=1``, 1,317 for ``dup=1``,
-1,052 for ``crash=1``, 1,855 for ``crash=1,restart=1`` and 1,315 for ``partition=1``, and
-with ``network=fifo`` and ``reorder=1`` at the default ``max_term`` 36,457.
-
-**Variant ``forget-vote``.** ``voted_for`` is volatile, as if a server did not persist it
-before answering (with ``max_term`` 1 and ``--faults crash=1,restart=1``). The shortest
-counterexample (10 steps): server 0 times out and wins server 1's vote; server 1 crashes
-and restarts, having forgotten that vote but not its term; server 2 times out in the
-same term and wins server 1's vote too: two leaders in term 1.
+ordered channels. ``--faults`` adds message loss, duplication, reordering (fifo),
+crashes, restarts and partitions; every property holds under each of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
-from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
+from modelcheck.network import NO_FAULTS, Behind, Copies, Faults, FaultState, Net, Network
 
 
 @dataclass(frozen=True)
@@ -73,7 +142,19 @@ class Config:
     servers: int = 3
     """Number of servers (raft.tla's Server)."""
     max_term: int = 2
-    """Highest term a server may start an election for: timeouts stop at this term."""
+    """How far terms may spread: a server times out only while its term is less than
+    ``max_term`` above the lowest term the state still holds (see the docstring)."""
+    max_log_len: int = 1
+    """Longest log: a leader takes a client request only while its log is shorter."""
+    values: int = 1
+    """Number of distinct client values (raft.tla's Value)."""
+    timeouts: str = "randomised"
+    """``randomised``: a server times out only when no election is under way (the model
+    of randomised election timeouts); ``nondeterministic``: at any time."""
+    commit_old_term: bool = False
+    """Flaw: a leader commits an entry of an earlier term once a majority stores it."""
+    no_truncate: bool = False
+    """Flaw: a follower keeps an existing entry that conflicts with the leader's."""
     vote_twice: bool = False
     """Flaw: a server grants its vote even if it already voted for another candidate."""
     minority_leader: bool = False
@@ -94,17 +175,30 @@ T = TypeVar("T")
 PerServer = Annotated[tuple[T, ...], IndexedBy(Server)]
 """A tuple with one item per server: ``current_term[i]`` is server ``i``'s term."""
 
+Entry = tuple[int, int]
+"""A log entry: ``(term, value)``."""
+
 FOLLOWER = "follower"
 CANDIDATE = "candidate"
 LEADER = "leader"
+RANDOMISED = "randomised"
+NONDETERMINISTIC = "nondeterministic"
+STALE = -1
+"""A log term (in a message) below every term the state holds: all such terms compare
+alike with the terms of the logs, so they are merged into one."""
+NO_ENTRY = -2
+"""The last log term of an empty log, below every term."""
 
 
 class RequestVoteRequest(Record):
-    """Candidate ``src`` asks ``dst`` for its vote in ``term`` (no log fields: no logs)."""
+    """Candidate ``src`` asks ``dst`` for its vote in ``term``; its log ends with an entry
+    of ``last_log_term`` at ``last_log_index`` (``last_log_term`` is None for no entry)."""
 
     term: int
     src: Server
     dst: Server
+    last_log_term: int | None = None
+    last_log_index: int = 0
 
 
 class RequestVoteResponse(Record):
@@ -116,7 +210,30 @@ class RequestVoteResponse(Record):
     granted: bool
 
 
-Message = RequestVoteRequest | RequestVoteResponse
+class AppendEntriesRequest(Record):
+    """Leader ``src`` sends ``dst`` the ``entries`` (none or one) that follow the entry of
+    ``prev_log_term`` at ``prev_log_index``, and its commit index (raft.tla's fields)."""
+
+    term: int
+    src: Server
+    dst: Server
+    prev_log_index: int
+    prev_log_term: int | None
+    entries: tuple[Entry, ...]
+    commit_index: int
+
+
+class AppendEntriesResponse(Record):
+    """``src`` answers leader ``dst``: success, and the index its log now matches up to."""
+
+    term: int
+    src: Server
+    dst: Server
+    success: bool
+    match_index: int
+
+
+Message = RequestVoteRequest | RequestVoteResponse | AppendEntriesRequest | AppendEntriesResponse
 """A message in flight."""
 
 
@@ -125,30 +242,37 @@ class ServerFaults(FaultState, node=Server):
 
 
 class State(Record):
-    """raft.tla's serverVars (currentTerm, state, votedFor), votesGranted and messages.
+    """raft.tla's serverVars, logVars, candidateVars and leaderVars, the network, and the
+    histories the properties read.
 
-    ``msgs`` holds only messages whose delivery can still change a server. A response is
-    not sent, or is discarded when its candidate moves on, once it can only be dropped
-    on arrival: a response of an older term than the candidate's, a refusal of its own
-    term, or a vote for a candidate that has left that election (a leader of the term, or
-    in a newer one). Its delivery would change nothing but ``msgs``, so discarding it
-    early leaves the same server states reachable while merging states that differ only
-    in dead messages (without it the default model has over 1.6 million states).
+    ``progress[i]`` is leader ``i``'s ``(peer, nextIndex, matchIndex, sent)`` for each
+    peer, ``sent`` the commit index of its last request to the peer (empty for a server
+    that is not leader: raft.tla leaves stale values there, which nothing reads before
+    ``become_leader`` resets them). ``msgs`` holds only messages
+    whose delivery can still change a server (see :func:`_reply_matters`).
     """
 
     current_term: PerServer[int]
     role: PerServer[str]
     voted_for: PerServer[Server | None]
+    log: PerServer[tuple[Entry, ...]]
+    commit_index: PerServer[int]
     votes_granted: PerServer[frozenset[Server]]
+    progress: PerServer[frozenset[tuple[Server, int, int, int]]]
     msgs: Net[Message]
     elected: frozenset[tuple[int, Server]]
-    """History: every (term, server) that has become leader (raft.tla's ``elections``)."""
+    """History: every (term, server) that became leader in a term some server still holds
+    or may still reach (raft.tla's ``elections``, without the terms no one can return to)."""
+    committed: frozenset[tuple[int, int, int, int]]
+    """History: ``(index, term, value, commit_term)`` for every entry a leader committed,
+    with the leader's term then (``STALE`` once every server has moved past it)."""
     faults: ServerFaults
 
 
 spec = Spec("raft", Config, State)
 
 _NO_VOTES: frozenset[int] = frozenset()
+_NO_PROGRESS: frozenset[tuple[int, int, int, int]] = frozenset()
 
 
 def _servers(cfg: Config) -> range:
@@ -156,43 +280,55 @@ def _servers(cfg: Config) -> range:
 
 
 def _messages(cfg: Config) -> list[Message]:
-    """Every message that can be in flight: its term is one a server reached by timing
-    out, 1 .. max_term."""
-    pairs = [(t, i, j) for t in range(1, cfg.max_term + 1) for i in range(cfg.servers)
-             for j in range(cfg.servers) if i != j]
-    return ([RequestVoteRequest(t, i, j) for t, i, j in pairs]
-            + [RequestVoteResponse(t, i, j, g) for t, i, j in pairs for g in (False, True)])
+    """Every message that can be in flight: terms ``STALE .. max_term`` (terms relative to
+    the lowest one held), log positions up to ``max_log_len``."""
+    n, top, length = cfg.servers, cfg.max_term, cfg.max_log_len
+    terms = range(top + 1)
+    pairs = [(i, j) for i in range(n) for j in range(n) if i != j]
+    out: list[Message] = []
+    for t in terms:
+        lasts: list[tuple[int | None, int]] = [(None, 0)] + [
+            (lt, k) for k in range(1, length + 1) for lt in range(STALE, t + 1)]
+        out += [RequestVoteRequest(t, i, j, lt, k) for i, j in pairs for lt, k in lasts]
+    out += [RequestVoteResponse(t, i, j, g) for t in terms for i, j in pairs
+            for g in (False, True)]
+    for t in terms:
+        shapes: list[tuple[int, int | None, tuple[Entry, ...]]] = []
+        for prev in range(length + 1):
+            prev_terms: list[int | None] = [None] if prev == 0 else list(range(STALE, t + 1))
+            for pt in prev_terms:
+                shapes.append((prev, pt, ()))
+                if prev < length:
+                    shapes += [(prev, pt, ((et, v),)) for et in range(0, t + 1)
+                               for v in range(cfg.values)]
+        out += [AppendEntriesRequest(t, i, j, prev, pt, es, c) for i, j in pairs
+                for prev, pt, es in shapes for c in range(prev + len(es) + 1)]
+    out += [AppendEntriesResponse(t, i, j, ok, k) for t in terms for i, j in pairs
+            for ok, k in [(False, 0)] + [(True, k) for k in range(length + 1)]]
+    return out
 
 
 def _durable(cfg: Config) -> tuple[str, ...]:
-    # Figure 2: currentTerm and votedFor are persisted before answering any RPC.
-    return ("current_term",) if cfg.forget_vote else ("current_term", "voted_for")
+    # Figure 3.1: currentTerm, votedFor and log[] are persisted before answering any RPC.
+    return ("current_term", "log") if cfg.forget_vote else ("current_term", "voted_for", "log")
 
 
 def _volatile(cfg: Config) -> tuple[str, ...]:
-    return ("role", "votes_granted") + (("voted_for",) if cfg.forget_vote else ())
+    return ("role", "commit_index", "votes_granted", "progress") + (
+        ("voted_for",) if cfg.forget_vote else ())
 
 
 net = Network(spec, messages=_messages, nodes=_servers, kind=lambda cfg: cfg.network,
               durable=_durable, volatile=_volatile)
-"""Requests and responses travel on a network of the configured kind; any server may crash."""
+"""Every message travels on a network of the configured kind; any server may crash."""
 
 
-@cache
-def _request_votes(servers: int, i: int, term: int) -> tuple[RequestVoteRequest, ...]:
-    """The RequestVote messages candidate ``i`` broadcasts when it starts ``term``."""
-    return tuple(RequestVoteRequest(term, i, j) for j in range(servers) if j != i)
+# -- helpers --------------------------------------------------------------------------------
 
 
-def _discard_replies(cfg: Config, msgs: frozenset[Message], i: int,
-                     term: int) -> frozenset[Message]:
-    """``msgs`` without the responses to ``i`` of ``term`` or older.
-
-    Called when ``i`` enters ``term`` or becomes its leader: a response of an older term is
-    stale, and one of this term can no longer change anything (see :class:`State`).
-    """
-    return net.discard(cfg, msgs, lambda m: m.dst == i and m.term <= term
-                       and type(m) is RequestVoteResponse)
+def _last(log: tuple[Entry, ...]) -> tuple[int, int]:
+    """``(last log term, last log index)``, ordered as the up-to-date check compares them."""
+    return (log[-1][0], len(log)) if log else (NO_ENTRY, 0)
 
 
 def _has_quorum(cfg: Config, votes: frozenset[int]) -> bool:
@@ -201,89 +337,210 @@ def _has_quorum(cfg: Config, votes: frozenset[int]) -> bool:
     return len(votes) > cfg.servers // 2
 
 
+def _discard_replies(cfg: Config, msgs: frozenset[Any], i: int, term: int) -> frozenset[Any]:
+    """``msgs`` without the responses to ``i`` of ``term`` or older: called when ``i``
+    enters ``term``, becomes its leader or steps down, after which they change nothing."""
+    return net.discard(cfg, msgs, lambda m: m.dst == i and m.term <= term and type(m) in (
+        RequestVoteResponse, AppendEntriesResponse))
+
+
+def _step_down(cfg: Config, s: State, i: int, term: int) -> State:
+    """raft.tla's ``UpdateTerm``: ``i`` adopts the newer ``term`` as a follower, no vote."""
+    return s.replace(current_term=set_at(s.current_term, i, term),
+                     role=set_at(s.role, i, FOLLOWER),
+                     voted_for=set_at(s.voted_for, i, None),
+                     votes_granted=set_at(s.votes_granted, i, _NO_VOTES),
+                     progress=set_at(s.progress, i, _NO_PROGRESS),
+                     msgs=_discard_replies(cfg, s.msgs, i, term))
+
+
+_under_way_cache: list[Any] = [None, False]
+
+
+def _network_busy(cfg: Config, s: State) -> bool:
+    """Whether some message in flight can still be delivered, or a candidate has won."""
+    cached = _under_way_cache
+    if cached[0] is s:
+        return bool(cached[1])
+    f = s.faults
+    result = any(_has_quorum(cfg, s.votes_granted[c]) for c, r in enumerate(s.role)
+                 if r == CANDIDATE and c not in f.down)
+    if not result:
+        for m in net.in_flight(cfg, s.msgs):
+            if m.dst not in f.down and net.reachable(s, m.src, m.dst):
+                result = True
+                break
+    cached[0], cached[1] = s, result
+    return result
+
+
+def _shift_message(m: Any, d: int) -> Any:
+    """Message ``m`` with every term ``d`` lower (a log term below every term the state
+    holds becomes ``STALE``: all such terms compare alike with the logs')."""
+    def low(t: int | None) -> int | None:
+        return None if t is None else max(t - d, STALE)
+    tm = type(m)
+    if tm is Copies:
+        return Copies(_shift_message(m.msg, d), m.extra)
+    if tm is Behind:
+        return Behind(_shift_message(m.first, d), tuple(_shift_message(x, d) for x in m.rest))
+    if tm is RequestVoteRequest:
+        return m.replace(term=m.term - d, last_log_term=low(m.last_log_term))
+    if tm is AppendEntriesRequest:
+        return m.replace(term=m.term - d, prev_log_term=low(m.prev_log_term),
+                         entries=tuple((t - d, v) for t, v in m.entries))
+    return m.replace(term=m.term - d)
+
+
+def _messages_in(net_value: frozenset[Any]) -> Iterable[Any]:
+    for x in net_value:
+        tx = type(x)
+        if tx is Copies:
+            yield x.msg
+        elif tx is Behind:
+            yield from x.rest
+        else:
+            yield x
+
+
+def _settle(cfg: Config, s: State) -> State:
+    """``s`` with terms made relative, and what can no longer matter dropped.
+
+    Raft only compares terms with each other, so lowering every term of a state by the
+    same amount gives a state with exactly the same behaviours. Each state is lowered so
+    that the lowest term it holds (of a server, a log entry, a committed entry or an
+    entry in flight) is 0: a round of elections that ends as it began, one term up,
+    returns to the very same state, and the state space is finite without an absolute
+    bound on terms. (A server down for good, with no restart left, holds a term that no
+    longer compares with anything: it is left out, and kept at ``STALE`` once below the
+    others.) A message whose term is below every server's can only be refused,
+    telling its sender a term it learns from any other message, and is dropped then (as
+    a lost message); so each message in flight has a term of its own and stays apart.
+    Elections of a term below every server's are dropped from the history: no one can
+    be elected in such a term any more.
+    """
+    terms = s.current_term
+    down = s.faults.down
+    if down and not s.faults.restart:
+        # Crash-stop: a server down for good takes no step and receives nothing, so its
+        # term no longer compares with anything and does not hold the others back.
+        terms = tuple(t for i, t in enumerate(terms) if i not in down) or terms
+    low = min(terms)
+    msgs = s.msgs
+    if any(m.term < low for m in _messages_in(msgs)):
+        msgs = net.discard(cfg, msgs, lambda m: m.term < low)
+        s = s.replace(msgs=msgs)
+    if s.elected and any(t < low for t, _ in s.elected):
+        s = s.replace(elected=frozenset(e for e in s.elected if e[0] >= low))
+    d = low
+    if d > 0:
+        for log in s.log:
+            for t, _ in log:
+                if t < d:
+                    d = t
+        for _, t, _, _ in s.committed:
+            if t < d:
+                d = t
+        for m in _messages_in(msgs):
+            if type(m) is AppendEntriesRequest and m.entries and m.entries[0][0] < d:
+                d = m.entries[0][0]
+    if d > 0:
+        s = s.replace(
+            current_term=tuple(max(t - d, STALE) for t in s.current_term),
+            log=tuple(tuple((t - d, v) for t, v in log) for log in s.log),
+            msgs=frozenset(_shift_message(m, d) for m in msgs),
+            elected=frozenset((t - d, i) for t, i in s.elected),
+            committed=frozenset((k, t - d, v, max(c - d, STALE))
+                                for k, t, v, c in s.committed))
+    return s
+
+
 @spec.init
 def init(cfg: Config) -> State:
-    """Every server a follower in term 0 that has voted for no one; no message sent."""
+    """Every server a follower in term 0 with an empty log, no vote; no message sent."""
     n = cfg.servers
-    return State((0,) * n, (FOLLOWER,) * n, (None,) * n, (_NO_VOTES,) * n, frozenset(),
+    return State((0,) * n, (FOLLOWER,) * n, (None,) * n, ((),) * n, (0,) * n,
+                 (_NO_VOTES,) * n, (_NO_PROGRESS,) * n, frozenset(), frozenset(),
                  frozenset(), net.initial(cfg))
 
 
 # -- followers and candidates -------------------------------------------------------------
 
 
+@cache
+def _request_votes(servers: int, i: int, term: int, last_term: int | None,
+                   last_index: int) -> tuple[RequestVoteRequest, ...]:
+    """The RequestVote messages candidate ``i`` broadcasts when it starts ``term``."""
+    return tuple(RequestVoteRequest(term, i, j, last_term, last_index)
+                 for j in range(servers) if j != i)
+
+
 @net.action(node="i", i=_servers)
 def timeout(cfg: Config, s: State, i: int) -> State | None:
-    """``i`` times out and starts an election: next term, candidate, votes for itself.
+    """``i``'s election timer fires: next term, candidate, votes for itself, and asks
+    every other server for its vote.
 
-    raft.tla splits this into ``Timeout(i)`` and one ``RequestVote(i, j)`` per peer. Here
-    the candidate broadcasts its requests at once. The network may still deliver them in
-    any order, or never, so no behaviour of the servers is lost, while the interleavings
-    of sending (and the states where only some requests are out) would multiply the state
-    space without reaching a new combination of terms, roles and votes.
+    raft.tla splits this into ``Timeout(i)`` and one ``RequestVote(i, j)`` per peer; here
+    the requests are broadcast at once (the network still delivers them in any order, or
+    never). With randomised timeouts a timer fires only while no election is under way.
     """
+    if s.role[i] == LEADER or (cfg.timeouts == RANDOMISED and _network_busy(cfg, s)):
+        return None
+    if s.faults.down:
+        s = _settle(cfg, s)  # a crash is not followed by _settle: terms may be lower now
     term = s.current_term[i]
-    if term >= cfg.max_term or s.role[i] == LEADER:
+    if term >= cfg.max_term:
         return None
     term += 1
-    return s.replace(
+    log = s.log[i]
+    last_term, last_index = _last(log)
+    return _settle(cfg, s.replace(
         current_term=set_at(s.current_term, i, term),
         role=set_at(s.role, i, CANDIDATE),
         voted_for=set_at(s.voted_for, i, i),
         votes_granted=set_at(s.votes_granted, i, frozenset((i,))),
-        msgs=net.broadcast(cfg, _discard_replies(cfg, s.msgs, i, term),
-                           _request_votes(cfg.servers, i, term)))
-
-
-# -- voters -------------------------------------------------------------------------------
+        msgs=net.broadcast(cfg, _discard_replies(cfg, s.msgs, i, term), _request_votes(
+            cfg.servers, i, term, None if last_index == 0 else last_term, last_index))))
 
 
 @net.handler(RequestVoteRequest)
 def handle_request_vote_request(cfg: Config, s: State, m: RequestVoteRequest) -> State:
-    """``i`` receives ``j``'s RequestVote for ``term``, decides on its vote and replies."""
+    """``i`` receives ``j``'s RequestVote, decides on its vote and replies.
+
+    The vote is granted in ``i``'s current term to a candidate whose log is at least as
+    up to date as ``i``'s (a later last term, or the same and at least as long) if ``i``
+    has not voted for another in that term (§3.6.1).
+    """
     i, j, term = m.dst, m.src, m.term
-    msgs = s.msgs
+    if term > s.current_term[i]:
+        s = _step_down(cfg, s, i, term)
     current = s.current_term[i]
     voted = s.voted_for[i]
-    if term > current:  # UpdateTerm: adopt the newer term as a follower with no vote.
-        s = s.replace(current_term=set_at(s.current_term, i, term),
-                      role=set_at(s.role, i, FOLLOWER),
-                      voted_for=set_at(s.voted_for, i, None),
-                      votes_granted=set_at(s.votes_granted, i, _NO_VOTES))
-        msgs = _discard_replies(cfg, msgs, i, term)
-        current = term
-        voted = None
-    grant = term == current and (voted is None or voted == j or cfg.vote_twice)
-    # Reply only if the answer can still matter to j (see State): a vote for the
-    # election j is running, or a refusal carrying a term newer than j's.
+    last = (NO_ENTRY if m.last_log_term is None else m.last_log_term, m.last_log_index)
+    grant = (term == current and last >= _last(s.log[i])
+             and (voted is None or voted == j or cfg.vote_twice))
+    msgs = s.msgs
     j_term = s.current_term[j]
+    # Reply only if the answer can still matter to j: a vote for the election j is
+    # running, or a refusal carrying a term newer than j's.
     if current > j_term or (grant and current == j_term and s.role[j] == CANDIDATE):
         msgs = net.reply(cfg, msgs, m, RequestVoteResponse(current, i, j, grant))
     if grant:
-        return s.replace(voted_for=set_at(s.voted_for, i, j), msgs=msgs)
-    return s.replace(msgs=msgs)
-
-
-# -- candidates ---------------------------------------------------------------------------
+        return _settle(cfg, s.replace(voted_for=set_at(s.voted_for, i, j), msgs=msgs))
+    return _settle(cfg, s.replace(msgs=msgs))
 
 
 @net.handler(RequestVoteResponse)
 def handle_request_vote_response(cfg: Config, s: State, m: RequestVoteResponse) -> State:
     """``i`` receives ``j``'s answer to its RequestVote; a candidate tallies a granted vote.
 
-    A response of a newer term (always a refusal) makes ``i`` a follower in that term. A
-    leader of the term has no use for a vote, so only a candidate records it; any other
-    response is dropped (raft.tla's ``DropStaleResponse``): the discarding described at
-    :class:`State` leaves few of those in flight, but a restarted server may meet them.
+    A response of a newer term makes ``i`` a follower in that term; any other response
+    that is not a vote for a candidate of its term is dropped (``DropStaleResponse``).
     """
     i, j, term = m.dst, m.src, m.term
     current = s.current_term[i]
-    if term > current:  # UpdateTerm, on a refusal from a server in a newer term.
-        return s.replace(current_term=set_at(s.current_term, i, term),
-                         role=set_at(s.role, i, FOLLOWER),
-                         voted_for=set_at(s.voted_for, i, None),
-                         votes_granted=set_at(s.votes_granted, i, _NO_VOTES),
-                         msgs=_discard_replies(cfg, s.msgs, i, term))
+    if term > current:
+        return _settle(cfg, _step_down(cfg, s, i, term))
     if term == current and m.granted and s.role[i] == CANDIDATE:
         return s.replace(votes_granted=set_at(s.votes_granted, i, s.votes_granted[i] | {j}))
     return s
@@ -291,33 +548,180 @@ def handle_request_vote_response(cfg: Config, s: State, m: RequestVoteResponse) 
 
 @net.action(node="i", i=_servers)
 def become_leader(cfg: Config, s: State, i: int) -> State | None:
-    """Candidate ``i`` has votes from a majority of servers and becomes leader."""
+    """Candidate ``i`` has votes from a majority of servers and becomes leader: it will
+    send each peer its next entry (``nextIndex`` past its own log, ``matchIndex`` 0)."""
     if s.role[i] != CANDIDATE or not _has_quorum(cfg, s.votes_granted[i]):
         return None
     term = s.current_term[i]
+    nxt = len(s.log[i]) + 1
+    progress = frozenset((j, nxt, 0, 0) for j in range(cfg.servers) if j != i)
     return s.replace(role=set_at(s.role, i, LEADER),
+                     votes_granted=set_at(s.votes_granted, i, _NO_VOTES),
+                     progress=set_at(s.progress, i, progress),
                      msgs=_discard_replies(cfg, s.msgs, i, term),
                      elected=s.elected | {(term, i)})
 
 
-# -- bounds -------------------------------------------------------------------------------
+# -- leaders --------------------------------------------------------------------------------
+
+
+def _values(cfg: Config) -> range:
+    return range(cfg.values)
+
+
+@net.action(node="i", i=_servers, v=_values)
+def client_request(cfg: Config, s: State, i: int, v: int) -> State | None:
+    """Leader ``i`` receives a client request and appends ``v`` to its log, in its term."""
+    log = s.log[i]
+    if s.role[i] != LEADER or len(log) >= cfg.max_log_len:
+        return None
+    return s.replace(log=set_at(s.log, i, (*log, (s.current_term[i], v))))
+
+
+def _link_busy(cfg: Config, s: State, i: int, j: int) -> bool:
+    for m in net.in_flight(cfg, s.msgs):
+        tm = type(m)
+        if (tm is AppendEntriesRequest and m.src == i and m.dst == j) or (
+                tm is AppendEntriesResponse and m.src == j and m.dst == i):
+            return True
+    return False
+
+
+def _peer(progress: frozenset[tuple[int, int, int, int]], j: int) -> tuple[int, int, int]:
+    """Leader's ``(nextIndex, matchIndex, commit index last sent)`` for peer ``j``."""
+    for p, nxt, match, sent in progress:
+        if p == j:
+            return nxt, match, sent
+    raise KeyError(j)
+
+
+@net.action(node="i", i=_servers, j=_servers)
+def append_entries(cfg: Config, s: State, i: int, j: int) -> State | None:
+    """Leader ``i`` sends ``j`` the entry at ``nextIndex[j]`` (none if ``j`` has them
+    all: a heartbeat) and its commit index, as raft.tla's ``AppendEntries(i, j)``.
+
+    One request is outstanding per pair at a time: ``i`` sends again once the last
+    request, and its response, have arrived or been lost. Faults (``dup``) still put
+    more in flight.
+    """
+    if i == j or s.role[i] != LEADER:
+        return None
+    log = s.log[i]
+    progress = s.progress[i]
+    nxt, match, sent = _peer(progress, j)
+    prev = nxt - 1
+    entries = log[prev:prev + 1]
+    commit = min(s.commit_index[i], prev + len(entries))
+    if (not entries and match == prev and commit == sent) or _link_busy(cfg, s, i, j):
+        return None  # nothing j may lack, or a request to j still outstanding
+    m = AppendEntriesRequest(s.current_term[i], i, j, prev, log[prev - 1][0] if prev else None,
+                             entries, commit)
+    progress = frozenset(p for p in progress if p[0] != j) | {(j, nxt, match, commit)}
+    return s.replace(progress=set_at(s.progress, i, progress), msgs=net.send(cfg, s.msgs, m))
+
+
+@net.handler(AppendEntriesRequest)
+def handle_append_entries_request(cfg: Config, s: State, m: AppendEntriesRequest) -> State:
+    """``i`` receives leader ``j``'s AppendEntries and replies.
+
+    A request of an older term is refused. Otherwise ``i`` follows ``j`` (a candidate of
+    that term steps down) and accepts iff its log has the entry of ``prev_log_term`` at
+    ``prev_log_index`` (the consistency check); then an existing entry that conflicts
+    with the new one is deleted with all that follow it, the new entry appended, and the
+    commit index advanced to the leader's, as far as the entries received reach (§3.5).
+    raft.tla takes the deletion, the appending and the reply as three steps; here they
+    are one, as the thesis's receiver implementation describes them.
+    """
+    i, j, term = m.dst, m.src, m.term
+    if term > s.current_term[i]:
+        s = _step_down(cfg, s, i, term)
+    current = s.current_term[i]
+    if term < current:
+        if current > s.current_term[j]:  # only a newer term can change j
+            s = s.replace(msgs=net.reply(cfg, s.msgs, m,
+                                         AppendEntriesResponse(current, i, j, False, 0)))
+        return _settle(cfg, s)
+    if s.role[i] == CANDIDATE:
+        s = s.replace(role=set_at(s.role, i, FOLLOWER),
+                      votes_granted=set_at(s.votes_granted, i, _NO_VOTES))
+    log = s.log[i]
+    prev = m.prev_log_index
+    if prev > len(log) or (prev > 0 and log[prev - 1][0] != m.prev_log_term):
+        reply = AppendEntriesResponse(current, i, j, False, 0)
+    else:
+        if m.entries:
+            index = prev + 1
+            if len(log) >= index and log[index - 1] != m.entries[0]:
+                if not cfg.no_truncate:
+                    log = log[:prev] + m.entries
+            elif len(log) < index:
+                log = log + m.entries
+        match = prev + len(m.entries)
+        commit = max(s.commit_index[i], min(m.commit_index, match))
+        s = s.replace(log=set_at(s.log, i, log), commit_index=set_at(s.commit_index, i, commit))
+        reply = AppendEntriesResponse(current, i, j, True, match)
+    if s.role[j] == LEADER and s.current_term[j] == current:
+        s = s.replace(msgs=net.reply(cfg, s.msgs, m, reply))
+    return _settle(cfg, s)
+
+
+@net.handler(AppendEntriesResponse)
+def handle_append_entries_response(cfg: Config, s: State, m: AppendEntriesResponse) -> State:
+    """Leader ``i`` learns how far ``j``'s log matches its own and advances its commit
+    index to the highest entry of its current term that a majority stores (raft.tla's
+    ``AdvanceCommitIndex``, taken with the response that makes it possible)."""
+    i, j, term = m.dst, m.src, m.term
+    current = s.current_term[i]
+    if term > current:
+        return _settle(cfg, _step_down(cfg, s, i, term))
+    if term < current or s.role[i] != LEADER:
+        return s
+    progress = s.progress[i]
+    nxt, match, sent = _peer(progress, j)
+    if m.success:
+        nxt, match = m.match_index + 1, max(match, m.match_index)
+    else:
+        nxt = max(nxt - 1, 1)
+    progress = frozenset(p for p in progress if p[0] != j) | {(j, nxt, match, sent)}
+    s = s.replace(progress=set_at(s.progress, i, progress))
+    return _advance_commit_index(cfg, s, i)
+
+
+def _advance_commit_index(cfg: Config, s: State, i: int) -> State:
+    log = s.log[i]
+    commit = s.commit_index[i]
+    current = s.current_term[i]
+    matches = [match for _, _, match, _ in s.progress[i]]
+    for k in range(len(log), commit, -1):
+        if log[k - 1][0] != current and not cfg.commit_old_term:
+            break  # Figure 3.7: only an entry of the leader's term is committed by counting
+        if 1 + sum(1 for x in matches if x >= k) > cfg.servers // 2:
+            new = frozenset((n, log[n - 1][0], log[n - 1][1], current)
+                            for n in range(commit + 1, k + 1))
+            return s.replace(commit_index=set_at(s.commit_index, i, k),
+                             committed=s.committed | new)
+    return s
+
+
+# -- bounds ---------------------------------------------------------------------------------
 
 
 @spec.terminal
 def term_bound_reached(cfg: Config, s: State) -> bool:
-    """No message is in flight (but to crashed servers) and every server that is up and
-    not leader has reached ``max_term``.
+    """No message can be delivered, and every server that is up is a leader or has
+    reached the bound on terms.
 
-    Without the bound such a server would time out again and the protocol go on; the
-    model ends here instead. These states are not deadlocks: a leader never times out,
-    and a candidate left without a majority (a split vote) would time out next.
+    Without the bound a follower or candidate would time out again; the model ends here
+    instead. A leader with nothing left to send (its log full, every follower up to
+    date) would only send heartbeats, which the model leaves out.
     """
     down = s.faults.down
-    # A message to a crashed server is never delivered; nothing else may be in flight.
-    if any(net.route(m)[1] not in down for m in net.in_flight(cfg, s.msgs)):
-        return False
-    limit = cfg.max_term
-    return all(r == LEADER or t >= limit or i in down
+    for m in net.in_flight(cfg, s.msgs):
+        if m.dst not in down and net.reachable(s, m.src, m.dst):
+            return False
+    if down:
+        s = _settle(cfg, s)
+    return all(i in down or r == LEADER or t >= cfg.max_term
                for i, (r, t) in enumerate(zip(s.role, s.current_term)))
 
 
@@ -326,12 +730,90 @@ def term_bound_reached(cfg: Config, s: State) -> bool:
 
 @spec.always
 def election_safety(cfg: Config, s: State) -> bool:
-    """At most one leader per term (Election Safety, Figure 3 of the paper).
+    """At most one leader can be elected in a given term (Election Safety, Figure 3.2).
 
     Checked over the history of elections, so two leaders of one term are caught even
     when the first has stepped down before the second is elected.
     """
     return len({t for t, _ in s.elected}) == len(s.elected)
+
+
+@spec.action_property
+def leader_append_only(cfg: Config, before: State, after: State) -> bool:
+    """A leader only appends to its log (Leader Append-Only, Figure 3.2).
+
+    A leader never overwrites or deletes entries in its log; it only appends new entries.
+    A server leader before and after a step is leader of the same term throughout; its
+    term tells by how much the step lowered every term (see :func:`_settle`).
+    """
+    for i, (r0, r1) in enumerate(zip(before.role, after.role)):
+        if r0 == LEADER and r1 == LEADER:
+            d = before.current_term[i] - after.current_term[i]
+            old, new = before.log[i], after.log[i]
+            if len(new) < len(old) or any(
+                    (t - d, v) != new[k] for k, (t, v) in enumerate(old)):
+                return False
+    return True
+
+
+@spec.always
+def log_matching(cfg: Config, s: State) -> bool:
+    """Logs that agree on an entry agree on all before it (Log Matching, Figure 3.2).
+
+    If two logs contain an entry with the same index and term, the logs are identical in
+    all entries up through that index.
+    """
+    logs = s.log
+    for a in range(len(logs)):
+        for b in range(a + 1, len(logs)):
+            x, y = logs[a], logs[b]
+            for k in range(min(len(x), len(y)) - 1, -1, -1):
+                if x[k][0] == y[k][0]:
+                    if x[:k + 1] != y[:k + 1]:
+                        return False
+                    break
+    return True
+
+
+@spec.always
+def leader_completeness(cfg: Config, s: State) -> bool:
+    """Leaders of later terms hold every committed entry (Leader Completeness, Fig. 3.2).
+
+    If a log entry is committed in a given term, that entry will be present in the logs
+    of the leaders for all higher-numbered terms.
+    Read over the history of commits: every leader that is up and whose term is newer
+    than the term an entry was committed in holds that entry.
+    """
+    down = s.faults.down
+    for i, r in enumerate(s.role):
+        if r != LEADER or i in down:
+            continue
+        term, log = s.current_term[i], s.log[i]
+        for k, t, v, c in s.committed:
+            if term > c and (len(log) < k or log[k - 1] != (t, v)):
+                return False
+    return True
+
+
+@spec.always
+def state_machine_safety(cfg: Config, s: State) -> bool:
+    """No two servers apply different entries at one index (State Machine Safety, Fig. 3.2).
+
+    If a server has applied a log entry at a given index to its state machine, no other
+    server will ever apply a different log entry for the same index.
+    A server applies the entries up to its commit index; the history of commits holds
+    what leaders committed. No index may have two committed entries, and every server's
+    applied entries must be the committed ones.
+    """
+    at: dict[int, tuple[int, int]] = {}
+    for k, t, v, _ in s.committed:
+        if at.setdefault(k, (t, v)) != (t, v):
+            return False
+    for log, commit in zip(s.log, s.commit_index):
+        for k in range(commit):
+            if at.get(k + 1) != log[k]:
+                return False
+    return True
 
 
 @spec.sometimes
@@ -340,18 +822,67 @@ def leader_elected(cfg: Config, s: State) -> bool:
     return LEADER in s.role
 
 
+@spec.sometimes
+def entry_committed(cfg: Config, s: State) -> bool:
+    """Replication can succeed: every server has applied an entry.
+
+    Vacuous when the model has no log entries (``max_log_len`` 0 models elections alone).
+    """
+    return cfg.max_log_len == 0 or all(c > 0 for c in s.commit_index)
+
+
+@spec.eventually
+def eventually_leader(cfg: Config, s: State) -> bool:
+    """A leader is eventually elected (some server is leader)."""
+    return LEADER in s.role
+
+
+spec.fair("deliver", "weak", actions=("deliver",), per_instance=True,
+          doc="Every message in flight is eventually delivered (or lost to a fault).")
+spec.fair("timeout", "weak", actions=("timeout",), per_instance=True,
+          doc="A follower or candidate whose timer can fire eventually times out.")
+spec.fair("elect", "weak", actions=("become_leader",), per_instance=True,
+          doc="A candidate with a majority eventually becomes leader.")
+spec.fair("restart", "weak", actions=("restart",), per_instance=True,
+          doc="With --faults restart, a crashed server eventually restarts (crash-recovery).")
+
+
 spec.variant(
-    "vote-twice", params={"vote_twice": True}, violates="election_safety",
+    "commit-old-term", params={"commit_old_term": True, "max_term": 3},
+    violates="leader_completeness",
+    doc="A leader commits an entry of an earlier term once a majority stores it (the "
+        "thesis's Figure 3.7): a later leader lacks the committed entry.")
+
+spec.variant(
+    "no-truncate", params={"no_truncate": True, "max_term": 1},
+    violates="state_machine_safety",
+    doc="A follower keeps an existing entry that conflicts with the leader's new one and "
+        "acknowledges it: it applies an entry the leader never committed.")
+
+spec.variant(
+    "split-votes", params={"timeouts": NONDETERMINISTIC, "servers": 2, "max_log_len": 0,
+                           "max_term": 1},
+    violates="eventually_leader",
+    doc="Election timers fire at any time, not randomised: candidates can split the vote "
+        "round after round, forever.")
+
+spec.variant(
+    "vote-twice", params={"vote_twice": True, "max_log_len": 0, "max_term": 1,
+                          "timeouts": NONDETERMINISTIC},
+    violates="election_safety",
     doc="A server grants its vote in a term even if it already voted for another "
         "candidate in that term.")
 
 spec.variant(
-    "minority-leader", params={"minority_leader": True}, violates="election_safety",
+    "minority-leader", params={"minority_leader": True, "max_log_len": 0, "max_term": 1,
+                               "timeouts": NONDETERMINISTIC},
+    violates="election_safety",
     doc="A candidate becomes leader with servers // 2 votes (>= instead of >): with 3 "
         "servers, its own vote suffices.")
 
 spec.variant(
-    "forget-vote", params={"forget_vote": True, "max_term": 1, "faults": "crash=1,restart=1"},
+    "forget-vote", params={"forget_vote": True, "max_term": 1, "max_log_len": 0,
+                           "timeouts": NONDETERMINISTIC, "faults": "crash=1,restart=1"},
     violates="election_safety",
     doc="votedFor is not persisted: a server that crashes and restarts votes again in the "
         "same term.")

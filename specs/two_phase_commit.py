@@ -24,13 +24,18 @@ its own: RM 0 is committed while RM 1 is aborted.
 
 **Faults.** ``--faults loss=N`` drops messages, ``partition=N`` cuts the TM off from some
 RMs for a while, and ``crash=1`` lets the TM crash (crash-stop; RMs do not crash here).
-The TM keeps no durable state, so ``restart`` is refused. **Variant ``tm-crash``**
-(``crash=1``) shows the blocking of two-phase commit: once the TM is down, an RM that has
-prepared can neither commit nor abort. No step is enabled in such a state, and it is not
-``decided`` (every RM committed or aborted), so the search reports a deadlock: the shortest
-trace (4 steps) crashes the TM, then all three RMs prepare. With faults off no state
-deadlocks (a received decision can always be received again), so ``decided`` changes no
-count.
+The TM keeps no durable state, so ``restart`` is refused.
+
+**Property ``all_decide``** (always-possible): from every reachable state, some sequence
+of steps still leads every RM to commit or abort. It holds without faults. **Variant
+``tm-crash``** (``--faults crash=1``) shows the blocking of two-phase commit: once the TM
+is down, an RM that has prepared can neither commit nor abort on its own. The shortest
+counterexample (2 steps): the TM crashes, RM 0 prepares; RMs 1 and 2 can still prepare
+or abort, but no step leads RM 0 to a decision. States where the TM is down are
+terminal, so the blocking is reported by ``all_decide`` rather than as a deadlock. With
+faults off no state deadlocks (a received decision can always be received again), so
+the ``decided`` predicate changes no count, and ``all_decide`` is checked on the state
+graph after the search, off the actions' path.
 """
 
 from __future__ import annotations
@@ -213,6 +218,24 @@ def consistent(cfg: Config, s: State) -> bool:
     return not ("committed" in s.rm_state and "aborted" in s.rm_state)
 
 
+@spec.always_possible
+def all_decide(cfg: Config, s: State) -> bool:
+    """Every RM has committed or aborted, and some path from every state still leads there.
+
+    As an always-possible property (CTL's AG EF): from every reachable state, some
+    sequence of steps still leads every RM to a decision, which a crashed TM takes away
+    from an RM that has prepared.
+    """
+    return "working" not in s.rm_state and "prepared" not in s.rm_state
+
+
+@spec.terminal
+def decided(cfg: Config, s: State) -> bool:
+    """Every RM has committed or aborted, or the TM is down: whether RMs are blocked
+    there is what ``all_decide`` asks, so it is not reported as a deadlock."""
+    return all_decide(cfg, s) or TM in s.faults.down
+
+
 @spec.sometimes
 def all_committed(cfg: Config, s: State) -> bool:
     """The transaction can commit: every RM committed."""
@@ -230,12 +253,6 @@ spec.variant(
     doc="The TM commits after one Prepared message instead of all of them.")
 
 spec.variant(
-    "tm-crash", params={"faults": "crash=1"}, violates="deadlock",
-    doc="The TM may crash (crash-stop): RMs that prepared wait forever for its decision, "
-        "the blocking of two-phase commit.")
-
-
-@spec.terminal
-def decided(cfg: Config, s: State) -> bool:
-    """Every RM has committed or aborted: stopping here is not blocking."""
-    return "working" not in s.rm_state and "prepared" not in s.rm_state
+    "tm-crash", params={"faults": "crash=1"}, violates="all_decide",
+    doc="The TM may crash (crash-stop) before deciding: an RM that has prepared can "
+        "never commit or abort, the blocking of two-phase commit.")

@@ -51,8 +51,12 @@ def test_entry_gives_expected_verdict_and_strategies_agree(name: str, variant: s
     shortest = bfs.violation.trace
     assert shortest is not None
     assert shortest.length <= dfs.violation.trace.length  # type: ignore[union-attr]
-    bounded = check(spec, variant=variant, max_depth=shortest.length)
-    assert bounded.status == "ok", "a shorter counterexample exists"
+    # A bound still checks action properties on the transitions out of its last level,
+    # so a shorter violation of one would show up one level less deep.
+    depth = shortest.length - (1 if bfs.violation.kind == "action" else 0)
+    if depth > 0:
+        bounded = check(spec, variant=variant, max_depth=depth)
+        assert bounded.status == "ok", "a shorter counterexample exists"
 
 
 def _check_temporal_violation(spec: Spec, variant: str | None, bfs: Result,

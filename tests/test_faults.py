@@ -135,7 +135,7 @@ def test_cli_records_faults_in_params_and_trace(tmp_path: Path) -> None:
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["params"]["faults"] == "crash=1"
-    assert data["violation"]["property"] == "deadlock"
+    assert data["violation"]["property"] == "all_decide"  # the TM's crash blocks an RM
     saved = json.loads(path.read_text())
     assert saved["params"]["faults"] == "crash=1"
     assert [s["action"] for s in saved["steps"]][:2] == ["init", "crash"]

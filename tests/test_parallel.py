@@ -49,7 +49,8 @@ def same_search(a: Result, b: Result) -> None:
 @pytest.mark.parametrize("workers", [2, 3])
 def test_two_phase_counts_match_tlc(workers: int, rms: int, distinct: int, generated: int,
                                     depth: int) -> None:
-    r = check(load_spec("two-phase-commit"), params={"rms": rms}, workers=workers)
+    r = check(load_spec("two-phase-commit"), params={"rms": rms}, workers=workers,
+              temporal=False)
     assert r.status == "ok" and r.exhaustive
     assert (r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == (
         distinct, generated, depth)
@@ -57,9 +58,9 @@ def test_two_phase_counts_match_tlc(workers: int, rms: int, distinct: int, gener
 
 
 def test_raft_counts_match_one_process() -> None:
-    r = check(load_spec("raft"), workers=2)
+    r = check(load_spec("raft"), params={"max_term": 1}, workers=2, temporal=False)
     assert (r.status, r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == (
-        "ok", 29_031, 152_812, 17)
+        "ok", 9_064, 31_042, 26)
 
 
 def test_shares_are_rebalanced_between_levels() -> None:
@@ -72,7 +73,7 @@ def test_shares_are_rebalanced_between_levels() -> None:
 
     with mock.patch.object(modelcheck.explore.parallel, "_rebalance", spy), \
             mock.patch.object(modelcheck.explore.parallel, "CHUNK", 64):
-        r = check(load_spec("two-phase-commit"), params={"rms": 5}, workers=2)
+        r = check(load_spec("two-phase-commit"), params={"rms": 5}, workers=2, temporal=False)
     assert (r.stats.distinct_states, r.stats.generated_states) == (8_832, 58_146)
     bound = modelcheck.explore.parallel.REBALANCE
     big = [s for s in calls if sum(s) >= 2 * 64]
@@ -85,8 +86,8 @@ def test_shares_are_rebalanced_between_levels() -> None:
     ("raft", "minority-leader"), ("transaction-commit", "abort-after-commit")])
 def test_violations_agree_and_replay(spec: str, variant: str) -> None:
     s = load_spec(spec)
-    one = check(s, variant=variant)
-    two = check(s, variant=variant, workers=2)
+    one = check(s, variant=variant, temporal=False)
+    two = check(s, variant=variant, workers=2, temporal=False)
     same_search(one, two)
     assert two.violation is not None and two.violation.trace is not None
     replay(bind(s, variant), two.violation.trace)
@@ -115,11 +116,13 @@ def test_counter_verdicts_agree(params: dict[str, object], deadlock: bool) -> No
 @pytest.mark.parametrize("max_depth", [1, 5, 11, 12])
 def test_depth_bound_agrees(max_depth: int) -> None:
     spec = load_spec("two-phase-commit")
-    same_search(check(spec, max_depth=max_depth), check(spec, max_depth=max_depth, workers=2))
+    same_search(check(spec, max_depth=max_depth, temporal=False),
+                check(spec, max_depth=max_depth, workers=2, temporal=False))
 
 
 def test_state_limit_stops_incomplete() -> None:
-    r = check(load_spec("two-phase-commit"), params={"rms": 5}, max_states=1000, workers=2)
+    r = check(load_spec("two-phase-commit"), params={"rms": 5}, max_states=1000, workers=2,
+              temporal=False)
     assert r.status == "incomplete" and r.exit_code == 3 and not r.exhaustive
     assert r.stopped == "state limit of 1,000 distinct states reached"
     assert 1000 <= r.stats.distinct_states < 8_832
@@ -127,7 +130,7 @@ def test_state_limit_stops_incomplete() -> None:
 
 def test_cli_workers_json() -> None:
     res = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--param", "rms=4",
-                                   "--workers", "2", "--json"])
+                                   "--workers", "2", "--json", "--no-temporal"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out["status"] == "ok"
@@ -142,17 +145,20 @@ def test_workers_need_bfs() -> None:
 
 
 def test_symmetry_in_workers_gives_tlc_orbits() -> None:
-    r = check(load_spec("two-phase-commit"), params={"rms": 5}, symmetry=True, workers=2)
+    r = check(load_spec("two-phase-commit"), params={"rms": 5}, symmetry=True, workers=2,
+              temporal=False)
     assert (r.status, r.stats.distinct_states, r.stats.generated_states) == ("ok", 314, 2_048)
-    v = check(load_spec("raft"), variant="vote-twice", symmetry=True, workers=2)
-    one = check(load_spec("raft"), variant="vote-twice")
+    v = check(load_spec("raft"), variant="vote-twice", symmetry=True, workers=2,
+              temporal=False)
+    one = check(load_spec("raft"), variant="vote-twice", temporal=False)
     same_search(one, v)
     assert v.violation is not None and v.violation.trace is not None
     replay(bind(load_spec("raft"), "vote-twice"), v.violation.trace)
 
 
 def test_ctrl_c_stops_the_workers_and_reports_what_was_explored() -> None:
-    r = interrupt("verify", "two-phase-commit", "--param", "rms=8", "--workers", "2")
+    r = interrupt("verify", "two-phase-commit", "--param", "rms=8", "--workers", "2",
+                  "--no-temporal")
     assert r.returncode == 3, r.out
     assert "stopped: interrupted; no violation found so far" in r.out
     distinct = int(r.out.splitlines()[-1].split(" distinct")[0].replace(",", ""))

@@ -1,55 +1,178 @@
-"""Raft leader election: pinned state counts, and the shortest trace of each flawed variant."""
+"""Raft: pinned state counts, the shortest trace of each flawed variant, the split-votes
+lasso, and the explorers agreeing on the counts."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from modelcheck import bind, check, replay
 from modelcheck_specs import raft
 
+ELECTIONS = {"max_term": 1, "max_log_len": 0}
+"""Elections alone (no log entries): the small configurations the fault budgets use."""
+
 
 @pytest.mark.parametrize(("params", "distinct", "generated", "depth"), [
-    ({}, 29_031, 152_812, 17),
-    ({"max_term": 1}, 263, 637, 10),
-    ({"servers": 4, "max_term": 1}, 12_769, 61_669, 17),
+    ({}, 31_795, 116_608, 37),
+    ({"max_term": 1}, 9_064, 31_042, 26),
+    ({"max_term": 1, "network": "fifo"}, 8_092, 24_304, 29),
+    ({**ELECTIONS, "faults": "loss=1"}, 286, 514, 13),
+    ({**ELECTIONS, "faults": "dup=1"}, 364, 844, 11),
+    ({**ELECTIONS, "faults": "crash=1"}, 532, 910, 16),
+    ({**ELECTIONS, "faults": "crash=1,restart=1"}, 749, 1_747, 12),
+    ({**ELECTIONS, "faults": "partition=1"}, 3_116, 10_417, 15),
+    ({**ELECTIONS, "network": "fifo", "faults": "reorder=1"}, 79, 139, 10),
+], ids=["default", "term-1", "fifo", "loss", "dup", "crash", "restart", "partition",
+        "reorder"])
+def test_every_property_holds_with_pinned_counts(params: dict[str, Any], distinct: int,
+                                                 generated: int, depth: int) -> None:
+    r = check(raft.spec, params=params)  # eventually_leader included, deadlocks checked
+    assert r.status == "ok" and r.exhaustive
+    assert (r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == (
+        distinct, generated, depth)
+
+
+@pytest.mark.parametrize(("params", "distinct", "generated", "depth"), [
+    ({**ELECTIONS, "timeouts": "nondeterministic"}, 9_734, 57_268, 14),
+    ({"servers": 2, "max_term": 2, "timeouts": "nondeterministic"}, 355, 861, 19),
 ])
-@pytest.mark.parametrize("strategy", ["bfs", "dfs"])
-def test_election_safety_holds_with_pinned_counts(strategy: str, params: dict[str, int],
-                                                  distinct: int, generated: int,
-                                                  depth: int) -> None:
-    r = check(raft.spec, params=params, strategy=strategy)
-    assert r.status == "ok" and r.exhaustive  # deadlock checking is on
-    assert (r.stats.distinct_states, r.stats.generated_states) == (distinct, generated)
-    if strategy == "bfs":
-        assert r.stats.depth == depth
+def test_safety_holds_over_every_interleaving(params: dict[str, Any], distinct: int,
+                                              generated: int, depth: int) -> None:
+    # Timers that fire at any time: every safety property holds; eventually_leader does
+    # not (split votes), so the state-based check runs alone.
+    r = check(raft.spec, params=params, temporal=False)
+    assert r.status == "ok" and r.exhaustive
+    assert (r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == (
+        distinct, generated, depth)
 
 
-def test_a_leader_is_elected() -> None:
-    # An unmet @spec.sometimes would make the search report a violation.
-    assert check(raft.spec).status == "ok"
+def test_explorers_agree_on_the_counts() -> None:
+    params = {"max_term": 1}
+    bfs = check(raft.spec, params=params, temporal=False)
+    two = check(raft.spec, params=params, temporal=False, workers=2)
+    dfs = check(raft.spec, params=params, temporal=False, strategy="dfs")
+    reduced = check(raft.spec, params=params, temporal=False, symmetry=True)
+    assert bfs.status == two.status == dfs.status == reduced.status == "ok"
+    for r in (bfs, two, dfs):
+        assert (r.stats.distinct_states, r.stats.generated_states) == (9_064, 31_042)
+    assert two.stats.depth == bfs.stats.depth == 26
+    assert (reduced.stats.distinct_states, reduced.stats.generated_states) == (1_524, 5_199)
+
+
+def test_an_entry_is_replicated_and_committed() -> None:
     cfg = raft.Config()
     s = raft.timeout(cfg, raft.init(cfg), 0)
     assert s is not None
-    s = raft.net.deliver(cfg, s, raft.RequestVoteRequest(1, 0, 1))
-    assert s is not None and s.voted_for == (0, 0, None)
-    assert raft.RequestVoteRequest(1, 0, 1) not in s.msgs  # a bag: delivered once
-    s = raft.net.deliver(cfg, s, raft.RequestVoteResponse(1, 1, 0, True))
-    assert s is not None and s.votes_granted[0] == {0, 1}
+    for j in (1, 2):
+        s = raft.net.deliver(cfg, s, raft.RequestVoteRequest(1, 0, j, None, 0))
+        assert s is not None
+    # Every server is in term 1 now: terms are relative, so the state holds them as 0.
+    assert s.current_term == (0, 0, 0) and s.voted_for == (0, 0, 0)
+    s = raft.net.deliver(cfg, s, raft.RequestVoteResponse(0, 1, 0, True))
+    assert s is not None
     s = raft.become_leader(cfg, s, 0)
-    assert s is not None and raft.leader_elected(cfg, s)
-    assert s.role == ("leader", "follower", "follower") and s.current_term == (1, 1, 0)
-    assert raft.election_safety(cfg, s)
+    assert s is not None and s.role == ("leader", "follower", "follower")
+    s = raft.client_request(cfg, s, 0, 0)
+    assert s is not None and s.log[0] == ((0, 0),)
+    assert raft.client_request(cfg, s, 0, 0) is None  # max_log_len 1
+    s = raft.append_entries(cfg, s, 0, 1)
+    assert s is not None and raft.append_entries(cfg, s, 0, 1) is None  # one outstanding
+    request = raft.AppendEntriesRequest(0, 0, 1, 0, None, ((0, 0),), 0)
+    s = raft.net.deliver(cfg, s, request)
+    assert s is not None and s.log[1] == ((0, 0),)
+    s = raft.net.deliver(cfg, s, raft.AppendEntriesResponse(0, 1, 0, True, 1))
+    assert s is not None and s.commit_index == (1, 0, 0)
+    assert s.committed == {(1, 0, 0, 0)}
+    for prop in (raft.election_safety, raft.log_matching, raft.leader_completeness,
+                 raft.state_machine_safety):
+        assert prop(cfg, s)
 
 
-def test_the_term_bound_ends_the_model_without_deadlock() -> None:
+def test_a_leader_that_loses_an_entry_breaks_leader_append_only() -> None:
     cfg = raft.Config()
-    s = raft.init(cfg)
-    assert not raft.term_bound_reached(cfg, s)
-    stuck = s.replace(current_term=(2, 2, 2), role=("leader", "follower", "candidate"))
-    assert raft.term_bound_reached(cfg, stuck)
-    assert raft.timeout(cfg, stuck, 1) is None and raft.timeout(cfg, stuck, 2) is None
-    in_flight = stuck.replace(msgs=frozenset({raft.RequestVoteRequest(2, 2, 1)}))
-    assert not raft.term_bound_reached(cfg, in_flight)
+    leader = raft.init(cfg).replace(role=("leader", "follower", "follower"),
+                                    log=(((0, 0),), (), ()))
+    assert raft.leader_append_only(cfg, leader, leader.replace(log=(((0, 0), (0, 0)), (), ())))
+    assert not raft.leader_append_only(cfg, leader, leader.replace(log=((), (), ())))
+    # A step that lowers every term by one: the same log, read one term down.
+    shifted = leader.replace(current_term=(1, 1, 1), log=(((1, 0),), (), ()))
+    assert raft.leader_append_only(cfg, shifted, leader)
+
+
+def test_commit_old_term_is_figure_3_7_in_27_steps() -> None:
+    r = check(raft.spec, variant="commit-old-term")
+    assert r.status == "violation" and r.violation is not None
+    assert (r.violation.property, r.violation.kind) == ("leader_completeness", "invariant")
+    trace = r.violation.trace
+    assert trace is not None and trace.length == 27
+    labels = [s.label() for s in trace.steps]
+    assert [x for x in labels if x.startswith(("become_leader", "client_request"))] == [
+        "become_leader(i=0)", "become_leader(i=1)", "client_request(i=0, v=0)",
+        "become_leader(i=0)", "client_request(i=1, v=0)", "become_leader(i=1)"]
+    last = trace.steps[-1].state
+    # Server 0 still leads term 2, unaware that server 1 has won term 3.
+    assert last["current_term"] == [2, 3, 3]
+    assert last["role"] == ["leader", "leader", "follower"]
+    assert last["log"] == [[[0, 0]], [[1, 0]], [[0, 0]]]  # server 1's entry is of term 1
+    assert last["committed"] == [[1, 0, 0, 2]]  # the term-0 entry, committed in term 2
+    states = replay(bind(raft.spec, "commit-old-term"), trace)
+    cfg = raft.Config(commit_old_term=True, max_term=3)
+    assert not raft.leader_completeness(cfg, states[-1])
+    # The new leader overwrites the committed entry on server 2 (its first request fails
+    # the consistency check) and commits its own: state machine safety breaks next.
+    s = states[-1]
+    for _ in range(2):
+        s = raft.append_entries(cfg, s, 1, 2)
+        assert s is not None
+        for kind in (raft.AppendEntriesRequest, raft.AppendEntriesResponse):
+            (m,) = [m for m in raft.net.in_flight(cfg, s.msgs)
+                    if isinstance(m, kind) and {m.src, m.dst} == {1, 2}]
+            s = raft.net.deliver(cfg, s, m)
+            assert s is not None
+    assert s.log[2] == s.log[1] == ((1, 0),) and s.commit_index[1] == 1
+    assert not raft.state_machine_safety(cfg, s)
+
+
+def test_no_truncate_applies_an_uncommitted_entry_in_16_steps() -> None:
+    r = check(raft.spec, variant="no-truncate")
+    assert r.status == "violation" and r.violation is not None
+    assert r.violation.property == "state_machine_safety"
+    trace = r.violation.trace
+    assert trace is not None and trace.length == 16
+    assert [s.label() for s in trace.steps][-4:] == [
+        "deliver AppendEntriesRequest 1→2 term=1 prev_log_index=0 prev_log_term=None "
+        "entries=[[1, 0]] commit_index=0",
+        "deliver AppendEntriesResponse 2→1 term=1 success=True match_index=1",
+        "append_entries(i=1, j=0)",
+        "deliver AppendEntriesRequest 1→0 term=1 prev_log_index=0 prev_log_term=None "
+        "entries=[[1, 0]] commit_index=1"]
+    last = trace.steps[-1].state
+    assert last["log"] == [[[0, 0]], [[1, 0]], [[1, 0]]]  # server 0 kept its own entry
+    assert last["commit_index"] == [1, 1, 0]
+    states = replay(bind(raft.spec, "no-truncate"), trace)
+    assert not raft.state_machine_safety(raft.Config(no_truncate=True), states[-1])
+
+
+def test_split_votes_is_a_lasso_of_endless_elections() -> None:
+    r = check(raft.spec, variant="split-votes")
+    assert r.status == "violation" and r.exit_code == 1 and r.violation is not None
+    assert (r.violation.property, r.violation.kind) == ("eventually_leader", "liveness")
+    trace = r.violation.trace
+    assert trace is not None and (trace.loop_start, trace.length) == (2, 24)  # loop: 22
+    states = replay(bind(raft.spec, "split-votes"), trace)
+    assert states[-1] == states[trace.loop_start]  # the loop closes: the same state again
+    assert all("leader" not in s.role for s in states)
+    loop = [s.action for s in trace.steps[trace.loop_start + 1:]]
+    assert loop.count("timeout") == 10 and "become_leader" not in loop
+
+
+def test_randomised_timeouts_elect_a_leader_and_nondeterministic_ones_need_not() -> None:
+    params = {"servers": 2, **ELECTIONS}
+    assert check(raft.spec, params=params).status == "ok"
+    r = check(raft.spec, params={**params, "timeouts": "nondeterministic"})
+    assert r.violation is not None and r.violation.property == "eventually_leader"
 
 
 def test_vote_twice_elects_two_leaders_in_eight_steps() -> None:
@@ -58,17 +181,11 @@ def test_vote_twice_elects_two_leaders_in_eight_steps() -> None:
     assert (r.violation.property, r.violation.kind) == ("election_safety", "invariant")
     trace = r.violation.trace
     assert trace is not None and trace.length == 8
-    assert [s.label() for s in trace.steps] == [
-        "init", "timeout(i=0)",
-        "deliver RequestVoteRequest 0→1 term=1",
-        "deliver RequestVoteResponse 1→0 term=1 granted=True",
-        "timeout(i=2)",
-        "deliver RequestVoteRequest 2→0 term=1",
-        "deliver RequestVoteResponse 0→2 term=1 granted=True",
-        "become_leader(i=0)", "become_leader(i=2)"]
+    assert [s.action for s in trace.steps] == [
+        "init", "timeout", "deliver", "deliver", "timeout", "deliver", "deliver",
+        "become_leader", "become_leader"]
     last = trace.steps[-1].state
     assert last["role"] == ["leader", "follower", "leader"]
-    assert last["current_term"] == [1, 1, 1]
     assert last["voted_for"] == [2, 0, 2]  # server 0 voted for itself, then for 2
     states = replay(bind(raft.spec, "vote-twice"), trace)
     assert not raft.election_safety(raft.Config(vote_twice=True), states[-1])
@@ -77,29 +194,19 @@ def test_vote_twice_elects_two_leaders_in_eight_steps() -> None:
 def test_minority_leader_elects_two_leaders_in_four_steps() -> None:
     r = check(raft.spec, variant="minority-leader")
     assert r.status == "violation" and r.violation is not None
-    assert (r.violation.property, r.violation.kind) == ("election_safety", "invariant")
+    assert r.violation.property == "election_safety"
     trace = r.violation.trace
     assert trace is not None and trace.length == 4
     assert [s.label() for s in trace.steps] == [
         "init", "timeout(i=0)", "timeout(i=1)", "become_leader(i=0)", "become_leader(i=1)"]
-    assert trace.steps[-1].state["votes_granted"] == [[0], [1], []]
+    replay(bind(raft.spec, "minority-leader"), trace)
 
 
-def test_minority_leader_with_four_servers_needs_two_disjoint_pairs() -> None:
-    r = check(raft.spec, variant="minority-leader", params={"servers": 4, "max_term": 1})
+def test_forget_vote_elects_two_leaders_after_a_restart_in_ten_steps() -> None:
+    r = check(raft.spec, variant="forget-vote")
     assert r.status == "violation" and r.violation is not None
     assert r.violation.property == "election_safety"
     trace = r.violation.trace
-    assert trace is not None and trace.length == 8
-    assert trace.steps[-1].state["votes_granted"] == [[0, 1], [], [2, 3], []]
-
-
-@pytest.mark.parametrize("variant", ["vote-twice", "minority-leader"])
-def test_variants_agree_between_bfs_and_dfs(variant: str) -> None:
-    bfs = check(raft.spec, variant=variant)
-    dfs = check(raft.spec, variant=variant, strategy="dfs")
-    assert bfs.status == dfs.status == "violation"
-    assert bfs.violation is not None and dfs.violation is not None
-    assert bfs.violation.property == dfs.violation.property == "election_safety"
-    assert bfs.violation.trace is not None and dfs.violation.trace is not None
-    assert bfs.violation.trace.length <= dfs.violation.trace.length
+    assert trace is not None and trace.length == 10
+    assert [s.label() for s in trace.steps][4:6] == ["⚡ crash 1", "↺ restart 1"]
+    replay(bind(raft.spec, "forget-vote"), trace)

@@ -43,3 +43,15 @@ def test_fault_example_shows_the_crash_and_restart() -> None:
     out = result.stdout
     for block in shown.split("…\n"):  # each excerpt appears in the output as written
         assert block in out, block
+
+
+def test_random_search_example_shows_the_shrunk_trace_and_coverage() -> None:
+    section = re.search(r"## Random search.*?```sh\n\$ (modelcheck simulate .*?)\n(.*?)```",
+                        README, re.S)
+    assert section is not None
+    command, shown = section.group(1).split()[1:], section.group(2)
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 1
+    for block in shown.split("…\n"):  # each excerpt appears in the output as written
+        assert block in result.stdout, block
+

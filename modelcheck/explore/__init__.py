@@ -13,6 +13,7 @@ from typing import Any
 
 from modelcheck.errors import UsageError
 from modelcheck.explore import bfs, dfs
+from modelcheck.explore import random as random_walks
 from modelcheck.explore._base import Options, Progress
 from modelcheck.model import Model, bind
 from modelcheck.properties import unsupported
@@ -24,6 +25,7 @@ __all__ = ["STRATEGIES", "Options", "Progress", "check"]
 STRATEGIES: dict[str, Callable[[Model, Options], Result]] = {
     "bfs": bfs.explore,
     "dfs": dfs.explore,
+    "random": random_walks.explore,
 }
 
 
@@ -35,7 +37,7 @@ def check(spec: Spec | Model, *, variant: str | None = None,
           workers: int = 1, scheduler: str | None = None, checkpoint: str | None = None,
           checkpoint_every: float = 60.0, resume: str | None = None,
           max_memory: int | None = None, fairness: Mapping[str, str | None] | None = None,
-          temporal: bool = True) -> Result:
+          temporal: bool = True, seed: int | None = None, runs: int | None = None) -> Result:
     """Check ``spec`` (or an already bound model) and return the :class:`Result`.
 
     ``variant`` and ``params`` choose the configuration; ``strategy`` is ``"bfs"``
@@ -50,18 +52,26 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     continues from one. ``fairness`` overrides the spec's fairness groups by name
     (``"weak"``, ``"strong"`` or None to drop one); ``temporal=False`` skips the temporal
     properties, which only a single-process breadth-first search without checkpoints
-    can check (and, for liveness, without symmetry reduction).
+    can check (and, for liveness, without symmetry reduction). ``strategy="random"``
+    walks ``runs`` random walks of ``max_depth`` states from ``seed`` (see
+    :mod:`modelcheck.explore.random`), in ``workers`` processes.
     """
     if strategy not in STRATEGIES:
         raise UsageError(
             f"unknown strategy {strategy!r}; valid strategies: {', '.join(STRATEGIES)}")
     for name, bound in (("max_depth", max_depth), ("max_states", max_states),
                         ("time_limit", time_limit), ("workers", workers),
-                        ("checkpoint_every", checkpoint_every), ("max_memory", max_memory)):
+                        ("checkpoint_every", checkpoint_every), ("max_memory", max_memory),
+                        ("runs", runs)):
         if bound is not None and bound <= 0:
             raise UsageError(f"{name} must be positive, got {bound}")
     parallel = workers > 1 or scheduler is not None
-    if (parallel or checkpoint or resume) and strategy != "bfs":
+    if strategy == "random" and (scheduler is not None or checkpoint or resume):
+        raise UsageError("random walks run in --workers processes on this machine; drop "
+                         "--scheduler, --checkpoint and --resume")
+    if (seed is not None or runs is not None) and strategy != "random":
+        raise UsageError("a seed and a number of runs go with --strategy random")
+    if (parallel or checkpoint or resume) and strategy not in ("bfs", "random"):
         raise UsageError("workers, a scheduler and checkpoints need --strategy bfs")
     if parallel and (checkpoint or resume):
         raise UsageError("checkpoints are taken by single-process searches; drop --workers "
@@ -79,12 +89,13 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     options = Options(max_depth=max_depth, max_states=max_states, time_limit=time_limit,
                       deadlock=deadlock, progress=progress, workers=workers,
                       scheduler=scheduler, checkpoint=checkpoint,
-                      checkpoint_every=checkpoint_every, resume=resume, max_memory=max_memory)
+                      checkpoint_every=checkpoint_every, resume=resume, max_memory=max_memory,
+                      seed=seed, runs=runs)
     explore = STRATEGIES[strategy]
     if scheduler is not None:
         from modelcheck.explore import distributed
         explore = distributed.explore
-    elif workers > 1:
+    elif workers > 1 and strategy == "bfs":
         from modelcheck.explore import parallel as parallel_bfs
         explore = parallel_bfs.explore
     # States are immutable tuples: the search creates no reference cycles, and the cyclic

@@ -62,6 +62,10 @@ class Options:
     """Directory of a checkpoint to continue from."""
     max_memory: int | None = None
     """Stop (incomplete) when the process's resident memory exceeds this many bytes."""
+    seed: int | None = None
+    """Seed of a random search (``random``); None draws one, which the result reports."""
+    runs: int | None = None
+    """Random walks of a random search; None: 1,000, or as many as ``time_limit`` allows."""
 
 
 class Found(Exception):

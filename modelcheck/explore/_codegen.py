@@ -5,6 +5,11 @@ twice a direct call with literal arguments (the star call builds a tuple each ti
 as namedtuple and dataclasses do for their methods, we generate source with one direct
 call per action instance, in declaration order, and compile it once per model. Models
 with very many instances fall back to the table loop, which behaves identically.
+
+An action function may carry a ``specialise(cfg, *args)`` attribute returning a function
+``(cfg, state)`` that behaves exactly as ``fn(cfg, state, *args)``: the generated code then
+calls that instead, with whatever it could work out from the arguments done once.
+:mod:`modelcheck.network`'s ``deliver`` uses it to bind each message's handler.
 """
 
 from __future__ import annotations
@@ -43,11 +48,15 @@ def expander(model: Model) -> Expander:
     else:
         lines = []
         for aid, fn, args in table:
-            env[f"f{aid}"] = fn
             call_args = ["cfg", "s"]
-            for k, a in enumerate(args):
-                env[f"a{aid}_{k}"] = a
-                call_args.append(f"a{aid}_{k}")
+            specialise = getattr(fn, "specialise", None)
+            if specialise is not None:
+                env[f"f{aid}"] = specialise(model.config, *args)
+            else:
+                env[f"f{aid}"] = fn
+                for k, a in enumerate(args):
+                    env[f"a{aid}_{k}"] = a
+                    call_args.append(f"a{aid}_{k}")
             lines.append(
                 f"        t = f{aid}({', '.join(call_args)})\n"
                 f"        if t is not None:\n"

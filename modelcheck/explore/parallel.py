@@ -416,10 +416,13 @@ class _Worker:
                 self.expand(chunk, succs, actions, counts)
         except _Spot as spot:
             self.report("step", spot.index, self._failing_action(chunk, parents_of)[1])
+            # A deadlock anywhere in this level has a shorter trace, this chunk included.
+            self.scan_deadlocks(chunk, parents_of)
             return None
         except Exception:
             at, aid = self._failing_action(chunk, parents_of)
             self.report("step", at, aid)
+            self.scan_deadlocks(chunk, parents_of)
             return None
         if 0 in counts:
             for i, c in enumerate(counts):

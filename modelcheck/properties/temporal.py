@@ -126,7 +126,8 @@ def unsupported(model: Model, *, strategy: str, parallel: bool, checkpoint: bool
     if not model.temporal:
         return None
     names = ", ".join(p.name for p in model.temporal)
-    fix = "; pass --no-temporal (temporal=False) to check only the other properties"
+    fix = ("; or keep them and add --no-temporal (check(..., temporal=False)) to check "
+           "every other property")
     if strategy != "bfs" or parallel:
         return (f"temporal properties ({names}) are checked on the complete state graph, "
                 "which only the single-process breadth-first search records: drop "

@@ -10,34 +10,58 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import TYPE_CHECKING, Any
 
 from modelcheck.errors import UsageError
-from modelcheck.prove.clocks import MERGES, prove_clocks
-from modelcheck.prove.induction import (
-    BOOL,
-    Finite,
-    SymbolicSpec,
-    SymState,
-    Update,
-    evaluate,
-    prove_induction,
-    step_allowed,
-)
-from modelcheck.prove.proof import Claim, Proof
-from modelcheck.prove.quorum import (
-    CardinalityFamily,
-    QuorumSystem,
-    SizeExpr,
-    flexible_paxos,
-    grid,
-    majority,
-    prove_family,
-    prove_quorums,
-    read_write,
-    threshold,
-    weighted,
-)
 from modelcheck.spec import Spec
+
+if TYPE_CHECKING:
+    from modelcheck.prove.clocks import MERGES, prove_clocks
+    from modelcheck.prove.induction import (
+        BOOL,
+        Finite,
+        SymbolicSpec,
+        SymState,
+        Update,
+        evaluate,
+        prove_induction,
+        step_allowed,
+    )
+    from modelcheck.prove.proof import Claim, Proof
+    from modelcheck.prove.quorum import (
+        CardinalityFamily,
+        QuorumSystem,
+        SizeExpr,
+        flexible_paxos,
+        grid,
+        majority,
+        prove_family,
+        prove_quorums,
+        read_write,
+        threshold,
+        weighted,
+    )
+
+# Imported on first use: z3 takes a third of a second to import, and every `modelcheck`
+# command loads this package (the `prove` commands are registered with the CLI).
+_LAZY = {
+    "MERGES": "clocks", "prove_clocks": "clocks",
+    **dict.fromkeys(["BOOL", "Finite", "SymbolicSpec", "SymState", "Update", "evaluate",
+                     "prove_induction", "step_allowed"], "induction"),
+    "Claim": "proof", "Proof": "proof",
+    **dict.fromkeys(["CardinalityFamily", "QuorumSystem", "SizeExpr", "flexible_paxos",
+                     "grid", "majority", "prove_family", "prove_quorums", "read_write",
+                     "threshold", "weighted"], "quorum"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"modelcheck.prove.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BOOL",
@@ -72,6 +96,8 @@ _BUILTIN = {"two-phase-commit": "modelcheck.prove.two_phase"}
 
 def encoding_of(spec: Spec) -> SymbolicSpec:
     """The symbolic encoding of ``spec``: its module's ``symbolic``, or a built-in one."""
+    from modelcheck.prove.induction import SymbolicSpec
+
     found = getattr(sys.modules.get(spec.module), "symbolic", None)
     if isinstance(found, SymbolicSpec):
         return found

@@ -12,11 +12,13 @@ import json
 from collections import Counter
 from typing import Any
 
+from modelcheck.coverage import Coverage
 from modelcheck.result import Result
 from modelcheck.state import JSON
 from modelcheck.trace import Trace
 
-__all__ = ["diff", "render_result", "render_trace", "render_value"]
+__all__ = ["diff", "render_change", "render_coverage", "render_result", "render_trace",
+           "render_value"]
 
 
 def render_value(v: JSON) -> str:
@@ -94,6 +96,11 @@ def _render_change(change: Change) -> str:
     return f"{path}: {render_value(before)} → {render_value(after)}"
 
 
+def render_change(change: Change) -> str:
+    """One change as text: ``path: before → after``, ``path + added``, ``path − removed``."""
+    return _render_change(change)
+
+
 def _fields(state: JSON) -> list[tuple[str, JSON]]:
     if isinstance(state, dict):
         return [(k, v) for k, v in state.items() if k != "$type"]
@@ -156,6 +163,8 @@ def render_result(result: Result, *, full: bool = False) -> str:
     """A result as shown by ``modelcheck verify``: verdict, trace and statistics."""
     title = result.spec + (f" --variant {result.variant}" if result.variant else "")
     search = result.strategy + (", symmetry" if result.symmetry else "")
+    if result.seed is not None:
+        search += f", seed {result.seed}"
     lines = [f"{title} ({render_params(result.params)}), {search}"]
     v = result.violation
     if result.status == "ok":
@@ -170,4 +179,45 @@ def render_result(result: Result, *, full: bool = False) -> str:
     else:
         lines.append(f"error: {result.error}")
     lines.append(render_stats(result))
+    if result.coverage is not None:
+        lines.append(render_coverage(result.coverage))
     return "\n".join(lines)
+
+
+def render_coverage(cov: Coverage) -> str:
+    """What a random search covered, in a few lines: walks, actions, the state estimate."""
+    lengths = sorted(cov.lengths.items())
+    walked = ""
+    if lengths:
+        median = _median(lengths)
+        walked = (f"; walk lengths {lengths[0][0]}–{lengths[-1][0]} (median {median}), ended by "
+                  + ", ".join(f"{why} {n:,}" for why, n in sorted(cov.ends.items())))
+    lines = [f"coverage: {cov.runs:,} walks, {cov.steps:,} steps{walked}"]
+    lines.append("  actions (enabled/taken): " + ", ".join(
+        f"{a.name} {a.enabled:,}/{a.taken:,}" for a in cov.actions if a.enabled))
+    if cov.never_enabled:
+        lines.append("  never enabled: " + ", ".join(cov.never_enabled))
+    e = cov.estimate
+    if e.method == "exact":
+        lines.append(f"  reachable states: {e.states:,.0f}, all met (every state met was "
+                     "expanded)")
+    else:
+        lines.append(f"  reachable states ≈ {e.states:,.0f} (95%: {e.low:,.0f}–{e.high:,.0f}; "
+                     f"sample coverage {e.sample_coverage:.3f}"
+                     + ("" if e.sample_coverage >= 0.9 else ", too low for the estimate "
+                        "to be trusted: walk more") + ")")
+    unmet = [name for name, met in cov.sometimes.items() if not met]
+    if unmet:
+        lines.append("  sometimes goals not met: " + ", ".join(unmet))
+    return "\n".join(lines)
+
+
+def _median(counts: list[tuple[int, int]]) -> int:
+    """The median of a histogram of (value, count) pairs sorted by value."""
+    half = (sum(n for _, n in counts) + 1) // 2
+    seen = 0
+    for value, n in counts:
+        seen += n
+        if seen >= half:
+            return value
+    return counts[-1][0]

@@ -1,0 +1,608 @@
+"""Random search: seeded walks, swarm configurations, shrunk counterexamples, coverage.
+
+Where exhaustive search stops (state spaces of millions of states), random walks still go
+deep. Each walk starts in an initial state and, up to ``depth`` states, generates *every*
+successor of the state it is in, checks the invariants and action properties on each (as
+TLC's simulation mode does, which finds more than checking the walked states alone), and
+moves to one of them chosen at random. A state with no successor that is not terminal is
+a deadlock. A violation is shrunk (:mod:`modelcheck.shrink`) before it is shown.
+
+**Choosing a step.** The walk picks an action first, uniformly among the actions enabled,
+then one of its enabled instances: an action with many instances (``deliver`` of each
+message in flight) does not crowd out a rare one (``timeout``).
+
+**Swarm testing** (Groce et al., "Swarm Testing", ISSTA 2012; Hypothesis's feature
+flags): each walk draws its own configuration, leaving out each action with probability
+1/2 and capping each fault (``--faults``) at a budget drawn between 0 and the one given.
+A walk that never drops a message may reach what a walk dropping half of them cannot. A
+left-out action is still taken when no other is enabled, so configurations do not end
+walks early; only a fault over its cap is never taken. Deadlocks are judged on every
+action, whatever the configuration.
+
+**Guided walks** prefer, among the steps allowed, those leading to a state no earlier walk
+of the same worker has met (novelty search); they fall back to any step when every
+successor has been met.
+
+**Reproducibility.** Walk ``i`` draws from its own generator, seeded from the string
+``"{seed}:{i}"`` (``random.Random`` hashes strings with SHA-512, not with ``hash``), and
+every choice is made over lists in the spec's deterministic enumeration order, never over
+a hash-ordered set. So a seed gives the same walks in every process. Workers take walks
+round-robin (worker ``w`` of ``W`` runs walks ``w, w + W, ...``) and stop once a walk with
+a smaller number has found a violation; the violation reported is that of the
+lowest-numbered violating walk, which is the same for any number of workers (unless the
+walks are guided: a guided walk depends on the earlier walks of its worker). Statistics
+and coverage count the walks each worker finished, so they repeat exactly with one worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import pickle
+import random as _random
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from modelcheck.coverage import ActionCount, Coverage, estimate_states
+from modelcheck.errors import SpecRuntimeError, UsageError
+from modelcheck.explore._base import Options, Progress
+from modelcheck.fingerprint import collision_probability, fingerprint
+from modelcheck.model import Model, bind
+from modelcheck.network import Faults, network_of
+from modelcheck.result import Result, Stats, Status, Violation, ViolationKind
+from modelcheck.shrink import Failure
+from modelcheck.shrink import shrink as shrink_path
+from modelcheck.spec import Spec
+from modelcheck.trace import Trace
+
+__all__ = ["DEFAULT_DEPTH", "DEFAULT_RUNS", "Walks", "explore", "new_seed", "simulate"]
+
+DEFAULT_RUNS = 1000
+"""Walks of a random search given neither ``runs`` nor a time limit."""
+DEFAULT_DEPTH = 100
+"""States along a walk (the initial state counts as one), as TLC's simulation default."""
+
+_FAULT_BUDGETS = {"drop": "loss", "duplicate": "dup", "reorder": "reorder", "crash": "crash",
+                  "restart": "restart", "partition": "partition", "fire": "timeout",
+                  "drift": "drift", "forge": "equivocate"}
+"""The fault actions of modelcheck.network and the budget each one spends."""
+
+_CHECK_CLOCK_EVERY = 512
+"""Steps between two looks at the clock (time limit, progress)."""
+
+_NONE_FOUND = 1 << 62
+"""The lowest violating walk number, while none has been found."""
+
+
+@dataclass(frozen=True)
+class Walks:
+    """How a random search walks: ``runs`` walks (None: until the time limit) of at most
+    ``depth`` states, from ``seed`` (None: a fresh one, reported in the result)."""
+
+    runs: int | None = DEFAULT_RUNS
+    depth: int = DEFAULT_DEPTH
+    seed: int | None = None
+    swarm: bool = True
+    """Each walk draws its own subset of actions and fault budgets."""
+    guided: bool = False
+    """Prefer steps to states not met before (novelty)."""
+    shrink: bool = True
+    """Shrink a counterexample before it is reported."""
+
+
+def new_seed() -> int:
+    """A fresh seed from the operating system's entropy, small enough to type."""
+    return int.from_bytes(os.urandom(4), "big")
+
+
+def explore(model: Model, options: Options, walks: Walks | None = None) -> Result:
+    """Search ``model`` by random walks; ``walks`` defaults to what ``options`` asks
+    (``runs``, ``max_depth`` as the walk depth, ``seed``)."""
+    if walks is None:
+        runs = options.runs
+        if runs is None and options.time_limit is None:
+            runs = DEFAULT_RUNS
+        walks = Walks(runs=runs, depth=options.max_depth or DEFAULT_DEPTH, seed=options.seed)
+    if walks.runs is not None and walks.runs <= 0:
+        raise UsageError(f"runs must be positive, got {walks.runs}")
+    if walks.depth <= 0:
+        raise UsageError(f"the walk depth must be positive, got {walks.depth}")
+    if walks.runs is None and options.time_limit is None:
+        raise UsageError("give a number of runs, a time limit, or both")
+    if walks.seed is None:
+        walks = Walks(walks.runs, walks.depth, new_seed(), walks.swarm, walks.guided,
+                      walks.shrink)
+    started = time.perf_counter()
+    deadline = started + options.time_limit if options.time_limit is not None else None
+    interrupted = False
+    if options.workers > 1:
+        try:
+            lanes = _fork_lanes(model, options, walks, deadline)
+        except KeyboardInterrupt:
+            lanes, interrupted = [], True
+    else:
+        lane = _Lane(model, options, walks, deadline, 0, 1, _Lowest())
+        try:
+            lanes = [lane.run()]
+        except KeyboardInterrupt:
+            lanes, interrupted = [lane.out], True
+    return _result(model, options, walks, lanes, started, deadline, interrupted)
+
+
+def simulate(spec: Spec | Model, *, variant: str | None = None,
+             params: Mapping[str, Any] | None = None, runs: int | None = DEFAULT_RUNS,
+             depth: int = DEFAULT_DEPTH, seed: int | None = None,
+             time_limit: float | None = None, workers: int = 1, swarm: bool = True,
+             guided: bool = False, shrink: bool = True, deadlock: bool = True,
+             progress: Callable[[Progress], None] | None = None) -> Result:
+    """Search ``spec`` by ``runs`` random walks of at most ``depth`` states.
+
+    ``runs=None`` walks until ``time_limit``; ``seed`` (None: a fresh one) makes the
+    search repeatable and is reported in the result; ``workers`` processes share the
+    walks. ``swarm`` draws a configuration per walk, ``guided`` prefers unseen states,
+    ``shrink`` shrinks a counterexample. Temporal properties are not checked (a walk
+    shows no infinite behaviour); invariants, action properties and deadlocks are.
+    """
+    model = spec if isinstance(spec, Model) else bind(spec, variant, params, temporal=False)
+    for name, bound in (("runs", runs), ("depth", depth), ("time_limit", time_limit),
+                        ("workers", workers)):
+        if bound is not None and bound <= 0:
+            raise UsageError(f"{name} must be positive, got {bound}")
+    options = Options(time_limit=time_limit, deadlock=deadlock, progress=progress,
+                      workers=workers)
+    return explore(model, options, Walks(runs, depth, seed, swarm, guided, shrink))
+
+
+# -- one worker's walks ----------------------------------------------------------------------
+
+
+class _Lowest:
+    """The lowest violating walk number found so far, in one process."""
+
+    def __init__(self) -> None:
+        self.value = _NONE_FOUND
+
+
+@dataclass
+class _Finding:
+    """A violation found by walk ``run``: the path to it and what it violates."""
+
+    run: int
+    init: int
+    path: list[int]
+    failure: Failure
+
+
+@dataclass
+class _LaneResult:
+    """What one worker's walks found and covered, sent back to the coordinator."""
+
+    runs: int = 0
+    steps: int = 0
+    generated: int = 0
+    depth: int = 0
+    incidence: dict[int, int] = field(default_factory=dict)
+    """Fingerprint of each state met → the number of walks that met it."""
+    expanded: set[int] = field(default_factory=set)
+    """Fingerprints of the states walked to, whose successors were all generated."""
+    enabled: list[int] = field(default_factory=list)
+    taken: list[int] = field(default_factory=list)
+    lengths: Counter[int] = field(default_factory=Counter)
+    ends: Counter[str] = field(default_factory=Counter)
+    sometimes: set[str] = field(default_factory=set)
+    finding: _Finding | None = None
+    error: str | None = None
+    timed_out: bool = False
+
+
+class _Found(Exception):
+    def __init__(self, finding: _Finding) -> None:
+        super().__init__(finding.failure.property)
+        self.finding = finding
+
+
+class _Lane:
+    """Runs walks ``lane, lane + lanes, ...`` and records what they meet."""
+
+    def __init__(self, model: Model, options: Options, walks: Walks, deadline: float | None,
+                 lane: int, lanes: int, lowest: Any,
+                 progress: Callable[[Progress], None] | None = None) -> None:
+        self.model = model
+        self.cfg = model.config
+        self.walks = walks
+        self.deadline = deadline
+        self.lane, self.lanes = lane, lanes
+        self.lowest = lowest
+        self.deadlock_on = options.deadlock
+        self.progress = options.progress if lanes == 1 else None
+        self.started = time.perf_counter()
+        self.table = model.table()
+        spec_actions = {a.name: k for k, a in enumerate(model.spec.actions)}
+        self.family = [spec_actions[i.name] for i in model.instances]
+        self.families = len(model.spec.actions)
+        net = network_of(model.spec)
+        self.fault_budget: dict[int, int] = {}
+        """Action (family) → the budget its fault spends, for faults the config allows."""
+        if net is not None:
+            budgets = getattr(self.cfg, net.budgets_field)
+            faults = budgets if isinstance(budgets, Faults) else Faults(str(budgets))
+            for name, budget in _FAULT_BUDGETS.items():
+                if name in spec_actions and name in net.fault_actions:
+                    self.fault_budget[spec_actions[name]] = faults.budget(budget)
+        self.faults = sorted(self.fault_budget)
+        self.inits = model.initial_states()
+        canonical = model.canonical
+        self.key: Callable[[Any], int] = (
+            fingerprint if canonical is None else lambda s: fingerprint(canonical(s)))
+        self.out = _LaneResult(enabled=[0] * self.families, taken=[0] * self.families)
+        self.pending_sometimes = list(model.sometimes)
+        self.clock = 0
+
+    def run(self) -> _LaneResult:
+        out = self.out
+        runs = self.walks.runs
+        try:
+            self._check_inits()
+            i = self.lane
+            while (runs is None or i < runs) and i < self.lowest.value:
+                if self.deadline is not None and time.perf_counter() >= self.deadline:
+                    out.timed_out = True
+                    break
+                self.walk(i)
+                out.runs += 1
+                i += self.lanes
+        except _Found as found:
+            out.finding = found.finding
+            if found.finding.run < self.lowest.value:
+                self.lowest.value = found.finding.run
+        except SpecRuntimeError as e:
+            out.error = e.message
+        except _TimeUp:
+            out.timed_out = True
+        return out
+
+    def _check_inits(self) -> None:
+        seen: set[int] = set()
+        for init, s in self.inits:
+            fp = self.key(s)
+            if fp not in seen:
+                seen.add(fp)
+                self._check_state(s, -1, init, [])
+        for fp in seen:
+            self.out.incidence[fp] = 0
+
+    def _configure(self, rng: _random.Random, run: int) -> tuple[list[bool], dict[int, int]]:
+        """This walk's swarm configuration: the actions it takes and its fault caps.
+
+        Every other walk takes every action: a bug that needs every kind of step is found
+        at half the pace of plain walks at worst, while a bug that some action hides (a
+        reset, a message loss) is found by the walks that leave it out.
+        """
+        if not self.walks.swarm or run % 2 == 0:
+            return [True] * self.families, dict(self.fault_budget)
+        # As Hypothesis's feature flags: a probability of leaving out drawn per walk, so
+        # that configurations leaving out few actions are as common as ones leaving many.
+        p = rng.random()
+        allowed = [rng.random() >= p for _ in range(self.families)]
+        if not any(allowed[f] for f in range(self.families) if f not in self.fault_budget):
+            allowed = [True] * self.families
+        caps = {f: rng.randint(1, b) if allowed[f] else 0
+                for f, b in sorted(self.fault_budget.items()) if b > 0}
+        return allowed, caps
+
+    def walk(self, run: int) -> None:
+        """Walk ``run``: up to ``depth`` states from a random initial state."""
+        rng = _random.Random(f"{self.walks.seed}:{run}")
+        allowed, caps = self._configure(rng, run)
+        init, s = self.inits[rng.randrange(len(self.inits))] if self.inits else (0, None)
+        out, cfg, table, family, key = self.out, self.cfg, self.table, self.family, self.key
+        incidence = out.incidence
+        guided = self.walks.guided
+        props = self.model.action_properties
+        here = key(s) if s is not None else 0
+        met = {here} if s is not None else set()
+        # Merged into the coverage when the walk completes, so that the states it met and
+        # those it expanded always come from the same walks.
+        expanded: list[int] = []
+        path: list[int] = []
+        end = "depth"
+        depth = self.walks.depth
+        while s is not None:
+            expanded.append(here)
+            aids: list[int] = []
+            succs: list[Any] = []
+            aid = -1
+            try:
+                for aid, fn, args in table:
+                    t = fn(cfg, s, *args)
+                    if t is not None:
+                        aids.append(aid)
+                        succs.append(t)
+            except Exception as e:
+                raise _spec_error(self.model, aid, e, len(path)) from e
+            out.generated += len(aids)
+            if not aids:
+                self._deadlock(s, run, init, path)
+                end = "terminal"
+                break
+            fps = []
+            fresh: list[int] = []
+            for j, (aid, t) in enumerate(zip(aids, succs)):
+                out.enabled[family[aid]] += 1
+                if props:
+                    self._check_transition(s, aid, t, run, init, path)
+                fp = key(t)
+                fps.append(fp)
+                if fp not in incidence and fp not in met:
+                    self._check_state(t, run, init, [*path, aid])
+                    met.add(fp)
+                    fresh.append(j)
+            if len(path) + 1 >= depth:
+                break
+            choice = self._choose(rng, aids, allowed, caps, fresh if guided else None)
+            if choice < 0:
+                end = "swarm"
+                break
+            aid = aids[choice]
+            f = family[aid]
+            out.taken[f] += 1
+            if f in caps:
+                caps[f] -= 1
+            path.append(aid)
+            met.add(fps[choice])
+            s = succs[choice]
+            here = fps[choice]
+            self.clock += 1
+            if self.clock % _CHECK_CLOCK_EVERY == 0:
+                self._tick()
+        for fp in met:
+            incidence[fp] = incidence.get(fp, 0) + 1
+        out.expanded.update(expanded)
+        out.steps += len(path)
+        out.lengths[len(path)] += 1
+        out.ends[end] += 1
+        out.depth = max(out.depth, len(path) + 1)
+
+    def _choose(self, rng: _random.Random, aids: Sequence[int], allowed: Sequence[bool],
+                caps: dict[int, int], fresh: Sequence[int] | None) -> int:
+        """The successor to walk to (an index into ``aids``), or -1 when the swarm
+        configuration allows none; ``fresh`` (guided walks) are those never met before."""
+        family = self.family
+        faults = self.fault_budget
+        cands = [j for j, a in enumerate(aids)
+                 if allowed[family[a]] and caps.get(family[a], 1) > 0]
+        if not cands:  # fall back to every action that is not a fault
+            cands = [j for j, a in enumerate(aids) if family[a] not in faults]
+        if not cands:
+            return -1
+        if fresh:
+            novel = [j for j in cands if j in fresh]
+            if novel:
+                cands = novel
+        kinds = list(dict.fromkeys(family[aids[j]] for j in cands))
+        f = kinds[rng.randrange(len(kinds))] if len(kinds) > 1 else kinds[0]
+        of_kind = [j for j in cands if family[aids[j]] == f]
+        return of_kind[rng.randrange(len(of_kind))]
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self.deadline is not None and now >= self.deadline:
+            raise _TimeUp
+        if self.progress is not None:
+            out = self.out
+            self.progress(Progress(len(out.incidence), out.generated, out.depth, 0,
+                                   now - self.started))
+
+    # -- checks --------------------------------------------------------------------------------
+
+    def _check_state(self, s: Any, run: int, init: int, path: list[int]) -> None:
+        cfg = self.cfg
+        for prop in self.model.invariants:
+            try:
+                ok = prop.fn(cfg, s)
+            except Exception as e:
+                raise _property_error(prop.name, e, len(path)) from e
+            if ok is not True:
+                if ok is not False:
+                    raise _not_bool(prop.name, ok)
+                raise _Found(_Finding(run, init, path, Failure(prop.name, "invariant")))
+        if self.pending_sometimes:
+            for prop in list(self.pending_sometimes):
+                try:
+                    ok = prop.fn(cfg, s)
+                except Exception as e:
+                    raise _property_error(prop.name, e, len(path)) from e
+                if ok is True:
+                    self.pending_sometimes.remove(prop)
+                    self.out.sometimes.add(prop.name)
+
+    def _check_transition(self, s: Any, aid: int, t: Any, run: int, init: int,
+                          path: list[int]) -> None:
+        cfg = self.cfg
+        for prop in self.model.action_properties:
+            try:
+                ok = prop.fn(cfg, s, t)
+            except Exception as e:
+                raise _property_error(prop.name, e, len(path)) from e
+            if ok is not True:
+                if ok is not False:
+                    raise _not_bool(prop.name, ok)
+                raise _Found(_Finding(run, init, [*path, aid], Failure(prop.name, "action")))
+
+    def _deadlock(self, s: Any, run: int, init: int, path: list[int]) -> None:
+        if not self.deadlock_on:
+            return
+        terminal = self.model.terminal
+        if terminal is not None:
+            try:
+                ok = terminal(self.cfg, s)
+            except Exception as e:
+                raise _property_error(terminal.__name__, e, len(path)) from e
+            if ok is True:
+                return
+        raise _Found(_Finding(run, init, list(path), Failure("deadlock", "deadlock")))
+
+
+class _TimeUp(Exception):
+    """The time limit passed in the middle of a walk."""
+
+
+def _spec_error(model: Model, aid: int, e: BaseException, step: int) -> SpecRuntimeError:
+    label = model.instances[aid].label() if aid >= 0 else "?"
+    return SpecRuntimeError(f"action {label} raised {type(e).__name__}: {e} (after {step} "
+                            "steps of a random walk)", function=label, step=step)
+
+
+def _property_error(name: str, e: BaseException, step: int) -> SpecRuntimeError:
+    return SpecRuntimeError(f"property {name} raised {type(e).__name__}: {e} (after {step} "
+                            "steps of a random walk)", function=name, step=step)
+
+
+def _not_bool(name: str, value: object) -> SpecRuntimeError:
+    return SpecRuntimeError(f"property {name} returned {value!r} ({type(value).__name__}), "
+                            "not a bool", function=name)
+
+
+# -- several workers ------------------------------------------------------------------------
+
+
+def _fork_lanes(model: Model, options: Options, walks: Walks,
+                deadline: float | None) -> list[_LaneResult]:
+    if "fork" not in mp.get_all_start_methods():
+        raise UsageError("--workers needs processes started by fork (Linux or macOS); "
+                         "run with --workers 1")
+    ctx = mp.get_context("fork")
+    lowest = ctx.Value("q", _NONE_FOUND, lock=False)
+    procs: list[Any] = []
+    conns: list[Connection] = []
+    try:
+        for w in range(options.workers):
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_lane_main, daemon=True, name=f"modelcheck-walker-{w}",
+                               args=(model, options, walks, deadline, w, options.workers,
+                                     lowest, send))
+            proc.start()
+            send.close()
+            procs.append(proc)
+            conns.append(recv)
+        results = []
+        for proc, conn in zip(procs, conns):
+            try:
+                results.append(pickle.loads(conn.recv_bytes()))
+            except EOFError:
+                raise SpecRuntimeError(f"worker {proc.name} died (exit code "
+                                       f"{proc.exitcode})", function="?") from None
+        return results
+    finally:
+        lowest.value = -1  # any worker still walking stops after its walk
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+
+
+def _lane_main(model: Model, options: Options, walks: Walks, deadline: float | None,
+               lane: int, lanes: int, lowest: Any, conn: Connection) -> None:
+    # Ctrl-C reaches the whole process group; the coordinator ends the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.closing(conn):
+        out = _Lane(model, options, walks, deadline, lane, lanes, lowest).run()
+        conn.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+# -- the result -------------------------------------------------------------------------------
+
+
+def _result(model: Model, options: Options, walks: Walks, lanes: list[_LaneResult],
+            started: float, deadline: float | None, interrupted: bool) -> Result:
+    incidence: dict[int, int] = {}
+    expanded: set[int] = set()
+    enabled = [0] * len(model.spec.actions)
+    taken = [0] * len(model.spec.actions)
+    lengths: Counter[int] = Counter()
+    ends: Counter[str] = Counter()
+    met: set[str] = set()
+    runs = steps = generated = depth = 0
+    for lane in lanes:
+        for fp, k in lane.incidence.items():
+            incidence[fp] = incidence.get(fp, 0) + k
+        expanded |= lane.expanded
+        enabled = [a + b for a, b in zip(enabled, lane.enabled)]
+        taken = [a + b for a, b in zip(taken, lane.taken)]
+        lengths.update(lane.lengths)
+        ends.update(lane.ends)
+        met |= lane.sometimes
+        runs += lane.runs
+        steps += lane.steps
+        generated += lane.generated
+        depth = max(depth, lane.depth)
+    # Actions without an instance in this configuration (faults not asked for) are left
+    # out: they are not "never enabled", they do not exist here.
+    present = {i.name for i in model.instances}
+    coverage = Coverage(
+        runs, steps, len(incidence),
+        tuple(ActionCount(a.name, e, t) for a, e, t in zip(model.spec.actions, enabled, taken)
+              if a.name in present),
+        dict(lengths), dict(ends),
+        estimate_states(incidence.values(), runs, closed=incidence.keys() <= expanded),
+        {p.name: p.name in met for p in model.sometimes})
+    findings = [lane.finding for lane in lanes if lane.finding is not None]
+    errors = [lane.error for lane in lanes if lane.error is not None]
+    violation = None
+    if findings and not errors:
+        first = min(findings, key=lambda f: f.run)
+        violation = _violation(model, walks, first, deadline)
+        depth = max(depth, (violation.trace.length + 1) if violation.trace else 0)
+    stopped: str | None = None
+    status: Status
+    if errors:
+        status = "error"
+    elif violation is not None:
+        status = "violation"
+    elif interrupted:
+        status, stopped = "incomplete", "interrupted"
+    elif any(lane.timed_out for lane in lanes) and walks.runs is not None:
+        status = "incomplete"
+        stopped = (f"time limit of {options.time_limit:g} s reached after {runs:,} of "
+                   f"{walks.runs:,} walks")
+    else:
+        status = "ok"
+        stopped = f"{runs:,} random walks of up to {walks.depth} states"
+    seconds = time.perf_counter() - started
+    distinct = len(incidence)
+    stats = Stats(distinct, generated, depth, seconds, 0,
+                  collision_probability(distinct, generated))
+    details: dict[str, Any] = {"walks": {"swarm": walks.swarm, "guided": walks.guided,
+                                         "workers": options.workers}}
+    return Result(model.spec.name, model.variant, model.params, "random", status, False,
+                  stats, violation, errors[0] if errors else None, stopped, details,
+                  symmetry=model.canonical is not None, seed=walks.seed, coverage=coverage)
+
+
+def _violation(model: Model, walks: Walks, found: _Finding,
+               deadline: float | None) -> Violation:
+    states = [dict(model.initial_states())[found.init]]
+    for aid in found.path:
+        states.append(model.apply(aid, states[-1]))
+    original = len(found.path)
+    init, path = found.init, list(found.path)
+    if walks.shrink:
+        left = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
+        shrunk = shrink_path(model, init, path, found.failure, time_limit=left)
+        trace = shrunk.trace(model)
+        path = list(shrunk.path)
+    else:
+        trace = Trace.from_states(model, init, path, states)
+    kind: ViolationKind = found.failure.kind
+    message = found.failure.message(len(path), model, path[-1] if path else None)
+    message += f" (walk {found.run} of seed {walks.seed}"
+    message += f", shrunk from {original} steps)" if walks.shrink else ")"
+    return Violation(found.failure.property, kind, trace, message,
+                     shrunk_from=original if walks.shrink else None)

@@ -1,0 +1,230 @@
+"""``modelcheck graph SPEC``: the reachable state graph as DOT, GraphML or JSON, via networkx.
+
+Every reachable state is a node (``s0``, ``s1`` ... in breadth-first order) labelled with
+the fields that differ between states (``state`` holds its whole JSON encoding); every
+transition is an edge labelled with its action. Initial states are marked
+``initial``, states that violate an invariant carry the names in ``violates`` and states
+with no enabled action that are not terminal ``deadlock``. The graph is explored in full,
+past violations, with the states themselves in memory: it is for models small enough to
+look at, so a graph above ``--max-states`` is refused unless ``--force`` is given.
+
+networkx is imported only by this command and is an optional dependency (the ``graph``
+extra): nothing else in modelcheck needs it, and a clear message says how to install it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from modelcheck.catalogue import load
+from modelcheck.errors import ModelcheckError, SpecRuntimeError, UsageError
+from modelcheck.model import Model, bind
+from modelcheck.render.text import render_value
+from modelcheck.state import to_json
+from modelcheck.trace import Step
+
+__all__ = ["GRAPH_FORMATS", "StateSpace", "explore_graph", "graph_cmd", "render_graph"]
+
+GRAPH_FORMATS = ("dot", "graphml", "json")
+"""The formats ``modelcheck graph`` writes."""
+
+
+@dataclass(frozen=True)
+class StateSpace:
+    """The reachable states of a model and its transitions, by state number."""
+
+    states: tuple[Any, ...]
+    initial: frozenset[int]
+    edges: tuple[tuple[int, int, int], ...]
+    """``(source, target, action instance index)``."""
+    violates: dict[int, tuple[str, ...]]
+    deadlocks: frozenset[int]
+
+
+def explore_graph(model: Model, *, limit: int | None) -> StateSpace:
+    """Every state reachable in ``model``, breadth-first; a UsageError above ``limit``."""
+    cfg = model.config
+    ids: dict[Any, int] = {}
+    states: list[Any] = []
+    queue: deque[int] = deque()
+
+    def add(s: Any) -> int:
+        found = ids.get(s)
+        if found is not None:
+            return found
+        if limit is not None and len(states) >= limit:
+            raise UsageError(
+                f"the state graph of {model.spec.name!r} has more than {limit:,} states, "
+                "more than a graph viewer lays out legibly; pass --force to export it "
+                "anyway, --max-states N to raise the limit, or make the model smaller "
+                "with --param")
+        ids[s] = len(states)
+        states.append(s)
+        queue.append(ids[s])
+        return ids[s]
+
+    initial = frozenset(add(s) for _, s in model.initial_states())
+    edges: list[tuple[int, int, int]] = []
+    violates: dict[int, tuple[str, ...]] = {}
+    deadlocks: set[int] = set()
+    while queue:
+        n = queue.popleft()
+        s = states[n]
+        broken = tuple(p.name for p in model.invariants if not _call(p.name, p.fn, cfg, s))
+        if broken:
+            violates[n] = broken
+        enabled = False
+        for inst in model.instances:
+            t = _call(inst.label(), inst.action.fn, cfg, s, *inst.args)
+            if t is not None:
+                enabled = True
+                edges.append((n, add(t), inst.index))
+        if not enabled and (model.terminal is None or not model.terminal(cfg, s)):
+            deadlocks.add(n)
+    return StateSpace(tuple(states), initial, tuple(edges), violates, frozenset(deadlocks))
+
+
+def _call(name: str, fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except Exception as e:
+        raise SpecRuntimeError(f"{name} raised {type(e).__name__}: {e}", function=name) from e
+
+
+def _state_label(encoded: Any, shown: set[str]) -> str:
+    if isinstance(encoded, dict) and "$type" in encoded:
+        return "\n".join(f"{k}: {render_value(v)}" for k, v in encoded.items()
+                         if k != "$type" and k in shown)
+    return render_value(encoded)
+
+
+def _varying(encoded: Sequence[Any]) -> set[str]:
+    """The fields whose value differs between some states: the only ones worth a label."""
+    values: dict[str, set[str]] = {}
+    for e in encoded:
+        if isinstance(e, dict):
+            for k, v in e.items():
+                values.setdefault(k, set()).add(json.dumps(v, sort_keys=True))
+    varying = {k for k, vs in values.items() if len(vs) > 1}
+    return varying or set(values)
+
+
+def _networkx() -> Any:
+    try:
+        import networkx
+    except ImportError:
+        raise UsageError("modelcheck graph needs networkx, which is not installed: "
+                         "pip install 'modelcheck[graph]' (or pip install networkx)") from None
+    return networkx
+
+
+def to_networkx(model: Model, space: StateSpace) -> Any:
+    """The state space as a ``networkx.MultiDiGraph`` with the attributes described above."""
+    nx = _networkx()
+    g = nx.MultiDiGraph(spec=model.spec.name, variant=model.variant or "")
+    encoded = [to_json(s) for s in space.states]
+    shown = _varying(encoded)
+    for n, e in enumerate(encoded):
+        g.add_node(f"s{n}", label=_state_label(e, shown), state=json.dumps(e),
+                   initial=n in space.initial,
+                   violates=",".join(space.violates.get(n, ())), deadlock=n in space.deadlocks)
+    for src, dst, a in space.edges:
+        inst = model.instances[a]
+        g.add_edge(f"s{src}", f"s{dst}",
+                   label=Step(inst.name, inst.args_json(), None).label())
+    return g
+
+
+def _dot_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\l") + '"'
+
+
+def _dot(g: Any) -> str:
+    lines = [f"digraph {_dot_string(g.graph['spec'])} {{",
+             '  node [shape=box, fontname="monospace", fontsize=10];',
+             '  edge [fontname="monospace", fontsize=9];']
+    for n, attrs in g.nodes(data=True):
+        style = []
+        if attrs["initial"]:
+            style.append("peripheries=2")
+        if attrs["violates"] or attrs["deadlock"]:
+            style.append('style=filled, fillcolor="#fbdada", color="#b42318"')
+        label = attrs["label"] + "\n" + (f"violates: {attrs['violates']}\n"
+                                         if attrs["violates"] else "") \
+            + ("deadlock\n" if attrs["deadlock"] else "")
+        lines.append(f"  {n} [label={_dot_string(label)}" +
+                     "".join(f", {x}" for x in style) + "];")
+    for a, b, attrs in g.edges(data=True):
+        lines.append(f"  {a} -> {b} [label={_dot_string(attrs['label'])}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_graph(model: Model, space: StateSpace, fmt: str) -> str:
+    """The state space as ``fmt``: ``dot``, ``graphml`` or ``json`` (node-link data)."""
+    nx = _networkx()
+    g = to_networkx(model, space)
+    if fmt == "dot":
+        return _dot(g)
+    if fmt == "graphml":
+        return "\n".join(nx.generate_graphml(g)) + "\n"
+    if fmt == "json":
+        return json.dumps(nx.node_link_data(g, edges="edges"), ensure_ascii=False,
+                          indent=1) + "\n"
+    raise UsageError(f"unknown graph format {fmt!r}; valid formats: {', '.join(GRAPH_FORMATS)}")
+
+
+def _fail(error: ModelcheckError) -> NoReturn:
+    click.echo(f"error: {error.message}", err=True)
+    sys.exit(error.exit_code)
+
+
+def _params(pairs: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param {pair!r}: expected NAME=VALUE, e.g. --param rms=2")
+        out[key.strip()] = value.strip()
+    return out
+
+
+@click.command("graph")
+@click.argument("spec_ref", metavar="SPEC")
+@click.option("--variant", help="A named configuration of the spec.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Set a config parameter; repeatable.")
+@click.option("--format", "fmt", type=click.Choice(GRAPH_FORMATS), default="dot",
+              show_default=True, help="Graphviz DOT, GraphML, or networkx node-link JSON.")
+@click.option("--max-states", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Refuse graphs with more states than this.")
+@click.option("--force", is_flag=True, help="Export the graph whatever its size.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE instead of standard output.")
+def graph_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], fmt: str,
+              max_states: int, force: bool, output: Path | None) -> None:
+    """Export the reachable state graph of SPEC: actions as edge labels, initial and
+    violating states marked."""
+    try:
+        model = bind(load(spec_ref), variant, _params(params))
+        space = explore_graph(model, limit=None if force else max_states)
+        text = render_graph(model, space, fmt)
+    except ModelcheckError as e:
+        _fail(e)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as e:
+        _fail(UsageError(f"cannot write {output}: {e}"))
+    click.echo(f"{len(space.states):,} states and {len(space.edges):,} transitions written "
+               f"to {output}", err=True)

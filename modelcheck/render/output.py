@@ -1,0 +1,68 @@
+"""One entry point for every rendering of a trace, by format name or by file suffix.
+
+``modelcheck trace show --format``, ``trace diagram`` and ``verify --trace-out FILE`` all
+go through here: ``.html`` writes the viewer, ``.mmd`` Mermaid, ``.svg`` the diagram,
+``.txt`` the text view, and anything else (``.json`` first) the JSON trace.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from modelcheck.errors import UsageError
+from modelcheck.render.html import render_html
+from modelcheck.render.mermaid import render_mermaid
+from modelcheck.render.sequence import chart, topology_for
+from modelcheck.render.svg import render_svg
+from modelcheck.render.text import render_trace
+from modelcheck.spec import Spec
+from modelcheck.trace import Trace
+
+__all__ = ["FORMATS", "format_for_path", "render_as", "write_trace"]
+
+FORMATS = ("text", "json", "mermaid", "svg", "html")
+"""The formats a trace renders to."""
+
+_SUFFIXES = {".html": "html", ".htm": "html", ".mmd": "mermaid", ".svg": "svg",
+             ".txt": "text"}
+
+
+def format_for_path(path: str | Path) -> str:
+    """The format a file name asks for: by suffix, JSON when the suffix says nothing."""
+    return _SUFFIXES.get(Path(path).suffix.lower(), "json")
+
+
+def render_as(trace: Trace, fmt: str, *, spec: Spec | None = None, full: bool = False,
+              verdict: str | None = None) -> str:
+    """``trace`` rendered as ``fmt`` (one of :data:`FORMATS`).
+
+    Mermaid and SVG need the spec's network (``spec``, or the catalogue entry the trace
+    names) and raise a UsageError without one; the HTML viewer then leaves the diagram out.
+    """
+    if fmt == "json":
+        return trace.dumps() + "\n"
+    if fmt == "text":
+        return render_trace(trace, full=full) + "\n"
+    if fmt in ("mermaid", "svg"):
+        drawn = chart(trace, topology_for(trace, spec))
+        title = trace.spec + (f" --variant {trace.variant}" if trace.variant else "")
+        return render_mermaid(drawn, title=title) if fmt == "mermaid" else render_svg(drawn)
+    if fmt == "html":
+        try:
+            drawn = chart(trace, topology_for(trace, spec))
+        except UsageError:
+            return render_html(trace, None, verdict=verdict)
+        return render_html(trace, drawn, verdict=verdict)
+    raise UsageError(f"unknown trace format {fmt!r}; valid formats: {', '.join(FORMATS)}")
+
+
+def write_trace(trace: Trace, path: str | Path, *, spec: Spec | None = None,
+                verdict: str | None = None) -> str:
+    """Write ``trace`` to ``path`` in the format its suffix names; return that format."""
+    fmt = format_for_path(path)
+    text = render_as(trace, fmt, spec=spec, verdict=verdict)
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot write the trace to {path}: {e}") from e
+    return fmt

@@ -1,0 +1,329 @@
+"""The explorer's HTTP server and JSON API, on the standard library's ``http.server``.
+
+A state is named by its path from an initial state: the init's index, then the index of
+each action instance taken, dot-separated (``0.4.17``). The server keeps no session: each
+request replays its path, which costs one action call a step, so any page or bookmark can
+ask for any state. The API (all ``GET``, all JSON):
+
+``/api/model``
+    the spec, its parameters, its properties and its initial states.
+``/api/state?path=P``
+    the state at ``P``: the path so far, the state (as lines, with what the last step
+    changed marked), every property evaluated there, and every enabled action with its
+    successor's path, what it changes and the invariants it would break.
+``/api/counterexample``
+    ``searching``, ``none``, ``found`` (with the path of the counterexample, which the
+    page can jump to), or ``error``; the search runs in a background thread from the start.
+
+The server binds 127.0.0.1 unless told otherwise: it has no authentication, and it runs
+the spec's code for whoever can reach it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import parse_qs, urlparse
+
+import click
+
+from modelcheck.catalogue import load
+from modelcheck.errors import ModelcheckError, UsageError
+from modelcheck.explore import check
+from modelcheck.model import Model, bind
+from modelcheck.render.html import state_rows
+from modelcheck.render.text import diff, render_change, render_params
+from modelcheck.serve.page import PAGE
+from modelcheck.state import JSON, to_json
+from modelcheck.trace import ReplayError, Step, Trace, model_for, replay
+
+__all__ = ["Explorer", "explore_cmd", "make_server"]
+
+
+class PathError(ModelcheckError):
+    """A state path that does not name a reachable state (answered with HTTP 400)."""
+
+
+class Explorer:
+    """Answers the API for one bound model; ``trace`` is a known counterexample, and
+    ``search`` starts a background search for one when there is none."""
+
+    def __init__(self, model: Model, *, trace: Trace | None = None, search: bool = True,
+                 time_limit: float | None = 60.0) -> None:
+        self.model = model
+        self._lock = threading.Lock()
+        self._cex: dict[str, JSON] = {"status": "none", "message": "no search was asked for"}
+        if trace is not None:
+            self._cex = self._found(trace, f"the trace given: {trace.length} steps")
+        elif search:
+            self._cex = {"status": "searching", "message": "searching for a counterexample"}
+            threading.Thread(target=self._search, args=(time_limit,), daemon=True,
+                             name="modelcheck-explore-search").start()
+
+    # -- the API ------------------------------------------------------------------------
+
+    def describe(self) -> dict[str, JSON]:
+        """``/api/model``."""
+        m = self.model
+        title = m.spec.name + (f" --variant {m.variant}" if m.variant else "")
+        props = [{"name": p.name, "kind": p.kind, "doc": _first_line(p.doc)}
+                 for p in m.spec.properties]
+        inits = [{"path": str(i), "label": Step(inst.name, inst.args_json(), None).label()}
+                 for i, inst in enumerate(m.inits)]
+        return {"title": title, "params": render_params(m.params), "properties": props,
+                "inits": inits}
+
+    def view(self, path_text: str) -> dict[str, JSON]:
+        """``/api/state?path=...``."""
+        path, states = self._walk(path_text)
+        m, cfg = self.model, self.model.config
+        state = states[-1]
+        before = to_json(states[-2]) if len(states) > 1 else None
+        now = to_json(state)
+        changes = diff(before, now) if before is not None else []
+        steps = [{"label": self._label(path, k), "path": ".".join(map(str, path[:k + 1]))}
+                 for k in range(len(path))]
+        succs: list[JSON] = []
+        for inst in m.instances:
+            t = self._call(inst.label(), inst.action.fn, cfg, state, *inst.args)
+            if t is None:
+                continue
+            after = to_json(t)
+            succs.append({
+                "label": Step(inst.name, inst.args_json(), None).label(),
+                "path": f"{path_text}.{inst.index}",
+                "changes": [render_change(c) for c in diff(now, after)],
+                "violates": [p.name for p in m.invariants
+                             if not self._call(p.name, p.fn, cfg, t)],
+                "stutter": t == state})
+        terminal = bool(m.terminal is not None and m.terminal(cfg, state))
+        return {"path": path_text, "steps": steps, "rows": state_rows(now, changes),
+                "changes": [render_change(c) for c in changes],
+                "properties": self._properties(states), "successors": succs,
+                "terminal": terminal, "deadlock": not succs and not terminal}
+
+    def counterexample(self) -> dict[str, JSON]:
+        """``/api/counterexample``."""
+        with self._lock:
+            return dict(self._cex)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _label(self, path: Sequence[int], k: int) -> str:
+        inst = self.model.inits[path[0]] if k == 0 else self.model.instances[path[k]]
+        return Step(inst.name, inst.args_json(), None).label()
+
+    def _walk(self, text: str) -> tuple[list[int], list[Any]]:
+        try:
+            path = [int(x) for x in text.split(".")]
+        except ValueError:
+            raise PathError(f"path {text!r}: expected dot-separated numbers, the index of an "
+                            "initial state then the indices of the actions taken") from None
+        m = self.model
+        if not 0 <= path[0] < len(m.inits):
+            raise PathError(f"path {text!r}: there are {len(m.inits)} initial states")
+        first = m.inits[path[0]]
+        state = self._call(first.label(), first.action.fn, m.config, *first.args)
+        if state is None:
+            raise PathError(f"path {text!r}: init {first.label()} gives no state")
+        states = [state]
+        for k, a in enumerate(path[1:], start=1):
+            if not 0 <= a < len(m.instances):
+                raise PathError(f"path {text!r}: step {k}: no action instance {a}")
+            state = m.apply(a, state)
+            if state is None:
+                raise PathError(f"path {text!r}: step {k}: {self._label(path, k)} is not "
+                                "enabled")
+            states.append(state)
+        return path, states
+
+    @staticmethod
+    def _call(name: str, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception as e:
+            raise PathError(f"{name} raised {type(e).__name__}: {e}") from e
+
+    def _properties(self, states: list[Any]) -> list[JSON]:
+        m, cfg = self.model, self.model.config
+        s = states[-1]
+        out: list[JSON] = []
+        for p in m.spec.properties:
+            if p.kind == "action":
+                value = None if len(states) < 2 else bool(self._call(p.name, p.fn, cfg,
+                                                                     states[-2], s))
+                text = "no step yet" if value is None else ("holds" if value else "violated")
+            elif p.kind == "leads_to" and p.goal is not None:
+                pv = bool(self._call(p.name, p.fn, cfg, s))
+                qv = bool(self._call(p.name, p.goal, cfg, s))
+                value = None
+                text = (f"{p.fn.__name__}: {'true' if pv else 'false'}, "
+                        f"{p.goal.__name__}: {'true' if qv else 'false'} here")
+            else:
+                value = bool(self._call(p.name, p.fn, cfg, s))
+                if p.kind == "invariant":
+                    text = "holds" if value else "violated"
+                elif p.kind == "sometimes":
+                    text = "reached here" if value else "not here"
+                else:  # temporal: its predicate in this state
+                    text = f"predicate {'true' if value else 'false'} here"
+                    value = None
+            out.append({"name": p.name, "kind": p.kind, "value": value, "text": text})
+        return out
+
+    def _found(self, trace: Trace, message: str) -> dict[str, JSON]:
+        m = self.model
+        try:
+            replay(m, trace)
+        except ReplayError as e:
+            return {"status": "error", "message": f"the counterexample does not replay: "
+                                                  f"{e.message}"}
+        first = m.find_instance(trace.steps[0].action, trace.steps[0].args, m.inits)
+        assert first is not None
+        path = [m.inits.index(first)]
+        for step in trace.steps[1:]:
+            inst = m.find_instance(step.action, step.args)
+            assert inst is not None
+            path.append(inst.index)
+        return {"status": "found", "path": ".".join(map(str, path)),
+                "message": message, "loop_start": trace.loop_start}
+
+    def _search(self, time_limit: float | None) -> None:
+        try:
+            result = check(self.model, time_limit=time_limit)
+        except ModelcheckError as e:
+            found: dict[str, JSON] = {"status": "error", "message": e.message}
+        else:
+            v = result.violation
+            if v is not None and v.trace is not None:
+                found = self._found(v.trace, v.message or v.property)
+            elif result.status == "ok":
+                found = {"status": "none", "message": "the search found no violation"}
+            else:
+                why = result.stopped or result.error
+                found = {"status": "none",
+                         "message": f"the search found no counterexample ({why})"}
+        with self._lock:
+            self._cex = found
+
+
+def _first_line(doc: str) -> str:
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    explorer: Explorer
+    quiet = True
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        query = parse_qs(url.query)
+        try:
+            if url.path in ("/", "/index.html"):
+                self._send(200, "text/html; charset=utf-8", PAGE.encode())
+                return
+            if url.path == "/api/model":
+                body: JSON = self.explorer.describe()
+            elif url.path == "/api/state":
+                body = self.explorer.view(query.get("path", ["0"])[0])
+            elif url.path == "/api/counterexample":
+                body = self.explorer.counterexample()
+            else:
+                self._json(404, {"error": f"no such page: {url.path}"})
+                return
+        except ModelcheckError as e:
+            self._json(400, {"error": e.message})
+            return
+        self._json(200, body)
+
+    def _json(self, code: int, body: JSON) -> None:
+        self._send(code, "application/json; charset=utf-8",
+                   json.dumps(body, ensure_ascii=False).encode())
+
+    def _send(self, code: int, kind: str, data: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if not self.quiet:
+            super().log_message(format, *args)
+
+
+def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 0, *,
+                quiet: bool = True) -> ThreadingHTTPServer:
+    """An HTTP server answering ``explorer``'s API on ``host:port`` (port 0: any free one)."""
+    handler = type("Handler", (_Handler,), {"explorer": explorer, "quiet": quiet})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def _fail(error: ModelcheckError) -> NoReturn:
+    click.echo(f"error: {error.message}", err=True)
+    sys.exit(error.exit_code)
+
+
+@click.command("explore")
+@click.argument("spec_ref", metavar="SPEC")
+@click.option("--variant", help="A named configuration of the spec.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Set a config parameter; repeatable.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. The explorer has no authentication and runs the "
+                   "spec's code: keep it on the loopback address unless you mean otherwise.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port to listen on; 0 picks a free one.")
+@click.option("--trace", "trace_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A saved counterexample to offer instead of searching for one.")
+@click.option("--no-search", is_flag=True, help="Do not search for a counterexample.")
+@click.option("--search-time", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              show_default=True, help="Seconds the background search may take.")
+@click.option("--verbose", is_flag=True, help="Log every request on stderr.")
+def explore_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], host: str,
+                port: int, trace_file: Path | None, no_search: bool, search_time: float,
+                verbose: bool) -> None:
+    """Walk the state space of SPEC in a browser: enabled actions, successors, the path so
+    far, the properties in each state, and the counterexample when one is found."""
+    try:
+        spec = load(spec_ref)
+        trace = Trace.load(trace_file) if trace_file is not None else None
+        model = model_for(spec, trace) if trace is not None and not params and \
+            variant is None else bind(spec, variant, _params(params))
+        explorer = Explorer(model, trace=trace, search=not no_search, time_limit=search_time)
+    except ModelcheckError as e:
+        _fail(e)
+    try:
+        server = make_server(explorer, host, port, quiet=not verbose)
+    except OSError as e:
+        _fail(UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}"))
+    bound_host, bound_port = server.server_address[:2]
+    text = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
+    shown = f"[{text}]" if ":" in text else text
+    click.echo(f"modelcheck explorer for {explorer.describe()['title']}: "
+               f"http://{shown}:{bound_port}/  (Ctrl-C stops it)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def _params(pairs: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param {pair!r}: expected NAME=VALUE, e.g. --param rms=2")
+        out[key.strip()] = value.strip()
+    return out

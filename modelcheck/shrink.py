@@ -1,0 +1,347 @@
+"""Shrinking counterexamples: delta debugging over the steps of a trace, checked by replay.
+
+A counterexample found by a random walk holds every detour the walk took. The shrinker
+removes them: it proposes smaller step sequences and keeps one whenever replaying it from
+the initial state still violates the same property, until no proposal is smaller (a
+local minimum, as in Zeller's delta debugging and Hypothesis's shrinker). Proposals, in
+the order tried:
+
+* **cut cycles**: a walk that returns to a state it visited before loses the loop;
+* **drop faults**: all fault steps at once (a crash, a lost message), then each alone;
+* **drop steps**: contiguous runs of steps, halving their length from half the trace
+  down to single steps;
+* **lower arguments**: a step replaced by the same action with smaller arguments (an
+  earlier instance in the deterministic enumeration order), and the initial state by an
+  earlier one.
+
+Replay is lenient: a proposed step that is no longer enabled is skipped, and replay stops
+at the first state (or transition) that violates the property. So dropping a timeout also
+drops the deliveries of the messages it sent, and every replayed result is itself a valid
+trace. Smaller means fewer steps, then fewer fault steps, then earlier action instances,
+an order in which every proposal accepted makes progress, so shrinking ends.
+
+The same shrinker serves any strategy: ``modelcheck trace shrink FILE`` shrinks a saved
+trace of an invariant, action-property or deadlock violation.
+"""
+
+from __future__ import annotations
+
+import time
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from modelcheck.errors import ModelcheckError, SpecRuntimeError, UsageError
+from modelcheck.model import Model
+from modelcheck.network import network_of
+from modelcheck.properties.verdict import judge
+from modelcheck.result import Violation, ViolationKind
+from modelcheck.trace import Trace, replay
+
+__all__ = ["Failure", "Shrunk", "shrink", "shrink_trace"]
+
+MAX_REPLAYS = 20_000
+"""Replays a shrink may spend before it settles for the smallest sequence found so far."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a counterexample shows: ``property`` violated, of ``kind`` invariant, action
+    (an action property) or deadlock."""
+
+    property: str
+    kind: ViolationKind
+
+    def message(self, length: int, model: Model, last: int | None = None) -> str:
+        """The violation message, worded as the exhaustive explorers word it."""
+        if self.kind == "deadlock":
+            return (f"deadlock after {length} steps: no action is enabled and the state is "
+                    "not terminal (declare @spec.terminal, or pass --no-deadlock)")
+        if self.kind == "action":
+            label = model.instances[last].label() if last is not None else "?"
+            return f"action property {self.property} is violated by step {length} ({label})"
+        return f"invariant {self.property} is violated after {length} steps"
+
+
+@dataclass(frozen=True)
+class Shrunk:
+    """A shrunk counterexample: the init instance, the action instances and the states."""
+
+    init: int
+    path: tuple[int, ...]
+    states: tuple[Any, ...]
+    original_length: int
+    replays: int
+    """Replays the shrinker ran."""
+
+    @property
+    def length(self) -> int:
+        """Transitions in the shrunk counterexample."""
+        return len(self.path)
+
+    def trace(self, model: Model) -> Trace:
+        """The shrunk counterexample as a :class:`Trace`."""
+        return Trace.from_states(model, self.init, self.path, self.states)
+
+
+_Best = tuple[int, tuple[int, ...], tuple[Any, ...]]
+"""(init instance, action instances, states) of the smallest counterexample so far."""
+
+
+class _Budget(Exception):
+    """The shrinker ran out of replays or time."""
+
+
+class _Shrinker:
+    def __init__(self, model: Model, failure: Failure, max_replays: int,
+                 deadline: float | None) -> None:
+        self.model = model
+        self.cfg = model.config
+        self.failure = failure
+        self.max_replays = max_replays
+        self.deadline = deadline
+        self.replays = 0
+        self.inits = dict(model.initial_states())
+        net = network_of(model.spec)
+        faults = set(net.fault_actions) if net is not None else set()
+        self.is_fault = [inst.name in faults for inst in model.instances]
+        self.table = model.table()
+        if failure.kind == "invariant":
+            self.invariant = model.spec.property(failure.property).fn
+        elif failure.kind == "action":
+            self.action_property = model.spec.property(failure.property).fn
+        elif failure.kind != "deadlock":
+            raise UsageError(f"only invariant, action-property and deadlock violations are "
+                             f"shrunk, not {failure.kind} ({failure.property})")
+
+    # -- replay ---------------------------------------------------------------------------
+
+    def reproduce(self, init: int, candidate: Sequence[int]
+                  ) -> tuple[tuple[int, ...], tuple[Any, ...]] | None:
+        """Replay ``candidate`` leniently; the steps taken and states up to the failure."""
+        self.replays += 1
+        if self.replays > self.max_replays or (
+                self.deadline is not None and time.perf_counter() > self.deadline):
+            raise _Budget
+        s = self.inits.get(init)
+        if s is None:
+            return None
+        cfg, kind, apply = self.cfg, self.failure.kind, self.model.apply
+        taken: list[int] = []
+        states = [s]
+        if kind == "deadlock":
+            # A deadlocked state enables no step, so the replay skips every step after it
+            # and ends there: the last state is the only one to look at.
+            for aid in candidate:
+                try:
+                    t = apply(aid, s)
+                except Exception:
+                    continue
+                if t is not None:
+                    taken.append(aid)
+                    states.append(t)
+                    s = t
+            return (tuple(taken), tuple(states)) if self._fails_at(s) else None
+        if self._fails_at(s):
+            return (), tuple(states)
+        for aid in candidate:
+            try:
+                t = apply(aid, s)
+            except Exception:
+                continue  # a step that raises from here is no step of a smaller trace
+            if t is None:
+                continue
+            taken.append(aid)
+            states.append(t)
+            if kind == "action" and self.action_property(cfg, s, t) is not True:
+                return tuple(taken), tuple(states)
+            s = t
+            if self._fails_at(s):
+                return tuple(taken), tuple(states)
+        return None
+
+    def _fails_at(self, s: Any) -> bool:
+        kind = self.failure.kind
+        if kind == "invariant":
+            return self.invariant(self.cfg, s) is not True
+        if kind == "deadlock":
+            cfg = self.cfg
+            for _, fn, args in self.table:
+                try:
+                    if fn(cfg, s, *args) is not None:
+                        return False
+                except Exception:
+                    return False
+            terminal = self.model.terminal
+            return terminal is None or terminal(cfg, s) is not True
+        return False
+
+    # -- the order ---------------------------------------------------------------------------
+
+    def key(self, init: int, path: Sequence[int]) -> tuple[int, int, tuple[int, ...], int]:
+        return len(path), sum(self.is_fault[a] for a in path), tuple(path), init
+
+    # -- passes --------------------------------------------------------------------------------
+
+    def run(self, init: int, path: tuple[int, ...], states: tuple[Any, ...]) -> Shrunk:
+        best = (init, path, states)
+        original = len(path)
+        try:
+            changed = True
+            while changed:
+                changed = False
+                for step in (self.cut_cycles, self.drop_faults, self.drop_steps,
+                             self.lower_arguments):
+                    better = step(best)
+                    if better is not None:
+                        best, changed = better, True
+        except _Budget:
+            pass
+        return Shrunk(best[0], best[1], best[2], original, self.replays)
+
+    def attempt(self, best: _Best, init: int, candidate: Sequence[int]) -> _Best | None:
+        got = self.reproduce(init, candidate)
+        if got is None or self.key(init, got[0]) >= self.key(best[0], best[1]):
+            return None
+        return init, got[0], got[1]
+
+    def cut_cycles(self, best: _Best) -> _Best | None:
+        init, path, states = best
+        last: dict[Any, int] = {}
+        for i, s in enumerate(states):
+            last[s] = i
+        i, kept = 0, []
+        while i < len(path):
+            j = last[states[i]]
+            if j > i:
+                i = j  # the walk comes back to states[i]: skip the loop
+                continue
+            kept.append(path[i])
+            i += 1
+        if len(kept) == len(path):
+            return None
+        return self.attempt(best, init, kept)
+
+    def drop_faults(self, best: _Best) -> _Best | None:
+        improved = None
+        faults = [i for i, a in enumerate(best[1]) if self.is_fault[a]]
+        if not faults:
+            return None
+        found = self.attempt(best, best[0], [a for a in best[1] if not self.is_fault[a]])
+        if found is not None:
+            return found
+        i = 0
+        while i < len(best[1]):
+            if self.is_fault[best[1][i]]:
+                found = self.attempt(best, best[0], best[1][:i] + best[1][i + 1:])
+                if found is not None:
+                    best = improved = found
+                    continue
+            i += 1
+        return improved
+
+    def drop_steps(self, best: _Best) -> _Best | None:
+        improved = None
+        k = max(len(best[1]) // 2, 1)
+        while k >= 1:
+            i = 0
+            while i + k <= len(best[1]):
+                path = best[1]
+                found = self.attempt(best, best[0], path[:i] + path[i + k:])
+                if found is not None:
+                    best = improved = found
+                    continue
+                i += 1
+            k //= 2
+        return improved
+
+    def lower_arguments(self, best: _Best) -> _Best | None:
+        improved = None
+        instances = self.model.instances
+        for init in sorted(self.inits):
+            if init >= best[0]:
+                break
+            found = self.attempt(best, init, best[1])
+            if found is not None:
+                best = improved = found
+                break
+        j = 0
+        while j < len(best[1]):
+            aid = best[1][j]
+            action = instances[aid].action
+            for other in instances[:aid]:
+                if other.action is not action:
+                    continue
+                path = best[1]
+                found = self.attempt(best, best[0], path[:j] + (other.index,) + path[j + 1:])
+                if found is not None:
+                    best = improved = found
+                    break
+            j += 1
+        return improved
+
+
+def shrink(model: Model, init: int, path: Sequence[int], failure: Failure, *,
+           max_replays: int = MAX_REPLAYS, time_limit: float | None = None) -> Shrunk:
+    """Shrink the counterexample ``path`` (action instance indices from init instance
+    ``init``) of ``failure`` to a local minimum, within ``max_replays`` replays and
+    ``time_limit`` seconds (then the smallest found so far).
+
+    Raises :class:`UsageError` when ``path`` does not show ``failure``.
+    """
+    deadline = time.perf_counter() + time_limit if time_limit is not None else None
+    shrinker = _Shrinker(model, failure, max_replays + 1, deadline)
+    try:
+        got = shrinker.reproduce(init, path)
+    except _Budget:  # pragma: no cover - the first replay is always within the budget
+        got = None
+    except ModelcheckError:
+        raise
+    except Exception as e:
+        raise SpecRuntimeError(f"property {failure.property} raised {type(e).__name__}: {e} "
+                               "while the counterexample was replayed",
+                               function=failure.property) from e
+    if got is None:
+        raise UsageError(f"the steps given do not violate {failure.property} when replayed; "
+                         "nothing to shrink")
+    return shrinker.run(init, got[0], got[1])
+
+
+def shrink_trace(model: Model, trace: Trace, *, deadlock: bool = True,
+                 max_replays: int = MAX_REPLAYS,
+                 time_limit: float | None = None) -> tuple[Trace, Violation, Shrunk]:
+    """Shrink a saved counterexample: replay it, find what it violates, and shrink it.
+
+    Raises :class:`UsageError` for a liveness trace (a lasso), a trace that no longer
+    replays, or one that violates nothing.
+    """
+    if trace.loop_start is not None:
+        raise UsageError("the trace is a liveness counterexample (a lasso); only traces "
+                         "ending in an invariant, action-property or deadlock violation "
+                         "are shrunk")
+    states = replay(model, trace)
+    verdict = judge(model, trace, states, deadlock=deadlock)
+    if verdict.property is None or verdict.step is None:
+        raise UsageError("the trace violates no invariant, action property or deadlock "
+                         "check of the spec as it is now: nothing to shrink")
+    if verdict.kind not in ("invariant", "action", "deadlock"):
+        raise UsageError(f"the trace shows a {verdict.kind} violation of {verdict.property}; "
+                         "only invariant, action-property and deadlock violations are shrunk")
+    kind = typing.cast(ViolationKind, verdict.kind)
+    failure = Failure(verdict.property, kind)
+    init = _find(model, trace, 0, model.inits)
+    path = [_find(model, trace, i, model.instances) for i in range(1, verdict.step + 1)]
+    shrunk = shrink(model, init, path, failure, max_replays=max_replays, time_limit=time_limit)
+    out = shrunk.trace(model)
+    last = shrunk.path[-1] if shrunk.path else None
+    violation = Violation(failure.property, failure.kind, out,
+                          failure.message(shrunk.length, model, last))
+    return out, violation, shrunk
+
+
+def _find(model: Model, trace: Trace, i: int, pool: Sequence[Any]) -> int:
+    step = trace.steps[i]
+    inst = model.find_instance(step.action, step.args, pool)
+    assert inst is not None  # replay found it
+    return int(inst.index)

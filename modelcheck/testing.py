@@ -1,0 +1,229 @@
+"""Hypothesis for specs: any spec as a ``RuleBasedStateMachine``, alone or as a test oracle.
+
+:func:`state_machine` turns a spec into a Hypothesis state machine: an ``initialize`` rule
+picks an initial state, each action becomes a rule that draws one of its instances
+enabled in the current state, and each invariant (and the deadlock check) becomes an
+``invariant``. Inside a pytest suite the spec then gets Hypothesis's search, its
+database of failures and its shrinking::
+
+    from modelcheck import load_spec
+    from modelcheck.testing import state_machine
+
+    TestRaft = state_machine(load_spec("raft"), params={"max_term": 1}).TestCase
+
+**Model-based testing.** With an :class:`Adapter`, the spec runs in lockstep with a real
+implementation and serves as its test oracle: every step the spec takes is performed on
+the implementation too (by the adapter method named after the action), and afterwards
+what the implementation shows (:meth:`Adapter.observe`) must equal what the spec says it
+shows (:meth:`Adapter.expect`). The spec decides every nondeterministic choice (which
+replica a request reaches, which message is lost), so the implementation is driven
+through exactly the interleavings the spec explores, and a failing run shrinks to a
+short sequence of calls. ``examples/kv_model_based`` tests a replicated key-value store
+this way.
+
+Hypothesis is an optional dependency (``pip install 'modelcheck[hypothesis]'``); importing
+this module without it raises an ImportError that says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+try:
+    from hypothesis import settings as Settings
+    from hypothesis import strategies as st
+    from hypothesis.stateful import (
+        RuleBasedStateMachine,
+        initialize,
+        invariant,
+        precondition,
+        rule,
+    )
+except ImportError as e:  # pragma: no cover - the test extras install Hypothesis
+    raise ImportError(
+        "modelcheck.testing needs Hypothesis, which is not installed: pip install "
+        "'modelcheck[hypothesis]' (or pip install hypothesis)") from e
+
+from modelcheck.model import Instance, Model, bind
+from modelcheck.spec import Spec
+
+__all__ = ["Adapter", "state_machine"]
+
+
+class Adapter:
+    """Drives an implementation in lockstep with a spec; subclass it.
+
+    * :meth:`reset` builds a fresh implementation matching the spec's initial state;
+    * one method per spec action, named after it and taking its arguments by name
+      (``def write(self, key, value, quorum)``), performs that step on the
+      implementation; actions listed in ``internal`` (steps of the spec's environment,
+      such as faults, that the implementation does not take) are skipped;
+    * :meth:`observe` returns what the implementation shows, and :meth:`expect` what the
+      spec's state says it should show; after every step the two must be equal.
+    """
+
+    internal: tuple[str, ...] = ()
+    """Actions with no counterpart in the implementation."""
+
+    def reset(self, cfg: Any, state: Any) -> None:
+        """Build a fresh implementation in the initial ``state`` of configuration ``cfg``."""
+        raise NotImplementedError(f"{type(self).__name__}.reset(cfg, state) must build a "
+                                  "fresh implementation")
+
+    def perform(self, action: str, args: Mapping[str, Any]) -> None:
+        """Perform spec action ``action`` with ``args`` on the implementation: by default,
+        call the method of that name."""
+        if action in self.internal:
+            return
+        method = getattr(self, action, None)
+        if not callable(method):
+            names = ", ".join(args)
+            raise NotImplementedError(
+                f"{type(self).__name__} has no method for spec action {action!r}: define "
+                f"def {action}(self{', ' if names else ''}{names}), or list it in internal")
+        method(**args)
+
+    def observe(self) -> Any:
+        """What the implementation shows now (compared with :meth:`expect`)."""
+        raise NotImplementedError(f"{type(self).__name__}.observe() must return what the "
+                                  "implementation shows")
+
+    def expect(self, cfg: Any, state: Any) -> Any:
+        """What the implementation should show when the spec is in ``state``."""
+        raise NotImplementedError(f"{type(self).__name__}.expect(cfg, state) must project "
+                                  "the spec's state onto what the implementation shows")
+
+
+class _Choice:
+    """An enabled action instance, shown by Hypothesis as ``name(arg=value)``."""
+
+    __slots__ = ("instance", "state")
+
+    def __init__(self, instance: Instance, state: Any) -> None:
+        self.instance = instance
+        self.state = state
+
+    def __repr__(self) -> str:
+        return self.instance.label()
+
+
+def state_machine(spec: Spec | Model, *, variant: str | None = None,
+                  params: Mapping[str, Any] | None = None,
+                  adapter: Callable[[], Adapter] | None = None, deadlock: bool = True,
+                  settings: Settings | None = None) -> type[RuleBasedStateMachine]:
+    """A Hypothesis ``RuleBasedStateMachine`` class exploring ``spec`` (or a bound model).
+
+    ``variant`` and ``params`` choose the configuration. ``adapter`` (a class or factory
+    of :class:`Adapter`) runs an implementation in lockstep. ``deadlock=False`` accepts
+    states with no enabled action. ``settings`` apply to the class's ``TestCase``.
+    Temporal properties are not checked: a run of a state machine is finite.
+    """
+    model = spec if isinstance(spec, Model) else bind(spec, variant, params, temporal=False)
+    cfg = model.config
+    inits = model.initial_states()
+    table = model.table()
+    instances = model.instances
+    families = list(dict.fromkeys(i.name for i in instances))
+    terminal = model.terminal
+
+    def enabled(machine: Any) -> dict[str, list[_Choice]]:
+        """The enabled instances of each action in the machine's state, computed once."""
+        s = machine.state
+        if machine.cache is not None and machine.cache[0] is s:
+            return machine.cache[1]  # type: ignore[no-any-return]
+        out: dict[str, list[_Choice]] = {}
+        for aid, fn, args in table:
+            t = fn(cfg, s, *args)
+            if t is not None:
+                inst = instances[aid]
+                out.setdefault(inst.name, []).append(_Choice(inst, t))
+        machine.cache = (s, out)
+        return out
+
+    def __init__(self: Any) -> None:
+        RuleBasedStateMachine.__init__(self)
+        self.state = None
+        self.steps = 0
+        self.cache = None
+        self.impl = adapter() if adapter is not None else None
+
+    def start(self: Any, init: int) -> None:
+        self.state = inits[init][1]
+        if self.impl is not None:
+            self.impl.reset(cfg, self.state)
+            self.compare("the initial state")
+
+    def take(self: Any, choice: _Choice) -> None:
+        before, after = self.state, choice.state
+        for prop in model.action_properties:
+            if prop.fn(cfg, before, after) is not True:
+                raise AssertionError(f"action property {prop.name} is violated by step "
+                                     f"{self.steps + 1} ({choice!r})")
+        self.state = after
+        self.steps += 1
+        if self.impl is not None:
+            self.impl.perform(choice.instance.name, choice.instance.kwargs)
+            self.compare(f"step {self.steps} ({choice!r})")
+
+    def compare(self: Any, where: str) -> None:
+        got = self.impl.observe()
+        want = self.impl.expect(cfg, self.state)
+        if got != want:
+            raise AssertionError(f"after {where} the implementation shows {got!r}, but the "
+                                 f"spec expects {want!r}")
+
+    ns: dict[str, Any] = {"__init__": __init__, "take": take, "compare": compare,
+                          "__doc__": f"Hypothesis state machine of spec {model.spec.name!r}."}
+    if not inits:
+        raise ValueError(f"spec {model.spec.name!r} has no initial state in this configuration")
+    ns["initialize_state"] = initialize(init=st.sampled_from(range(len(inits))))(start)
+
+    for k, name in enumerate(families):
+        ns[f"rule_{k}_{name}"] = _action_rule(name, enabled)
+
+    def stutter(self: Any) -> None:
+        """No action is enabled (a terminal state): the run stays where it is."""
+
+    ns["stutter"] = precondition(
+        lambda self: self.state is not None and not enabled(self))(rule()(stutter))
+
+    for prop in model.invariants:
+        ns[f"invariant_{prop.name}"] = _invariant(prop.name, prop.fn, cfg)
+
+    if deadlock:
+        def no_deadlock(self: Any) -> None:
+            if self.state is None or enabled(self):
+                return
+            if terminal is None or terminal(cfg, self.state) is not True:
+                raise AssertionError(f"deadlock after {self.steps} steps: no action is "
+                                     "enabled and the state is not terminal")
+        ns["invariant_no_deadlock"] = invariant()(no_deadlock)
+
+    machine: type[RuleBasedStateMachine] = type(
+        f"{_class_name(model.spec.name)}Machine", (RuleBasedStateMachine,), ns)
+    if settings is not None:
+        machine.TestCase.settings = settings
+    return machine
+
+
+def _action_rule(name: str, enabled: Callable[[Any], dict[str, list[_Choice]]]
+                 ) -> Callable[..., None]:
+    def step(self: Any, data: st.DataObject) -> None:
+        self.take(data.draw(st.sampled_from(enabled(self)[name]), label=name))
+    step.__name__ = name
+    step.__doc__ = f"Take an enabled instance of action {name}."
+    has = precondition(lambda self: self.state is not None and name in enabled(self))
+    return has(rule(data=st.data())(step))
+
+
+def _invariant(name: str, fn: Callable[..., Any], cfg: Any) -> Callable[..., None]:
+    def check(self: Any) -> None:
+        if self.state is not None and fn(cfg, self.state) is not True:
+            raise AssertionError(f"invariant {name} is violated after {self.steps} steps")
+    check.__name__ = name
+    return invariant()(check)
+
+
+def _class_name(spec_name: str) -> str:
+    return "".join(part.capitalize() for part in spec_name.replace("_", "-").split("-"))

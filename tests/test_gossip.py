@@ -1,0 +1,38 @@
+"""Gossip: fair anti-entropy spreads every update; an overwriting merge goes backwards."""
+
+from __future__ import annotations
+
+from modelcheck import check
+from modelcheck_specs import gossip
+
+
+def test_default_counts() -> None:
+    r = check(gossip.spec)
+    assert r.status == "ok" and r.exhaustive  # update_spread is reached
+    assert (r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == \
+        (2_572, 14_686, 17)
+
+
+def test_merge_overwrites_goes_backwards_in_four_steps() -> None:
+    r = check(gossip.spec, variant="merge-overwrites")
+    assert r.violation is not None and r.violation.trace is not None
+    assert (r.violation.property, r.violation.kind) == ("versions_never_go_back", "action")
+    assert [s.label() for s in r.violation.trace.steps] == [
+        "init", "update(n=0)", "update(n=1)", "gossip(i=0, j=1)",
+        "deliver Push 0→1 version=1"]
+
+
+def test_liveness_needs_fair_gossip_and_live_nodes() -> None:
+    r = check(gossip.spec, variant="crashed-node")
+    assert r.violation is not None and r.violation.kind == "liveness"
+    assert r.violation.trace is not None and r.violation.trace.length == 2
+    r = check(gossip.spec, fairness={"gossip": None})
+    assert r.violation is not None
+    assert r.violation.property == "every_node_learns_every_update"
+
+
+def test_liveness_survives_loss_and_healed_partitions() -> None:
+    r = check(gossip.spec, params={"faults": "loss=1"})
+    assert r.status == "ok" and r.stats.distinct_states == 5_143
+    r = check(gossip.spec, params={"nodes": 2, "faults": "partition=1"})
+    assert r.status == "ok" and r.stats.distinct_states == 105

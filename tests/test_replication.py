@@ -1,0 +1,68 @@
+"""Replication of a register: quorums hold, small quorums and failover lose linearizability,
+synchronous replication blocks on a crash."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelcheck import bind, check, replay
+from modelcheck.properties.linearizability import Call, Read, Return, Write
+from modelcheck_specs import replication as rep
+
+
+def test_default_counts() -> None:
+    r = check(rep.spec)
+    assert r.status == "ok" and r.exhaustive  # read_sees_a_write is reached
+    assert (r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == \
+        (17_904, 71_771, 14)
+
+
+def test_symmetry_of_replicas() -> None:
+    r = check(rep.spec, symmetry=True)
+    assert r.status == "ok" and r.stats.distinct_states == 10_268
+
+
+@pytest.mark.parametrize(("variant", "prop", "kind", "length"), [
+    ("small-quorums", "linearizable", "invariant", 5),
+    ("no-read-repair", "linearizable", "invariant", 8),
+    ("async-failover", "linearizable", "invariant", 6),
+    ("sync-replica-down", "operations_can_complete", "possibility", 2),
+])
+def test_flawed_variants_have_shortest_traces(variant: str, prop: str, kind: str,
+                                              length: int) -> None:
+    r = check(rep.spec, variant=variant)
+    assert r.status == "violation" and r.violation is not None
+    assert (r.violation.property, r.violation.kind) == (prop, kind)
+    assert r.violation.trace is not None and r.violation.trace.length == length
+
+
+def test_async_failover_loses_the_acknowledged_write() -> None:
+    r = check(rep.spec, variant="async-failover")
+    assert r.violation is not None and r.violation.trace is not None
+    trace = r.violation.trace
+    assert [s.label() for s in trace.steps] == [
+        "init", "invoke(c=0)", "ask_replica(c=0, r=0)", "⚡ crash 0", "invoke(c=1)",
+        "failover(r=1)", "ask_replica(c=1, r=1)"]
+    states = replay(bind(rep.spec, "async-failover"), trace)
+    # The write was acknowledged, and no Replicate was delivered before the crash.
+    assert states[2].history[-1] == Return(0, "ok")
+    assert states[3].store == (1, 0, 0) and states[3].msgs
+    assert states[-1].history[-1] == Return(1, 0)
+
+
+def test_sync_replication_holds_and_quorums_survive_a_crash() -> None:
+    assert check(rep.spec, variant="sync").stats.distinct_states == 748
+    r = check(rep.spec, params={"readers": 1, "faults": "crash=1"})
+    assert r.status == "ok" and r.stats.distinct_states == 1_136
+    r = check(rep.spec, params={"readers": 1, "faults": "partition=1"})
+    assert r.status == "ok" and r.stats.distinct_states == 1_420
+    r = check(rep.spec, params={"readers": 1, "mode": "async", "faults": "loss=1,dup=1"})
+    assert r.status == "ok" and r.stats.distinct_states == 299
+
+
+def test_the_property_reads_the_history() -> None:
+    cfg = rep.Config()
+    s = rep.init(cfg)
+    stale = s.replace(history=(Call(0, Write(1)), Return(0, "ok"), Call(1, Read()),
+                               Return(1, 0)))
+    assert rep.linearizable(cfg, s) and not rep.linearizable(cfg, stale)

@@ -1,0 +1,46 @@
+"""Sagas: compensations in reverse order, a timeout compensates the step it waited for."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelcheck import check
+from modelcheck_specs import saga
+
+
+@pytest.mark.parametrize(("variant", "distinct"), [
+    (None, 22), ("choreographed", 12), ("timeout", 112)])
+def test_correct_sagas(variant: str | None, distinct: int) -> None:
+    r = check(saga.spec, variant=variant)
+    assert r.status == "ok" and r.exhaustive  # both outcomes are reached
+    assert r.stats.distinct_states == distinct
+
+
+@pytest.mark.parametrize(("variant", "prop", "length"), [
+    ("orchestrated-forward", "compensation_order", 10),
+    ("choreographed-forward", "compensation_order", 6),
+    ("skip-compensation-on-timeout", "saga_atomic", 4),
+])
+def test_flawed_variants_have_shortest_traces(variant: str, prop: str, length: int) -> None:
+    r = check(saga.spec, variant=variant)
+    assert r.violation is not None and r.violation.property == prop
+    assert r.violation.trace is not None and r.violation.trace.length == length
+
+
+def test_skipped_compensation_leaves_a_step_committed() -> None:
+    r = check(saga.spec, variant="skip-compensation-on-timeout")
+    assert r.violation is not None and r.violation.trace is not None
+    assert [s.label() for s in r.violation.trace.steps] == [
+        "init", "deliver Execute 3→0", "⏰ fire orchestrator_timeout 3", "step_commit(i=0)",
+        "deliver Done 0→3"]
+    last = r.violation.trace.steps[-1].state
+    assert last["step"] == ["committed", "idle", "idle"]
+    assert last["orchestrator"]["phase"] == "aborted"
+
+
+def test_a_compensation_that_overtakes_its_execute_cancels_the_step() -> None:
+    cfg = saga.Config(faults="timeout=1")
+    s = saga.init(cfg)
+    s = saga.step_rcv_compensate(cfg, s, saga.Compensate(3, 0, 3))
+    assert s.step[0] == "cancelled"
+    assert saga.step_rcv_execute(cfg, s, saga.Execute(3, 0)).step[0] == "cancelled"

@@ -1,0 +1,47 @@
+"""Split brain: a majority and fencing tokens keep one primary writing; naive failover
+does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelcheck import check
+from modelcheck_specs import split_brain as sb
+
+
+@pytest.mark.parametrize(("params", "distinct", "generated"), [
+    ({}, 154, 341),
+    ({"nodes": 5, "max_epoch": 4, "faults": "crash=2,partition=1"}, 8_236, 21_791),
+])
+def test_no_split_brain_with_quorum_and_fencing(params: dict[str, object], distinct: int,
+                                                generated: int) -> None:
+    r = check(sb.spec, params=params)
+    assert r.status == "ok" and r.exhaustive  # failover (sometimes) is met too
+    assert (r.stats.distinct_states, r.stats.generated_states) == (distinct, generated)
+
+
+@pytest.mark.parametrize("variant", ["naive", "no-fencing"])
+def test_a_partition_yields_two_primaries_accepting_writes(variant: str) -> None:
+    r = check(sb.spec, variant=variant)
+    assert r.status == "violation" and r.violation is not None
+    assert (r.violation.property, r.violation.kind) == ("no_split_brain", "action")
+    trace = r.violation.trace
+    assert trace is not None and [s.label() for s in trace.steps[1:]] == [
+        "⟂ partition {0} | {1, 2}", "heartbeat_timeout(i=1)", "client_write(i=1)",
+        "client_write(i=0)"]
+    assert trace.steps[-2].state["last_write"] == [2, 1]
+    assert trace.steps[-1].state["last_write"] == [1, 0]
+    assert trace.steps[-1].state["role"] == ["primary", "primary", "backup"]
+
+
+def test_a_deposed_primary_is_fenced_off() -> None:
+    cfg = sb.Config()
+    s = sb.init(cfg)
+    s = s.replace(faults=s.faults.replace(partition=0, sides=frozenset(
+        {frozenset({0}), frozenset({1, 2})})))
+    t = sb.heartbeat_timeout(cfg, s, 1)
+    assert t is not None and t.token == (1, 2, 2) and t.role == ("primary", "primary", "backup")
+    assert sb.client_write(cfg, t, 0) is None  # node 0 reaches no majority of old tokens
+    healed = t.replace(faults=t.faults.replace(sides=frozenset()))
+    assert sb.client_write(cfg, healed, 0) is None  # nodes 1 and 2 hold token 2
+    assert sb.step_down(cfg, healed, 0) is not None

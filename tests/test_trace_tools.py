@@ -1,0 +1,333 @@
+"""`modelcheck trace show | replay | diagram`: text and Mermaid snapshots, a grammar check
+of the Mermaid subset, and replay of saved traces against changed specs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from modelcheck import Trace, check, load_spec
+from modelcheck.cli import cli
+from modelcheck.render.mermaid import escape
+from modelcheck.render.output import render_as
+from modelcheck.render.sequence import chart, topology_for
+
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+FIXTURES = ["raft-vote-twice", "raft-forget-vote", "two-phase-commit-tm-commits-early"]
+"""Counterexamples saved by the catalogue's specs (tests/snapshots/NAME.json): fixed inputs,
+so the snapshots pin the renderings, not the specs of the day."""
+LIVE = [("raft", "vote-twice"), ("raft", "forget-vote"), ("two-phase-commit", "tm-commits-early")]
+
+
+@cache
+def counterexample(spec: str, variant: str) -> Trace:
+    r = check(load_spec(spec), variant=variant)
+    assert r.violation is not None and r.violation.trace is not None
+    return r.violation.trace
+
+
+def saved(tmp_path: Path, spec: str, variant: str) -> Path:
+    path = tmp_path / f"{spec}-{variant}.json"
+    counterexample(spec, variant).save(path)
+    return path
+
+
+def run(*args: str | Path) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+def matches_snapshot(name: str, text: str) -> None:
+    path = SNAPSHOTS / name
+    if os.environ.get("MODELCHECK_UPDATE_SNAPSHOTS") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} changed (see {path})"
+
+
+# -- show -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_text_view_matches_its_snapshot(name: str) -> None:
+    path = SNAPSHOTS / f"{name}.json"
+    code, out = run("trace", "show", path)
+    assert code == 0
+    assert out.splitlines()[0].endswith(f": {Trace.load(path).length} steps")
+    matches_snapshot(f"{name}.txt", out)
+
+
+def test_text_view_marks_faults_and_full_shows_every_state() -> None:
+    path = SNAPSHOTS / "raft-forget-vote.json"
+    _, out = run("trace", "show", path)
+    assert "  4  ⚡ crash 1\n" in out and "  5  ↺ restart 1\n" in out
+    assert out.count("current_term: ") == 1  # the initial state only
+    _, full = run("trace", "show", path, "--full")
+    assert full.count("current_term: ") == 11
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_mermaid_matches_its_snapshot(name: str) -> None:
+    path = SNAPSHOTS / f"{name}.json"
+    code, out = run("trace", "diagram", path)
+    assert code == 0
+    matches_snapshot(f"{name}.mmd", out)
+    _, shown = run("trace", "show", path, "--format", "mermaid")
+    assert shown == out
+
+
+def test_json_format_is_the_trace_itself(tmp_path: Path) -> None:
+    path = saved(tmp_path, "two-phase-commit", "tm-commits-early")
+    code, out = run("trace", "show", path, "--format", "json")
+    assert code == 0 and Trace.loads(out) == Trace.load(path)
+
+
+# -- the Mermaid subset, checked by its grammar ----------------------------------------------
+
+# The statements emitted, as Mermaid's sequenceDiagram grammar reads them: the text of a
+# statement runs to the end of the line and may not contain '#' or ';' (the lexer ends the
+# text there) except in entity codes like #59; and, in notes, <br/> line breaks.
+_ID = r"n\d+"
+_TEXT = r"(?:[^#;<>\n]|#\w+;)+"
+_GRAMMAR = [
+    ("title", re.compile(rf"    title {_TEXT}")),
+    ("participant", re.compile(rf"    participant ({_ID}) as ({_TEXT})")),
+    ("message", re.compile(rf"    ({_ID})->>({_ID}): ({_TEXT})")),
+    ("note", re.compile(rf"    Note over ({_ID})(?:,({_ID}))?: ({_TEXT}(?:<br/>{_TEXT})*)")),
+]
+
+
+def parse_mermaid(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Parse ``text`` with the grammar above; an AssertionError names a bad line."""
+    lines = text.splitlines()
+    assert lines[0] == "sequenceDiagram"
+    declared: list[str] = []
+    out = []
+    for n, line in enumerate(lines[1:], start=2):
+        for kind, rule in _GRAMMAR:
+            m = rule.fullmatch(line)
+            if m is None:
+                continue
+            groups = tuple(g for g in m.groups() if g is not None)
+            if kind == "participant":
+                assert not out or all(k in ("title", "participant") for k, _ in out), \
+                    f"line {n}: participants come first"
+                declared.append(groups[0])
+            elif kind in ("message", "note"):
+                ids = [g for g in groups if re.fullmatch(_ID, g)]
+                assert all(i in declared for i in ids), f"line {n}: undeclared participant"
+            out.append((kind, groups))
+            break
+        else:
+            raise AssertionError(f"line {n} is not in the grammar: {line!r}")
+    return out
+
+
+@pytest.mark.parametrize("trace", [
+    pytest.param(lambda: counterexample("raft", "forget-vote"), id="found-now"),
+    pytest.param(lambda: Trace.load(SNAPSHOTS / "raft-forget-vote.json"), id="saved")])
+def test_mermaid_of_a_raft_trace_parses_and_draws_each_delivery(trace: Any) -> None:
+    trace = trace()
+    parsed = parse_mermaid(render_as(trace, "mermaid"))
+    participants = [g for k, g in parsed if k == "participant"]
+    assert [g[1] for g in participants] == ["0", "1", "2"]
+    messages = [g for k, g in parsed if k == "message"]
+    deliveries = [(i, s) for i, s in enumerate(trace.steps) if s.action == "deliver"]
+    assert len(messages) == len(deliveries) > 0
+    for (src, dst, label), (i, step) in zip(messages, deliveries):
+        m = step.args["m"]
+        assert isinstance(m, dict)
+        assert (src, dst) == (f"n{m['src']}", f"n{m['dst']}")
+        assert label.startswith(f"{i} {m['$type']} term=")
+    notes = [g[-1] for k, g in parsed if k == "note"]
+    faults = [(i, s.label()) for i, s in enumerate(trace.steps) if s.action in ("crash", "restart")]
+    assert [label for _, label in faults] == ["⚡ crash 1", "↺ restart 1"]
+    for i, label in faults:
+        assert any(n.startswith(f"{i} {label}") for n in notes)
+    restart = next(n for n in notes if "↺ restart 1" in n)
+    assert restart.endswith("<br/>voted_for: 0 → None")  # the vote forgotten
+
+
+def test_mermaid_escapes_what_its_parser_would_read_as_syntax() -> None:
+    hostile = 'a;b#c<script>"x"&y'
+    assert escape(hostile) == "a#59;b#35;c#lt;script#gt;#quot;x#quot;#amp;y"
+    parse_mermaid(f"sequenceDiagram\n    participant n0 as {escape(hostile)}\n"
+                  f"    Note over n0: {escape(hostile)}<br/>{escape(hostile)}\n")
+    with pytest.raises(AssertionError, match="not in the grammar"):
+        parse_mermaid(f"sequenceDiagram\n    participant n0 as {hostile}\n")
+
+
+def test_two_phase_commit_routes_come_from_the_spec() -> None:
+    drawn = chart(counterexample("two-phase-commit", "tm-commits-early"),
+                  topology_for(counterexample("two-phase-commit", "tm-commits-early")))
+    assert drawn.participants == ("0", "1", "2", "tm")
+    arrows = [(r.arrow.src, r.arrow.dst, r.arrow.sent, r.arrow.delivered, r.arrow.text)
+              for r in drawn.rows if r.arrow is not None]
+    assert arrows == [(0, 3, 1, 2, "Prepared rm=0"), (3, 0, 3, 4, "Commit rm=0")]
+
+
+def test_a_spec_without_a_network_has_no_diagram(tmp_path: Path) -> None:
+    path = saved(tmp_path, "transaction-commit", "abort-after-commit")
+    code, out = run("trace", "diagram", path)
+    assert code == 2 and "is not built on modelcheck.network" in out
+    code, _ = run("trace", "show", path, "--format", "html", "-o", tmp_path / "t.html")
+    assert code == 0 and 'id="diagram" class="hidden"' in (tmp_path / "t.html").read_text()
+
+
+# -- replay ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("spec", "variant"), LIVE)
+def test_replay_reproduces_saved_counterexamples(tmp_path: Path, spec: str,
+                                                 variant: str) -> None:
+    code, out = run("trace", "replay", saved(tmp_path, spec, variant), "--json")
+    assert code == 0
+    outcome = json.loads(out)
+    assert outcome["status"] == "reproduces"
+    expected = load_spec(spec).variants[variant].expect.property
+    length = counterexample(spec, variant).length
+    assert (outcome["property"], outcome["kind"], outcome["step"]) == (
+        expected, "invariant", length)
+
+
+_STUCK = """
+from dataclasses import dataclass
+from modelcheck import Record, Spec
+
+@dataclass(frozen=True)
+class Config:
+    top: int = 2
+
+class State(Record):
+    n: int
+
+spec = Spec("stuck", Config, State)
+
+@spec.init
+def init(cfg: Config) -> State:
+    return State(0)
+
+@spec.action()
+def step(cfg: Config, s: State) -> State | None:
+    return s.replace(n=s.n + 1) if s.n < cfg.top else None
+"""
+
+
+def test_replay_of_a_deadlock_and_of_a_liveness_lasso(tmp_path: Path) -> None:
+    stuck = tmp_path / "stuck.py"
+    stuck.write_text(_STUCK, encoding="utf-8")
+    path = tmp_path / "deadlock.json"
+    code, _ = run("verify", stuck, "--trace-out", path, "-q")
+    assert code == 1
+    code, out = run("trace", "replay", path, "--spec", stuck, "--json")
+    assert code == 0
+    assert json.loads(out) == {
+        "status": "reproduces", "step": 2, "property": "deadlock", "kind": "deadlock",
+        "message": "deadlock at step 2: no action is enabled and the state is not terminal"}
+    code, out = run("trace", "replay", path, "--spec", stuck, "--no-deadlock")
+    assert code == 1 and "replays (2 steps) but no longer shows a violation" in out
+    code, out = run("trace", "replay", saved(tmp_path, "ewd840", "pass-keeps-color"), "--json")
+    assert code == 0
+    assert json.loads(out)["property"] == "termination_eventually_detected"
+
+
+def _variant_of_two_phase_commit(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    source = (SPECS / "two_phase_commit.py").read_text(encoding="utf-8")
+    assert source.count(old) == 1, old
+    path = tmp_path / f"{name}.py"
+    path.write_text(source.replace(old, new), encoding="utf-8")
+    return path
+
+
+def _saved_against_file(tmp_path: Path) -> Path:
+    """tm-commits-early's counterexample, saved by the spec as shipped (a file copy)."""
+    v1 = _variant_of_two_phase_commit(tmp_path, "v1", "rms: int = 3", "rms: int = 3")
+    trace = tmp_path / "cex.json"
+    code, _ = run("verify", v1, "--variant", "tm-commits-early", "--trace-out", trace, "-q")
+    assert code == 1
+    return trace
+
+
+def test_a_change_that_does_not_touch_the_trace_still_replays(tmp_path: Path) -> None:
+    trace = _saved_against_file(tmp_path)
+    # The TM may now abort only before any RM is prepared: the trace never aborts.
+    v2 = _variant_of_two_phase_commit(
+        tmp_path, "v2", 'def tm_abort(cfg: Config, s: State) -> State | None:\n'
+        '    """The TM spontaneously aborts, and tells the RMs."""\n'
+        '    if s.tm_state != "init":',
+        'def tm_abort(cfg: Config, s: State) -> State | None:\n'
+        '    """The TM spontaneously aborts, and tells the RMs."""\n'
+        '    if s.tm_state != "init" or s.tm_prepared:')
+    code, out = run("trace", "replay", trace, "--spec", v2)
+    assert code == 0, out
+    assert "invariant consistent is violated at step 5" in out
+
+
+def test_a_change_that_disables_a_step_is_reported_at_that_step(tmp_path: Path) -> None:
+    trace = _saved_against_file(tmp_path)
+    v3 = _variant_of_two_phase_commit(
+        tmp_path, "v3", "(cfg.tm_commit_early and s.tm_prepared)",
+        "(cfg.tm_commit_early and len(s.tm_prepared) >= 2)")
+    code, out = run("trace", "replay", trace, "--spec", v3, "--json")
+    assert code == 2
+    assert json.loads(out) == {"status": "diverges", "step": 3, "property": None,
+                               "message": "step 3: tm_commit is not enabled"}
+
+
+def test_a_change_of_state_is_reported_at_the_first_step_that_differs(tmp_path: Path) -> None:
+    trace = _saved_against_file(tmp_path)
+    v4 = _variant_of_two_phase_commit(tmp_path, "v4", 'return s.replace(tm_state="committed",',
+                                      'return s.replace(tm_state="commit",')
+    code, out = run("trace", "replay", trace, "--spec", v4)
+    assert code == 2
+    assert "step 3: tm_commit gives a different state than the trace records" in out
+
+
+def test_a_trace_that_replays_but_no_longer_violates_exits_1(tmp_path: Path) -> None:
+    trace = _saved_against_file(tmp_path)
+    v5 = _variant_of_two_phase_commit(
+        tmp_path, "v5", 'return not ("committed" in s.rm_state and "aborted" in s.rm_state)',
+        "return True")
+    code, out = run("trace", "replay", trace, "--spec", v5)
+    assert code == 1
+    assert "replays (5 steps) but no longer shows a violation" in out
+
+
+def test_replay_errors_are_one_paragraph_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{", encoding="utf-8")
+    code, out = run("trace", "replay", bad)
+    assert code == 2 and out.startswith("error: not valid JSON") and "Traceback" not in out
+    data = counterexample("two-phase-commit", "tm-commits-early").to_json()
+    data["params"] = {**data["params"], "rm_count": 3}  # type: ignore[dict-item]
+    renamed = tmp_path / "renamed.json"
+    renamed.write_text(json.dumps(data), encoding="utf-8")
+    code, out = run("trace", "replay", renamed)
+    assert code == 2 and "parameters ['rm_count'], which spec 'two-phase-commit' no " \
+                         "longer has" in out
+    code, out = run("trace", "show", tmp_path / "missing.json")
+    assert code == 2 and "cannot read trace file" in out
+
+
+def test_readme_example_runs_as_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Inspecting traces.*?```sh\n(.*?)```", readme, re.S)
+    assert block is not None
+    monkeypatch.chdir(tmp_path)
+    # Each "$ command" is followed by what it prints, with "…" where lines are left out.
+    for part in block.group(1).split("$ ")[1:]:
+        command, _, shown = part.partition("\n")
+        args = command.split()[1:]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code in (0, 1), result.output
+        first, *rest = shown.split("…\n")
+        assert result.stdout.startswith(first), (command, result.stdout)
+        for excerpt in rest:  # the excerpts after an ellipsis appear as written
+            assert excerpt in result.stdout, (command, excerpt)
