@@ -15,12 +15,11 @@ extra): nothing else in modelcheck needs it, and a clear message says how to ins
 from __future__ import annotations
 
 import json
-import sys
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -182,19 +181,7 @@ def render_graph(model: Model, space: StateSpace, fmt: str) -> str:
     raise UsageError(f"unknown graph format {fmt!r}; valid formats: {', '.join(GRAPH_FORMATS)}")
 
 
-def _fail(error: ModelcheckError) -> NoReturn:
-    click.echo(f"error: {error.message}", err=True)
-    sys.exit(error.exit_code)
 
-
-def _params(pairs: Sequence[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--param {pair!r}: expected NAME=VALUE, e.g. --param rms=2")
-        out[key.strip()] = value.strip()
-    return out
 
 
 @click.command("graph")
@@ -213,8 +200,9 @@ def graph_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], fmt: 
               max_states: int, force: bool, output: Path | None) -> None:
     """Export the reachable state graph of SPEC: actions as edge labels, initial and
     violating states marked."""
+    from modelcheck.cli import _fail, _parse_params  # cli registers this command
     try:
-        model = bind(load(spec_ref), variant, _params(params))
+        model = bind(load(spec_ref), variant, _parse_params(params))
         space = explore_graph(model, limit=None if force else max_states)
         text = render_graph(model, space, fmt)
     except ModelcheckError as e:

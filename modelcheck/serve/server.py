@@ -22,12 +22,11 @@ the spec's code for whoever can reach it.
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import click
@@ -268,10 +267,6 @@ def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 0, *,
     return server
 
 
-def _fail(error: ModelcheckError) -> NoReturn:
-    click.echo(f"error: {error.message}", err=True)
-    sys.exit(error.exit_code)
-
 
 @click.command("explore")
 @click.argument("spec_ref", metavar="SPEC")
@@ -294,11 +289,12 @@ def explore_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], hos
                 verbose: bool) -> None:
     """Walk the state space of SPEC in a browser: enabled actions, successors, the path so
     far, the properties in each state, and the counterexample when one is found."""
+    from modelcheck.cli import _fail, _parse_params  # cli registers this command
     try:
         spec = load(spec_ref)
         trace = Trace.load(trace_file) if trace_file is not None else None
         model = model_for(spec, trace) if trace is not None and not params and \
-            variant is None else bind(spec, variant, _params(params))
+            variant is None else bind(spec, variant, _parse_params(params))
         explorer = Explorer(model, trace=trace, search=not no_search, time_limit=search_time)
     except ModelcheckError as e:
         _fail(e)
@@ -319,11 +315,3 @@ def explore_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], hos
         server.server_close()
 
 
-def _params(pairs: Sequence[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--param {pair!r}: expected NAME=VALUE, e.g. --param rms=2")
-        out[key.strip()] = value.strip()
-    return out
