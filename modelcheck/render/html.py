@@ -121,10 +121,33 @@ def render_html(trace: Trace, chart: Chart | None = None, *, verdict: str | None
             "loop_start": trace.loop_start, "steps": steps}
     fills = {"TITLE": escape(title), "DIAGRAM_CLASS": "" if chart is not None else "hidden",
              "DIAGRAM": render_svg(chart) if chart is not None else "",
-             "DATA": script_json(data)}
+             "DATA": script_json(data), "STATE_VIEW": STATE_VIEW_JS}
     # One pass, so text inside the state can never be taken for a later placeholder.
     return re.sub(r"__([A-Z_]+)__", lambda m: fills[m.group(1)], _PAGE)
 
+
+STATE_VIEW_JS = """\
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  // One state as indented rows (state_rows), its changes marked; text only, never markup.
+  function showState(rows) {
+    const box = document.getElementById("state");
+    box.replaceChildren();
+    for (const r of rows) {
+      const row = el("div", "row" + (r.mark ? " " + r.mark : ""));
+      row.dataset.key = r.key;
+      row.appendChild(document.createTextNode("  ".repeat(r.depth)));
+      if (r.key) row.appendChild(el("span", "key", r.key + ": "));
+      row.appendChild(el("span", "value", r.text));
+      if (r.was !== null) row.appendChild(el("span", "was", "  (was " + r.was + ")"));
+      box.appendChild(row);
+    }
+  }"""
+"""The JavaScript both the trace viewer and the explorer's page use to show a state."""
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -199,12 +222,7 @@ __DIAGRAM__
   const data = JSON.parse(document.getElementById("trace-data").textContent);
   const steps = data.steps;
   let current = 0;
-  const el = (tag, cls, text) => {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  };
+__STATE_VIEW__
   document.getElementById("title").textContent = data.title;
   document.getElementById("params").textContent = data.params;
   document.getElementById("verdict").textContent = data.verdict || "";
@@ -241,17 +259,7 @@ __DIAGRAM__
     if (data.loop_start !== null && i === data.loop_start) head += "  ↻ the loop starts here";
     document.getElementById("step-title").textContent = head;
     document.getElementById("changes").textContent = s.changes.join("\\n");
-    const box = document.getElementById("state");
-    box.replaceChildren();
-    for (const r of s.rows) {
-      const row = el("div", "row" + (r.mark ? " " + r.mark : ""));
-      row.dataset.key = r.key;
-      row.appendChild(document.createTextNode("  ".repeat(r.depth)));
-      if (r.key) row.appendChild(el("span", "key", r.key + ": "));
-      row.appendChild(el("span", "value", r.text));
-      if (r.was !== null) row.appendChild(el("span", "was", "  (was " + r.was + ")"));
-      box.appendChild(row);
-    }
+    showState(s.rows);
     document.body.dataset.selected = String(i);
   }
   document.getElementById("prev").addEventListener("click", () => select(current - 1));

@@ -6,6 +6,8 @@ markup, so state content is always shown as text.
 
 from __future__ import annotations
 
+from modelcheck.render.html import STATE_VIEW_JS
+
 __all__ = ["PAGE"]
 
 PAGE = """<!DOCTYPE html>
@@ -96,12 +98,7 @@ PAGE = """<!DOCTYPE html>
 (function () {
   let current = null;
   let cexPath = null;
-  const el = (tag, cls, text) => {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  };
+__STATE_VIEW__
   async function api(url) {
     const r = await fetch(url);
     const body = await r.json();
@@ -134,17 +131,7 @@ PAGE = """<!DOCTYPE html>
     document.getElementById("step-title").textContent =
       "Step " + (v.steps.length - 1) + ": " + last.label;
     document.getElementById("changes").textContent = v.changes.join("\\n");
-    const box = document.getElementById("state");
-    box.replaceChildren();
-    for (const r of v.rows) {
-      const row = el("div", "row" + (r.mark ? " " + r.mark : ""));
-      row.dataset.key = r.key;
-      row.appendChild(document.createTextNode("  ".repeat(r.depth)));
-      if (r.key) row.appendChild(el("span", "key", r.key + ": "));
-      row.appendChild(el("span", "value", r.text));
-      if (r.was !== null) row.appendChild(el("span", "was", "  (was " + r.was + ")"));
-      box.appendChild(row);
-    }
+    showState(v.rows);
     const props = document.getElementById("properties");
     props.replaceChildren();
     for (const p of v.properties) {
@@ -217,3 +204,4 @@ PAGE = """<!DOCTYPE html>
 </body>
 </html>
 """
+PAGE = PAGE.replace("__STATE_VIEW__", STATE_VIEW_JS)
