@@ -19,10 +19,26 @@ from modelcheck.state import JSON, to_json
 if TYPE_CHECKING:
     from modelcheck.properties.temporal import FairGroup
 
-__all__ = ["ActionTable", "Instance", "Model", "bind"]
+__all__ = ["ActionTable", "Call", "Instance", "Model", "bind"]
 
 ActionTable = tuple[tuple[int, Callable[..., Any], tuple[Any, ...]], ...]
 """``(instance index, function, arguments)`` for every action instance, in order."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """How the explorers' generated successor function makes one action instance's step:
+    ``fn(cfg, state, *args)``, skipped (the instance is disabled) unless ``requires`` is
+    None or its ``item`` is in the state's ``field``.
+
+    An action function may carry ``specialise(cfg, *args) -> Call``, which must behave
+    exactly as ``action(cfg, state, *args)`` (see modelcheck.explore._codegen).
+    """
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    requires: tuple[str, Any] | None = None
+    """``(field, item)``: the step is disabled unless ``item in state.field``."""
 
 
 @dataclass(frozen=True)

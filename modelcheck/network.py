@@ -62,8 +62,9 @@ from functools import cache, wraps
 from typing import Any, TypeVar
 
 from modelcheck.errors import SpecDefinitionError, UsageError
+from modelcheck.model import Call
 from modelcheck.spec import Spec
-from modelcheck.state import Record, set_at
+from modelcheck.state import Record, defaults, set_at
 
 __all__ = ["FAULTS", "KINDS", "NO_FAULTS", "Behind", "Copies", "FaultError", "FaultState",
            "Faults", "Net", "Network", "network_of", "step_label"]
@@ -556,6 +557,12 @@ class Network:
                     if down and fixed in down:
                         return None
                     return fn(cfg, s, *args)
+
+            def specialise(cfg: Any, *args: Any) -> Call:
+                # No node ever crashes without a crash budget: the step is the spec's own.
+                return Call(guarded if self.plan(cfg).budget("crash") else fn, args)
+
+            guarded.specialise = specialise  # type: ignore[attr-defined]
             self.spec.action(name=name or fn.__name__, **domains)(guarded)
             return fn
         return register
@@ -571,7 +578,11 @@ class Network:
     # -- helpers for specs -------------------------------------------------------------------
 
     def initial(self, cfg: Any) -> FaultState:
-        """The fault state of an initial state: the configured budgets, nothing in force."""
+        """The fault state of an initial state: the configured budgets, nothing in force.
+
+        Without any fault configured it is ``defaults(record)`` (modelcheck.state), which
+        reads as the all-zero record, shows as ``NodeFaults()`` and hashes in nanoseconds.
+        """
         return self.plan(cfg).initial
 
     def send(self, cfg: Any, net: frozenset[Any], *messages: Any) -> frozenset[Any]:
@@ -674,7 +685,9 @@ class Network:
         if both:
             raise SpecDefinitionError(f"spec {name!r}: fields {sorted(both)} are declared "
                                       "both durable and volatile")
-        initial = self.record().replace(**b)
+        # Without faults the record never changes: its smallest form hashes in a few
+        # nanoseconds instead of one per field, in every state's fingerprint.
+        initial = self.record().replace(**b) if faults.any else defaults(self.record)
         return _Plan(_KIND_CLASSES[kind_name](self.route), faults, initial, messages,
                      _values(self._nodes, cfg, "nodes"), volatile, None)
 
@@ -716,36 +729,42 @@ class Network:
                 s = set_net(s, kind.take(net, m))
             return handlers[type(m)](cfg, s, m)
 
-        def specialise(cfg: Any, m: Any) -> Callable[[Any, Any], Any]:
-            # deliver(cfg, s, m) for one message, with its route and handler looked up once
-            # (the generated successor function calls this for every state).
+        def specialise(cfg: Any, m: Any) -> Call:
+            # deliver(cfg, s, m) for one message, as the generated successor function makes
+            # it: skipped unless m is in flight (tested inline), the handler bound once, and
+            # the crash and partition checks left out when the configuration has neither.
             handler = handlers.get(type(m))
             if handler is None:  # reported by deliver itself, when it is called
-                return lambda cfg, s: deliver(cfg, s, m)
+                return Call(deliver, (m,))
+            requires = (self.field, m)
             src, dst = route(m)
-            kind = plan(cfg).kind
+            p = plan(cfg)
+            kind = p.kind
+            if not (p.budget("crash") or p.budget("partition")):
+                if not kind.consumes:
+                    return Call(handler, (m,), requires)
+                take = kind.take
+
+                def deliver_m(cfg: Any, s: Any) -> Any:
+                    return handler(cfg, set_net(s, take(get_net(s), m)), m)
+                return Call(deliver_m, (), requires)
             if kind.consumes:
                 take = kind.take
 
                 def deliver_m(cfg: Any, s: Any) -> Any:
-                    net = get_net(s)
-                    if m not in net:
-                        return None
                     f = get_faults(s)
                     if (f.down or f.sides) and (
                             dst in f.down or not _same_side(f.sides, src, dst)):
                         return None
-                    return handler(cfg, set_net(s, take(net, m)), m)
+                    return handler(cfg, set_net(s, take(get_net(s), m)), m)
             else:
                 def deliver_m(cfg: Any, s: Any) -> Any:
-                    if m not in get_net(s):
-                        return None
                     f = get_faults(s)
                     if (f.down or f.sides) and (
                             dst in f.down or not _same_side(f.sides, src, dst)):
                         return None
                     return handler(cfg, s, m)
-            return deliver_m
+            return Call(deliver_m, (), requires)
 
         deliver.specialise = specialise  # type: ignore[attr-defined]
         spec.action(m=messages)(deliver)

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, dataclass_transform
 
-__all__ = ["ACCELERATED", "JSON", "Record", "set_at", "to_json"]
+__all__ = ["ACCELERATED", "JSON", "Record", "defaults", "set_at", "to_json"]
 
 try:  # the C versions of record construction, replace() and set_at(); see _speedups.c
     if os.environ.get("MODELCHECK_PURE_PYTHON"):
@@ -174,6 +175,46 @@ class Record(_RecordBase, metaclass=_RecordMeta):
         return dict(zip(self._fields, self[1:]))
 
 
+def defaults(cls: type[_R]) -> _R:
+    """The record of class ``cls`` with every field at its default, in its smallest form.
+
+    It is an instance of a subclass of ``cls`` that holds only the type tag, its fields
+    being class constants: it reads like ``cls()`` (``defaults(C).x == C().x``) but
+    hashes in a few nanoseconds whatever the number of fields, which matters for a record
+    kept in every state and rarely changed (modelcheck.network's fault record when no
+    fault is configured). It is shown as ``C()`` and encoded in JSON without fields;
+    ``replace`` on it returns an ordinary record, or itself when nothing changes. It is
+    not equal to ``cls()``: use one form or the other throughout a model. Every field of
+    ``cls`` needs a default.
+    """
+    value: _R = _defaults_of(cls)
+    return value
+
+
+@functools.cache
+def _defaults_of(cls: type[_R]) -> _R:
+    missing = [f for f in cls._fields if f not in cls._defaults]
+    if missing:
+        raise TypeError(f"record {cls.__qualname__}: fields {missing} have no default")
+    full = cls()
+
+    def replace(self: Any, **changes: Any) -> Any:
+        new = full.replace(**changes)
+        return self if new == full else new  # unchanged: still the same value
+
+    def __reduce__(self: Any) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        return (defaults, (cls,))
+
+    ns: dict[str, Any] = {f: cls._defaults[f] for f in cls._fields}
+    ns.update(__slots__=(), __module__=cls.__module__, __doc__=cls.__doc__,
+              __qualname__=f"{cls.__qualname__}.defaults", _all_defaults=True,
+              replace=replace, __reduce__=__reduce__)
+    # type.__new__, not the record metaclass: the fields stay the base's, as constants.
+    sub = type.__new__(type(cls), cls.__name__, (cls,), ns)
+    value: _R = tuple.__new__(sub, (full[0],))
+    return value
+
+
 def _set_at(t: tuple[_T, ...], index: int, value: _T) -> tuple[_T, ...]:
     """Return ``t`` with item ``index`` replaced by ``value`` (TLA+'s ``EXCEPT ![i] = v``).
 
@@ -189,13 +230,14 @@ set_at: Callable[[tuple[_T, ...], int, _T], tuple[_T, ...]] = (
     _speedups.set_at if _speedups is not None else _set_at)
 
 
-def to_json(value: Any) -> JSON:
+def to_json(value: Any, *, compact: bool = True) -> JSON:
     """Encode a state (or any value inside one) as plain JSON data.
 
     Records and dataclasses become objects with a ``"$type"`` key, tuples and lists
     become arrays, sets and frozensets become arrays sorted by their JSON text (so the
     encoding does not depend on hash order), enums become their names and dict keys
-    become strings.
+    become strings. A record in its :func:`defaults` form is encoded without fields, as it
+    is shown; with ``compact=False`` with all of them, as the full record would be.
     """
     if value is None or isinstance(value, (bool, int, float, str)):
         if isinstance(value, enum.Enum):
@@ -203,24 +245,26 @@ def to_json(value: Any) -> JSON:
         return value
     if isinstance(value, Record):
         out: dict[str, JSON] = {"$type": type(value).__name__}
-        for f, v in zip(value._fields, value[1:]):
-            out[f] = to_json(v)
+        items = zip(value._fields, value[1:]) if compact or len(value) > 1 else (
+            (f, getattr(value, f)) for f in value._fields)
+        for f, v in items:
+            out[f] = to_json(v, compact=compact)
         return out
     if isinstance(value, (tuple, list)):
-        return [to_json(v) for v in value]
+        return [to_json(v, compact=compact) for v in value]
     if isinstance(value, (frozenset, set)):
-        return sorted((to_json(v) for v in value), key=_sort_key)
+        return sorted((to_json(v, compact=compact) for v in value), key=_sort_key)
     if isinstance(value, enum.Enum):
         return value.name
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         encoded: dict[str, JSON] = {"$type": type(value).__name__}
         for fld in dataclasses.fields(value):
-            encoded[fld.name] = to_json(getattr(value, fld.name))
+            encoded[fld.name] = to_json(getattr(value, fld.name), compact=compact)
         return encoded
     if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
+        return {str(k): to_json(v, compact=compact) for k, v in value.items()}
     if isinstance(value, range):
-        return [to_json(v) for v in value]
+        return [to_json(v, compact=compact) for v in value]
     return {"$repr": repr(value)}
 
 

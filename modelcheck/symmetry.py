@@ -218,6 +218,8 @@ class _Shape:
 
     def record(self, cls: type) -> _Rec | None:
         """The node of a record (or dataclass) class; None if it holds no element."""
+        if getattr(cls, "_all_defaults", False):  # modelcheck.state.defaults: no fields held
+            return None
         known = self.records.get(cls, None)
         if known is _IN_PROGRESS:
             raise SpecDefinitionError(

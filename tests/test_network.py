@@ -9,6 +9,7 @@ import pytest
 
 from modelcheck import bind, check, replay
 from modelcheck.network import Behind, Copies, Faults, network_of
+from modelcheck.state import defaults
 from modelcheck_specs import raft
 from modelcheck_specs import two_phase_commit as tpc
 
@@ -68,6 +69,19 @@ def test_network_of_and_fault_actions_without_budget_have_no_instances() -> None
     assert not names & set(net.fault_actions)
     with_loss = {i.name for i in bind(raft.spec, params={"faults": "loss=1"}).instances}
     assert "drop" in with_loss and "crash" not in with_loss
+
+
+def test_fault_record_keeps_its_smallest_form_without_faults() -> None:
+    plain = bind(tpc.spec).config
+    clear = tpc.init(plain).faults
+    assert clear is defaults(tpc.NodeFaults) and repr(clear) == "NodeFaults()"
+    assert clear.down == frozenset() and clear.crash == 0
+    budgeted = tpc.init(bind(tpc.spec, params={"faults": "crash=1"}).config).faults
+    assert type(budgeted) is tpc.NodeFaults and budgeted.crash == 1
+    # The first line of a trace shows it as the empty record, not twelve zero fields.
+    r = check(tpc.spec, variant="tm-commits-early")
+    assert r.violation is not None and r.violation.trace is not None
+    assert r.violation.trace.steps[0].state["faults"] == {"$type": "NodeFaults"}
 
 
 # -- pinned counts ----------------------------------------------------------------------------

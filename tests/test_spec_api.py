@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 
 import pytest
 
 from modelcheck import Record, Spec, SpecDefinitionError, UsageError, bind, set_at
+from modelcheck.state import defaults, to_json
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,36 @@ def test_record_rejects_reserved_and_misordered_fields() -> None:
         class Bad2(Record):
             a: int = 0
             b: int
+
+
+class Budgets(Record):
+    """A module-level record, so that its defaults form pickles."""
+
+    loss: int = 0
+    crash: int = 0
+    down: frozenset[int] = frozenset()
+
+
+def test_defaults_form_reads_like_the_default_record() -> None:
+    d = defaults(Budgets)
+    full = Budgets()
+    assert (d.loss, d.crash, d.down) == (full.loss, full.crash, full.down) == (0, 0, frozenset())
+    assert isinstance(d, Budgets) and len(d) == 1  # only the type tag is held
+    assert defaults(Budgets) is d
+    assert repr(d) == "Budgets()" and to_json(d) == {"$type": "Budgets"}
+    assert d != full and hash(d) == hash(defaults(Budgets))
+    assert d.replace(crash=0, down=frozenset()) is d  # nothing changes: the same value
+    changed = d.replace(crash=1)  # an ordinary record again
+    assert changed == full.replace(crash=1) and len(changed) == 4
+    assert pickle.loads(pickle.dumps(d)) is d
+
+
+def test_defaults_form_needs_every_default() -> None:
+    class NoDefault(Record):
+        x: int
+
+    with pytest.raises(TypeError, match=r"\['x'\] have no default"):
+        defaults(NoDefault)
 
 
 def test_set_at() -> None:

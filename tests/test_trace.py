@@ -70,8 +70,7 @@ def test_text_rendering_snapshot() -> None:
         "      tm_state: init",
         "      tm_prepared: []",
         "      msgs: []",
-        "      faults: NodeFaults(loss=0, dup=0, reorder=0, crash=0, restart=0, partition=0, "
-        "timeout=0, drift=0, equivocate=0, down=[], sides=[], skew=[])",
+        "      faults: NodeFaults()",
         " 1  rm_prepare(rm=0)",
         "      rm_state[0]: working → prepared",
         "      msgs + Prepared(rm=0)",

@@ -197,6 +197,15 @@ def test_replay_reproduces_saved_counterexamples(tmp_path: Path, spec: str,
         expected, "invariant", length)
 
 
+def test_a_trace_saved_with_the_full_fault_record_still_replays() -> None:
+    # Saved when a fault-free state held every fault field; the state now holds the
+    # record's defaults form (modelcheck.state.defaults), the same state.
+    path = SNAPSHOTS / "two-phase-commit-tm-commits-early.json"
+    assert Trace.load(path).steps[0].state["faults"]["crash"] == 0
+    code, out = run("trace", "replay", path, "--json")
+    assert code == 0 and json.loads(out)["status"] == "reproduces"
+
+
 _STUCK = """
 from dataclasses import dataclass
 from modelcheck import Record, Spec

@@ -6,10 +6,15 @@ as namedtuple and dataclasses do for their methods, we generate source with one 
 call per action instance, in declaration order, and compile it once per model. Models
 with very many instances fall back to the table loop, which behaves identically.
 
-An action function may carry a ``specialise(cfg, *args)`` attribute returning a function
-``(cfg, state)`` that behaves exactly as ``fn(cfg, state, *args)``: the generated code then
-calls that instead, with whatever it could work out from the arguments done once.
-:mod:`modelcheck.network`'s ``deliver`` uses it to bind each message's handler.
+An action function may carry a ``specialise(cfg, *args)`` attribute returning a
+:class:`~modelcheck.model.Call` that behaves exactly as ``fn(cfg, state, *args)``: the
+generated code then makes that call instead, with whatever could be worked out from the
+configuration and the arguments done once. A call may also declare a membership precondition
+(``requires=(field, item)``: the instance is disabled unless ``item in state.field``),
+which the generated code tests inline, reading the field once per state, so that an
+instance that is disabled costs no function call at all. :mod:`modelcheck.network`'s
+``deliver`` uses both: each message's handler is bound once, and a message not in flight
+is skipped by one hash look-up.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from modelcheck.model import Model
+from modelcheck.model import Call, Model
 
 __all__ = ["MAX_UNROLLED", "expander"]
 
@@ -46,23 +51,30 @@ def expander(model: Model) -> Expander:
             "                append(t)\n"
             "                act(aid)\n")
     else:
+        reads: dict[str, str] = {}  # state field -> the local holding it
         lines = []
         for aid, fn, args in table:
-            call_args = ["cfg", "s"]
             specialise = getattr(fn, "specialise", None)
-            if specialise is not None:
-                env[f"f{aid}"] = specialise(model.config, *args)
-            else:
-                env[f"f{aid}"] = fn
-                for k, a in enumerate(args):
-                    env[f"a{aid}_{k}"] = a
-                    call_args.append(f"a{aid}_{k}")
-            lines.append(
-                f"        t = f{aid}({', '.join(call_args)})\n"
-                f"        if t is not None:\n"
-                f"            append(t)\n"
-                f"            act({aid})\n")
-        body = "".join(lines) or "        pass\n"
+            call = specialise(model.config, *args) if specialise is not None else Call(fn, args)
+            env[f"f{aid}"] = call.fn
+            call_args = ["cfg", "s"]
+            for k, a in enumerate(call.args):
+                env[f"a{aid}_{k}"] = a
+                call_args.append(f"a{aid}_{k}")
+            step = (f"t = f{aid}({', '.join(call_args)})\n"
+                    f"if t is not None:\n"
+                    f"    append(t)\n"
+                    f"    act({aid})\n")
+            if call.requires is not None:
+                field, item = call.requires
+                if not field.isidentifier():
+                    raise ValueError(f"Call.requires names field {field!r}, not an identifier")
+                local = reads.setdefault(field, f"g{len(reads)}")
+                env[f"r{aid}"] = item
+                step = f"if r{aid} in {local}:\n" + _indent(step)
+            lines.append(_indent(step, 8))
+        body = "".join(f"        {local} = s.{field}\n" for field, local in reads.items())
+        body += "".join(lines) or "        pass\n"
     src = (
         "def expand(chunk, succs, actions, counts):\n"
         "    append = succs.append\n"
@@ -76,3 +88,7 @@ def expander(model: Model) -> Expander:
     exec(code, env)
     expand: Expander = env["expand"]
     return expand
+
+
+def _indent(text: str, by: int = 4) -> str:
+    return "".join(" " * by + line + "\n" for line in text.splitlines())
