@@ -15,7 +15,9 @@ explorer runs):
     ``modelcheck.check(model)``: the whole breadth-first search (binding excluded).
 (b) spec
     what the spec itself costs: every reachable state run through every action instance
-    (direct calls with the arguments bound, results dropped) and every invariant, plus
+    (direct calls with the arguments bound, as the search makes them: specialised where
+    an action offers it, with its membership precondition tested inline; results
+    dropped) and every invariant, plus
     each ``sometimes`` property on the states in discovery order up to the first that
     meets it, and the terminal predicate on states with no successor: the spec calls the
     search makes, with nothing around them.
@@ -75,6 +77,7 @@ from modelcheck import Model, bind, check, load_spec
 from modelcheck.explore import _base, bfs
 from modelcheck.explore._codegen import expander
 from modelcheck.fingerprint import fingerprint
+from modelcheck.model import Call
 from modelcheck.store import FingerprintStore
 
 DEFAULT_CASES = ("two-phase-commit:rms=7", "raft")
@@ -170,18 +173,31 @@ def spec_caller(model: Model) -> Callable[[list[Any]], None]:
     """``run(states)``: one direct call per action instance on each state, results dropped.
 
     The cheapest way to call the spec's actions from Python, so that what it costs is the
-    spec's own cost and not a dispatch loop's.
+    spec's own cost and not a dispatch loop's. The calls are those the search makes: an
+    action that offers a specialised call (modelcheck.model.Call, as the network's
+    ``deliver`` does) is called that way, and its membership precondition is tested
+    first, inline, and counted as the spec's (it is the action's own guard).
     """
     env: dict[str, Any] = {"cfg": model.config}
+    reads: dict[str, str] = {}
     lines = []
     for aid, fn, args in model.table():
-        env[f"f{aid}"] = fn
+        specialise = getattr(fn, "specialise", None)
+        call = specialise(model.config, *args) if specialise is not None else Call(fn, args)
+        env[f"f{aid}"] = call.fn
         names = ["cfg", "s"]
-        for k, arg in enumerate(args):
+        for k, arg in enumerate(call.args):
             env[f"a{aid}_{k}"] = arg
             names.append(f"a{aid}_{k}")
-        lines.append(f"        f{aid}({', '.join(names)})\n")
-    src = "def run(states):\n    for s in states:\n" + ("".join(lines) or "        pass\n")
+        line = f"f{aid}({', '.join(names)})\n"
+        if call.requires is not None:
+            field, item = call.requires
+            env[f"r{aid}"] = item
+            line = f"if r{aid} in {reads.setdefault(field, f'g{len(reads)}')}: " + line
+        lines.append("        " + line)
+    src = ("def run(states):\n    for s in states:\n"
+           + "".join(f"        {local} = s.{field}\n" for field, local in reads.items())
+           + ("".join(lines) or "        pass\n"))
     exec(compile(src, "<profile_engine spec calls>", "exec"), env)
     run: Callable[[list[Any]], None] = env["run"]
     return run

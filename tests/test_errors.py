@@ -79,6 +79,15 @@ def test_property_that_raises_names_property_and_step(strategy: str) -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("strategy", ["bfs", "dfs"])
+def test_action_property_that_raises_names_property_and_step(strategy: str) -> None:
+    code, _, err = run("verify", COUNTER, "--param", "step_property_raises_at=1",
+                       "--strategy", strategy)
+    assert code == 2
+    assert "action property counts_up raised ValueError: bad step" in err
+    assert "in the state reached after 1 step\n" in err and "Traceback" not in err
+
+
 def test_property_returning_non_bool() -> None:
     code, _, err = run("verify", COUNTER, "--param", "bad_property=true")
     assert code == 2

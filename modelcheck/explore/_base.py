@@ -257,7 +257,8 @@ class Run:
         if index is not None:
             try:
                 trace = self.trace_to(index, None)
-                where = f" in the state reached after {trace.length} steps"
+                steps = "1 step" if trace.length == 1 else f"{trace.length} steps"
+                where = f" in the state reached after {steps}"
             except SpecRuntimeError:
                 trace = None
         if action is not None:

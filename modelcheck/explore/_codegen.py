@@ -29,25 +29,32 @@ __all__ = ["MAX_UNROLLED", "expander"]
 MAX_UNROLLED = 3000
 """Above this many action instances the generated source would be too large to pay off."""
 
-Expander = Callable[[list[Any], list[Any], list[int], list[int]], None]
+Expander = Callable[..., None]
+"""``expand(chunk, succs, actions, counts)``, or with ``checked``
+``expand(chunk, succs, actions, counts, base, check)``."""
 
 
-def expander(model: Model) -> Expander:
+def expander(model: Model, *, checked: bool = False) -> Expander:
     """``expand(chunk, succs, actions, counts)``: append each state's successors.
 
     For each state of ``chunk`` it appends every successor to ``succs``, the index of the
     action instance that produced it to ``actions``, and the number of successors to
     ``counts``. A spec exception propagates unchanged; callers find the culprit by
-    re-applying the instances one by one.
+    re-applying the instances one by one. With ``checked`` (a model with action
+    properties) it takes two more arguments, ``base`` and ``check``, and calls
+    ``check(state, base + i, action, successor)`` on each transition out of ``chunk[i]``
+    before appending the successor; what ``check`` raises propagates.
     """
     table = model.table()
     env: dict[str, Any] = {"cfg": model.config}
+    on_step = "check(s, base + i, {aid}, t)\n" if checked else ""
     if len(table) > MAX_UNROLLED:
         env["table"] = table
         body = (
             "        for aid, fn, args in table:\n"
             "            t = fn(cfg, s, *args)\n"
             "            if t is not None:\n"
+            + _indent(on_step.format(aid="aid"), 16) +
             "                append(t)\n"
             "                act(aid)\n")
     else:
@@ -63,6 +70,7 @@ def expander(model: Model) -> Expander:
                 call_args.append(f"a{aid}_{k}")
             step = (f"t = f{aid}({', '.join(call_args)})\n"
                     f"if t is not None:\n"
+                    + _indent(on_step.format(aid=aid)) +
                     f"    append(t)\n"
                     f"    act({aid})\n")
             if call.requires is not None:
@@ -76,11 +84,11 @@ def expander(model: Model) -> Expander:
         body = "".join(f"        {local} = s.{field}\n" for field, local in reads.items())
         body += "".join(lines) or "        pass\n"
     src = (
-        "def expand(chunk, succs, actions, counts):\n"
+        f"def expand(chunk, succs, actions, counts{', base, check' if checked else ''}):\n"
         "    append = succs.append\n"
         "    act = actions.append\n"
         "    count = counts.append\n"
-        "    for s in chunk:\n"
+        f"    for {'i, s in enumerate(chunk)' if checked else 's in chunk'}:\n"
         "        n = len(succs)\n"
         f"{body}"
         "        count(len(succs) - n)\n")

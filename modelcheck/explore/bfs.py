@@ -151,7 +151,8 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
             frontier, next_frontier = next_frontier, []
             run.depth += 1
     checked = bool(model.action_properties)
-    expand = expander(model)
+    expand = expander(model, checked=checked)
+    check_transition = run.check_transition
     while frontier:
         # At the depth bound the frontier is still expanded (deadlocks and action
         # properties are checked there), but successors are only looked up: a new one
@@ -164,22 +165,22 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
             actions: list[int] = []
             counts: list[int] = []
             try:
-                if checked:
-                    try:
-                        _expand_checked(run, cfg, table, chunk, base, succs, actions, counts)
-                    except Found:
-                        # A deadlock in this level has a shorter trace than a transition
-                        # out of it: look for one before reporting.
-                        if options.deadlock:
-                            _scan_deadlocks(run, cfg, table, frontier, start, level_start)
-                        raise
-                else:
-                    try:
+                try:
+                    if checked:
+                        expand(chunk, succs, actions, counts, base, check_transition)
+                    else:
                         expand(chunk, succs, actions, counts)
-                    except Exception as e:
-                        # Find the state and action that raised, one at a time.
-                        _expand_checked(run, cfg, table, chunk, base, [], [], [])
-                        raise run.spec_error("an action", e, None) from e
+                except Found:
+                    # A deadlock in this level has a shorter trace than a transition out
+                    # of it: look for one before reporting.
+                    if options.deadlock:
+                        _scan_deadlocks(run, cfg, table, frontier, start, level_start)
+                    raise
+                except Exception as e:
+                    # Find the state and action (or action property) that raised, one
+                    # call at a time; that raises the error as it should be reported.
+                    _expand_checked(run, cfg, table, chunk, base, [], [], [])
+                    raise run.spec_error("an action", e, None) from e
             except StepFailure as failure:
                 at = next(i for i, s in enumerate(chunk) if s is failure.state)
                 raise run.step_failure(failure, base + at) from failure.error

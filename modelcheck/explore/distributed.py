@@ -364,6 +364,14 @@ Finding = dict[str, Any]
 """Where a partition found something: ``kind``, ``index`` (local), and as the kind needs
 ``action``, ``state``, ``after`` and ``error``; the client adds ``partition``."""
 
+class _Broken(Exception):
+    """An action property failed on a transition (raised out of the generated expander)."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding["kind"])
+        self.finding = finding
+
+
 _Entry = tuple[int, int, Any]
 """An inbox entry: sender, sender's message number, and the batch (see ``admit``)."""
 
@@ -383,7 +391,7 @@ class _Partition:
         self.cfg = self.model.config
         self.deadlock = deadlock
         self.table = self.model.table()
-        self.expand_fn = expander(self.model)
+        self.expand_fn = expander(self.model, checked=bool(self.model.action_properties))
         canonical = self.model.canonical
         self.fingerprint: Callable[[Any], int] = (
             fingerprint if canonical is None else lambda s: fingerprint(canonical(s)))
@@ -489,16 +497,19 @@ class _Partition:
 
     def _expand_chunk(self, chunk: list[Any], base: int, succs: list[Any], actions: list[int],
                       counts: list[int]) -> Finding | None:
-        if not self.model.action_properties:
-            try:
-                self.expand_fn(chunk, succs, actions, counts)
-                return None
-            except Exception:
-                del succs[:], actions[:], counts[:]
-        # Action properties are checked on each transition, and a spec error is pinned to
-        # its state and action, one call at a time.
         cfg = self.cfg
         props = self.model.action_properties
+        try:
+            if props:
+                self.expand_fn(chunk, succs, actions, counts, base, self._check)
+            else:
+                self.expand_fn(chunk, succs, actions, counts)
+            return None
+        except _Broken as broken:
+            return broken.finding
+        except Exception:
+            del succs[:], actions[:], counts[:]
+        # A spec error is pinned to its state and action, one call at a time.
         for i, s in enumerate(chunk):
             n = len(succs)
             for aid, fn, args in self.table:
@@ -521,6 +532,18 @@ class _Partition:
                 actions.append(aid)
             counts.append(len(succs) - n)
         return None
+
+    def _check(self, s: Any, index: int, aid: int, t: Any) -> None:
+        """The action properties on one transition; :class:`_Broken` if one fails."""
+        cfg = self.cfg
+        for prop in self.model.action_properties:
+            try:
+                ok = prop.fn(cfg, s, t)
+            except Exception:
+                ok = None  # the client re-evaluates it and reports the spec error
+            if ok is not True:
+                raise _Broken({"kind": "transition", "index": index, "action": aid,
+                               "state": s, "after": t})
 
     def _deadlock_in(self, chunk: list[Any], base: int, counts: list[int]) -> Finding | None:
         """The first state of ``chunk`` without successors that is not terminal."""

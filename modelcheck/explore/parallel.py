@@ -299,13 +299,13 @@ class _Worker:
         self.model = model
         self.cfg = model.config
         self.table = model.table()
-        self.expand = expander(model)
+        self.checked = bool(model.action_properties)
+        self.expand = expander(model, checked=self.checked)
         self.run = _WorkerRun(model, options, FingerprintStore(), "bfs")
         self.frontier = frontier
         self.indices = np.array(indices, dtype=np.int64)
         self.fps = self.fingerprints(frontier)
         self.scan = False
-        self.checked = bool(model.action_properties)
 
     def serve(self) -> None:
         while True:
@@ -400,18 +400,14 @@ class _Worker:
         succs: list[Any] = []
         actions: list[int] = []
         counts: list[int] = []
-        cfg = self.cfg
         try:
             if self.checked:
-                for i, s in enumerate(chunk):
-                    n = len(succs)
-                    for aid, fn, args in self.table:
-                        t = fn(cfg, s, *args)
-                        if t is not None:
-                            self.run.check_transition(s, int(parents_of[i]), aid, t)
-                            succs.append(t)
-                            actions.append(aid)
-                    counts.append(len(succs) - n)
+                check_transition = self.run.check_transition
+                parents = parents_of.tolist()
+
+                def check(s: Any, i: int, aid: int, t: Any) -> None:
+                    check_transition(s, parents[i], aid, t)
+                self.expand(chunk, succs, actions, counts, 0, check)
             else:
                 self.expand(chunk, succs, actions, counts)
         except _Spot as spot:

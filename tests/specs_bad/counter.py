@@ -25,6 +25,8 @@ class Config:
     """Nothing is enabled at this value (below the limit): a deadlock."""
     property_raises_at: int = -1
     """The invariant raises KeyError at this value."""
+    step_property_raises_at: int = -1
+    """The action property raises ValueError on the step from this value."""
 
 
 class State(Record):
@@ -70,3 +72,11 @@ def bounded(cfg: Config, s: State) -> bool:
     if s.n == cfg.property_raises_at:
         raise KeyError("boom")
     return s.n <= cfg.bound
+
+
+@spec.action_property
+def counts_up(cfg: Config, before: State, after: State) -> bool:
+    """Each step adds one."""
+    if before.n == cfg.step_property_raises_at:
+        raise ValueError("bad step")
+    return after.n == before.n + 1
