@@ -97,7 +97,7 @@ HASH_SEED = "6640"
 """``PYTHONHASHSEED`` of the workers :func:`local_cluster` starts (any fixed value works;
 this is the one Dask's nanny picks by default)."""
 
-CHUNK = 2048
+CHUNK = 256
 """Frontier states expanded at a time (as in :mod:`~modelcheck.explore.bfs`)."""
 
 SEND_BATCH = 4096
@@ -364,6 +364,7 @@ Finding = dict[str, Any]
 """Where a partition found something: ``kind``, ``index`` (local), and as the kind needs
 ``action``, ``state``, ``after`` and ``error``; the client adds ``partition``."""
 
+
 class _Broken(Exception):
     """An action property failed on a transition (raised out of the generated expander)."""
 
@@ -385,6 +386,10 @@ class _Partition:
     """
 
     def __init__(self, index: int, count: int, ref: _SpecRef, deadlock: bool) -> None:
+        # What an earlier search on this worker left frozen (see _no_gc) is collectable
+        # again: a long-lived worker does not keep one search's garbage cycles forever.
+        gc.unfreeze()
+        gc.collect()
         self.index = index
         self.count = count
         self.model = _load_model(ref)
@@ -795,7 +800,7 @@ def _no_gc() -> Iterator[None]:
     millions of live states would otherwise cost more than the search itself. After the
     round, everything alive is frozen (left out of later collections): re-enabled, the
     collector would otherwise scan the new frontier, and then the store's neighbours, in
-    the worker's idle time between rounds.
+    the worker's idle time between rounds. The next search's partitions unfreeze it.
     """
     enabled = gc.isenabled()
     gc.disable()
