@@ -48,9 +48,13 @@ from modelcheck.store import NO_PARENT, FingerprintStore, narrow_links
 __all__ = ["explore"]
 
 CHUNK = 256
-"""Frontier states a worker expands per message to the coordinator: small enough that
-the successors stay in cache, large enough that the coordinator's cost per message
-stays well below a worker's cost per chunk."""
+"""Frontier states a worker expands at a time: small enough that their successors stay in
+cache (a worker sends :data:`SEND_EVERY` chunks' fingerprints per message)."""
+
+SEND_EVERY = 4
+"""Chunks a worker expands per message to the coordinator: the expansion stays in cache
+chunk by chunk, while the coordinator's cost per message (a few dozen numpy calls and
+two pipe transfers) is shared by four chunks' successors."""
 
 REBALANCE = 1.05
 """Rebalance the workers' shares when the largest exceeds the mean by this factor."""
@@ -362,7 +366,9 @@ class _Worker:
         next_states: list[Any] = []
         next_indices: list[Any] = []
         next_fps: list[Any] = []
-        waiting: tuple[list[Any], Any, Any] | None = None  # the chunk awaiting an answer
+        waiting: tuple[list[Any], Any, Any] | None = None  # the batch awaiting an answer
+        batch: list[tuple[Any, ...]] = []  # expanded chunks not sent yet
+        expanded = 0
         for start in range(0, len(frontier), CHUNK):
             chunk = frontier[start:start + CHUNK]
             parents_of = indices[start:start + CHUNK]
@@ -371,16 +377,21 @@ class _Worker:
                 self.scan_deadlocks(chunk, parents_of)
                 continue
             out = self.expand_chunk(chunk, parents_of, fps_of)
+            expanded += len(chunk)
+            if out is not None and not self.scan:
+                batch.append(out)
+            if len(batch) < SEND_EVERY or self.scan:
+                continue
             if waiting is not None:
                 self.admit(waiting, next_states, next_indices, next_fps)
                 waiting = None
-            if out is None or self.scan:
-                continue
-            kept, fps, parents, actions, generated = out
-            self.conn.send_bytes(_pack_chunk(fps, parents, actions, generated, len(chunk)))
-            waiting = kept
+            if not self.scan:
+                waiting = self.send(batch, expanded)
+            batch, expanded = [], 0
         if waiting is not None:
             self.admit(waiting, next_states, next_indices, next_fps)
+        if batch and not self.scan:
+            self.admit(self.send(batch, expanded), next_states, next_indices, next_fps)
         self.frontier = next_states
         self.indices = (np.concatenate(next_indices) if next_indices
                         else np.zeros(0, dtype=np.int64))
@@ -441,25 +452,33 @@ class _Worker:
         # A successor equal to its parent is stored already: leave it out here rather
         # than send it (a third of TwoPhase's successors are such self-loops).
         fresh = np.flatnonzero(fps != np.repeat(fps_of, per_state))
-        # Sorted fingerprints: the coordinator's look-ups walk its sorted runs in order,
-        # and the new ones are a sorted run as they are.
-        uniq, first = np.unique(fps[fresh], return_index=True)
-        first = fresh[first]
-        parent_of_succ = np.repeat(parents_of, per_state)
-        act = np.array(actions, dtype=np.uint32)
         # Keep one successor per fingerprint, in the order they were generated, and free
         # the others now, while they are in cache: a chunk's successors wait for the
-        # coordinator's answer while the next chunk is expanded, and a smaller working
+        # coordinator's answer while the next chunks are expanded, and a smaller working
         # set is markedly faster. Generation order matters too: siblings share most of
         # their parts and the next level expands them one after the other (in
-        # fingerprint order a worker runs a tenth slower). The state of ``uniq[i]`` is
-        # ``candidates[rank[i]]``.
-        order = np.argsort(first)
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order))
-        candidates = [succs[p] for p in first[order].tolist()]
-        return ((candidates, rank, uniq), uniq, parent_of_succ[first].astype(np.uint32),
-                act[first], len(succs))
+        # fingerprint order a worker runs a tenth slower).
+        _, first = np.unique(fps[fresh], return_index=True)
+        keep = np.sort(fresh[first])
+        parent_of_succ = np.repeat(parents_of, per_state)
+        act = np.array(actions, dtype=np.uint32)
+        return ([succs[p] for p in keep.tolist()], fps[keep], parent_of_succ[keep],
+                act[keep], len(succs))
+
+    def send(self, batch: list[tuple[Any, ...]], expanded: int) -> tuple[list[Any], Any, Any]:
+        """Send the distinct fingerprints of ``batch`` (expanded chunks' candidates) to
+        the coordinator; returns what :meth:`admit` needs to keep the new ones."""
+        candidates = [t for out in batch for t in out[0]]
+        fps = np.concatenate([out[1] for out in batch])
+        # Sorted fingerprints: the coordinator's look-ups walk its sorted runs in order,
+        # and the new ones are a sorted run as they are. The state of ``uniq[i]`` is
+        # ``candidates[first[i]]``, its first occurrence.
+        uniq, first = np.unique(fps, return_index=True)
+        parents = np.concatenate([out[2] for out in batch])[first]
+        actions = np.concatenate([out[3] for out in batch])[first]
+        generated = sum(out[4] for out in batch)
+        self.conn.send_bytes(_pack_chunk(uniq, parents, actions, generated, expanded))
+        return candidates, first, uniq
 
     def _failing_action(self, chunk: list[Any], parents_of: Any) -> tuple[int, int]:
         """The (state index, action) whose call raises or fails a transition check."""
@@ -501,12 +520,12 @@ class _Worker:
         missing, base = self._recv()
         if missing is None or not missing.any():
             return
-        candidates, rank, uniq = waiting
+        candidates, first, uniq = waiting
         # The j-th new fingerprint (in sorted order) is stored at index base + j; its
         # state is kept in the order the states were generated.
         sel = np.flatnonzero(missing)
-        order = np.argsort(rank[sel])
-        new = [candidates[r] for r in rank[sel][order].tolist()]
+        order = np.argsort(first[sel])
+        new = [candidates[p] for p in first[sel][order].tolist()]
         indices = base + order
         try:
             self.run.check_new(new, base)
