@@ -75,9 +75,8 @@ import numpy as np
 
 from modelcheck import Model, bind, check, load_spec
 from modelcheck.explore import _base, bfs
-from modelcheck.explore._codegen import expander
+from modelcheck.explore._codegen import expander, instance_calls
 from modelcheck.fingerprint import fingerprint
-from modelcheck.model import Call
 from modelcheck.store import FingerprintStore
 
 DEFAULT_CASES = ("two-phase-commit:rms=7", "raft")
@@ -179,22 +178,9 @@ def spec_caller(model: Model) -> Callable[[list[Any]], None]:
     first, inline, and counted as the spec's (it is the action's own guard).
     """
     env: dict[str, Any] = {"cfg": model.config}
-    reads: dict[str, str] = {}
-    lines = []
-    for aid, fn, args in model.table():
-        specialise = getattr(fn, "specialise", None)
-        call = specialise(model.config, *args) if specialise is not None else Call(fn, args)
-        env[f"f{aid}"] = call.fn
-        names = ["cfg", "s"]
-        for k, arg in enumerate(call.args):
-            env[f"a{aid}_{k}"] = arg
-            names.append(f"a{aid}_{k}")
-        line = f"f{aid}({', '.join(names)})\n"
-        if call.requires is not None:
-            field, item = call.requires
-            env[f"r{aid}"] = item
-            line = f"if r{aid} in {reads.setdefault(field, f'g{len(reads)}')}: " + line
-        lines.append("        " + line)
+    reads, calls = instance_calls(model, env)
+    lines = [f"        {call}\n" if guard is None else f"        if {guard}: {call}\n"
+             for _, call, guard in calls]
     src = ("def run(states):\n    for s in states:\n"
            + "".join(f"        {local} = s.{field}\n" for field, local in reads.items())
            + ("".join(lines) or "        pass\n"))
@@ -311,8 +297,8 @@ def stage_timers(totals: dict[str, float]) -> Iterator[None]:
         totals[label] = 0.0
         saved.append((owner, attr, fn))
         if attr == "expander":
-            def make(model: Model, _fn: Any = fn, _label: str = label) -> Any:
-                return timed(_label, _fn(model))
+            def make(model: Model, _fn: Any = fn, _label: str = label, **kwargs: Any) -> Any:
+                return timed(_label, _fn(model, **kwargs))
             setattr(owner, attr, make)
         else:
             setattr(owner, attr, timed(label, fn))

@@ -24,7 +24,7 @@ from typing import Any
 
 from modelcheck.model import Call, Model
 
-__all__ = ["MAX_UNROLLED", "expander"]
+__all__ = ["MAX_UNROLLED", "expander", "instance_calls"]
 
 MAX_UNROLLED = 3000
 """Above this many action instances the generated source would be too large to pay off."""
@@ -58,28 +58,16 @@ def expander(model: Model, *, checked: bool = False) -> Expander:
             "                append(t)\n"
             "                act(aid)\n")
     else:
-        reads: dict[str, str] = {}  # state field -> the local holding it
+        reads, calls = instance_calls(model, env)
         lines = []
-        for aid, fn, args in table:
-            specialise = getattr(fn, "specialise", None)
-            call = specialise(model.config, *args) if specialise is not None else Call(fn, args)
-            env[f"f{aid}"] = call.fn
-            call_args = ["cfg", "s"]
-            for k, a in enumerate(call.args):
-                env[f"a{aid}_{k}"] = a
-                call_args.append(f"a{aid}_{k}")
-            step = (f"t = f{aid}({', '.join(call_args)})\n"
+        for aid, call, guard in calls:
+            step = (f"t = {call}\n"
                     f"if t is not None:\n"
                     + _indent(on_step.format(aid=aid)) +
                     f"    append(t)\n"
                     f"    act({aid})\n")
-            if call.requires is not None:
-                field, item = call.requires
-                if not field.isidentifier():
-                    raise ValueError(f"Call.requires names field {field!r}, not an identifier")
-                local = reads.setdefault(field, f"g{len(reads)}")
-                env[f"r{aid}"] = item
-                step = f"if r{aid} in {local}:\n" + _indent(step)
+            if guard is not None:
+                step = f"if {guard}:\n" + _indent(step)
             lines.append(_indent(step, 8))
         body = "".join(f"        {local} = s.{field}\n" for field, local in reads.items())
         body += "".join(lines) or "        pass\n"
@@ -96,6 +84,37 @@ def expander(model: Model, *, checked: bool = False) -> Expander:
     exec(code, env)
     expand: Expander = env["expand"]
     return expand
+
+
+def instance_calls(model: Model, env: dict[str, Any]
+                   ) -> tuple[dict[str, str], list[tuple[int, str, str | None]]]:
+    """Source for calling each action instance of ``model`` on a state ``s``, as the
+    generated successor function does (specialised where the action offers it).
+
+    Adds the names the source uses to ``env`` (``cfg`` must be there too), and returns
+    the state fields to read once per state (field -> local name), and for each instance
+    its index, the call expression and the guard expression that must hold first (its
+    membership precondition; None when it has none).
+    """
+    reads: dict[str, str] = {}  # state field -> the local holding it
+    out: list[tuple[int, str, str | None]] = []
+    for aid, fn, args in model.table():
+        specialise = getattr(fn, "specialise", None)
+        call = specialise(model.config, *args) if specialise is not None else Call(fn, args)
+        env[f"f{aid}"] = call.fn
+        call_args = ["cfg", "s"]
+        for k, a in enumerate(call.args):
+            env[f"a{aid}_{k}"] = a
+            call_args.append(f"a{aid}_{k}")
+        guard = None
+        if call.requires is not None:
+            field, item = call.requires
+            if not field.isidentifier():
+                raise ValueError(f"Call.requires names field {field!r}, not an identifier")
+            env[f"r{aid}"] = item
+            guard = f"r{aid} in {reads.setdefault(field, f'g{len(reads)}')}"
+        out.append((aid, f"f{aid}({', '.join(call_args)})", guard))
+    return reads, out
 
 
 def _indent(text: str, by: int = 4) -> str:
