@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from modelcheck import trace_commands
+from modelcheck._cli_util import fail as _fail
 from modelcheck.catalogue import entries, load
 from modelcheck.checkpoint import stable_hashing
 from modelcheck.errors import ModelcheckError, UsageError
@@ -35,14 +36,6 @@ from modelcheck.state import to_json
 from modelcheck.symmetry import symmetric_sets
 
 __all__ = ["cli", "main"]
-
-
-def _fail(error: ModelcheckError, *, as_json: bool = False) -> NoReturn:
-    if as_json:
-        click.echo(json.dumps({"status": "error", "error": error.message}))
-    else:
-        click.echo(f"error: {error.message}", err=True)
-    sys.exit(error.exit_code)
 
 
 def _parse_params(pairs: Sequence[str]) -> dict[str, str]:

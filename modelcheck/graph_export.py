@@ -23,6 +23,8 @@ from typing import Any
 
 import click
 
+from modelcheck._cli_util import fail as _fail
+from modelcheck._cli_util import write_output
 from modelcheck.catalogue import load
 from modelcheck.errors import ModelcheckError, SpecRuntimeError, UsageError
 from modelcheck.model import Model, bind
@@ -200,19 +202,12 @@ def graph_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], fmt: 
               max_states: int, force: bool, output: Path | None) -> None:
     """Export the reachable state graph of SPEC: actions as edge labels, initial and
     violating states marked."""
-    from modelcheck.cli import _fail, _parse_params  # cli registers this command
+    from modelcheck.cli import _parse_params  # cli registers this command
     try:
         model = bind(load(spec_ref), variant, _parse_params(params))
         space = explore_graph(model, limit=None if force else max_states)
         text = render_graph(model, space, fmt)
     except ModelcheckError as e:
         _fail(e)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as e:
-        _fail(UsageError(f"cannot write {output}: {e}"))
-    click.echo(f"{len(space.states):,} states and {len(space.edges):,} transitions written "
-               f"to {output}", err=True)
+    write_output(text, output, f"{len(space.states):,} states and {len(space.edges):,} "
+                               f"transitions written to {output}")

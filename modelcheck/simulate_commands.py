@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from modelcheck._cli_util import fail as _fail
 from modelcheck.catalogue import load
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore.random import DEFAULT_DEPTH, DEFAULT_RUNS, simulate
@@ -67,7 +68,7 @@ def simulate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...],
     --seed to get the same walks and the same trace.
     """
     # Deferred: cli imports this module, and the error mapping lives in cli alone.
-    from modelcheck.cli import _emit, _fail, _parse_params, _ProgressLine, _with_faults
+    from modelcheck.cli import _emit, _parse_params, _ProgressLine, _with_faults
     if runs is None and time_limit is None:
         runs = DEFAULT_RUNS
     try:
@@ -102,7 +103,6 @@ def trace_shrink_cmd(path: Path, spec_ref: str | None, out: Path | None, no_dead
     Steps are dropped (faults first), and arguments lowered, as long as replaying the
     trace still violates the same property. Works on traces of every strategy.
     """
-    from modelcheck.cli import _fail
     try:
         trace = Trace.load(path)
         model = model_for(load(spec_ref if spec_ref is not None else trace.spec), trace)

@@ -12,10 +12,11 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
+from modelcheck._cli_util import fail as _fail
+from modelcheck._cli_util import write_output
 from modelcheck.catalogue import load
 from modelcheck.errors import ModelcheckError
 from modelcheck.properties.verdict import Verdict, judge
@@ -28,14 +29,6 @@ __all__ = ["diagram_cmd", "replay_cmd", "show_cmd"]
 
 _SPEC_HELP = ("The spec the trace belongs to: a catalogue name, a .py file or module:attribute "
               "(default: the catalogue entry the trace names).")
-
-
-def _fail(error: ModelcheckError, *, as_json: bool = False) -> NoReturn:
-    if as_json:
-        click.echo(json.dumps({"status": "error", "error": error.message}))
-    else:
-        click.echo(f"error: {error.message}", err=True)
-    sys.exit(error.exit_code)
 
 
 def _spec(trace: Trace, ref: str | None) -> Spec:
@@ -56,14 +49,7 @@ def _verdict_of(trace: Trace, spec: Spec) -> Verdict | None:
 
 
 def _output(text: str, output: Path | None) -> None:
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as e:
-        _fail(ModelcheckError(f"cannot write {output}: {e}"))
-    click.echo(f"written to {output}", err=True)
+    write_output(text, output, f"written to {output}")
 
 
 @click.command("show")

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from modelcheck._cli_util import fail as _fail
 from modelcheck.errors import ModelcheckError, UsageError
 
 __all__ = ["prove"]
@@ -26,7 +27,6 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print the proof as
 
 def _run(as_json: bool, make: Callable[[], Any]) -> None:
     # Deferred: cli imports this module, and the error mapping lives in cli alone.
-    from modelcheck.cli import _fail
     try:
         proof = make()
     except ModelcheckError as e:

@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, urlparse
 
 import click
 
+from modelcheck._cli_util import fail as _fail
 from modelcheck.catalogue import load
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import check
@@ -289,7 +290,7 @@ def explore_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], hos
                 verbose: bool) -> None:
     """Walk the state space of SPEC in a browser: enabled actions, successors, the path so
     far, the properties in each state, and the counterexample when one is found."""
-    from modelcheck.cli import _fail, _parse_params  # cli registers this command
+    from modelcheck.cli import _parse_params  # cli registers this command
     try:
         spec = load(spec_ref)
         trace = Trace.load(trace_file) if trace_file is not None else None
