@@ -8,6 +8,7 @@ spec's name. The engine never imports a spec by name: it only follows the regist
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
@@ -73,7 +74,9 @@ def load(ref: str) -> Spec:
 def _load_file(path: Path) -> ModuleType:
     if not path.is_file():
         raise UsageError(f"spec file {str(path)!r} does not exist")
-    name = f"modelcheck_user_{abs(hash(str(path.resolve())))}"
+    # A name that is the same in every process (Dask workers load the spec under it).
+    digest = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogatepass")).hexdigest()
+    name = f"modelcheck_user_{digest[:16]}"
     if name in sys.modules:
         return sys.modules[name]
     module_spec = importlib.util.spec_from_file_location(name, path)

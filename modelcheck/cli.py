@@ -260,6 +260,9 @@ def _show_faults(net: Network, cfg: Any) -> None:
                    "behaviour to stop).")
 @click.option("--no-temporal", is_flag=True,
               help="Skip temporal properties (eventually, leads-to, always-possible ...).")
+@click.option("--audit", is_flag=True,
+              help="Keep every state and check that no two distinct states share a "
+                   "fingerprint (memory for every state; single process).")
 @click.option("--faults", "faults", metavar="NAME=N,...",
               help="Fault budgets for a spec on modelcheck.network, e.g. "
                    "--faults loss=2,dup=1,crash=1,partition=1 (see `modelcheck show SPEC`).")
@@ -272,7 +275,7 @@ def verify_cmd(spec_ref: str | None, run_all: bool, junit: Path | None, jobs: in
                max_memory: str | None, fairness_specs: tuple[str, ...] = (),
                no_fairness: bool = False, no_temporal: bool = False,
                faults: str | None = None, seed: int | None = None,
-               runs: int | None = None) -> None:
+               runs: int | None = None, audit: bool = False) -> None:
     """Check SPEC exhaustively: a catalogue name, a .py file, or module:attribute.
 
     With --all, check every catalogue entry or project spec against its expected verdict.
@@ -298,7 +301,8 @@ def verify_cmd(spec_ref: str | None, run_all: bool, junit: Path | None, jobs: in
                        checkpoint=checkpoint_dir, checkpoint_every=checkpoint_every,
                        resume=resume_dir,
                        max_memory=_parse_size(max_memory) if max_memory else None,
-                       fairness=fairness, temporal=not no_temporal, seed=seed, runs=runs)
+                       fairness=fairness, temporal=not no_temporal, seed=seed, runs=runs,
+                       audit=audit)
     except ModelcheckError as e:
         _fail(e, as_json=as_json)
     _emit(result, as_json=as_json, full=full, trace_out=trace_out, spec=spec)

@@ -37,7 +37,7 @@ elements by signature orders them the same way in every member of an orbit. Elem
 distinct signatures are thereby ranked uniquely. Elements with equal signatures are often
 interchangeable (swapping them leaves the sorted state unchanged: always so when no unit
 holds two elements, and otherwise checked with adjacent swaps); for the rest, every
-order within the ties is tried and the image with the least hash is taken. The set of
+order within the ties is tried and the image with the least fingerprint is taken. The set of
 images tried is the same for every member of an orbit, so the choice is too.
 """
 
@@ -54,6 +54,7 @@ from operator import add
 from typing import Any, Literal, Union
 
 from modelcheck.errors import SpecDefinitionError, SpecRuntimeError, UsageError
+from modelcheck.fingerprint import fingerprint
 from modelcheck.spec import Spec
 from modelcheck.state import Record
 
@@ -395,7 +396,7 @@ def _runtime_classes(tp: Any, node: _Node | None) -> list[type]:
 #                           element e of set k, and q[k] the inverse (q[k][new] = old);
 #   relabel(v, lab)         the value with element e of set k replaced by lab[k][e], and
 #                           every collection whose order that would disturb turned into a
-#                           tuple sorted by hash (a multiset);
+#                           tuple sorted by fingerprint (a multiset);
 #   collect(v, out)         appends (k, e) for each element the value holds, checking it;
 #   unit(v, sig, labs, h)   adds the value, as one unit tagged h, to the signature of each
 #                           element it holds; returns whether it holds two or more.
@@ -410,7 +411,7 @@ _AddUnit = Callable[[Any, Signatures, Any, int], bool]
 _Walk = tuple[_Permute, _Relabel, _Collect, _AddUnit]
 
 STAR = -3
-"""The label of the element whose signature is computed (not -1: ``hash(-1) == hash(-2)``)."""
+"""The label of the element whose signature is computed."""
 DOT = -4
 """The label of every other element."""
 
@@ -477,7 +478,7 @@ class _Walks:
                 return False
             owners = set(out)
             for j, e in owners:
-                sig[j][e] += hash((h, relabel(v, labs[j][e])))
+                sig[j][e] += fingerprint((h, relabel(v, labs[j][e])))
             return len(owners) > 1
         return unit
 
@@ -510,7 +511,7 @@ class _Walks:
                 return tuple(map(v.__getitem__, q[k]))
 
             def relabel(v: tuple[Any, ...], lab: Labels) -> Any:
-                return tuple(sorted(zip(lab[k], v), key=hash))
+                return tuple(sorted(zip(lab[k], v), key=fingerprint))
 
             def collect(v: tuple[Any, ...], out: list[tuple[int, int]]) -> None:
                 if len(v) != n:
@@ -523,7 +524,7 @@ class _Walks:
             return tuple([fp(v[j], p, q) for j in q[k]])
 
         def relabel_items(v: tuple[Any, ...], lab: Labels) -> Any:
-            return tuple(sorted(zip(lab[k], [fr(x, lab) for x in v]), key=hash))
+            return tuple(sorted(zip(lab[k], [fr(x, lab) for x in v]), key=fingerprint))
 
         def collect_items(v: tuple[Any, ...], out: list[tuple[int, int]]) -> None:
             if len(v) != n:
@@ -571,7 +572,7 @@ class _Walks:
             permute_set = permute_items
 
         def relabel_set(v: frozenset[Any], lab: Labels) -> Any:
-            return tuple(sorted([fr(x, lab) for x in v], key=hash))
+            return tuple(sorted([fr(x, lab) for x in v], key=fingerprint))
         return permute_set, relabel_set, collect, self._general_unit(relabel_set, collect)
 
     def _optional(self, node: _Optional) -> _Walk:
@@ -651,8 +652,9 @@ class _Walks:
             fields = [(f"v[{i + 1}]" if kind == "record" else f"v.{name}", n)
                       for i, (name, n) in enumerate(node.fields)]
         env: dict[str, Any] = {"_C": node.cls if isinstance(node, _Rec) else tuple,
+                               "_N": node.cls.__qualname__ if isinstance(node, _Rec) else "",
                                "_new": tuple.__new__, "_bad": self.bad,
-                               "STAR": STAR, "DOT": DOT}
+                               "STAR": STAR, "DOT": DOT, "fingerprint": fingerprint}
         items: list[str] = []
         marks: list[str] = []
         collects: list[str] = []
@@ -689,7 +691,7 @@ class _Walks:
             assert isinstance(node, _Rec)
             built = "_C(" + ", ".join(f"{name}={i}" for (name, _), i
                                       in zip(node.fields, items)) + ")"
-            marked = f"(_C, {marked})"
+            marked = f"(_N, {marked})"  # the class's name: a relabelled value is only hashed
         else:
             built, marked = f"({listed})", f"({marked})"
         body = "".join(collects) or "    pass\n"
@@ -742,7 +744,7 @@ def _fused_unit(fields: Sequence[tuple[str, _Node | None]], elems: list[tuple[st
             lines.append(f"    if {' and '.join(conds)}:")
             indent = "        "
         relabelled = "".join(x + ", " for x in parts)
-        lines.append(f"{indent}sig[{k}][{a}] += hash((h, {head}{relabelled}))")
+        lines.append(f"{indent}sig[{k}][{a}] += fingerprint((h, {head}{relabelled}))")
     held = ", ".join(f"({k}, {names[g]})" for g, k, _ in elems)
     lines.append(f"    return len({{x for x in ({held},) if x[1] is not None}}) > 1"
                  if len(elems) > 1 else "    return False")
@@ -861,7 +863,7 @@ class Canonicalizer:
 
     def _least(self, image: Any, p_all: Perms,
                ties: list[tuple[int, int, int]]) -> tuple[Any, Perms]:
-        """The image with the least hash over every reordering within the ties."""
+        """The image with the least fingerprint over every reordering within the ties."""
         best: Any = None
         best_key = 0
         best_p: Perms = p_all
@@ -873,7 +875,7 @@ class Canonicalizer:
                     p[k][r + i] = x
             pt = tuple(tuple(x) for x in p)
             candidate = self._permute(image, pt, tuple(_inverse(x) for x in pt))
-            key = hash(candidate)
+            key = fingerprint(candidate)
             if best is None or key < best_key:
                 best, best_key = candidate, key
                 best_p = tuple(tuple(pk[e] for e in pa) for pa, pk in zip(p_all, pt))
@@ -881,7 +883,7 @@ class Canonicalizer:
 
     def _explain(self, state: Any, error: BaseException) -> BaseException:
         try:
-            hash(state)
+            fingerprint(state)
         except TypeError as e:
             return e  # the explorer names the action and the field
         for pos, name, unit in self._units:
@@ -909,7 +911,7 @@ def _field_units(walks: _Walks, node: _Node, tag: str) -> _Unit:
     A collection's items are units (an item of a tuple indexed by a set, with its index);
     any other field is one unit.
     """
-    h = hash(tag)
+    h = fingerprint(tag)
     if isinstance(node, _Set) and isinstance(node.item, _Elem):
         k, n = node.item.set, walks.sizes[node.item.set]
 
@@ -948,7 +950,7 @@ def _field_units(walks: _Walks, node: _Node, tag: str) -> _Unit:
         def positions(v: tuple[Any, ...], sig: Signatures, labs: Any) -> bool:
             shared = False
             for i, x in enumerate(v):
-                if item_unit(x, sig, labs, hash((h, i))):
+                if item_unit(x, sig, labs, fingerprint((h, i))):
                     shared = True
             return shared
         return positions
@@ -958,8 +960,8 @@ def _field_units(walks: _Walks, node: _Node, tag: str) -> _Unit:
             def plain(v: tuple[Any, ...], sig: Signatures, labs: Any) -> bool:
                 if len(v) != n:
                     walks.short(v, k)
-                # Adds hash((h, v[e])) to element e's signature; map keeps it in C.
-                sig[k] = list(map(add, sig[k], map(hash, zip(repeat(h), v))))
+                # Adds fingerprint((h, v[e])) to element e's signature; map keeps it in C.
+                sig[k] = list(map(add, sig[k], map(fingerprint, zip(repeat(h), v))))
                 return False
             return plain
         item = node.item.item if isinstance(node.item, _Optional | _Set) else node.item
@@ -975,13 +977,13 @@ def _field_units(walks: _Walks, node: _Node, tag: str) -> _Unit:
                 out = [(k, i)]
                 ic(x, out)
                 if len(out) == 1:
-                    sig[k][i] += hash((h, STAR, ir(x, labs[k][i])))
+                    sig[k][i] += fingerprint((h, STAR, ir(x, labs[k][i])))
                     continue
                 owners = set(out)
                 shared = shared or len(owners) > 1
                 for j, e in owners:
                     lab = labs[j][e]
-                    sig[j][e] += hash((h, lab[k][i], ir(x, lab)))
+                    sig[j][e] += fingerprint((h, lab[k][i], ir(x, lab)))
             return shared
         return indexed
     whole = walks.of(node)[3]
@@ -1008,12 +1010,12 @@ def _pointers(walks: _Walks, k: int, h: int, *, sets: bool) -> _Unit:
         shared = False
         for i, x in enumerate(v):
             if x is None or x == i:
-                sk[i] += hash((h, x is None))
+                sk[i] += fingerprint((h, x is None))
                 continue
             if type(x) is not int or not 0 <= x < n:
                 walks.bad(x, k)
-            sk[i] += hash((h, DOT))
-            sk[x] += hash((h, STAR))
+            sk[i] += fingerprint((h, DOT))
+            sk[x] += fingerprint((h, STAR))
             shared = True
         return shared
 
@@ -1029,10 +1031,10 @@ def _pointers(walks: _Walks, k: int, h: int, *, sets: bool) -> _Unit:
             if min(x) < 0 or max(x) >= n:
                 walks.bad(min(x) if min(x) < 0 else max(x), k)
             own = i in x
-            sk[i] += hash((h, own, len(x)))
+            sk[i] += fingerprint((h, own, len(x)))
             if len(x) > own:
                 shared = True
-                held = hash((h, DOT, own, len(x)))
+                held = fingerprint((h, DOT, own, len(x)))
                 for e in x:
                     if e != i:
                         sk[e] += held

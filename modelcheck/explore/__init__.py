@@ -37,7 +37,8 @@ def check(spec: Spec | Model, *, variant: str | None = None,
           workers: int = 1, scheduler: str | None = None, checkpoint: str | None = None,
           checkpoint_every: float = 60.0, resume: str | None = None,
           max_memory: int | None = None, fairness: Mapping[str, str | None] | None = None,
-          temporal: bool = True, seed: int | None = None, runs: int | None = None) -> Result:
+          temporal: bool = True, seed: int | None = None, runs: int | None = None,
+          audit: bool = False) -> Result:
     """Check ``spec`` (or an already bound model) and return the :class:`Result`.
 
     ``variant`` and ``params`` choose the configuration; ``strategy`` is ``"bfs"``
@@ -54,7 +55,9 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     properties, which only a single-process breadth-first search without checkpoints
     can check (and, for liveness, without symmetry reduction). ``strategy="random"``
     walks ``runs`` random walks of ``max_depth`` states from ``seed`` (see
-    :mod:`modelcheck.explore.random`), in ``workers`` processes.
+    :mod:`modelcheck.explore.random`), in ``workers`` processes. ``audit`` keeps every
+    state and checks that no two distinct states shared a fingerprint (single-process
+    breadth- or depth-first searches; it costs the memory of every state).
     """
     if strategy not in STRATEGIES:
         raise UsageError(
@@ -76,6 +79,10 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     if parallel and (checkpoint or resume):
         raise UsageError("checkpoints are taken by single-process searches; drop --workers "
                          "and --scheduler to use --checkpoint or --resume")
+    if audit and (parallel or strategy == "random" or checkpoint or resume):
+        raise UsageError("--audit keeps every state in this process: it goes with a "
+                         "single-process --strategy bfs or dfs, without --workers, "
+                         "--scheduler, --checkpoint or --resume")
     if resume and not checkpoint:
         checkpoint = resume  # a resumed search goes on saving where it came from
     model = spec if isinstance(spec, Model) else bind(
@@ -90,7 +97,7 @@ def check(spec: Spec | Model, *, variant: str | None = None,
                       deadlock=deadlock, progress=progress, workers=workers,
                       scheduler=scheduler, checkpoint=checkpoint,
                       checkpoint_every=checkpoint_every, resume=resume, max_memory=max_memory,
-                      seed=seed, runs=runs)
+                      seed=seed, runs=runs, audit=audit)
     explore = STRATEGIES[strategy]
     if scheduler is not None:
         from modelcheck.explore import distributed

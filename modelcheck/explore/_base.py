@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelcheck.errors import NondeterminismError, SpecRuntimeError
-from modelcheck.fingerprint import collision_probability, fingerprint
+from modelcheck.fingerprint import Audit, collision_probability, fingerprint, nesting
 from modelcheck.model import Model
 from modelcheck.result import Result, Stats, Status, Violation
 from modelcheck.spec import Property
@@ -66,6 +66,8 @@ class Options:
     """Seed of a random search (``random``); None draws one, which the result reports."""
     runs: int | None = None
     """Random walks of a random search; None: 1,000, or as many as ``time_limit`` allows."""
+    audit: bool = False
+    """Keep every state and check that no two distinct states share a fingerprint."""
 
 
 class Found(Exception):
@@ -108,6 +110,8 @@ class Run:
         self.fingerprint: Callable[[Any], int] = (
             fingerprint if canonical is None else lambda s: fingerprint(canonical(s)))
         """The fingerprint a state is stored under: its orbit's under symmetry reduction."""
+        self.audit = Audit() if options.audit else None
+        """With ``--audit``: every state kept, to compare with those met again."""
         self.details: dict[str, Any] = {}
         self.worker_pids: list[int] = []
         """Processes whose memory counts towards ``max_memory`` besides this one."""
@@ -273,19 +277,21 @@ class Run:
         return self.spec_error("", failure.error, index, failure.action)
 
     def unhashable(self, states: Sequence[Any], actions: Sequence[int],
-                   error: TypeError) -> SpecRuntimeError:
-        """Name the action that returned a state ``hash`` rejects, and the field."""
+                   error: BaseException) -> SpecRuntimeError:
+        """Name the action that returned a state that cannot be fingerprinted (it holds
+        a list, a dict or another value a state cannot hold), and the field."""
         for s, a in zip(states, actions):
             try:
                 fingerprint(s)
-            except TypeError:
+            except (TypeError, RecursionError) as e:
                 label = self.model.instances[a].label()
                 fields = [f for f, v in _fields_of(s) if not _hashable(v)]
                 detail = (f"field(s) {fields} hold" if fields else "it holds")
                 return SpecRuntimeError(
-                    f"{label} returned a state that is not hashable ({error}): {detail} a "
-                    "mutable value; use tuples, frozensets and records instead of lists, "
-                    "dicts and sets", function=label)
+                    f"{label} returned a state that is not hashable ({e}): {detail} a "
+                    "value a state cannot hold; use tuples, frozensets, records and frozen "
+                    "dataclasses instead of lists, dicts, sets and mutable objects",
+                    function=label)
         return SpecRuntimeError(f"a state is not hashable: {error}", function="?")
 
     # -- traces -----------------------------------------------------------------------------
@@ -405,12 +411,21 @@ class Run:
         n = len(self.store)
         seen = self.store.nbytes() if isinstance(self.store, FingerprintStore) else None
         return Stats(n, self.generated, self.depth, self.elapsed(), self.queue,
-                     collision_probability(n, self.generated), seen)
+                     collision_probability(n, self.generated, self._nesting()), seen)
+
+    def _nesting(self) -> int:
+        """How deeply fingerprints nest in the model's (initial) states."""
+        try:
+            return max((nesting(s) for _, s in self.model.initial_states()), default=1)
+        except (SpecRuntimeError, RecursionError):
+            return 1
 
     def result(self, status: Status, *, exhaustive: bool, violation: Violation | None = None,
                error: str | None = None, stopped: str | None = None,
                details: dict[str, Any] | None = None) -> Result:
         model = self.model
+        if self.audit is not None and status != "error":
+            self.details["audit"] = self.audit.summary()
         return Result(model.spec.name, model.variant, model.params, self.strategy, status,
                       exhaustive, self.stats(), violation, error, stopped,
                       {**self.details, **(details or {})},
@@ -485,8 +500,8 @@ def _fields_of(state: Any) -> list[tuple[str, Any]]:
 
 def _hashable(v: Any) -> bool:
     try:
-        hash(v)
-    except TypeError:
+        fingerprint(v)
+    except (TypeError, RecursionError):
         return False
     return True
 

@@ -1,7 +1,7 @@
 """Breadth-first search: the default explorer, and the first violation has a shortest trace.
 
 The frontier is expanded in chunks. For each chunk the hot loop only calls action
-functions and collects successors; fingerprinting (``map(hash, ...)`` in C), removing
+functions and collects successors; fingerprinting (in C), removing
 duplicates and testing membership in the store are then done for the whole chunk at once
 with numpy, and only the new states come back to Python for property checks. States are
 discovered in exactly the order of a textbook queue-based BFS, so counts, depths and
@@ -24,7 +24,7 @@ from modelcheck import checkpoint
 from modelcheck.errors import UsageError
 from modelcheck.explore._base import Found, Options, Run, StepFailure
 from modelcheck.explore._codegen import expander
-from modelcheck.fingerprint import fingerprint
+from modelcheck.fingerprint import fingerprint, fingerprints_into
 from modelcheck.model import ActionTable, Model
 from modelcheck.properties import temporal
 from modelcheck.result import Result
@@ -99,6 +99,8 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
     if not succs:
         return []
     fps = _fingerprints(run, succs, actions)
+    if run.audit is not None:
+        run.audit.check(fps, _identities(run, succs))
     if graph is not None and transitions:
         graph.edges(fps, actions)
     uniq, first = np.unique(fps, return_index=True)
@@ -314,6 +316,8 @@ def _any_new(run: Run, store: FingerprintStore, succs: list[Any], actions: list[
     if not succs:
         return False
     fps = _fingerprints(run, succs, actions)
+    if run.audit is not None:
+        run.audit.check(fps, _identities(run, succs))
     if graph is not None:
         graph.edges(fps, actions)
     return bool(store.missing(np.unique(fps)).any())
@@ -326,8 +330,16 @@ def _fingerprints(run: Run, succs: list[Any], actions: list[int]) -> npt.NDArray
     the frontier keeps the successors themselves, so stored paths replay exactly.
     """
     canonical = run.model.canonical
-    states = succs if canonical is None else map(canonical, succs)
+    states = succs if canonical is None else list(map(canonical, succs))
+    out = np.empty(len(succs), dtype=np.int64)
     try:
-        return np.fromiter(map(fingerprint, states), dtype=np.int64, count=len(succs))
-    except TypeError as e:
+        fingerprints_into(states, out)
+    except (TypeError, RecursionError) as e:
         raise run.unhashable(succs, actions, e) from e
+    return out
+
+
+def _identities(run: Run, succs: list[Any]) -> list[Any]:
+    """What ``succs`` are stored as: themselves, or their orbits' representatives."""
+    canonical = run.model.canonical
+    return succs if canonical is None else list(map(canonical, succs))

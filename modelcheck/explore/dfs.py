@@ -38,14 +38,17 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
     checked = bool(model.action_properties)
     # Under symmetry reduction the fingerprint of a state is its orbit's (run.fingerprint).
     key = fingerprint if model.canonical is None else run.fingerprint
+    audit, canonical = run.audit, model.canonical
     stack: list[tuple[Any, int, int]] = []
     inits = model.initial_states()
     run.generated = len(inits)
     for init_index, s in inits:
         try:
             fp = key(s)
-        except TypeError as e:
+        except (TypeError, RecursionError) as e:
             raise run.unhashable([s], [0], e) from e
+        if audit is not None:
+            audit.check((fp,), (s if canonical is None else canonical(s),))
         if fp not in index:
             i = store.add_one(fp, NO_PARENT, init_index, 1)
             run.check_new([s], i)
@@ -75,8 +78,10 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
                     run.check_transition(s, i, aid, t)
                 try:
                     fp = key(t)
-                except TypeError as e:
+                except (TypeError, RecursionError) as e:
                     raise run.unhashable([t], [aid], e) from e
+                if audit is not None:
+                    audit.check((fp,), (t if canonical is None else canonical(t),))
                 j = index.get(fp)
                 if last:
                     if j is None:

@@ -28,14 +28,11 @@ for the parent links one step at a time and re-executing the actions from the in
 state, then re-raises the finding with the same :class:`~modelcheck.explore._base.Run`
 code as single-process BFS, so violations, spec errors and their messages read alike.
 
-**Fingerprints must agree between workers.** They are Python's ``hash``: strings hash
-with a per-process seed unless ``PYTHONHASHSEED`` is fixed, and in Python 3.11
-``hash(None)`` is an address, equal between processes only when address-space
-randomisation is off. :func:`local_cluster` starts its workers with a fixed seed and
-with the Linux personality flag ``ADDR_NO_RANDOMIZE``; for any cluster the search first
-checks that every worker reports the same hashes (of a probe string, of ``None`` and of
-the model's initial states) and otherwise stops with a :class:`UsageError` that says
-how to start the workers. The client never fingerprints.
+**Fingerprints agree between workers** because they depend on nothing but the state
+(:mod:`modelcheck.fingerprint`): no hash seed or address enters them. The search still
+checks that every worker runs the same modelcheck and fingerprints a probe value and the
+model's initial states alike, and otherwise stops with a :class:`UsageError` that says
+what differs. The client never fingerprints.
 
 **The spec reaches the workers as source.** The client sends the name of the module
 that defines the spec, the attribute holding it and the module's source text. A worker
@@ -51,7 +48,6 @@ refused with a message saying what to do.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import functools
 import gc
@@ -80,22 +76,14 @@ from modelcheck.errors import (
 )
 from modelcheck.explore._base import Found, Options, Run, StepFailure, resident_memory
 from modelcheck.explore._codegen import expander
-from modelcheck.fingerprint import fingerprint
+from modelcheck.fingerprint import fingerprint, fingerprints_into
 from modelcheck.model import Model, bind
 from modelcheck.result import Result, Stats
 from modelcheck.state import Record
 from modelcheck.store import NO_PARENT, FingerprintStore
 from modelcheck.trace import Trace
 
-__all__ = ["ADDR_NO_RANDOMIZE", "HASH_SEED", "explore", "local_cluster"]
-
-ADDR_NO_RANDOMIZE = 0x0040000
-"""Linux personality flag that turns address-space randomisation off for the programs
-executed afterwards (what ``setarch -R`` sets)."""
-
-HASH_SEED = "6640"
-"""``PYTHONHASHSEED`` of the workers :func:`local_cluster` starts (any fixed value works;
-this is the one Dask's nanny picks by default)."""
+__all__ = ["explore", "local_cluster"]
 
 CHUNK = 256
 """Frontier states expanded at a time (as in :mod:`~modelcheck.explore.bfs`)."""
@@ -110,12 +98,9 @@ IN_FLIGHT = 8
 POLL = 0.05
 """Seconds between the client's checks of a running round (time limit, progress)."""
 
-_PROBE = "modelcheck-probe"
-_WORKER_HELP = (
-    "start every worker with the same fixed hash seed and with address-space "
-    "randomisation off, e.g. `PYTHONHASHSEED=0 setarch -R dask worker tcp://HOST:8786` "
-    "(hash(None) is an address in Python 3.11, so `setarch -R` is needed even when "
-    "Dask's nanny fixes the seed), and use the same Python build on every machine")
+_PROBE = ("modelcheck-probe", None, -1, -2, 2**61 - 1, True, 1.0, frozenset({"a", b"a"}))
+"""A value whose fingerprint every worker must agree on."""
+_WORKER_HELP = "install the same modelcheck and Python on every machine"
 
 
 # -- the spec, as the workers see it ------------------------------------------------------
@@ -235,18 +220,14 @@ def _load_model(ref: _SpecRef) -> Model:
 def _probe() -> dict[str, Any]:
     """What decides whether this worker fingerprints like the others."""
     import modelcheck
+    from modelcheck.fingerprint import fingerprint as worker_fingerprint
 
-    randomised = None
-    with contextlib.suppress(OSError, ValueError):
-        flags = int(Path("/proc/self/personality").read_text(), 16)
-        randomised = not flags & ADDR_NO_RANDOMIZE
     return {"python": sys.version, "modelcheck": modelcheck.__version__,
-            "hash_str": hash(_PROBE), "hash_none": hash(None),
-            "seed": os.environ.get("PYTHONHASHSEED"), "randomised": randomised}
+            "fingerprint": worker_fingerprint(_PROBE)}
 
 
 def _check_probes(probes: dict[str, dict[str, Any]]) -> None:
-    """Every worker must hash alike and run this modelcheck; say how to fix it."""
+    """Every worker must run this modelcheck and fingerprint alike; say how to fix it."""
     import modelcheck
 
     versions = {p["modelcheck"] for p in probes.values()}
@@ -254,14 +235,12 @@ def _check_probes(probes: dict[str, dict[str, Any]]) -> None:
         raise UsageError(
             f"the Dask workers run modelcheck {', '.join(sorted(versions))} and this process "
             f"{modelcheck.__version__}; install the same version everywhere")
-    if len({(p["hash_str"], p["hash_none"]) for p in probes.values()}) > 1:
-        rows = "; ".join(
-            f"{addr}: hash({_PROBE!r})={p['hash_str']}, hash(None)={p['hash_none']}, "
-            f"PYTHONHASHSEED={p['seed']}, randomised addresses={p['randomised']}"
-            for addr, p in sorted(probes.items()))
+    if {p.get("fingerprint") for p in probes.values()} != {fingerprint(_PROBE)}:
+        rows = "; ".join(f"{addr}: {p.get('fingerprint')} (Python {p['python'].split()[0]})"
+                         for addr, p in sorted(probes.items()))
         raise UsageError(
-            "the Dask workers compute different hashes, so they would disagree on state "
-            f"fingerprints ({rows}); {_WORKER_HELP}")
+            f"the Dask workers fingerprint a probe value differently from this process "
+            f"({fingerprint(_PROBE)}): {rows}; {_WORKER_HELP}")
 
 
 # -- partitions ---------------------------------------------------------------------------
@@ -593,13 +572,15 @@ class _Partition:
         fp = self.fingerprint
         parents = np.repeat(np.arange(base, base + len(counts), dtype=np.uint32),
                             np.array(counts, dtype=np.int64))
+        canonical = self.model.canonical
+        fps = np.empty(len(succs), dtype=np.int64)
         try:
-            fps = np.fromiter(map(fp, succs), dtype=np.int64, count=len(succs))
-        except TypeError:
+            fingerprints_into(succs if canonical is None else list(map(canonical, succs)), fps)
+        except (TypeError, RecursionError):
             for j, t in enumerate(succs):
                 try:
                     fp(t)
-                except TypeError as e:
+                except (TypeError, RecursionError) as e:
                     return {"kind": "unhashable", "index": int(parents[j]),
                             "action": actions[j], "after": t, "error": str(e)}
             raise
@@ -864,7 +845,7 @@ class _ClusterRun(Run):
                  then: tuple[int, Any] | None = None) -> Trace:
         """Replay the path to state ``index`` (a ref) from its init.
 
-        The client does not fingerprint (its hash seed may differ from the workers'), so a
+        The client does not hold the fingerprints (the partitions do), so a
         nondeterministic spec shows as a step that is not enabled, or as a final state
         other than the one the search holds.
         """
@@ -915,37 +896,25 @@ def _require_dask() -> Any:
 
 @contextlib.contextmanager
 def local_cluster(workers: int, *, quiet: bool = True) -> Iterator[Any]:
-    """A ``distributed.LocalCluster`` of ``workers`` processes that fingerprint alike.
+    """A ``distributed.LocalCluster`` of ``workers`` processes for one search.
 
-    The worker processes get ``PYTHONHASHSEED`` = :data:`HASH_SEED` and, on Linux, run
-    without address-space randomisation (the personality flag is set in this thread while
-    the cluster spawns them, and is inherited across ``exec``), so ``hash`` agrees between
-    them, ``hash(None)`` included. Workers have no memory limit: Dask would otherwise
-    pause or restart a worker whose store outgrows its share of memory (``--max-memory``
-    bounds a search instead). ``quiet`` keeps Dask's logging to critical messages.
+    Workers have no memory limit: Dask would otherwise pause or restart a worker whose
+    store outgrows its share of memory (``--max-memory`` bounds a search instead).
+    ``quiet`` keeps Dask's logging to critical messages.
     """
     distributed = _require_dask()
     import dask
 
     environ = dict(os.environ)
-    libc: Any = None
-    old = -1
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            old = libc.personality(0xFFFFFFFF)
-            if old >= 0 and libc.personality(old | ADDR_NO_RANDOMIZE) < 0:
-                old = -1
     # Ctrl-C in a terminal signals the whole process group: the workers inherit an ignored
     # SIGINT (across exec too), so that only this process stops the search, cleanly.
     sigint: Any = None
     with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
         sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        with dask.config.set({"distributed.nanny.pre-spawn-environ.PYTHONHASHSEED": HASH_SEED,
-                              # The statistical profiler samples every thread's stack
-                              # 100 times a second, time taken from the search.
-                              "distributed.worker.profile.enabled": False}):
+        # The statistical profiler samples every thread's stack 100 times a second, time
+        # taken from the search.
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
             cluster = distributed.LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
                 # No dashboard; the scheduler's HTTP endpoints on any free local port,
@@ -955,8 +924,6 @@ def local_cluster(workers: int, *, quiet: bool = True) -> Iterator[Any]:
     finally:
         if sigint is not None:
             signal.signal(signal.SIGINT, sigint)
-        if old >= 0:
-            libc.personality(old)
         # The nanny exports its pre-spawn variables into this process's environment.
         for key in set(os.environ) - set(environ):
             del os.environ[key]
@@ -975,7 +942,7 @@ def _connect(options: Options) -> Iterator[tuple[Any, list[str]]]:
 
     With a scheduler address and ``workers`` = 1 (the default) every connected worker
     hosts a partition; with ``workers`` = N, the first N once N have connected. The
-    workers chosen must hash alike (:func:`_check_probes`).
+    workers chosen must fingerprint alike (:func:`_check_probes`).
     """
     distributed = _require_dask()
     address = options.scheduler
@@ -1094,8 +1061,8 @@ class _Search:
                              f"{type(e).__name__}: {e}") from None
         if len({tuple(h) for h in self._all("hello")}) > 1:
             raise UsageError(
-                "the Dask workers fingerprint the initial states differently (does a state "
-                f"hold a value whose hash is its address?); {_WORKER_HELP}")
+                "the Dask workers compute different initial states (does the spec's init "
+                f"read something that differs between processes?); {_WORKER_HELP}")
         self._all("connect", self.actors)
 
     # -- rounds --------------------------------------------------------------------------

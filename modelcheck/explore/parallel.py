@@ -19,9 +19,8 @@ are (a global state index and an action index); the coordinator rebuilds that st
 replaying its trace from the init and re-raises the finding with the same code as the
 single-process explorer, so messages and traces read exactly alike.
 
-Fingerprints agree between the processes because the workers are forked: they share
-the interpreter's hash seed and addresses (``hash(None)`` is address-based before
-Python 3.12).
+Fingerprints agree between the processes because they depend on nothing but the state
+(:mod:`modelcheck.fingerprint`).
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ from modelcheck.errors import NondeterminismError, SpecRuntimeError, UsageError
 from modelcheck.explore._base import Options, Run
 from modelcheck.explore._codegen import expander
 from modelcheck.explore.bfs import _fingerprints
+from modelcheck.fingerprint import fingerprint
 from modelcheck.model import Model
 from modelcheck.result import Result
 from modelcheck.store import NO_PARENT, FingerprintStore, narrow_links
@@ -443,8 +443,8 @@ class _Worker:
         except SpecRuntimeError:
             for k, t in enumerate(succs):
                 try:
-                    hash(t if self.model.canonical is None else self.model.canonical(t))
-                except TypeError:
+                    fingerprint(t if self.model.canonical is None else self.model.canonical(t))
+                except (TypeError, RecursionError):
                     owner = np.searchsorted(np.cumsum(counts), k, side="right")
                     self.report("step", int(parents_of[owner]), actions[k])
                     return None

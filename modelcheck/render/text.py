@@ -154,7 +154,11 @@ def render_stats(result: Result) -> str:
     st = result.stats
     line = (f"{st.distinct_states:,} distinct states, {st.generated_states:,} generated, "
             f"depth {st.depth}, {st.seconds:.2f} s ({st.states_per_second:,.0f} states/s)")
-    if result.exhaustive and st.collision_probability > 0:
+    audit = result.details.get("audit")
+    if audit is not None:
+        line += (f"; audit: no fingerprint collision ({audit['compared']:,} states met again "
+                 "compared in full)")
+    elif result.exhaustive and st.collision_probability > 0:
         line += f"; fingerprint collision probability {st.collision_probability:.1e}"
     return line
 
