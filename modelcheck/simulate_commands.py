@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from modelcheck._cli_util import fail as _fail
+from modelcheck._signals import terminate_as_interrupt
 from modelcheck.catalogue import load
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore.random import DEFAULT_DEPTH, DEFAULT_RUNS, simulate
@@ -74,12 +75,13 @@ def simulate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...],
         runs = DEFAULT_RUNS
     try:
         spec = load(spec_ref)
-        result = simulate(spec, variant=variant,
-                          params=_with_faults(spec, _parse_params(params), faults),
-                          runs=runs, depth=depth, seed=seed, time_limit=time_limit,
-                          workers=workers, swarm=swarm, guided=guided, shrink=not no_shrink,
-                          deadlock=not no_deadlock,
-                          progress=None if (as_json or quiet) else _ProgressLine())
+        with terminate_as_interrupt():
+            result = simulate(spec, variant=variant,
+                              params=_with_faults(spec, _parse_params(params), faults),
+                              runs=runs, depth=depth, seed=seed, time_limit=time_limit,
+                              workers=workers, swarm=swarm, guided=guided, shrink=not no_shrink,
+                              deadlock=not no_deadlock,
+                              progress=None if (as_json or quiet) else _ProgressLine())
     except ModelcheckError as e:
         _fail(e, as_json=as_json)
     _emit(result, as_json=as_json, full=full, trace_out=trace_out, spec=spec)

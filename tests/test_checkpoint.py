@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import pickle
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -521,3 +522,37 @@ def test_resume_with_symmetry_from_within_a_level(tmp_path: Path) -> None:
     assert seen == ["incomplete", "incomplete", "ok"]
     assert counts(r) == counts(whole) == (10_268, 40_535, 14)
 
+
+@pytest.mark.slow
+def test_sigterm_saves_the_checkpoint_and_the_command_resumes(tmp_path: Path) -> None:
+    cp = str(tmp_path / "cp")
+    r = interrupt("verify", "two-phase-commit", "--param", "rms=7", "--checkpoint", cp,
+                  "--checkpoint-every", "3600", "--no-temporal", sig=signal.SIGTERM,
+                  timeout=120)
+    assert r.returncode == 3, (r.out, r.err)
+    assert "stopped: interrupted; no violation found so far" in r.out
+    assert "Traceback" not in r.err
+    meta = json.loads((Path(cp) / "meta.json").read_text())
+    assert 0 < meta["distinct"] < 296_448
+    done = _cli("verify", "two-phase-commit", "--param", "rms=7", "--resume", cp, "--json",
+                "--no-temporal")
+    out, err = done.communicate(timeout=300)
+    assert done.returncode == 0, err
+    stats = json.loads(out)["stats"]
+    assert (stats["distinct_states"], stats["generated_states"], stats["depth"]) == (
+        296_448, 2_744_706, 23)
+
+
+@pytest.mark.parametrize("args", [
+    ["verify", "--strategy", "bfs"], ["verify", "--strategy", "dfs"],
+    ["verify", "--strategy", "random", "--runs", "100000000"],
+    ["verify", "--workers", "2"], ["simulate", "--runs", "100000000"]],
+    ids=["bfs", "dfs", "random", "workers", "simulate"])
+def test_sigterm_stops_every_search_as_ctrl_c_does(args: list[str]) -> None:
+    command, *options = args
+    r = interrupt(command, "two-phase-commit", "--param", "rms=7", *options,
+                  *(["--no-temporal"] if command == "verify" else []), sig=signal.SIGTERM)
+    assert r.returncode == 3, (r.out, r.err)
+    assert "stopped: interrupted; no violation found so far" in r.out
+    assert "distinct states" in r.out or "walks" in r.out
+    assert "Traceback" not in r.err

@@ -386,8 +386,8 @@ def _keys(states: Iterable[Any], canon: Callable[[Any], Any] | None,
 
 @contextlib.contextmanager
 def _interrupts_deferred(defer: bool) -> Iterator[list[bool]]:
-    """While checkpointing, Ctrl-C asks the search to stop at the next chunk boundary
-    (where a consistent checkpoint can be written); a second Ctrl-C stops at once."""
+    """While checkpointing, Ctrl-C and SIGTERM ask the search to stop at the next chunk
+    boundary (where a consistent checkpoint can be written); a second one stops at once."""
     flag = [False]
     if not defer or threading.current_thread() is not threading.main_thread():
         yield flag
@@ -398,11 +398,12 @@ def _interrupts_deferred(defer: bool) -> Iterator[list[bool]]:
             raise KeyboardInterrupt
         flag[0] = True
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _any_new(run: Run, store: FingerprintStore, succs: list[Any], actions: list[int],
