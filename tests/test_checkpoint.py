@@ -556,3 +556,20 @@ def test_sigterm_stops_every_search_as_ctrl_c_does(args: list[str]) -> None:
     assert "stopped: interrupted; no violation found so far" in r.out
     assert "distinct states" in r.out or "walks" in r.out
     assert "Traceback" not in r.err
+
+
+def test_sigterm_ends_the_search_and_no_other_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import modelcheck._signals
+    monkeypatch.setattr(modelcheck._signals, "_terminated", False)
+    spec = load_spec("two-phase-commit")
+
+    def terminate(progress: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    r = check(spec, params={"rms": 5}, progress=terminate, temporal=False)
+    assert (r.status, r.stopped, r.exit_code) == ("incomplete", "interrupted", 3)
+    assert 0 < r.stats.distinct_states < 8_832
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    # The signal asked the process to stop: a program checking models in turn stops too.
+    with pytest.raises(KeyboardInterrupt):
+        check(spec, params={"rms": 3}, temporal=False)

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from modelcheck import checkpoint
+from modelcheck._signals import note_terminate
 from modelcheck.errors import UsageError
 from modelcheck.explore._base import Found, Options, Run, StepFailure
 from modelcheck.explore._codegen import expander
@@ -394,6 +395,8 @@ def _interrupts_deferred(defer: bool) -> Iterator[list[bool]]:
         return
 
     def handler(signum: int, frame: Any) -> None:
+        if signum == signal.SIGTERM:
+            note_terminate()
         if flag[0]:
             raise KeyboardInterrupt
         flag[0] = True
