@@ -320,10 +320,11 @@ def _store_table(data: bytes) -> npt.NDArray[np.int64] | None:
         read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                        else np.lib.format.read_array_header_2_0)
         shape, fortran_order, dtype = read_header(f)
-    except (ValueError, OSError, EOFError, SyntaxError, TypeError):
+    except Exception:  # numpy's header parser raises many kinds of error on bad bytes
         return None
     body = len(data) - f.tell()
-    if (dtype != np.dtype("<i8") or fortran_order or len(shape) != 2 or shape[1] != 2
+    if (dtype != np.dtype("<i8") or fortran_order is not False or len(shape) != 2
+            or not all(type(x) is int for x in shape) or shape[1] != 2
             or body != shape[0] * 16):
         return None
     table: npt.NDArray[np.int64] = np.frombuffer(data, dtype="<i8", offset=f.tell())

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from interrupt import interrupt
 
 from modelcheck import bind, check, load_spec, replay
@@ -573,3 +576,55 @@ def test_sigterm_ends_the_search_and_no_other_starts(monkeypatch: pytest.MonkeyP
     # The signal asked the process to stop: a program checking models in turn stops too.
     with pytest.raises(KeyboardInterrupt):
         check(spec, params={"rms": 3}, temporal=False)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                max_size=3),
+    max_leaves=8)
+_META_KEYS = ["format", "generation", "store", "model", "options", "depth", "expand_from",
+              "next_level", "distinct", "generated", "seconds", "cut", "pending_sometimes",
+              "probes", "hash_seed", "sha256"]
+
+
+@pytest.fixture(scope="module")
+def saved_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cp, meta = _saved(tmp_path_factory.mktemp("base"), max_states=200)
+    assert meta["expand_from"] != meta["distinct"]
+    return cp
+
+
+@settings(max_examples=int(os.environ.get("TAMPER_EXAMPLES", "60")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), max_size=3),
+       edits=st.dictionaries(st.sampled_from(_META_KEYS), _JSON_VALUES, max_size=2),
+       sealed=st.booleans())
+def test_a_tampered_checkpoint_is_refused_or_resumes_exactly(
+        saved_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory,
+        flips: list[tuple[int, int]], edits: dict[str, object], sealed: bool) -> None:
+    # Whatever is changed, and whether or not the checksum is recomputed to match: the
+    # resumed search is refused (exit 2), or gives an uninterrupted run's verdict and
+    # counts (the generated count and the time are the checkpoint's word).
+    cp = tmp_path_factory.mktemp("tampered") / "cp"
+    shutil.copytree(saved_checkpoint, cp)
+    meta = json.loads((cp / "meta.json").read_text())
+    store = cp / meta["store"]
+    data = bytearray(store.read_bytes())
+    for at, xor in flips:
+        data[at % len(data)] ^= xor
+    store.write_bytes(bytes(data))
+    meta.update(edits)
+    (cp / "meta.json").write_text(json.dumps(meta))
+    if sealed and isinstance(meta.get("store"), str) and (cp / meta["store"]).is_file():
+        reseal(cp)
+    res = CliRunner().invoke(cli, ["verify", "two-phase-commit", *RMS_4, "--resume", str(cp),
+                                   "--no-temporal", "--json"])
+    assert res.exit_code in (0, 2), res.output
+    assert "Traceback" not in res.output
+    if res.exit_code == 0:
+        result = json.loads(res.stdout)
+        assert (result["status"], result["stats"]["distinct_states"],
+                result["stats"]["depth"]) == ("ok", 1_568, 14)
+    else:
+        assert json.loads(res.stdout)["status"] == "error"
