@@ -45,6 +45,7 @@ import math
 import os
 import re
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -56,7 +57,8 @@ from modelcheck.errors import UsageError
 from modelcheck.state import JSON
 from modelcheck.store import NO_PARENT
 
-__all__ = ["FORMAT", "Checkpoint", "hash_probes", "load", "save", "stable_hashing"]
+__all__ = ["FORMAT", "Checkpoint", "hash_probes", "load", "prepare", "save",
+           "stable_hashing"]
 
 FORMAT = "modelcheck-checkpoint/2"
 _PICKLED_FORMAT = "modelcheck-checkpoint/1"
@@ -168,9 +170,29 @@ class _HashingWriter:
         return self.f.write(data)
 
 
-def save(directory: str | Path, cp: Checkpoint) -> None:
-    """Write ``cp`` to ``directory`` (created if needed), replacing an older checkpoint."""
+def prepare(directory: str | Path) -> None:
+    """Make sure checkpoints can be written to ``directory`` (created if needed), before
+    a search starts; a UsageError says why not."""
     d = Path(directory)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=d):
+            pass
+    except OSError as e:
+        raise UsageError(f"cannot write checkpoints to {d}: {e.strerror or e}") from None
+
+
+def save(directory: str | Path, cp: Checkpoint) -> None:
+    """Write ``cp`` to ``directory`` (created if needed), replacing an older checkpoint;
+    a UsageError says why it cannot be written."""
+    try:
+        _save(Path(directory), cp)
+    except OSError as e:
+        raise UsageError(f"cannot write a checkpoint to {directory}: "
+                         f"{e.strerror or e}") from None
+
+
+def _save(d: Path, cp: Checkpoint) -> None:
     d.mkdir(parents=True, exist_ok=True)
     generation, old_files = _previous(d)
     k = generation + 1

@@ -628,3 +628,13 @@ def test_a_tampered_checkpoint_is_refused_or_resumes_exactly(
                 result["stats"]["depth"]) == ("ok", 1_568, 14)
     else:
         assert json.loads(res.stdout)["status"] == "error"
+
+
+def test_an_unwritable_checkpoint_directory_is_refused_before_the_search(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    res = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--checkpoint",
+                                   str(blocker / "cp"), "--no-temporal"])
+    assert res.exit_code == 2
+    assert res.output == (f"error: cannot write checkpoints to {blocker / 'cp'}: Not a "
+                          "directory\n")

@@ -239,6 +239,7 @@ class _Saver:
     def __init__(self, run: Run, options: Options) -> None:
         self.run = run
         self.directory = options.checkpoint or ""
+        checkpoint.prepare(self.directory)
         self.every = options.checkpoint_every
         self.last = time.monotonic()
         run.details["checkpoint"] = self.directory
