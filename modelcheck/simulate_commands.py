@@ -14,12 +14,14 @@ from pathlib import Path
 import click
 
 from modelcheck._cli_util import fail as _fail
+from modelcheck._signals import terminate_as_interrupt
 from modelcheck.catalogue import load
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore.random import DEFAULT_DEPTH, DEFAULT_RUNS, simulate
 from modelcheck.render.text import render_trace
 from modelcheck.shrink import shrink_trace
 from modelcheck.trace import Trace, model_for
+from modelcheck.trace_commands import spec_for
 
 __all__ = ["simulate_cmd", "trace_shrink_cmd"]
 
@@ -73,12 +75,13 @@ def simulate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...],
         runs = DEFAULT_RUNS
     try:
         spec = load(spec_ref)
-        result = simulate(spec, variant=variant,
-                          params=_with_faults(spec, _parse_params(params), faults),
-                          runs=runs, depth=depth, seed=seed, time_limit=time_limit,
-                          workers=workers, swarm=swarm, guided=guided, shrink=not no_shrink,
-                          deadlock=not no_deadlock,
-                          progress=None if (as_json or quiet) else _ProgressLine())
+        with terminate_as_interrupt():
+            result = simulate(spec, variant=variant,
+                              params=_with_faults(spec, _parse_params(params), faults),
+                              runs=runs, depth=depth, seed=seed, time_limit=time_limit,
+                              workers=workers, swarm=swarm, guided=guided, shrink=not no_shrink,
+                              deadlock=not no_deadlock,
+                              progress=None if (as_json or quiet) else _ProgressLine())
     except ModelcheckError as e:
         _fail(e, as_json=as_json)
     _emit(result, as_json=as_json, full=full, trace_out=trace_out, spec=spec)
@@ -89,7 +92,8 @@ def simulate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...],
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--spec", "spec_ref",
               help="The spec the trace belongs to: a catalogue name, a .py file or "
-                   "module:attribute (default: the catalogue entry the trace names).")
+                   "module:attribute (default: the catalogue entry the trace names; a trace "
+                   "never loads code).")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the shrunk trace (JSON) to FILE.")
 @click.option("--no-deadlock", is_flag=True, help="Do not count a deadlock as a violation.")
@@ -105,7 +109,7 @@ def trace_shrink_cmd(path: Path, spec_ref: str | None, out: Path | None, no_dead
     """
     try:
         trace = Trace.load(path)
-        model = model_for(load(spec_ref if spec_ref is not None else trace.spec), trace)
+        model = model_for(spec_for(trace, spec_ref), trace)
         shrunk, violation, info = shrink_trace(model, trace, deadlock=not no_deadlock,
                                                time_limit=time_limit)
         if out is not None:

@@ -1,9 +1,14 @@
 """``modelcheck trace show | replay | diagram``: read, re-check and draw saved traces.
 
-``replay`` turns a saved counterexample into a regression test: it re-executes the trace
-against the spec as installed now and exits 0 while the violation still reproduces, 1
-when the trace replays but no longer violates anything, and 2 when it no longer replays
-(naming the first step that does not apply or whose state differs) or cannot be read.
+``replay`` re-executes a saved trace against the spec as installed now and exits as
+``verify`` does: 0 when the trace replays and violates no property, 1 when it replays and
+shows a violation (the property and the step are printed), and 2 when it no longer
+replays (naming the first step that does not apply or whose state differs) or cannot be
+read.
+
+A trace file is data: the spec name it records is only looked up among the catalogue's
+entries (:func:`spec_for`), never loaded as a file or imported as a module; a trace of
+any other spec is read against the spec the user names with ``--spec``.
 """
 
 from __future__ import annotations
@@ -17,22 +22,37 @@ import click
 
 from modelcheck._cli_util import fail as _fail
 from modelcheck._cli_util import write_output
-from modelcheck.catalogue import load
-from modelcheck.errors import ModelcheckError
+from modelcheck.catalogue import entries, load
+from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.properties.verdict import Verdict, judge
 from modelcheck.render.output import FORMATS, render_as
 from modelcheck.render.text import render_params
 from modelcheck.spec import Spec
 from modelcheck.trace import ReplayError, Trace, model_for, replay
 
-__all__ = ["diagram_cmd", "replay_cmd", "show_cmd"]
+__all__ = ["diagram_cmd", "replay_cmd", "show_cmd", "spec_for"]
 
 _SPEC_HELP = ("The spec the trace belongs to: a catalogue name, a .py file or module:attribute "
-              "(default: the catalogue entry the trace names).")
+              "(default: the catalogue entry the trace names; a trace never loads code).")
 
 
-def _spec(trace: Trace, ref: str | None) -> Spec:
-    return load(ref if ref is not None else trace.spec)
+def spec_for(trace: Trace, ref: str | None) -> Spec:
+    """The spec to read ``trace`` against: ``ref``, the user's own ``--spec`` (any spec
+    reference), or else the catalogue entry the trace names.
+
+    The name comes from the file, so it is only looked up among the catalogue's entries:
+    ``evil.py`` or ``os:path`` in a trace is an unknown name, not a file to run or a
+    module to import.
+    """
+    if ref is not None:
+        return load(ref)
+    spec = entries().get(trace.spec)
+    if spec is None:
+        raise UsageError(
+            f"the trace names spec {trace.spec!r}, which is not a catalogue entry; a trace "
+            "never loads the code it names: pass the spec it belongs to with --spec (a .py "
+            "file or module:attribute)")
+    return spec
 
 
 def _title(trace: Trace) -> str:
@@ -69,11 +89,11 @@ def show_cmd(file: Path, fmt: str, full: bool, spec_ref: str | None,
         trace = Trace.load(file)
         spec = None
         if fmt in ("mermaid", "svg") or spec_ref is not None:
-            spec = _spec(trace, spec_ref)
+            spec = spec_for(trace, spec_ref)
         elif fmt == "html":
             # The viewer reads without the spec too: no diagram and no verdict then.
             with contextlib.suppress(ModelcheckError):
-                spec = _spec(trace, None)
+                spec = spec_for(trace, None)
         verdict = None
         if fmt == "html" and spec is not None:
             found = _verdict_of(trace, spec)
@@ -98,7 +118,7 @@ def diagram_cmd(file: Path, fmt: str, spec_ref: str | None, output: Path | None)
     """Draw a saved trace of a spec on modelcheck.network as a sequence diagram."""
     try:
         trace = Trace.load(file)
-        text = render_as(trace, fmt, spec=_spec(trace, spec_ref))
+        text = render_as(trace, fmt, spec=spec_for(trace, spec_ref))
     except ModelcheckError as e:
         _fail(e)
     _output(text, output)
@@ -113,13 +133,13 @@ def diagram_cmd(file: Path, fmt: str, spec_ref: str | None, output: Path | None)
 def replay_cmd(file: Path, spec_ref: str | None, no_deadlock: bool, as_json: bool) -> None:
     """Re-execute a saved trace against the spec as it is now.
 
-    Exit 0: it replays and still violates a property; 1: it replays but violates nothing;
-    2: it no longer replays (the first step that does not apply, or whose state differs,
-    is named) or cannot be read.
+    Exit 0: it replays and violates no property; 1: it replays and shows a violation (the
+    property and the step are printed); 2: it no longer replays (the first step that does
+    not apply, or whose state differs, is named) or cannot be read.
     """
     try:
         trace = Trace.load(file)
-        spec = _spec(trace, spec_ref)
+        spec = spec_for(trace, spec_ref)
         model = model_for(spec, trace)
     except ModelcheckError as e:
         _fail(e, as_json=as_json)
@@ -131,7 +151,8 @@ def replay_cmd(file: Path, spec_ref: str | None, no_deadlock: bool, as_json: boo
             click.echo(json.dumps({"status": "diverges", "step": e.step, "property": None,
                                    "message": e.message}))
         else:
-            click.echo(f"✗ {_title(trace)}: the trace no longer replays: {e.message}")
+            click.echo(f"error: {_title(trace)}: the trace no longer replays: {e.message}",
+                       err=True)
         sys.exit(2)
     except ModelcheckError as e:
         _fail(e, as_json=as_json)
@@ -141,9 +162,9 @@ def replay_cmd(file: Path, spec_ref: str | None, no_deadlock: bool, as_json: boo
                                "property": verdict.property, "kind": verdict.kind,
                                "message": verdict.message}))
     elif verdict.violated:
-        click.echo(f"✓ {_title(trace)}: the trace replays ({trace.length} steps) and still "
-                   f"shows the violation: {verdict.message}")
+        click.echo(f"✗ {_title(trace)}: the trace replays ({trace.length} steps) and shows a "
+                   f"violation: {verdict.message}")
     else:
-        click.echo(f"✗ {_title(trace)}: the trace replays ({trace.length} steps) but no "
-                   f"longer shows a violation: {verdict.message}")
-    sys.exit(0 if verdict.violated else 1)
+        click.echo(f"✓ {_title(trace)}: the trace replays ({trace.length} steps) and shows "
+                   f"no violation: {verdict.message}")
+    sys.exit(1 if verdict.violated else 0)

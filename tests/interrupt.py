@@ -19,10 +19,10 @@ class Interrupted:
     pid: int
 
 
-def interrupt(*args: str, env: dict[str, str] | None = None,
-              timeout: float = 60) -> Interrupted:
+def interrupt(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
+              sig: int = signal.SIGINT) -> Interrupted:
     """Start ``python -m modelcheck ARGS``, wait for its first progress line on stderr
-    (the search is under way), send SIGINT and collect what it prints."""
+    (the search is under way), send ``sig`` (SIGINT: Ctrl-C) and collect what it prints."""
     proc = subprocess.Popen([sys.executable, "-m", "modelcheck", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**(os.environ if env is None else env),
@@ -30,6 +30,6 @@ def interrupt(*args: str, env: dict[str, str] | None = None,
     assert proc.stderr is not None
     first = proc.stderr.readline()
     assert "states/s" in first, first
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=timeout)
     return Interrupted(proc.returncode, out, first + err, proc.pid)

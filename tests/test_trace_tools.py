@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 
 from modelcheck import Trace, check, load_spec
 from modelcheck.cli import cli
+from modelcheck.errors import UsageError
 from modelcheck.render.mermaid import escape
 from modelcheck.render.output import render_as
 from modelcheck.render.sequence import chart, topology_for
@@ -188,7 +190,7 @@ def test_a_spec_without_a_network_has_no_diagram(tmp_path: Path) -> None:
 def test_replay_reproduces_saved_counterexamples(tmp_path: Path, spec: str,
                                                  variant: str) -> None:
     code, out = run("trace", "replay", saved(tmp_path, spec, variant), "--json")
-    assert code == 0
+    assert code == 1
     outcome = json.loads(out)
     assert outcome["status"] == "reproduces"
     expected = load_spec(spec).variants[variant].expect.property
@@ -203,7 +205,7 @@ def test_a_trace_saved_with_the_full_fault_record_still_replays() -> None:
     path = SNAPSHOTS / "two-phase-commit-tm-commits-early.json"
     assert Trace.load(path).steps[0].state["faults"]["crash"] == 0
     code, out = run("trace", "replay", path, "--json")
-    assert code == 0 and json.loads(out)["status"] == "reproduces"
+    assert code == 1 and json.loads(out)["status"] == "reproduces"
 
 
 _STUCK = """
@@ -236,14 +238,15 @@ def test_replay_of_a_deadlock_and_of_a_liveness_lasso(tmp_path: Path) -> None:
     code, _ = run("verify", stuck, "--trace-out", path, "-q")
     assert code == 1
     code, out = run("trace", "replay", path, "--spec", stuck, "--json")
-    assert code == 0
+    assert code == 1
     assert json.loads(out) == {
         "status": "reproduces", "step": 2, "property": "deadlock", "kind": "deadlock",
         "message": "deadlock at step 2: no action is enabled and the state is not terminal"}
     code, out = run("trace", "replay", path, "--spec", stuck, "--no-deadlock")
-    assert code == 1 and "replays (2 steps) but no longer shows a violation" in out
+    assert (code, out) == (0, "✓ stuck: the trace replays (2 steps) and shows no violation: "
+                              "the trace violates no property\n")
     code, out = run("trace", "replay", saved(tmp_path, "ewd840", "pass-keeps-color"), "--json")
-    assert code == 0
+    assert code == 1
     assert json.loads(out)["property"] == "termination_eventually_detected"
 
 
@@ -275,8 +278,9 @@ def test_a_change_that_does_not_touch_the_trace_still_replays(tmp_path: Path) ->
         '    """The TM spontaneously aborts, and tells the RMs."""\n'
         '    if s.tm_state != "init" or s.tm_prepared:')
     code, out = run("trace", "replay", trace, "--spec", v2)
-    assert code == 0, out
-    assert "invariant consistent is violated at step 5" in out
+    assert code == 1, out
+    assert out == ("✗ two-phase-commit --variant tm-commits-early: the trace replays (5 steps) "
+                   "and shows a violation: invariant consistent is violated at step 5\n")
 
 
 def test_a_change_that_disables_a_step_is_reported_at_that_step(tmp_path: Path) -> None:
@@ -296,17 +300,20 @@ def test_a_change_of_state_is_reported_at_the_first_step_that_differs(tmp_path: 
                                       'return s.replace(tm_state="commit",')
     code, out = run("trace", "replay", trace, "--spec", v4)
     assert code == 2
-    assert "step 3: tm_commit gives a different state than the trace records" in out
+    assert out == ("error: two-phase-commit --variant tm-commits-early: the trace no longer "
+                   "replays: step 3: tm_commit gives a different state than the trace "
+                   "records\n")
 
 
-def test_a_trace_that_replays_but_no_longer_violates_exits_1(tmp_path: Path) -> None:
+def test_a_trace_that_replays_but_no_longer_violates_exits_0(tmp_path: Path) -> None:
     trace = _saved_against_file(tmp_path)
     v5 = _variant_of_two_phase_commit(
         tmp_path, "v5", 'return not ("committed" in s.rm_state and "aborted" in s.rm_state)',
         "return True")
     code, out = run("trace", "replay", trace, "--spec", v5)
-    assert code == 1
-    assert "replays (5 steps) but no longer shows a violation" in out
+    assert code == 0
+    assert out == ("✓ two-phase-commit --variant tm-commits-early: the trace replays (5 steps) "
+                   "and shows no violation: the trace violates no property\n")
 
 
 def test_replay_errors_are_one_paragraph_and_exit_2(tmp_path: Path) -> None:
@@ -340,3 +347,103 @@ def test_readme_example_runs_as_shown(tmp_path: Path, monkeypatch: pytest.Monkey
         assert result.stdout.startswith(first), (command, result.stdout)
         for excerpt in rest:  # the excerpts after an ellipsis appear as written
             assert excerpt in result.stdout, (command, excerpt)
+
+
+# -- a trace is data ------------------------------------------------------------------------
+
+_PLANTED = """
+from pathlib import Path
+Path({marker!r}).write_text("the trace ran this")
+"""
+
+
+def _planted(tmp_path: Path, spec_ref: str) -> Path:
+    """tm-commits-early's counterexample, edited to name ``spec_ref`` as its spec."""
+    data = counterexample("two-phase-commit", "tm-commits-early").to_json()
+    data["spec"] = spec_ref
+    path = tmp_path / "planted.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+_READERS = [
+    ("trace", "show", "{trace}"),
+    ("trace", "show", "{trace}", "--format", "json"),
+    ("trace", "show", "{trace}", "--format", "html"),
+    ("trace", "show", "{trace}", "--format", "mermaid"),
+    ("trace", "show", "{trace}", "--format", "svg"),
+    ("trace", "diagram", "{trace}"),
+    ("trace", "replay", "{trace}"),
+    ("trace", "replay", "{trace}", "--json"),
+    ("trace", "shrink", "{trace}"),
+]
+_NEEDS_SPEC = {"mermaid", "svg", "diagram", "replay", "shrink"}
+
+
+@pytest.mark.parametrize("ref", ["evil.py", "{dir}/evil.py", "evil.py:spec", "{module}:spec",
+                                 "{module}"])
+@pytest.mark.parametrize("command", _READERS, ids=lambda c: "-".join(c[1:]).replace("{trace}-", "")
+                         .replace("{trace}", "text"))
+def test_a_trace_never_runs_the_code_it_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              ref: str, command: tuple[str, ...]) -> None:
+    marker = tmp_path / "MARKER"
+    module = f"evil_{uuid.uuid4().hex}"  # a fresh name: never imported before
+    for name in ("evil.py", f"{module}.py"):
+        (tmp_path / name).write_text(_PLANTED.format(marker=str(marker)), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    trace = _planted(tmp_path, ref.format(dir=tmp_path, module=module))
+    code, out = run(*(a.format(trace=trace) for a in command))
+    assert not marker.exists(), f"{command} ran the file the trace names"
+    assert "Traceback" not in out
+    if _NEEDS_SPEC.intersection(command):
+        assert code == 2, out
+        assert "not a catalogue entry" in out and "--spec" in out, out
+    else:
+        assert code == 0, out
+
+
+def test_the_explorer_never_runs_the_code_a_trace_names(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    marker = tmp_path / "MARKER"
+    (tmp_path / "evil.py").write_text(_PLANTED.format(marker=str(marker)), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    trace = _planted(tmp_path, "evil.py")
+
+    def no_server(*args: object, **kwargs: object) -> None:
+        raise OSError("not in a test")
+    monkeypatch.setattr("modelcheck.serve.server.make_server", no_server)
+    code, out = run("explore", "two-phase-commit", "--trace", trace, "--no-search")
+    assert code == 2 and "cannot listen" in out
+    assert not marker.exists()
+
+
+def test_a_catalogue_name_in_a_trace_is_looked_up_and_anything_else_needs_spec(
+        tmp_path: Path) -> None:
+    # A trace saved from a spec file records the spec's name, which the catalogue does
+    # not know: the user says which spec it is.
+    stuck = tmp_path / "stuck.py"
+    stuck.write_text(_STUCK, encoding="utf-8")
+    path = tmp_path / "deadlock.json"
+    assert run("verify", stuck, "--trace-out", path, "-q")[0] == 1
+    code, out = run("trace", "replay", path)
+    assert code == 2
+    assert out == ("error: the trace names spec 'stuck', which is not a catalogue entry; a "
+                   "trace never loads the code it names: pass the spec it belongs to with "
+                   "--spec (a .py file or module:attribute)\n")
+    assert run("trace", "replay", path, "--spec", stuck)[0] == 1
+    # A name that is not a catalogue entry never reaches the general loader.
+    for ref in ("os:path", "json", "x.py"):
+        code, out = run("trace", "diagram", _planted(tmp_path, ref))
+        assert code == 2 and f"the trace names spec {ref!r}, which is not a catalogue " \
+                             "entry" in out
+
+
+def test_rendering_a_trace_from_python_looks_up_the_catalogue_only(tmp_path: Path) -> None:
+    marker = tmp_path / "MARKER"
+    (tmp_path / "evil.py").write_text(_PLANTED.format(marker=str(marker)), encoding="utf-8")
+    trace = Trace.load(_planted(tmp_path, str(tmp_path / "evil.py")))
+    assert 'id="diagram" class="hidden"' in render_as(trace, "html")
+    with pytest.raises(UsageError, match="not a catalogue entry"):
+        topology_for(trace)
+    assert not marker.exists()

@@ -11,6 +11,7 @@ import gc
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from modelcheck._signals import terminate_as_interrupt
 from modelcheck.errors import UsageError
 from modelcheck.explore import bfs, dfs
 from modelcheck.explore import random as random_walks
@@ -110,7 +111,8 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return explore(model, options)
+        with terminate_as_interrupt():
+            return explore(model, options)
     finally:
         if enabled:
             gc.enable()

@@ -14,13 +14,14 @@ import contextlib
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from modelcheck import checkpoint
+from modelcheck._signals import note_terminate
 from modelcheck.errors import UsageError
 from modelcheck.explore._base import Found, Options, Run, StepFailure
 from modelcheck.explore._codegen import expander
@@ -76,7 +77,7 @@ def explore(model: Model, options: Options) -> Result:
     """Explore ``model`` breadth-first within ``options``' bounds."""
     resumed = checkpoint.load(options.resume) if options.resume else None
     if resumed is not None:
-        _check_resumable(model, resumed, options.resume or "")
+        _check_resumable(model, options, resumed, options.resume or "")
         store = FingerprintStore.restore(resumed.fingerprints, resumed.parents,
                                          resumed.actions, narrow=narrow_links(model))
     else:
@@ -138,14 +139,13 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
         level_start = 0
         run.depth = 1 if frontier else 0
     else:
-        meta = resumed.meta
-        frontier, next_frontier = resumed.frontier, resumed.next_frontier
-        level_start = int(meta["level_start"])
-        run.depth = int(meta["depth"])
-        run.generated = int(meta["generated"])
-        run.started -= float(meta["seconds"])
-        cut = bool(meta["cut"])
-        pending = set(meta["pending_sometimes"])
+        frontier, next_frontier = _rebuild(model, resumed, store, options.resume or "")
+        level_start = resumed.expand_from
+        run.depth = resumed.depth
+        run.generated = resumed.generated
+        run.started -= resumed.seconds
+        cut = resumed.cut
+        pending = set(resumed.pending_sometimes)
         run.pending_sometimes = [p for p in model.sometimes if p.name in pending]
         run.details["resumed_from"] = {"distinct_states": len(store),
                                        "generated_states": run.generated}
@@ -212,7 +212,7 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
             run.report()
             stop = "interrupted" if interrupted[0] else run.limit_reached()
             if saver is not None and (stop is not None or saver.due()):
-                saver.save(frontier[done:], next_frontier, level_start + done, cut)
+                saver.save(level_start + done, level_start + len(frontier), cut)
             if stop is not None:
                 if graph is not None:
                     stop += _UNCHECKED
@@ -223,7 +223,7 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
             run.depth += 1
     run.queue = 0
     if saver is not None:
-        saver.save([], [], level_start, cut)
+        saver.save(level_start, level_start, cut)
     bounded = f"depth limit of {options.max_depth} reached" if cut else None
     if graph is not None:
         if bounded is not None:
@@ -241,6 +241,7 @@ class _Saver:
     def __init__(self, run: Run, options: Options) -> None:
         self.run = run
         self.directory = options.checkpoint or ""
+        checkpoint.prepare(self.directory)
         self.every = options.checkpoint_every
         self.last = time.monotonic()
         run.details["checkpoint"] = self.directory
@@ -248,66 +249,167 @@ class _Saver:
     def due(self) -> bool:
         return time.monotonic() - self.last >= self.every
 
-    def save(self, frontier: list[Any], next_frontier: list[Any], level_start: int,
-             cut: bool) -> None:
+    def save(self, expand_from: int, next_level: int, cut: bool) -> None:
+        """Save the search, whose states from ``expand_from`` on are still to expand
+        (those from ``next_level`` on in the next level)."""
         run = self.run
         store = run.store
         assert isinstance(store, FingerprintStore)
         fps, parents, actions = store.snapshot()
-        model = run.model
-        meta: dict[str, Any] = {
-            "spec": model.spec.name, "variant": model.variant, "params": model.params,
-            "symmetry": model.canonical is not None, "depth": run.depth,
-            "level_start": level_start, "generated": run.generated,
-            "distinct": len(store), "seconds": run.elapsed(), "cut": cut,
-            "pending_sometimes": [p.name for p in run.pending_sometimes],
-        }
         checkpoint.save(self.directory, checkpoint.Checkpoint(
-            meta, fps, parents, actions, frontier, next_frontier))
+            _identity(run.model), _shaping(run.options), run.depth, expand_from, next_level,
+            run.generated, run.elapsed(), cut, tuple(p.name for p in run.pending_sometimes),
+            fps, parents, actions))
         self.last = time.monotonic()
 
 
-def _check_resumable(model: Model, cp: checkpoint.Checkpoint, directory: str) -> None:
-    """Refuse a checkpoint of another model, or one whose fingerprints do not match."""
-    meta = cp.meta
-    mine = {"spec": model.spec.name, "variant": model.variant, "params": model.params,
-            "symmetry": model.canonical is not None}
-    theirs = {k: meta.get(k) for k in mine}
+def _identity(model: Model) -> dict[str, Any]:
+    """What a checkpoint must be of to be resumed with ``model``: the same configuration
+    of the same spec, with the same inits and action instances (the stored indices)."""
+    return {"spec": model.spec.name, "variant": model.variant, "params": model.params,
+            "symmetry": model.canonical is not None, "inits": len(model.inits),
+            "instances": len(model.instances)}
+
+
+def _shaping(options: Options) -> dict[str, Any]:
+    """The options that decide which states a search stores and expands."""
+    return {"max_depth": options.max_depth, "deadlock": options.deadlock}
+
+
+def _describe(shaping: dict[str, Any]) -> str:
+    depth = shaping.get("max_depth")
+    return ", ".join((f"--max-depth {depth}" if depth is not None else "no --max-depth",
+                      "deadlock checks" if shaping.get("deadlock") else "--no-deadlock"))
+
+
+def _check_resumable(model: Model, options: Options, cp: checkpoint.Checkpoint,
+                     directory: str) -> None:
+    """Refuse a checkpoint of another model, or one taken with other search options."""
+    mine = _identity(model)
+    theirs = {k: cp.model.get(k) for k in mine}
     if theirs != mine:
         raise UsageError(f"checkpoint {directory} is of another model: {theirs}, not {mine}")
-    # The states it holds must fingerprint to stored values in this process.
-    sample = (cp.frontier + cp.next_frontier)[:1000]
-    if sample:
-        canon = model.canonical
-        fps = np.fromiter((fingerprint(s if canon is None else canon(s)) for s in sample),
-                          dtype=np.int64, count=len(sample))
-        store = FingerprintStore.restore(cp.fingerprints, cp.parents, cp.actions)
-        if store.missing(fps).any():
-            raise UsageError(
-                f"checkpoint {directory}: its states fingerprint differently in this "
-                "process, so it cannot be resumed here (the hash seed or Python version "
-                "differs from the run that wrote it)")
+    # Expanded states were checked for deadlocks, and the depth bound kept states out
+    # of the store, under the options of the run that saved them.
+    if {k: cp.options.get(k) for k in _shaping(options)} != _shaping(options):
+        raise UsageError(
+            f"checkpoint {directory} was saved by a search with {_describe(cp.options)}; "
+            f"resume it with the same options (this one has {_describe(_shaping(options))})")
+    unknown = set(cp.pending_sometimes) - {p.name for p in model.sometimes}
+    if unknown:
+        raise UsageError(f"checkpoint {directory} is of another model: it names sometimes "
+                         f"properties {sorted(unknown)}, which {model.spec.name!r} lacks")
+
+
+def _rebuild(model: Model, cp: checkpoint.Checkpoint, store: FingerprintStore,
+             directory: str) -> tuple[list[Any], list[Any]]:
+    """The frontier and next frontier of ``cp``, rebuilt from the stored links.
+
+    Each state from ``cp.expand_from`` on is re-executed along its stored path from its
+    initial state, memoised over the ancestors the paths share (parents precede their
+    children, so one pass in store order does it). Under symmetry reduction the store
+    links the successors themselves, not their orbits' representatives, so the paths
+    replay exactly. Every rebuilt state must fingerprint to a stored value, no two to
+    the same one; and the last chunk of states the checkpoint says were expanded is
+    expanded again, each successor having to be stored (unless the depth bound cut the
+    search). A checkpoint of another version of the spec, of a nondeterministic spec, or
+    one that lies about its progress fails these checks.
+    """
+    n = cp.distinct
+    recheck = cp.expand_from if cp.cut else max(0, cp.expand_from - CHUNK)
+    parents, actions = cp.parents, cp.actions
+    wanted = [np.arange(recheck, n, dtype=np.int64)]
+    while len(wanted[-1]):
+        up = parents[wanted[-1]]
+        wanted.append(np.unique(up[up != NO_PARENT]).astype(np.int64))
+    order = np.unique(np.concatenate(wanted)).tolist()
+    cfg = model.config
+    canon = model.canonical
+
+    def refuse(what: str) -> UsageError:
+        return UsageError(
+            f"checkpoint {directory} does not match spec {model.spec.name!r} as it is now: "
+            f"re-executing {what}. It was saved with another version of the spec, or the "
+            "spec is nondeterministic (iterating a set of strings in hash order, reading a "
+            "clock or a global); start the search again")
+
+    states: dict[int, Any] = {}
+    for i in order:
+        parent, aid = int(parents[i]), int(actions[i])
+        inst = model.inits[aid] if parent == NO_PARENT else model.instances[aid]
+        try:
+            s = (inst.action.fn(cfg, *inst.args) if parent == NO_PARENT
+                 else model.apply(aid, states[parent]))
+        except Exception as e:
+            raise refuse(f"the path to stored state {i} ({inst.label()}) raises "
+                         f"{type(e).__name__}: {e}") from None
+        if s is None:
+            raise refuse(f"the path to stored state {i} ({inst.label()}) finds it not enabled")
+        states[i] = s
+    fps = _keys(states.values(), canon,
+                lambda: refuse("the stored paths gives a state that is not hashable"))
+    missing = store.missing(fps)
+    if missing.any():
+        i = order[int(np.argmax(missing))]
+        label = (model.inits if parents[i] == NO_PARENT else model.instances)[actions[i]].label()
+        raise refuse(f"the path to stored state {i} ({label}) gives a state the checkpoint "
+                     "lacks")
+    if len(np.unique(fps)) != len(fps):
+        raise refuse("the paths to two stored states gives the same state")
+    expanded = range(recheck, cp.expand_from)
+    succs: list[tuple[int, int, Any]] = []
+    for i in expanded:
+        for inst in model.instances:
+            try:
+                t = model.apply(inst.index, states[i])
+            except Exception as e:
+                raise refuse(f"the path to stored state {i} and taking {inst.label()} "
+                             f"raises {type(e).__name__}: {e}") from None
+            if t is not None:
+                succs.append((i, inst.index, t))
+    missing = store.missing(_keys((t for _, _, t in succs), canon, lambda: refuse(
+        "the stored paths and a step from them gives a state that is not hashable")))
+    if missing.any():
+        i, aid, _ = succs[int(np.argmax(missing))]
+        raise refuse(f"the path to stored state {i} and taking {model.instances[aid].label()} "
+                     "gives a state the checkpoint lacks, though it says the state was "
+                     "expanded")
+    return ([states[i] for i in range(cp.expand_from, cp.next_level)],
+            [states[i] for i in range(cp.next_level, n)])
+
+
+def _keys(states: Iterable[Any], canon: Callable[[Any], Any] | None,
+          unhashable: Callable[[], UsageError]) -> npt.NDArray[np.int64]:
+    """The fingerprints ``states`` are stored under."""
+    try:
+        return np.fromiter(map(fingerprint, states if canon is None else map(canon, states)),
+                           dtype=np.int64)
+    except TypeError:
+        raise unhashable() from None
 
 
 @contextlib.contextmanager
 def _interrupts_deferred(defer: bool) -> Iterator[list[bool]]:
-    """While checkpointing, Ctrl-C asks the search to stop at the next chunk boundary
-    (where a consistent checkpoint can be written); a second Ctrl-C stops at once."""
+    """While checkpointing, Ctrl-C and SIGTERM ask the search to stop at the next chunk
+    boundary (where a consistent checkpoint can be written); a second one stops at once."""
     flag = [False]
     if not defer or threading.current_thread() is not threading.main_thread():
         yield flag
         return
 
     def handler(signum: int, frame: Any) -> None:
+        if signum == signal.SIGTERM:
+            note_terminate()
         if flag[0]:
             raise KeyboardInterrupt
         flag[0] = True
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _any_new(run: Run, store: FingerprintStore, succs: list[Any], actions: list[int],

@@ -84,12 +84,17 @@ def topology(spec: Spec, config: Any) -> Topology | None:
 def topology_for(trace: Trace, spec: Spec | None = None) -> Topology:
     """The topology of the spec ``trace`` was recorded from, in its configuration.
 
-    ``spec`` defaults to the catalogue entry of the trace's spec name. A UsageError says
-    why there is none: an unknown spec, or one not built on modelcheck.network.
+    ``spec`` defaults to the catalogue entry of the trace's spec name: a name read from a
+    file is only looked up among the catalogue's entries, never loaded as a file or
+    module. A UsageError says why there is none: an unknown spec, or one not built on
+    modelcheck.network.
     """
     if spec is None:
-        from modelcheck.catalogue import load
-        spec = load(trace.spec)
+        from modelcheck.catalogue import entries
+        spec = entries().get(trace.spec)
+        if spec is None:
+            raise UsageError(f"the trace names spec {trace.spec!r}, which is not a catalogue "
+                             "entry; give the spec it belongs to")
     try:
         model = model_for(spec, trace)
     except ModelcheckError as e:
