@@ -11,8 +11,8 @@ data, like a trace file: loading one never runs code it contains. It holds
 
 * ``meta.json`` — the format, the model (spec, variant, params, symmetry, numbers of
   inits and action instances), the search options that shape it, the counters, the
-  position in the current level, two hash probes, and a SHA-256 checksum of the store
-  file and of every other field;
+  position in the current level, the version of the fingerprint encoding, and a SHA-256
+  checksum of the store file and of every other field;
 * ``store-K.npy`` — the fingerprints (sorted) and the parent and action of every
   distinct state in discovery order (16 bytes a state), a plain ``.npy`` array read
   without pickle.
@@ -29,22 +29,19 @@ within the model's). A damaged or inconsistent checkpoint is a :class:`UsageErro
 (exit 2). The format of earlier versions, which pickled the frontier's states, is refused
 and never unpickled.
 
-Fingerprints are Python ``hash`` values, which depend on the interpreter's string hash
-seed and, before Python 3.12, on the address of ``None``. The probes record both, and a
-resume in a process whose hashing differs is refused with the way to fix it (the
-``modelcheck`` command arranges stable hashing itself: see :func:`stable_hashing`).
+Fingerprints depend on nothing but the states (:mod:`modelcheck.fingerprint`), so a
+checkpoint resumes in any process and on any machine; one written with another version of
+the fingerprint encoding is refused.
 """
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import io
 import json
 import math
 import os
 import re
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,61 +51,18 @@ import numpy as np
 import numpy.typing as npt
 
 from modelcheck.errors import UsageError
+from modelcheck.fingerprint import ENCODING
 from modelcheck.state import JSON
 from modelcheck.store import NO_PARENT
 
-__all__ = ["FORMAT", "Checkpoint", "hash_probes", "load", "prepare", "save",
-           "stable_hashing"]
+__all__ = ["FORMAT", "Checkpoint", "load", "prepare", "save"]
 
 FORMAT = "modelcheck-checkpoint/2"
 _PICKLED_FORMAT = "modelcheck-checkpoint/1"
-_ADDR_NO_RANDOMIZE = 0x0040000
-_PROBE = "modelcheck-probe"
 _STORE_FILE = re.compile(r"store-[0-9]{1,12}\.npy")
 _OLD_FILE = re.compile(r"(store-[0-9]{1,12}\.npy|frontier-[0-9]{1,12}\.pickle)")
 """Files a checkpoint may name and a newer one may delete: nothing else, whatever a
 ``meta.json`` says."""
-
-
-def hash_probes() -> dict[str, int]:
-    """Hash values that differ between processes exactly when fingerprints may."""
-    return {"str": hash(_PROBE), "none": hash(None)}
-
-
-def _personality(persona: int) -> int:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return int(libc.personality(persona))
-    except (OSError, AttributeError):
-        return -1
-
-
-def stable_hashing(argv: list[str] | None = None) -> None:
-    """Re-execute this command with hashing that is the same in every process.
-
-    Sets ``PYTHONHASHSEED`` (to ``0`` unless already set) and, before Python 3.12 on
-    Linux, turns off address-space randomisation for the new process (``hash(None)`` is
-    its address there), then replaces the current process. Returns without doing
-    anything when hashing is already stable or cannot be made so.
-    """
-    need_seed = os.environ.get("PYTHONHASHSEED", "random") == "random"
-    need_fixed_addresses = False
-    if sys.version_info < (3, 12) and sys.platform.startswith("linux"):
-        current = _personality(0xFFFFFFFF)
-        need_fixed_addresses = current >= 0 and not current & _ADDR_NO_RANDOMIZE
-    if not need_seed and not need_fixed_addresses:
-        return
-    if os.environ.get("MODELCHECK_REEXEC"):
-        return  # already tried once: do not loop
-    env = dict(os.environ, MODELCHECK_REEXEC="1")
-    if need_seed:
-        env["PYTHONHASHSEED"] = "0"
-    if need_fixed_addresses and _personality(_personality(0xFFFFFFFF) | _ADDR_NO_RANDOMIZE) < 0:
-        return
-    args = argv if argv is not None else list(sys.orig_argv)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execve(sys.executable, [sys.executable, *args[1:]], env)
 
 
 @dataclass(frozen=True)
@@ -211,8 +165,7 @@ def _save(d: Path, cp: Checkpoint) -> None:
         f.flush()
         os.fsync(f.fileno())
     meta: dict[str, Any] = {"format": FORMAT, "generation": k, "store": store_file,
-                            **cp._fields(), "probes": hash_probes(),
-                            "hash_seed": os.environ.get("PYTHONHASHSEED")}
+                            **cp._fields(), "fingerprints": ENCODING}
     meta["sha256"] = _checksum(out.sha.hexdigest(), meta)
     tmp = d / "meta.json.tmp"
     tmp.write_text(json.dumps(meta, indent=1, allow_nan=False), encoding="utf-8")
@@ -275,15 +228,11 @@ def load(directory: str | Path) -> Checkpoint:
     inconsistent one is a UsageError."""
     d = Path(directory)
     meta = _read_meta(d)
-    probes = meta.get("probes")
-    if probes != hash_probes():
-        seed = meta.get("hash_seed") or "0"
+    if meta.get("fingerprints") != ENCODING:
         raise UsageError(
-            f"checkpoint {d} was written by a process that hashes differently from this "
-            "one, so its fingerprints would not match. Resume it with the modelcheck "
-            f"command and PYTHONHASHSEED={seed} (or unset, for 0), or run Python with "
-            f"PYTHONHASHSEED={seed} (and, before Python 3.12 on Linux, under "
-            "`setarch -R`)")
+            f"checkpoint {d} holds fingerprints of another encoding "
+            f"({meta.get('fingerprints')!r}, not {ENCODING!r}): it was written by another "
+            "version of modelcheck; start the search again with --checkpoint DIR")
     name = _field(d, meta, "store", str)
     if not _STORE_FILE.fullmatch(name):
         raise UsageError(f"checkpoint {d} is corrupt: meta.json names store file {name!r}")

@@ -20,7 +20,6 @@ import click
 from modelcheck import trace_commands
 from modelcheck._cli_util import fail as _fail
 from modelcheck.catalogue import entries, load
-from modelcheck.checkpoint import stable_hashing
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import STRATEGIES, Progress, check
 from modelcheck.graph_export import graph_cmd
@@ -385,8 +384,4 @@ cli.add_command(graph_cmd)
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``modelcheck`` console script."""
-    if argv is None and any(a.startswith(("--checkpoint", "--resume")) for a in sys.argv):
-        # A checkpoint holds fingerprints, which must mean the same in the process that
-        # resumes it: run with a fixed hash seed (this re-executes the command once).
-        stable_hashing()
     cli.main(args=list(argv) if argv is not None else None, prog_name="modelcheck")

@@ -48,10 +48,14 @@ from typing import Any
 from modelcheck.errors import SpecRuntimeError
 from modelcheck.state import Record
 
-__all__ = ["ACCELERATED", "Audit", "FingerprintCollision", "collision_probability",
+__all__ = ["ACCELERATED", "ENCODING", "Audit", "FingerprintCollision", "collision_probability",
            "fingerprint", "fingerprint_py", "fingerprints_into", "identical", "nesting"]
 
 # -- the encoding ------------------------------------------------------------------------------
+
+ENCODING = "modelcheck-fingerprint/1"
+"""The version of the encoding, recorded in checkpoints: a change to it changes every
+fingerprint."""
 
 _MASK = (1 << 64) - 1
 _P1 = 0x9E3779B185EBCA87
