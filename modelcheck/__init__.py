@@ -21,6 +21,7 @@ from modelcheck.errors import (
 from modelcheck.explore import Options, Progress, check
 from modelcheck.explore.random import simulate
 from modelcheck.model import Model, bind
+from modelcheck.params import Between
 from modelcheck.result import Result, Stats, Violation
 from modelcheck.spec import Expect, Spec, Variant
 from modelcheck.state import Record, set_at, to_json
@@ -28,6 +29,7 @@ from modelcheck.symmetry import IndexedBy, Symmetric
 from modelcheck.trace import ReplayError, Step, Trace, replay
 
 __all__ = [
+    "Between",
     "Expect",
     "IndexedBy",
     "Model",

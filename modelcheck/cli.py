@@ -7,10 +7,8 @@ all it was asked to do; 1 a property is violated; 2 usage or spec error; 3 stopp
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
-import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -25,6 +23,7 @@ from modelcheck.explore import STRATEGIES, Progress, check
 from modelcheck.graph_export import graph_cmd
 from modelcheck.model import bind
 from modelcheck.network import FAULTS, Faults, Network, network_of
+from modelcheck.params import parameters
 from modelcheck.prove.commands import prove
 from modelcheck.render.text import render_result, render_value
 from modelcheck.result import Result
@@ -141,11 +140,11 @@ def show_cmd(spec_ref: str) -> None:
     if spec.doc:
         click.echo(f"\n{spec.doc}\n")
     click.echo("Parameters (--param NAME=VALUE):")
-    hints = typing.get_type_hints(spec.config)
-    for f in dataclasses.fields(spec.config):
-        hint = hints.get(f.name, Any)
-        tname = getattr(hint, "__name__", str(hint))
-        click.echo(f"  {f.name}: {tname} = {render_value(to_json(getattr(model.config, f.name)))}")
+    for param in parameters(spec.config).values():
+        valid = param.describe()
+        click.echo(f"  {param.name}: {param.type_name} = "
+                   f"{render_value(to_json(getattr(model.config, param.name)))}"
+                   + (f" (valid: {valid})" if valid else ""))
     click.echo("Actions:")
     net = network_of(spec)
     hidden = set(net.fault_actions) if net is not None else set()

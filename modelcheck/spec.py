@@ -24,12 +24,12 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import sys
-import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, overload
 
 from modelcheck.errors import SpecDefinitionError, UsageError
+from modelcheck.params import parameters
 
 __all__ = ["TEMPORAL_KINDS", "Action", "Expect", "Fairness", "Property", "Spec", "Variant"]
 
@@ -144,7 +144,9 @@ class Variant:
 class Spec:
     """A protocol specification: config type, state type, init, actions and properties.
 
-    ``config`` is a frozen dataclass whose fields all have defaults (TLA+'s CONSTANTS);
+    ``config`` is a frozen dataclass whose fields all have defaults (TLA+'s CONSTANTS),
+    each annotated with the values it admits (``Literal[...]``, ``Annotated[int,
+    Between(1, 9)]``, see modelcheck.params): the defaults must lie in those domains;
     ``state`` is the state type (a :class:`~modelcheck.Record` or a frozen dataclass).
     ``doc`` defaults to the docstring of the module that creates the spec. ``violates``
     names the property the default configuration must violate, for a spec that exists to
@@ -186,6 +188,7 @@ class Spec:
             raise SpecDefinitionError(
                 f"spec {self.name!r}: config fields {missing} have no default; every "
                 "parameter needs a default that checks in seconds")
+        self._check_defaults()
 
     # -- decorators -------------------------------------------------------------------
 
@@ -331,8 +334,9 @@ class Spec:
                 violates: str | None = None, doc: str = "") -> Variant:
         """Declare a named configuration and its expected verdict.
 
-        ``params`` override config fields; ``violates`` names the property (or
-        ``"deadlock"``) the variant must violate, or is None when it must hold.
+        ``params`` override config fields, and are checked against their domains here;
+        ``violates`` names the property (or ``"deadlock"``) the variant must violate, or
+        is None when it must hold.
         """
         params = dict(params or {})
         if name in self.variants:
@@ -344,6 +348,10 @@ class Spec:
             raise SpecDefinitionError(
                 f"spec {self.name!r}: variant {name!r} sets {unknown}, which are not fields of "
                 f"{self.config.__name__}; valid names: {sorted(fields)}")
+        try:
+            self._config(params)
+        except UsageError as e:
+            raise SpecDefinitionError(f"spec {self.name!r}, variant {name!r}: {e}") from None
         expect = Expect("violation", violates) if violates else Expect()
         v = Variant(name, params, expect, inspect.cleandoc(doc))
         self.variants[name] = v
@@ -360,7 +368,12 @@ class Spec:
 
     def params_of(self, variant: str | None = None,
                   params: Mapping[str, Any] | None = None) -> Any:
-        """The config for a variant with ``params`` overriding it; usage errors name the fix."""
+        """The config for a variant with ``params`` overriding it.
+
+        Every value is checked against its field's declared domain (see modelcheck.params;
+        text is parsed as on the command line) and then by the config's ``__post_init__``:
+        a UsageError names the field, the value and the valid values.
+        """
         overrides: dict[str, Any] = {}
         if variant is not None:
             if variant not in self.variants:
@@ -369,17 +382,16 @@ class Spec:
                     f"spec {self.name!r} has no variant {variant!r}; valid variants: {valid}")
             overrides.update(self.variants[variant].params)
         fields = {f.name: f for f in dataclasses.fields(self.config)}
-        hints = typing.get_type_hints(self.config)
         for key, value in (params or {}).items():
             if key not in fields:
                 raise UsageError(
                     f"spec {self.name!r} has no parameter {key!r}; valid parameters: "
                     f"{', '.join(sorted(fields))}")
-            overrides[key] = coerce_param(key, hints.get(key, object), value)
+            overrides[key] = value
         try:
-            return self.config(**overrides)
-        except (TypeError, ValueError) as e:
-            raise UsageError(f"spec {self.name!r}: invalid parameters {overrides}: {e}") from e
+            return self._config(overrides)
+        except UsageError as e:
+            raise UsageError(f"spec {self.name!r}: {e}") from None
 
     def validate(self) -> None:
         """Check the spec as a whole: it has an init and an action, and variants are sound."""
@@ -416,6 +428,40 @@ class Spec:
         return Expect("violation", self.violates) if self.violates else Expect()
 
     # -- internals --------------------------------------------------------------------
+
+    def _config(self, overrides: Mapping[str, Any]) -> Any:
+        """The config with ``overrides``, each checked against its field's domain and
+        then together by the config's ``__post_init__``: a UsageError otherwise."""
+        table = parameters(self.config)
+        values = {k: table[k].convert(v) for k, v in overrides.items()}
+        try:
+            return self.config(**values)
+        except (TypeError, ValueError) as e:
+            given = ", ".join(f"{k}={v!r}" for k, v in values.items())
+            raise UsageError(f"{self.config.__name__}({given}) is refused: {e}") from None
+
+    def _check_defaults(self) -> None:
+        """Each default lies in its field's domain, and the defaults fit together."""
+        try:
+            table = parameters(self.config)
+        except SpecDefinitionError as e:
+            raise SpecDefinitionError(f"spec {self.name!r}: {e}") from None
+        for p in table.values():
+            try:
+                value = p.convert(p.default)
+            except UsageError as e:
+                raise SpecDefinitionError(
+                    f"spec {self.name!r}: the default of {self.config.__name__}.{p.name} is "
+                    f"outside its domain: {e}") from None
+            if isinstance(p.default, str) and not isinstance(value, str):
+                raise SpecDefinitionError(
+                    f"spec {self.name!r}: the default of {self.config.__name__}.{p.name} is "
+                    f"the text {p.default!r}; write it as a {p.type_name}: {value!r}")
+        try:
+            self._config({})
+        except UsageError as e:
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: the default configuration is refused: {e}") from None
 
     def _taken(self, name: str) -> str | None:
         for a in self.inits:
@@ -528,45 +574,3 @@ def _domain_values(action: Action, param: str, cfg: Any) -> tuple[Any, ...]:
             f"the {where} raised {type(e).__name__}: {e}; it must return a finite iterable "
             "(a range or a sorted tuple)") from e
     return out
-
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
-def coerce_param(name: str, hint: Any, value: Any) -> Any:
-    """Convert a command-line string to the type of config field ``name``; other values pass."""
-    if not isinstance(value, str) or hint in (str, Any, object):
-        return value
-    parse = getattr(hint, "from_param", None)
-    if isinstance(hint, type) and callable(parse):
-        # A config type that reads its own command-line text (network.Faults) and raises
-        # a UsageError that lists the valid values.
-        return parse(value)
-    try:
-        if hint is bool:
-            low = value.lower()
-            if low in _TRUE:
-                return True
-            if low in _FALSE:
-                return False
-            raise ValueError("expected true or false")
-        if hint is int:
-            return int(value)
-        if hint is float:
-            return float(value)
-        origin = typing.get_origin(hint)
-        if origin is tuple:
-            args = typing.get_args(hint)
-            item = args[0] if args else str
-            parts = [p.strip() for p in value.split(",") if p.strip()]
-            return tuple(coerce_param(name, item, p) for p in parts)
-        if origin is Literal:
-            choices = typing.get_args(hint)
-            for c in choices:
-                if str(c) == value:
-                    return c
-            raise ValueError(f"expected one of {list(choices)}")
-    except ValueError as e:
-        raise UsageError(f"parameter {name}={value!r}: {e}") from e
-    return value

@@ -8,9 +8,7 @@ applies, or whose state differs, is reported.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +17,8 @@ from typing import Any
 from modelcheck.errors import ModelcheckError, TraceFormatError, UsageError
 from modelcheck.model import Model, bind
 from modelcheck.network import step_label as network_step_label
-from modelcheck.spec import Spec, coerce_param
+from modelcheck.params import parameters
+from modelcheck.spec import Spec
 from modelcheck.state import JSON, to_json
 
 __all__ = ["FORMAT", "ReplayError", "Step", "Trace", "model_for", "replay"]
@@ -183,27 +182,25 @@ def replay(model: Model, trace: Trace) -> list[Any]:
 def model_for(spec: Spec, trace: Trace) -> Model:
     """``spec`` bound to the variant and parameters ``trace`` was recorded with.
 
-    The trace records every config field as JSON; each is read back through the config's
-    type (arrays become tuples, text goes through the field's parser). A parameter or
-    variant the spec no longer has is a UsageError naming it.
+    The trace records every config field as JSON; each is read back and checked through
+    the field's declared domain (arrays become tuples, enums are named, text goes through
+    the field's parser). A parameter or variant the spec no longer has, or a value outside
+    its field's domain, is a UsageError naming it.
     """
-    fields = {f.name for f in dataclasses.fields(spec.config)}
-    gone = sorted(set(trace.params) - fields)
+    table = parameters(spec.config)
+    gone = sorted(set(trace.params) - set(table))
     if gone:
         raise UsageError(
             f"the trace was recorded with parameters {gone}, which spec {spec.name!r} no "
-            f"longer has (its parameters: {', '.join(sorted(fields))})")
-    hints = typing.get_type_hints(spec.config)
-    params = {k: _from_json_param(k, hints.get(k, object), v) for k, v in trace.params.items()}
+            f"longer has (its parameters: {', '.join(sorted(table))})")
+    params: dict[str, Any] = {}
+    for key, value in trace.params.items():
+        try:
+            params[key] = table[key].convert(value, as_json=True)
+        except UsageError as e:
+            raise UsageError(f"the trace's parameters are not valid for spec {spec.name!r}: "
+                             f"{e}") from None
     return bind(spec, trace.variant, params)
-
-
-def _from_json_param(name: str, hint: Any, value: JSON) -> Any:
-    if isinstance(value, list):
-        args = typing.get_args(hint)
-        item = args[0] if typing.get_origin(hint) is tuple and args else object
-        return tuple(_from_json_param(name, item, v) for v in value)
-    return coerce_param(name, hint, value)
 
 
 def _compare(state: Any, step: Step, i: int) -> None:

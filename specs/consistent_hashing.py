@@ -35,23 +35,25 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import cache
+from typing import Annotated
 
-from modelcheck import Record, Spec
+from modelcheck import Between, Record, Spec
 
 
 @dataclass(frozen=True)
 class Config:
     """Constants of the model."""
 
-    nodes: int = 4
-    """Nodes that may be members."""
-    vnodes: int = 2
+    nodes: Annotated[int, Between(1, 32)] = 4
+    """Nodes that may be members; at most 32, as every set of members is a state of
+    each ring (``2 ** nodes - 1`` per ring)."""
+    vnodes: Annotated[int, Between(1)] = 2
     """Virtual nodes (ring positions) per node."""
-    keys: int = 12
+    keys: Annotated[int, Between(1)] = 12
     """Keys stored."""
-    ring_size: int = 64
+    ring_size: Annotated[int, Between(1)] = 64
     """Positions on the ring."""
-    seeds: int = 32
+    seeds: Annotated[int, Between(1)] = 32
     """Rings checked: each salt of the hash gives other positions."""
     modulo: bool = False
     """Flaw: place keys by ``hash(key) % n`` instead of on the ring."""

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Annotated
 
-from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
+from modelcheck import Between, IndexedBy, Record, Spec, Symmetric, set_at
 from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 
 
@@ -52,11 +52,11 @@ from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 class Config:
     """Constants of the model."""
 
-    clients: int = 3
+    clients: Annotated[int, Between(2)] = 3
     """Clients competing for the lock."""
-    lease: int = 1
+    lease: Annotated[int, Between(1)] = 1
     """Ticks a lease lasts."""
-    max_time: int = 3
+    max_time: Annotated[int, Between(0)] = 3
     """Time runs from 0 to ``max_time``."""
     fencing: bool = True
     """Storage rejects writes with a token older than one it has accepted."""

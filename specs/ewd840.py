@@ -38,16 +38,18 @@ termination is never detected: a lasso whose loop is one round of the token.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from modelcheck import Record, Spec, set_at
+from modelcheck import Between, Record, Spec, set_at
 
 
 @dataclass(frozen=True)
 class Config:
     """Constants of the model."""
 
-    n: int = 3
-    """Number of nodes on the ring (TLA+'s N)."""
+    n: Annotated[int, Between(1, 10)] = 3
+    """Number of nodes on the ring (TLA+'s N); at most 10, as there are ``4**n * n``
+    initial states (10 million with 10 nodes)."""
     pass_keeps_color: bool = False
     """Flaw: a node passing the token stays black."""
 

@@ -49,7 +49,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
+from modelcheck import Between, IndexedBy, Record, Spec, Symmetric, set_at
 from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 
 
@@ -57,9 +57,9 @@ from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 class Config:
     """Constants of the model."""
 
-    nodes: int = 3
+    nodes: Annotated[int, Between(2)] = 3
     """Number of nodes."""
-    updates: int = 2
+    updates: Annotated[int, Between(1)] = 2
     """Updates written, versions ``1 .. updates``."""
     merge_overwrites: bool = False
     """Flaw: a node takes an incoming version even when it is older than its own."""

@@ -66,7 +66,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated
 
-from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
+from modelcheck import Between, IndexedBy, Record, Spec, Symmetric, set_at
 from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 
 
@@ -74,11 +74,11 @@ from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 class Config:
     """Constants of the model."""
 
-    processes: int = 2
+    processes: Annotated[int, Between(2)] = 2
     """Number of processes."""
-    max_events: int = 3
+    max_events: Annotated[int, Between(1)] = 3
     """Events each process takes at most."""
-    max_time: int = 0
+    max_time: Annotated[int, Between(0)] = 0
     """Physical time runs from 0 to ``max_time`` (0: it stands still)."""
     claim_lamport_converse: bool = False
     """Flaw: also claim that L(a) < L(b) implies a → b."""

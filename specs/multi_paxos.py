@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Literal
 
-from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
+from modelcheck import Between, IndexedBy, Record, Spec, Symmetric, set_at
 from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 
 
@@ -54,20 +54,16 @@ from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 class Config:
     """Constants of the model."""
 
-    acceptors: int = 3
+    acceptors: Annotated[int, Between(1)] = 3
     """Number of acceptors."""
-    slots: int = 2
+    slots: Annotated[int, Between(1)] = 2
     """Length of the log."""
-    max_ballot: int = 1
+    max_ballot: Annotated[int, Between(0)] = 1
     """Ballots are ``0 .. max_ballot``; ballot 0's leader is the stable leader."""
     skip_phase1: bool = False
     """Flaw: a leader of a ballot above 0 proposes without running phase 1."""
     faults: Faults = NO_FAULTS
     """Fault budgets (``--faults loss=1,crash=1``; see modelcheck.network)."""
-
-    def __post_init__(self) -> None:
-        if min(self.acceptors, self.slots) < 1 or self.max_ballot < 0:
-            raise ValueError("acceptors and slots must be >= 1 and max_ballot >= 0")
 
 
 Acceptor = Annotated[int, Symmetric("Acceptor", size="acceptors")]

@@ -51,8 +51,9 @@ it; 615 states). ``loss`` is not at-least-once delivery and breaks
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from modelcheck import Record, Spec, set_at
+from modelcheck import Between, Record, Spec, set_at
 from modelcheck.network import Faults, FaultState, Net, Network
 
 
@@ -60,9 +61,10 @@ from modelcheck.network import Faults, FaultState, Net, Network
 class Config:
     """Constants of the model."""
 
-    orders: int = 2
-    """Orders placed."""
-    design: str = "outbox"
+    orders: Annotated[int, Between(1, 12)] = 2
+    """Orders placed; at most 12, as orders are not interchangeable and the states grow
+    tenfold with each one (23,328 with 4 orders)."""
+    design: Literal["outbox", "dual-write", "dual-write-publish-first"] = "outbox"
     """``outbox``, ``dual-write`` or ``dual-write-publish-first``."""
     idempotent_consumer: bool = True
     """The consumer drops an event it has already applied."""

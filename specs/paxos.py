@@ -71,7 +71,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Literal
 
-from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
+from modelcheck import Between, IndexedBy, Record, Spec, Symmetric, set_at
 from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 
 
@@ -79,15 +79,15 @@ from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 class Config:
     """Constants of the model."""
 
-    acceptors: int = 3
+    acceptors: Annotated[int, Between(1)] = 3
     """Number of acceptors (Paxos.tla's Acceptor)."""
-    values: int = 2
+    values: Annotated[int, Between(1)] = 2
     """Number of values that may be proposed (Paxos.tla's Value)."""
-    max_ballot: int = 1
+    max_ballot: Annotated[int, Between(0)] = 1
     """Ballots are ``0 .. max_ballot`` (MCPaxos's MCBallot)."""
-    phase1_quorum: int = 0
+    phase1_quorum: Annotated[int, Between(0)] = 0
     """Acceptors in a phase-1 quorum; 0 means a majority."""
-    phase2_quorum: int = 0
+    phase2_quorum: Annotated[int, Between(0)] = 0
     """Acceptors in a phase-2 quorum; 0 means a majority."""
     accept_lower_ballot: bool = False
     """Flaw: an acceptor votes for a ballot lower than the one it promised."""
@@ -97,8 +97,6 @@ class Config:
     """Fault budgets (``--faults loss=1,crash=1``; see modelcheck.network)."""
 
     def __post_init__(self) -> None:
-        if self.acceptors < 1 or self.values < 1 or self.max_ballot < 0:
-            raise ValueError("acceptors and values must be >= 1 and max_ballot >= 0")
         for q in (self.phase1_quorum, self.phase2_quorum):
             if not 0 <= q <= self.acceptors:
                 raise ValueError(f"a quorum size must be 0 (a majority) .. acceptors "

@@ -24,11 +24,11 @@ the same way (``leaders_hold_quorum`` no longer implies a shared voter).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import z3
 
-from modelcheck import Record, Spec, set_at
+from modelcheck import Between, Record, Spec, set_at
 from modelcheck.prove.induction import BOOL, Sort, SymbolicSpec, SymState, Update
 
 
@@ -36,9 +36,10 @@ from modelcheck.prove.induction import BOOL, Sort, SymbolicSpec, SymState, Updat
 class Config:
     """Constants of the model."""
 
-    servers: int = 3
-    """Number of servers; each votes and may be a candidate."""
-    terms: int = 2
+    servers: Annotated[int, Between(1, 12)] = 3
+    """Number of servers; each votes and may be a candidate. At most 12: servers are not
+    interchangeable, and each term's votes alone take ``(servers + 1) ** servers`` values."""
+    terms: Annotated[int, Between(1)] = 2
     """Number of terms, ``0 .. terms - 1``; the votes of each term are independent."""
     minority_quorum: bool = False
     """Flaw: a quorum is ``servers // 2`` votes, not a majority."""

@@ -129,9 +129,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
+from modelcheck import Between, IndexedBy, Record, Spec, Symmetric, set_at
 from modelcheck.network import NO_FAULTS, Behind, Copies, Faults, FaultState, Net, Network
 
 
@@ -139,16 +139,18 @@ from modelcheck.network import NO_FAULTS, Behind, Copies, Faults, FaultState, Ne
 class Config:
     """Constants of the model."""
 
-    servers: int = 3
-    """Number of servers (raft.tla's Server)."""
-    max_term: int = 2
+    servers: Annotated[int, Between(2, 9)] = 3
+    """Number of servers (raft.tla's Server): at least 2, for an entry to be replicated
+    (one server elects itself but never commits); at most 9, as the states grow by two
+    orders of magnitude with each server (133 with 2 servers, 31,795 with 3)."""
+    max_term: Annotated[int, Between(1)] = 2
     """How far terms may spread: a server times out only while its term is less than
     ``max_term`` above the lowest term the state still holds (see the docstring)."""
-    max_log_len: int = 1
+    max_log_len: Annotated[int, Between(0)] = 1
     """Longest log: a leader takes a client request only while its log is shorter."""
-    values: int = 1
+    values: Annotated[int, Between(1)] = 1
     """Number of distinct client values (raft.tla's Value)."""
-    timeouts: str = "randomised"
+    timeouts: Literal["randomised", "nondeterministic"] = "randomised"
     """``randomised``: a server times out only when no election is under way (the model
     of randomised election timeouts); ``nondeterministic``: at any time."""
     commit_old_term: bool = False
@@ -161,7 +163,7 @@ class Config:
     """Flaw: a candidate needs ``servers // 2`` votes (off by one) instead of a majority."""
     forget_vote: bool = False
     """Flaw: ``voted_for`` is volatile, so a server that crashes and restarts forgets it."""
-    network: str = "bag"
+    network: Literal["bag", "fifo", "set"] = "bag"
     """Network semantics: ``bag`` (raft.tla's), ``fifo`` channels, or a re-delivering ``set``."""
     faults: Faults = NO_FAULTS
     """Fault budgets (``--faults loss=1,crash=1,restart=1``; see modelcheck.network)."""

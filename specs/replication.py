@@ -72,9 +72,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
-from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
+from modelcheck import Between, IndexedBy, Record, Spec, Symmetric, set_at
 from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 from modelcheck.properties.linearizability import (
     Call,
@@ -90,22 +90,30 @@ from modelcheck.properties.linearizability import (
 class Config:
     """Constants of the model."""
 
-    replicas: int = 3
+    replicas: Annotated[int, Between(1)] = 3
     """Number of replicas (Dynamo's N)."""
-    write_quorum: int = 2
+    write_quorum: Annotated[int, Between(1)] = 2
     """Replicas that must hold a write before it is acknowledged (W; ``quorum`` mode)."""
-    read_quorum: int = 2
+    read_quorum: Annotated[int, Between(1)] = 2
     """Replicas a read asks (R; ``quorum`` mode)."""
-    mode: str = "quorum"
+    mode: Literal["quorum", "sync", "async"] = "quorum"
     """``quorum``, ``sync`` (primary-backup, acknowledged when all hold it) or ``async``."""
     read_repair: bool = True
     """A quorum read writes the value it returns back to a write quorum first (ABD)."""
-    writes: int = 1
+    writes: Annotated[int, Between(1)] = 1
     """Writes by client 0, of the values 1, 2, ..."""
-    readers: int = 2
+    readers: Annotated[int, Between(1)] = 2
     """Clients that read once each (clients 1 .. readers)."""
     faults: Faults = NO_FAULTS
     """Fault budgets (``--faults crash=1``; see modelcheck.network)."""
+
+    def __post_init__(self) -> None:
+        # Other modes ignore the quorum sizes.
+        if self.mode == "quorum" and max(self.write_quorum, self.read_quorum) > self.replicas:
+            raise ValueError(
+                f"write_quorum={self.write_quorum} and read_quorum={self.read_quorum} must "
+                f"each be at most replicas={self.replicas}: a larger quorum is never "
+                "assembled, so no operation completes")
 
 
 Replica = Annotated[int, Symmetric("Replica", size="replicas")]

@@ -55,8 +55,9 @@ orchestrator's timer out of turn.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from modelcheck import Record, Spec, set_at
+from modelcheck import Between, Record, Spec, set_at
 from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 
 
@@ -64,9 +65,9 @@ from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 class Config:
     """Constants of the model."""
 
-    steps: int = 3
+    steps: Annotated[int, Between(1)] = 3
     """Steps (services) of the saga."""
-    style: str = "orchestrated"
+    style: Literal["orchestrated", "choreographed"] = "orchestrated"
     """``orchestrated`` or ``choreographed``."""
     compensate_forward: bool = False
     """Flaw: compensations run first step to last."""

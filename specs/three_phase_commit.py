@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Literal
 
-from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
+from modelcheck import Between, IndexedBy, Record, Spec, Symmetric, set_at
 from modelcheck.network import Faults, FaultState, Net, Network
 
 COORDINATOR_CRASH = Faults("crash=1")
@@ -61,7 +61,7 @@ COORDINATOR_CRASH = Faults("crash=1")
 class Config:
     """Constants of the model."""
 
-    participants: int = 3
+    participants: Annotated[int, Between(1)] = 3
     """Number of participants (TwoPhase.tla's RMs)."""
     faults: Faults = COORDINATOR_CRASH
     """Fault budgets: by default the coordinator may crash (see modelcheck.network)."""

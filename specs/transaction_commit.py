@@ -23,14 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
+from modelcheck import Between, IndexedBy, Record, Spec, Symmetric, set_at
 
 
 @dataclass(frozen=True)
 class Config:
     """Constants of the model."""
 
-    rms: int = 3
+    rms: Annotated[int, Between(1)] = 3
     """Number of resource managers (TLA+'s RM)."""
     abort_after_commit: bool = False
     """Flaw: an RM may abort although another RM has committed."""

@@ -33,8 +33,9 @@ attack whenever A plans to, and ``coordinated`` holds (``messengers + 4`` states
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from modelcheck import Record, Spec, set_at
+from modelcheck import Between, Record, Spec, set_at
 from modelcheck.network import Faults, FaultState, Net, Network
 
 LOSSY = Faults("loss=1")
@@ -50,15 +51,11 @@ B = 1
 class Config:
     """Constants of the model."""
 
-    messengers: int = 3
-    """The protocol's depth: messengers sent in all when none is captured."""
+    messengers: Annotated[int, Between(1)] = 3
+    """The protocol's depth: messengers sent in all when none is captured (at least one:
+    without one, B never hears of the attack)."""
     faults: Faults = LOSSY
     """Fault budgets: ``loss=N`` lets N messengers be captured (see modelcheck.network)."""
-
-    def __post_init__(self) -> None:
-        if self.messengers < 1:
-            raise ValueError("messengers must be >= 1: without one, B never hears of the "
-                             "attack")
 
 
 class Messenger(Record):

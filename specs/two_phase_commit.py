@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Literal
 
-from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
+from modelcheck import Between, IndexedBy, Record, Spec, Symmetric, set_at
 from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 
 
@@ -52,7 +52,7 @@ from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 class Config:
     """Constants of the model."""
 
-    rms: int = 3
+    rms: Annotated[int, Between(1)] = 3
     """Number of resource managers (TLA+'s RM)."""
     tm_commit_early: bool = False
     """Flaw: the TM commits once any RM is prepared."""

@@ -260,7 +260,8 @@ def _variant_of_two_phase_commit(tmp_path: Path, name: str, old: str, new: str) 
 
 def _saved_against_file(tmp_path: Path) -> Path:
     """tm-commits-early's counterexample, saved by the spec as shipped (a file copy)."""
-    v1 = _variant_of_two_phase_commit(tmp_path, "v1", "rms: int = 3", "rms: int = 3")
+    rms = "rms: Annotated[int, Between(1)] = 3"
+    v1 = _variant_of_two_phase_commit(tmp_path, "v1", rms, rms)
     trace = tmp_path / "cex.json"
     code, _ = run("verify", v1, "--variant", "tm-commits-early", "--trace-out", trace, "-q")
     assert code == 1

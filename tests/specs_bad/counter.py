@@ -4,28 +4,32 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Annotated
 
-from modelcheck import Record, Spec
+from modelcheck import Between, Record, Spec
+
+At = Annotated[int, Between(-1)]
+"""A counter value at which a knob acts, or -1 for never."""
 
 
 @dataclass(frozen=True)
 class Config:
-    limit: int = 3
-    raise_at: int = -1
+    limit: Annotated[int, Between(0)] = 3
+    raise_at: At = -1
     """Raise ZeroDivisionError when incrementing from this value."""
-    list_at: int = -1
+    list_at: At = -1
     """Return a state holding a list (not hashable) when incrementing from this value."""
     nondeterministic: bool = False
     """Return a different successor on every call."""
     bad_property: bool = False
     """The invariant returns an int instead of a bool."""
-    bound: int = 99
+    bound: Annotated[int, Between(0)] = 99
     """The invariant: the counter never exceeds this."""
-    stuck_at: int = -1
+    stuck_at: At = -1
     """Nothing is enabled at this value (below the limit): a deadlock."""
-    property_raises_at: int = -1
+    property_raises_at: At = -1
     """The invariant raises KeyError at this value."""
-    step_property_raises_at: int = -1
+    step_property_raises_at: At = -1
     """The action property raises ValueError on the step from this value."""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from modelcheck import Record, Spec
 from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
@@ -14,7 +15,7 @@ class Config:
 
     faults: Faults = NO_FAULTS
     """Fault budgets."""
-    network: str = "bag"
+    network: Literal["bag", "fifo", "set"] = "bag"
     """Network semantics."""
 
 

@@ -12,16 +12,17 @@ walks straight to it, and shrinking removes its toggles.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from modelcheck import Record, Spec, set_at
+from modelcheck import Between, Record, Spec, set_at
 
 
 @dataclass(frozen=True)
 class Config:
     """Constants of the model."""
 
-    steps: int = 16
-    bits: int = 3
+    steps: Annotated[int, Between(1)] = 16
+    bits: Annotated[int, Between(0)] = 3
 
 
 class State(Record):

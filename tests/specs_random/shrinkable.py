@@ -10,18 +10,19 @@ no property reads, a step a shrinker should drop.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from modelcheck import Record, Spec
+from modelcheck import Between, Record, Spec
 
 
 @dataclass(frozen=True)
 class Config:
     """Constants of the model."""
 
-    kind: str = "invariant"
-    values: int = 8
-    limit: int = 5
-    noise: int = 3
+    kind: Literal["invariant", "action", "deadlock", "none"] = "invariant"
+    values: Annotated[int, Between(1)] = 8
+    limit: Annotated[int, Between(0)] = 5
+    noise: Annotated[int, Between(0)] = 3
 
 
 class State(Record):

@@ -16,14 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from modelcheck import IndexedBy, Record, Spec, Symmetric, set_at
+from modelcheck import Between, IndexedBy, Record, Spec, Symmetric, set_at
 
 
 @dataclass(frozen=True)
 class Config:
     """Constants of the model."""
 
-    rms: int = 2
+    rms: Annotated[int, Between(1)] = 2
     """Number of resource managers."""
     tm_may_crash: bool = False
     """The TM may crash while it has not decided, and stays down."""
