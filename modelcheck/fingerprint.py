@@ -304,7 +304,17 @@ def identical(a: Any, b: Any) -> bool:
         if len(a) != len(b):
             return False
         by_value = {y: y for y in b}  # the member of b that equals each member of a
-        return all(x in by_value and identical(x, by_value[x]) for x in a)
+        if all(x in by_value and identical(x, by_value[x]) for x in a):
+            return True
+        # Python's equality is not the encoding's (a NaN is not equal to itself, 1 is
+        # equal to True): pair the members up by ``identical``, an equivalence.
+        remaining = list(b)
+        for x in a:
+            j = next((j for j, y in enumerate(remaining) if identical(x, y)), None)
+            if j is None:
+                return False
+            del remaining[j]
+        return True
     if isinstance(a, float):
         return struct.pack("<d", a) == struct.pack("<d", b) or (a != a and b != b)
     if dataclasses.is_dataclass(a) and not isinstance(a, type):

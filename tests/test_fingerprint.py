@@ -187,6 +187,14 @@ def test_equal_fingerprints_mean_identical_values(a: Any, b: Any) -> None:
     assert (fingerprint(a) == fingerprint(b)) == identical(a, b)
 
 
+def test_identical_treats_every_nan_alike() -> None:
+    nan, other = float("nan"), float("-nan")
+    assert identical(frozenset({nan, 1}), frozenset({other, 1}))
+    assert fingerprint(frozenset({nan, 1})) == fingerprint(frozenset({other, 1}))
+    assert not identical(frozenset({nan, float("nan")}), frozenset({nan, 1.0}))
+    assert fingerprint(frozenset({nan, float("nan")})) != fingerprint(frozenset({nan, 1.0}))
+
+
 @given(st.lists(st.integers(0, 50), max_size=12))
 def test_a_frozensets_fingerprint_does_not_depend_on_its_order(items: list[int]) -> None:
     forwards = frozenset(items)
