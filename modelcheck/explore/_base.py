@@ -7,14 +7,14 @@ on what a violation, a deadlock or a spec error is.
 
 from __future__ import annotations
 
-import os
-import resource
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from modelcheck import _watchdog as watchdog
+from modelcheck._watchdog import resident_memory
+from modelcheck._watchdog import size as _size
 from modelcheck.errors import NondeterminismError, SpecRuntimeError
 from modelcheck.fingerprint import collision_probability, fingerprint
 from modelcheck.model import Model
@@ -109,9 +109,13 @@ class Run:
             fingerprint if canonical is None else lambda s: fingerprint(canonical(s)))
         """The fingerprint a state is stored under: its orbit's under symmetry reduction."""
         self.details: dict[str, Any] = {}
+        """Explorer-specific facts added to every result (workers, checkpoint...)."""
         self.worker_pids: list[int] = []
         """Processes whose memory counts towards ``max_memory`` besides this one."""
-        """Explorer-specific facts added to every result (workers, checkpoint...)."""
+        self.watchdog = watchdog.active()
+        """The watchdog of the run (see :mod:`modelcheck._watchdog`), when there is one."""
+        if self.watchdog is not None:
+            self.watchdog.pids = lambda: self.worker_pids
 
     # -- limits and progress ------------------------------------------------------------
 
@@ -119,7 +123,9 @@ class Run:
         return time.perf_counter() - self.started
 
     def limit_reached(self) -> str | None:
-        """Why the search must stop now (time or state limit), or None."""
+        """Why the search must stop now (time, state or memory limit), or None."""
+        if self.watchdog is not None and self.watchdog.reason is not None:
+            return self.watchdog.reason
         if self.deadline is not None and time.perf_counter() >= self.deadline:
             return f"time limit of {self.options.time_limit:g} s reached"
         if self.options.max_states is not None and len(self.store) >= self.options.max_states:
@@ -130,6 +136,11 @@ class Run:
                 return (f"memory limit of {_size(self.options.max_memory)} reached "
                         f"({_size(used)} resident)")
         return None
+
+    def room(self) -> int | None:
+        """How many more states the state limit lets the search store (None: no limit)."""
+        cap = self.options.max_states
+        return None if cap is None else max(0, cap - len(self.store))
 
     def report(self) -> None:
         if self.options.progress is not None:
@@ -445,37 +456,6 @@ class Run:
     def failed(self, error: SpecRuntimeError) -> Result:
         return self.result("error", exhaustive=False, error=str(error),
                            details={"exception": error})
-
-
-def resident_memory(pids: Sequence[int] = ()) -> int:
-    """Bytes of resident memory of this process and of ``pids``.
-
-    From Linux's /proc: the resident set of this process alone, or with ``pids`` (forked
-    workers, which share pages with it) the proportional set sizes, so that shared pages
-    count once. Elsewhere, the peak resident set of this process.
-    """
-    try:
-        if not pids:
-            with open("/proc/self/statm", "rb") as f:
-                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        total = 0
-        for pid in ("self", *pids):
-            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
-                for line in f:
-                    if line.startswith(b"Pss:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-        return total
-    except (OSError, ValueError, IndexError):
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak if sys.platform == "darwin" else peak * 1024
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} B"
 
 
 def _fields_of(state: Any) -> list[tuple[str, Any]]:
