@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelcheck._watchdog import Watchdog, resident_memory, size
 from modelcheck.errors import ModelcheckError, SpecRuntimeError, UsageError
-from modelcheck.spec import TEMPORAL_KINDS, Action, Expect, Property, Spec
+from modelcheck.spec import MAX_INSTANCES, TEMPORAL_KINDS, Action, Expect, Property, Spec
 from modelcheck.state import JSON, to_json
 
 if TYPE_CHECKING:
@@ -28,12 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BIND_MEMORY", "MAX_INSTANCES", "ActionTable", "BindStopped", "Call", "Instance",
            "Model", "bind"]
-
-MAX_INSTANCES = 1_000_000
-"""Most action instances a model may have, and most initial-state instances. Every state
-is expanded by calling every action instance, so a model near this bound is already
-impractical, and one beyond it is a configuration mistake that enumerating would only
-turn into exhausted memory. (The catalogue's largest model has a few hundred.)"""
 
 BIND_MEMORY = 2**30
 """Bytes of memory binding a model may add to the process before it is refused, when the

@@ -56,6 +56,13 @@ _PROPERTY_ROLES: dict[PropertyKind, tuple[str, str]] = {
 }
 _FAIRNESS_KINDS = ("weak", "strong")
 
+MAX_INSTANCES = 1_000_000
+"""Most argument tuples of an action (or init) modelcheck enumerates, and most instances a
+model may have in all (:mod:`modelcheck.model`). Every state is expanded by calling every
+action instance, so a model near this bound is already impractical, and one beyond it is
+a configuration mistake that enumerating would only turn into exhausted memory. (The
+catalogue's largest model has a few hundred.)"""
+
 
 @dataclass(frozen=True)
 class Action:
@@ -67,20 +74,21 @@ class Action:
     domains: Mapping[str, Domain]
     doc: str
 
-    def domain(self, param: str, cfg: Any, limit: int | None = None) -> tuple[Any, ...]:
+    def domain(self, param: str, cfg: Any,
+               limit: int | None = MAX_INSTANCES) -> tuple[Any, ...]:
         """The values parameter ``param`` ranges over for the configuration ``cfg``.
 
-        With a ``limit``, a domain of more values is refused (a :class:`UsageError`
-        naming the parameter and its size) without enumerating it.
+        A domain of more than ``limit`` values is refused (a :class:`UsageError` naming
+        the parameter and its size) without enumerating it; None enumerates any.
         """
         return _domain_values(self, param, cfg, limit)
 
-    def instances(self, cfg: Any, limit: int | None = None) -> list[tuple[Any, ...]]:
+    def instances(self, cfg: Any,
+                  limit: int | None = MAX_INSTANCES) -> list[tuple[Any, ...]]:
         """Every argument tuple, in the parameters' order, for the configuration ``cfg``.
 
-        With a ``limit``, more argument tuples than that are refused (a
-        :class:`UsageError` naming the action, its parameters and their sizes) before any
-        is built.
+        More than ``limit`` argument tuples are refused (a :class:`UsageError` naming the
+        action, its parameters and their sizes) before any is built.
         """
         domains = [self.domain(p, cfg, limit) for p in self.params]
         total = math.prod(len(d) for d in domains)

@@ -990,6 +990,19 @@ def local_cluster(workers: int, *, quiet: bool = True) -> Iterator[Any]:
         cluster.close()
 
 
+def _check_address(address: str) -> None:
+    """Refuse a scheduler address Dask cannot parse, before a client is made of it (a
+    client that fails to start lingers until its finaliser gives up on closing it)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    try:
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(location)
+    except ValueError as e:
+        raise UsageError(f"--scheduler {address!r} is not a Dask scheduler address ({e}); "
+                         "give tcp://HOST:PORT (e.g. tcp://HOST:8786), or 'local'") from None
+
+
 @contextlib.contextmanager
 def _connect(options: Options) -> Iterator[tuple[Any, list[str]]]:
     """A client of the requested cluster, and the workers to use in a fixed order.
@@ -1005,9 +1018,11 @@ def _connect(options: Options) -> Iterator[tuple[Any, list[str]]]:
         target: Any = address
         if address == "local":
             target = stack.enter_context(local_cluster(options.workers))
+        else:
+            _check_address(address)
         try:
             client = distributed.Client(target, timeout="10s", set_as_default=False)
-        except (OSError, TimeoutError) as e:
+        except (OSError, TimeoutError, ValueError) as e:
             raise UsageError(
                 f"cannot reach the Dask scheduler at {address!r} ({e}); start one with "
                 "`dask scheduler` and pass its address, e.g. tcp://HOST:8786") from None
