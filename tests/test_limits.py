@@ -162,20 +162,25 @@ def test_a_domain_function_filling_memory_is_refused_without_a_limit() -> None:
 # -- within a search ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("strategy", ["bfs", "dfs"])
-@pytest.mark.parametrize("limit", [1, 5, 10, 100])
-def test_the_state_limit_stores_exactly_that_many_states(strategy: str, limit: int) -> None:
-    r = check(load_spec("two-phase-commit"), max_states=limit, strategy=strategy,
-              temporal=False)
+SEARCHES = [("bfs", 1), ("dfs", 1), ("bfs", 2)]
+"""Strategy and worker processes of the searches that hold the state limit exactly."""
+
+
+@pytest.mark.parametrize(("strategy", "workers"), SEARCHES)
+@pytest.mark.parametrize("limit", [1, 5, 10, 100, 1_000])
+def test_the_state_limit_stores_exactly_that_many_states(strategy: str, workers: int,
+                                                         limit: int) -> None:
+    r = check(load_spec("two-phase-commit"), params={"rms": 4}, max_states=limit,
+              strategy=strategy, workers=workers, temporal=False)
     assert r.status == "incomplete" and r.exit_code == 3
     assert r.stats.distinct_states == limit
     assert r.stopped == f"state limit of {limit:,} distinct states reached"
 
 
-@pytest.mark.parametrize("strategy", ["bfs", "dfs"])
-def test_the_state_limit_holds_for_initial_states(strategy: str) -> None:
+@pytest.mark.parametrize(("strategy", "workers"), SEARCHES)
+def test_the_state_limit_holds_for_initial_states(strategy: str, workers: int) -> None:
     r = check(load_spec(WIDE), params={"starts": 1_000, "values": 1_000}, max_states=10,
-              strategy=strategy)
+              strategy=strategy, workers=workers)
     assert r.status == "incomplete"
     assert r.stats.distinct_states == 10
     assert r.stats.depth == 1

@@ -214,12 +214,19 @@ def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStor
     fps = _fingerprints(run, init_states, [i for i, _ in inits])
     uniq, first = np.unique(fps, return_index=True)
     pos = np.sort(first)
+    if options.max_states is not None and len(pos) > options.max_states:
+        pos = pos[:options.max_states]
+        uniq = np.sort(fps[pos])
     store.add(uniq, np.full(len(pos), NO_PARENT, dtype=np.uint32),
               np.array([inits[p][0] for p in pos.tolist()], dtype=np.uint32))
     frontier = [init_states[p] for p in pos.tolist()]
     run.check_new(frontier, 0)
     if not frontier:
         return run.finish(bounded=None)
+    stop = run.limit_reached()
+    if stop is not None:
+        run.depth = 1
+        return run.result("incomplete", exhaustive=False, stopped=stop)
     run.depth = 1
     ctx = mp.get_context("fork")
     n = options.workers
@@ -265,6 +272,11 @@ def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStor
                         c.send_bytes(_NOTHING_NEW)
                         continue
                     missing = store.missing(fps)
+                    room = run.room()
+                    if room is not None and int(missing.sum()) > room:
+                        # The state limit holds exactly: the states beyond it are not
+                        # stored, and the worker drops them as not new.
+                        missing[np.flatnonzero(missing)[room:]] = False
                     base = len(store)
                     new = fps[missing]
                     store.add(new, parents[missing], actions[missing])
