@@ -223,7 +223,9 @@ def _enumerate(actions: Sequence[Action], cfg: Any, kind: str,
         try:
             combos = a.instances(cfg, limit=MAX_INSTANCES)
         except UsageError as e:
-            raise UsageError(f"{kind} {e}" if str(e).startswith(a.name) else str(e)) from None
+            if type(e) is UsageError and e.message.startswith(f"{a.name} has "):
+                raise UsageError(f"{kind} {e.message}") from None  # say what it is
+            raise
         if len(combos) > left:
             raise UsageError(
                 f"the {kind}s have more than {MAX_INSTANCES:,} instances in all (with "
