@@ -22,9 +22,10 @@ def _is_command() -> bool:
     argv = getattr(sys, "orig_argv", [])
     if "-m" in argv[:-1] and argv[argv.index("-m") + 1] == "modelcheck":
         return True
+    # The console script pip writes (a script of one's own named modelcheck.py is not it).
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
-    return path is not None and Path(path).stem in ("modelcheck", "modelcheck-script")
+    return path is not None and Path(path).name in ("modelcheck", "modelcheck-script.py")
 
 
 def _interrupted(signum: int, frame: FrameType | None) -> None:
