@@ -9,6 +9,8 @@ Write a spec (a config, a state record, an init, actions and properties), then c
 or from the command line: ``modelcheck verify SPEC``.
 """
 
+# First: Ctrl-C while the command line starts up ends it quietly (see _startup).
+from modelcheck import _startup  # noqa: F401
 from modelcheck.catalogue import load as load_spec
 from modelcheck.errors import (
     ModelcheckError,

@@ -62,6 +62,10 @@ def load(ref: str) -> Spec:
             module = importlib.import_module(path_part)
         except ImportError as e:
             raise UsageError(f"cannot import module {path_part!r} for spec {ref!r}: {e}") from e
+        except (Exception, SystemExit) as e:  # a module is code: it may raise or exit
+            raise SpecDefinitionError(
+                f"importing module {path_part!r} for spec {ref!r} raised "
+                f"{type(e).__name__}: {e}") from e
         return _from_module(module, attr, ref)
     catalogue = entries()
     if ref in catalogue:
@@ -89,7 +93,7 @@ def _load_file(path: Path) -> ModuleType:
     except SpecDefinitionError:
         del sys.modules[name]
         raise
-    except Exception as e:
+    except (Exception, SystemExit) as e:  # a spec file is code: it may raise or exit
         del sys.modules[name]
         raise SpecDefinitionError(
             f"loading spec file {str(path)!r} raised {type(e).__name__}: {e}") from e

@@ -316,8 +316,6 @@ def _inconsistency(cp: Checkpoint, distinct: int) -> str | None:
     fps, parents, actions = cp.fingerprints, cp.parents.astype(np.int64), cp.actions
     if n and not bool(np.all(fps[1:] > fps[:-1])):
         return "the stored fingerprints are not sorted and distinct"
-    if cp.generated < n:
-        return f"{cp.generated} states generated, fewer than the {n} stored"
     if not cp.expand_from <= cp.next_level <= n:
         return (f"the position in the level ({cp.expand_from}, next level from "
                 f"{cp.next_level}) is outside the {n} stored states")
@@ -331,6 +329,11 @@ def _inconsistency(cp: Checkpoint, distinct: int) -> str | None:
         return "a state is stored before its parent"
     if bool(np.any(rest[1:] < rest[:-1])):
         return "the states are not stored in breadth-first order"
+    # States found by expanding states from ``expand_from`` on are generated again on
+    # resuming, and counted then (see below).
+    again = int(np.count_nonzero(rest >= cp.expand_from))
+    if cp.generated < n - again:
+        return f"{cp.generated} states generated, fewer than the {n - again} stored"
     init_actions = actions[:inits].astype(np.int64)
     if bool(np.any(init_actions[1:] <= init_actions[:-1])):
         return "the initial states are not stored in the order of the inits"
@@ -355,7 +358,9 @@ def _inconsistency(cp: Checkpoint, distinct: int) -> str | None:
     if not bounds[d - 1] <= cp.expand_from:
         return (f"the next state to expand, {cp.expand_from}, is not in level {d} "
                 f"(states {bounds[d - 1]} to {bounds[d] - 1})")
-    if cp.next_level < n and int(rest[-1]) >= cp.expand_from:
-        return (f"state {n - 1} was found by expanding state {int(rest[-1])}, which is "
-                "still to expand")
+    # States of the next level may have been found by expanding states from
+    # ``expand_from`` on: a search stopped by its state limit within a chunk saves that
+    # chunk to be expanded again (what it already stored is met again as seen). Expanding
+    # a state twice loses nothing; the other way round, a position past a state whose
+    # successors were never stored, is what resuming checks (see modelcheck.explore.bfs).
     return None

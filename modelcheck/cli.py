@@ -7,16 +7,22 @@ all it was asked to do; 1 a property is violated; 2 usage or spec error; 3 stopp
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
-from modelcheck import trace_commands
+from modelcheck import _startup, trace_commands
+from modelcheck._cli_util import check_writable
 from modelcheck._cli_util import fail as _fail
+from modelcheck._signals import terminate_as_interrupt
 from modelcheck.catalogue import entries, load
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import STRATEGIES, Progress, check
@@ -71,8 +77,10 @@ def _parse_size(text: str) -> int:
     try:
         value = float(t[:len(t) - len(unit)])
     except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
         raise UsageError(f"--max-memory {text!r}: expected a size such as 4G, 500M or "
-                         "1073741824") from None
+                         "1073741824")
     if value <= 0:
         raise UsageError(f"--max-memory {text!r}: must be positive")
     return int(value * _UNITS[unit])
@@ -287,6 +295,9 @@ def verify_cmd(spec_ref: str | None, run_all: bool, junit: Path | None, jobs: in
     if junit is not None or jobs is not None or project is not None:
         _fail(UsageError("--junit, --jobs and --project go with --all"), as_json=as_json)
     try:
+        # Outputs are checked before the search, which may take hours.
+        if trace_out is not None:
+            check_writable(trace_out, "--trace-out")
         spec = load(spec_ref)
         fairness = _parse_fairness(spec, fairness_specs, no_fairness)
         result = check(spec, variant=variant,
@@ -325,7 +336,7 @@ def _with_faults(spec: Spec, params: dict[str, str], faults: str | None) -> dict
 def _verify_all(spec_ref: str | None, run_all: bool, *, junit: Path | None,
                 jobs: int | None, project: Path | None, time_limit: float | None,
                 as_json: bool) -> NoReturn:
-    from modelcheck.ci import main_all
+    from modelcheck.ci import JUnitNotWritten, main_all
     if not run_all:
         _fail(UsageError("give a SPEC to verify (a catalogue name, a .py file or "
                          "module:attribute), or --all for every check of the catalogue or "
@@ -336,6 +347,9 @@ def _verify_all(spec_ref: str | None, run_all: bool, *, junit: Path | None,
     try:
         text, code = main_all(junit=junit, jobs=jobs, time_limit=time_limit, project=project,
                               as_json=as_json)
+    except JUnitNotWritten as e:
+        click.echo(e.text)  # the verdicts stand; then the error
+        _fail(e)
     except ModelcheckError as e:
         _fail(e, as_json=as_json)
     click.echo(text)
@@ -344,22 +358,28 @@ def _verify_all(spec_ref: str | None, run_all: bool, *, junit: Path | None,
 
 def _emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None,
           spec: Spec | None = None) -> None:
+    """Print the result, and write its trace to ``trace_out``; a trace that cannot be
+    written is an error (exit 2) reported after the verdict, which still stands."""
     trace = result.violation.trace if result.violation else None
+    failed: ModelcheckError | None = None
     if trace_out is not None and trace is not None:
         from modelcheck.render.output import write_trace
         assert result.violation is not None
         try:
             write_trace(trace, trace_out, spec=spec, verdict=result.violation.message)
         except ModelcheckError as e:
-            _fail(e, as_json=as_json)
+            failed = e
     if as_json:
         click.echo(result.dumps())
-        return
-    if result.status == "error":
-        click.echo(f"error: {result.error}", err=True)
-    click.echo(render_result(result, full=full))
-    if trace_out is not None and trace is not None:
-        click.echo(f"trace written to {trace_out}")
+    else:
+        if result.status == "error":
+            click.echo(f"error: {result.error}", err=True)
+        click.echo(render_result(result, full=full))
+        if trace_out is not None and trace is not None and failed is None:
+            click.echo(f"trace written to {trace_out}")
+    if failed is not None:
+        click.echo(f"error: {failed.message}", err=True)
+        sys.exit(failed.exit_code)
 
 
 cli.add_command(prove)
@@ -381,6 +401,58 @@ cli.add_command(explore_cmd)
 cli.add_command(graph_cmd)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``modelcheck`` console script."""
-    cli.main(args=list(argv) if argv is not None else None, prog_name="modelcheck")
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Entry point of the ``modelcheck`` console script.
+
+    Every way a command can end is mapped to an exit code here: a command exits with its
+    own code; a usage error is 2; Ctrl-C is 3; an error modelcheck did not foresee is a
+    one-line internal error and 2 (with its traceback when ``MODELCHECK_DEBUG=1``), so
+    that 1 only ever means a violated property.
+    """
+    _startup.done()
+    try:
+        # SIGTERM (a batch scheduler's or CI's stop) ends a command as Ctrl-C does.
+        with terminate_as_interrupt():
+            code = cli.main(args=list(argv) if argv is not None else None,
+                            prog_name="modelcheck", standalone_mode=False)
+    except SystemExit as e:
+        pacified = getattr(click.utils, "_PacifyFlushWrapper", ())
+        if e.code == 1 and isinstance(sys.stdout, pacified):
+            # Click's exit after standard output was closed early (`modelcheck ... |
+            # head`): what was to be printed was not, so 1 (a violation, shown) is wrong.
+            sys.exit(2)
+        raise
+    except click.exceptions.Abort as e:
+        if not isinstance(e.__cause__, KeyboardInterrupt):
+            _internal_error(e.__cause__ or e)
+        _interrupted()
+    except KeyboardInterrupt:
+        _interrupted()
+    except click.ClickException as e:
+        e.show()
+        sys.exit(2 if e.exit_code == 1 else e.exit_code)  # 1 is for violations only
+    except ModelcheckError as e:
+        _fail(e)
+    except BrokenPipeError:
+        # Standard output was closed early, outside click's own handling of it.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - flushed at exit
+        sys.exit(2)
+    except Exception as e:
+        _internal_error(e)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupted() -> NoReturn:
+    click.echo("interrupted", err=True)
+    sys.exit(3)
+
+
+def _internal_error(error: BaseException) -> NoReturn:
+    """An exception no command foresaw: one line, and the traceback on request."""
+    if os.environ.get("MODELCHECK_DEBUG", "") not in ("", "0"):
+        traceback.print_exception(error)
+    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    click.echo(f"modelcheck: internal error: {detail} (set MODELCHECK_DEBUG=1 to see "
+               "where; please report it)", err=True)
+    sys.exit(2)

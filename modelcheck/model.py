@@ -3,6 +3,12 @@
 Binding happens once per run: every action's argument domains are enumerated here, so the
 explorers' hot loop iterates a flat tuple of ``(index, function, args)`` and never
 recomputes a cartesian product per state.
+
+A configuration can make a model absurd (a size parameter set to ``10**20``): binding
+measures each domain before it enumerates it and refuses more than
+:data:`MAX_INSTANCES` action instances (or initial-state instances), and a watchdog stops
+a domain function that fills memory while it runs (:data:`BIND_MEMORY`, or the run's
+memory limit), each with an error that names the action.
 """
 
 from __future__ import annotations
@@ -12,14 +18,26 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from modelcheck.errors import SpecRuntimeError
-from modelcheck.spec import TEMPORAL_KINDS, Action, Expect, Property, Spec
+from modelcheck._watchdog import Watchdog, resident_memory, size
+from modelcheck.errors import ModelcheckError, SpecRuntimeError, UsageError
+from modelcheck.spec import MAX_INSTANCES, TEMPORAL_KINDS, Action, Expect, Property, Spec
 from modelcheck.state import JSON, to_json
 
 if TYPE_CHECKING:
     from modelcheck.properties.temporal import FairGroup
 
-__all__ = ["ActionTable", "Call", "Instance", "Model", "bind"]
+__all__ = ["BIND_MEMORY", "MAX_INSTANCES", "ActionTable", "BindStopped", "Call", "Instance",
+           "Model", "bind"]
+
+BIND_MEMORY = 2**30
+"""Bytes of memory binding a model may add to the process before it is refused, when the
+run sets no memory limit of its own."""
+
+
+class BindStopped(ModelcheckError):
+    """The run's memory limit was reached while the model was being bound."""
+
+    exit_code = 3
 
 ActionTable = tuple[tuple[int, Callable[..., Any], tuple[Any, ...]], ...]
 """``(instance index, function, arguments)`` for every action instance, in order."""
@@ -102,10 +120,11 @@ class Model:
         """The flat ``(index, fn, args)`` tuple the explorers' hot loop iterates."""
         return tuple((i.index, i.action.fn, i.args) for i in self.instances)
 
-    def initial_states(self) -> list[tuple[int, Any]]:
-        """``(init index, state)`` for every initial state, in declaration order."""
+    def initial_states(self, first: int = 0, stop: int | None = None) -> list[tuple[int, Any]]:
+        """``(init index, state)`` for every initial state, in declaration order (of the
+        init instances ``first`` to ``stop``, when given)."""
         out = []
-        for inst in self.inits:
+        for inst in self.inits[first:stop]:
             try:
                 s = inst.action.fn(self.config, *inst.args)
             except Exception as e:
@@ -132,28 +151,58 @@ class Model:
 
 def bind(spec: Spec, variant: str | None = None,
          params: Mapping[str, Any] | None = None, *, symmetry: bool = False,
-         fairness: Mapping[str, str | None] | None = None, temporal: bool = True) -> Model:
+         fairness: Mapping[str, str | None] | None = None, temporal: bool = True,
+         max_memory: int | None = None) -> Model:
     """Bind ``spec`` to a configuration: the variant's params, then ``params`` over them.
 
     ``symmetry`` reduces the search to one state per orbit of the spec's symmetric sets.
     ``fairness`` overrides fairness groups by name (``"weak"``, ``"strong"``, or None to
     drop one); ``temporal=False`` leaves the temporal properties out of the model.
+
+    A model of more than :data:`MAX_INSTANCES` action (or initial-state) instances is a
+    :class:`UsageError`, and so is binding that takes more than :data:`BIND_MEMORY` of
+    memory; with ``max_memory`` (bytes of resident memory), going over it while binding
+    raises :class:`BindStopped` instead.
     """
     spec.validate()
     cfg = spec.params_of(variant, params)
-    canonical = None
-    if symmetry:
-        from modelcheck.symmetry import canonicalizer
-        canonical = canonicalizer(spec, cfg)
-    inits = tuple(Instance(i, a, args) for i, (a, args) in
-                  enumerate((a, args) for a in spec.inits for args in a.instances(cfg)))
-    instances = tuple(Instance(i, a, args) for i, (a, args) in
-                      enumerate((a, args) for a in spec.actions for args in a.instances(cfg)))
-    props = spec.properties
-    groups: tuple[FairGroup, ...] = ()
-    if fairness or (temporal and any(p.kind in TEMPORAL_KINDS for p in props)):
-        from modelcheck.properties.temporal import bind_fairness
-        groups = bind_fairness(spec, instances, fairness or {})
+    doing = ["setting up the model"]
+    ceiling = max_memory if max_memory is not None else resident_memory() + BIND_MEMORY
+
+    def over() -> str | None:
+        used = resident_memory()
+        if used <= ceiling:
+            return None
+        if max_memory is not None:
+            return (f"memory limit of {size(max_memory)} reached ({size(used)} resident) "
+                    f"while {doing[0]}")
+        return (f"{doing[0]} took more than {size(BIND_MEMORY)} of memory: the "
+                "configuration makes the model absurdly large; lower its parameters "
+                "(or raise --max-memory above the memory it needs)")
+
+    dog = Watchdog()
+    dog.add(over)
+    try:
+        with dog:
+            canonical = None
+            if symmetry:
+                from modelcheck.symmetry import canonicalizer
+                doing[0] = "preparing the symmetry reduction"
+                canonical = canonicalizer(spec, cfg)
+            inits = _enumerate(spec.inits, cfg, "init", doing)
+            instances = _enumerate(spec.actions, cfg, "action", doing)
+            doing[0] = "binding the fairness groups"
+            props = spec.properties
+            groups: tuple[FairGroup, ...] = ()
+            if fairness or (temporal and any(p.kind in TEMPORAL_KINDS for p in props)):
+                from modelcheck.properties.temporal import bind_fairness
+                groups = bind_fairness(spec, instances, fairness or {})
+    except KeyboardInterrupt:
+        if not dog.interrupted() or dog.reason is None:
+            raise
+        if max_memory is not None:
+            raise BindStopped(dog.reason) from None
+        raise UsageError(dog.reason) from None
     return Model(
         spec=spec, variant=variant, config=cfg, inits=inits, instances=instances,
         invariants=tuple(p for p in props if p.kind == "invariant"),
@@ -162,3 +211,26 @@ def bind(spec: Spec, variant: str | None = None,
         terminal=spec.terminal_fn, expect=spec.expectation(variant), canonical=canonical,
         temporal=tuple(p for p in props if p.kind in TEMPORAL_KINDS) if temporal else (),
         fairness=groups)
+
+
+def _enumerate(actions: Sequence[Action], cfg: Any, kind: str,
+               doing: list[str]) -> tuple[Instance, ...]:
+    """Every instance of ``actions``, numbered in order; at most :data:`MAX_INSTANCES`."""
+    out: list[Instance] = []
+    for a in actions:
+        doing[0] = f"enumerating the arguments of {kind} {a.name}"
+        left = MAX_INSTANCES - len(out)
+        try:
+            combos = a.instances(cfg, limit=MAX_INSTANCES)
+        except UsageError as e:
+            if type(e) is UsageError and e.message.startswith(f"{a.name} has "):
+                raise UsageError(f"{kind} {e.message}") from None  # say what it is
+            raise
+        if len(combos) > left:
+            raise UsageError(
+                f"the {kind}s have more than {MAX_INSTANCES:,} instances in all (with "
+                f"{kind} {a.name}'s {len(combos):,}); the configuration makes their domains "
+                "absurdly large; lower the parameters that size them")
+        base = len(out)
+        out += (Instance(base + i, a, args) for i, args in enumerate(combos))
+    return tuple(out)

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import itertools
+import math
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -54,6 +56,13 @@ _PROPERTY_ROLES: dict[PropertyKind, tuple[str, str]] = {
 }
 _FAIRNESS_KINDS = ("weak", "strong")
 
+MAX_INSTANCES = 1_000_000
+"""Most argument tuples of an action (or init) modelcheck enumerates, and most instances a
+model may have in all (:mod:`modelcheck.model`). Every state is expanded by calling every
+action instance, so a model near this bound is already impractical, and one beyond it is
+a configuration mistake that enumerating would only turn into exhausted memory. (The
+catalogue's largest model has a few hundred.)"""
+
 
 @dataclass(frozen=True)
 class Action:
@@ -65,17 +74,31 @@ class Action:
     domains: Mapping[str, Domain]
     doc: str
 
-    def domain(self, param: str, cfg: Any) -> tuple[Any, ...]:
-        """The values parameter ``param`` ranges over for the configuration ``cfg``."""
-        return _domain_values(self, param, cfg)
+    def domain(self, param: str, cfg: Any,
+               limit: int | None = MAX_INSTANCES) -> tuple[Any, ...]:
+        """The values parameter ``param`` ranges over for the configuration ``cfg``.
 
-    def instances(self, cfg: Any) -> list[tuple[Any, ...]]:
-        """Every argument tuple, in the parameters' order, for the configuration ``cfg``."""
-        combos: list[tuple[Any, ...]] = [()]
-        for p in self.params:
-            values = self.domain(p, cfg)
-            combos = [c + (v,) for c in combos for v in values]
-        return combos
+        A domain of more than ``limit`` values is refused (a :class:`UsageError` naming
+        the parameter and its size) without enumerating it; None enumerates any.
+        """
+        return _domain_values(self, param, cfg, limit)
+
+    def instances(self, cfg: Any,
+                  limit: int | None = MAX_INSTANCES) -> list[tuple[Any, ...]]:
+        """Every argument tuple, in the parameters' order, for the configuration ``cfg``.
+
+        More than ``limit`` argument tuples are refused (a :class:`UsageError` naming the
+        action, its parameters and their sizes) before any is built.
+        """
+        domains = [self.domain(p, cfg, limit) for p in self.params]
+        total = math.prod(len(d) for d in domains)
+        if limit is not None and total > limit:
+            sizes = ", ".join(f"{p}: {len(d):,}" for p, d in zip(self.params, domains))
+            raise UsageError(
+                f"{self.name} has {total:,} argument combinations ({sizes} values), and a "
+                f"model may enumerate at most {limit:,}: the configuration makes its "
+                "domains absurdly large; lower the parameters that size them")
+        return list(itertools.product(*domains))
 
 
 @dataclass(frozen=True)
@@ -559,18 +582,43 @@ def _check_predicate_annotation(fn: Callable[..., Any], role: str, shape: str) -
         f"predicate {shape}; return a bool")
 
 
-def _domain_values(action: Action, param: str, cfg: Any) -> tuple[Any, ...]:
+def _domain_values(action: Action, param: str, cfg: Any,
+                   limit: int | None = None) -> tuple[Any, ...]:
     dom = action.domains[param]
     where = f"domain of parameter {param!r} of {action.name}"
     try:
         values = dom(cfg) if callable(dom) else dom
+        if limit is not None:
+            # Measured before it is enumerated: range(10**20) is cheap until iterated.
+            _check_size(values, limit, where)
+            if not isinstance(values, (set, frozenset)):
+                values = tuple(itertools.islice(values, limit + 1))
+                _check_size(values, limit, where, taken=True)
         if isinstance(values, (set, frozenset)):
             values = sorted(values)  # hash order would make enumeration nondeterministic
         out = tuple(values)
-    except SpecDefinitionError:
+    except (SpecDefinitionError, UsageError):
         raise
     except Exception as e:
         raise SpecDefinitionError(
             f"the {where} raised {type(e).__name__}: {e}; it must return a finite iterable "
             "(a range or a sorted tuple)") from e
     return out
+
+
+def _check_size(values: Any, limit: int, where: str, *, taken: bool = False) -> None:
+    """Refuse a domain of more than ``limit`` values, when its size is known (``taken``:
+    ``values`` are the first ``limit + 1`` of an iterable of unknown size)."""
+    if not hasattr(values, "__len__"):
+        return
+    try:
+        n = len(values)
+    except OverflowError:  # len(range(10**20)) does not fit a C integer
+        n = None
+    if n is None or n > limit:
+        count = (f"more than {limit:,} values" if taken else
+                 f"{n:,} values" if n is not None else "more than 2**63 values")
+        raise UsageError(
+            f"the {where} has {count}, and a model may enumerate at most {limit:,}: the "
+            "configuration makes it absurdly large; lower the parameter that sizes it")
+

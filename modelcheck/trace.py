@@ -25,6 +25,26 @@ __all__ = ["FORMAT", "ReplayError", "Step", "Trace", "model_for", "replay"]
 
 FORMAT = "modelcheck-trace/1"
 
+MAX_NESTING = 100
+"""Levels of JSON arrays and objects a trace file may nest (the trace's own structure
+included); reading, rendering and replaying recurse into them."""
+
+
+def _nesting(data: Any) -> int:
+    """How deeply ``data`` nests arrays and objects, counted without recursion (so a
+    hostile file cannot exhaust the stack), up to one level past :data:`MAX_NESTING`."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (list, dict)):
+            if depth > MAX_NESTING:
+                return depth
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in (
+                value.values() if isinstance(value, dict) else value))
+    return deepest
+
 
 @dataclass(frozen=True)
 class Step:
@@ -122,6 +142,12 @@ class Trace:
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise TraceFormatError(f"not valid JSON: {e}") from e
+        except RecursionError:
+            data = None  # nested beyond what the parser recurses into
+        if data is None or _nesting(data) > MAX_NESTING:
+            raise TraceFormatError(
+                f"the trace nests values more than {MAX_NESTING} levels deep, deeper than "
+                "modelcheck reads: the file is damaged, or was not written by modelcheck")
         return cls.from_json(data)
 
     @classmethod

@@ -12,14 +12,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from modelcheck._signals import terminate_as_interrupt
-from modelcheck.errors import UsageError
+from modelcheck._watchdog import Watchdog, memory_limit
+from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import bfs, dfs
 from modelcheck.explore import random as random_walks
 from modelcheck.explore._base import Options, Progress
-from modelcheck.model import Model, bind
+from modelcheck.model import BindStopped, Model, bind
 from modelcheck.properties import unsupported
-from modelcheck.result import Result
+from modelcheck.result import Result, Stats
 from modelcheck.spec import Spec
+from modelcheck.state import JSON, to_json
 
 __all__ = ["STRATEGIES", "Options", "Progress", "check"]
 
@@ -86,8 +88,16 @@ def check(spec: Spec | Model, *, variant: str | None = None,
                          "--scheduler, --checkpoint or --resume")
     if resume and not checkpoint:
         checkpoint = resume  # a resumed search goes on saving where it came from
-    model = spec if isinstance(spec, Model) else bind(
-        spec, variant, params, symmetry=symmetry, fairness=fairness, temporal=temporal)
+    if isinstance(spec, Model):
+        model = spec
+    else:
+        try:
+            model = bind(spec, variant, params, symmetry=symmetry, fairness=fairness,
+                         temporal=temporal, max_memory=max_memory)
+        except BindStopped as stop:
+            return _stopped_binding(spec, variant, params, strategy, stop.message)
+        except KeyboardInterrupt:
+            return _stopped_binding(spec, variant, params, strategy, "interrupted")
     if not temporal and model.temporal:
         model = dataclasses.replace(model, temporal=(), fairness=())
     refused = unsupported(model, strategy=strategy, parallel=parallel,
@@ -111,8 +121,40 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     enabled = gc.isenabled()
     gc.disable()
     try:
-        with terminate_as_interrupt():
-            return explore(model, options)
+        with terminate_as_interrupt(), Watchdog() as dog:
+            if max_memory is not None:
+                dog.add(memory_limit(max_memory, lambda: dog.pids()))
+            try:
+                result: Result | None = explore(model, options)
+            except KeyboardInterrupt:
+                if not dog.interrupted():
+                    raise
+                result = None  # the watchdog's interrupt arrived as the search ended
     finally:
         if enabled:
             gc.enable()
+    if dog.reason is not None and dog.fatal:
+        raise ModelcheckError(dog.reason)
+    if result is None:
+        return _stopped(model.spec, model.variant, model.params, strategy,
+                        dog.reason or "interrupted")
+    if dog.reason is not None and result.stopped == "interrupted":
+        # The watchdog stopped the search as Ctrl-C would; say why.
+        result = dataclasses.replace(result, stopped=dog.reason)
+    return result
+
+
+def _stopped_binding(spec: Spec, variant: str | None, params: Mapping[str, Any] | None,
+                     strategy: str, reason: str) -> Result:
+    """The result of a run stopped while its model was being bound: nothing explored."""
+    cfg = spec.params_of(variant, params)
+    return _stopped(spec, variant,
+                    {f.name: to_json(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)},
+                    strategy, reason)
+
+
+def _stopped(spec: Spec, variant: str | None, params: dict[str, JSON], strategy: str,
+             reason: str) -> Result:
+    """An incomplete result without statistics: the run stopped before it had any."""
+    return Result(spec.name, variant, params, strategy, "incomplete", False,
+                  Stats(0, 0, 0, 0.0), stopped=reason)

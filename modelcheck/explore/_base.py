@@ -7,14 +7,14 @@ on what a violation, a deadlock or a spec error is.
 
 from __future__ import annotations
 
-import os
-import resource
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from modelcheck import _watchdog as watchdog
+from modelcheck._watchdog import resident_memory
+from modelcheck._watchdog import size as _size
 from modelcheck.errors import NondeterminismError, SpecRuntimeError
 from modelcheck.fingerprint import Audit, collision_probability, fingerprint, nesting
 from modelcheck.model import Model
@@ -110,12 +110,18 @@ class Run:
         self.fingerprint: Callable[[Any], int] = (
             fingerprint if canonical is None else lambda s: fingerprint(canonical(s)))
         """The fingerprint a state is stored under: its orbit's under symmetry reduction."""
+        self.cut_short = False
+        """Whether the state limit kept some new states of the last expansion out."""
         self.audit = Audit() if options.audit else None
         """With ``--audit``: every state kept, to compare with those met again."""
         self.details: dict[str, Any] = {}
+        """Explorer-specific facts added to every result (workers, checkpoint...)."""
         self.worker_pids: list[int] = []
         """Processes whose memory counts towards ``max_memory`` besides this one."""
-        """Explorer-specific facts added to every result (workers, checkpoint...)."""
+        self.watchdog = watchdog.active()
+        """The watchdog of the run (see :mod:`modelcheck._watchdog`), when there is one."""
+        if self.watchdog is not None:
+            self.watchdog.pids = lambda: self.worker_pids
 
     # -- limits and progress ------------------------------------------------------------
 
@@ -123,7 +129,9 @@ class Run:
         return time.perf_counter() - self.started
 
     def limit_reached(self) -> str | None:
-        """Why the search must stop now (time or state limit), or None."""
+        """Why the search must stop now (time, state or memory limit), or None."""
+        if self.watchdog is not None and self.watchdog.reason is not None:
+            return self.watchdog.reason
         if self.deadline is not None and time.perf_counter() >= self.deadline:
             return f"time limit of {self.options.time_limit:g} s reached"
         if self.options.max_states is not None and len(self.store) >= self.options.max_states:
@@ -134,6 +142,14 @@ class Run:
                 return (f"memory limit of {_size(self.options.max_memory)} reached "
                         f"({_size(used)} resident)")
         return None
+
+    def room(self) -> int | None:
+        """How many more states the state limit lets the search store (None: no limit).
+
+        An explorer that stores fewer new states than it found, for want of room, sets
+        :attr:`cut_short`."""
+        cap = self.options.max_states
+        return None if cap is None else max(0, cap - len(self.store))
 
     def report(self) -> None:
         if self.options.progress is not None:
@@ -460,37 +476,6 @@ class Run:
     def failed(self, error: SpecRuntimeError) -> Result:
         return self.result("error", exhaustive=False, error=str(error),
                            details={"exception": error})
-
-
-def resident_memory(pids: Sequence[int] = ()) -> int:
-    """Bytes of resident memory of this process and of ``pids``.
-
-    From Linux's /proc: the resident set of this process alone, or with ``pids`` (forked
-    workers, which share pages with it) the proportional set sizes, so that shared pages
-    count once. Elsewhere, the peak resident set of this process.
-    """
-    try:
-        if not pids:
-            with open("/proc/self/statm", "rb") as f:
-                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        total = 0
-        for pid in ("self", *pids):
-            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
-                for line in f:
-                    if line.startswith(b"Pss:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-        return total
-    except (OSError, ValueError, IndexError):
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak if sys.platform == "darwin" else peak * 1024
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} B"
 
 
 def _fields_of(state: Any) -> list[tuple[str, Any]]:

@@ -37,6 +37,16 @@ CHUNK = 256
 """Frontier states expanded per batch: large enough to amortise numpy's per-call cost,
 small enough that the successors of one batch stay in cache-friendly memory."""
 
+CHUNK_CALLS = 1 << 18
+"""Most action calls per batch: a model with very many action instances expands fewer
+states per batch, so the limits are still checked often and a batch's successors fit in
+memory."""
+
+
+def chunk_size(model: Model) -> int:
+    """Frontier states per batch for ``model``: :data:`CHUNK`, fewer for a wide model."""
+    return max(1, min(CHUNK, CHUNK_CALLS // max(1, len(model.instances))))
+
 _UNCHECKED = "; temporal properties were not checked, as they need the whole state graph"
 
 
@@ -95,7 +105,8 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
     """Store the successors not seen before, check them, and return them in order.
 
     With a ``graph`` (temporal properties), also record the new states and, when
-    ``succs`` are ``transitions`` (not initial states), every edge to them.
+    ``succs`` are ``transitions`` (not initial states), every edge to them. Under a state
+    limit, only as many as it leaves room for are stored (the first ones found).
     """
     if not succs:
         return []
@@ -109,9 +120,15 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
     if not missing.any():
         return []
     pos = np.sort(first[missing])
+    new_fps = uniq[missing]
+    room = run.room()
+    if room is not None and len(pos) > room:
+        pos = pos[:room]
+        new_fps = np.sort(fps[pos])
+        run.cut_short = True
     first_index = len(store)
     positions = pos.tolist()
-    store.add(uniq[missing], parents[pos],
+    store.add(new_fps, parents[pos],
               np.array([actions[p] for p in positions], dtype=np.uint32))
     new = [succs[p] for p in positions]
     run.check_new(new, first_index)
@@ -128,16 +145,22 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
     cut = False
     # Temporal properties need the state graph: recorded per chunk, never per successor.
     graph = temporal.GraphRecorder(run) if model.temporal else None
+    size = chunk_size(model)
     if resumed is None:
-        inits = model.initial_states()
-        init_states = [s for _, s in inits]
-        run.generated = len(init_states)
-        frontier = _admit(run, store, init_states, [i for i, _ in inits],
-                          np.full(len(inits), NO_PARENT, dtype=np.uint32), graph,
-                          transitions=False)
+        frontier = []
+        for lo in range(0, len(model.inits), size):
+            inits = model.initial_states(lo, lo + size)
+            init_states = [s for _, s in inits]
+            run.generated += len(init_states)
+            frontier += _admit(run, store, init_states, [i for i, _ in inits],
+                               np.full(len(inits), NO_PARENT, dtype=np.uint32), graph,
+                               transitions=False)
+            run.depth = 1 if frontier else 0
+            stop = run.limit_reached()
+            if stop is not None:
+                return run.result("incomplete", exhaustive=False, stopped=stop)
         next_frontier: list[Any] = []
         level_start = 0
-        run.depth = 1 if frontier else 0
     else:
         frontier, next_frontier = _rebuild(model, resumed, store, options.resume or "")
         level_start = resumed.expand_from
@@ -160,8 +183,8 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
         # properties are checked there), but successors are only looked up: a new one
         # means the bound cut the search short.
         last = options.max_depth is not None and run.depth >= options.max_depth
-        for start in range(0, len(frontier), CHUNK):
-            chunk = frontier[start:start + CHUNK]
+        for start in range(0, len(frontier), size):
+            chunk = frontier[start:start + size]
             base = level_start + start
             succs: list[Any] = []
             actions: list[int] = []
@@ -210,9 +233,16 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
             done = start + len(chunk)
             run.queue = len(frontier) - done + len(next_frontier)
             run.report()
-            stop = "interrupted" if interrupted[0] else run.limit_reached()
+            stop = run.limit_reached() or ("interrupted" if interrupted[0] else None)
             if saver is not None and (stop is not None or saver.due()):
-                saver.save(level_start + done, level_start + len(frontier), cut)
+                if run.cut_short and not last:
+                    # The state limit left successors of this chunk unstored: a resumed
+                    # search expands the chunk again (and counts it once).
+                    run.generated -= len(succs)
+                    saver.save(base, level_start + len(frontier), cut)
+                    run.generated += len(succs)
+                else:
+                    saver.save(level_start + done, level_start + len(frontier), cut)
             if stop is not None:
                 if graph is not None:
                     stop += _UNCHECKED

@@ -35,6 +35,7 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
     table = model.table()
     index, depths = store.index, store.depths
     max_depth = options.max_depth
+    cap = options.max_states  # held exactly: checked as each new state is stored
     checked = bool(model.action_properties)
     # Under symmetry reduction the fingerprint of a state is its orbit's (run.fingerprint).
     key = fingerprint if model.canonical is None else run.fingerprint
@@ -53,6 +54,9 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
             i = store.add_one(fp, NO_PARENT, init_index, 1)
             run.check_new([s], i)
             stack.append((s, i, 1))
+            if len(index) == cap:
+                run.depth = 1
+                return run.result("incomplete", exhaustive=False, stopped=run.limit_reached())
     stack.reverse()  # explore the first initial state first
     run.depth = 1 if stack else 0
     cut: set[int] = set()  # fingerprints met only beyond the depth bound (so far)
@@ -90,6 +94,10 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
                     j = store.add_one(fp, i, aid, d + 1)
                     run.check_new([t], j)
                     stack.append((t, j, d + 1))
+                    if len(index) == cap:
+                        run.generated += enabled
+                        return run.result("incomplete", exhaustive=False,
+                                          stopped=run.limit_reached())
                 elif max_depth is not None and depths[j] > d + 1:
                     store.parents[j], store.actions[j], depths[j] = i, aid, d + 1
                     stack.append((t, j, d + 1))

@@ -34,6 +34,14 @@ checks that every worker runs the same modelcheck and fingerprints a probe value
 model's initial states alike, and otherwise stops with a :class:`UsageError` that says
 what differs. The client never fingerprints.
 
+**A worker that fails ends the search with an error, never a hang.** While it waits for
+a round, the client asks the scheduler every second whether each partition's worker is
+still connected and still sends its heartbeats; a worker that left the cluster (it died,
+or its nanny restarted it without its partition) or has sent none for
+:func:`~modelcheck._watchdog.worker_timeout` seconds (it is stopped, or its machine is
+gone) ends the search with a :class:`WorkerFailure` naming it. Every other wait on a
+worker has a timeout.
+
 **The spec reaches the workers as source.** The client sends the name of the module
 that defines the spec, the attribute holding it and the module's source text. A worker
 uses its own copy of that module when its source is identical (catalogue specs and
@@ -63,18 +71,19 @@ import types
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, NoReturn, cast
 
 import numpy as np
 import numpy.typing as npt
 
+from modelcheck._watchdog import resident_memory, worker_timeout
 from modelcheck.errors import (
     ModelcheckError,
     NondeterminismError,
     SpecRuntimeError,
     UsageError,
 )
-from modelcheck.explore._base import Found, Options, Run, StepFailure, resident_memory
+from modelcheck.explore._base import Found, Options, Run, StepFailure
 from modelcheck.explore._codegen import expander
 from modelcheck.fingerprint import fingerprint, fingerprints_into
 from modelcheck.model import Model, bind
@@ -83,7 +92,7 @@ from modelcheck.state import Record
 from modelcheck.store import NO_PARENT, FingerprintStore
 from modelcheck.trace import Trace
 
-__all__ = ["explore", "local_cluster"]
+__all__ = ["WorkerFailure", "explore", "local_cluster"]
 
 CHUNK = 256
 """Frontier states expanded at a time (as in :mod:`~modelcheck.explore.bfs`)."""
@@ -97,6 +106,17 @@ IN_FLIGHT = 8
 
 POLL = 0.05
 """Seconds between the client's checks of a running round (time limit, progress)."""
+
+HEALTH_EVERY = 1.0
+"""Seconds between the client's questions to the scheduler about the workers' health."""
+
+ANSWER = 10.0
+"""Seconds the client waits for the partitions' statistics at the end of a search."""
+
+
+class WorkerFailure(ModelcheckError):
+    """A Dask worker died, left the cluster or stopped answering during the search."""
+
 
 _PROBE = ("modelcheck-probe", None, -1, -2, 2**61 - 1, True, 1.0, frozenset({"a", b"a"}))
 """A value whose fingerprint every worker must agree on."""
@@ -222,7 +242,7 @@ def _probe() -> dict[str, Any]:
     import modelcheck
     from modelcheck.fingerprint import fingerprint as worker_fingerprint
 
-    return {"python": sys.version, "modelcheck": modelcheck.__version__,
+    return {"python": sys.version, "modelcheck": modelcheck.__version__, "pid": os.getpid(),
             "fingerprint": worker_fingerprint(_PROBE)}
 
 
@@ -418,9 +438,9 @@ class _Partition:
 
     # -- round 1: expand -------------------------------------------------------------------
 
-    async def progress(self) -> int:
-        """Successors generated so far in this round."""
-        return self.generated
+    async def progress(self) -> tuple[int, int]:
+        """Successors generated so far in this round, and this worker's resident memory."""
+        return self.generated, resident_memory()
 
     async def stop(self) -> None:
         """Abandon the current round at the next chunk (a limit was reached, or Ctrl-C)."""
@@ -807,8 +827,10 @@ class _RemoteLinks:
     A state is named by ``ref = local index * partitions + partition``.
     """
 
-    def __init__(self, actors: list[Any]) -> None:
+    def __init__(self, actors: list[Any], answer: Callable[[Any], Any]) -> None:
         self.actors = actors
+        self.answer = answer
+        """Waits for a worker's answer, or raises :class:`WorkerFailure`."""
         self.count = 0
         self.nbytes: int | None = None
         """Bytes of the partitions' stores, once their statistics are in."""
@@ -824,7 +846,7 @@ class _RemoteLinks:
         index, partition = divmod(ref, len(self.actors))
         actions: list[int] = []
         while True:
-            parent_partition, parent, action = self.actors[partition].link(index).result()
+            parent_partition, parent, action = self.answer(self.actors[partition].link(index))
             if parent_partition < 0:
                 actions.reverse()
                 return action, actions
@@ -936,6 +958,19 @@ def local_cluster(workers: int, *, quiet: bool = True) -> Iterator[Any]:
         cluster.close()
 
 
+def _check_address(address: str) -> None:
+    """Refuse a scheduler address Dask cannot parse, before a client is made of it (a
+    client that fails to start lingers until its finaliser gives up on closing it)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    try:
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(location)
+    except ValueError as e:
+        raise UsageError(f"--scheduler {address!r} is not a Dask scheduler address ({e}); "
+                         "give tcp://HOST:PORT (e.g. tcp://HOST:8786), or 'local'") from None
+
+
 @contextlib.contextmanager
 def _connect(options: Options) -> Iterator[tuple[Any, list[str]]]:
     """A client of the requested cluster, and the workers to use in a fixed order.
@@ -951,9 +986,11 @@ def _connect(options: Options) -> Iterator[tuple[Any, list[str]]]:
         target: Any = address
         if address == "local":
             target = stack.enter_context(local_cluster(options.workers))
+        else:
+            _check_address(address)
         try:
             client = distributed.Client(target, timeout="10s", set_as_default=False)
-        except (OSError, TimeoutError) as e:
+        except (OSError, TimeoutError, ValueError) as e:
             raise UsageError(
                 f"cannot reach the Dask scheduler at {address!r} ({e}); start one with "
                 "`dask scheduler` and pass its address, e.g. tcp://HOST:8786") from None
@@ -1011,7 +1048,12 @@ class _Search:
         self.workers = workers
         self.futures: list[Any] = []
         self.actors: list[Any] = []
-        self.links = _RemoteLinks(self.actors)
+        self.links = _RemoteLinks(self.actors, self._answer)
+        self.timeout = worker_timeout()
+        self.seen: dict[str, tuple[Any, float]] = {}
+        """Per worker: the last heartbeat time the scheduler reported, and when (on this
+        process's clock) it last changed."""
+        self.last_health = time.monotonic()
         # Run reads only ``len(store)`` and, through trace_to, the links' paths.
         self.run_ = _ClusterRun(model, options, cast(FingerprintStore, self.links), "bfs")
         self.run_.links = self.links
@@ -1036,6 +1078,9 @@ class _Search:
             self._stop_all()
             outcome = functools.partial(run.result, "incomplete", exhaustive=False,
                                         stopped="interrupted")
+        except WorkerFailure:
+            self._stop_all(wait=1.0)  # the others' work is lost anyway
+            raise
         self._collect_statistics()
         return outcome()
 
@@ -1053,7 +1098,7 @@ class _Search:
                                key=f"modelcheck-partition-{token}-{i}")
             for i, addr in enumerate(self.workers)]
         try:
-            self.actors.extend(f.result() for f in self.futures)
+            self.actors.extend(self._wait(self.futures))
         except ModelcheckError:
             raise
         except Exception as e:
@@ -1074,7 +1119,8 @@ class _Search:
         return self._wait(self._call(method, *args))
 
     def _wait(self, futures: list[Any], *, polled: bool = False) -> list[Any]:
-        """The results of ``futures``; meanwhile the time limit, and progress if ``polled``."""
+        """The results of ``futures``; meanwhile the workers' health, the time limit, and
+        progress and the memory limit if ``polled``."""
         run = self.run_
         last_report = time.perf_counter()
         waiting = list(futures)
@@ -1087,14 +1133,17 @@ class _Search:
                 pass
             except Exception:
                 break  # raised again below
+            self._health()
             now = time.perf_counter()
             if run.deadline is not None and now >= run.deadline:
                 self._stop_all()
                 raise _Stopped(f"time limit of {self.options.time_limit:g} s reached")
             if polled and now - last_report >= 1.0:
                 last_report = now
+                progress = [self._answer(f) for f in self._call("progress")]
+                self._memory([rss for _, rss in progress])
                 done = run.generated
-                run.generated += sum(f.result() for f in self._call("progress"))
+                run.generated += sum(generated for generated, _ in progress)
                 run.report()
                 run.generated = done
         try:
@@ -1102,13 +1151,76 @@ class _Search:
         except ModelcheckError:
             raise
         except Exception as e:
-            raise ModelcheckError(f"a Dask worker failed during the search: "
-                                  f"{type(e).__name__}: {e}") from None
+            self._failed(e)
 
-    def _stop_all(self) -> None:
+    def _answer(self, future: Any) -> Any:
+        """The result of a quick call to a worker, asking after the workers' health
+        (:meth:`_health`) while it does not come."""
+        while True:
+            try:
+                return future.result(timeout=POLL * 10)
+            except TimeoutError:
+                self._health()
+            except ModelcheckError:
+                raise
+            except Exception as e:
+                self._failed(e)
+
+    def _failed(self, error: Exception) -> NoReturn:
+        """A call to a worker raised ``error``: say which worker failed, and how, if the
+        scheduler can tell within a few seconds."""
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            self._health(now=True)
+            time.sleep(0.2)
+        raise WorkerFailure(f"a Dask worker failed during the search: "
+                            f"{type(error).__name__}: {error}") from None
+
+    def _health(self, *, now: bool = False) -> None:
+        """Raise :class:`WorkerFailure` if a partition's worker left the cluster or has
+        sent the scheduler no heartbeat for the timeout (asked once a second, or ``now``)."""
+        clock = time.monotonic()
+        if not now and clock - self.last_health < HEALTH_EVERY:
+            return
+        self.last_health = clock
+        address = self.options.scheduler
+        try:
+            info = self.client.scheduler_info()["workers"]
+        except Exception as e:
+            raise WorkerFailure(f"the Dask scheduler at {address!r} does not answer "
+                                f"({type(e).__name__}: {e})") from None
+        for partition, addr in enumerate(self.workers):
+            worker = info.get(addr)
+            if worker is None:
+                raise WorkerFailure(
+                    f"Dask worker {addr} (partition {partition}) left the cluster during the "
+                    "search: it died or was killed, and its share of the states is lost")
+            beat = worker.get("last_seen")
+            seen = self.seen.get(addr)
+            if seen is None or seen[0] != beat:
+                self.seen[addr] = (beat, clock)
+            elif clock - seen[1] > self.timeout:
+                raise WorkerFailure(
+                    f"Dask worker {addr} (partition {partition}) stopped answering: no "
+                    f"heartbeat for {clock - seen[1]:.0f} s (is it stopped, or its machine "
+                    "unreachable?)")
+
+    def _memory(self, rss: list[int]) -> None:
+        """Stop the search, in the middle of a round, when a worker exceeds the limit."""
+        limit = self.options.max_memory
+        if limit is not None and rss and max(rss) > limit:
+            self._stop_all()
+            raise _Stopped(f"memory limit of {limit / 2**20:.1f} MiB reached on a worker "
+                           f"({max(rss) / 2**20:.1f} MiB resident)")
+
+    def _stop_all(self, wait: float = 5.0) -> None:
+        """Ask every partition to abandon its round; a worker that does not answer within
+        ``wait`` seconds is left alone."""
+        deadline = time.monotonic() + wait
         with contextlib.suppress(Exception):
             for f in self._call("stop"):
-                f.result(timeout=5)
+                with contextlib.suppress(Exception):
+                    f.result(timeout=max(0.1, deadline - time.monotonic()))
 
     def _search(self) -> str | None:
         """Run the levels; returns why the search was bounded (the depth), if it was."""
@@ -1157,14 +1269,10 @@ class _Search:
     def _limits(self) -> None:
         """Stop between levels at the state, time or memory limit."""
         stop = self.run_.limit_reached()
-        limit = self.options.max_memory
-        if stop is None and limit is not None:
-            rss: int = max(s["rss"] for s in self._all("summary"))
-            if rss > limit:
-                stop = (f"memory limit of {limit / 2**20:.1f} MiB reached on a worker "
-                        f"({rss / 2**20:.1f} MiB resident)")
         if stop is not None:
             raise _Stopped(stop)
+        if self.options.max_memory is not None:
+            self._memory([s["rss"] for s in self._all("summary")])
 
     # -- findings ------------------------------------------------------------------------
 
@@ -1212,7 +1320,7 @@ class _Search:
         if not self.actors:
             return
         with contextlib.suppress(Exception):
-            summaries = [f.result(timeout=30) for f in self._call("summary")]
+            summaries = [f.result(timeout=ANSWER) for f in self._call("summary")]
             for s, addr in zip(summaries, self.workers):
                 s["worker"] = addr
             self.run_.details["partitions"] = summaries

@@ -21,6 +21,12 @@ single-process explorer, so messages and traces read exactly alike.
 
 Fingerprints agree between the processes because they depend on nothing but the state
 (:mod:`modelcheck.fingerprint`).
+
+A worker that dies (killed, out of memory) or stops answering (stopped by SIGSTOP or a
+debugger) ends the search with an error that names it, never a hang: each worker beats
+a heartbeat into shared memory from a thread of its own, and the coordinator (and the
+run's watchdog, when it waits on a pipe) gives up on a worker that has exited or has not
+beaten for :func:`~modelcheck._watchdog.worker_timeout` seconds.
 """
 
 from __future__ import annotations
@@ -31,12 +37,15 @@ import os
 import pickle
 import signal
 import struct
+import threading
+import time
 from multiprocessing.connection import Connection, wait
 from typing import Any, cast
 
 import numpy as np
 
-from modelcheck.errors import NondeterminismError, SpecRuntimeError, UsageError
+from modelcheck._watchdog import process_state, worker_timeout
+from modelcheck.errors import ModelcheckError, NondeterminismError, SpecRuntimeError, UsageError
 from modelcheck.explore._base import Options, Run
 from modelcheck.explore._codegen import expander
 from modelcheck.explore.bfs import _fingerprints
@@ -59,6 +68,78 @@ nine of ten alternating runs; 16 made the workers slower than it saved.)"""
 
 REBALANCE = 1.05
 """Rebalance the workers' shares when the largest exceeds the mean by this factor."""
+
+HEARTBEAT = 0.5
+"""Seconds between two heartbeats of a worker."""
+
+
+class WorkerFailure(ModelcheckError):
+    """A worker process died or stopped answering; the search cannot go on without it."""
+
+
+class _Supervisor:
+    """Knows whether every worker is alive and answering (see the module docstring)."""
+
+    def __init__(self, ctx: Any, count: int) -> None:
+        self.beats: Any = ctx.RawArray("d", count)
+        """``time.monotonic()`` of each worker's last heartbeat (one clock for all
+        processes of the machine)."""
+        self.procs: list[Any] = []
+        self.timeout = worker_timeout()
+        self.stopping = False
+
+    def start(self) -> None:
+        """From now on, a worker that has not beaten for the timeout has stopped."""
+        now = time.monotonic()
+        for w in range(len(self.beats)):
+            self.beats[w] = max(self.beats[w], now)
+
+    def check(self) -> str | None:
+        """Why the search cannot go on (a worker died or stopped answering), or None."""
+        if self.stopping:
+            return None
+        for w, proc in enumerate(self.procs):
+            code = proc.exitcode
+            if code is not None:
+                how = (f"was killed by signal {_signal_name(-code)}" if code < 0
+                       else f"exited with code {code}")
+                return (f"worker {w} (pid {proc.pid}) {how} during the search; the "
+                        "search cannot go on without its share of the states")
+        now = time.monotonic()
+        for w, proc in enumerate(self.procs):
+            silent = now - self.beats[w]
+            if silent > self.timeout:
+                stopped = (" (it is stopped, by SIGSTOP or a debugger)"
+                           if process_state(proc.pid) == "stopped" else "")
+                return (f"worker {w} (pid {proc.pid}) stopped answering: no sign of life "
+                        f"for {silent:.0f} s{stopped}; the search cannot go on without "
+                        "its share of the states")
+        return None
+
+    def failure(self, error: BaseException | None = None) -> WorkerFailure:
+        """The error to end the search with, after ``error`` on a worker's pipe."""
+        reason = self.check()
+        if reason is None:
+            deadline = time.monotonic() + 2.0
+            while reason is None and time.monotonic() < deadline:
+                time.sleep(0.05)  # the worker whose pipe broke is exiting: say how
+                reason = self.check()
+        if reason is None:
+            reason = (f"the connection to a worker broke during the search "
+                      f"({type(error).__name__}: {error})")
+        return WorkerFailure(reason)
+
+    def raise_if_failed(self) -> None:
+        reason = self.check()
+        if reason is not None:
+            raise WorkerFailure(reason)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
 
 
 class _Spot(Exception):
@@ -90,9 +171,19 @@ def explore(model: Model, options: Options) -> Result:
     run = Run(model, options, store, "bfs")
     run.details = {"workers": options.workers}
     workers: list[tuple[Any, Connection]] = []
+    supervisor = _Supervisor(mp.get_context("fork"), options.workers)
+    dog = run.watchdog
+    if dog is not None:
+        # The coordinator checks its workers between messages; the watchdog also while
+        # it is blocked on a pipe to one that will never answer.
+        dog.add(supervisor.check, fatal=True)
     try:
-        return run.outcome(lambda: _coordinate(run, model, options, store, workers))
+        return run.outcome(
+            lambda: _supervised(run, model, options, store, workers, supervisor))
     finally:
+        supervisor.stopping = True
+        if dog is not None:
+            dog.remove(supervisor.check)
         for _, conn in workers:
             with contextlib.suppress(OSError):
                 conn.send(("stop",))
@@ -104,20 +195,38 @@ def explore(model: Model, options: Options) -> Result:
                 proc.join()
 
 
+def _supervised(run: Run, model: Model, options: Options, store: FingerprintStore,
+                workers: list[tuple[Any, Connection]], supervisor: _Supervisor) -> Result:
+    """:func:`_coordinate`, with a broken pipe to a worker told as what happened to it."""
+    try:
+        return _coordinate(run, model, options, store, workers, supervisor)
+    except (EOFError, OSError) as e:
+        if not workers:
+            raise
+        raise supervisor.failure(e) from None
+
+
 def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStore,
-                workers: list[tuple[Any, Connection]]) -> Result:
+                workers: list[tuple[Any, Connection]], supervisor: _Supervisor) -> Result:
     inits = model.initial_states()
     init_states = [s for _, s in inits]
     run.generated = len(init_states)
     fps = _fingerprints(run, init_states, [i for i, _ in inits])
     uniq, first = np.unique(fps, return_index=True)
     pos = np.sort(first)
+    if options.max_states is not None and len(pos) > options.max_states:
+        pos = pos[:options.max_states]
+        uniq = np.sort(fps[pos])
     store.add(uniq, np.full(len(pos), NO_PARENT, dtype=np.uint32),
               np.array([inits[p][0] for p in pos.tolist()], dtype=np.uint32))
     frontier = [init_states[p] for p in pos.tolist()]
     run.check_new(frontier, 0)
     if not frontier:
         return run.finish(bounded=None)
+    stop = run.limit_reached()
+    if stop is not None:
+        run.depth = 1
+        return run.result("incomplete", exhaustive=False, stopped=stop)
     run.depth = 1
     ctx = mp.get_context("fork")
     n = options.workers
@@ -126,10 +235,12 @@ def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStor
         share = list(range(w, len(frontier), n))
         proc = ctx.Process(target=_worker, name=f"modelcheck-worker-{w}", daemon=True,
                            args=(theirs, model, options, [frontier[i] for i in share],
-                                 share))
+                                 share, supervisor.beats, w))
         proc.start()
         theirs.close()
         workers.append((proc, ours))
+        supervisor.procs.append(proc)
+    supervisor.start()
     sizes = [len(range(w, len(frontier), n)) for w in range(n)]
     del frontier
     run.worker_pids = [proc.pid for proc, _ in workers]
@@ -161,6 +272,11 @@ def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStor
                         c.send_bytes(_NOTHING_NEW)
                         continue
                     missing = store.missing(fps)
+                    room = run.room()
+                    if room is not None and int(missing.sum()) > room:
+                        # The state limit holds exactly: the states beyond it are not
+                        # stored, and the worker drops them as not new.
+                        missing[np.flatnonzero(missing)[room:]] = False
                     base = len(store)
                     new = fps[missing]
                     store.add(new, parents[missing], actions[missing])
@@ -183,6 +299,7 @@ def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStor
                     next_sizes[owner[c]] = msg[1]
                     satisfied.update(msg[2])
                     done += 1
+            supervisor.raise_if_failed()
             run.queue = max(queue, 0)
             run.report()
             stop = run.limit_reached()
@@ -285,9 +402,10 @@ def _reproduce(run: Run, model: Model, kind: str, index: int, action: int) -> No
 
 
 def _worker(conn: Connection, model: Model, options: Options, frontier: list[Any],
-            indices: list[int]) -> None:
+            indices: list[int], beats: Any, number: int) -> None:
     """Expand this worker's share of each level until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
+    threading.Thread(target=_heartbeat, args=(beats, number), daemon=True).start()
     try:
         _Worker(conn, model, options, frontier, indices).serve()
     except (EOFError, BrokenPipeError, ConnectionResetError):
@@ -295,6 +413,19 @@ def _worker(conn: Connection, model: Model, options: Options, frontier: list[Any
     finally:
         conn.close()
         os._exit(0)  # skip the atexit handlers and finalisers inherited from the parent
+
+
+def _heartbeat(beats: Any, number: int) -> None:
+    """Tell the coordinator this process is alive; exit when the coordinator has gone.
+
+    (A worker holds copies of the coordinator's ends of the pipes, inherited by fork, so
+    it would never see them close if the coordinator were killed.)
+    """
+    coordinator = os.getppid()
+    while os.getppid() == coordinator:
+        beats[number] = time.monotonic()
+        time.sleep(HEARTBEAT)
+    os._exit(0)
 
 
 class _Worker:

@@ -1,0 +1,217 @@
+"""A thread that watches a run from outside: its memory, and the health of its workers.
+
+The explorers check their limits between chunks, but some work has no chunks: a domain
+function of the spec that builds a huge list while the model is bound, one frontier state
+with an enormous number of successors, a wait on a worker that died or was stopped. The
+watchdog samples resident memory (and any health checks an explorer registers) a few
+times a second; when one fails it records *why* and interrupts the main thread with
+SIGINT, so the code running there stops as if Ctrl-C had been pressed, and whoever
+catches the ``KeyboardInterrupt`` asks the watchdog for the reason.
+
+What cannot be interrupted: a single call into C that holds the interpreter lock (one huge
+allocation, one numpy operation) runs to its end first, since the watchdog thread itself
+needs the lock to run; a run in another thread than the main one (a signal only reaches
+the main thread), where the reason is only read at the explorers' next limit check; and
+code of the spec that swallows ``KeyboardInterrupt``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+__all__ = ["Watchdog", "active", "memory_limit", "process_state", "resident_memory", "size",
+           "worker_timeout"]
+
+INTERVAL = 0.1
+"""Seconds between two samples."""
+
+WORKER_TIMEOUT = 60.0
+"""Seconds a worker may show no sign of life before the search gives up on it."""
+
+
+def worker_timeout() -> float:
+    """:data:`WORKER_TIMEOUT`, or the seconds in ``MODELCHECK_WORKER_TIMEOUT``."""
+    with contextlib.suppress(KeyError, ValueError):
+        value = float(os.environ["MODELCHECK_WORKER_TIMEOUT"])
+        if value > 0:
+            return value
+    return WORKER_TIMEOUT
+
+
+def process_state(pid: int) -> str | None:
+    """How Linux sees process ``pid``: ``"stopped"`` (SIGSTOP, a debugger), ``"zombie"``,
+    ``"running"``; None when that is unknown (another system, or no such process)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            code = f.read().rpartition(b")")[2].split()[0]
+    except (OSError, IndexError):
+        return None
+    return {b"T": "stopped", b"t": "stopped", b"Z": "zombie", b"X": "zombie"}.get(
+        code, "running")
+
+_active: Watchdog | None = None
+
+
+def active() -> Watchdog | None:
+    """The watchdog guarding the run in progress in this process, if any."""
+    return _active
+
+
+def size(n: int) -> str:
+    """``1.5 GiB``: a number of bytes as people read it."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+class Watchdog:
+    """Runs ``checks`` every :data:`INTERVAL` seconds in a thread while it is entered.
+
+    A check returns None while all is well, or the reason to stop. A check registered
+    with ``fatal=True`` (a worker that died) makes the run an error; the others (a memory
+    limit) make it stop early. Only the first failure counts.
+    """
+
+    def __init__(self) -> None:
+        self.checks: list[tuple[Callable[[], str | None], bool]] = []
+        self.pids: Callable[[], Sequence[int]] = tuple
+        """The worker processes whose memory counts with this one's (set by explorers)."""
+        self.reason: str | None = None
+        """Why the watchdog stopped the run, once it has."""
+        self.fatal = False
+        """Whether that reason is an error (exit 2) rather than a limit (exit 3)."""
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._main: int | None = None
+        self._signalled = False
+        self._closing = False
+
+    def add(self, check: Callable[[], str | None], *, fatal: bool = False) -> None:
+        """Run ``check`` with the others from now on."""
+        self.checks.append((check, fatal))
+
+    def remove(self, check: Callable[[], str | None]) -> None:
+        """Stop running ``check``."""
+        self.checks = [(c, f) for c, f in self.checks if c is not check]
+
+    def poll(self) -> str | None:
+        """Run every check now, in the calling thread; the reason to stop, if any."""
+        if self.reason is None:
+            for check, fatal in list(self.checks):
+                why = check()
+                if why is not None:
+                    with self._lock:
+                        if self.reason is None:
+                            self.reason, self.fatal = why, fatal
+                    break
+        return self.reason
+
+    def __enter__(self) -> Watchdog:
+        global _active
+        self._previous = _active
+        _active = self
+        if threading.current_thread() is threading.main_thread():
+            self._main = threading.main_thread().ident
+        self._thread = threading.Thread(target=self._watch, name="modelcheck-watchdog",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _active
+        _active = self._previous
+        with self._lock:
+            self._closing = True
+            signalled = self._signalled
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if signalled:
+            self.absorb()
+
+    def absorb(self) -> None:
+        """Take the interrupt this watchdog sent, if it has not arrived yet, so that it
+        does not stop whatever runs after the run it was meant for."""
+        with self._lock:
+            pending = self._signalled
+            self._signalled = False
+        if pending:
+            with contextlib.suppress(KeyboardInterrupt):
+                time.sleep(1.0)  # a signal sent to this thread ends the sleep at once
+
+    def _watch(self) -> None:
+        while not self._stop.wait(INTERVAL):
+            try:
+                failed = self.poll() is not None
+            except Exception:
+                continue  # a check that fails to run must not end the watching
+            if failed:
+                self._interrupt()
+                return
+
+    def _interrupt(self) -> None:
+        with self._lock:
+            if self._closing or self._main is None:
+                return  # the run ends anyway; another thread reads the reason instead
+            self._signalled = True
+            try:
+                signal.pthread_kill(self._main, signal.SIGINT)
+            except (OSError, ValueError):
+                self._signalled = False
+
+    def interrupted(self) -> bool:
+        """Whether a ``KeyboardInterrupt`` just caught came from this watchdog; it is then
+        taken as delivered."""
+        with self._lock:
+            ours = self._signalled
+            self._signalled = False
+        return ours or self.reason is not None
+
+
+def memory_limit(limit: int, pids: Callable[[], Sequence[int]] = tuple
+                 ) -> Callable[[], str | None]:
+    """A check that fails when this process and ``pids()`` hold more than ``limit`` bytes."""
+    def check() -> str | None:
+        used = resident_memory(pids())
+        if used <= limit:
+            return None
+        return f"memory limit of {size(limit)} reached ({size(used)} resident)"
+    return check
+
+
+def resident_memory(pids: Sequence[int] = ()) -> int:
+    """Bytes of resident memory of this process and of ``pids``.
+
+    From Linux's /proc: the resident set of this process alone, or with ``pids`` (forked
+    workers, which share pages with it) the proportional set sizes, so that shared pages
+    count once. Elsewhere, the peak resident set of this process.
+    """
+    try:
+        if not pids:
+            with open("/proc/self/statm", "rb") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        total = _pss("self")
+        for pid in pids:
+            with contextlib.suppress(OSError):  # a worker that has exited holds nothing
+                total += _pss(str(pid))
+        return total
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _pss(pid: str) -> int:
+    with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+        for line in f:
+            if line.startswith(b"Pss:"):
+                return int(line.split()[1]) * 1024
+    return 0

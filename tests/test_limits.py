@@ -1,0 +1,278 @@
+"""Limits hold everywhere: while a model is bound, for initial states and inside a chunk.
+
+A configuration can make a model absurd (a size parameter of 10**20); binding must refuse
+it with an error that names the action, the parameter and the size, never enumerate it.
+``--max-states`` stores exactly that many states, and ``--max-memory`` stops work that has
+no limit check of its own (a domain function or a step that fills memory), through the
+watchdog (modelcheck._watchdog). The CLI runs here in a real process whose address space
+is capped, so a regression fails the test instead of exhausting the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from modelcheck import Record, Spec, UsageError, bind, check, load_spec
+from modelcheck import model as model_module
+from modelcheck._watchdog import Watchdog
+from modelcheck.explore import bfs
+
+SPECS = Path(__file__).parent / "specs_limits"
+WIDE = str(SPECS / "wide.py")
+HOG = str(SPECS / "hog.py")
+
+
+@dataclass(frozen=True)
+class Ran:
+    """How a command ended, and its peak resident memory."""
+
+    returncode: int
+    out: str
+    err: str
+    peak_rss: int
+
+
+def run_cli(*args: str, timeout: float = 120, address_space: int = 3 * 2**30) -> Ran:
+    """``python -m modelcheck ARGS`` in a process of at most ``address_space`` bytes."""
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            open(os.devnull, "rb") as stdin:
+        proc = subprocess.Popen([sys.executable, "-m", "modelcheck", *args], stdin=stdin,
+                                stdout=out, stderr=err, text=True, preexec_fn=cap)
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                raise AssertionError(f"modelcheck {' '.join(args)} ran for more than "
+                                     f"{timeout} s")
+            time.sleep(0.05)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Ran(proc.returncode, out.read(), err.read(), usage.ru_maxrss * 1024)
+
+
+# -- binding ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"values": 10**20},
+     "the domain of parameter 'v' of set_to has more than 2**63 values, and a model may "
+     "enumerate at most 1,000,000"),
+    ({"values": 2_000_000},
+     "the domain of parameter 'v' of set_to has 2,000,000 values, and a model may "
+     "enumerate at most 1,000,000"),
+    ({"values": 2_000_000, "generated": True},
+     "the domain of parameter 'v' of set_to has more than 1,000,000 values"),
+    ({"width": 1_000, "values": 1_001},
+     "action set_to has 1,001,000 argument combinations (i: 1,000, v: 1,001 values), and "
+     "a model may enumerate at most 1,000,000"),
+    ({"starts": 2_000_000},
+     "the domain of parameter 'start' of init has 2,000,000 values"),
+])
+def test_absurd_domains_are_refused_before_they_are_enumerated(
+        params: dict[str, object], message: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(UsageError) as info:
+        bind(load_spec(WIDE), params=params)
+    assert message in info.value.message
+    assert "lower the parameter" in info.value.message
+    assert info.value.exit_code == 2
+    assert time.perf_counter() - started < 5  # measured, not enumerated
+
+
+def test_the_bound_counts_the_instances_of_every_action(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model_module, "MAX_INSTANCES", 100)
+    model = bind(load_spec(WIDE), params={"values": 50, "width": 2})
+    assert len(model.instances) == 100  # exactly at the bound: allowed
+    with pytest.raises(UsageError, match=r"action set_to has 102 argument combinations "
+                                         r"\(i: 2, v: 51 values\), and a model may "
+                                         r"enumerate at most 100"):
+        bind(load_spec(WIDE), params={"values": 51, "width": 2})
+    # Two actions of 60 instances each: within the bound one by one, not together.
+    spec = Spec("two-wide", _Sizes, _Count)
+    spec.init(lambda cfg: _Count(0))
+    spec.action(lambda cfg, s, v: None, name="first", v=lambda cfg: range(cfg.n))
+    spec.action(lambda cfg, s, v: None, name="second", v=lambda cfg: range(cfg.n))
+    assert len(bind(spec, params={"n": 50}).instances) == 100
+    with pytest.raises(UsageError, match=r"the actions have more than 100 instances in all "
+                                         r"\(with action second's 60\)"):
+        bind(spec, params={"n": 60})
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    n: int = 1
+
+
+class _Count(Record):
+    n: int
+
+
+def test_the_cli_refuses_an_absurd_parameter_with_exit_2() -> None:
+    ran = run_cli("verify", WIDE, "--param", "values=100000000000000000000",
+                  "--max-states", "10", timeout=60)
+    assert ran.returncode == 2, ran
+    assert ran.err.strip() == (
+        "error: the domain of parameter 'v' of set_to has more than 2**63 values, and a "
+        "model may enumerate at most 1,000,000: the configuration makes it absurdly large; "
+        "lower the parameter that sizes it")
+    assert "Traceback" not in ran.err and ran.out == ""
+
+
+def test_a_domain_function_filling_memory_stops_at_the_memory_limit() -> None:
+    ran = run_cli("verify", HOG, "--param", "domain=1000000000", "--max-memory", "300M",
+                  timeout=60)
+    assert ran.returncode == 3, ran
+    assert ("… stopped: memory limit of 300.0 MiB reached" in ran.out
+            and "resident) while enumerating the arguments of action grow" in ran.out), ran
+    assert "0 distinct states, 0 generated" in ran.out
+    assert ran.peak_rss < 700 * 2**20  # the list would have taken tens of GiB
+
+
+@pytest.mark.slow
+def test_a_domain_function_filling_memory_is_refused_without_a_limit() -> None:
+    ran = run_cli("verify", HOG, "--param", "domain=1000000000", timeout=120,
+                  address_space=4 * 2**30)
+    assert ran.returncode == 2, ran
+    assert ran.err.strip() == (
+        "error: enumerating the arguments of action grow took more than 1.0 GiB of memory: "
+        "the configuration makes the model absurdly large; lower its parameters (or raise "
+        "--max-memory above the memory it needs)")
+    assert ran.peak_rss < 2 * 2**30
+
+
+# -- within a search ----------------------------------------------------------------------
+
+
+SEARCHES = [("bfs", 1), ("dfs", 1), ("bfs", 2)]
+"""Strategy and worker processes of the searches that hold the state limit exactly."""
+
+
+@pytest.mark.parametrize(("strategy", "workers"), SEARCHES)
+@pytest.mark.parametrize("limit", [1, 5, 10, 100, 1_000])
+def test_the_state_limit_stores_exactly_that_many_states(strategy: str, workers: int,
+                                                         limit: int) -> None:
+    r = check(load_spec("two-phase-commit"), params={"rms": 4}, max_states=limit,
+              strategy=strategy, workers=workers, temporal=False)
+    assert r.status == "incomplete" and r.exit_code == 3
+    assert r.stats.distinct_states == limit
+    assert r.stopped == f"state limit of {limit:,} distinct states reached"
+
+
+@pytest.mark.parametrize(("strategy", "workers"), SEARCHES)
+def test_the_state_limit_holds_for_initial_states(strategy: str, workers: int) -> None:
+    r = check(load_spec(WIDE), params={"starts": 1_000, "values": 1_000}, max_states=10,
+              strategy=strategy, workers=workers)
+    assert r.status == "incomplete"
+    assert r.stats.distinct_states == 10
+    assert r.stats.depth == 1
+
+
+def test_a_search_resumed_after_a_state_limit_in_a_chunk_counts_exactly(
+        tmp_path: Path) -> None:
+    spec = load_spec("two-phase-commit")
+    full = check(spec, temporal=False)
+    cp = str(tmp_path / "cp")
+    seen = []
+    for limit in (10, 100, 200):
+        r = check(spec, checkpoint=cp, resume=cp if seen else None, max_states=limit,
+                  temporal=False)
+        assert r.status == "incomplete" and r.stats.distinct_states == limit
+        seen.append(limit)
+    r = check(spec, resume=cp, temporal=False)
+    assert r.status == "ok" and r.exhaustive
+    assert (r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == (
+        full.stats.distinct_states, full.stats.generated_states, full.stats.depth) == (
+        288, 1_146, 11)
+
+
+def test_a_wide_model_expands_fewer_states_per_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert bfs.chunk_size(bind(load_spec("two-phase-commit"))) == 256
+    assert bfs.chunk_size(bind(load_spec(WIDE), params={"values": 1_000, "width": 1})) == 256
+    assert bfs.chunk_size(bind(load_spec(WIDE), params={"values": 10_000, "width": 2})) == 13
+    assert bfs.chunk_size(bind(load_spec(WIDE), params={"values": 600_000, "width": 1})) == 1
+    # Counts, depths and traces do not depend on the chunk size.
+    monkeypatch.setattr(bfs, "CHUNK_CALLS", 3 * 17)  # three TwoPhase states per chunk
+    assert bfs.chunk_size(bind(load_spec("two-phase-commit"))) == 3
+    r = check(load_spec("two-phase-commit"), temporal=False)
+    assert (r.status, r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == (
+        "ok", 288, 1_146, 11)
+    r = check(load_spec("two-phase-commit"), variant="tm-commits-early", temporal=False)
+    assert r.violation is not None and r.violation.trace is not None
+    assert (r.violation.property, r.violation.trace.length) == ("consistent", 5)
+
+
+def test_a_step_filling_memory_stops_at_the_memory_limit() -> None:
+    # One call of one action builds tens of GiB: only the watchdog can stop it in time.
+    ran = run_cli("verify", HOG, "--param", "step=1000000000", "--max-memory", "300M",
+                  timeout=60)
+    assert ran.returncode == 3, ran
+    assert "… stopped: memory limit of 300.0 MiB reached (" in ran.out, ran
+    assert "1 distinct states, 1 generated" in ran.out
+    assert "Traceback" not in ran.err
+    assert ran.peak_rss < 700 * 2**20
+
+
+def test_the_memory_limit_through_the_python_api() -> None:
+    r = check(load_spec(HOG), params={"domain": 10**9}, max_memory=200 * 2**20)
+    assert r.status == "incomplete" and r.exit_code == 3
+    assert r.stopped is not None and r.stopped.startswith("memory limit of 200.0 MiB reached")
+    assert r.stopped.endswith("while enumerating the arguments of action grow")
+    assert r.stats.distinct_states == 0
+
+
+# -- the watchdog ---------------------------------------------------------------------------
+
+
+def test_the_watchdog_interrupts_the_main_thread_and_says_why() -> None:
+    dog = Watchdog()
+    tripped = threading.Event()
+    dog.add(lambda: "too much" if tripped.is_set() else None)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), dog:
+        tripped.set()
+        time.sleep(10)
+    assert time.monotonic() - started < 2
+    assert dog.interrupted() and dog.reason == "too much" and not dog.fatal
+
+
+def test_a_watchdog_does_not_interrupt_after_its_run_has_ended() -> None:
+    dog = Watchdog()
+    with dog:
+        pass
+    dog.add(lambda: "late")
+    time.sleep(0.3)  # no thread is watching any more: nothing is raised
+    assert dog.reason is None
+
+
+def test_a_watchdog_in_another_thread_only_records_the_reason() -> None:
+    seen: list[str | None] = []
+
+    def work() -> None:
+        with Watchdog() as dog:
+            dog.add(lambda: "stop")
+            time.sleep(0.5)
+        seen.append(dog.reason)
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert seen == ["stop"]
