@@ -239,7 +239,8 @@ def test_replay_of_a_deadlock_and_of_a_liveness_lasso(tmp_path: Path) -> None:
     assert code == 0
     assert json.loads(out) == {
         "status": "reproduces", "step": 2, "property": "deadlock", "kind": "deadlock",
-        "message": "deadlock at step 2: no action is enabled and the state is not terminal"}
+        "message": "deadlock after 2 steps: no action is enabled and the state is not terminal "
+                   "(declare @spec.terminal, or pass --no-deadlock)"}
     code, out = run("trace", "replay", path, "--spec", stuck, "--no-deadlock")
     assert code == 1 and "replays (2 steps) but no longer shows a violation" in out
     code, out = run("trace", "replay", saved(tmp_path, "ewd840", "pass-keeps-color"), "--json")
@@ -276,7 +277,7 @@ def test_a_change_that_does_not_touch_the_trace_still_replays(tmp_path: Path) ->
         '    if s.tm_state != "init" or s.tm_prepared:')
     code, out = run("trace", "replay", trace, "--spec", v2)
     assert code == 0, out
-    assert "invariant consistent is violated at step 5" in out
+    assert "invariant consistent is violated after 5 steps" in out
 
 
 def test_a_change_that_disables_a_step_is_reported_at_that_step(tmp_path: Path) -> None:

@@ -126,7 +126,7 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
     # Temporal properties need the state graph: recorded per chunk, never per successor.
     graph = temporal.GraphRecorder(run) if model.temporal else None
     if resumed is None:
-        inits = model.initial_states()
+        inits = run.initial_states()
         init_states = [s for _, s in inits]
         run.generated = len(init_states)
         frontier = _admit(run, store, init_states, [i for i, _ in inits],
@@ -184,6 +184,7 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
             except StepFailure as failure:
                 at = next(i for i, s in enumerate(chunk) if s is failure.state)
                 raise run.step_failure(failure, base + at) from failure.error
+            run.recheck(chunk, base, succs, actions, counts)
             run.generated += len(succs)
             if graph is not None:
                 graph.expanded(counts)

@@ -37,6 +37,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from modelcheck import semantics
 from modelcheck.errors import NondeterminismError, SpecRuntimeError, UsageError
 from modelcheck.explore._base import Options, Run
 from modelcheck.explore._codegen import expander
@@ -106,7 +107,7 @@ def explore(model: Model, options: Options) -> Result:
 
 def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStore,
                 workers: list[tuple[Any, Connection]]) -> Result:
-    inits = model.initial_states()
+    inits = run.initial_states()
     init_states = [s for _, s in inits]
     run.generated = len(init_states)
     fps = _fingerprints(run, init_states, [i for i, _ in inits])
@@ -270,6 +271,8 @@ def _reproduce(run: Run, model: Model, kind: str, index: int, action: int) -> No
         run.deadlock(index, state)
     elif kind == "new":
         run.check_new([state], index)
+    elif kind == "nondeterministic":
+        raise run.nondeterministic(index, action)
     elif kind == "step":
         try:
             nxt = model.apply(action, state)
@@ -311,6 +314,7 @@ class _Worker:
         self.indices = np.array(indices, dtype=np.int64)
         self.fps = self.fingerprints(frontier)
         self.scan = False
+        self.rechecks = 0
 
     def serve(self) -> None:
         while True:
@@ -432,6 +436,8 @@ class _Worker:
             self.report("step", at, aid)
             self.scan_deadlocks(chunk, parents_of)
             return None
+        if self.recheck(chunk, parents_of, succs, actions, counts):
+            return None
         if 0 in counts:
             for i, c in enumerate(counts):
                 if c == 0 and self.deadlocked(chunk[i], int(parents_of[i])):
@@ -465,6 +471,20 @@ class _Worker:
         act = np.array(actions, dtype=np.uint32)
         return ([succs[p] for p in keep.tolist()], fps[keep], parent_of_succ[keep],
                 act[keep], len(succs))
+
+    def recheck(self, chunk: list[Any], parents_of: Any, succs: list[Any], actions: list[int],
+                counts: list[int]) -> bool:
+        """Execute one state of the chunk again (see ``Run.recheck``); report whether its
+        actions gave something else."""
+        i = semantics.recheck_position(self.rechecks, len(chunk))
+        self.rechecks += 1
+        start = sum(counts[:i])
+        produced = list(zip(actions[start:start + counts[i]], succs[start:start + counts[i]]))
+        action = semantics.rerun(self.model, chunk[i], produced, self.table)
+        if action is None:
+            return False
+        self.report("nondeterministic", int(parents_of[i]), action)
+        return True
 
     def send(self, batch: list[tuple[Any, ...]], expanded: int) -> tuple[list[Any], Any, Any]:
         """Send the distinct fingerprints of ``batch`` (expanded chunks' candidates) to
