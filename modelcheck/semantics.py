@@ -27,6 +27,10 @@ expansions (:func:`rerun`), so an action that reads a global counter or a clock 
 
 **Messages** of violations and spec errors are worded here, once.
 
+**What was checked.** :func:`what_was_checked` lists, for any strategy's result, every
+property with its kind and what the search made of it, the deadlock check and the
+fairness in force.
+
 The evaluators raise :class:`Misbehaved` (or return a :class:`Broken`) saying which
 function failed how; each caller turns that into a spec error with the trace it knows
 (a store index, a walk, a step of a replayed trace).
@@ -34,14 +38,14 @@ function failed how; each caller turns that into a spec error with the trace it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from modelcheck.errors import NondeterminismError, SpecRuntimeError
 from modelcheck.fingerprint import fingerprint
 from modelcheck.model import ActionTable, Instance, Model
-from modelcheck.result import Violation, ViolationKind
+from modelcheck.result import Check, Checked, Violation, ViolationKind
 from modelcheck.spec import TEMPORAL_KINDS, Property
 from modelcheck.state import field_items
 
@@ -73,6 +77,7 @@ __all__ = [
     "unhashable",
     "violation",
     "violation_message",
+    "what_was_checked",
     "where",
 ]
 
@@ -461,3 +466,110 @@ def violation(kind: ViolationKind, prop: str, trace: Trace | None, *,
     """The :class:`Violation` of ``prop``, worded by :func:`violation_message`."""
     length = trace.length if trace is not None else 0
     return Violation(prop, kind, trace, violation_message(kind, prop, length, action))
+
+
+# -- what was checked -----------------------------------------------------------------------
+
+
+_KIND_LABELS = {"invariant": "invariant", "sometimes": "sometimes", "action": "action property",
+                "eventually": "eventually", "always_eventually": "always eventually",
+                "leads_to": "leads to", "always_possible": "always possible"}
+
+
+def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bool,
+                     stopped: str | None, violation: Violation | None,
+                     error: SpecRuntimeError | None, deadlock: bool, unmet: Collection[str],
+                     temporal_ran: bool, states: int) -> tuple[Checked, tuple[str, ...]]:
+    """Every property of ``model``'s spec with what the search made of it, the deadlock
+    check and the fairness in force; and the warnings a user must not miss.
+
+    ``unmet`` names the ``sometimes`` goals no state met; ``temporal_ran`` says whether the
+    temporal properties were decided on the whole state graph (in declaration order, up
+    to the first violated one); ``error`` is the spec error that ended the search;
+    ``stopped`` why the search stopped or was bounded.
+    """
+    bound = {p.name for p in model.temporal}
+    failed = error.function if error is not None else None
+    complete = exhaustive or (violation is not None and violation.kind in (
+        "sometimes", "liveness", "possibility"))
+    # The breadth-first search says in ``stopped`` that temporal properties were not
+    # checked; here each property says it.
+    bound_by = (stopped or "").split("; temporal properties were not checked")[0]
+    if status == "ok":
+        why = bound_by
+    elif status == "violation":
+        why = "the search stopped at the first violation"
+    elif status == "error":
+        why = "the search ended with a spec error"
+    else:
+        why = f"the search stopped: {bound_by}"
+    graph = f"it needs the whole state graph; {why}" if status in ("ok", "incomplete") else why
+    out: list[Check] = []
+    temporal_done = True  # no temporal property violated before this one
+    for p in model.spec.properties:
+        label = _KIND_LABELS[p.kind]
+        mine = violation is not None and violation.property == p.name
+        erred = failed is not None and failed in (describe(p), describe(p, p.goal))
+        if erred:
+            out.append(Check(p.name, label, True, "error"))
+        elif p.kind in ("invariant", "action"):
+            if mine:
+                out.append(Check(p.name, label, True, "violated"))
+            elif complete and status in ("ok", "violation"):
+                out.append(Check(p.name, label, True, "holds"))
+            else:
+                out.append(Check(p.name, label, True, "no violation found", why))
+        elif p.kind == "sometimes":
+            if p.name not in unmet:
+                out.append(Check(p.name, label, True, "met"))
+            elif mine:
+                out.append(Check(p.name, label, True, "violated",
+                                 "no reachable state satisfies it"))
+            elif complete:
+                out.append(Check(p.name, label, True, "not met",
+                                 "no reachable state satisfies it"))
+            else:
+                out.append(Check(p.name, label, True, "not concluded", why))
+        elif p.name not in bound:
+            if strategy == "random":
+                out.append(Check(p.name, label, False, "not checked",
+                                 "random walks cannot check temporal properties"))
+            else:
+                out.append(Check(p.name, label, False, "skipped", "--no-temporal"))
+        elif temporal_ran and temporal_done:
+            if mine:
+                temporal_done = False
+                out.append(Check(p.name, label, True, "violated"))
+            else:
+                out.append(Check(p.name, label, True, "holds"))
+        elif temporal_ran:
+            out.append(Check(p.name, label, False, "not checked",
+                             "the search stopped at the first violation"))
+        else:
+            out.append(Check(p.name, label, False, "not checked", graph))
+    if not deadlock:
+        dead = Check("deadlock", "deadlock", False, "skipped", "--no-deadlock")
+    elif violation is not None and violation.kind == "deadlock":
+        dead = Check("deadlock", "deadlock", True, "violated")
+    elif model.terminal is not None and failed == terminal_name(model.terminal):
+        dead = Check("deadlock", "deadlock", True, "error")
+    elif complete and status in ("ok", "violation"):
+        dead = Check("deadlock", "deadlock", True, "holds")
+    else:
+        dead = Check("deadlock", "deadlock", True, "no violation found", why)
+    checked = Checked(tuple(out), dead, tuple(g.describe() for g in model.fairness))
+    warnings: list[str] = []
+    if status == "ok" and checked.nothing_checked:
+        if not model.spec.properties:
+            why = "the spec declares none"
+        elif any(c.outcome == "skipped" for c in out):
+            why = "its temporal properties were skipped by --no-temporal"
+        elif strategy == "random":
+            why = "random walks cannot check its temporal properties"
+        else:
+            why = "a bound cut the search short before its temporal properties were checked"
+        warnings.append(f"no property was checked: {why}"
+                        + ("; only deadlocks were looked for" if deadlock else ""))
+    if status == "ok" and states == 0:
+        warnings.append("the model has no initial state: nothing was explored")
+    return checked, tuple(warnings)

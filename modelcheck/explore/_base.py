@@ -389,10 +389,19 @@ class Run:
                error: str | None = None, stopped: str | None = None,
                details: dict[str, Any] | None = None) -> Result:
         model = self.model
+        details = {**self.details, **(details or {})}
+        stats = self.stats()
+        exception = details.get("exception")
+        checked, warnings = semantics.what_was_checked(
+            model, strategy=self.strategy, status=status, exhaustive=exhaustive,
+            stopped=stopped, violation=violation,
+            error=exception if isinstance(exception, SpecRuntimeError) else None,
+            deadlock=self.options.deadlock, unmet={p.name for p in self.pending_sometimes},
+            temporal_ran="temporal" in details, states=stats.distinct_states)
         return Result(model.spec.name, model.variant, model.params, self.strategy, status,
-                      exhaustive, self.stats(), violation, error, stopped,
-                      {**self.details, **(details or {})},
-                      symmetry=model.canonical is not None)
+                      exhaustive, stats, violation, error, stopped, details,
+                      symmetry=model.canonical is not None, checked=checked,
+                      warnings=warnings)
 
     def finish(self, *, bounded: str | None) -> Result:
         """The result of a search that ran out of states to explore (maybe within a bound)."""

@@ -618,9 +618,16 @@ def _result(model: Model, options: Options, walks: Walks, lanes: list[_LaneResul
                                          "workers": options.workers}}
     if errors:
         details["exception"] = errors[0]
+    checked, warnings = semantics.what_was_checked(
+        model, strategy="random", status=status, exhaustive=False, stopped=stopped,
+        violation=violation,
+        error=errors[0] if errors else None, deadlock=options.deadlock,
+        unmet={p.name for p in model.sometimes if p.name not in met}, temporal_ran=False,
+        states=distinct)
     return Result(model.spec.name, model.variant, model.params, "random", status, False,
                   stats, violation, errors[0].message if errors else None, stopped, details,
-                  symmetry=model.canonical is not None, seed=walks.seed, coverage=coverage)
+                  symmetry=model.canonical is not None, seed=walks.seed, coverage=coverage,
+                  checked=checked, warnings=warnings)
 
 
 def _violation(model: Model, walks: Walks, found: _Finding,
