@@ -81,6 +81,9 @@ class _WorkerRun(Run):
                    action: int | None = None) -> SpecRuntimeError:
         raise _Spot(-1 if index is None else index)
 
+    def _bad_state(self, state: Any, index: int) -> None:
+        raise _Spot(index)
+
 
 def explore(model: Model, options: Options) -> Result:
     """Explore ``model`` breadth-first in ``options.workers`` forked processes."""
@@ -549,16 +552,12 @@ class _Worker:
         new = [candidates[p] for p in first[sel][order].tolist()]
         indices = base + order
         try:
-            self.run.check_new(new, base)
-        except Exception:
-            # Find the first state that fails, one at a time, and say where it is.
-            for j in np.argsort(indices).tolist():
-                try:
-                    self.run.check_new([new[j]], int(indices[j]))
-                except Exception:
-                    self.report("new", int(indices[j]))
-                    return
-            raise
+            # Checked in the order they were generated: a _Spot gives the position of
+            # the first state that fails, whose global index the report names.
+            self.run.check_new(new, 0)
+        except _Spot as spot:
+            self.report("new", int(indices[spot.index]))
+            return
         next_states += new
         next_indices.append(indices)
         next_fps.append(uniq[sel][order])
