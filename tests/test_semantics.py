@@ -9,6 +9,7 @@ or an exception, is a spec error (exit 2) naming the function and the state. The
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -251,3 +252,87 @@ def test_json_error_names_the_function() -> None:
     data = json.loads(out)
     assert data["status"] == "error"
     assert data["error"] == message("sometimes", "int")
+
+
+# -- on a Dask cluster ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    pytest.importorskip("distributed")
+    from modelcheck.explore.distributed import local_cluster
+    with local_cluster(2) as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_judges_alike(scheduler: str) -> None:
+    spec = load_spec(PREDICATES)
+    for culprit in CULPRITS:
+        r = check(spec, params={"culprit": culprit, "returns": "str"}, scheduler=scheduler)
+        assert (r.status, r.error) == ("error", message(culprit, "str"))
+        assert r.details["exception"].function == CULPRITS[culprit]
+    for inits in (1, 2):
+        r = check(spec, params={"unhashable": True, "inits": inits}, scheduler=scheduler)
+        assert r.status == "error" and r.error is not None
+        assert r.error.startswith(f"init(k={inits - 1}) returned a state that is not hashable")
+    r = check(spec, params={"global_counter": True}, scheduler=scheduler)
+    assert r.status == "error" and isinstance(r.details["exception"], NondeterminismError)
+    assert r.details["exception"].function == "action inc"
+    assert r.error is not None and r.error.startswith(
+        "action inc gives another result when it is executed again in the state reached "
+        "after 0 steps: the spec is nondeterministic")
+
+
+@pytest.mark.slow
+def test_the_cli_with_a_local_cluster_exits_2_on_a_nondeterministic_spec() -> None:
+    pytest.importorskip("distributed")
+    code, out, err = invoke("verify", PREDICATES, "--param", "global_counter=true",
+                            "--scheduler", "local", "--workers", "2")
+    assert code == 2, out + err
+    assert "action inc gives another result when it is executed again" in err
+
+
+# -- temporal predicates --------------------------------------------------------------------
+
+
+_TEMPORAL = '''
+from dataclasses import dataclass
+from modelcheck import Record, Spec
+
+@dataclass(frozen=True)
+class Config:
+    odd_at: int = 1
+
+class State(Record):
+    n: int
+
+spec = Spec("eventually-odd", Config, State)
+
+@spec.init
+def init(cfg: Config) -> State:
+    return State(0)
+
+@spec.action(fairness="weak")
+def inc(cfg: Config, s: State) -> State | None:
+    return State(s.n + 1) if s.n < 2 else None
+
+@spec.terminal
+def done(cfg: Config, s: State) -> bool:
+    return s.n == 2
+
+@spec.eventually
+def reaches_two(cfg: Config, s: State) -> bool:
+    return 1 if s.n == cfg.odd_at else s.n == 2
+'''
+
+
+def test_a_misbehaving_temporal_predicate_is_a_spec_error(tmp_path: Path) -> None:
+    path = tmp_path / "eventually_odd.py"
+    path.write_text(_TEMPORAL, encoding="utf-8")
+    r = check(load_spec(str(path)))
+    assert r.status == "error"
+    assert r.error == ("temporal property reaches_two (reaches_two) returned 1 (int) in the "
+                       "state reached after 1 step, not a bool: a predicate must return True "
+                       "or False")
+    assert check(load_spec(str(path)), params={"odd_at": -1}).status == "ok"
