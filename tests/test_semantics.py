@@ -172,6 +172,18 @@ def test_the_explorer_page_reports_a_misbehaving_predicate(culprit: str, path: s
     assert caught.value.function == CULPRITS[culprit]
 
 
+def test_the_explorer_page_names_the_state_a_predicate_misbehaves_in() -> None:
+    # Viewing the initial state evaluates its successors' invariants: the error is in the
+    # successor, as a search says; an action property's is in the state before the step.
+    with pytest.raises(SpecRuntimeError) as caught:
+        Explorer(model(culprit="invariant", returns="none"), search=False).view("0")
+    assert str(caught.value) == message("invariant", "none")
+    assert caught.value.trace is not None and caught.value.trace.length == 1
+    with pytest.raises(SpecRuntimeError) as caught:
+        Explorer(model(culprit="step", returns="raise"), search=False).view("0")
+    assert str(caught.value) == message("step", "raise")
+
+
 def test_the_explorer_page_shows_terminal_and_deadlocked_states() -> None:
     explorer = Explorer(model(), search=False)
     last = explorer.view("0.0.0")

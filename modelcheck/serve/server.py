@@ -98,20 +98,24 @@ class Explorer:
         succs: list[JSON] = []
         try:
             enabled = semantics.successors(m, state)
-            for aid, t in enabled:
-                inst = m.instances[aid]
-                after = to_json(t)
-                succs.append({
-                    "label": Step(inst.name, inst.args_json(), None).label(),
-                    "path": f"{path_text}.{inst.index}",
-                    "changes": [render_change(c) for c in diff(now, after)],
-                    "violates": self._violates(state, t),
-                    "stutter": t == state})
             terminal = not enabled and m.terminal is not None and not semantics.deadlocked(
                 m, state)
             properties = self._properties(states)
+            steps_broken = [self._broken_step(state, t) for _, t in enabled]
         except semantics.Misbehaved as e:
             raise self._error(e, path, states) from e.error
+        for (aid, t), broken in zip(enabled, steps_broken):
+            inst = m.instances[aid]
+            after = to_json(t)
+            try:
+                broken += self._broken_state(t)
+            except semantics.Misbehaved as e:
+                raise self._error(e, [*path, aid], [*states, t]) from e.error
+            succs.append({
+                "label": Step(inst.name, inst.args_json(), None).label(),
+                "path": f"{path_text}.{inst.index}",
+                "changes": [render_change(c) for c in diff(now, after)],
+                "violates": broken, "stutter": t == state})
         return {"path": path_text, "steps": steps, "rows": state_rows(now, changes),
                 "changes": [render_change(c) for c in changes],
                 "properties": properties, "successors": succs,
@@ -167,13 +171,17 @@ class Explorer:
         return semantics.spec_error(failed.function, failed.error, at=semantics.where(n),
                                     trace=trace, step=n)
 
-    def _violates(self, before: Any, after: Any) -> list[JSON]:
-        """The action properties a step breaks, then the invariants its state breaks."""
+    def _broken_step(self, before: Any, after: Any) -> list[JSON]:
+        """The action properties a step breaks."""
         m, cfg = self.model, self.model.config
-        return ([p.name for p in m.action_properties
-                 if not semantics.holds(semantics.describe(p), p.fn, cfg, before, after)]
-                + [p.name for p in m.invariants
-                   if not semantics.holds(semantics.describe(p), p.fn, cfg, after)])
+        return [p.name for p in m.action_properties
+                if not semantics.holds(semantics.describe(p), p.fn, cfg, before, after)]
+
+    def _broken_state(self, state: Any) -> list[JSON]:
+        """The invariants a state breaks."""
+        m, cfg = self.model, self.model.config
+        return [p.name for p in m.invariants
+                if not semantics.holds(semantics.describe(p), p.fn, cfg, state)]
 
     def _properties(self, states: list[Any]) -> list[JSON]:
         m, cfg = self.model, self.model.config
