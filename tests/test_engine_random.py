@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import tempfile
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -858,15 +859,26 @@ def run_all_strategies(g: Graph, odd: Odd, deadlock: bool, *,
                   max_depth=2 * g.n + 2)
     # Random walks may miss everything; what they report must be possible.
     check_agreement(walks, model, Allowed(anywhere.events, ("ok",)), deadlock)
-    # The command line exits with the code of the verdict and reports the same.
-    args = ["verify", GRAPH_SPEC, "--param", f"graph={params['graph']}", "--json"]
-    cli = CliRunner().invoke(main_cli, args + ([] if deadlock else ["--no-deadlock"]))
-    assert cli.exit_code == bfs.exit_code, cli.output
-    data = json.loads(cli.stdout)
-    assert (data["status"], data["error"]) == (bfs.status, bfs.error)
+    # The command line exits with the code of the verdict and reports the same, and
+    # `trace replay` of the trace it writes still shows that violation.
+    no_deadlock = [] if deadlock else ["--no-deadlock"]
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = str(Path(tmp) / "cex.json")
+        args = ["verify", GRAPH_SPEC, "--param", f"graph={params['graph']}", "--json",
+                "--trace-out", saved]
+        cli = CliRunner().invoke(main_cli, args + no_deadlock)
+        assert cli.exit_code == bfs.exit_code, cli.output
+        data = json.loads(cli.stdout)
+        assert (data["status"], data["error"]) == (bfs.status, bfs.error)
+        if bfs.violation is not None and bfs.violation.trace is not None:
+            again = CliRunner().invoke(main_cli, ["trace", "replay", saved, "--spec",
+                                                  GRAPH_SPEC, "--json", *no_deadlock])
+            assert again.exit_code == 0, again.output
+            verdict = json.loads(again.stdout)
+            assert (verdict["kind"], verdict["property"]) == outcome_of(bfs)[1:]
 
 
-@settings(max_examples=120 * SCALE, deadline=None,
+@settings(max_examples=300 * SCALE, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(odd_systems(), st.booleans())
 def test_every_strategy_and_replay_agree_on_misbehaving_systems(system: tuple[Graph, Odd],
@@ -874,7 +886,7 @@ def test_every_strategy_and_replay_agree_on_misbehaving_systems(system: tuple[Gr
     run_all_strategies(*system, deadlock)
 
 
-@settings(max_examples=25 * SCALE, deadline=None,
+@settings(max_examples=60 * SCALE, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(odd_systems(max_nodes=10), st.booleans())
 def test_workers_agree_on_misbehaving_systems(system: tuple[Graph, Odd],
@@ -899,7 +911,7 @@ def dask_scheduler() -> Iterator[str]:
 @pytest.mark.slow
 def test_a_dask_cluster_agrees_on_misbehaving_systems(dask_scheduler: str) -> None:
     # One cluster for every example: starting one takes a second or two.
-    @settings(max_examples=12 * SCALE, deadline=None,
+    @settings(max_examples=20 * SCALE, deadline=None,
               suppress_health_check=[HealthCheck.too_slow])
     @given(odd_systems(max_nodes=8), st.booleans())
     def examples(system: tuple[Graph, Odd], deadlock: bool) -> None:

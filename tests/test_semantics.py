@@ -288,6 +288,11 @@ def test_a_dask_cluster_judges_alike(scheduler: str) -> None:
         r = check(spec, params={"unhashable": True, "inits": inits}, scheduler=scheduler)
         assert r.status == "error" and r.error is not None
         assert r.error.startswith(f"init(k={inits - 1}) returned a state that is not hashable")
+    r = check(spec, scheduler=scheduler)
+    assert r.status == "ok" and r.checked is not None
+    assert [(c.name, c.outcome) for c in (*r.checked.properties, r.checked.deadlock)] == [
+        ("bounded", "holds"), ("reaches_limit", "met"), ("counts_up", "holds"),
+        ("deadlock", "holds")]
     r = check(spec, params={"global_counter": True}, scheduler=scheduler)
     assert r.status == "error" and isinstance(r.details["exception"], NondeterminismError)
     assert r.details["exception"].function == "action inc"
