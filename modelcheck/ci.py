@@ -11,8 +11,10 @@ those of the specs a project lists in its ``pyproject.toml``::
 Checks run in parallel processes, one per core by default. A check *passes* when its
 verdict is the expected one: no violation where the spec must hold, and a violation of
 the named property where a variant must fail. The outcome is a table, optionally a JUnit
-XML file for CI, and the exit code: 1 if a check gave another verdict, else 2 if one
-could not run (spec error), else 3 if one stopped early (time limit), else 0.
+XML file for CI, and the exit code: 1 if a check found a violation it must not (the
+violation and its trace are shown), else 2 if one could not run (spec error) or did not
+find the violation it must (its expectation is wrong), else 3 if one stopped early (time
+limit), else 0.
 """
 
 from __future__ import annotations
@@ -175,10 +177,18 @@ def run_all(todo: Sequence[Case], *, jobs: int | None = None,
 
 
 def exit_code(results: Sequence[CaseResult]) -> int:
-    """1 if a check gave another verdict, else 2 if one errored, 3 if one stopped early."""
-    outcomes = {r.outcome for r in results}
-    for outcome, code in (("fail", 1), ("error", 2), ("incomplete", 3)):
-        if outcome in outcomes:
+    """1 if a check found a violation it must not, else 2 if one errored or missed the
+    violation it must find, else 3 if one stopped early, else 0.
+
+    Exit 1 always means a property is violated, with the trace shown: a check that holds
+    where a violation was expected has nothing to show, and is a wrong expectation."""
+    def kind(r: CaseResult) -> str:
+        if r.outcome == "fail":
+            return "violated" if r.got != str(Expect()) else "error"
+        return r.outcome
+    kinds = {kind(r) for r in results}
+    for outcome, code in (("violated", 1), ("error", 2), ("incomplete", 3)):
+        if outcome in kinds:
             return code
     return 0
 

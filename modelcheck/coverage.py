@@ -135,7 +135,8 @@ def estimate_states(incidence: Iterable[int], samples: int, *,
         return Estimate(float(seen), float(seen), float(seen))
     a = (samples - 1) / samples
     # Chao and Jost (Ecology 93, 2012), eq. 4b, for incidence data.
-    coverage = 1 - q1 / max(total, 1) * ((samples - 1) * q1 / ((samples - 1) * q1 + 2 * q2))
+    coverage = 1.0 if q1 == 0 else (
+        1 - q1 / max(total, 1) * ((samples - 1) * q1 / ((samples - 1) * q1 + 2 * q2)))
     if q1 == 0:
         # No state was met by a single walk: the estimate is the states seen, and the
         # interval is the one a single such state would give, rather than a certainty

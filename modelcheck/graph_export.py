@@ -4,7 +4,8 @@ Every reachable state is a node (``s0``, ``s1`` ... in breadth-first order) labe
 the fields that differ between states (``state`` holds its whole JSON encoding); every
 transition is an edge labelled with its action. Initial states are marked
 ``initial``, states that violate an invariant carry the names in ``violates`` and states
-with no enabled action that are not terminal ``deadlock``. The graph is explored in full,
+with no enabled action that are not terminal ``deadlock``, judged as every search judges
+them (:mod:`modelcheck.semantics`). The graph is explored in full,
 past violations, with the states themselves in memory: it is for models small enough to
 look at, so a graph above ``--max-states`` is refused unless ``--force`` is given.
 
@@ -23,14 +24,15 @@ from typing import Any
 
 import click
 
+from modelcheck import semantics
 from modelcheck._cli_util import fail as _fail
 from modelcheck._cli_util import write_output
 from modelcheck.catalogue import load
-from modelcheck.errors import ModelcheckError, SpecRuntimeError, UsageError
+from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.model import Model, bind
 from modelcheck.render.text import render_value
 from modelcheck.state import to_json
-from modelcheck.trace import Step
+from modelcheck.trace import Step, Trace
 
 __all__ = ["GRAPH_FORMATS", "StateSpace", "explore_graph", "graph_cmd", "render_graph"]
 
@@ -51,13 +53,19 @@ class StateSpace:
 
 
 def explore_graph(model: Model, *, limit: int | None) -> StateSpace:
-    """Every state reachable in ``model``, breadth-first; a UsageError above ``limit``."""
+    """Every state reachable in ``model``, breadth-first; a UsageError above ``limit``.
+
+    States are judged as every search judges them (:mod:`modelcheck.semantics`): a
+    predicate or an action that misbehaves is a spec error naming it, with the trace to
+    the state.
+    """
     cfg = model.config
     ids: dict[Any, int] = {}
     states: list[Any] = []
+    links: list[tuple[int, int]] = []  # (parent, action), or (-1, init) for an initial state
     queue: deque[int] = deque()
 
-    def add(s: Any) -> int:
+    def add(s: Any, link: tuple[int, int]) -> int:
         found = ids.get(s)
         if found is not None:
             return found
@@ -69,35 +77,46 @@ def explore_graph(model: Model, *, limit: int | None) -> StateSpace:
                 "with --param")
         ids[s] = len(states)
         states.append(s)
+        links.append(link)
         queue.append(ids[s])
         return ids[s]
 
-    initial = frozenset(add(s) for _, s in model.initial_states())
+    initial = frozenset(add(s, (-1, i)) for i, s in semantics.initial_states(model))
     edges: list[tuple[int, int, int]] = []
     violates: dict[int, tuple[str, ...]] = {}
     deadlocks: set[int] = set()
     while queue:
         n = queue.popleft()
         s = states[n]
-        broken = tuple(p.name for p in model.invariants if not _call(p.name, p.fn, cfg, s))
+        try:
+            # Every invariant a state violates is marked, not only the first.
+            broken = tuple(p.name for p in model.invariants
+                           if not semantics.holds(semantics.describe(p), p.fn, cfg, s))
+            succs = semantics.successors(model, s)
+            if not succs and semantics.deadlocked(model, s):
+                deadlocks.add(n)
+        except semantics.Misbehaved as m:
+            trace = _trace_to(model, states, links, n)
+            raise semantics.spec_error(m.function, m.error, at=semantics.where(trace.length),
+                                       trace=trace, step=trace.length) from m.error
         if broken:
             violates[n] = broken
-        enabled = False
-        for inst in model.instances:
-            t = _call(inst.label(), inst.action.fn, cfg, s, *inst.args)
-            if t is not None:
-                enabled = True
-                edges.append((n, add(t), inst.index))
-        if not enabled and (model.terminal is None or not model.terminal(cfg, s)):
-            deadlocks.add(n)
+        for aid, t in succs:
+            edges.append((n, add(t, (n, aid)), aid))
     return StateSpace(tuple(states), initial, tuple(edges), violates, frozenset(deadlocks))
 
 
-def _call(name: str, fn: Any, *args: Any) -> Any:
-    try:
-        return fn(*args)
-    except Exception as e:
-        raise SpecRuntimeError(f"{name} raised {type(e).__name__}: {e}", function=name) from e
+def _trace_to(model: Model, states: list[Any], links: list[tuple[int, int]], n: int) -> Trace:
+    """The trace along the breadth-first tree to state ``n``."""
+    path: list[int] = []
+    nodes = [n]
+    while links[n][0] >= 0:
+        path.append(links[n][1])
+        n = links[n][0]
+        nodes.append(n)
+    path.reverse()
+    nodes.reverse()
+    return Trace.from_states(model, links[n][1], path, [states[k] for k in nodes])
 
 
 def _state_label(encoded: Any, shown: set[str]) -> str:

@@ -1,7 +1,7 @@
 """The outcome of a search: status, statistics and the violation with its trace.
 
-Its JSON form is a public contract (DESIGN.md §3): CI scripts read ``status`` and the exit
-code follows from it.
+Its JSON form is a public contract: CI scripts read ``status``, and the exit code follows
+from it. Fields are only ever added to it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from modelcheck.coverage import Coverage
 from modelcheck.state import JSON
 from modelcheck.trace import Trace
 
-__all__ = ["Result", "Stats", "Status", "Violation", "ViolationKind"]
+__all__ = ["Check", "Checked", "Result", "Stats", "Status", "Violation", "ViolationKind"]
 
 Status = Literal["ok", "violation", "incomplete", "error"]
 ViolationKind = Literal["invariant", "action", "deadlock", "liveness", "possibility", "sometimes"]
@@ -72,6 +72,50 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class Check:
+    """What a search made of one property, or of the deadlock check.
+
+    ``checked`` says whether it was evaluated at all; ``outcome`` is ``holds``,
+    ``violated``, ``no violation found`` (checked on the states explored, which were not
+    all), ``met``, ``not met``, ``not concluded`` (a ``sometimes`` goal no explored state
+    met, in a search that was not exhaustive), ``skipped`` (by an option), ``not checked``
+    (the strategy or a bound kept it from being checked) or ``error``; ``note`` says why.
+    """
+
+    name: str
+    kind: str
+    checked: bool
+    outcome: str
+    note: str = ""
+
+    def to_json(self) -> dict[str, JSON]:
+        """One entry of ``checked.properties`` in the result JSON."""
+        return {"name": self.name, "kind": self.kind, "checked": self.checked,
+                "outcome": self.outcome, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a search checked: every property of the spec, the deadlock check, and the
+    fairness in force (each group described as ``deliver (weak, each instance)``)."""
+
+    properties: tuple[Check, ...]
+    deadlock: Check
+    fairness: tuple[str, ...] = ()
+
+    @property
+    def nothing_checked(self) -> bool:
+        """Whether no property at all was evaluated (the deadlock check aside)."""
+        return not any(c.checked for c in self.properties)
+
+    def to_json(self) -> dict[str, JSON]:
+        """The ``checked`` object of the result JSON."""
+        return {"properties": [c.to_json() for c in self.properties],
+                "deadlock": self.deadlock.to_json(), "fairness": list(self.fairness),
+                "nothing_checked": self.nothing_checked}
+
+
+@dataclass(frozen=True)
 class Result:
     """Everything a search found out. ``exit_code`` is what the CLI exits with."""
 
@@ -95,6 +139,10 @@ class Result:
     coverage: Coverage | None = None
     """What a random search covered: states, actions, walk lengths, an estimate of the
     reachable states; None for exhaustive searches."""
+    checked: Checked | None = None
+    """Every property with what the search made of it, and the fairness in force."""
+    warnings: tuple[str, ...] = ()
+    """What a user must not miss about a verdict (a passing run that checked no property)."""
 
     @property
     def exit_code(self) -> int:
@@ -102,7 +150,7 @@ class Result:
         return EXIT_CODES[self.status]
 
     def to_json(self) -> dict[str, JSON]:
-        """The result object of DESIGN.md §3."""
+        """The result as the JSON object that ``--json`` prints."""
         return {
             "spec": self.spec, "variant": self.variant, "params": self.params,
             "strategy": self.strategy, "symmetry": self.symmetry, "status": self.status,
@@ -111,6 +159,8 @@ class Result:
             "stats": self.stats.to_json(), "error": self.error, "stopped": self.stopped,
             "seed": self.seed,
             "coverage": self.coverage.to_json() if self.coverage is not None else None,
+            "checked": self.checked.to_json() if self.checked is not None else None,
+            "warnings": list(self.warnings),
         }
 
     def dumps(self) -> str:

@@ -14,11 +14,15 @@ the order tried:
   earlier instance in the deterministic enumeration order), and the initial state by an
   earlier one.
 
-Replay is lenient: a proposed step that is no longer enabled is skipped, and replay stops
-at the first state (or transition) that violates the property. So dropping a timeout also
-drops the deliveries of the messages it sent, and every replayed result is itself a valid
-trace. Smaller means fewer steps, then fewer fault steps, then earlier action instances,
-an order in which every proposal accepted makes progress, so shrinking ends.
+Replay is lenient: a proposed step that is no longer enabled (or raises) is skipped, and
+replay stops at the first state (or transition) that a search would report, judged as
+:mod:`modelcheck.semantics` judges every path. A proposal is kept only when that is the
+same property: one that shows another violation first, or on which a predicate
+misbehaves, is no smaller counterexample of this one. So dropping a timeout also drops the
+deliveries of the messages it sent, every replayed result is itself a valid trace, and
+replaying the shrunk trace reports the violation it was shrunk for. Smaller means fewer
+steps, then fewer fault steps, then earlier action instances, an order in which every
+proposal accepted makes progress, so shrinking ends.
 
 The same shrinker serves any strategy: ``modelcheck trace shrink FILE`` shrinks a saved
 trace of an invariant, action-property or deadlock violation.
@@ -32,7 +36,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from modelcheck.errors import ModelcheckError, SpecRuntimeError, UsageError
+from modelcheck import semantics
+from modelcheck.errors import UsageError
 from modelcheck.model import Model
 from modelcheck.network import network_of
 from modelcheck.properties.verdict import judge
@@ -55,13 +60,8 @@ class Failure:
 
     def message(self, length: int, model: Model, last: int | None = None) -> str:
         """The violation message, worded as the exhaustive explorers word it."""
-        if self.kind == "deadlock":
-            return (f"deadlock after {length} steps: no action is enabled and the state is "
-                    "not terminal (declare @spec.terminal, or pass --no-deadlock)")
-        if self.kind == "action":
-            label = model.instances[last].label() if last is not None else "?"
-            return f"action property {self.property} is violated by step {length} ({label})"
-        return f"invariant {self.property} is violated after {length} steps"
+        label = model.instances[last].label() if last is not None else None
+        return semantics.violation_message(self.kind, self.property, length, label)
 
 
 @dataclass(frozen=True)
@@ -107,19 +107,17 @@ class _Shrinker:
         faults = set(net.fault_actions) if net is not None else set()
         self.is_fault = [inst.name in faults for inst in model.instances]
         self.table = model.table()
-        if failure.kind == "invariant":
-            self.invariant = model.spec.property(failure.property).fn
-        elif failure.kind == "action":
-            self.action_property = model.spec.property(failure.property).fn
-        elif failure.kind != "deadlock":
+        if failure.kind not in ("invariant", "action", "deadlock"):
             raise UsageError(f"only invariant, action-property and deadlock violations are "
                              f"shrunk, not {failure.kind} ({failure.property})")
 
     # -- replay ---------------------------------------------------------------------------
 
-    def reproduce(self, init: int, candidate: Sequence[int]
+    def reproduce(self, init: int, candidate: Sequence[int], *, strict: bool = False
                   ) -> tuple[tuple[int, ...], tuple[Any, ...]] | None:
-        """Replay ``candidate`` leniently; the steps taken and states up to the failure."""
+        """Replay ``candidate`` leniently; the steps taken and states up to the failure, or
+        None when the replay shows no violation, another one first, or a misbehaving
+        predicate (``strict``: a spec error then, naming it)."""
         self.replays += 1
         if self.replays > self.max_replays or (
                 self.deadline is not None and time.perf_counter() > self.deadline):
@@ -127,55 +125,54 @@ class _Shrinker:
         s = self.inits.get(init)
         if s is None:
             return None
-        cfg, kind, apply = self.cfg, self.failure.kind, self.model.apply
+        model, cfg, apply = self.model, self.cfg, self.model.apply
         taken: list[int] = []
         states = [s]
-        if kind == "deadlock":
-            # A deadlocked state enables no step, so the replay skips every step after it
-            # and ends there: the last state is the only one to look at.
+        try:
+            found = self._judged("invariant", semantics.first_broken(model.invariants, cfg,
+                                                                     (s,)))
+            if found is not None:
+                return ((), tuple(states)) if found else None
             for aid in candidate:
                 try:
                     t = apply(aid, s)
                 except Exception:
+                    continue  # a step that raises from here is no step of a smaller trace
+                if t is None:
                     continue
-                if t is not None:
-                    taken.append(aid)
-                    states.append(t)
-                    s = t
-            return (tuple(taken), tuple(states)) if self._fails_at(s) else None
-        if self._fails_at(s):
-            return (), tuple(states)
-        for aid in candidate:
-            try:
-                t = apply(aid, s)
-            except Exception:
-                continue  # a step that raises from here is no step of a smaller trace
-            if t is None:
-                continue
-            taken.append(aid)
-            states.append(t)
-            if kind == "action" and self.action_property(cfg, s, t) is not True:
+                taken.append(aid)
+                states.append(t)
+                found = self._judged(
+                    "action", semantics.broken_step(model.action_properties, cfg, s, t))
+                if found is None:
+                    found = self._judged("invariant", semantics.first_broken(
+                        model.invariants, cfg, (t,)))
+                if found is not None:
+                    return (tuple(taken), tuple(states)) if found else None
+                s = t
+            # A deadlocked state enables no step, so the replay skips every step after it
+            # and ends there: the last state is the only one to look at.
+            if (self.failure.kind == "deadlock" and not semantics.successors(model, s, self.table)
+                    and semantics.deadlocked(model, s)):
                 return tuple(taken), tuple(states)
-            s = t
-            if self._fails_at(s):
-                return tuple(taken), tuple(states)
-        return None
+            return None
+        except semantics.Misbehaved as m:
+            if not strict:
+                return None
+            # An action property misbehaves on a step: the error is in the state before it.
+            at = len(taken) - (1 if m.function.startswith("action property") else 0)
+            trace = Trace.from_states(model, init, taken[:at], states[:at + 1])
+            raise semantics.spec_error(m.function, m.error, at=semantics.where(at),
+                                       trace=trace, step=at) from m.error
 
-    def _fails_at(self, s: Any) -> bool:
-        kind = self.failure.kind
-        if kind == "invariant":
-            return self.invariant(self.cfg, s) is not True
-        if kind == "deadlock":
-            cfg = self.cfg
-            for _, fn, args in self.table:
-                try:
-                    if fn(cfg, s, *args) is not None:
-                        return False
-                except Exception:
-                    return False
-            terminal = self.model.terminal
-            return terminal is None or terminal(cfg, s) is not True
-        return False
+    def _judged(self, kind: str, broken: semantics.Broken | None) -> bool | None:
+        """What a check on the replay found: None nothing, True the failure shrunk for,
+        False another violation."""
+        if broken is None:
+            return None
+        if broken.error is not None:
+            raise semantics.Misbehaved(broken.function, broken.error)
+        return kind == self.failure.kind and broken.prop.name == self.failure.property
 
     # -- the order ---------------------------------------------------------------------------
 
@@ -293,15 +290,9 @@ def shrink(model: Model, init: int, path: Sequence[int], failure: Failure, *,
     deadline = time.perf_counter() + time_limit if time_limit is not None else None
     shrinker = _Shrinker(model, failure, max_replays + 1, deadline)
     try:
-        got = shrinker.reproduce(init, path)
+        got = shrinker.reproduce(init, path, strict=True)
     except _Budget:  # pragma: no cover - the first replay is always within the budget
         got = None
-    except ModelcheckError:
-        raise
-    except Exception as e:
-        raise SpecRuntimeError(f"property {failure.property} raised {type(e).__name__}: {e} "
-                               "while the counterexample was replayed",
-                               function=failure.property) from e
     if got is None:
         raise UsageError(f"the steps given do not violate {failure.property} when replayed; "
                          "nothing to shrink")

@@ -45,8 +45,10 @@ except ImportError as e:  # pragma: no cover - the test extras install Hypothesi
         "modelcheck.testing needs Hypothesis, which is not installed: pip install "
         "'modelcheck[hypothesis]' (or pip install hypothesis)") from e
 
+from modelcheck import semantics
+from modelcheck.errors import SpecRuntimeError
 from modelcheck.model import Instance, Model, bind
-from modelcheck.spec import Spec
+from modelcheck.spec import Property, Spec
 
 __all__ = ["Adapter", "state_machine"]
 
@@ -117,7 +119,10 @@ def state_machine(spec: Spec | Model, *, variant: str | None = None,
     ``variant`` and ``params`` choose the configuration. ``adapter`` (a class or factory
     of :class:`Adapter`) runs an implementation in lockstep. ``deadlock=False`` accepts
     states with no enabled action. ``settings`` apply to the class's ``TestCase``.
-    Temporal properties are not checked: a run of a state machine is finite.
+    Temporal properties are not checked: a run of a state machine is finite. Properties
+    and deadlocks are judged as every search judges them (:mod:`modelcheck.semantics`):
+    a violation fails with an AssertionError, a predicate that raises or returns anything
+    but a bool with a SpecRuntimeError naming it.
     """
     model = spec if isinstance(spec, Model) else bind(spec, variant, params, temporal=False)
     cfg = model.config
@@ -125,7 +130,6 @@ def state_machine(spec: Spec | Model, *, variant: str | None = None,
     table = model.table()
     instances = model.instances
     families = list(dict.fromkeys(i.name for i in instances))
-    terminal = model.terminal
 
     def enabled(machine: Any) -> dict[str, list[_Choice]]:
         """The enabled instances of each action in the machine's state, computed once."""
@@ -133,11 +137,12 @@ def state_machine(spec: Spec | Model, *, variant: str | None = None,
         if machine.cache is not None and machine.cache[0] is s:
             return machine.cache[1]  # type: ignore[no-any-return]
         out: dict[str, list[_Choice]] = {}
-        for aid, fn, args in table:
-            t = fn(cfg, s, *args)
-            if t is not None:
+        try:
+            for aid, t in semantics.successors(model, s, table):
                 inst = instances[aid]
                 out.setdefault(inst.name, []).append(_Choice(inst, t))
+        except semantics.Misbehaved as m:
+            raise _error(m, machine.steps) from m.error
         machine.cache = (s, out)
         return out
 
@@ -156,10 +161,12 @@ def state_machine(spec: Spec | Model, *, variant: str | None = None,
 
     def take(self: Any, choice: _Choice) -> None:
         before, after = self.state, choice.state
-        for prop in model.action_properties:
-            if prop.fn(cfg, before, after) is not True:
-                raise AssertionError(f"action property {prop.name} is violated by step "
-                                     f"{self.steps + 1} ({choice!r})")
+        broken = semantics.broken_step(model.action_properties, cfg, before, after)
+        if broken is not None:
+            if broken.error is not None:
+                raise _error(semantics.Misbehaved(broken.function, broken.error), self.steps)
+            raise AssertionError(semantics.violation_message(
+                "action", broken.prop.name, self.steps + 1, repr(choice)))
         self.state = after
         self.steps += 1
         if self.impl is not None:
@@ -189,15 +196,19 @@ def state_machine(spec: Spec | Model, *, variant: str | None = None,
         lambda self: self.state is not None and not enabled(self))(rule()(stutter))
 
     for prop in model.invariants:
-        ns[f"invariant_{prop.name}"] = _invariant(prop.name, prop.fn, cfg)
+        ns[f"invariant_{prop.name}"] = _invariant(prop, cfg)
 
     if deadlock:
         def no_deadlock(self: Any) -> None:
             if self.state is None or enabled(self):
                 return
-            if terminal is None or terminal(cfg, self.state) is not True:
-                raise AssertionError(f"deadlock after {self.steps} steps: no action is "
-                                     "enabled and the state is not terminal")
+            try:
+                dead = semantics.deadlocked(model, self.state)
+            except semantics.Misbehaved as m:
+                raise _error(m, self.steps) from m.error
+            if dead:
+                raise AssertionError(semantics.violation_message("deadlock", "deadlock",
+                                                                 self.steps))
         ns["invariant_no_deadlock"] = invariant()(no_deadlock)
 
     machine: type[RuleBasedStateMachine] = type(
@@ -217,12 +228,23 @@ def _action_rule(name: str, enabled: Callable[[Any], dict[str, list[_Choice]]]
     return has(rule(data=st.data())(step))
 
 
-def _invariant(name: str, fn: Callable[..., Any], cfg: Any) -> Callable[..., None]:
+def _invariant(prop: Property, cfg: Any) -> Callable[..., None]:
     def check(self: Any) -> None:
-        if self.state is not None and fn(cfg, self.state) is not True:
-            raise AssertionError(f"invariant {name} is violated after {self.steps} steps")
-    check.__name__ = name
+        if self.state is None:
+            return
+        try:
+            ok = semantics.holds(semantics.describe(prop), prop.fn, cfg, self.state)
+        except semantics.Misbehaved as m:
+            raise _error(m, self.steps) from m.error
+        if not ok:
+            raise AssertionError(semantics.violation_message("invariant", prop.name,
+                                                             self.steps))
+    check.__name__ = prop.name
     return invariant()(check)
+
+
+def _error(m: semantics.Misbehaved, steps: int) -> SpecRuntimeError:
+    return semantics.spec_error(m.function, m.error, at=semantics.where(steps), step=steps)
 
 
 def _class_name(spec_name: str) -> str:

@@ -60,6 +60,13 @@ def test_chao_estimate_by_hand() -> None:
     assert estimate_states([], 0).states == 0
 
 
+def test_no_state_met_by_one_or_two_walks_is_full_coverage() -> None:
+    # An initial state no finished walk met (a violation ended the walk from it) counts
+    # 0, and one met by every walk 3: neither a singleton nor a doubleton.
+    e = estimate_states([0, 3], 3)
+    assert (e.states, e.low, e.sample_coverage) == (2, 2, 1.0)
+
+
 def test_actions_lengths_and_never_enabled_actions() -> None:
     # max_writes=0: no write is ever enabled, the kind of spec bug coverage points at.
     result = simulate(load_spec(KV), params={"max_writes": 0}, seed=3, runs=5, depth=10)

@@ -26,17 +26,23 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable, Hashable, Sequence
+import tempfile
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import modelcheck.explore.bfs
 import modelcheck.explore.parallel
-from modelcheck import Record, Spec, Trace, bind, check, replay
+from modelcheck import Record, Spec, SpecRuntimeError, Trace, bind, check, load_spec, replay
+from modelcheck.cli import cli as main_cli
+from modelcheck.properties.verdict import judge
 from modelcheck.result import Result
 
 SCALE = int(os.environ.get("MODELCHECK_RANDOM_SCALE", "1"))
@@ -613,3 +619,337 @@ def test_dfs_depth_bound_is_exhaustive_when_nothing_lies_beyond_it() -> None:
     dfs = check(spec, strategy="dfs", max_depth=3, deadlock=False)
     assert (dfs.status, dfs.stats.distinct_states) == ("ok", 5)
     assert dfs.exhaustive is True, dfs.stopped
+
+
+# -- one meaning of a violation: every strategy and replay, with misbehaving predicates -----
+#
+# The system is tests/specs_random/graph.py, a spec module whose config holds the graph as
+# JSON (so the same system runs on Dask workers and from the command line). Predicates may
+# misbehave on some nodes or steps: raise, or return 1, None or "yes". An outcome is
+# ("ok",), ("violation", kind, property) or ("error", function). The oracle computes
+# exactly what single-process BFS reports (a level fits one chunk), and the outcomes each
+# other strategy may report: any event of the reachable graph for a depth-first search or
+# random walks, the events of the first level that surely has one for a level-synchronous
+# search (--workers, Dask). Every strategy must report one of those, with the exit code of
+# its kind, and a replay of the trace it reports must judge it alike.
+
+GRAPH_SPEC = str(Path(__file__).parent / "specs_random" / "graph.py")
+HOW = st.sampled_from(["raise", "int", "none", "str"])
+INVARIANT, TERMINAL = ("error", "invariant not_bad"), ("error", "terminal predicate done")
+SOMETIMES, STEP = ("error", "sometimes goal reaches_goal"), ("error",
+                                                             "action property allowed_step")
+EXIT = {"ok": 0, "violation": 1, "error": 2}
+
+Outcome = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Odd:
+    """Where predicates misbehave, and how."""
+
+    invariant: dict[int, str] = field(default_factory=dict)
+    terminal: dict[int, str] = field(default_factory=dict)
+    sometimes: dict[int, str] = field(default_factory=dict)
+    step: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+@st.composite
+def odd_systems(draw: st.DrawFn, max_nodes: int = 12) -> tuple[Graph, Odd]:
+    g = draw(graphs(max_nodes=max_nodes, max_actions=3, forbidden=True))
+    node = st.integers(0, g.n - 1)
+    edges = sorted({(a, b) for t in g.actions for a, b in t.items()})
+    sparse = {"max_size": 2}
+    odd = Odd(draw(st.dictionaries(node, HOW, **sparse)),
+              draw(st.dictionaries(node, HOW, **sparse)),
+              draw(st.dictionaries(node, HOW, **sparse)),
+              draw(st.dictionaries(st.sampled_from(edges), HOW, **sparse)) if edges else {})
+    return g, odd
+
+
+def system_json(g: Graph, odd: Odd) -> str:
+    return json.dumps({
+        "actions": [sorted(t.items()) for t in g.actions], "inits": list(g.init_args),
+        "bad": sorted(g.bad), "terminal": sorted(g.terminal or ()),
+        "goal": None if g.goal is None else sorted(g.goal),
+        "forbidden": sorted(g.forbidden or ()),
+        "odd": {"invariant": {str(k): v for k, v in odd.invariant.items()},
+                "terminal": {str(k): v for k, v in odd.terminal.items()},
+                "sometimes": {str(k): v for k, v in odd.sometimes.items()},
+                "step": {f"{a},{b}": v for (a, b), v in odd.step.items()}}})
+
+
+class _Judge:
+    """What each predicate of the system says: True, False or "odd"."""
+
+    def __init__(self, g: Graph, odd: Odd) -> None:
+        self.g, self.odd = g, odd
+
+    def inv(self, x: int) -> bool | str:
+        return "odd" if x in self.odd.invariant else x not in self.g.bad
+
+    def term(self, x: int) -> bool | str:
+        return "odd" if x in self.odd.terminal else x in (self.g.terminal or ())
+
+    def goal(self, x: int) -> bool | str:
+        return "odd" if x in self.odd.sometimes else (self.g.goal is None or x in self.g.goal)
+
+    def step(self, x: int, y: int) -> bool | str:
+        return "odd" if (x, y) in self.odd.step else (x, y) not in (self.g.forbidden or ())
+
+
+def _inv_outcome(v: bool | str) -> Outcome:
+    return INVARIANT if v == "odd" else ("violation", "invariant", "not_bad")
+
+
+def _step_outcome(v: bool | str) -> Outcome:
+    return STEP if v == "odd" else ("violation", "action", "allowed_step")
+
+
+def _term_outcome(v: bool | str) -> Outcome:
+    return TERMINAL if v == "odd" else ("violation", "deadlock", "deadlock")
+
+
+def bfs_outcome(g: Graph, odd: Odd, deadlock: bool) -> Outcome:
+    """What single-process BFS reports, each level being one chunk: a level's
+    transitions are checked as they are generated, then its deadlocks (first, when a
+    transition violates an action property), then the new states, state by state."""
+    j = _Judge(g, odd)
+    pending = [True]
+
+    def admit(states: list[int]) -> Outcome | None:
+        limit = next((k for k, x in enumerate(states) if j.inv(x) is not True), len(states))
+        if pending[0]:
+            for x in states[:limit]:
+                v = j.goal(x)
+                if v == "odd":
+                    return SOMETIMES
+                if v is True:
+                    pending[0] = False
+                    break
+        return _inv_outcome(j.inv(states[limit])) if limit < len(states) else None
+
+    def deadlocks(level: list[int]) -> Outcome | None:
+        for x in level:
+            if deadlock and not successors(g, x) and j.term(x) is not True:
+                return _term_outcome(j.term(x))
+        return None
+
+    stored: set[int] = set()
+    level: list[int] = []
+    for x in initial(g):
+        if x not in stored:
+            stored.add(x)
+            level.append(x)  # type: ignore[arg-type]
+    found = admit(level)
+    while found is None and level:
+        for x in level:
+            for _, y in successors(g, x):
+                v = j.step(x, y)  # type: ignore[arg-type]
+                if v == "odd":
+                    return STEP
+                if v is False:
+                    return deadlocks(level) or _step_outcome(v)
+        found = deadlocks(level)
+        if found is None:
+            new = []
+            for x in level:
+                for _, y in successors(g, x):
+                    if y not in stored:
+                        stored.add(y)  # type: ignore[arg-type]
+                        new.append(y)
+            level = new  # type: ignore[assignment]
+            found = admit(level)
+    if found is not None:
+        return found
+    # The spec always has its goal (null accepts every node): no state at all misses it.
+    return ("violation", "sometimes", "reaches_goal") if pending[0] else ("ok",)
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The outcomes a strategy may report: ``events``, and ``quiet`` (what a search that
+    meets none of them reports) when it may meet none."""
+
+    events: frozenset[Outcome]
+    quiet: Outcome | None
+
+
+def allowed(g: Graph, odd: Odd, deadlock: bool, *, levels: bool) -> Allowed:
+    """The outcomes of an exhaustive search in any order (``levels``: level by level, as
+    --workers and Dask search). A ``sometimes`` goal that misbehaves on a node is asked
+    there only while no node has met it, which depends on the order: such an event is
+    certain only when no node that meets the goal can come first (in any order: none is
+    reachable; level by level: none is nearer)."""
+    o, j = Oracle(g), _Judge(g, odd)
+    reach = o.order
+    met_at = min((o.dist[x] for x in reach if j.goal(x) is True), default=None)  # type: ignore[arg-type]
+    by_slot: dict[int, set[Outcome]] = {}
+    certain: set[int] = set()
+
+    def add(slot: int, outcome: Outcome, sure: bool = True) -> None:
+        by_slot.setdefault(slot, set()).add(outcome)
+        if sure:
+            certain.add(slot)
+    for x in reach:
+        d = o.dist[x]
+        if j.inv(x) is not True:  # type: ignore[arg-type]
+            add(d - 1, _inv_outcome(j.inv(x)))  # type: ignore[arg-type]
+        if j.goal(x) == "odd":  # type: ignore[arg-type]
+            if not levels:  # any order: asked unless a goal node came first
+                add(d - 1, SOMETIMES, sure=met_at is None)
+            elif met_at is None or met_at >= d:  # level by level: unless one came before
+                add(d - 1, SOMETIMES, sure=met_at is None or met_at > d)
+        for _, y in o.succ[x]:
+            if j.step(x, y) is not True:  # type: ignore[arg-type]
+                add(d, _step_outcome(j.step(x, y)))  # type: ignore[arg-type]
+        if deadlock and not o.succ[x] and j.term(x) is not True:  # type: ignore[arg-type]
+            add(d, _term_outcome(j.term(x)))  # type: ignore[arg-type]
+    quiet: Outcome = ("violation", "sometimes", "reaches_goal") if met_at is None else ("ok",)
+    if not levels:
+        events = frozenset(e for es in by_slot.values() for e in es)
+        return Allowed(events, None if certain else quiet)
+    first = min(certain, default=None)
+    events = frozenset(e for slot, es in by_slot.items() if first is None or slot <= first
+                       for e in es)
+    return Allowed(events, quiet if first is None else None)
+
+
+def outcome_of(r: Result) -> Outcome:
+    if r.status == "ok":
+        return ("ok",)
+    if r.status == "error":
+        return ("error", r.details["exception"].function)
+    assert r.violation is not None
+    return ("violation", r.violation.kind, r.violation.property)
+
+
+def check_agreement(r: Result, model: Any, want: Allowed | Outcome, deadlock: bool) -> None:
+    """``r`` is an allowed outcome with its exit code, and its trace replays to it."""
+    got = outcome_of(r)
+    if isinstance(want, Allowed):
+        assert got in want.events or got == want.quiet, (r.strategy, got, want)
+    else:
+        assert got == want, (r.strategy, got, want)
+    assert r.exit_code == EXIT[got[0]]
+    if r.violation is not None and r.violation.trace is not None:
+        trace = r.violation.trace
+        verdict = judge(model, trace, replay(model, trace), deadlock=deadlock)
+        assert (verdict.kind, verdict.property) == got[1:], (r.strategy, verdict, got)
+    elif got[0] == "error" and got[1] in (INVARIANT[1], TERMINAL[1]):
+        # The spec error's trace leads to the state it names; replaying it says so too.
+        trace = r.details["exception"].trace
+        assert trace is not None
+        with pytest.raises(SpecRuntimeError) as caught:
+            judge(model, trace, replay(model, trace), deadlock=deadlock)
+        assert caught.value.function == got[1]
+
+
+def run_all_strategies(g: Graph, odd: Odd, deadlock: bool, *,
+                       scheduler: str | None = None) -> None:
+    spec = load_spec(GRAPH_SPEC)
+    params = {"graph": system_json(g, odd)}
+    model = bind(spec, params=params)
+    anywhere = allowed(g, odd, deadlock, levels=False)
+    bfs = check(spec, params=params, deadlock=deadlock)
+    check_agreement(bfs, model, bfs_outcome(g, odd, deadlock), deadlock)
+    assert outcome_of(bfs) in anywhere.events or outcome_of(bfs) == anywhere.quiet
+    if scheduler is not None:
+        dask = check(spec, params=params, deadlock=deadlock, scheduler=scheduler)
+        check_agreement(dask, model, allowed(g, odd, deadlock, levels=True), deadlock)
+        return
+    check_agreement(check(spec, params=params, deadlock=deadlock, strategy="dfs"), model,
+                    anywhere, deadlock)
+    # Levels spanning several chunks interleave transitions and new states differently.
+    with mock.patch.object(modelcheck.explore.bfs, "CHUNK", 2):
+        chunked = check(spec, params=params, deadlock=deadlock)
+    check_agreement(chunked, model, allowed(g, odd, deadlock, levels=True), deadlock)
+    walks = check(spec, params=params, deadlock=deadlock, strategy="random", seed=1, runs=60,
+                  max_depth=2 * g.n + 2)
+    # Random walks may miss everything; what they report must be possible.
+    check_agreement(walks, model, Allowed(anywhere.events, ("ok",)), deadlock)
+    # The command line exits with the code of the verdict and reports the same, and
+    # `trace replay` of the trace it writes still shows that violation.
+    no_deadlock = [] if deadlock else ["--no-deadlock"]
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = str(Path(tmp) / "cex.json")
+        args = ["verify", GRAPH_SPEC, "--param", f"graph={params['graph']}", "--json",
+                "--trace-out", saved]
+        cli = CliRunner().invoke(main_cli, args + no_deadlock)
+        assert cli.exit_code == bfs.exit_code, cli.output
+        data = json.loads(cli.stdout)
+        assert (data["status"], data["error"]) == (bfs.status, bfs.error)
+        if bfs.violation is not None and bfs.violation.trace is not None:
+            again = CliRunner().invoke(main_cli, ["trace", "replay", saved, "--spec",
+                                                  GRAPH_SPEC, "--json", *no_deadlock])
+            assert again.exit_code == 1, again.output  # it shows the violation
+            verdict = json.loads(again.stdout)
+            assert (verdict["kind"], verdict["property"]) == outcome_of(bfs)[1:]
+
+
+@settings(max_examples=300 * SCALE, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(odd_systems(), st.booleans())
+def test_every_strategy_and_replay_agree_on_misbehaving_systems(system: tuple[Graph, Odd],
+                                                                 deadlock: bool) -> None:
+    run_all_strategies(*system, deadlock)
+
+
+@settings(max_examples=60 * SCALE, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(odd_systems(max_nodes=10), st.booleans())
+def test_workers_agree_on_misbehaving_systems(system: tuple[Graph, Odd],
+                                              deadlock: bool) -> None:
+    g, odd = system
+    spec = load_spec(GRAPH_SPEC)
+    params = {"graph": system_json(g, odd)}
+    with mock.patch.object(modelcheck.explore.parallel, "CHUNK", 2):
+        r = check(spec, params=params, deadlock=deadlock, workers=2)
+    check_agreement(r, bind(spec, params=params), allowed(g, odd, deadlock, levels=True),
+                    deadlock)
+
+
+@pytest.fixture(scope="module")
+def dask_scheduler() -> Iterator[str]:
+    pytest.importorskip("distributed")
+    from modelcheck.explore.distributed import local_cluster
+    with local_cluster(2) as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_agrees_on_misbehaving_systems(dask_scheduler: str) -> None:
+    # One cluster for every example: starting one takes a second or two.
+    @settings(max_examples=20 * SCALE, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(odd_systems(max_nodes=8), st.booleans())
+    def examples(system: tuple[Graph, Odd], deadlock: bool) -> None:
+        run_all_strategies(*system, deadlock, scheduler=dask_scheduler)
+    examples()
+
+
+def test_the_oracle_on_hand_checked_misbehaving_systems() -> None:
+    # 0 -a0-> 1 -a0-> 2, 2 deadlocks and is not terminal.
+    line = Graph(3, ({0: 1, 1: 2},), (0,), frozenset())
+    assert bfs_outcome(line, Odd(), True) == ("violation", "deadlock", "deadlock")
+    assert bfs_outcome(line, Odd(), False) == ("ok",)
+    assert bfs_outcome(line, Odd(terminal={2: "int"}), True) == TERMINAL
+    assert bfs_outcome(line, Odd(terminal={2: "int"}), False) == ("ok",)
+    # The invariant misbehaves on 1, the step into 1 is forbidden: the step comes first.
+    forbidden = Graph(3, ({0: 1, 1: 2},), (0,), frozenset(), forbidden=frozenset({(0, 1)}))
+    assert bfs_outcome(forbidden, Odd(invariant={1: "none"}), False) == (
+        "violation", "action", "allowed_step")
+    assert bfs_outcome(line, Odd(invariant={1: "none"}), False) == INVARIANT
+    # A goal met in the first state is never asked again.
+    goal = Graph(3, ({0: 1, 1: 2},), (0,), frozenset(), goal=frozenset({0}))
+    assert bfs_outcome(goal, Odd(sometimes={1: "raise"}), False) == ("ok",)
+    assert bfs_outcome(goal, Odd(sometimes={0: "raise"}), False) == SOMETIMES
+    a = allowed(goal, Odd(sometimes={1: "raise"}), False, levels=True)
+    assert (a.events, a.quiet) == (frozenset(), ("ok",))
+    a = allowed(goal, Odd(sometimes={1: "raise"}), False, levels=False)
+    assert (a.events, a.quiet) == (frozenset({SOMETIMES}), ("ok",))  # possible, not certain
+    unmet = Graph(3, ({0: 1, 1: 2},), (0,), frozenset(), goal=frozenset({2}))
+    a = allowed(unmet, Odd(sometimes={1: "raise"}), False, levels=True)
+    assert (a.events, a.quiet) == (frozenset({SOMETIMES}), None)
+    r = check(load_spec(GRAPH_SPEC), params={"graph": system_json(unmet, Odd(
+        sometimes={1: "raise"}))}, deadlock=False)
+    assert outcome_of(r) == SOMETIMES and r.exit_code == 2

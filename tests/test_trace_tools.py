@@ -241,7 +241,8 @@ def test_replay_of_a_deadlock_and_of_a_liveness_lasso(tmp_path: Path) -> None:
     assert code == 1
     assert json.loads(out) == {
         "status": "reproduces", "step": 2, "property": "deadlock", "kind": "deadlock",
-        "message": "deadlock at step 2: no action is enabled and the state is not terminal"}
+        "message": "deadlock after 2 steps: no action is enabled and the state is not terminal "
+                   "(declare @spec.terminal, or pass --no-deadlock)"}
     code, out = run("trace", "replay", path, "--spec", stuck, "--no-deadlock")
     assert (code, out) == (0, "✓ stuck: the trace replays (2 steps) and shows no violation: "
                               "the trace violates no property\n")
@@ -281,7 +282,7 @@ def test_a_change_that_does_not_touch_the_trace_still_replays(tmp_path: Path) ->
     code, out = run("trace", "replay", trace, "--spec", v2)
     assert code == 1, out
     assert out == ("✗ two-phase-commit --variant tm-commits-early: the trace replays (5 steps) "
-                   "and shows a violation: invariant consistent is violated at step 5\n")
+                   "and shows a violation: invariant consistent is violated after 5 steps\n")
 
 
 def test_a_change_that_disables_a_step_is_reported_at_that_step(tmp_path: Path) -> None:

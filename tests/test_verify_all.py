@@ -71,6 +71,21 @@ def test_a_wrong_expectation_fails_the_run_and_the_junit_entry(
     assert failure.text is not None and "✗ invariant consistent is violated" in failure.text
 
 
+@pytest.mark.slow
+def test_a_variant_that_no_longer_fails_is_exit_2_not_1(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Exit 1 means a violation, shown with its trace; a variant that should violate a
+    # property but holds has none to show: its expectation is wrong (exit 2).
+    spec = entries()["two-phase-commit"]
+    variant = spec.variants["tm-commits-early"]
+    monkeypatch.setitem(spec.variants, "tm-commits-early", type(variant)(
+        variant.name, {"tm_commit_early": False}, variant.expect, variant.doc))
+    code, out, _ = invoke("--all", "--jobs", "2")
+    assert code == 2, out
+    assert ("✗ two-phase-commit --variant tm-commits-early: expected violates consistent, "
+            "got holds") in out
+
+
 def copy_example(tmp_path: Path) -> Path:
     project = tmp_path / "project"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__"))

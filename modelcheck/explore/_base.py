@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelcheck import _watchdog as watchdog
+from modelcheck import semantics
 from modelcheck._watchdog import resident_memory
 from modelcheck._watchdog import size as _size
 from modelcheck.errors import NondeterminismError, SpecRuntimeError
@@ -20,7 +21,6 @@ from modelcheck.fingerprint import Audit, collision_probability, fingerprint, ne
 from modelcheck.model import Model
 from modelcheck.result import Result, Stats, Status, Violation
 from modelcheck.spec import Property
-from modelcheck.state import field_items
 from modelcheck.store import DictStore, FingerprintStore
 from modelcheck.trace import Trace
 
@@ -122,6 +122,9 @@ class Run:
         """The watchdog of the run (see :mod:`modelcheck._watchdog`), when there is one."""
         if self.watchdog is not None:
             self.watchdog.pids = lambda: self.worker_pids
+        self.table = model.table()
+        self.rechecks = 0
+        """Chunks whose expansion was executed again (see :meth:`recheck`)."""
 
     # -- limits and progress ------------------------------------------------------------
 
@@ -158,136 +161,117 @@ class Run:
 
     # -- checks on new states -----------------------------------------------------------
 
+    def initial_states(self, first: int = 0, stop: int | None = None) -> list[tuple[int, Any]]:
+        """The initial states (of the init instances ``first`` to ``stop``), each checked
+        to be hashable (a spec error names the init)."""
+        return semantics.initial_states(self.model, self.fingerprint, first, stop)
+
     def check_new(self, states: Sequence[Any], first_index: int) -> None:
-        """Check freshly discovered states (stored from ``first_index`` on, in order)."""
+        """Check freshly discovered states (stored from ``first_index`` on, in order):
+        the invariants, then the ``sometimes`` goals not met yet (see
+        :mod:`modelcheck.semantics`)."""
         if self.state_type is not None and set(map(type, states)) != {self.state_type}:
             for j, s in enumerate(states):
                 if type(s) is not self.state_type:
                     self._bad_state(s, first_index + j)
-        cfg = self.cfg
-        worst: tuple[int, Property] | None = None
-        for prop in self.model.invariants:
-            fn = prop.fn
-            limit = len(states) if worst is None else worst[0]
-            j = 0
-            try:
-                for j in range(limit):
-                    ok = fn(cfg, states[j])
-                    if ok is not True:
-                        if ok is not False:
-                            self._not_bool(prop, ok, first_index + j)
-                        worst = (j, prop)
-                        break
-            except SpecRuntimeError:
-                raise
-            except Exception as e:
-                raise self.spec_error(f"property {prop.name}", e, first_index + j) from e
-        if worst is not None:
-            j, prop = worst
-            trace = self.trace_to(first_index + j, states[j])
-            raise Found(Violation(
-                prop.name, "invariant", trace,
-                f"invariant {prop.name} is violated after {trace.length} steps"))
+        broken = semantics.first_broken(self.model.invariants, self.cfg, states)
         if self.pending_sometimes:
-            self._check_sometimes(states)
-
-    def _check_sometimes(self, states: Sequence[Any]) -> None:
-        cfg = self.cfg
-        for prop in list(self.pending_sometimes):
-            fn = prop.fn
-            for s in states:
-                try:
-                    ok = fn(cfg, s)
-                except Exception as e:
-                    raise self.spec_error(f"property {prop.name}", e, None) from e
-                if ok is True:
-                    self.pending_sometimes.remove(prop)
-                    break
-                if ok is not False:
-                    self._not_bool(prop, ok, None)
+            limit = len(states) if broken is None else broken.at
+            met, missed = semantics.meet(self.pending_sometimes, self.cfg, states, limit)
+            if missed is not None:
+                broken = missed
+            for prop in met:
+                self.pending_sometimes.remove(prop)
+        if broken is not None:
+            self._report(broken, first_index + broken.at, states[broken.at])
 
     def check_transition(self, before: Any, before_index: int, action: int, after: Any) -> None:
         """Check the action properties on one transition."""
-        cfg = self.cfg
-        for prop in self.model.action_properties:
-            try:
-                ok = prop.fn(cfg, before, after)
-            except Exception as e:
-                raise self.spec_error(f"action property {prop.name}", e, before_index) from e
-            if ok is not True:
-                if ok is not False:
-                    self._not_bool(prop, ok, before_index)
-                trace = self.trace_to(before_index, before, then=(action, after))
-                raise Found(Violation(
-                    prop.name, "action", trace,
-                    f"action property {prop.name} is violated by step {trace.length} "
-                    f"({self.model.instances[action].label()})"))
+        broken = semantics.broken_step(self.model.action_properties, self.cfg, before, after)
+        if broken is not None:
+            self._report(broken, before_index, before, (action, after))
+
+    def _report(self, broken: semantics.Broken, index: int, state: Any,
+                then: tuple[int, Any] | None = None) -> None:
+        """End the search with what ``broken`` found at stored state ``index``."""
+        if broken.error is not None:
+            raise self.spec_error(broken.function, broken.error, index)
+        trace = self.trace_to(index, state, then=then)
+        if then is None:
+            raise Found(semantics.violation("invariant", broken.prop.name, trace))
+        raise Found(semantics.violation("action", broken.prop.name, trace,
+                                        action=self.model.instances[then[0]].label()))
 
     def deadlock(self, index: int, state: Any) -> None:
         """``state`` has no successor: a violation unless it is terminal or checks are off."""
         if not self.options.deadlock:
             return
-        terminal = self.model.terminal
-        if terminal is not None:
-            try:
-                ok = terminal(self.cfg, state)
-            except Exception as e:
-                raise self.spec_error(f"terminal predicate {terminal.__name__}", e, index) from e
-            if ok is True:
-                return
-            if ok is not False:
-                raise self.spec_error(
-                    f"terminal predicate {terminal.__name__}",
-                    TypeError(f"returned {ok!r} ({type(ok).__name__}), not a bool"), index)
-        trace = self.trace_to(index, state)
-        raise Found(Violation(
-            "deadlock", "deadlock", trace,
-            f"deadlock after {trace.length} steps: no action is enabled and the state is "
-            "not terminal (declare @spec.terminal, or pass --no-deadlock)"))
+        try:
+            dead = semantics.deadlocked(self.model, state)
+        except semantics.Misbehaved as m:
+            raise self.spec_error(m.function, m.error, index) from m.error
+        if dead:
+            raise Found(semantics.violation("deadlock", "deadlock", self.trace_to(index, state)))
+
+    def recheck(self, chunk: Sequence[Any], base: int, succs: Sequence[Any],
+                actions: Sequence[int], counts: Sequence[int]) -> None:
+        """Execute one state of an expanded chunk (stored from ``base`` on) again, and
+        compare its successors with those the expansion produced (``counts`` per state):
+        a spec whose actions are not functions of their state is an error."""
+        i = semantics.recheck_position(self.rechecks, len(chunk))
+        self.rechecks += 1
+        start = sum(counts[:i])
+        produced = list(zip(actions[start:start + counts[i]], succs[start:start + counts[i]]))
+        self.recheck_state(chunk[i], base + i, produced)
+
+    def recheck_state(self, state: Any, index: int, produced: Sequence[tuple[int, Any]]) -> None:
+        """Execute the actions on stored state ``index`` again and compare with
+        ``produced``, the ``(instance, successor)`` pairs the search got."""
+        action = semantics.rerun(self.model, state, produced, self.table)
+        if action is not None:
+            raise self.nondeterministic(index, action)
+
+    def nondeterministic(self, index: int, action: int) -> SpecRuntimeError:
+        """The error for ``action`` giving another result when executed again on state
+        ``index``."""
+        trace = self._trace_or_none(index)
+        at = semantics.where(trace.length) if trace is not None else ""
+        return semantics.nondeterminism(self.model, action, at, trace=trace,
+                                        step=trace.length if trace is not None else None)
 
     def unmet_sometimes(self) -> Violation | None:
         """After an exhaustive search: the first ``sometimes`` property no state met."""
         if not self.pending_sometimes:
             return None
-        prop = self.pending_sometimes[0]
-        return Violation(prop.name, "sometimes", None,
-                         f"no reachable state satisfies {prop.name} (@spec.sometimes)")
+        return semantics.violation("sometimes", self.pending_sometimes[0].name, None)
 
     # -- errors ---------------------------------------------------------------------------
-
-    def _not_bool(self, prop: Property, value: object, index: int | None) -> None:
-        raise self.spec_error(
-            f"property {prop.name}",
-            TypeError(f"returned {value!r} ({type(value).__name__}), not a bool; a property "
-                      "must return True or False"), index)
 
     def _bad_state(self, state: Any, index: int) -> None:
         assert self.state_type is not None
         path = self.store.path(index)
-        last = self.model.instances[path[1][-1]].label() if path[1] else "init"
+        last = (f"action {self.model.instances[path[1][-1]].label()}" if path[1]
+                else "init")
         raise self.spec_error(
             last, TypeError(f"returned a {type(state).__name__}, not a "
                             f"{self.state_type.__name__}: {state!r}"), None)
 
+    def _trace_or_none(self, index: int) -> Trace | None:
+        try:
+            return self.trace_to(index, None)
+        except SpecRuntimeError:
+            return None
+
     def spec_error(self, function: str, error: BaseException, index: int | None,
                    action: int | None = None) -> SpecRuntimeError:
-        """A SpecRuntimeError naming ``function`` and the trace to the state it was given."""
-        trace = None
-        where = ""
-        if index is not None:
-            try:
-                trace = self.trace_to(index, None)
-                steps = "1 step" if trace.length == 1 else f"{trace.length} steps"
-                where = f" in the state reached after {steps}"
-            except SpecRuntimeError:
-                trace = None
+        """A SpecRuntimeError naming ``function`` (or action instance ``action``) and the
+        trace to stored state ``index``, the state it was given."""
+        trace = self._trace_or_none(index) if index is not None else None
         if action is not None:
-            function = self.model.instances[action].label()
-        err = SpecRuntimeError(
-            f"{function} raised {type(error).__name__}: {error}{where}",
-            function=function, step=trace.length if trace is not None else None, trace=trace)
-        err.__cause__ = error
-        return err
+            function = f"action {self.model.instances[action].label()}"
+        return semantics.spec_error(
+            function, error, at=semantics.where(trace.length) if trace is not None else "",
+            trace=trace, step=trace.length if trace is not None else None)
 
     def step_failure(self, failure: StepFailure, index: int) -> SpecRuntimeError:
         return self.spec_error("", failure.error, index, failure.action)
@@ -300,14 +284,7 @@ class Run:
             try:
                 fingerprint(s)
             except (TypeError, RecursionError) as e:
-                label = self.model.instances[a].label()
-                fields = [f for f, v in _fields_of(s) if not _hashable(v)]
-                detail = (f"field(s) {fields} hold" if fields else "it holds")
-                return SpecRuntimeError(
-                    f"{label} returned a state that is not hashable ({e}): {detail} a "
-                    "value a state cannot hold; use tuples, frozensets, records and frozen "
-                    "dataclasses instead of lists, dicts, sets and mutable objects",
-                    function=label)
+                return semantics.unhashable(f"action {self.model.instances[a].label()}", s, e)
         return SpecRuntimeError(f"a state is not hashable: {error}", function="?")
 
     # -- traces -----------------------------------------------------------------------------
@@ -442,10 +419,19 @@ class Run:
         model = self.model
         if self.audit is not None and status != "error":
             self.details["audit"] = self.audit.summary()
+        details = {**self.details, **(details or {})}
+        stats = self.stats()
+        exception = details.get("exception")
+        checked, warnings = semantics.what_was_checked(
+            model, strategy=self.strategy, status=status, exhaustive=exhaustive,
+            stopped=stopped, violation=violation,
+            error=exception if isinstance(exception, SpecRuntimeError) else None,
+            deadlock=self.options.deadlock, unmet={p.name for p in self.pending_sometimes},
+            temporal_ran="temporal" in details, states=stats.distinct_states)
         return Result(model.spec.name, model.variant, model.params, self.strategy, status,
-                      exhaustive, self.stats(), violation, error, stopped,
-                      {**self.details, **(details or {})},
-                      symmetry=model.canonical is not None)
+                      exhaustive, stats, violation, error, stopped, details,
+                      symmetry=model.canonical is not None, checked=checked,
+                      warnings=warnings)
 
     def finish(self, *, bounded: str | None) -> Result:
         """The result of a search that ran out of states to explore (maybe within a bound)."""
@@ -476,17 +462,3 @@ class Run:
     def failed(self, error: SpecRuntimeError) -> Result:
         return self.result("error", exhaustive=False, error=str(error),
                            details={"exception": error})
-
-
-def _fields_of(state: Any) -> list[tuple[str, Any]]:
-    items = field_items(state)
-    return list(items) if items is not None else []
-
-
-def _hashable(v: Any) -> bool:
-    try:
-        fingerprint(v)
-    except (TypeError, RecursionError):
-        return False
-    return True
-

@@ -149,7 +149,7 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
     if resumed is None:
         frontier = []
         for lo in range(0, len(model.inits), size):
-            inits = model.initial_states(lo, lo + size)
+            inits = run.initial_states(lo, lo + size)
             init_states = [s for _, s in inits]
             run.generated += len(init_states)
             frontier += _admit(run, store, init_states, [i for i, _ in inits],
@@ -209,6 +209,7 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
             except StepFailure as failure:
                 at = next(i for i, s in enumerate(chunk) if s is failure.state)
                 raise run.step_failure(failure, base + at) from failure.error
+            run.recheck(chunk, base, succs, actions, counts)
             run.generated += len(succs)
             if graph is not None:
                 graph.expanded(counts)
@@ -414,7 +415,7 @@ def _keys(states: Iterable[Any], canon: Callable[[Any], Any] | None,
     try:
         return np.fromiter(map(fingerprint, states if canon is None else map(canon, states)),
                            dtype=np.int64)
-    except TypeError:
+    except (TypeError, RecursionError):
         raise unhashable() from None
 
 

@@ -15,6 +15,7 @@ from modelcheck.explore._base import Found, Options, Run, StepFailure
 from modelcheck.fingerprint import fingerprint
 from modelcheck.model import Model
 from modelcheck.result import Result
+from modelcheck.semantics import RECHECK_EVERY
 from modelcheck.store import NO_PARENT, DictStore
 
 __all__ = ["explore"]
@@ -41,13 +42,10 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
     key = fingerprint if model.canonical is None else run.fingerprint
     audit, canonical = run.audit, model.canonical
     stack: list[tuple[Any, int, int]] = []
-    inits = model.initial_states()
+    inits = run.initial_states()
     run.generated = len(inits)
     for init_index, s in inits:
-        try:
-            fp = key(s)
-        except (TypeError, RecursionError) as e:
-            raise run.unhashable([s], [0], e) from e
+        fp = key(s)  # run.initial_states() checked that it can be fingerprinted
         if audit is not None:
             audit.check((fp,), (s if canonical is None else canonical(s),))
         if fp not in index:
@@ -72,12 +70,17 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
         last = max_depth is not None and d >= max_depth
         enabled = 0
         aid = -1
+        # One expansion in RECHECK_EVERY is kept, executed again and compared.
+        produced: list[tuple[int, Any]] | None = (
+            [] if expanded % RECHECK_EVERY == 0 else None)
         try:
             for aid, fn, args in table:
                 t = fn(cfg, s, *args)
                 if t is None:
                     continue
                 enabled += 1
+                if produced is not None:
+                    produced.append((aid, t))
                 if checked:
                     run.check_transition(s, i, aid, t)
                 try:
@@ -105,6 +108,8 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
             raise
         except Exception as e:
             raise run.step_failure(StepFailure(s, aid, e), i) from e
+        if produced is not None:
+            run.recheck_state(s, i, produced)
         run.generated += enabled
         if enabled == 0:
             run.deadlock(i, s)

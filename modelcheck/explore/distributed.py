@@ -76,6 +76,7 @@ from typing import Any, ClassVar, NoReturn, cast
 import numpy as np
 import numpy.typing as npt
 
+from modelcheck import semantics
 from modelcheck._watchdog import resident_memory, worker_timeout
 from modelcheck.errors import (
     ModelcheckError,
@@ -412,6 +413,8 @@ class _Partition:
                       "states_received": 0, "bytes_received": 0, "messages_received": 0}
         self.busy = 0.0
         """Seconds spent in rounds (the rest of a search is waiting at the barriers)."""
+        self.rechecks = 0
+        """Chunks of which one state was executed again (see ``_recheck``)."""
         self.cpu_start = time.process_time()
 
     # -- set-up ----------------------------------------------------------------------------
@@ -482,6 +485,8 @@ class _Partition:
                 finding = self._expand_chunk(chunk, base + start, succs, actions, counts)
                 if finding is not None and finding["kind"] == "transition":
                     finding = self._scan_deadlocks(start) or finding
+                if finding is None:
+                    finding = self._recheck(chunk, base + start, succs, actions, counts)
                 if finding is None and 0 in counts:
                     finding = self._deadlock_in(chunk, base + start, counts)
                 if finding is not None:
@@ -524,14 +529,10 @@ class _Partition:
                             "error": f"{type(e).__name__}: {e}"}
                 if t is None:
                     continue
-                for prop in props:
-                    try:
-                        ok = prop.fn(cfg, s, t)
-                    except Exception:
-                        ok = None  # the client re-evaluates it and reports the spec error
-                    if ok is not True:
-                        return {"kind": "transition", "index": base + i, "action": aid,
-                                "state": s, "after": t}
+                if semantics.broken_step(props, cfg, s, t) is not None:
+                    # Violated or misbehaving: the client judges it again and reports it.
+                    return {"kind": "transition", "index": base + i, "action": aid,
+                            "state": s, "after": t}
                 succs.append(t)
                 actions.append(aid)
             counts.append(len(succs) - n)
@@ -539,30 +540,37 @@ class _Partition:
 
     def _check(self, s: Any, index: int, aid: int, t: Any) -> None:
         """The action properties on one transition; :class:`_Broken` if one fails."""
-        cfg = self.cfg
-        for prop in self.model.action_properties:
-            try:
-                ok = prop.fn(cfg, s, t)
-            except Exception:
-                ok = None  # the client re-evaluates it and reports the spec error
-            if ok is not True:
-                raise _Broken({"kind": "transition", "index": index, "action": aid,
-                               "state": s, "after": t})
+        if semantics.broken_step(self.model.action_properties, self.cfg, s, t) is not None:
+            raise _Broken({"kind": "transition", "index": index, "action": aid,
+                           "state": s, "after": t})
+
+    def _recheck(self, chunk: list[Any], base: int, succs: list[Any], actions: list[int],
+                 counts: list[int]) -> Finding | None:
+        """Execute one state of the chunk again and compare (as ``Run.recheck``)."""
+        i = semantics.recheck_position(self.rechecks, len(chunk))
+        self.rechecks += 1
+        start = sum(counts[:i])
+        produced = list(zip(actions[start:start + counts[i]], succs[start:start + counts[i]]))
+        action = semantics.rerun(self.model, chunk[i], produced, self.table)
+        if action is None:
+            return None
+        return {"kind": "nondeterministic", "index": base + i, "action": action,
+                "state": chunk[i]}
 
     def _deadlock_in(self, chunk: list[Any], base: int, counts: list[int]) -> Finding | None:
-        """The first state of ``chunk`` without successors that is not terminal."""
+        """The first state of ``chunk`` without successors that is not terminal (or whose
+        terminal predicate misbehaves: the client judges it again and reports it)."""
         if not self.deadlock:
             return None
-        terminal = self.model.terminal
         for i, c in enumerate(counts):
             if c:
                 continue
             s = chunk[i]
             try:
-                ok = terminal(self.cfg, s) if terminal is not None else False
-            except Exception:
-                ok = None  # the client re-evaluates it and reports the spec error
-            if ok is not True:
+                dead = semantics.deadlocked(self.model, s)
+            except semantics.Misbehaved:
+                dead = True
+            if dead:
                 return {"kind": "deadlock", "index": base + i, "state": s}
         return None
 
@@ -721,59 +729,31 @@ class _Partition:
                        np.concatenate(link_parts)[pos])
         new = [everything[p] for p in pos.tolist()]
         self.frontier = new
-        finding = self._check_new(new, base)
-        met: list[str] = []
-        if finding is None:
-            checked = self._check_sometimes(new, base, pending)
-            if isinstance(checked, dict):
-                finding = checked
-            else:
-                met = checked
+        finding, met = self._check_new(new, base, pending)
         return {"new": len(new), "cut": False, "finding": finding, "satisfied": met}
 
-    def _check_new(self, states: list[Any], base: int) -> Finding | None:
-        """The first new state whose type is wrong or that an invariant does not accept."""
+    def _check_new(self, states: list[Any], base: int,
+                   pending: list[str]) -> tuple[Finding | None, list[str]]:
+        """The first new state whose type is wrong or that an invariant or a pending
+        ``sometimes`` goal does not accept (judged as in ``Run.check_new``; the client
+        judges it again and reports it), and the goals met."""
         st = self.model.spec.state
         if st is not None and states and set(map(type, states)) != {st}:
             j = next(j for j, s in enumerate(states) if type(s) is not st)
-            return {"kind": "state", "index": base + j, "state": states[j]}
+            return {"kind": "state", "index": base + j, "state": states[j]}, []
         cfg = self.cfg
-        limit = len(states)
-        worst = None
-        for prop in self.model.invariants:
-            fn = prop.fn
-            for j in range(limit):
-                try:
-                    ok = fn(cfg, states[j])
-                except Exception:
-                    ok = None  # the client re-evaluates it and reports the spec error
-                if ok is not True:
-                    worst = limit = j
-                    break
-        if worst is None:
-            return None
-        return {"kind": "state", "index": base + worst, "state": states[worst]}
-
-    def _check_sometimes(self, states: list[Any], base: int,
-                         pending: list[str]) -> list[str] | Finding:
-        """The pending ``sometimes`` properties that a new state meets, or a finding when
-        one raises or returns a non-bool (the client reports it)."""
-        cfg = self.cfg
+        broken = semantics.first_broken(self.model.invariants, cfg, states)
+        goals = [p for p in self.model.sometimes if p.name in pending]
         met: list[str] = []
-        for prop in self.model.sometimes:
-            if prop.name not in pending:
-                continue
-            for j, s in enumerate(states):
-                try:
-                    ok = prop.fn(cfg, s)
-                except Exception:
-                    return {"kind": "state", "index": base + j, "state": s}
-                if ok is True:
-                    met.append(prop.name)
-                    break
-                if ok is not False:
-                    return {"kind": "state", "index": base + j, "state": s}
-        return met
+        if goals:
+            limit = len(states) if broken is None else broken.at
+            reached, missed = semantics.meet(goals, cfg, states, limit)
+            met = [p.name for p in reached]
+            if missed is not None:
+                broken = missed
+        if broken is None:
+            return None, met
+        return {"kind": "state", "index": base + broken.at, "state": states[broken.at]}, met
 
     # -- traces and statistics -------------------------------------------------------------
 
@@ -1034,8 +1014,8 @@ class _Search:
     """The client's side of one search: starts the partitions and drives the rounds."""
 
     _PRIORITY: ClassVar[dict[str, int]] = {
-        "deadlock": 0, "step": 1, "unhashable": 1, "unpicklable": 1, "transition": 2,
-        "state": 3}
+        "deadlock": 0, "step": 1, "unhashable": 1, "unpicklable": 1, "nondeterministic": 1,
+        "transition": 2, "state": 3}
     """Which finding of a round is reported: a deadlock is one step shorter than anything
     else found in the same level; spec errors come before violations, as in bfs."""
 
@@ -1064,7 +1044,9 @@ class _Search:
         run = self.run_
         outcome: Callable[[], Result]
         try:
-            self.model.initial_states()  # an init that raises is reported before set-up
+            # An init that raises, or returns a state that is not hashable, is reported
+            # before set-up.
+            semantics.initial_states(self.model, hash)
             self._start()
             outcome = functools.partial(run.finish, bounded=self._search())
         except Found as found:
@@ -1293,6 +1275,8 @@ class _Search:
             run.check_transition(f["state"], ref, f["action"], f["after"])
         elif kind == "state":
             run.check_new([f["state"]], ref)
+        elif kind == "nondeterministic":
+            raise run.nondeterministic(ref, f["action"])
         elif kind == "step":
             # Re-run the step here for the exception itself (its type and message).
             error: BaseException = RuntimeError(f["error"])

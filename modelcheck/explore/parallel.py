@@ -44,6 +44,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from modelcheck import semantics
 from modelcheck._watchdog import process_state, worker_timeout
 from modelcheck.errors import ModelcheckError, NondeterminismError, SpecRuntimeError, UsageError
 from modelcheck.explore._base import Options, Run
@@ -161,6 +162,9 @@ class _WorkerRun(Run):
                    action: int | None = None) -> SpecRuntimeError:
         raise _Spot(-1 if index is None else index)
 
+    def _bad_state(self, state: Any, index: int) -> None:
+        raise _Spot(index)
+
 
 def explore(model: Model, options: Options) -> Result:
     """Explore ``model`` breadth-first in ``options.workers`` forked processes."""
@@ -208,7 +212,7 @@ def _supervised(run: Run, model: Model, options: Options, store: FingerprintStor
 
 def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStore,
                 workers: list[tuple[Any, Connection]], supervisor: _Supervisor) -> Result:
-    inits = model.initial_states()
+    inits = run.initial_states()
     init_states = [s for _, s in inits]
     run.generated = len(init_states)
     fps = _fingerprints(run, init_states, [i for i, _ in inits])
@@ -387,6 +391,8 @@ def _reproduce(run: Run, model: Model, kind: str, index: int, action: int) -> No
         run.deadlock(index, state)
     elif kind == "new":
         run.check_new([state], index)
+    elif kind == "nondeterministic":
+        raise run.nondeterministic(index, action)
     elif kind == "step":
         try:
             nxt = model.apply(action, state)
@@ -442,6 +448,7 @@ class _Worker:
         self.indices = np.array(indices, dtype=np.int64)
         self.fps = self.fingerprints(frontier)
         self.scan = False
+        self.rechecks = 0
 
     def serve(self) -> None:
         while True:
@@ -563,6 +570,8 @@ class _Worker:
             self.report("step", at, aid)
             self.scan_deadlocks(chunk, parents_of)
             return None
+        if self.recheck(chunk, parents_of, succs, actions, counts):
+            return None
         if 0 in counts:
             for i, c in enumerate(counts):
                 if c == 0 and self.deadlocked(chunk[i], int(parents_of[i])):
@@ -596,6 +605,20 @@ class _Worker:
         act = np.array(actions, dtype=np.uint32)
         return ([succs[p] for p in keep.tolist()], fps[keep], parent_of_succ[keep],
                 act[keep], len(succs))
+
+    def recheck(self, chunk: list[Any], parents_of: Any, succs: list[Any], actions: list[int],
+                counts: list[int]) -> bool:
+        """Execute one state of the chunk again (see ``Run.recheck``); report whether its
+        actions gave something else."""
+        i = semantics.recheck_position(self.rechecks, len(chunk))
+        self.rechecks += 1
+        start = sum(counts[:i])
+        produced = list(zip(actions[start:start + counts[i]], succs[start:start + counts[i]]))
+        action = semantics.rerun(self.model, chunk[i], produced, self.table)
+        if action is None:
+            return False
+        self.report("nondeterministic", int(parents_of[i]), action)
+        return True
 
     def send(self, batch: list[tuple[Any, ...]], expanded: int) -> tuple[list[Any], Any, Any]:
         """Send the distinct fingerprints of ``batch`` (expanded chunks' candidates) to
@@ -660,16 +683,12 @@ class _Worker:
         new = [candidates[p] for p in first[sel][order].tolist()]
         indices = base + order
         try:
-            self.run.check_new(new, base)
-        except Exception:
-            # Find the first state that fails, one at a time, and say where it is.
-            for j in np.argsort(indices).tolist():
-                try:
-                    self.run.check_new([new[j]], int(indices[j]))
-                except Exception:
-                    self.report("new", int(indices[j]))
-                    return
-            raise
+            # Checked in the order they were generated: a _Spot gives the position of
+            # the first state that fails, whose global index the report names.
+            self.run.check_new(new, 0)
+        except _Spot as spot:
+            self.report("new", int(indices[spot.index]))
+            return
         next_states += new
         next_indices.append(indices)
         next_fps.append(uniq[sel][order])

@@ -49,8 +49,9 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from modelcheck import semantics
 from modelcheck.coverage import ActionCount, Coverage, estimate_states
-from modelcheck.errors import SpecRuntimeError, UsageError
+from modelcheck.errors import NondeterminismError, SpecRuntimeError, UsageError
 from modelcheck.explore._base import Options, Progress
 from modelcheck.fingerprint import collision_probability, fingerprint
 from modelcheck.model import Model, bind
@@ -197,8 +198,29 @@ class _LaneResult:
     ends: Counter[str] = field(default_factory=Counter)
     sometimes: set[str] = field(default_factory=set)
     finding: _Finding | None = None
-    error: str | None = None
+    error: _Error | None = None
     timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class _Error:
+    """A spec error a worker met, in a form that crosses processes (the trace as JSON)."""
+
+    message: str
+    function: str
+    step: int | None
+    trace: dict[str, Any] | None
+    nondeterministic: bool
+
+    @classmethod
+    def of(cls, e: SpecRuntimeError) -> _Error:
+        trace = e.trace.to_json() if isinstance(e.trace, Trace) else None
+        return cls(e.message, e.function, e.step, trace, isinstance(e, NondeterminismError))
+
+    def exception(self) -> SpecRuntimeError:
+        kind = NondeterminismError if self.nondeterministic else SpecRuntimeError
+        trace = Trace.from_json(self.trace) if self.trace is not None else None
+        return kind(self.message, function=self.function, step=self.step, trace=trace)
 
 
 class _Found(Exception):
@@ -236,18 +258,21 @@ class _Lane:
                 if name in spec_actions and name in net.fault_actions:
                     self.fault_budget[spec_actions[name]] = faults.budget(budget)
         self.faults = sorted(self.fault_budget)
-        self.inits = model.initial_states()
+        self.inits: list[tuple[int, Any]] = []
         canonical = model.canonical
         self.key: Callable[[Any], int] = (
             fingerprint if canonical is None else lambda s: fingerprint(canonical(s)))
         self.out = _LaneResult(enabled=[0] * self.families, taken=[0] * self.families)
         self.pending_sometimes = list(model.sometimes)
         self.clock = 0
+        self.expansions = 0
+        """States expanded; one in RECHECK_EVERY is executed again and compared."""
 
     def run(self) -> _LaneResult:
         out = self.out
         runs = self.walks.runs
         try:
+            self.inits = semantics.initial_states(self.model, self.key)
             self._check_inits()
             i = self.lane
             while (runs is None or i < runs) and i < self.lowest.value:
@@ -262,7 +287,7 @@ class _Lane:
             if found.finding.run < self.lowest.value:
                 self.lowest.value = found.finding.run
         except SpecRuntimeError as e:
-            out.error = e.message
+            out.error = _Error.of(e)
         except _TimeUp:
             out.timed_out = True
         return out
@@ -273,7 +298,9 @@ class _Lane:
             fp = self.key(s)
             if fp not in seen:
                 seen.add(fp)
-                self._check_state(s, -1, init, [])
+                broken = self._check_state(s)
+                if broken is not None:
+                    self._report(broken, -1, init, [], [s])
         for fp in seen:
             self.out.incidence[fp] = 0
 
@@ -311,6 +338,7 @@ class _Lane:
         # those it expanded always come from the same walks.
         expanded: list[int] = []
         path: list[int] = []
+        walked = [s]  # the states along ``path``, for the trace of a spec error
         end = "depth"
         depth = self.walks.depth
         while s is not None:
@@ -325,24 +353,37 @@ class _Lane:
                         aids.append(aid)
                         succs.append(t)
             except Exception as e:
-                raise _spec_error(self.model, aid, e, len(path)) from e
+                label = self.model.instances[aid].label()
+                raise self._error(f"action {label}", e, init, path, walked) from e
+            if self.expansions % semantics.RECHECK_EVERY == 0:
+                self._recheck(s, aids, succs, init, path, walked)
+            self.expansions += 1
             out.generated += len(aids)
             if not aids:
-                self._deadlock(s, run, init, path)
+                self._deadlock(s, run, init, path, walked)
                 end = "terminal"
                 break
             fps = []
             fresh: list[int] = []
-            for j, (aid, t) in enumerate(zip(aids, succs)):
-                out.enabled[family[aid]] += 1
-                if props:
-                    self._check_transition(s, aid, t, run, init, path)
-                fp = key(t)
-                fps.append(fp)
-                if fp not in incidence and fp not in met:
-                    self._check_state(t, run, init, [*path, aid])
-                    met.add(fp)
-                    fresh.append(j)
+            j = 0
+            try:
+                for j, (aid, t) in enumerate(zip(aids, succs)):
+                    out.enabled[family[aid]] += 1
+                    if props:
+                        broken = semantics.broken_step(props, cfg, s, t)
+                        if broken is not None:
+                            self._report(broken, run, init, path, walked, (aid, t))
+                    fp = key(t)
+                    fps.append(fp)
+                    if fp not in incidence and fp not in met:
+                        broken = self._check_state(t)
+                        if broken is not None:
+                            self._report(broken, run, init, [*path, aid], [*walked, t])
+                        met.add(fp)
+                        fresh.append(j)
+            except (TypeError, RecursionError) as e:
+                label = self.model.instances[aids[j]].label()
+                raise semantics.unhashable(f"action {label}", succs[j], e) from e
             if len(path) + 1 >= depth:
                 break
             choice = self._choose(rng, aids, allowed, caps, fresh if guided else None)
@@ -357,6 +398,7 @@ class _Lane:
             path.append(aid)
             met.add(fps[choice])
             s = succs[choice]
+            walked.append(s)
             here = fps[choice]
             self.clock += 1
             if self.clock % _CHECK_CLOCK_EVERY == 0:
@@ -401,72 +443,65 @@ class _Lane:
 
     # -- checks --------------------------------------------------------------------------------
 
-    def _check_state(self, s: Any, run: int, init: int, path: list[int]) -> None:
+    def _check_state(self, s: Any) -> semantics.Broken | None:
+        """The invariants, then the ``sometimes`` goals not met yet, on a new state."""
         cfg = self.cfg
-        for prop in self.model.invariants:
-            try:
-                ok = prop.fn(cfg, s)
-            except Exception as e:
-                raise _property_error(prop.name, e, len(path)) from e
-            if ok is not True:
-                if ok is not False:
-                    raise _not_bool(prop.name, ok)
-                raise _Found(_Finding(run, init, path, Failure(prop.name, "invariant")))
+        broken = semantics.first_broken(self.model.invariants, cfg, (s,))
         if self.pending_sometimes:
-            for prop in list(self.pending_sometimes):
-                try:
-                    ok = prop.fn(cfg, s)
-                except Exception as e:
-                    raise _property_error(prop.name, e, len(path)) from e
-                if ok is True:
-                    self.pending_sometimes.remove(prop)
-                    self.out.sometimes.add(prop.name)
+            met, missed = semantics.meet(self.pending_sometimes, cfg, (s,),
+                                         1 if broken is None else 0)
+            if missed is not None:
+                broken = missed
+            for prop in met:
+                self.pending_sometimes.remove(prop)
+                self.out.sometimes.add(prop.name)
+        return broken
 
-    def _check_transition(self, s: Any, aid: int, t: Any, run: int, init: int,
-                          path: list[int]) -> None:
-        cfg = self.cfg
-        for prop in self.model.action_properties:
-            try:
-                ok = prop.fn(cfg, s, t)
-            except Exception as e:
-                raise _property_error(prop.name, e, len(path)) from e
-            if ok is not True:
-                if ok is not False:
-                    raise _not_bool(prop.name, ok)
-                raise _Found(_Finding(run, init, [*path, aid], Failure(prop.name, "action")))
+    def _report(self, broken: semantics.Broken, run: int, init: int, path: list[int],
+                states: list[Any], step: tuple[int, Any] | None = None) -> None:
+        """End the walk with what ``broken`` found in the last of ``states`` (reached by
+        ``path``), or on the ``step`` out of it."""
+        if broken.error is not None:
+            raise self._error(broken.function, broken.error, init, path, states)
+        if step is None:
+            raise _Found(_Finding(run, init, list(path), Failure(broken.prop.name, "invariant")))
+        raise _Found(_Finding(run, init, [*path, step[0]], Failure(broken.prop.name, "action")))
 
-    def _deadlock(self, s: Any, run: int, init: int, path: list[int]) -> None:
+    def _deadlock(self, s: Any, run: int, init: int, path: list[int],
+                  states: list[Any]) -> None:
         if not self.deadlock_on:
             return
-        terminal = self.model.terminal
-        if terminal is not None:
-            try:
-                ok = terminal(self.cfg, s)
-            except Exception as e:
-                raise _property_error(terminal.__name__, e, len(path)) from e
-            if ok is True:
-                return
-        raise _Found(_Finding(run, init, list(path), Failure("deadlock", "deadlock")))
+        try:
+            dead = semantics.deadlocked(self.model, s)
+        except semantics.Misbehaved as m:
+            raise self._error(m.function, m.error, init, path, states) from m.error
+        if dead:
+            raise _Found(_Finding(run, init, list(path), Failure("deadlock", "deadlock")))
+
+    def _recheck(self, s: Any, aids: list[int], succs: list[Any], init: int,
+                 path: list[int], states: list[Any]) -> None:
+        """Execute the actions on ``s`` again; they must give what they gave."""
+        action = semantics.rerun(self.model, s, list(zip(aids, succs)), self.table)
+        if action is not None:
+            trace = self._trace(init, path, states)
+            raise semantics.nondeterminism(self.model, action, semantics.where(len(path)),
+                                           trace=trace, step=len(path))
+
+    def _trace(self, init: int, path: list[int], states: list[Any]) -> Trace | None:
+        try:
+            return Trace.from_states(self.model, init, path, states)
+        except Exception:  # a state that does not encode (the error says what is wrong)
+            return None
+
+    def _error(self, function: str, error: BaseException, init: int, path: list[int],
+               states: list[Any]) -> SpecRuntimeError:
+        """The spec error of ``function`` in the last of ``states``, reached by ``path``."""
+        return semantics.spec_error(function, error, at=semantics.where(len(path)),
+                                    trace=self._trace(init, path, states), step=len(path))
 
 
 class _TimeUp(Exception):
     """The time limit passed in the middle of a walk."""
-
-
-def _spec_error(model: Model, aid: int, e: BaseException, step: int) -> SpecRuntimeError:
-    label = model.instances[aid].label() if aid >= 0 else "?"
-    return SpecRuntimeError(f"action {label} raised {type(e).__name__}: {e} (after {step} "
-                            "steps of a random walk)", function=label, step=step)
-
-
-def _property_error(name: str, e: BaseException, step: int) -> SpecRuntimeError:
-    return SpecRuntimeError(f"property {name} raised {type(e).__name__}: {e} (after {step} "
-                            "steps of a random walk)", function=name, step=step)
-
-
-def _not_bool(name: str, value: object) -> SpecRuntimeError:
-    return SpecRuntimeError(f"property {name} returned {value!r} ({type(value).__name__}), "
-                            "not a bool", function=name)
 
 
 # -- several workers ------------------------------------------------------------------------
@@ -554,7 +589,7 @@ def _result(model: Model, options: Options, walks: Walks, lanes: list[_LaneResul
         estimate_states(incidence.values(), runs, closed=incidence.keys() <= expanded),
         {p.name: p.name in met for p in model.sometimes})
     findings = [lane.finding for lane in lanes if lane.finding is not None]
-    errors = [lane.error for lane in lanes if lane.error is not None]
+    errors = [lane.error.exception() for lane in lanes if lane.error is not None]
     violation = None
     if findings and not errors:
         first = min(findings, key=lambda f: f.run)
@@ -581,9 +616,18 @@ def _result(model: Model, options: Options, walks: Walks, lanes: list[_LaneResul
                   collision_probability(distinct, generated))
     details: dict[str, Any] = {"walks": {"swarm": walks.swarm, "guided": walks.guided,
                                          "workers": options.workers}}
+    if errors:
+        details["exception"] = errors[0]
+    checked, warnings = semantics.what_was_checked(
+        model, strategy="random", status=status, exhaustive=False, stopped=stopped,
+        violation=violation,
+        error=errors[0] if errors else None, deadlock=options.deadlock,
+        unmet={p.name for p in model.sometimes if p.name not in met}, temporal_ran=False,
+        states=distinct)
     return Result(model.spec.name, model.variant, model.params, "random", status, False,
-                  stats, violation, errors[0] if errors else None, stopped, details,
-                  symmetry=model.canonical is not None, seed=walks.seed, coverage=coverage)
+                  stats, violation, errors[0].message if errors else None, stopped, details,
+                  symmetry=model.canonical is not None, seed=walks.seed, coverage=coverage,
+                  checked=checked, warnings=warnings)
 
 
 def _violation(model: Model, walks: Walks, found: _Finding,

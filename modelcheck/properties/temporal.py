@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from modelcheck import semantics
 from modelcheck.errors import NondeterminismError, SpecRuntimeError, UsageError
 from modelcheck.fingerprint import fingerprint
 from modelcheck.result import Violation
@@ -163,8 +164,9 @@ class GraphRecorder:
                 if fn is not None and fn not in preds:
                     preds.append(fn)
         self.predicates = preds
-        self.names = {id(p.fn): p.name for p in run.model.temporal}
-        self.names.update({id(p.goal): p.name for p in run.model.temporal if p.goal})
+        self.names = {id(p.fn): semantics.describe(p, p.fn) for p in run.model.temporal}
+        self.names.update({id(p.goal): semantics.describe(p, p.goal)
+                           for p in run.model.temporal if p.goal})
         self.labels = [bytearray() for _ in preds]
         self.node_fps: list[npt.NDArray[np.int64]] = []
         self.edge_fps: list[npt.NDArray[np.int64]] = []
@@ -178,27 +180,13 @@ class GraphRecorder:
         self.node_fps.append(fps)
         cfg = self.run.cfg
         for fn, out in zip(self.predicates, self.labels):
-            j = 0
             try:
-                values = [fn(cfg, s) for s in states]
-            except Exception as e:
-                for j, s in enumerate(states):  # find the state it raised on  # noqa: B007
-                    try:
-                        fn(cfg, s)
-                    except Exception:
-                        break
-                raise self.run.spec_error(
-                    f"temporal property {self._name(fn)} ({fn.__name__})", e,
-                    first_index + j) from e
-            for j, v in enumerate(values):
-                if v is not True and v is not False:
-                    raise self.run.spec_error(
-                        f"temporal property {self._name(fn)} ({fn.__name__})",
-                        TypeError(f"returned {v!r} ({type(v).__name__}), not a bool; a "
-                                  "property must return True or False"), first_index + j)
-            out.extend(values)
+                out.extend(semantics.labels(self._name(fn), fn, cfg, states))
+            except semantics.Misbehaved as m:
+                raise self.run.spec_error(m.function, m.error, first_index + m.at) from m.error
 
     def _name(self, fn: Callable[..., Any]) -> str:
+        """The predicate as errors name it (``temporal property p_leads_to_q (p)``)."""
         return self.names.get(id(fn), fn.__name__)
 
     def edges(self, fps: npt.NDArray[np.int64], actions: Sequence[int]) -> None:

@@ -5,7 +5,9 @@ violation is still there. :func:`judge` evaluates the model's properties along t
 of a trace that replayed: invariants in every state, action properties on every
 transition, a deadlock in the last state, liveness on the lasso (under the model's
 fairness: an unfair lasso is no counterexample) and always-possible from the last state.
-It reports the first violation, the one a search would have stopped at.
+It reports the first violation, the one a search would have stopped at, judged and worded
+as every search judges and words it (:mod:`modelcheck.semantics`): a predicate that raises
+or returns anything but a bool on the way is a spec error, not a verdict.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from modelcheck import semantics
 from modelcheck.errors import SpecRuntimeError
 from modelcheck.model import Model
 from modelcheck.spec import Property
@@ -41,27 +44,26 @@ class Verdict:
 
 def judge(model: Model, trace: Trace, states: Sequence[Any], *,
           deadlock: bool = True) -> Verdict:
-    """The first violation the replayed ``trace`` (whose states are ``states``) shows."""
-    cfg = model.config
-    last = len(states) - 1
-    for i, s in enumerate(states):
-        for p in model.invariants:
-            if not _holds(p, p.fn, cfg, s):
-                return Verdict(p.name, "invariant", i,
-                               f"invariant {p.name} is violated at step {i}")
-        if i == 0:
-            continue
-        for p in model.action_properties:
-            if not _holds(p, p.fn, cfg, states[i - 1], s):
-                return Verdict(p.name, "action", i,
-                               f"action property {p.name} is violated by step {i}")
+    """The first violation the replayed ``trace`` (whose states are ``states``) shows.
+
+    Raises :class:`SpecRuntimeError` when a predicate or an action misbehaves on the way,
+    naming it and the step.
+    """
+    try:
+        found = semantics.first_violation(model, states, deadlock=deadlock and
+                                          trace.loop_start is None)
+    except semantics.Misbehaved as m:
+        raise _error(m, trace, m.at) from m.error
+    if found is not None:
+        label = trace.steps[found.step].label() if found.kind == "action" else None
+        return Verdict(found.property, found.kind, found.step,
+                       semantics.violation_message(found.kind, found.property, found.step,
+                                                   label))
     if trace.loop_start is None:
-        if deadlock and _deadlocked(model, states[last]):
-            return Verdict("deadlock", "deadlock", last,
-                           f"deadlock at step {last}: no action is enabled and the state "
-                           "is not terminal")
+        last = len(states) - 1
         for p in model.temporal:
-            if p.kind == "always_possible" and not _possible(model, p, states[last]):
+            if p.kind == "always_possible" and not _possible(model, trace, p, states[last],
+                                                             last):
                 return Verdict(p.name, "possibility", last,
                                f"always-possible {p.name} is violated: from step {last} no "
                                "state where it holds can be reached")
@@ -69,43 +71,43 @@ def judge(model: Model, trace: Trace, states: Sequence[Any], *,
     return _judge_lasso(model, trace, states, trace.loop_start)
 
 
-def _holds(p: Property, fn: Callable[..., Any], *args: Any) -> bool:
+def _error(m: semantics.Misbehaved, trace: Trace, at: int) -> SpecRuntimeError:
+    """The spec error of ``m`` in the state of step ``at`` of ``trace``."""
+    return semantics.spec_error(m.function, m.error, at=semantics.where(at),
+                                trace=_prefix(trace, at), step=at)
+
+
+def _prefix(trace: Trace, at: int) -> Trace:
+    return Trace(trace.spec, trace.variant, trace.params, trace.steps[:at + 1], None,
+                 trace.states[:at + 1] if trace.states is not None else None)
+
+
+def _holds(model: Model, trace: Trace, at: int, p: Property, fn: Callable[..., Any],
+           s: Any) -> bool:
     try:
-        return bool(fn(*args))
-    except Exception as e:
-        raise SpecRuntimeError(f"property {p.name} raised {type(e).__name__}: {e}",
-                               function=fn.__name__) from e
+        return semantics.holds(semantics.describe(p, fn), fn, model.config, s)
+    except semantics.Misbehaved as m:
+        raise _error(m, trace, at) from m.error
 
 
-def _successors(model: Model, s: Any) -> list[tuple[int, Any]]:
-    out = []
-    for inst in model.instances:
-        try:
-            t = model.apply(inst.index, s)
-        except Exception as e:
-            raise SpecRuntimeError(f"action {inst.label()} raised {type(e).__name__}: {e}",
-                                   function=inst.name) from e
-        if t is not None:
-            out.append((inst.index, t))
-    return out
+def _successors(model: Model, trace: Trace, at: int, s: Any) -> list[tuple[int, Any]]:
+    try:
+        return semantics.successors(model, s)
+    except semantics.Misbehaved as m:
+        raise _error(m, trace, at) from m.error
 
 
-def _deadlocked(model: Model, s: Any) -> bool:
-    if _successors(model, s):
-        return False
-    return model.terminal is None or not model.terminal(model.config, s)
-
-
-def _possible(model: Model, p: Property, start: Any) -> bool:
-    """Whether a state satisfying ``p`` is reachable from ``start`` (a breadth-first
-    search over the states reachable from it, which the model bounds)."""
+def _possible(model: Model, trace: Trace, p: Property, start: Any, at: int) -> bool:
+    """Whether a state satisfying ``p`` is reachable from ``start``, the state of step
+    ``at`` (a breadth-first search over the states reachable from it, which the model
+    bounds)."""
     seen = {start}
     queue = deque([start])
     while queue:
         s = queue.popleft()
-        if _holds(p, p.fn, model.config, s):
+        if _holds(model, trace, at, p, p.fn, s):
             return True
-        for _, t in _successors(model, s):
+        for _, t in _successors(model, trace, at, s):
             if t not in seen:
                 seen.add(t)
                 queue.append(t)
@@ -124,14 +126,13 @@ def _judge_lasso(model: Model, trace: Trace, states: Sequence[Any], start: int) 
         return Verdict(None, None, None,
                        f"the trace's loop does not close: step {last} does not return to "
                        f"the state of step {start}")
-    unfair = _unfair_group(model, [states[i] for i in cycle], taken)
+    unfair = _unfair_group(model, trace, [(i, states[i]) for i in cycle], taken)
     if unfair is not None:
         return Verdict(None, None, None,
                        f"the loop from step {start} is not a fair behaviour: {unfair}")
-    cfg = model.config
     for p in model.temporal:
         def at(i: int, fn: Callable[..., Any] = p.fn, p: Property = p) -> bool:
-            return _holds(p, fn, cfg, states[i])
+            return _holds(model, trace, i, p, fn, states[i])
         if p.kind == "eventually":
             violated = not any(at(i) for i in range(last + 1))
         elif p.kind == "always_eventually":
@@ -157,10 +158,13 @@ def _instance(model: Model, trace: Trace, i: int) -> int:
     return inst.index
 
 
-def _unfair_group(model: Model, cycle: Sequence[Any], taken: set[int]) -> str | None:
-    """Why a behaviour cycling through ``cycle`` forever, taking the instances ``taken``,
-    is not fair (TLA+'s WF and SF; a stutter neither takes nor enables), or None."""
-    enabled: list[set[int]] = [{a for a, t in _successors(model, s) if t != s} for s in cycle]
+def _unfair_group(model: Model, trace: Trace, cycle: Sequence[tuple[int, Any]],
+                  taken: set[int]) -> str | None:
+    """Why a behaviour cycling through ``cycle`` (steps and their states) forever, taking
+    the instances ``taken``, is not fair (TLA+'s WF and SF; a stutter neither takes nor
+    enables), or None."""
+    enabled: list[set[int]] = [{a for a, t in _successors(model, trace, i, s) if t != s}
+                               for i, s in cycle]
     for group in model.fairness:
         units = [(i,) for i in group.instances] if group.per_instance else [group.instances]
         for unit in units:

@@ -108,7 +108,7 @@ def state_rows(state: JSON, changes: Sequence[Change] = ()) -> list[Row]:
 
 def render_html(trace: Trace, chart: Chart | None = None, *, verdict: str | None = None) -> str:
     """The viewer page for ``trace``; ``chart`` adds the sequence diagram, ``verdict``
-    says what the trace shows (``invariant election_safety is violated at step 8``)."""
+    says what the trace shows (``invariant election_safety is violated after 8 steps``)."""
     title = trace.spec + (f" --variant {trace.variant}" if trace.variant else "")
     steps = []
     prev: JSON = None

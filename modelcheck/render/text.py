@@ -13,12 +13,12 @@ from collections import Counter
 from typing import Any
 
 from modelcheck.coverage import Coverage
-from modelcheck.result import Result
+from modelcheck.result import Check, Checked, Result
 from modelcheck.state import JSON
 from modelcheck.trace import Trace
 
-__all__ = ["diff", "render_change", "render_coverage", "render_result", "render_trace",
-           "render_value"]
+__all__ = ["diff", "render_change", "render_checked", "render_coverage", "render_result",
+           "render_trace", "render_value"]
 
 
 def render_value(v: JSON) -> str:
@@ -174,6 +174,7 @@ def render_result(result: Result, *, full: bool = False) -> str:
     if result.status == "ok":
         what = "no violation" if result.exhaustive else "no violation within the bounds"
         lines.append(f"✓ {what}" + (f" ({result.stopped})" if result.stopped else ""))
+        lines += [f"⚠ warning: {w}" for w in result.warnings]
     elif result.status == "violation" and v is not None:
         lines.append(f"✗ {v.message or v.property}")
         if v.trace is not None:
@@ -182,10 +183,51 @@ def render_result(result: Result, *, full: bool = False) -> str:
         lines.append(f"… stopped: {result.stopped}; no violation found so far")
     else:
         lines.append(f"error: {result.error}")
+    if result.checked is not None:
+        lines.append(render_checked(result.checked))
     lines.append(render_stats(result))
     if result.coverage is not None:
         lines.append(render_coverage(result.coverage))
     return "\n".join(lines)
+
+
+_TEMPORAL_KINDS = ("eventually", "always eventually", "leads to", "always possible")
+
+
+def render_checked(checked: Checked) -> str:
+    """What a search checked, in a few lines: the properties checked and what became of
+    them, those not checked and why, and the fairness in force (when a temporal property
+    makes it matter)."""
+    lines = []
+    done = [c for c in (*checked.properties, checked.deadlock) if c.checked]
+    if done:
+        lines.append("checked: " + _checks(done))
+    undone = [c for c in (*checked.properties, checked.deadlock) if not c.checked]
+    if undone:
+        lines.append("not checked: " + _checks(undone))
+    if checked.fairness or any(c.kind in _TEMPORAL_KINDS for c in checked.properties):
+        lines.append("fairness: " + (", ".join(checked.fairness) or "none"))
+    return "\n".join(lines)
+
+
+def _checks(checks: list[Check]) -> str:
+    """``a, b (invariant), c (action property): holds; d (sometimes): met``: grouped by
+    outcome, and within an outcome by kind."""
+    groups: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for c in checks:
+        kinds = groups.setdefault((c.outcome, c.note), {})
+        kinds.setdefault(c.kind, []).append(c.name)
+    parts = []
+    for (outcome, note), kinds in groups.items():
+        what = ", ".join("deadlock freedom" if kind == "deadlock" else
+                         f"{', '.join(names)} ({kind})" for kind, names in kinds.items())
+        if outcome == "skipped":
+            parts.append(f"{what}: skipped by {note}")
+        elif outcome == "not checked":
+            parts.append(f"{what}: {note}")
+        else:
+            parts.append(f"{what}: {outcome}" + (f" ({note})" if note else ""))
+    return "; ".join(parts)
 
 
 def render_coverage(cov: Coverage) -> str:

@@ -10,7 +10,7 @@ ask for any state. The API (all ``GET``, all JSON):
 ``/api/state?path=P``
     the state at ``P``: the path so far, the state (as lines, with what the last step
     changed marked), every property evaluated there, and every enabled action with its
-    successor's path, what it changes and the invariants it would break.
+    successor's path, what it changes and the properties it would break.
 ``/api/counterexample``
     ``searching``, ``none``, ``found`` (with the path of the counterexample, which the
     page can jump to), or ``error``; the search runs in a background thread from the start.
@@ -31,14 +31,16 @@ from urllib.parse import parse_qs, urlparse
 
 import click
 
+from modelcheck import semantics
 from modelcheck._cli_util import fail as _fail
 from modelcheck.catalogue import load
-from modelcheck.errors import ModelcheckError, UsageError
+from modelcheck.errors import ModelcheckError, SpecRuntimeError, UsageError
 from modelcheck.explore import check
 from modelcheck.model import Model, bind
 from modelcheck.render.html import state_rows
 from modelcheck.render.text import diff, render_change, render_params
 from modelcheck.serve.page import PAGE
+from modelcheck.spec import Property
 from modelcheck.state import JSON, to_json
 from modelcheck.trace import ReplayError, Step, Trace, model_for, replay
 
@@ -79,9 +81,14 @@ class Explorer:
                 "inits": inits}
 
     def view(self, path_text: str) -> dict[str, JSON]:
-        """``/api/state?path=...``."""
+        """``/api/state?path=...``.
+
+        Properties, successors and deadlocks are judged as every search judges them
+        (:mod:`modelcheck.semantics`): a predicate or action that misbehaves here is a
+        spec error (answered with HTTP 400), naming it and the state.
+        """
         path, states = self._walk(path_text)
-        m, cfg = self.model, self.model.config
+        m = self.model
         state = states[-1]
         before = to_json(states[-2]) if len(states) > 1 else None
         now = to_json(state)
@@ -89,22 +96,29 @@ class Explorer:
         steps = [{"label": self._label(path, k), "path": ".".join(map(str, path[:k + 1]))}
                  for k in range(len(path))]
         succs: list[JSON] = []
-        for inst in m.instances:
-            t = self._call(inst.label(), inst.action.fn, cfg, state, *inst.args)
-            if t is None:
-                continue
+        try:
+            enabled = semantics.successors(m, state)
+            terminal = not enabled and m.terminal is not None and not semantics.deadlocked(
+                m, state)
+            properties = self._properties(states)
+            steps_broken = [self._broken_step(state, t) for _, t in enabled]
+        except semantics.Misbehaved as e:
+            raise self._error(e, path, states) from e.error
+        for (aid, t), broken in zip(enabled, steps_broken):
+            inst = m.instances[aid]
             after = to_json(t)
+            try:
+                broken += self._broken_state(t)
+            except semantics.Misbehaved as e:
+                raise self._error(e, [*path, aid], [*states, t]) from e.error
             succs.append({
                 "label": Step(inst.name, inst.args_json(), None).label(),
                 "path": f"{path_text}.{inst.index}",
                 "changes": [render_change(c) for c in diff(now, after)],
-                "violates": [p.name for p in m.invariants
-                             if not self._call(p.name, p.fn, cfg, t)],
-                "stutter": t == state})
-        terminal = bool(m.terminal is not None and m.terminal(cfg, state))
+                "violates": broken, "stutter": t == state})
         return {"path": path_text, "steps": steps, "rows": state_rows(now, changes),
                 "changes": [render_change(c) for c in changes],
-                "properties": self._properties(states), "successors": succs,
+                "properties": properties, "successors": succs,
                 "terminal": terminal, "deadlock": not succs and not terminal}
 
     def counterexample(self) -> dict[str, JSON]:
@@ -128,44 +142,66 @@ class Explorer:
         if not 0 <= path[0] < len(m.inits):
             raise PathError(f"path {text!r}: there are {len(m.inits)} initial states")
         first = m.inits[path[0]]
-        state = self._call(first.label(), first.action.fn, m.config, *first.args)
+        try:
+            state = first.action.fn(m.config, *first.args)
+        except Exception as e:
+            raise semantics.spec_error(f"init {first.label()}", e) from e
         if state is None:
             raise PathError(f"path {text!r}: init {first.label()} gives no state")
         states = [state]
         for k, a in enumerate(path[1:], start=1):
             if not 0 <= a < len(m.instances):
                 raise PathError(f"path {text!r}: step {k}: no action instance {a}")
-            state = m.apply(a, state)
+            try:
+                state = m.apply(a, state)
+            except Exception as e:
+                failed = semantics.Misbehaved(f"action {m.instances[a].label()}", e)
+                raise self._error(failed, path[:k], states) from e
             if state is None:
                 raise PathError(f"path {text!r}: step {k}: {self._label(path, k)} is not "
                                 "enabled")
             states.append(state)
         return path, states
 
-    @staticmethod
-    def _call(name: str, fn: Any, *args: Any) -> Any:
-        try:
-            return fn(*args)
-        except Exception as e:
-            raise PathError(f"{name} raised {type(e).__name__}: {e}") from e
+    def _error(self, failed: semantics.Misbehaved, path: Sequence[int],
+               states: Sequence[Any]) -> SpecRuntimeError:
+        """The spec error of ``failed`` in the last of ``states``, reached by ``path``."""
+        n = len(states) - 1
+        trace = Trace.from_states(self.model, path[0], path[1:n + 1], states)
+        return semantics.spec_error(failed.function, failed.error, at=semantics.where(n),
+                                    trace=trace, step=n)
+
+    def _broken_step(self, before: Any, after: Any) -> list[JSON]:
+        """The action properties a step breaks."""
+        m, cfg = self.model, self.model.config
+        return [p.name for p in m.action_properties
+                if not semantics.holds(semantics.describe(p), p.fn, cfg, before, after)]
+
+    def _broken_state(self, state: Any) -> list[JSON]:
+        """The invariants a state breaks."""
+        m, cfg = self.model, self.model.config
+        return [p.name for p in m.invariants
+                if not semantics.holds(semantics.describe(p), p.fn, cfg, state)]
 
     def _properties(self, states: list[Any]) -> list[JSON]:
         m, cfg = self.model, self.model.config
         s = states[-1]
         out: list[JSON] = []
+
+        def holds(p: Property, fn: Any, *args: Any) -> bool:
+            return semantics.holds(semantics.describe(p, fn), fn, cfg, *args)
         for p in m.spec.properties:
             if p.kind == "action":
-                value = None if len(states) < 2 else bool(self._call(p.name, p.fn, cfg,
-                                                                     states[-2], s))
+                value = None if len(states) < 2 else holds(p, p.fn, states[-2], s)
                 text = "no step yet" if value is None else ("holds" if value else "violated")
             elif p.kind == "leads_to" and p.goal is not None:
-                pv = bool(self._call(p.name, p.fn, cfg, s))
-                qv = bool(self._call(p.name, p.goal, cfg, s))
+                pv = holds(p, p.fn, s)
+                qv = holds(p, p.goal, s)
                 value = None
                 text = (f"{p.fn.__name__}: {'true' if pv else 'false'}, "
                         f"{p.goal.__name__}: {'true' if qv else 'false'} here")
             else:
-                value = bool(self._call(p.name, p.fn, cfg, s))
+                value = holds(p, p.fn, s)
                 if p.kind == "invariant":
                     text = "holds" if value else "violated"
                 elif p.kind == "sometimes":

@@ -8,14 +8,15 @@ absurd would be); with ``step`` set, one step builds that many pairs before it r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from modelcheck import Record, Spec
+from modelcheck import Between, Record, Spec
 
 
 @dataclass(frozen=True)
 class Config:
-    domain: int = 2
-    step: int = 0
+    domain: Annotated[int, Between(0)] = 2
+    step: Annotated[int, Between(0)] = 0
 
 
 class State(Record):

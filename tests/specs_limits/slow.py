@@ -11,15 +11,16 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-from modelcheck import Record, Spec
+from modelcheck import Between, Record, Spec
 
 
 @dataclass(frozen=True)
 class Config:
-    width: int = 3
-    limit: int = 4
-    sleep: float = 0.02
+    width: Annotated[int, Between(1)] = 3
+    limit: Annotated[int, Between(0)] = 4
+    sleep: Annotated[float, Between(0.0)] = 0.02
 
 
 class State(Record):

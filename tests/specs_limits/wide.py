@@ -8,15 +8,16 @@ the model absurd, and binding it must say so instead of enumerating it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from modelcheck import Record, Spec
+from modelcheck import Between, Record, Spec
 
 
 @dataclass(frozen=True)
 class Config:
-    values: int = 3
-    width: int = 2
-    starts: int = 1
+    values: Annotated[int, Between(1)] = 3
+    width: Annotated[int, Between(1)] = 2
+    starts: Annotated[int, Between(1)] = 1
     generated: bool = False
     """Give ``set_to`` its domain as a generator instead of a range."""
 
