@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +190,19 @@ def test_errors_are_usage_errors_with_exit_code_2() -> None:
     assert code == 2
     code, _, err = invoke("simulate", "no-such-spec")
     assert code == 2 and "unknown spec" in err
+
+
+def test_ctrl_c_keeps_what_the_workers_walked() -> None:
+    # Each worker ends the walk it is on and reports: the result counts their walks.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "modelcheck", "simulate", "two-phase-commit", "--param",
+         "rms=7", "--runs", "100000000", "--workers", "2", "--seed", "1", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)  # start-up, then the workers walk
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, (out, err)
+    data = json.loads(out)
+    assert (data["status"], data["stopped"]) == ("incomplete", "interrupted")
+    assert data["coverage"]["runs"] > 0
+    assert "Traceback" not in err

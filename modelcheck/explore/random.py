@@ -123,10 +123,7 @@ def explore(model: Model, options: Options, walks: Walks | None = None) -> Resul
     deadline = started + options.time_limit if options.time_limit is not None else None
     interrupted = False
     if options.workers > 1:
-        try:
-            lanes = _fork_lanes(model, options, walks, deadline)
-        except KeyboardInterrupt:
-            lanes, interrupted = [], True
+        lanes, interrupted = _fork_lanes(model, options, walks, deadline)
     else:
         lane = _Lane(model, options, walks, deadline, 0, 1, _Lowest())
         try:
@@ -504,11 +501,17 @@ class _TimeUp(Exception):
     """The time limit passed in the middle of a walk."""
 
 
+_REPORT_AFTER_STOP = 10.0
+"""Seconds a worker has, after Ctrl-C, to end its walk and report what it met."""
+
+
 # -- several workers ------------------------------------------------------------------------
 
 
 def _fork_lanes(model: Model, options: Options, walks: Walks,
-                deadline: float | None) -> list[_LaneResult]:
+                deadline: float | None) -> tuple[list[_LaneResult], bool]:
+    """What each worker's walks met, and whether Ctrl-C (or SIGTERM) stopped them: then
+    every worker ends the walk it is on and reports, so what was explored is kept."""
     if "fork" not in mp.get_all_start_methods():
         raise UsageError("--workers needs processes started by fork (Linux or macOS); "
                          "run with --workers 1")
@@ -526,14 +529,26 @@ def _fork_lanes(model: Model, options: Options, walks: Walks,
             send.close()
             procs.append(proc)
             conns.append(recv)
-        results = []
+        results: list[_LaneResult] = []
+        interrupted = False
         for proc, conn in zip(procs, conns):
             try:
+                if interrupted and not conn.poll(_REPORT_AFTER_STOP):
+                    continue  # a worker that does not report in time is left out
                 results.append(pickle.loads(conn.recv_bytes()))
+            except KeyboardInterrupt:
+                interrupted = True
+                lowest.value = -1  # every worker stops after the walk it is on
+                if conn.poll(_REPORT_AFTER_STOP):
+                    # The interrupted read may have left half a message: then skip it.
+                    with contextlib.suppress(Exception):
+                        results.append(pickle.loads(conn.recv_bytes()))
             except EOFError:
+                if interrupted:
+                    continue  # stopped by the same signal (SIGTERM to the process group)
                 raise SpecRuntimeError(f"worker {proc.name} died (exit code "
                                        f"{proc.exitcode})", function="?") from None
-        return results
+        return results, interrupted
     finally:
         lowest.value = -1  # any worker still walking stops after its walk
         for proc in procs:
