@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from modelcheck._cli_util import check_writable
 from modelcheck._cli_util import fail as _fail
 from modelcheck._signals import terminate_as_interrupt
 from modelcheck.catalogue import load
@@ -74,6 +75,8 @@ def simulate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...],
     if runs is None and time_limit is None:
         runs = DEFAULT_RUNS
     try:
+        if trace_out is not None:
+            check_writable(trace_out, "--trace-out")  # before the walks, which may be long
         spec = load(spec_ref)
         with terminate_as_interrupt():
             result = simulate(spec, variant=variant,

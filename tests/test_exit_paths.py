@@ -82,13 +82,15 @@ def test_a_trace_nested_within_the_limit_is_read(tmp_path: Path) -> None:
 # -- outputs that cannot be written ---------------------------------------------------------
 
 
-def test_an_unwritable_trace_out_is_refused_before_the_search(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["verify"], ["simulate", "--runs", "1000"]])
+def test_an_unwritable_trace_out_is_refused_before_the_search(tmp_path: Path,
+                                                              command: list[str]) -> None:
     (tmp_path / "file").write_text("")
     target = tmp_path / "file" / "cex.json"
     started = time.monotonic()
     # The slow spec searches for seconds and finds nothing: only a check before the
     # search can refuse the path.
-    done = run("verify", SLOW, "--trace-out", str(target), "-q")
+    done = run(command[0], SLOW, *command[1:], "--trace-out", str(target), "-q")
     assert done.returncode == 2
     assert done.stderr.strip() == (f"error: --trace-out {target}: cannot write this file "
                                    "(Not a directory); give a path in a writable directory")
