@@ -200,3 +200,16 @@ def test_configurations_the_encoding_does_not_model_are_refused() -> None:
     narrow.init(tpc_symbolic.init_fn)  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="models only rms; tm_commit_early=True is not its"):
         prove_induction(narrow, tpc.Config(tm_commit_early=True))
+
+
+@pytest.mark.slow
+def test_an_absurd_configuration_is_refused_before_the_encoding_is_built() -> None:
+    # Binding validates the parameters and bounds the model before z3 sees it; without
+    # it the encoding of two million resource managers was built for minutes.
+    r = CliRunner().invoke(cli, ["prove", "induction", "two-phase-commit", "--param",
+                                 "rms=2000000"])
+    assert r.exit_code == 2, r.output
+    assert "a model may enumerate at most 1,000,000" in r.output
+    r = CliRunner().invoke(cli, ["prove", "induction", "two-phase-commit", "--param",
+                                 "rms=0"])
+    assert r.exit_code == 2 and "rms='0' is out of range" in r.output, r.output

@@ -174,9 +174,12 @@ def induction_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], b
         from modelcheck.prove import encoding_of
         from modelcheck.prove.induction import prove_induction
         from modelcheck.state import to_json
+        from modelcheck.model import bind
         spec = load(spec_ref)
         sym = encoding_of(spec)
-        cfg = spec.params_of(variant, _parse_params(params))
+        # Binding validates the parameters and refuses a configuration whose model is
+        # absurdly large, before the encoding is built for it.
+        cfg = bind(spec, variant, _parse_params(params), temporal=False).config
         shown = {"variant": variant, **{f: to_json(getattr(cfg, f))
                                         for f in cfg.__dataclass_fields__}}
         return prove_induction(sym, cfg, bare=bare, params=shown, timeout=timeout)
