@@ -70,6 +70,7 @@ __all__ = [
     "nondeterminism",
     "recheck_position",
     "rerun",
+    "rerun_sample",
     "spec_error",
     "steps",
     "successors",
@@ -404,6 +405,20 @@ def recheck_position(k: int, n: int) -> int:
     """Which of ``n`` states the ``k``-th sample re-executes: a fixed stride, so that
     successive chunks sample different positions, the same in every run."""
     return (k * 97) % n
+
+
+def rerun_sample(model: Model, k: int, chunk: Sequence[Any], succs: Sequence[Any],
+                 actions: Sequence[int], counts: Sequence[int],
+                 table: ActionTable | None = None) -> tuple[int, int] | None:
+    """Execute the ``k``-th sampled state of an expanded ``chunk`` again (its position
+    from :func:`recheck_position`) and compare with what the expansion produced
+    (``counts`` successors per state, in ``succs`` and ``actions``): the position of
+    that state and the first instance whose outcome differs, or None."""
+    i = recheck_position(k, len(chunk))
+    start = sum(counts[:i])
+    produced = list(zip(actions[start:start + counts[i]], succs[start:start + counts[i]]))
+    action = rerun(model, chunk[i], produced, table)
+    return None if action is None else (i, action)
 
 
 def rerun(model: Model, state: Any, produced: Sequence[tuple[int, Any]],

@@ -218,11 +218,11 @@ class Run:
         """Execute one state of an expanded chunk (stored from ``base`` on) again, and
         compare its successors with those the expansion produced (``counts`` per state):
         a spec whose actions are not functions of their state is an error."""
-        i = semantics.recheck_position(self.rechecks, len(chunk))
+        found = semantics.rerun_sample(self.model, self.rechecks, chunk, succs, actions,
+                                       counts, self.table)
         self.rechecks += 1
-        start = sum(counts[:i])
-        produced = list(zip(actions[start:start + counts[i]], succs[start:start + counts[i]]))
-        self.recheck_state(chunk[i], base + i, produced)
+        if found is not None:
+            raise self.nondeterministic(base + found[0], found[1])
 
     def recheck_state(self, state: Any, index: int, produced: Sequence[tuple[int, Any]]) -> None:
         """Execute the actions on stored state ``index`` again and compare with

@@ -547,13 +547,12 @@ class _Partition:
     def _recheck(self, chunk: list[Any], base: int, succs: list[Any], actions: list[int],
                  counts: list[int]) -> Finding | None:
         """Execute one state of the chunk again and compare (as ``Run.recheck``)."""
-        i = semantics.recheck_position(self.rechecks, len(chunk))
+        found = semantics.rerun_sample(self.model, self.rechecks, chunk, succs, actions,
+                                       counts, self.table)
         self.rechecks += 1
-        start = sum(counts[:i])
-        produced = list(zip(actions[start:start + counts[i]], succs[start:start + counts[i]]))
-        action = semantics.rerun(self.model, chunk[i], produced, self.table)
-        if action is None:
+        if found is None:
             return None
+        i, action = found
         return {"kind": "nondeterministic", "index": base + i, "action": action,
                 "state": chunk[i]}
 

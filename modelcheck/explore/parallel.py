@@ -610,14 +610,12 @@ class _Worker:
                 counts: list[int]) -> bool:
         """Execute one state of the chunk again (see ``Run.recheck``); report whether its
         actions gave something else."""
-        i = semantics.recheck_position(self.rechecks, len(chunk))
+        found = semantics.rerun_sample(self.model, self.rechecks, chunk, succs, actions,
+                                       counts, self.table)
         self.rechecks += 1
-        start = sum(counts[:i])
-        produced = list(zip(actions[start:start + counts[i]], succs[start:start + counts[i]]))
-        action = semantics.rerun(self.model, chunk[i], produced, self.table)
-        if action is None:
+        if found is None:
             return False
-        self.report("nondeterministic", int(parents_of[i]), action)
+        self.report("nondeterministic", int(parents_of[found[0]]), found[1])
         return True
 
     def send(self, batch: list[tuple[Any, ...]], expanded: int) -> tuple[list[Any], Any, Any]:

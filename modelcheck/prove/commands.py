@@ -171,10 +171,10 @@ def induction_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], b
     def make() -> Any:
         from modelcheck.catalogue import load
         from modelcheck.cli import _parse_params
+        from modelcheck.model import bind
         from modelcheck.prove import encoding_of
         from modelcheck.prove.induction import prove_induction
         from modelcheck.state import to_json
-        from modelcheck.model import bind
         spec = load(spec_ref)
         sym = encoding_of(spec)
         # Binding validates the parameters and refuses a configuration whose model is
