@@ -17,20 +17,21 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Annotated
 
-from modelcheck import Record, Spec, set_at
+from modelcheck import Between, Record, Spec, set_at
 
 
 @dataclass(frozen=True)
 class Config:
     """Constants of the model."""
 
-    replicas: int = 3
-    keys: int = 1
-    values: int = 2
-    max_writes: int = 3
+    replicas: Annotated[int, Between(1)] = 3
+    keys: Annotated[int, Between(1)] = 1
+    values: Annotated[int, Between(1)] = 2
+    max_writes: Annotated[int, Between(0)] = 3
     """Writes a behaviour may make: the bound of the model."""
-    quorum: int = 0
+    quorum: Annotated[int, Between(0)] = 0
     """Replicas a request reaches; 0 means a majority."""
 
 

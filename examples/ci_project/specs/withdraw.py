@@ -9,17 +9,18 @@ ATMs can pass the check on the same balance, and the account is overdrawn.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from modelcheck import Record, Spec, set_at
+from modelcheck import Between, Record, Spec, set_at
 
 
 @dataclass(frozen=True)
 class Config:
     """Constants of the model."""
 
-    atms: int = 2
-    balance: int = 100
-    amount: int = 60
+    atms: Annotated[int, Between(1)] = 2
+    balance: Annotated[int, Between(0)] = 100
+    amount: Annotated[int, Between(1)] = 60
     check_then_act: bool = False
     """Flaw: the balance check and the debit are separate steps."""
 
