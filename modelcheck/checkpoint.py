@@ -339,7 +339,7 @@ def _inconsistency(cp: Checkpoint, distinct: int) -> str | None:
         return "the initial states are not stored in the order of the inits"
     for kind, used in (("inits", init_actions), ("instances", actions[inits:])):
         bound = cp.model[kind]
-        if len(used) and int(used.max()) >= bound:
+        if len(used) and int(np.max(used)) >= bound:
             return f"an action index is beyond the model's {bound} {kind}"
     bounds = [0, inits]
     while bounds[-1] < n:

@@ -319,7 +319,7 @@ def _bfs(g: StateGraph, start: IntArray, allowed: BoolArray,
         if target is not None:
             hit = frontier[target[frontier]]
             if len(hit):
-                return dist, pedge, pnode, int(hit.min())
+                return dist, pedge, pnode, int(np.min(hit))
         idx, src = g.out_edges(frontier)
         d = g.dst[idx].astype(np.int64)
         ok = allowed[d] & (dist[d] < 0)
@@ -623,7 +623,7 @@ def _loop(g: StateGraph, fair: _Fairness, members: BoolArray,
 def _first_edge_from(g: StateGraph, node: int, edges: IntArray) -> int:
     """The first of (sorted) ``edges`` that leaves ``node``."""
     lo, hi = int(g.offsets[node]), int(g.offsets[node + 1])
-    return int(edges[(edges >= lo) & (edges < hi)].min())
+    return int(np.min(edges[(edges >= lo) & (edges < hi)]))
 
 
 def _path_within(g: StateGraph, members: BoolArray, start: int,
