@@ -10,6 +10,7 @@ is capped, so a regression fails the test instead of exhausting the machine.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -231,12 +232,27 @@ def test_a_step_filling_memory_stops_at_the_memory_limit() -> None:
     assert ran.peak_rss < 700 * 2**20
 
 
+_API_RUN = """
+import json, sys
+from modelcheck import check, load_spec
+r = check(load_spec(sys.argv[1]), params={"domain": 10**9}, max_memory=200 * 2**20)
+print(json.dumps([r.status, r.exit_code, r.stopped, r.stats.distinct_states]))
+"""
+
+
 def test_the_memory_limit_through_the_python_api() -> None:
-    r = check(load_spec(HOG), params={"domain": 10**9}, max_memory=200 * 2**20)
-    assert r.status == "incomplete" and r.exit_code == 3
-    assert r.stopped is not None and r.stopped.startswith("memory limit of 200.0 MiB reached")
-    assert r.stopped.endswith("while enumerating the arguments of action grow")
-    assert r.stats.distinct_states == 0
+    # In a process of its own with a capped address space: were the limit not to hold,
+    # the test would fail on a MemoryError rather than fill the machine's memory.
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+    done = subprocess.run([sys.executable, "-c", _API_RUN, HOG], capture_output=True,
+                          text=True, timeout=120, preexec_fn=cap)
+    assert done.returncode == 0, done.stderr
+    status, code, stopped, distinct = json.loads(done.stdout)
+    assert (status, code, distinct) == ("incomplete", 3, 0)
+    assert stopped.startswith("memory limit of 200.0 MiB reached")
+    assert stopped.endswith("while enumerating the arguments of action grow")
 
 
 # -- the watchdog ---------------------------------------------------------------------------
