@@ -22,7 +22,7 @@ fingerprint is instead a 64-bit hash of a *canonical encoding* of the value:
 The encoding depends on nothing but the value, so fingerprints are the same in every
 process and on every machine (of either byte order): checkpoints and Dask workers need no
 fixed ``PYTHONHASHSEED``. The C version in ``_speedups.c`` computes it for whole batches of
-states and remembers the fingerprints of the last few thousand containers it met (states
+states and remembers the fingerprints of the last few hundred parts it met (states
 share most of their parts with their parents); :func:`fingerprint_py` here is the
 reference it is tested against, used when the extension is not built.
 
