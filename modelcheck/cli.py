@@ -410,16 +410,17 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     that 1 only ever means a violated property.
     """
     _startup.done()
+    stdout = sys.stdout
     try:
         # SIGTERM (a batch scheduler's or CI's stop) ends a command as Ctrl-C does.
         with terminate_as_interrupt():
             code = cli.main(args=list(argv) if argv is not None else None,
                             prog_name="modelcheck", standalone_mode=False)
     except SystemExit as e:
-        pacified = getattr(click.utils, "_PacifyFlushWrapper", ())
-        if e.code == 1 and isinstance(sys.stdout, pacified):
+        if e.code == 1 and sys.stdout is not stdout:
             # Click's exit after standard output was closed early (`modelcheck ... |
-            # head`): what was to be printed was not, so 1 (a violation, shown) is wrong.
+            # head`): it swaps in a wrapper that silences the final flush and exits 1.
+            # What was to be printed was not, so 1 (a violation, shown) would be wrong.
             sys.exit(2)
         raise
     except click.exceptions.Abort as e:

@@ -48,7 +48,7 @@ def _nested(depth: int) -> str:
     _nested(100_000),  # beyond the parser's recursion
     '{"format": "modelcheck-trace/1", "spec": "two-phase-commit", "params": {}, '
     '"steps": [{"action": "init", "args": {}, "state": ' + _nested(400) + "}]}",
-])
+], ids=["deep-file", "deep-state"])  # an id holding the body would overflow the environment
 @pytest.mark.parametrize("command", [["trace", "show"], ["trace", "show", "--format", "html"],
                                      ["trace", "diagram"], ["trace", "shrink"],
                                      ["trace", "replay"]])
