@@ -66,7 +66,7 @@ from typing import Any
 from modelcheck import Model, Result, bind, check, load_spec
 from modelcheck.explore import Options
 from modelcheck.explore import distributed as dist
-from modelcheck.properties import unsupported
+from modelcheck.explore.temporal import unsupported
 
 DEFAULT_PARAMS = {"two-phase-commit": ["rms=7"]}
 """``--param`` when none is given, per spec."""
