@@ -33,8 +33,8 @@ from modelcheck.spec import (
 )
 from modelcheck.state import JSON, to_json
 
-__all__ = ["BIND_MEMORY", "MAX_INSTANCES", "ActionTable", "BindStopped", "Call", "FairGroup",
-           "Instance", "Model", "bind", "bind_fairness"]
+__all__ = ["BIND_MEMORY", "MAX_INSTANCES", "ActionTable", "BindStopped", "FairGroup", "Instance",
+           "Model", "bind", "bind_fairness"]
 
 BIND_MEMORY = 2**30
 """Bytes of memory binding a model may add to the process before it is refused, when the
@@ -48,22 +48,6 @@ class BindStopped(ModelcheckError):
 
 ActionTable = tuple[tuple[int, Callable[..., Any], tuple[Any, ...]], ...]
 """``(instance index, function, arguments)`` for every action instance, in order."""
-
-
-@dataclass(frozen=True)
-class Call:
-    """How the explorers' generated successor function makes one action instance's step:
-    ``fn(cfg, state, *args)``, skipped (the instance is disabled) unless ``requires`` is
-    None or its ``item`` is in the state's ``field``.
-
-    An action function may carry ``specialise(cfg, *args) -> Call``, which must behave
-    exactly as ``action(cfg, state, *args)`` (see modelcheck.explore._codegen).
-    """
-
-    fn: Callable[..., Any]
-    args: tuple[Any, ...] = ()
-    requires: tuple[str, Any] | None = None
-    """``(field, item)``: the step is disabled unless ``item in state.field``."""
 
 
 @dataclass(frozen=True)
