@@ -6,7 +6,7 @@
     python benchmarks/partition_scaling.py --wall            # time with perf_counter
 
 Runs the Dask explorer (:mod:`modelcheck.explore.distributed`, ``--scheduler``) without
-Dask: its client, ``_Search``, drives W real ``_Partition`` objects in this process, through
+Dask: its client, ``_Search``, drives W real ``Partition`` objects in this process, through
 stand-ins for the Dask client, actor handles and futures that call the partition's method
 at once and hand back a resolved future. So every round is the explorer's own code: the
 client calls ``seed`` on every partition, then per level ``expand`` on every partition
@@ -65,14 +65,16 @@ from typing import Any
 
 from modelcheck import Model, Result, bind, check, load_spec
 from modelcheck.explore import Options
-from modelcheck.explore import distributed as dist
-from modelcheck.properties import unsupported
+from modelcheck.explore.distributed.client import _Search
+from modelcheck.explore.distributed.shipping import spec_ref
+from modelcheck.explore.distributed.worker import Partition
+from modelcheck.explore.temporal import unsupported
 
 DEFAULT_PARAMS = {"two-phase-commit": ["rms=7"]}
 """``--param`` when none is given, per spec."""
 
 ROUND_METHODS = frozenset({"seed", "expand", "admit"})
-"""The ``_Partition`` methods the client calls on every partition, one round each."""
+"""The ``Partition`` methods the client calls on every partition, one round each."""
 
 
 # ------------------------------------------------------------------ stand-ins for Dask
@@ -98,7 +100,7 @@ def _finish(coro: Coroutine[Any, Any, Any]) -> Any:
     except StopIteration as stop:
         return stop.value
     coro.close()
-    raise RuntimeError("an async _Partition method awaited something; it cannot run in-process")
+    raise RuntimeError("an async Partition method awaited something; it cannot run in-process")
 
 
 class _Ledger:
@@ -145,7 +147,7 @@ class _Ledger:
 class _Handle:
     """Stands in for a Dask actor handle: a method call runs at once, timed, in-process."""
 
-    def __init__(self, partition: dist._Partition, ledger: _Ledger) -> None:
+    def __init__(self, partition: Partition, ledger: _Ledger) -> None:
         self._partition = partition
         self._ledger = ledger
 
@@ -174,9 +176,9 @@ class _Client:
 
     def __init__(self, ledger: _Ledger) -> None:
         self.ledger = ledger
-        self.partitions: list[dist._Partition] = []
+        self.partitions: list[Partition] = []
 
-    def submit(self, cls: type[dist._Partition], *args: Any, actor: bool = False,
+    def submit(self, cls: type[Partition], *args: Any, actor: bool = False,
                **_: Any) -> _Done:
         assert actor, "the explorer submits only its partitions, as actors"
         partition = cls(*args)
@@ -225,7 +227,7 @@ def search(model: Model, partitions: int, clock: Callable[[], float]) -> Scaling
     enabled = gc.isenabled()
     gc.disable()
     try:
-        result = dist._Search(model, options, dist._spec_ref(model), client, workers).run()
+        result = _Search(model, options, spec_ref(model), client, workers).run()
     finally:
         if enabled:
             gc.enable()

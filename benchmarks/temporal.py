@@ -55,7 +55,7 @@ CHILD = textwrap.dedent('''
 SCC_CHILD = textwrap.dedent('''
     import json, resource, time
     import numpy as np
-    from modelcheck.properties.temporal import StateGraph, _sccs
+    from modelcheck.explore.temporal import StateGraph, _sccs
     n, m = 1_000_000, 8_000_000
     rng = np.random.default_rng(1)
     src = np.sort(rng.integers(0, n, m))

@@ -96,7 +96,12 @@ class Coverage:
         return tuple(a.name for a in self.actions if a.enabled == 0)
 
     def to_json(self) -> dict[str, JSON]:
-        """The coverage object of the result JSON (see DESIGN.md §3)."""
+        """The ``coverage`` object of the result JSON (``--json``; null for an exhaustive
+        search): ``runs``, ``steps`` and ``distinct_states``; ``actions``, a list of
+        ``{"name", "enabled", "taken"}`` in declaration order; ``never_enabled``, the names
+        of actions with ``enabled`` 0; ``lengths``, walk length (a string) → walks, by
+        length; ``ends``, why walks ended → walks; ``estimate`` (:meth:`Estimate.to_json`);
+        and ``sometimes``, each goal → whether it was met."""
         return {
             "runs": self.runs, "steps": self.steps, "distinct_states": self.distinct_states,
             "actions": [{"name": a.name, "enabled": a.enabled, "taken": a.taken}

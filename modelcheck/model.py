@@ -2,7 +2,8 @@
 
 Binding happens once per run: every action's argument domains are enumerated here, so the
 explorers' hot loop iterates a flat tuple of ``(index, function, args)`` and never
-recomputes a cartesian product per state.
+recomputes a cartesian product per state; the spec's fairness groups are bound to the
+instances they cover (:class:`FairGroup`).
 
 A configuration can make a model absurd (a size parameter set to ``10**20``): binding
 measures each domain before it enumerates it and refuses more than
@@ -16,18 +17,24 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from modelcheck._watchdog import Watchdog, resident_memory, size
 from modelcheck.errors import ModelcheckError, SpecRuntimeError, UsageError
-from modelcheck.spec import MAX_INSTANCES, TEMPORAL_KINDS, Action, Expect, Property, Spec
+from modelcheck.spec import (
+    MAX_INSTANCES,
+    TEMPORAL_KINDS,
+    Action,
+    Expect,
+    Fairness,
+    FairnessKind,
+    Property,
+    Spec,
+)
 from modelcheck.state import JSON, to_json
 
-if TYPE_CHECKING:
-    from modelcheck.properties.temporal import FairGroup
-
-__all__ = ["BIND_MEMORY", "MAX_INSTANCES", "ActionTable", "BindStopped", "Call", "Instance",
-           "Model", "bind"]
+__all__ = ["BIND_MEMORY", "MAX_INSTANCES", "ActionTable", "BindStopped", "FairGroup", "Instance",
+           "Model", "bind", "bind_fairness"]
 
 BIND_MEMORY = 2**30
 """Bytes of memory binding a model may add to the process before it is refused, when the
@@ -41,22 +48,6 @@ class BindStopped(ModelcheckError):
 
 ActionTable = tuple[tuple[int, Callable[..., Any], tuple[Any, ...]], ...]
 """``(instance index, function, arguments)`` for every action instance, in order."""
-
-
-@dataclass(frozen=True)
-class Call:
-    """How the explorers' generated successor function makes one action instance's step:
-    ``fn(cfg, state, *args)``, skipped (the instance is disabled) unless ``requires`` is
-    None or its ``item`` is in the state's ``field``.
-
-    An action function may carry ``specialise(cfg, *args) -> Call``, which must behave
-    exactly as ``action(cfg, state, *args)`` (see modelcheck.explore._codegen).
-    """
-
-    fn: Callable[..., Any]
-    args: tuple[Any, ...] = ()
-    requires: tuple[str, Any] | None = None
-    """``(field, item)``: the step is disabled unless ``item in state.field``."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +76,20 @@ class Instance:
         """``name(a=1, b=2)`` as shown in traces and errors."""
         inner = ", ".join(f"{k}={v!r}" for k, v in zip(self.action.params, self.args))
         return f"{self.action.name}({inner})" if inner else self.action.name
+
+
+@dataclass(frozen=True)
+class FairGroup:
+    """A fairness group in force, bound to the indices of its action instances."""
+
+    name: str
+    kind: FairnessKind
+    instances: tuple[int, ...]
+    per_instance: bool
+
+    def describe(self) -> str:
+        """``system (weak)`` or ``deliver (strong, each instance)``."""
+        return f"{self.name} ({self.kind}" + (", each instance)" if self.per_instance else ")")
 
 
 @dataclass(frozen=True)
@@ -195,7 +200,6 @@ def bind(spec: Spec, variant: str | None = None,
             props = spec.properties
             groups: tuple[FairGroup, ...] = ()
             if fairness or (temporal and any(p.kind in TEMPORAL_KINDS for p in props)):
-                from modelcheck.properties.temporal import bind_fairness
                 groups = bind_fairness(spec, instances, fairness or {})
     except KeyboardInterrupt:
         if not dog.interrupted() or dog.reason is None:
@@ -211,6 +215,37 @@ def bind(spec: Spec, variant: str | None = None,
         terminal=spec.terminal_fn, expect=spec.expectation(variant), canonical=canonical,
         temporal=tuple(p for p in props if p.kind in TEMPORAL_KINDS) if temporal else (),
         fairness=groups)
+
+
+def bind_fairness(spec: Spec, instances: Sequence[Instance],
+                  overrides: Mapping[str, str | None]) -> tuple[FairGroup, ...]:
+    """The spec's fairness groups with ``overrides`` applied, bound to ``instances``.
+
+    An override names a group (or an action, which then becomes a group of its own with
+    each instance fair) and gives ``"weak"``, ``"strong"`` or None to drop it.
+    """
+    declared: dict[str, Fairness] = {f.name: f for f in spec.fairness}
+    kinds: dict[str, str | None] = {name: f.kind for name, f in declared.items()}
+    actions = {a.name for a in spec.actions}
+    for name, kind in overrides.items():
+        if kind not in ("weak", "strong", None):
+            raise UsageError(f"fairness of {name!r} must be weak, strong or none, got {kind!r}")
+        if name not in declared:
+            if name not in actions:
+                groups = ", ".join(declared) or "none declared"
+                raise UsageError(
+                    f"spec {spec.name!r} has no fairness group or action {name!r}; fairness "
+                    f"groups: {groups}; actions: {', '.join(sorted(actions))}")
+            declared[name] = Fairness(name, "weak", (name,), per_instance=True)
+        kinds[name] = kind
+    out = []
+    for name, group in declared.items():
+        kind = kinds[name]
+        if kind is None:
+            continue
+        members = tuple(i.index for i in instances if i.action.name in group.actions)
+        out.append(FairGroup(name, kind, members, group.per_instance))  # type: ignore[arg-type]
+    return tuple(out)
 
 
 def _enumerate(actions: Sequence[Action], cfg: Any, kind: str,

@@ -62,8 +62,7 @@ from functools import cache, wraps
 from typing import Any, TypeVar
 
 from modelcheck.errors import SpecDefinitionError, UsageError
-from modelcheck.model import Call
-from modelcheck.spec import Spec
+from modelcheck.spec import Call, Spec
 from modelcheck.state import Record, defaults, set_at
 
 __all__ = ["FAULTS", "KINDS", "NO_FAULTS", "Behind", "Copies", "FaultError", "FaultState",

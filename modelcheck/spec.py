@@ -33,7 +33,8 @@ from typing import Any, Literal, TypeVar, overload
 from modelcheck.errors import SpecDefinitionError, UsageError
 from modelcheck.params import parameters
 
-__all__ = ["TEMPORAL_KINDS", "Action", "Expect", "Fairness", "Property", "Spec", "Variant"]
+__all__ = ["TEMPORAL_KINDS", "Action", "Call", "Expect", "Fairness", "Property", "Spec",
+           "Variant"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 Domain = Callable[[Any], Iterable[Any]] | Iterable[Any]
@@ -43,7 +44,8 @@ FairnessKind = Literal["weak", "strong"]
 
 TEMPORAL_KINDS: frozenset[str] = frozenset(
     {"eventually", "always_eventually", "leads_to", "always_possible"})
-"""Property kinds checked on the complete state graph after the search (properties/temporal)."""
+"""Property kinds checked on the complete state graph after the search
+(:mod:`modelcheck.explore.temporal`)."""
 
 _PROPERTY_ROLES: dict[PropertyKind, tuple[str, str]] = {
     "invariant": ("@spec.always", "(cfg, state) -> bool"),
@@ -99,6 +101,23 @@ class Action:
                 f"model may enumerate at most {limit:,}: the configuration makes its "
                 "domains absurdly large; lower the parameters that size them")
         return list(itertools.product(*domains))
+
+
+@dataclass(frozen=True)
+class Call:
+    """One action instance's step as an action's ``specialise`` hook gives it.
+
+    An action function may carry ``specialise(cfg, *args) -> Call``. The explorers'
+    generated successor function then makes that instance's step as ``fn(cfg, state,
+    *args)``, skipped (the instance is disabled) unless ``requires`` is None or its
+    ``item`` is in the state's ``field``. It must behave exactly as ``action(cfg, state,
+    *args)`` (see :mod:`modelcheck.explore._codegen`).
+    """
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    requires: tuple[str, Any] | None = None
+    """``(field, item)``: the step is disabled unless ``item in state.field``."""
 
 
 @dataclass(frozen=True)

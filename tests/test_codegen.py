@@ -19,7 +19,8 @@ import pytest
 from modelcheck import Record, Spec, bind
 from modelcheck.catalogue import entries, load
 from modelcheck.explore._codegen import expander
-from modelcheck.model import Call, Model
+from modelcheck.model import Model
+from modelcheck.spec import Call
 
 FAULT_SPECS = Path(__file__).resolve().parent / "specs_faults"
 

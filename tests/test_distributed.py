@@ -21,7 +21,8 @@ from modelcheck.cli import cli
 
 distributed = pytest.importorskip("distributed")
 
-from modelcheck.explore.distributed import _pack, _unpack, local_cluster  # noqa: E402
+from modelcheck.explore.distributed import local_cluster  # noqa: E402
+from modelcheck.explore.distributed.messages import pack, unpack  # noqa: E402
 
 COUNTER = str(Path(__file__).parent / "specs_bad" / "counter.py")
 
@@ -183,12 +184,12 @@ def cluster_seeds(cluster: Any) -> list[int]:
 
 
 def test_a_worker_that_fingerprints_differently_is_refused() -> None:
-    from modelcheck.explore.distributed import _check_probes, _probe
+    from modelcheck.explore.distributed.shipping import check_probes, probe
 
-    mine = _probe()
-    _check_probes({"tcp://a": mine, "tcp://b": mine})
+    mine = probe()
+    check_probes({"tcp://a": mine, "tcp://b": mine})
     with pytest.raises(UsageError) as info:
-        _check_probes({"tcp://a": mine, "tcp://b": {**mine, "fingerprint": 1}})
+        check_probes({"tcp://a": mine, "tcp://b": {**mine, "fingerprint": 1}})
     assert "fingerprint a probe value differently" in str(info.value)
     assert "tcp://b: 1" in str(info.value)
 
@@ -207,8 +208,8 @@ class Cell(Record):
 def test_batches_keep_every_value_and_its_type() -> None:
     cells = [Cell(1, frozenset({"a"})), Cell(True, frozenset({"a"})), Cell(1.0, frozenset()),
              Cell(None, frozenset({"b"})), Cell((1, (True,)), frozenset())]
-    back = _unpack(_pack(cells))
+    back = unpack(pack(cells))
     assert back == cells
     assert [type(c.value) for c in back] == [type(c.value) for c in cells]
-    assert _unpack(_pack([Empty(), Empty()])) == [Empty(), Empty()]
-    assert _unpack(_pack([(1, 2), "plain"])) == [(1, 2), "plain"]
+    assert unpack(pack([Empty(), Empty()])) == [Empty(), Empty()]
+    assert unpack(pack([(1, 2), "plain"])) == [(1, 2), "plain"]

@@ -22,8 +22,8 @@ from click.testing import CliRunner
 from modelcheck import Record, Result, Spec, SpecDefinitionError, UsageError, check, replay
 from modelcheck.catalogue import load
 from modelcheck.cli import cli
+from modelcheck.explore.temporal import StateGraph, _sccs
 from modelcheck.model import bind
-from modelcheck.properties.temporal import StateGraph, _sccs
 from modelcheck.render.text import render_trace
 from modelcheck.symmetry import IndexedBy, Symmetric
 

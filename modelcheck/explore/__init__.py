@@ -17,8 +17,8 @@ from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import bfs, dfs
 from modelcheck.explore import random as random_walks
 from modelcheck.explore._base import Options, Progress
+from modelcheck.explore.temporal import unsupported
 from modelcheck.model import BindStopped, Model, bind
-from modelcheck.properties import unsupported
 from modelcheck.result import Result, Stats
 from modelcheck.spec import Spec
 from modelcheck.state import JSON, to_json

@@ -7,7 +7,7 @@ call per action instance, in declaration order, and compile it once per model. M
 with very many instances fall back to the table loop, which behaves identically.
 
 An action function may carry a ``specialise(cfg, *args)`` attribute returning a
-:class:`~modelcheck.model.Call` that behaves exactly as ``fn(cfg, state, *args)``: the
+:class:`~modelcheck.spec.Call` that behaves exactly as ``fn(cfg, state, *args)``: the
 generated code then makes that call instead, with whatever could be worked out from the
 configuration and the arguments done once. A call may also declare a membership precondition
 (``requires=(field, item)``: the instance is disabled unless ``item in state.field``),
@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from modelcheck.model import Call, Model
+from modelcheck.model import Model
+from modelcheck.spec import Call
 
 __all__ = ["MAX_UNROLLED", "expander", "instance_calls"]
 

@@ -23,11 +23,11 @@ import numpy.typing as npt
 from modelcheck import checkpoint
 from modelcheck._signals import note_terminate
 from modelcheck.errors import UsageError
+from modelcheck.explore import temporal
 from modelcheck.explore._base import Found, Options, Run, StepFailure
 from modelcheck.explore._codegen import expander
 from modelcheck.fingerprint import fingerprint, fingerprints_into
 from modelcheck.model import ActionTable, Model
-from modelcheck.properties import temporal
 from modelcheck.result import Result
 from modelcheck.store import NO_PARENT, FingerprintStore, narrow_links
 

@@ -1,12 +1,13 @@
-"""Properties beyond the per-state checks of the explorers.
+"""What properties say, apart from the searches that check them.
 
-Invariants, ``sometimes`` goals and action properties are checked by the explorers on
-each new state or transition (:mod:`modelcheck.explore._base`). Temporal properties
-(``eventually``, ``always_eventually``, ``leads_to`` under fairness, and
-``always_possible``) need the whole state graph: :mod:`modelcheck.properties.temporal`
-records it during a breadth-first search and decides them on it afterwards.
+- :mod:`modelcheck.properties.linearizability`: a library for specs whose property is
+  linearizability of a history of client operations (an invariant built on
+  :func:`~modelcheck.properties.linearizability.is_linearizable`).
+- :mod:`modelcheck.properties.verdict`: which property a replayed trace violates, and at
+  which step, judged as the searches judge it.
+
+The searches check the properties themselves: invariants, ``sometimes`` goals and action
+properties on each new state or transition (:mod:`modelcheck.explore._base`), and temporal
+properties on the state graph a breadth-first search records
+(:mod:`modelcheck.explore.temporal`).
 """
-
-from modelcheck.properties.temporal import LIVENESS_KINDS, FairGroup, bind_fairness, unsupported
-
-__all__ = ["LIVENESS_KINDS", "FairGroup", "bind_fairness", "unsupported"]

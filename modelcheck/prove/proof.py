@@ -1,9 +1,10 @@
 """What a proof found: one verdict per claim, with a concrete counterexample when refuted.
 
 A :class:`Proof` has the same status words and exit codes as a search's
-:class:`~modelcheck.Result` (DESIGN.md §3), so CI scripts read ``modelcheck prove`` and
-``modelcheck verify`` alike: ``ok`` (every claim proved, exit 0), ``violation`` (a claim
-refuted, exit 1), ``incomplete`` (z3 answered unknown or ran out of time, exit 3).
+:class:`~modelcheck.Result` (:data:`~modelcheck.result.EXIT_CODES`; the README's "Exit
+codes" section), so CI scripts read ``modelcheck prove`` and ``modelcheck verify`` alike:
+``ok`` (every claim proved, exit 0), ``violation`` (a claim refuted, exit 1),
+``incomplete`` (z3 answered unknown or ran out of time, exit 3).
 """
 
 from __future__ import annotations

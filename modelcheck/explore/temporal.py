@@ -1,9 +1,10 @@
 """Temporal properties on the complete state graph: liveness under fairness, always-possible.
 
-A breadth-first search with temporal properties records its state graph as it goes (a
-:class:`GraphRecorder`: the fingerprint of every state, the fingerprint and action of
-every transition, and the value of each temporal predicate in each state), and once the
-search has explored everything, :func:`check` decides each property on that graph.
+A breadth-first search (:mod:`~modelcheck.explore.bfs`) with temporal properties records
+its state graph as it goes (a :class:`GraphRecorder`: the fingerprint of every state, the
+fingerprint and action of every transition, and the value of each temporal predicate in
+each state), and once the search has explored everything, :func:`check` decides each
+property on that graph.
 Everything here is numpy arrays indexed by the store's state indices (compressed sparse
 rows of edges, one bool array per predicate), with no Python object per state, so a graph
 of a million states and ten million transitions fits in a few hundred megabytes.
@@ -48,7 +49,7 @@ from __future__ import annotations
 
 import time
 from array import array
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -56,70 +57,24 @@ import numpy as np
 import numpy.typing as npt
 
 from modelcheck import semantics
-from modelcheck.errors import NondeterminismError, SpecRuntimeError, UsageError
+from modelcheck.errors import NondeterminismError, SpecRuntimeError
 from modelcheck.fingerprint import fingerprint
 from modelcheck.result import Violation
-from modelcheck.spec import Fairness, FairnessKind, Property, Spec
+from modelcheck.spec import Property
 from modelcheck.store import NO_PARENT
 from modelcheck.trace import Trace
 
 if TYPE_CHECKING:
     from modelcheck.explore._base import Run
-    from modelcheck.model import Instance, Model
+    from modelcheck.model import FairGroup, Model
 
-__all__ = ["LIVENESS_KINDS", "FairGroup", "GraphRecorder", "StateGraph", "bind_fairness",
-           "check", "unsupported"]
+__all__ = ["LIVENESS_KINDS", "GraphRecorder", "StateGraph", "check", "unsupported"]
 
 LIVENESS_KINDS = frozenset({"eventually", "always_eventually", "leads_to"})
 """Temporal kinds whose violations are infinite behaviours (lassos) under fairness."""
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-
-
-@dataclass(frozen=True)
-class FairGroup:
-    """A fairness group in force, bound to the indices of its action instances."""
-
-    name: str
-    kind: FairnessKind
-    instances: tuple[int, ...]
-    per_instance: bool
-
-    def describe(self) -> str:
-        """``system (weak)`` or ``deliver (strong, each instance)``."""
-        return f"{self.name} ({self.kind}" + (", each instance)" if self.per_instance else ")")
-
-
-def bind_fairness(spec: Spec, instances: Sequence[Instance],
-                  overrides: Mapping[str, str | None]) -> tuple[FairGroup, ...]:
-    """The spec's fairness groups with ``overrides`` applied, bound to ``instances``.
-
-    An override names a group (or an action, which then becomes a group of its own with
-    each instance fair) and gives ``"weak"``, ``"strong"`` or None to drop it.
-    """
-    declared: dict[str, Fairness] = {f.name: f for f in spec.fairness}
-    kinds: dict[str, str | None] = {name: f.kind for name, f in declared.items()}
-    actions = {a.name for a in spec.actions}
-    for name, kind in overrides.items():
-        if kind not in ("weak", "strong", None):
-            raise UsageError(f"fairness of {name!r} must be weak, strong or none, got {kind!r}")
-        if name not in declared:
-            if name not in actions:
-                groups = ", ".join(declared) or "none declared"
-                raise UsageError(
-                    f"spec {spec.name!r} has no fairness group or action {name!r}; fairness "
-                    f"groups: {groups}; actions: {', '.join(sorted(actions))}")
-            declared[name] = Fairness(name, "weak", (name,), per_instance=True)
-        kinds[name] = kind
-    out = []
-    for name, group in declared.items():
-        kind = kinds[name]
-        if kind is None:
-            continue
-        members = tuple(i.index for i in instances if i.action.name in group.actions)
-        out.append(FairGroup(name, kind, members, group.per_instance))  # type: ignore[arg-type]
-    return tuple(out)
 
 
 def unsupported(model: Model, *, strategy: str, parallel: bool, checkpoint: bool) -> str | None:
