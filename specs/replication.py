@@ -12,7 +12,7 @@ replication and what failover loses.
 ``replicas`` replicas hold one key. Client 0 writes the values ``1 .. writes`` one after
 the other (a single writer: its k-th write carries version k, so a replica keeps the value
 with the highest version); clients ``1 .. readers`` read once each. Every operation is
-recorded as it happens in ``history``, a :class:`~modelcheck.properties.linearizability.Invoke`
+recorded as it happens in ``history``, a :class:`~modelcheck.properties.linearizability.Call`
 when the client invokes it and a ``Return`` when it answers, so the property is about
 what clients see. A request to a replica and its answer are one step (the replica is up
 and reachable; its crash disables the step). ``mode`` picks the protocol:
@@ -77,7 +77,7 @@ from typing import Annotated, Literal
 from modelcheck import Between, IndexedBy, Record, Spec, Symmetric, set_at
 from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
 from modelcheck.properties.linearizability import (
-    Invoke,
+    Call,
     Read,
     Register,
     Return,
@@ -154,7 +154,7 @@ class State(Record):
     store: Annotated[tuple[int, ...], IndexedBy(Replica)]
     primary: Replica
     clients: tuple[Client, ...]
-    history: tuple[Invoke | Return, ...]
+    history: tuple[Call | Return, ...]
     msgs: Net[Replicate]
     faults: ReplicaFaults
 
@@ -229,10 +229,10 @@ def invoke(cfg: Config, s: State, c: int) -> State | None:
     if c == WRITER:
         value = client.done + 1
         started = Client(UPDATE, value, frozenset(), client.done)
-        call = Invoke(c, Write(value))
+        call = Call(c, Write(value))
     else:
         started = Client(QUERY, 0, frozenset(), client.done)
-        call = Invoke(c, Read())
+        call = Call(c, Read())
     return s.replace(clients=set_at(s.clients, c, started), history=(*s.history, call))
 
 
@@ -292,7 +292,7 @@ def failover(cfg: Config, s: State, r: int) -> State | None:
 
 
 @lru_cache(maxsize=1 << 16)
-def _linearizable(history: tuple[Invoke | Return, ...]) -> bool:
+def _linearizable(history: tuple[Call | Return, ...]) -> bool:
     # Many states share a history: check each once.
     return is_linearizable(history, REGISTER)
 

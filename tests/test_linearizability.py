@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelcheck.properties.linearizability import (
-    Invoke,
+    Call,
     Operation,
     Read,
     Register,
@@ -27,12 +27,12 @@ from modelcheck.properties.linearizability import (
 REG = Register(initial=0)
 
 
-def w(c: int, v: int) -> Invoke:
-    return Invoke(c, Write(v))
+def w(c: int, v: int) -> Call:
+    return Call(c, Write(v))
 
 
-def r(c: int) -> Invoke:
-    return Invoke(c, Read())
+def r(c: int) -> Call:
+    return Call(c, Read())
 
 
 def ok(c: int) -> Return:
@@ -44,7 +44,7 @@ def got(c: int, v: int) -> Return:
 
 
 # Herlihy and Wing's register examples and the anomalies replication produces.
-CLASSIC: list[tuple[str, list[Invoke | Return], bool]] = [
+CLASSIC: list[tuple[str, list[Call | Return], bool]] = [
     ("sequential write then read", [w(0, 1), ok(0), r(1), got(1, 1)], True),
     ("read of the initial value", [r(0), got(0, 0)], True),
     ("stale read after an acknowledged write", [w(0, 1), ok(0), r(1), got(1, 0)], False),
@@ -70,7 +70,7 @@ CLASSIC: list[tuple[str, list[Invoke | Return], bool]] = [
 
 @pytest.mark.parametrize(("history", "expected"), [(h, e) for _, h, e in CLASSIC],
                          ids=[name for name, _, _ in CLASSIC])
-def test_classic_register_histories(history: list[Invoke | Return], expected: bool) -> None:
+def test_classic_register_histories(history: list[Call | Return], expected: bool) -> None:
     assert is_linearizable(history, REG) is expected
     assert brute_force(history, REG) is expected
 
@@ -98,7 +98,7 @@ def test_operations_pair_calls_with_returns() -> None:
 @pytest.mark.parametrize(("history", "message"), [
     ([w(0, 1), w(0, 2)], "client 0 calls while its previous operation is pending"),
     ([ok(0)], "client 0 has no pending call to return from"),
-    ([("call", 0)], "holds only Invoke and Return records"),
+    ([("call", 0)], "holds only Call and Return records"),
 ])
 def test_ill_formed_histories_are_refused(history: list[Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -107,11 +107,11 @@ def test_ill_formed_histories_are_refused(history: list[Any], message: str) -> N
 
 def test_a_register_refuses_foreign_operations() -> None:
     with pytest.raises(ValueError, match="Read\\(\\) and Write\\(value\\)"):
-        is_linearizable([Invoke(0, "increment"), Return(0, 1)], REG)
+        is_linearizable([Call(0, "increment"), Return(0, 1)], REG)
 
 
 def test_a_long_history_needs_no_recursion() -> None:
-    history: list[Invoke | Return] = []
+    history: list[Call | Return] = []
     for i in range(3000):
         history += [w(0, i), ok(0), r(1), got(1, i)]
     assert is_linearizable(history, REG)
@@ -130,9 +130,9 @@ class Counter:
 
 
 def test_other_sequential_objects() -> None:
-    inc = [Invoke(0, "inc"), Invoke(1, "inc"), Return(1, 1), Return(0, 2)]
+    inc = [Call(0, "inc"), Call(1, "inc"), Return(1, 1), Return(0, 2)]
     assert is_linearizable(inc, Counter())
-    assert not is_linearizable([Invoke(0, "inc"), Return(0, 2)], Counter())
+    assert not is_linearizable([Call(0, "inc"), Return(0, 2)], Counter())
 
 
 # -- brute force: every subset of pending operations, every order ---------------------------
@@ -152,7 +152,7 @@ def respects_real_time(order: Sequence[Operation]) -> bool:
                    for i, a in enumerate(order) for b in order[i + 1:])
 
 
-def brute_force(history: Sequence[Invoke | Return], spec: Any) -> bool:
+def brute_force(history: Sequence[Call | Return], spec: Any) -> bool:
     ops = operations(history)
     done = [o for o in ops if not o.pending]
     pending = [o for o in ops if o.pending]
@@ -168,7 +168,7 @@ def brute_force(history: Sequence[Invoke | Return], spec: Any) -> bool:
 
 
 @st.composite
-def sequential_runs(draw: st.DrawFn) -> list[Invoke | Return]:
+def sequential_runs(draw: st.DrawFn) -> list[Call | Return]:
     """Clients call, take effect on a real register at one instant, and return, in any
     interleaving: a linearizable history by construction, possibly ending with pending
     operations that did or did not take effect."""
@@ -177,12 +177,12 @@ def sequential_runs(draw: st.DrawFn) -> list[Invoke | Return]:
     phase = ["idle"] * clients
     op: list[Any] = [None] * clients
     result: list[Any] = [None] * clients
-    history: list[Invoke | Return] = []
+    history: list[Call | Return] = []
     for _ in range(draw(st.integers(0, 40))):
         c = draw(st.integers(0, clients - 1))
         if phase[c] == "idle":
             op[c] = draw(st.sampled_from([Read(), Write(draw(st.integers(0, 3)))]))
-            history.append(Invoke(c, op[c]))
+            history.append(Call(c, op[c]))
             phase[c] = "called"
         elif phase[c] == "called":
             value, result[c] = REG.apply(value, op[c])
@@ -195,7 +195,7 @@ def sequential_runs(draw: st.DrawFn) -> list[Invoke | Return]:
 
 @settings(max_examples=300, deadline=None)
 @given(sequential_runs())
-def test_histories_of_sequential_runs_are_accepted(history: list[Invoke | Return]) -> None:
+def test_histories_of_sequential_runs_are_accepted(history: list[Call | Return]) -> None:
     order = linearize(history, REG)
     assert order is not None
     assert respects_real_time(order) and sequentially_valid(order, REG)
@@ -204,7 +204,7 @@ def test_histories_of_sequential_runs_are_accepted(history: list[Invoke | Return
 
 @settings(max_examples=300, deadline=None)
 @given(sequential_runs(), st.data())
-def test_the_search_agrees_with_brute_force(history: list[Invoke | Return],
+def test_the_search_agrees_with_brute_force(history: list[Call | Return],
                                             data: st.DataObject) -> None:
     """Perturb a read's result: the two checkers agree whichever way it goes."""
     history = history[:9]  # brute force tries every order: keep it to a few operations

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from modelcheck import bind, check, replay
-from modelcheck.properties.linearizability import Invoke, Read, Return, Write
+from modelcheck.properties.linearizability import Call, Read, Return, Write
 from modelcheck_specs import replication as rep
 
 
@@ -63,6 +63,6 @@ def test_sync_replication_holds_and_quorums_survive_a_crash() -> None:
 def test_the_property_reads_the_history() -> None:
     cfg = rep.Config()
     s = rep.init(cfg)
-    stale = s.replace(history=(Invoke(0, Write(1)), Return(0, "ok"), Invoke(1, Read()),
+    stale = s.replace(history=(Call(0, Write(1)), Return(0, "ok"), Call(1, Read()),
                                Return(1, 0)))
     assert rep.linearizable(cfg, s) and not rep.linearizable(cfg, stale)

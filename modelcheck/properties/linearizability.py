@@ -6,7 +6,7 @@ Concurrent Objects" (TOPLAS 1990), for the definition; Jeannette Wing and Chun G
 "Testing for Linearizability" (2017), and the Porcupine checker, for the memoisation of
 (linearized operations, object state) pairs that makes it practical.
 
-A spec records what its clients see as a *history* in its state: an :class:`Invoke` when a
+A spec records what its clients see as a *history* in its state: a :class:`Call` when a
 client invokes an operation and a :class:`Return` when the client receives the result,
 in the order they happen. The history is linearizable when every operation can be given
 a point between its call and its return at which it takes effect atomically, so that the
@@ -36,11 +36,11 @@ from typing import Any, Protocol
 
 from modelcheck.state import Record
 
-__all__ = ["Invoke", "Operation", "Read", "Register", "Return", "SequentialSpec", "Write",
+__all__ = ["Call", "Operation", "Read", "Register", "Return", "SequentialSpec", "Write",
            "is_linearizable", "linearize", "operations"]
 
 
-class Invoke(Record):
+class Call(Record):
     """``client`` invokes operation ``op`` (an input of the sequential object)."""
 
     client: Any
@@ -115,17 +115,17 @@ class Operation:
         return self.ret is None
 
 
-def operations(history: Sequence[Invoke | Return]) -> list[Operation]:
+def operations(history: Sequence[Call | Return]) -> list[Operation]:
     """The operations of ``history``, in the order of their calls.
 
     A well-formed history has at most one pending operation per client, and each
     :class:`Return` answers its client's pending call; anything else is a ValueError
     naming the event.
     """
-    open_calls: dict[Any, tuple[int, Invoke]] = {}
+    open_calls: dict[Any, tuple[int, Call]] = {}
     found: list[Operation] = []
     for i, event in enumerate(history):
-        if type(event) is Invoke:
+        if type(event) is Call:
             if event.client in open_calls:
                 raise ValueError(f"history event {i}, {event!r}: client {event.client!r} "
                                  "calls while its previous operation is pending")
@@ -137,13 +137,13 @@ def operations(history: Sequence[Invoke | Return]) -> list[Operation]:
             at, call = open_calls.pop(event.client)
             found.append(Operation(call.client, call.op, event.value, at, i))
         else:
-            raise ValueError(f"history event {i} is {event!r}; a history holds only Invoke "
+            raise ValueError(f"history event {i} is {event!r}; a history holds only Call "
                              "and Return records")
     found.extend(Operation(c.client, c.op, None, at, None) for at, c in open_calls.values())
     return sorted(found, key=lambda o: o.call)
 
 
-def linearize(history: Sequence[Invoke | Return],
+def linearize(history: Sequence[Call | Return],
               spec: SequentialSpec) -> list[Operation] | None:
     """A linearization of ``history`` against ``spec``, or None if there is none.
 
@@ -192,6 +192,6 @@ def linearize(history: Sequence[Invoke | Return],
     return None
 
 
-def is_linearizable(history: Sequence[Invoke | Return], spec: SequentialSpec) -> bool:
+def is_linearizable(history: Sequence[Call | Return], spec: SequentialSpec) -> bool:
     """Whether ``history`` is linearizable with respect to ``spec``."""
     return linearize(history, spec) is not None
