@@ -173,7 +173,7 @@ def spec_caller(model: Model) -> Callable[[list[Any]], None]:
 
     The cheapest way to call the spec's actions from Python, so that what it costs is the
     spec's own cost and not a dispatch loop's. The calls are those the search makes: an
-    action that offers a specialised call (modelcheck.spec.Call, as the network's
+    action that offers a specialised call (modelcheck.spec.Specialised, as the network's
     ``deliver`` does) is called that way, and its membership precondition is tested
     first, inline, and counted as the spec's (it is the action's own guard).
     """

@@ -62,7 +62,7 @@ from functools import cache, wraps
 from typing import Any, TypeVar
 
 from modelcheck.errors import SpecDefinitionError, UsageError
-from modelcheck.spec import Call, Spec
+from modelcheck.spec import Spec, Specialised
 from modelcheck.state import Record, defaults, set_at
 
 __all__ = ["FAULTS", "KINDS", "NO_FAULTS", "Behind", "Copies", "FaultError", "FaultState",
@@ -557,9 +557,9 @@ class Network:
                         return None
                     return fn(cfg, s, *args)
 
-            def specialise(cfg: Any, *args: Any) -> Call:
+            def specialise(cfg: Any, *args: Any) -> Specialised:
                 # No node ever crashes without a crash budget: the step is the spec's own.
-                return Call(guarded if self.plan(cfg).budget("crash") else fn, args)
+                return Specialised(guarded if self.plan(cfg).budget("crash") else fn, args)
 
             guarded.specialise = specialise  # type: ignore[attr-defined]
             self.spec.action(name=name or fn.__name__, **domains)(guarded)
@@ -728,25 +728,25 @@ class Network:
                 s = set_net(s, kind.take(net, m))
             return handlers[type(m)](cfg, s, m)
 
-        def specialise(cfg: Any, m: Any) -> Call:
+        def specialise(cfg: Any, m: Any) -> Specialised:
             # deliver(cfg, s, m) for one message, as the generated successor function makes
             # it: skipped unless m is in flight (tested inline), the handler bound once, and
             # the crash and partition checks left out when the configuration has neither.
             handler = handlers.get(type(m))
             if handler is None:  # reported by deliver itself, when it is called
-                return Call(deliver, (m,))
+                return Specialised(deliver, (m,))
             requires = (self.field, m)
             src, dst = route(m)
             p = plan(cfg)
             kind = p.kind
             if not (p.budget("crash") or p.budget("partition")):
                 if not kind.consumes:
-                    return Call(handler, (m,), requires)
+                    return Specialised(handler, (m,), requires)
                 take = kind.take
 
                 def deliver_m(cfg: Any, s: Any) -> Any:
                     return handler(cfg, set_net(s, take(get_net(s), m)), m)
-                return Call(deliver_m, (), requires)
+                return Specialised(deliver_m, (), requires)
             if kind.consumes:
                 take = kind.take
 
@@ -763,7 +763,7 @@ class Network:
                             dst in f.down or not _same_side(f.sides, src, dst)):
                         return None
                     return handler(cfg, s, m)
-            return Call(deliver_m, (), requires)
+            return Specialised(deliver_m, (), requires)
 
         deliver.specialise = specialise  # type: ignore[attr-defined]
         spec.action(m=messages)(deliver)

@@ -33,8 +33,16 @@ from typing import Any, Literal, TypeVar, overload
 from modelcheck.errors import SpecDefinitionError, UsageError
 from modelcheck.params import parameters
 
-__all__ = ["TEMPORAL_KINDS", "Action", "Call", "Expect", "Fairness", "Property", "Spec",
-           "Variant"]
+__all__ = [
+    "TEMPORAL_KINDS",
+    "Action",
+    "Expect",
+    "Fairness",
+    "Property",
+    "Spec",
+    "Specialised",
+    "Variant",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 Domain = Callable[[Any], Iterable[Any]] | Iterable[Any]
@@ -104,10 +112,10 @@ class Action:
 
 
 @dataclass(frozen=True)
-class Call:
+class Specialised:
     """One action instance's step as an action's ``specialise`` hook gives it.
 
-    An action function may carry ``specialise(cfg, *args) -> Call``. The explorers'
+    An action function may carry ``specialise(cfg, *args) -> Specialised``. The explorers'
     generated successor function then makes that instance's step as ``fn(cfg, state,
     *args)``, skipped (the instance is disabled) unless ``requires`` is None or its
     ``item`` is in the state's ``field``. It must behave exactly as ``action(cfg, state,

@@ -20,7 +20,7 @@ from modelcheck import Record, Spec, bind
 from modelcheck.catalogue import entries, load
 from modelcheck.explore._codegen import expander
 from modelcheck.model import Model
-from modelcheck.spec import Call
+from modelcheck.spec import Specialised
 
 FAULT_SPECS = Path(__file__).resolve().parent / "specs_faults"
 
@@ -100,7 +100,7 @@ def test_fault_specs_agree(name: str, faults: str) -> None:
     assert _agree(bind(spec, None, {"faults": faults})) > 0
 
 
-# -- the Call contract on a spec of its own ------------------------------------------------
+# -- the Specialised contract on a spec of its own ---------------------------------------
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def _spec(field: str = "tokens") -> tuple[Spec, list[int]]:
     def take_t(cfg: Cfg, s: S, t: int) -> S | None:
         return take(cfg, s, t)
 
-    take.specialise = lambda cfg, t: Call(take_t, (t,), (field, t))  # type: ignore[attr-defined]
+    take.specialise = lambda cfg, t: Specialised(take_t, (t,), (field, t))  # type: ignore[attr-defined]
     spec.action(t=lambda cfg: (1, 2, 3))(take)
     return spec, called
 

@@ -7,7 +7,7 @@ call per action instance, in declaration order, and compile it once per model. M
 with very many instances fall back to the table loop, which behaves identically.
 
 An action function may carry a ``specialise(cfg, *args)`` attribute returning a
-:class:`~modelcheck.spec.Call` that behaves exactly as ``fn(cfg, state, *args)``: the
+:class:`~modelcheck.spec.Specialised` that behaves exactly as ``fn(cfg, state, *args)``: the
 generated code then makes that call instead, with whatever could be worked out from the
 configuration and the arguments done once. A call may also declare a membership precondition
 (``requires=(field, item)``: the instance is disabled unless ``item in state.field``),
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from modelcheck.model import Model
-from modelcheck.spec import Call
+from modelcheck.spec import Specialised
 
 __all__ = ["MAX_UNROLLED", "expander", "instance_calls"]
 
@@ -101,7 +101,7 @@ def instance_calls(model: Model, env: dict[str, Any]
     out: list[tuple[int, str, str | None]] = []
     for aid, fn, args in model.table():
         specialise = getattr(fn, "specialise", None)
-        call = specialise(model.config, *args) if specialise is not None else Call(fn, args)
+        call = specialise(model.config, *args) if specialise is not None else Specialised(fn, args)
         env[f"f{aid}"] = call.fn
         call_args = ["cfg", "s"]
         for k, a in enumerate(call.args):
@@ -111,7 +111,7 @@ def instance_calls(model: Model, env: dict[str, Any]
         if call.requires is not None:
             field, item = call.requires
             if not field.isidentifier():
-                raise ValueError(f"Call.requires names field {field!r}, not an identifier")
+                raise ValueError(f"Specialised.requires names field {field!r}, not an identifier")
             env[f"r{aid}"] = item
             guard = f"r{aid} in {reads.setdefault(field, f'g{len(reads)}')}"
         out.append((aid, f"f{aid}({', '.join(call_args)})", guard))
