@@ -31,7 +31,7 @@ from modelcheck.model import bind
 from modelcheck.network import FAULTS, Faults, Network, network_of
 from modelcheck.params import parameters
 from modelcheck.prove.commands import prove
-from modelcheck.render.text import render_result, render_value
+from modelcheck.render.text import first_line, render_result, render_value
 from modelcheck.result import Result
 from modelcheck.serve import explore_cmd
 from modelcheck.simulate_commands import simulate_cmd, trace_shrink_cmd
@@ -115,11 +115,11 @@ def list_cmd(as_json: bool) -> None:
     rows: list[dict[str, Any]] = []
     for name, spec in entries().items():
         rows.append({"spec": name, "variant": None, "params": {},
-                     "expect": spec.expectation().to_json(), "doc": _first_line(spec.doc)})
+                     "expect": spec.expectation().to_json(), "doc": first_line(spec.doc)})
         for v in spec.variants.values():
             rows.append({"spec": name, "variant": v.name,
                          "params": {k: to_json(x) for k, x in v.params.items()},
-                         "expect": v.expect.to_json(), "doc": _first_line(v.doc)})
+                         "expect": v.expect.to_json(), "doc": first_line(v.doc)})
     if as_json:
         click.echo(json.dumps(rows, indent=1))
         return
@@ -129,10 +129,6 @@ def list_cmd(as_json: bool) -> None:
         exp = r["expect"]
         verdict = "holds" if exp["status"] == "ok" else f"violates {exp['property']}"
         click.echo(f"{label:<{width}} {verdict}")
-
-
-def _first_line(doc: str) -> str:
-    return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
 @cli.command("show")
@@ -162,12 +158,12 @@ def show_cmd(spec_ref: str) -> None:
         doms = ", ".join(f"{p} ∈ {render_value(to_json(a.domain(p, model.config)))}"
                          for p in a.params)
         click.echo(f"  {a.name}" + (f"({doms})" if doms else "") +
-                   (f" — {_first_line(a.doc)}" if a.doc else ""))
+                   (f" — {first_line(a.doc)}" if a.doc else ""))
     click.echo("Properties:")
     for p in spec.properties:
         kind = (f"leads_to: {p.fn.__name__} ~> {p.goal.__name__}"
                 if p.kind == "leads_to" and p.goal is not None else p.kind)
-        click.echo(f"  {p.name} [{kind}]" + (f" — {_first_line(p.doc)}" if p.doc else ""))
+        click.echo(f"  {p.name} [{kind}]" + (f" — {first_line(p.doc)}" if p.doc else ""))
     if spec.terminal_fn is not None:
         click.echo(f"  terminal states: {spec.terminal_fn.__name__}")
     if net is not None:
@@ -184,7 +180,7 @@ def show_cmd(spec_ref: str) -> None:
         click.echo("Fairness (--fairness NAME=weak|strong|none, --no-fairness):")
         for group in spec.fairness:
             click.echo(f"  {group.name}: {group.describe()}" + (
-                f" — {_first_line(group.doc)}" if group.doc else ""))
+                f" — {first_line(group.doc)}" if group.doc else ""))
     if any(p.kind in TEMPORAL_KINDS for p in spec.properties):
         click.echo("Temporal properties are checked on the whole state graph by the "
                    "single-process breadth-first search: not with --strategy dfs, --workers, "
@@ -196,7 +192,7 @@ def show_cmd(spec_ref: str) -> None:
     if not spec.variants:
         click.echo("  none")
     for v in spec.variants.values():
-        click.echo(f"  {v.name}: {v.expect}" + (f" — {_first_line(v.doc)}" if v.doc else ""))
+        click.echo(f"  {v.name}: {v.expect}" + (f" — {first_line(v.doc)}" if v.doc else ""))
 
 
 def _show_faults(net: Network, cfg: Any) -> None:

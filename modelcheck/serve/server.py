@@ -38,7 +38,7 @@ from modelcheck.errors import ModelcheckError, SpecRuntimeError, UsageError
 from modelcheck.explore import check
 from modelcheck.model import Model, bind
 from modelcheck.render.html import state_rows
-from modelcheck.render.text import diff, render_change, render_params
+from modelcheck.render.text import diff, first_line, render_change, render_params
 from modelcheck.serve.page import PAGE
 from modelcheck.spec import Property
 from modelcheck.state import JSON, to_json
@@ -73,7 +73,7 @@ class Explorer:
         """``/api/model``."""
         m = self.model
         title = m.spec.name + (f" --variant {m.variant}" if m.variant else "")
-        props = [{"name": p.name, "kind": p.kind, "doc": _first_line(p.doc)}
+        props = [{"name": p.name, "kind": p.kind, "doc": first_line(p.doc)}
                  for p in m.spec.properties]
         inits = [{"path": str(i), "label": Step(inst.name, inst.args_json(), None).label()}
                  for i, inst in enumerate(m.inits)]
@@ -246,10 +246,6 @@ class Explorer:
                          "message": f"the search found no counterexample ({why})"}
         with self._lock:
             self._cex = found
-
-
-def _first_line(doc: str) -> str:
-    return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
 class _Handler(BaseHTTPRequestHandler):
