@@ -26,10 +26,10 @@ from modelcheck import (
     load_spec,
 )
 from modelcheck.cli import cli
-from modelcheck.graph_export import explore_graph
 from modelcheck.properties.verdict import judge
 from modelcheck.serve import Explorer
 from modelcheck.shrink import Failure, shrink
+from modelcheck.statespace import reachable_graph
 
 PREDICATES = str(Path(__file__).parent / "specs_bad" / "predicates.py")
 CULPRITS = {"terminal": "terminal predicate done", "invariant": "invariant bounded",
@@ -154,7 +154,7 @@ def test_the_shrinker_does_not_take_a_misbehaving_terminal_predicate_for_a_deadl
 @pytest.mark.parametrize("culprit", ["terminal", "invariant"])
 def test_graph_export_judges_states_as_the_search_does(culprit: str, returns: str) -> None:
     with pytest.raises(SpecRuntimeError) as caught:
-        explore_graph(model(culprit=culprit, returns=returns), limit=None)
+        reachable_graph(model(culprit=culprit, returns=returns), limit=None)
     assert caught.value.function == CULPRITS[culprit]
     code, out, err = invoke("graph", PREDICATES, "--param", f"culprit={culprit}", "--param",
                             f"returns={returns}")
