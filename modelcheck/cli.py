@@ -12,6 +12,7 @@ import json
 import math
 import os
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -332,7 +333,6 @@ def _with_faults(spec: Spec, params: dict[str, str], faults: str | None) -> dict
 def _verify_all(spec_ref: str | None, run_all: bool, *, junit: Path | None,
                 jobs: int | None, project: Path | None, time_limit: float | None,
                 as_json: bool) -> NoReturn:
-    from modelcheck.ci import JUnitNotWritten, main_all
     if not run_all:
         _fail(UsageError("give a SPEC to verify (a catalogue name, a .py file or "
                          "module:attribute), or --all for every check of the catalogue or "
@@ -341,8 +341,8 @@ def _verify_all(spec_ref: str | None, run_all: bool, *, junit: Path | None,
         _fail(UsageError(f"--all checks every spec; drop {spec_ref!r}, or drop --all"),
               as_json=as_json)
     try:
-        text, code = main_all(junit=junit, jobs=jobs, time_limit=time_limit, project=project,
-                              as_json=as_json)
+        text, code = run_suite(junit=junit, jobs=jobs, time_limit=time_limit,
+                               project=project, as_json=as_json)
     except JUnitNotWritten as e:
         click.echo(e.text)  # the verdicts stand; then the error
         _fail(e)
@@ -350,6 +350,67 @@ def _verify_all(spec_ref: str | None, run_all: bool, *, junit: Path | None,
         _fail(e, as_json=as_json)
     click.echo(text)
     sys.exit(code)
+
+
+class JUnitNotWritten(UsageError):
+    """The checks ran, but their JUnit XML could not be written; ``text`` is the report."""
+
+    def __init__(self, text: str, message: str) -> None:
+        super().__init__(message)
+        self.text = text
+
+
+def run_suite(*, junit: Path | None, jobs: int | None, time_limit: float | None,
+              project: Path | None, as_json: bool) -> tuple[str, int]:
+    """Run ``verify --all``: the text (or JSON) to print, and the exit code.
+
+    An unwritable ``junit`` path is refused before any check runs; if writing it still
+    fails at the end, :class:`JUnitNotWritten` carries the report with the error.
+    """
+    import json
+
+    from modelcheck.suite import (
+        cases,
+        exit_code,
+        junit_xml,
+        project_config,
+        render_table,
+        run_all,
+    )
+    directory = project if project is not None else Path.cwd()
+    if project is not None and project.is_file():
+        directory = project.parent
+    config = project_config(directory)
+    if project is not None and config is None:
+        raise UsageError(f"{directory / 'pyproject.toml'} has no [tool.modelcheck] table "
+                         "listing specs")
+    refs = config["specs"] if config else None
+    limit = time_limit if time_limit is not None else (config or {}).get("time-limit")
+    if junit is not None:
+        check_writable(junit, "--junit", parents=True)  # before minutes of checks
+    todo = cases(refs)
+    start = time.perf_counter()
+    results = run_all(todo, jobs=jobs, time_limit=limit)
+    seconds = time.perf_counter() - start
+    junit_error: str | None = None
+    if junit is not None:
+        try:
+            junit.parent.mkdir(parents=True, exist_ok=True)
+            junit.write_text(junit_xml(results, seconds), encoding="utf-8")
+        except OSError as e:
+            junit_error = f"cannot write the JUnit XML to {junit}: {e}"
+    code = exit_code(results)
+    if as_json:
+        status = {0: "ok", 1: "violation", 2: "error", 3: "incomplete"}[code]
+        text = json.dumps({"status": status, "checks": [r.to_json() for r in results],
+                           "stats": {"seconds": round(seconds, 4)}}, ensure_ascii=False)
+    else:
+        text = render_table(results, seconds)
+        if junit is not None and junit_error is None:
+            text += f"\nJUnit XML written to {junit}"
+    if junit_error is not None:
+        raise JUnitNotWritten(text, junit_error)
+    return text, code
 
 
 def _emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None,

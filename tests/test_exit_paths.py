@@ -134,7 +134,7 @@ def test_an_unwritable_junit_path_is_refused_before_the_checks(tmp_path: Path) -
 def test_a_junit_file_that_cannot_be_written_at_the_end_follows_the_table(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
-    monkeypatch.setattr("modelcheck.ci.check_writable", lambda *a, **k: None, raising=False)
+    monkeypatch.setattr("modelcheck.cli.check_writable", lambda *a, **k: None, raising=False)
     result = CliRunner().invoke(cli, ["verify", "--all", "--project", str(_project(tmp_path)),
                                       "--junit", str(tmp_path / "file" / "junit.xml")])
     assert result.exit_code == 2, result.output
