@@ -6,6 +6,6 @@ actions and successors, the properties evaluated there, and the counterexample a
 background search finds.
 """
 
-from modelcheck.serve.server import Explorer, explore_cmd, make_server
+from modelcheck.serve.server import Browser, explore_cmd, make_server
 
-__all__ = ["Explorer", "explore_cmd", "make_server"]
+__all__ = ["Browser", "explore_cmd", "make_server"]

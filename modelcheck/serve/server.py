@@ -1,4 +1,4 @@
-"""The explorer's HTTP server and JSON API, on the standard library's ``http.server``.
+"""The state browser's HTTP server and JSON API, on the standard library's ``http.server``.
 
 A state is named by its path from an initial state: the init's index, then the index of
 each action instance taken, dot-separated (``0.4.17``). The server keeps no session: each
@@ -44,16 +44,16 @@ from modelcheck.spec import Property
 from modelcheck.state import JSON, to_json
 from modelcheck.trace import ReplayError, Step, Trace, model_for, replay
 
-__all__ = ["Explorer", "explore_cmd", "make_server"]
+__all__ = ["Browser", "explore_cmd", "make_server"]
 
 
 class PathError(ModelcheckError):
     """A state path that does not name a reachable state (answered with HTTP 400)."""
 
 
-class Explorer:
-    """Answers the API for one bound model; ``trace`` is a known counterexample, and
-    ``search`` starts a background search for one when there is none."""
+class Browser:
+    """The state browser of one bound model: answers the API; ``trace`` is a known
+    counterexample, and ``search`` starts a background search for one when there is none."""
 
     def __init__(self, model: Model, *, trace: Trace | None = None, search: bool = True,
                  time_limit: float | None = 60.0) -> None:
@@ -249,7 +249,7 @@ class Explorer:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    explorer: Explorer
+    browser: Browser
     quiet = True
 
     def do_GET(self) -> None:
@@ -260,11 +260,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, "text/html; charset=utf-8", PAGE.encode())
                 return
             if url.path == "/api/model":
-                body: JSON = self.explorer.describe()
+                body: JSON = self.browser.describe()
             elif url.path == "/api/state":
-                body = self.explorer.view(query.get("path", ["0"])[0])
+                body = self.browser.view(query.get("path", ["0"])[0])
             elif url.path == "/api/counterexample":
-                body = self.explorer.counterexample()
+                body = self.browser.counterexample()
             else:
                 self._json(404, {"error": f"no such page: {url.path}"})
                 return
@@ -291,10 +291,10 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 0, *,
+def make_server(browser: Browser, host: str = "127.0.0.1", port: int = 0, *,
                 quiet: bool = True) -> ThreadingHTTPServer:
-    """An HTTP server answering ``explorer``'s API on ``host:port`` (port 0: any free one)."""
-    handler = type("Handler", (_Handler,), {"explorer": explorer, "quiet": quiet})
+    """An HTTP server answering ``browser``'s API on ``host:port`` (port 0: any free one)."""
+    handler = type("Handler", (_Handler,), {"browser": browser, "quiet": quiet})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
@@ -328,17 +328,17 @@ def explore_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], hos
         trace = Trace.load(trace_file) if trace_file is not None else None
         model = model_for(spec, trace) if trace is not None and not params and \
             variant is None else bind(spec, variant, _parse_params(params))
-        explorer = Explorer(model, trace=trace, search=not no_search, time_limit=search_time)
+        browser = Browser(model, trace=trace, search=not no_search, time_limit=search_time)
     except ModelcheckError as e:
         _fail(e)
     try:
-        server = make_server(explorer, host, port, quiet=not verbose)
+        server = make_server(browser, host, port, quiet=not verbose)
     except OSError as e:
         _fail(UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}"))
     bound_host, bound_port = server.server_address[:2]
     text = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
     shown = f"[{text}]" if ":" in text else text
-    click.echo(f"modelcheck explorer for {explorer.describe()['title']}: "
+    click.echo(f"modelcheck explorer for {browser.describe()['title']}: "
                f"http://{shown}:{bound_port}/  (Ctrl-C stops it)")
     try:
         server.serve_forever()
