@@ -25,26 +25,21 @@ import json
 import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import click
-
 from modelcheck import semantics
-from modelcheck._cli_util import fail as _fail
-from modelcheck.catalogue import load
-from modelcheck.errors import ModelcheckError, SpecRuntimeError, UsageError
+from modelcheck.errors import ModelcheckError, SpecRuntimeError
 from modelcheck.explore import check
-from modelcheck.model import Model, bind
+from modelcheck.model import Model
 from modelcheck.render.html import state_rows
 from modelcheck.render.text import diff, first_line, render_change, render_params
 from modelcheck.serve.page import PAGE
 from modelcheck.spec import Property
 from modelcheck.state import JSON, to_json
-from modelcheck.trace import ReplayError, Step, Trace, model_for, replay
+from modelcheck.trace import ReplayError, Step, Trace, replay
 
-__all__ = ["Browser", "explore_cmd", "make_server"]
+__all__ = ["Browser", "make_server"]
 
 
 class PathError(ModelcheckError):
@@ -298,53 +293,3 @@ def make_server(browser: Browser, host: str = "127.0.0.1", port: int = 0, *,
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
-
-
-
-@click.command("explore")
-@click.argument("spec_ref", metavar="SPEC")
-@click.option("--variant", help="A named configuration of the spec.")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Set a config parameter; repeatable.")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. The explorer has no authentication and runs the "
-                   "spec's code: keep it on the loopback address unless you mean otherwise.")
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
-              help="Port to listen on; 0 picks a free one.")
-@click.option("--trace", "trace_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="A saved counterexample to offer instead of searching for one.")
-@click.option("--no-search", is_flag=True, help="Do not search for a counterexample.")
-@click.option("--search-time", type=click.FloatRange(min=0, min_open=True), default=60.0,
-              show_default=True, help="Seconds the background search may take.")
-@click.option("--verbose", is_flag=True, help="Log every request on stderr.")
-def explore_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], host: str,
-                port: int, trace_file: Path | None, no_search: bool, search_time: float,
-                verbose: bool) -> None:
-    """Walk the state space of SPEC in a browser: enabled actions, successors, the path so
-    far, the properties in each state, and the counterexample when one is found."""
-    from modelcheck.cli import _parse_params  # cli registers this command
-    try:
-        spec = load(spec_ref)
-        trace = Trace.load(trace_file) if trace_file is not None else None
-        model = model_for(spec, trace) if trace is not None and not params and \
-            variant is None else bind(spec, variant, _parse_params(params))
-        browser = Browser(model, trace=trace, search=not no_search, time_limit=search_time)
-    except ModelcheckError as e:
-        _fail(e)
-    try:
-        server = make_server(browser, host, port, quiet=not verbose)
-    except OSError as e:
-        _fail(UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}"))
-    bound_host, bound_port = server.server_address[:2]
-    text = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
-    shown = f"[{text}]" if ":" in text else text
-    click.echo(f"modelcheck explorer for {browser.describe()['title']}: "
-               f"http://{shown}:{bound_port}/  (Ctrl-C stops it)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-
-
