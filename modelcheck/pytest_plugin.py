@@ -76,8 +76,8 @@ class ModelcheckFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         """An item for each configuration of each listed spec."""
-        from modelcheck.ci import cases, project_config
         from modelcheck.errors import ModelcheckError
+        from modelcheck.suite import cases, project_config
         try:
             config = project_config(self.path.parent)
             if config is None:
@@ -106,7 +106,7 @@ class ModelcheckItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run the search; raise :class:`ModelcheckFailure` unless the verdict is expected."""
-        from modelcheck.ci import run_case
+        from modelcheck.suite import run_case
         result = run_case(self.case, self.time_limit)
         if result.outcome != "pass":
             raise ModelcheckFailure(result)

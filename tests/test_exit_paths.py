@@ -134,7 +134,7 @@ def test_an_unwritable_junit_path_is_refused_before_the_checks(tmp_path: Path) -
 def test_a_junit_file_that_cannot_be_written_at_the_end_follows_the_table(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
-    monkeypatch.setattr("modelcheck.ci.check_writable", lambda *a, **k: None, raising=False)
+    monkeypatch.setattr("modelcheck.cli.verify.check_writable", lambda *a, **k: None, raising=False)
     result = CliRunner().invoke(cli, ["verify", "--all", "--project", str(_project(tmp_path)),
                                       "--junit", str(tmp_path / "file" / "junit.xml")])
     assert result.exit_code == 2, result.output
@@ -199,7 +199,7 @@ def _boom(ref: str) -> None:
 
 def test_an_unforeseen_error_is_one_line_and_exit_2(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("modelcheck.cli.load", _boom)
+    monkeypatch.setattr("modelcheck.cli.verify.load", _boom)
     monkeypatch.delenv("MODELCHECK_DEBUG", raising=False)
     with pytest.raises(SystemExit) as exit_info:
         main(["verify", "two-phase-commit"])
@@ -211,7 +211,7 @@ def test_an_unforeseen_error_is_one_line_and_exit_2(
 
 def test_modelcheck_debug_shows_the_traceback(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("modelcheck.cli.load", _boom)
+    monkeypatch.setattr("modelcheck.cli.verify.load", _boom)
     monkeypatch.setenv("MODELCHECK_DEBUG", "1")
     with pytest.raises(SystemExit) as exit_info:
         main(["verify", "two-phase-commit"])

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from modelcheck import bind, load_spec
-from modelcheck.serve import Explorer, make_server
+from modelcheck.serve import Browser, make_server
 
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    explorer = Explorer(bind(load_spec("two-phase-commit"), "tm-commits-early"))
+    explorer = Browser(bind(load_spec("two-phase-commit"), "tm-commits-early"))
     server = make_server(explorer, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

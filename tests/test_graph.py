@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from modelcheck import bind, load_spec
 from modelcheck.cli import cli
-from modelcheck.graph_export import explore_graph
+from modelcheck.statespace import reachable_graph
 
 
 def run(*args: str | Path) -> tuple[int, str]:
@@ -21,7 +21,7 @@ def run(*args: str | Path) -> tuple[int, str]:
 
 def test_two_phase_commit_graph_has_tlcs_counts() -> None:
     # TLC: 288 distinct states and 1,146 generated (the initial state and 1,145 successors).
-    space = explore_graph(bind(load_spec("two-phase-commit")), limit=None)
+    space = reachable_graph(bind(load_spec("two-phase-commit")), limit=None)
     assert (len(space.states), len(space.edges), len(space.initial)) == (288, 1145, 1)
     assert not space.violates and not space.deadlocks
 

@@ -26,10 +26,10 @@ from modelcheck import (
     load_spec,
 )
 from modelcheck.cli import cli
-from modelcheck.graph_export import explore_graph
 from modelcheck.properties.verdict import judge
-from modelcheck.serve import Explorer
+from modelcheck.serve import Browser
 from modelcheck.shrink import Failure, shrink
+from modelcheck.statespace import reachable_graph
 
 PREDICATES = str(Path(__file__).parent / "specs_bad" / "predicates.py")
 CULPRITS = {"terminal": "terminal predicate done", "invariant": "invariant bounded",
@@ -154,7 +154,7 @@ def test_the_shrinker_does_not_take_a_misbehaving_terminal_predicate_for_a_deadl
 @pytest.mark.parametrize("culprit", ["terminal", "invariant"])
 def test_graph_export_judges_states_as_the_search_does(culprit: str, returns: str) -> None:
     with pytest.raises(SpecRuntimeError) as caught:
-        explore_graph(model(culprit=culprit, returns=returns), limit=None)
+        reachable_graph(model(culprit=culprit, returns=returns), limit=None)
     assert caught.value.function == CULPRITS[culprit]
     code, out, err = invoke("graph", PREDICATES, "--param", f"culprit={culprit}", "--param",
                             f"returns={returns}")
@@ -166,7 +166,7 @@ def test_graph_export_judges_states_as_the_search_does(culprit: str, returns: st
                                                ("step", "0.0")])
 def test_the_explorer_page_reports_a_misbehaving_predicate(culprit: str, path: str,
                                                            returns: str) -> None:
-    explorer = Explorer(model(culprit=culprit, returns=returns), search=False)
+    explorer = Browser(model(culprit=culprit, returns=returns), search=False)
     with pytest.raises(SpecRuntimeError) as caught:
         explorer.view(path)
     assert caught.value.function == CULPRITS[culprit]
@@ -176,16 +176,16 @@ def test_the_explorer_page_names_the_state_a_predicate_misbehaves_in() -> None:
     # Viewing the initial state evaluates its successors' invariants: the error is in the
     # successor, as a search says; an action property's is in the state before the step.
     with pytest.raises(SpecRuntimeError) as caught:
-        Explorer(model(culprit="invariant", returns="none"), search=False).view("0")
+        Browser(model(culprit="invariant", returns="none"), search=False).view("0")
     assert str(caught.value) == message("invariant", "none")
     assert caught.value.trace is not None and caught.value.trace.length == 1
     with pytest.raises(SpecRuntimeError) as caught:
-        Explorer(model(culprit="step", returns="raise"), search=False).view("0")
+        Browser(model(culprit="step", returns="raise"), search=False).view("0")
     assert str(caught.value) == message("step", "raise")
 
 
 def test_the_explorer_page_shows_terminal_and_deadlocked_states() -> None:
-    explorer = Explorer(model(), search=False)
+    explorer = Browser(model(), search=False)
     last = explorer.view("0.0.0")
     assert (last["terminal"], last["deadlock"], last["successors"]) == (True, False, [])
     first = explorer.view("0")

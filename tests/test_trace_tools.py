@@ -414,7 +414,7 @@ def test_the_explorer_never_runs_the_code_a_trace_names(tmp_path: Path,
 
     def no_server(*args: object, **kwargs: object) -> None:
         raise OSError("not in a test")
-    monkeypatch.setattr("modelcheck.serve.server.make_server", no_server)
+    monkeypatch.setattr("modelcheck.cli.explore.make_server", no_server)
     code, out = run("explore", "two-phase-commit", "--trace", trace, "--no-search")
     assert code == 2 and "cannot listen" in out
     assert not marker.exists()

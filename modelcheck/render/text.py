@@ -17,8 +17,8 @@ from modelcheck.result import Check, Checked, Result
 from modelcheck.state import JSON
 from modelcheck.trace import Trace
 
-__all__ = ["diff", "render_change", "render_checked", "render_coverage", "render_result",
-           "render_trace", "render_value"]
+__all__ = ["diff", "first_line", "render_change", "render_checked", "render_coverage",
+           "render_result", "render_trace", "render_value"]
 
 
 def render_value(v: JSON) -> str:
@@ -105,6 +105,11 @@ def _fields(state: JSON) -> list[tuple[str, JSON]]:
     if isinstance(state, dict):
         return [(k, v) for k, v in state.items() if k != "$type"]
     return [("state", state)]
+
+
+def first_line(doc: str) -> str:
+    """The first line of a docstring, for a one-line summary; empty for an empty one."""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
 def render_params(params: dict[str, JSON] | Any) -> str:

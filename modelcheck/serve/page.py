@@ -1,4 +1,4 @@
-"""The explorer's page: one self-contained HTML document that drives the JSON API.
+"""The state browser's page: one self-contained HTML document that drives the JSON API.
 
 Everything the server returns is put in the page through ``textContent``, never as
 markup, so state content is always shown as text.

@@ -1,4 +1,4 @@
-"""The explorer's HTTP server and JSON API, on the standard library's ``http.server``.
+"""The state browser's HTTP server and JSON API, on the standard library's ``http.server``.
 
 A state is named by its path from an initial state: the init's index, then the index of
 each action instance taken, dot-separated (``0.4.17``). The server keeps no session: each
@@ -25,35 +25,30 @@ import json
 import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import click
-
 from modelcheck import semantics
-from modelcheck._cli_util import fail as _fail
-from modelcheck.catalogue import load
-from modelcheck.errors import ModelcheckError, SpecRuntimeError, UsageError
+from modelcheck.errors import ModelcheckError, SpecRuntimeError
 from modelcheck.explore import check
-from modelcheck.model import Model, bind
+from modelcheck.model import Model
 from modelcheck.render.html import state_rows
-from modelcheck.render.text import diff, render_change, render_params
+from modelcheck.render.text import diff, first_line, render_change, render_params
 from modelcheck.serve.page import PAGE
 from modelcheck.spec import Property
 from modelcheck.state import JSON, to_json
-from modelcheck.trace import ReplayError, Step, Trace, model_for, replay
+from modelcheck.trace import ReplayError, Step, Trace, replay
 
-__all__ = ["Explorer", "explore_cmd", "make_server"]
+__all__ = ["Browser", "make_server"]
 
 
 class PathError(ModelcheckError):
     """A state path that does not name a reachable state (answered with HTTP 400)."""
 
 
-class Explorer:
-    """Answers the API for one bound model; ``trace`` is a known counterexample, and
-    ``search`` starts a background search for one when there is none."""
+class Browser:
+    """The state browser of one bound model: answers the API; ``trace`` is a known
+    counterexample, and ``search`` starts a background search for one when there is none."""
 
     def __init__(self, model: Model, *, trace: Trace | None = None, search: bool = True,
                  time_limit: float | None = 60.0) -> None:
@@ -73,7 +68,7 @@ class Explorer:
         """``/api/model``."""
         m = self.model
         title = m.spec.name + (f" --variant {m.variant}" if m.variant else "")
-        props = [{"name": p.name, "kind": p.kind, "doc": _first_line(p.doc)}
+        props = [{"name": p.name, "kind": p.kind, "doc": first_line(p.doc)}
                  for p in m.spec.properties]
         inits = [{"path": str(i), "label": Step(inst.name, inst.args_json(), None).label()}
                  for i, inst in enumerate(m.inits)]
@@ -248,12 +243,8 @@ class Explorer:
             self._cex = found
 
 
-def _first_line(doc: str) -> str:
-    return doc.strip().splitlines()[0] if doc.strip() else ""
-
-
 class _Handler(BaseHTTPRequestHandler):
-    explorer: Explorer
+    browser: Browser
     quiet = True
 
     def do_GET(self) -> None:
@@ -264,11 +255,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, "text/html; charset=utf-8", PAGE.encode())
                 return
             if url.path == "/api/model":
-                body: JSON = self.explorer.describe()
+                body: JSON = self.browser.describe()
             elif url.path == "/api/state":
-                body = self.explorer.view(query.get("path", ["0"])[0])
+                body = self.browser.view(query.get("path", ["0"])[0])
             elif url.path == "/api/counterexample":
-                body = self.explorer.counterexample()
+                body = self.browser.counterexample()
             else:
                 self._json(404, {"error": f"no such page: {url.path}"})
                 return
@@ -295,60 +286,10 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 0, *,
+def make_server(browser: Browser, host: str = "127.0.0.1", port: int = 0, *,
                 quiet: bool = True) -> ThreadingHTTPServer:
-    """An HTTP server answering ``explorer``'s API on ``host:port`` (port 0: any free one)."""
-    handler = type("Handler", (_Handler,), {"explorer": explorer, "quiet": quiet})
+    """An HTTP server answering ``browser``'s API on ``host:port`` (port 0: any free one)."""
+    handler = type("Handler", (_Handler,), {"browser": browser, "quiet": quiet})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
-
-
-
-@click.command("explore")
-@click.argument("spec_ref", metavar="SPEC")
-@click.option("--variant", help="A named configuration of the spec.")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Set a config parameter; repeatable.")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. The explorer has no authentication and runs the "
-                   "spec's code: keep it on the loopback address unless you mean otherwise.")
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
-              help="Port to listen on; 0 picks a free one.")
-@click.option("--trace", "trace_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="A saved counterexample to offer instead of searching for one.")
-@click.option("--no-search", is_flag=True, help="Do not search for a counterexample.")
-@click.option("--search-time", type=click.FloatRange(min=0, min_open=True), default=60.0,
-              show_default=True, help="Seconds the background search may take.")
-@click.option("--verbose", is_flag=True, help="Log every request on stderr.")
-def explore_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], host: str,
-                port: int, trace_file: Path | None, no_search: bool, search_time: float,
-                verbose: bool) -> None:
-    """Walk the state space of SPEC in a browser: enabled actions, successors, the path so
-    far, the properties in each state, and the counterexample when one is found."""
-    from modelcheck.cli import _parse_params  # cli registers this command
-    try:
-        spec = load(spec_ref)
-        trace = Trace.load(trace_file) if trace_file is not None else None
-        model = model_for(spec, trace) if trace is not None and not params and \
-            variant is None else bind(spec, variant, _parse_params(params))
-        explorer = Explorer(model, trace=trace, search=not no_search, time_limit=search_time)
-    except ModelcheckError as e:
-        _fail(e)
-    try:
-        server = make_server(explorer, host, port, quiet=not verbose)
-    except OSError as e:
-        _fail(UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}"))
-    bound_host, bound_port = server.server_address[:2]
-    text = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
-    shown = f"[{text}]" if ":" in text else text
-    click.echo(f"modelcheck explorer for {explorer.describe()['title']}: "
-               f"http://{shown}:{bound_port}/  (Ctrl-C stops it)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-
-

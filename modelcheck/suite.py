@@ -1,4 +1,6 @@
-"""``modelcheck verify --all``: every check a project keeps, against its expected verdict.
+"""The check suite: every check a project keeps, run against its expected verdict.
+
+This is what ``modelcheck verify --all`` and ``pytest --modelcheck`` run.
 
 A *check* is a spec's default configuration or one of its variants, with the verdict it
 must produce (:meth:`~modelcheck.Spec.expectation`). The checks are the catalogue's, or
@@ -29,14 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from modelcheck._cli_util import check_writable
 from modelcheck.catalogue import entries, load
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.spec import Expect
 from modelcheck.state import JSON
 
-__all__ = ["Case", "CaseResult", "JUnitNotWritten", "Outcome", "cases", "exit_code",
-           "junit_xml", "main_all", "project_config", "render_table", "run_all", "run_case"]
+__all__ = ["Case", "CaseResult", "Outcome", "cases", "exit_code", "junit_xml", "project_config",
+           "render_table", "run_all", "run_case"]
 
 Outcome = Literal["pass", "fail", "error", "incomplete"]
 
@@ -238,55 +239,3 @@ def junit_xml(results: Sequence[CaseResult], seconds: float) -> str:
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") \
         + "\n"
-
-
-class JUnitNotWritten(UsageError):
-    """The checks ran, but their JUnit XML could not be written; ``text`` is the report."""
-
-    def __init__(self, text: str, message: str) -> None:
-        super().__init__(message)
-        self.text = text
-
-
-def main_all(*, junit: Path | None, jobs: int | None, time_limit: float | None,
-             project: Path | None, as_json: bool) -> tuple[str, int]:
-    """Run ``verify --all``: the text (or JSON) to print, and the exit code.
-
-    An unwritable ``junit`` path is refused before any check runs; if writing it still
-    fails at the end, :class:`JUnitNotWritten` carries the report with the error.
-    """
-    import json
-    directory = project if project is not None else Path.cwd()
-    if project is not None and project.is_file():
-        directory = project.parent
-    config = project_config(directory)
-    if project is not None and config is None:
-        raise UsageError(f"{directory / 'pyproject.toml'} has no [tool.modelcheck] table "
-                         "listing specs")
-    refs = config["specs"] if config else None
-    limit = time_limit if time_limit is not None else (config or {}).get("time-limit")
-    if junit is not None:
-        check_writable(junit, "--junit", parents=True)  # before minutes of checks
-    todo = cases(refs)
-    start = time.perf_counter()
-    results = run_all(todo, jobs=jobs, time_limit=limit)
-    seconds = time.perf_counter() - start
-    junit_error: str | None = None
-    if junit is not None:
-        try:
-            junit.parent.mkdir(parents=True, exist_ok=True)
-            junit.write_text(junit_xml(results, seconds), encoding="utf-8")
-        except OSError as e:
-            junit_error = f"cannot write the JUnit XML to {junit}: {e}"
-    code = exit_code(results)
-    if as_json:
-        status = {0: "ok", 1: "violation", 2: "error", 3: "incomplete"}[code]
-        text = json.dumps({"status": status, "checks": [r.to_json() for r in results],
-                           "stats": {"seconds": round(seconds, 4)}}, ensure_ascii=False)
-    else:
-        text = render_table(results, seconds)
-        if junit is not None and junit_error is None:
-            text += f"\nJUnit XML written to {junit}"
-    if junit_error is not None:
-        raise JUnitNotWritten(text, junit_error)
-    return text, code

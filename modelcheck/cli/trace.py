@@ -1,10 +1,12 @@
-"""``modelcheck trace show | replay | diagram``: read, re-check and draw saved traces.
+"""``modelcheck trace show | replay | diagram | shrink``: read, re-check, draw and shrink
+saved traces.
 
 ``replay`` re-executes a saved trace against the spec as installed now and exits as
 ``verify`` does: 0 when the trace replays and violates no property, 1 when it replays and
 shows a violation (the property and the step are printed), and 2 when it no longer
 replays (naming the first step that does not apply or whose state differs) or cannot be
-read.
+read. ``shrink`` exits 0 when it wrote the shrunk trace, 2 when the trace cannot be read or
+replayed, or shows nothing to shrink.
 
 A trace file is data: the spec name it records is only looked up among the catalogue's
 entries (:func:`spec_for`), never loaded as a file or imported as a module; a trace of
@@ -20,20 +22,27 @@ from pathlib import Path
 
 import click
 
-from modelcheck._cli_util import fail as _fail
-from modelcheck._cli_util import write_output
 from modelcheck.catalogue import entries, load
+from modelcheck.cli.common import fail, json_option, output_option, write_output
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.properties.verdict import Verdict, judge
 from modelcheck.render.output import FORMATS, render_as
-from modelcheck.render.text import render_params
+from modelcheck.render.text import render_params, render_trace
+from modelcheck.shrink import shrink_trace
 from modelcheck.spec import Spec
 from modelcheck.trace import ReplayError, Trace, model_for, replay
 
-__all__ = ["diagram_cmd", "replay_cmd", "show_cmd", "spec_for"]
+__all__ = ["diagram_cmd", "replay_cmd", "show_cmd", "shrink_cmd", "spec_for", "trace_group"]
 
-_SPEC_HELP = ("The spec the trace belongs to: a catalogue name, a .py file or module:attribute "
-              "(default: the catalogue entry the trace names; a trace never loads code).")
+_spec_option = click.option(
+    "--spec", "spec_ref", metavar="SPEC",
+    help="The spec the trace belongs to: a catalogue name, a .py file or module:attribute "
+         "(default: the catalogue entry the trace names; a trace never loads code).")
+
+
+@click.group("trace")
+def trace_group() -> None:
+    """Show, replay, draw and shrink saved counterexample traces (--trace-out FILE)."""
 
 
 def spec_for(trace: Trace, ref: str | None) -> Spec:
@@ -72,15 +81,14 @@ def _output(text: str, output: Path | None) -> None:
     write_output(text, output, f"written to {output}")
 
 
-@click.command("show")
+@trace_group.command("show")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text: what each step changed; json: the trace file; mermaid and svg: the "
                    "sequence diagram (specs on modelcheck.network); html: the viewer page.")
 @click.option("--full", is_flag=True, help="With --format text: every state in full.")
-@click.option("--spec", "spec_ref", metavar="SPEC", help=_SPEC_HELP)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to FILE instead of standard output.")
+@_spec_option
+@output_option
 def show_cmd(file: Path, fmt: str, full: bool, spec_ref: str | None,
              output: Path | None) -> None:
     """Show a saved trace: what each step changed, faults marked (✗ drop, ⚡ crash,
@@ -100,36 +108,35 @@ def show_cmd(file: Path, fmt: str, full: bool, spec_ref: str | None,
             verdict = found.message if found is not None else None
         text = render_as(trace, fmt, spec=spec, full=full, verdict=verdict)
     except ModelcheckError as e:
-        _fail(e)
+        fail(e)
     if fmt == "text":
         text = (f"{_title(trace)} ({render_params(trace.params)}): "
                 f"{trace.length} steps\n{text}")
     _output(text, output)
 
 
-@click.command("diagram")
+@trace_group.command("diagram")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "svg"]), default="mermaid",
               show_default=True, help="Mermaid sequenceDiagram text, or an SVG drawing.")
-@click.option("--spec", "spec_ref", metavar="SPEC", help=_SPEC_HELP)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to FILE instead of standard output.")
+@_spec_option
+@output_option
 def diagram_cmd(file: Path, fmt: str, spec_ref: str | None, output: Path | None) -> None:
     """Draw a saved trace of a spec on modelcheck.network as a sequence diagram."""
     try:
         trace = Trace.load(file)
         text = render_as(trace, fmt, spec=spec_for(trace, spec_ref))
     except ModelcheckError as e:
-        _fail(e)
+        fail(e)
     _output(text, output)
 
 
-@click.command("replay")
+@trace_group.command("replay")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--spec", "spec_ref", metavar="SPEC", help=_SPEC_HELP)
+@_spec_option
 @click.option("--no-deadlock", is_flag=True,
               help="Do not count a last state with no enabled action as a violation.")
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
+@json_option("the outcome")
 def replay_cmd(file: Path, spec_ref: str | None, no_deadlock: bool, as_json: bool) -> None:
     """Re-execute a saved trace against the spec as it is now.
 
@@ -142,7 +149,7 @@ def replay_cmd(file: Path, spec_ref: str | None, no_deadlock: bool, as_json: boo
         spec = spec_for(trace, spec_ref)
         model = model_for(spec, trace)
     except ModelcheckError as e:
-        _fail(e, as_json=as_json)
+        fail(e, as_json=as_json)
     try:
         states = replay(model, trace)
         verdict = judge(model, trace, states, deadlock=not no_deadlock)
@@ -155,7 +162,7 @@ def replay_cmd(file: Path, spec_ref: str | None, no_deadlock: bool, as_json: boo
                        err=True)
         sys.exit(2)
     except ModelcheckError as e:
-        _fail(e, as_json=as_json)
+        fail(e, as_json=as_json)
     status = "reproduces" if verdict.violated else "no-violation"
     if as_json:
         click.echo(json.dumps({"status": status, "step": verdict.step,
@@ -168,3 +175,38 @@ def replay_cmd(file: Path, spec_ref: str | None, no_deadlock: bool, as_json: boo
         click.echo(f"✓ {_title(trace)}: the trace replays ({trace.length} steps) and shows "
                    f"no violation: {verdict.message}")
     sys.exit(1 if verdict.violated else 0)
+
+
+@trace_group.command("shrink")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@_spec_option
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the shrunk trace (JSON) to FILE.")
+@click.option("--no-deadlock", is_flag=True, help="Do not count a deadlock as a violation.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
+              help="Shrink for at most S seconds, then keep the smallest trace found.")
+@click.option("--full", is_flag=True, help="Show every state of the trace in full.")
+def shrink_cmd(path: Path, spec_ref: str | None, out: Path | None, no_deadlock: bool,
+               time_limit: float | None, full: bool) -> None:
+    """Shrink the counterexample in FILE to a local minimum, checked by replay.
+
+    Steps are dropped (faults first), and arguments lowered, as long as replaying the
+    trace still violates the same property. Works on traces of every strategy.
+    """
+    try:
+        trace = Trace.load(path)
+        model = model_for(spec_for(trace, spec_ref), trace)
+        shrunk, violation, info = shrink_trace(model, trace, deadlock=not no_deadlock,
+                                               time_limit=time_limit)
+        if out is not None:
+            try:
+                shrunk.save(out)
+            except OSError as e:
+                raise UsageError(f"cannot write {out}: {e}") from e
+    except ModelcheckError as e:
+        fail(e)
+    click.echo(f"✗ {violation.message}, shrunk from {info.original_length} steps "
+               f"({info.replays:,} replays)")
+    click.echo(render_trace(shrunk, full=full))
+    if out is not None:
+        click.echo(f"shrunk trace written to {out}")

@@ -1,7 +1,7 @@
 """``modelcheck prove``: z3 proofs from the command line (quorum, clocks, induction).
 
-Exit codes as for ``verify`` (DESIGN.md §3): 0 every claim proved, 1 a claim refuted (the
-counterexample is printed), 2 usage or spec error, 3 z3 could not decide (unknown or
+Exit codes as for ``verify`` (those of README.md): 0 every claim proved, 1 a claim refuted
+(the counterexample is printed), 2 usage or spec error, 3 z3 could not decide (unknown or
 timeout). ``--json`` prints one object: ``{"proof", "subject", "params", "status",
 "claims": [{"name", "statement", "status", "seconds", "counterexample", "reason"}],
 "facts", "stats", "error"}``.
@@ -15,32 +15,31 @@ from typing import Any
 
 import click
 
-from modelcheck._cli_util import fail as _fail
+from modelcheck.cli.common import fail, json_option, param_option, parse_params, variant_option
 from modelcheck.errors import ModelcheckError, UsageError
 
-__all__ = ["prove"]
+__all__ = ["prove_group"]
 
 _TIMEOUT = click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
                         show_default=True, help="Give up (exit 3) on a query after S seconds.")
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print the proof as one JSON object.")
+_JSON = json_option("the proof")
 
 
 def _run(as_json: bool, make: Callable[[], Any]) -> None:
-    # Deferred: cli imports this module, and the error mapping lives in cli alone.
     try:
         proof = make()
     except ModelcheckError as e:
-        _fail(e, as_json=as_json)
+        fail(e, as_json=as_json)
     click.echo(proof.dumps() if as_json else proof.render())
     sys.exit(proof.exit_code)
 
 
 @click.group("prove")
-def prove() -> None:
+def prove_group() -> None:
     """Prove properties for all states or all sizes with z3, or show a counterexample."""
 
 
-@prove.command("quorum")
+@prove_group.command("quorum")
 @click.option("--nodes", type=click.IntRange(min=1), help="Number of nodes N.")
 @click.option("--up-to", type=click.IntRange(min=1),
               help="Prove for every N from --from to this bound (sizes may use n).")
@@ -139,7 +138,7 @@ def _grid(text: str) -> Any:
     return q.grid(int(rows), int(cols))
 
 
-@prove.command("clocks")
+@prove_group.command("clocks")
 @click.option("--dimension", type=int, default=3, show_default=True,
               help="Number of processes: the length of each vector clock.")
 @click.option("--merge", default="max", show_default=True,
@@ -155,11 +154,10 @@ def clocks_cmd(dimension: int, merge: str, timeout: float, as_json: bool) -> Non
     _run(as_json, make)
 
 
-@prove.command("induction")
+@prove_group.command("induction")
 @click.argument("spec_ref", metavar="SPEC")
-@click.option("--variant", help="A named configuration of the spec.")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Set a config parameter; repeatable.")
+@variant_option
+@param_option
 @click.option("--bare", is_flag=True,
               help="Prove the spec's invariants alone, without the strengthening conjuncts.")
 @_TIMEOUT
@@ -170,7 +168,6 @@ def induction_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], b
     from every state, reachable or not. SPEC must ship a symbolic encoding."""
     def make() -> Any:
         from modelcheck.catalogue import load
-        from modelcheck.cli import _parse_params
         from modelcheck.model import bind
         from modelcheck.prove import encoding_of
         from modelcheck.prove.induction import prove_induction
@@ -179,7 +176,7 @@ def induction_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], b
         sym = encoding_of(spec)
         # Binding validates the parameters and refuses a configuration whose model is
         # absurdly large, before the encoding is built for it.
-        cfg = bind(spec, variant, _parse_params(params), temporal=False).config
+        cfg = bind(spec, variant, parse_params(params), temporal=False).config
         shown = {"variant": variant, **{f: to_json(getattr(cfg, f))
                                         for f in cfg.__dataclass_fields__}}
         return prove_induction(sym, cfg, bare=bare, params=shown, timeout=timeout)
