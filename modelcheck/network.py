@@ -63,7 +63,7 @@ from typing import Any, TypeVar
 
 from modelcheck.errors import SpecDefinitionError, UsageError
 from modelcheck.model import Call
-from modelcheck.spec import Spec
+from modelcheck.spec import NetworkLayout, Spec
 from modelcheck.state import Record, defaults, set_at
 
 __all__ = ["FAULTS", "KINDS", "NO_FAULTS", "Behind", "Copies", "FaultError", "FaultState",
@@ -81,6 +81,13 @@ FAULTS: dict[str, str] = {
     "equivocate": "a Byzantine node sends a message of its declared domain",
 }
 """The fault menu: each name is a ``--faults`` key and a budget field of :class:`FaultState`."""
+
+FAULT_ACTIONS: dict[str, str | None] = {
+    "drop": "loss", "duplicate": "dup", "reorder": "reorder", "crash": "crash",
+    "restart": "restart", "partition": "partition", "heal": None, "fire": "timeout",
+    "drift": "drift", "forge": "equivocate"}
+"""The fault actions a network adds, in the order it adds them, and the budget each one
+spends (``heal`` ends a partition and spends none)."""
 
 KINDS = ("set", "bag", "fifo")
 """Network semantics: re-deliverable set, bag (one delivery per send), FIFO channels."""
@@ -511,6 +518,7 @@ class Network:
         self._last: tuple[Any, _Plan] | None = None
         _ATTACHED[id(spec)] = self
         self.fault_actions = self._register()
+        self._attach()
 
     # -- declarations -----------------------------------------------------------------------
 
@@ -892,6 +900,32 @@ class Network:
         spec.action(m=self._budgeted("equivocate", forgeable))(forge)
         return ("drop", "duplicate", "reorder", "crash", "restart", "partition", "heal",
                 "fire", "drift", "forge")
+
+    # -- the spec's hooks ----------------------------------------------------------------------
+
+    def _attach(self) -> None:
+        """Fill in the hooks through which the engine learns of this network."""
+        spec = self.spec
+        spec.fault_actions = self.fault_actions
+        spec.faults_param = self.budgets_field
+        spec.fault_budgets = self.fault_budgets
+        spec.supported_faults = self.supported
+        spec.format_step = step_label
+        spec.network_layout = self.layout
+
+    def fault_budgets(self, cfg: Any) -> dict[str, int]:
+        """The budget each fault action (but ``heal``, which spends none) may spend in
+        ``cfg``."""
+        budgets = getattr(cfg, self.budgets_field)
+        faults = budgets if isinstance(budgets, Faults) else Faults(str(budgets))
+        return {name: faults.budget(budget) for name, budget in FAULT_ACTIONS.items()
+                if budget is not None}
+
+    def layout(self, cfg: Any) -> NetworkLayout:
+        """The nodes in ``cfg``, the state's fields, and the route of every message."""
+        plan = self.plan(cfg)
+        routes = tuple((m, *self.route(m)) for m in plan.messages)
+        return NetworkLayout(plan.nodes, self.field, self.faults_field, routes)
 
     def supported(self, cfg: Any) -> dict[str, str | None]:
         """For each fault: None if configuration ``cfg`` can use it, else why not."""
