@@ -28,7 +28,7 @@ from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import STRATEGIES, Progress, check
 from modelcheck.graph_export import graph_cmd
 from modelcheck.model import bind
-from modelcheck.network import FAULTS, Faults, Network, network_of
+from modelcheck.network import FAULTS, Faults
 from modelcheck.params import parameters
 from modelcheck.prove.commands import prove
 from modelcheck.render.text import render_result, render_value
@@ -154,8 +154,7 @@ def show_cmd(spec_ref: str) -> None:
                    f"{render_value(to_json(getattr(model.config, param.name)))}"
                    + (f" (valid: {valid})" if valid else ""))
     click.echo("Actions:")
-    net = network_of(spec)
-    hidden = set(net.fault_actions) if net is not None else set()
+    hidden = set(spec.fault_actions)
     for a in spec.actions:
         if a.name in hidden:
             continue  # listed under Faults
@@ -170,8 +169,7 @@ def show_cmd(spec_ref: str) -> None:
         click.echo(f"  {p.name} [{kind}]" + (f" — {_first_line(p.doc)}" if p.doc else ""))
     if spec.terminal_fn is not None:
         click.echo(f"  terminal states: {spec.terminal_fn.__name__}")
-    if net is not None:
-        _show_faults(net, model.config)
+    _show_faults(spec, model.config)
     try:
         sets = symmetric_sets(spec)
     except ModelcheckError as e:
@@ -199,11 +197,13 @@ def show_cmd(spec_ref: str) -> None:
         click.echo(f"  {v.name}: {v.expect}" + (f" — {_first_line(v.doc)}" if v.doc else ""))
 
 
-def _show_faults(net: Network, cfg: Any) -> None:
+def _show_faults(spec: Spec, cfg: Any) -> None:
     """The fault menu of a spec on modelcheck.network, and why a fault does not apply."""
+    if spec.faults_param is None or spec.supported_faults is None:
+        return  # the spec injects no faults
     click.echo(f"Faults (--faults NAME=N,..., budgets per behaviour; now: "
-               f"{getattr(cfg, net.budgets_field)}):")
-    for name, why in net.supported(cfg).items():
+               f"{getattr(cfg, spec.faults_param)}):")
+    for name, why in spec.supported_faults(cfg).items():
         text = FAULTS[name] if why is None else f"not available: {why}"
         click.echo(f"  {name}: {text}")
 
@@ -322,15 +322,15 @@ def _with_faults(spec: Spec, params: dict[str, str], faults: str | None) -> dict
     """``params`` with ``--faults`` set on the config field of the spec's network."""
     if faults is None:
         return params
-    net = network_of(spec)
-    if net is None:
+    field = spec.faults_param
+    if field is None:
         raise UsageError(f"spec {spec.name!r} does not use modelcheck.network, so it has no "
                          "faults to inject; --faults needs a spec built on a Network")
-    if net.budgets_field in params:
-        raise UsageError(f"--faults and --param {net.budgets_field}=... both set the fault "
+    if field in params:
+        raise UsageError(f"--faults and --param {field}=... both set the fault "
                          "budgets; give one of them")
     Faults.from_param(faults)  # a usage error listing the valid names, before any search
-    return {**params, net.budgets_field: faults}
+    return {**params, field: faults}
 
 
 def _verify_all(spec_ref: str | None, run_all: bool, *, junit: Path | None,

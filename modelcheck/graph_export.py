@@ -30,6 +30,7 @@ from modelcheck._cli_util import write_output
 from modelcheck.catalogue import load
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.model import Model, bind
+from modelcheck.render.labels import step_label
 from modelcheck.render.text import render_value
 from modelcheck.state import to_json
 from modelcheck.trace import Step, Trace
@@ -159,7 +160,7 @@ def to_networkx(model: Model, space: StateSpace) -> Any:
     for src, dst, a in space.edges:
         inst = model.instances[a]
         g.add_edge(f"s{src}", f"s{dst}",
-                   label=Step(inst.name, inst.args_json(), None).label())
+                   label=step_label(Step(inst.name, inst.args_json(), None), model.spec))
     return g
 
 

@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import json
 import operator
 import re
 import typing
@@ -63,11 +62,12 @@ from typing import Any, TypeVar
 
 from modelcheck.errors import SpecDefinitionError, UsageError
 from modelcheck.model import Call
+from modelcheck.render.labels import event_label
 from modelcheck.spec import NetworkLayout, Spec
 from modelcheck.state import Record, defaults, set_at
 
 __all__ = ["FAULTS", "KINDS", "NO_FAULTS", "Behind", "Copies", "FaultError", "FaultState",
-           "Faults", "Net", "Network", "network_of", "step_label"]
+           "Faults", "Net", "Network"]
 
 FAULTS: dict[str, str] = {
     "loss": "drop a message in flight",
@@ -418,8 +418,6 @@ _KIND_CLASSES: dict[str, type[_Kind]] = {"set": _SetKind, "bag": _BagKind, "fifo
 # -- the network a spec declares ------------------------------------------------------------
 
 
-_ATTACHED: dict[int, Network] = {}
-
 Handler = Callable[[Any, Any, Any], Any]
 Nodes = Callable[[Any], Iterable[Any]]
 Fields = Sequence[str] | Callable[[Any], Sequence[str]]
@@ -441,11 +439,6 @@ class _Plan:
 
     def budget(self, name: str) -> int:
         return self.faults.budget(name)
-
-
-def network_of(spec: Spec) -> Network | None:
-    """The :class:`Network` a spec composes, or None."""
-    return _ATTACHED.get(id(spec))
 
 
 def _default_route(m: Any) -> tuple[Any, Any]:
@@ -476,7 +469,7 @@ class Network:
                  forgeable: Callable[[Any], Iterable[Any]] | None = None) -> None:
         self.spec = spec
         where = f"spec {spec.name!r}: Network"
-        if network_of(spec) is not None:
+        if spec.network_layout is not None:
             raise SpecDefinitionError(f"{where}: the spec already has a network; declare one")
         if isinstance(kind, str) and kind not in KINDS:
             raise SpecDefinitionError(f"{where}: kind={kind!r}; valid kinds: {', '.join(KINDS)}")
@@ -516,7 +509,6 @@ class Network:
         self.set_faults = _setter(state, faults_field)
         self.set_both = _setter(state, field, faults_field)
         self._last: tuple[Any, _Plan] | None = None
-        _ATTACHED[id(spec)] = self
         self.fault_actions = self._register()
         self._attach()
 
@@ -910,7 +902,7 @@ class Network:
         spec.faults_param = self.budgets_field
         spec.fault_budgets = self.fault_budgets
         spec.supported_faults = self.supported
-        spec.format_step = step_label
+        spec.format_step = event_label
         spec.network_layout = self.layout
 
     def fault_budgets(self, cfg: Any) -> dict[str, int]:
@@ -1019,65 +1011,3 @@ def _cuts(nodes: Sequence[Any]) -> tuple[tuple[frozenset[Any], frozenset[Any]], 
             side = frozenset((first, *combo))
             out.append((side, frozenset(n for n in nodes if n not in side)))
     return tuple(out)
-
-
-# -- trace labels ------------------------------------------------------------------------------
-
-
-def _text(v: Any) -> str:
-    if isinstance(v, dict):
-        if "$type" in v:
-            inner = ", ".join(f"{k}={_text(x)}" for k, x in v.items() if k != "$type")
-            return f"{v['$type']}({inner})"
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, list):
-        return "[" + ", ".join(_text(x) for x in v) + "]"
-    if isinstance(v, str):
-        return v
-    if v is None or isinstance(v, bool):
-        return repr(v)
-    return json.dumps(v)
-
-
-def _message(v: Any) -> str | None:
-    """``RequestVoteRequest 0→1 term=1`` for a JSON-encoded message record."""
-    if not (isinstance(v, dict) and isinstance(v.get("$type"), str)):
-        return None
-    rest = [f"{k}={_text(x)}" for k, x in v.items() if k not in ("$type", "src", "dst")]
-    head = v["$type"]
-    if "src" in v and "dst" in v:
-        head += f" {_text(v['src'])}→{_text(v['dst'])}"
-    return " ".join([head, *rest])
-
-
-def _side(v: Any) -> str:
-    return "{" + ", ".join(_text(x) for x in v) + "}" if isinstance(v, list) else _text(v)
-
-
-def _sides(v: Any) -> str | None:
-    if isinstance(v, list) and len(v) == 2:
-        return f"{_side(v[0])} | {_side(v[1])}"
-    return None
-
-
-_GLYPHS = {"deliver": "", "drop": "✗ ", "duplicate": "⧉ ", "reorder": "⇅ ", "forge": "☠ "}
-
-
-def step_label(action: str, args: Mapping[str, Any]) -> str | None:
-    """How a network or fault step reads in a trace (``✗ drop RequestVoteRequest 0→1
-    term=1``, ``⚡ crash 2``, ``⟂ partition {0} | {1, 2}``); None for other steps."""
-    keys = set(args)
-    if action in _GLYPHS and keys == {"m"}:
-        msg = _message(args["m"])
-        return None if msg is None else f"{_GLYPHS[action]}{action} {msg}"
-    if action in ("crash", "restart") and keys == {"node"}:
-        return f"{'⚡' if action == 'crash' else '↺'} {action} {_text(args['node'])}"
-    if action in ("partition", "heal") and keys == {"sides"}:
-        sides = _sides(args["sides"])
-        return None if sides is None else f"⟂ {action} {sides}"
-    if action == "fire" and keys == {"timer"} and isinstance(args["timer"], list) \
-            and len(args["timer"]) == 2:
-        return f"⏰ fire {_text(args['timer'][0])} {_text(args['timer'][1])}"
-    if action == "drift" and keys == {"node", "delta"} and isinstance(args["delta"], int):
-        return f"⌚ drift {_text(args['node'])} {args['delta']:+d}"
-    return None
