@@ -39,7 +39,6 @@ from typing import Any
 from modelcheck import semantics
 from modelcheck.errors import UsageError
 from modelcheck.model import Model
-from modelcheck.network import network_of
 from modelcheck.properties.verdict import judge
 from modelcheck.result import Violation, ViolationKind
 from modelcheck.trace import Trace, replay
@@ -103,8 +102,7 @@ class _Shrinker:
         self.deadline = deadline
         self.replays = 0
         self.inits = dict(model.initial_states())
-        net = network_of(model.spec)
-        faults = set(net.fault_actions) if net is not None else set()
+        faults = set(model.spec.fault_actions)
         self.is_fault = [inst.name in faults for inst in model.instances]
         self.table = model.table()
         if failure.kind not in ("invariant", "action", "deadlock"):

@@ -32,12 +32,14 @@ from typing import Any, Literal, TypeVar, overload
 
 from modelcheck.errors import SpecDefinitionError, UsageError
 from modelcheck.params import parameters
+from modelcheck.state import JSON
 
 __all__ = [
     "TEMPORAL_KINDS",
     "Action",
     "Expect",
     "Fairness",
+    "NetworkLayout",
     "Property",
     "Spec",
     "Specialised",
@@ -190,6 +192,23 @@ class Variant:
     doc: str
 
 
+@dataclass(frozen=True)
+class NetworkLayout:
+    """Who exchanges a spec's messages in one configuration: what a sequence diagram draws.
+
+    The :attr:`Spec.network_layout` hook returns it.
+    """
+
+    nodes: tuple[Any, ...]
+    """The nodes, in order: the participants of the diagram."""
+    field: str
+    """The state field holding the messages in flight."""
+    faults_field: str
+    """The state field holding the fault state (the crashed nodes are its ``down``)."""
+    routes: tuple[tuple[Any, Any, Any], ...]
+    """``(message, sender, receiver)`` of every message that can be in flight, in order."""
+
+
 @dataclass
 class Spec:
     """A protocol specification: config type, state type, init, actions and properties.
@@ -201,6 +220,13 @@ class Spec:
     ``doc`` defaults to the docstring of the module that creates the spec. ``violates``
     names the property the default configuration must violate, for a spec that exists to
     show an impossibility (the Two Generals); by default it must hold.
+
+    **Hooks.** A library that builds actions on this API (modelcheck.network's ``Network``
+    does) tells the engine what its actions mean through a few attributes, each meaning
+    "nothing of the kind" by default: :attr:`fault_actions`, :attr:`faults_param`,
+    :attr:`fault_budgets` and :attr:`supported_faults` (faults injected as actions),
+    :attr:`format_step` (how a step reads) and :attr:`network_layout` (how messages are
+    drawn).
     """
 
     name: str
@@ -215,6 +241,30 @@ class Spec:
     terminal_fn: Callable[[Any, Any], bool] | None = field(default=None, init=False, repr=False)
     variants: dict[str, Variant] = field(default_factory=dict, init=False, repr=False)
     module: str = field(default="", init=False, repr=False)
+
+    # -- hooks ------------------------------------------------------------------------
+
+    fault_actions: tuple[str, ...] = field(default=(), init=False, repr=False)
+    """Names of the actions that inject faults: the shrinker tries dropping their steps
+    first, random search caps them, and ``modelcheck show`` lists them apart."""
+    faults_param: str | None = field(default=None, init=False, repr=False)
+    """The config field ``--faults`` sets; None: the spec has no faults to inject."""
+    fault_budgets: Callable[[Any], Mapping[str, int]] | None = field(
+        default=None, init=False, repr=False)
+    """``(cfg) -> {fault action: budget}``: how many steps of each fault action a
+    behaviour may take in configuration ``cfg`` (a fault action not named is uncapped)."""
+    supported_faults: Callable[[Any], Mapping[str, str | None]] | None = field(
+        default=None, init=False, repr=False)
+    """``(cfg) -> {fault: None, or why cfg cannot use it}``: the menu ``modelcheck show``
+    lists."""
+    format_step: Callable[[str, Mapping[str, JSON]], str | None] | None = field(
+        default=None, init=False, repr=False)
+    """``(action, args) -> label``: how a step (its arguments as JSON) reads in traces and
+    messages, or None for the plain ``action(a=1)``."""
+    network_layout: Callable[[Any], NetworkLayout] | None = field(
+        default=None, init=False, repr=False)
+    """``(cfg) -> NetworkLayout``: the nodes and message routes a sequence diagram of a
+    trace draws; None: the spec's traces have no messages to draw."""
 
     def __post_init__(self) -> None:
         caller = sys._getframe(2).f_globals if hasattr(sys, "_getframe") else {}

@@ -16,7 +16,6 @@ from typing import Any
 
 from modelcheck.errors import ModelcheckError, TraceFormatError, UsageError
 from modelcheck.model import Model, bind
-from modelcheck.network import step_label as network_step_label
 from modelcheck.params import parameters
 from modelcheck.spec import Spec
 from modelcheck.state import JSON, to_json
@@ -54,12 +53,16 @@ class Step:
     args: Mapping[str, JSON]
     state: JSON
 
-    def label(self) -> str:
-        """``action(a=1)`` as shown in renderings; network and fault steps read as events
-        (``✗ drop RequestVoteRequest 0→1 term=1``, ``⚡ crash 2``)."""
-        special = network_step_label(self.action, self.args)
-        if special is not None:
-            return special
+    def label(self, spec: Spec | None = None) -> str:
+        """``action(a=1)``, or as ``spec``'s :attr:`~modelcheck.spec.Spec.format_step` hook
+        reads the step (a network's steps read as events: ``✗ drop RequestVoteRequest 0→1
+        term=1``, ``⚡ crash 2``). Renderings read steps with
+        :func:`modelcheck.render.labels.step_label`, which knows those events without the
+        spec too."""
+        if spec is not None and spec.format_step is not None:
+            own = spec.format_step(self.action, self.args)
+            if own is not None:
+                return own
         inner = ", ".join(f"{k}={_short(v)}" for k, v in self.args.items())
         return f"{self.action}({inner})" if inner else self.action
 
@@ -189,18 +192,18 @@ def replay(model: Model, trace: Trace) -> list[Any]:
     first = trace.steps[0]
     inst = model.find_instance(first.action, first.args, model.inits)
     if inst is None:
-        raise ReplayError(f"step 0: the spec has no init {Step.label(first)}", 0)
+        raise ReplayError(f"step 0: the spec has no init {first.label(model.spec)}", 0)
     state = inst.action.fn(model.config, *inst.args)
-    _compare(state, first, 0)
+    _compare(state, first, 0, model.spec)
     states = [state]
     for i, step in enumerate(trace.steps[1:], start=1):
         inst = model.find_instance(step.action, step.args)
         if inst is None:
-            raise ReplayError(f"step {i}: the spec has no action {step.label()}", i)
+            raise ReplayError(f"step {i}: the spec has no action {step.label(model.spec)}", i)
         state = model.apply(inst.index, state)
         if state is None:
-            raise ReplayError(f"step {i}: {step.label()} is not enabled", i)
-        _compare(state, step, i)
+            raise ReplayError(f"step {i}: {step.label(model.spec)} is not enabled", i)
+        _compare(state, step, i, model.spec)
         states.append(state)
     return states
 
@@ -229,12 +232,12 @@ def model_for(spec: Spec, trace: Trace) -> Model:
     return bind(spec, trace.variant, params)
 
 
-def _compare(state: Any, step: Step, i: int) -> None:
+def _compare(state: Any, step: Step, i: int, spec: Spec) -> None:
     # A record in its defaults form may have been saved with all its fields (a trace
     # written before that form existed): either encoding is the same state.
     if to_json(state) != step.state and to_json(state, compact=False) != step.state:
         raise ReplayError(
-            f"step {i}: {step.label()} gives a different state than the trace records", i)
+            f"step {i}: {step.label(spec)} gives a different state than the trace records", i)
 
 
 def _short(v: JSON) -> str:

@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from modelcheck import check, load_spec
 from modelcheck.cli import cli
+from modelcheck.render.labels import step_label
 from modelcheck.render.text import diff, render_change
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -67,7 +68,7 @@ def test_viewer_of_a_raft_counterexample(page: Page, tmp_path: Path) -> None:
     found = check(load_spec("raft"), variant="forget-vote").violation
     assert found is not None and found.trace is not None
     trace = found.trace
-    steps = [s.label() for s in trace.steps]
+    steps = [step_label(s) for s in trace.steps]
     crash, restart = steps.index("⚡ crash 1"), steps.index("↺ restart 1")
 
     def changes(i: int) -> str:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from modelcheck import check
+from modelcheck.render.labels import step_label
 from modelcheck_specs import consistent_hashing as ch
 
 
@@ -21,7 +22,7 @@ def test_modulo_placement_moves_keys_between_nodes_that_stayed() -> None:
     r = check(ch.spec, variant="modulo")
     assert r.violation is not None and r.violation.trace is not None
     assert (r.violation.property, r.violation.kind) == ("minimal_movement", "action")
-    assert [s.label() for s in r.violation.trace.steps] == [
+    assert [step_label(s) for s in r.violation.trace.steps] == [
         "init(seed=0)", "join(n=1)", "join(n=2)"]
 
 

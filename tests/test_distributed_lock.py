@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelcheck import check
+from modelcheck.render.labels import step_label
 from modelcheck_specs import distributed_lock as dl
 
 
@@ -25,7 +26,7 @@ def test_without_fencing_a_stale_write_lands() -> None:
     assert r.violation is not None and r.violation.trace is not None
     assert r.violation.property == "no_stale_write"
     trace = r.violation.trace
-    assert [s.label() for s in trace.steps] == [
+    assert [step_label(s) for s in trace.steps] == [
         "init", "acquire(c=0)", "write(c=0)", "tick", "acquire(c=1)", "write(c=1)",
         "deliver WriteRequest 1→3 token=2", "deliver WriteRequest 0→3 token=1"]
     assert trace.steps[-1].state["accepted"] == [[1, 2], [0, 1]]

@@ -13,6 +13,7 @@ from modelcheck import Spec, UsageError, check
 from modelcheck.catalogue import load
 from modelcheck.cli import cli
 from modelcheck.network import FAULTS, FaultError, Faults
+from modelcheck.render.labels import step_label
 
 SPECS = Path(__file__).resolve().parent / "specs_faults"
 
@@ -63,7 +64,7 @@ def test_violation_only_with_the_fault_and_its_step_in_the_shortest_trace(
     assert r.violation.property == prop
     trace = r.violation.trace
     assert trace is not None
-    got = [s.label() for s in trace.steps]
+    got = [step_label(s) for s in trace.steps]
     assert got == ["init", *labels]
     assert trace.params["faults"] == faults  # recorded in the trace
     for fault in Faults(faults).budgets:
@@ -80,7 +81,7 @@ def test_crash_stop_alone_does_not_reissue_ids() -> None:
 def test_a_set_network_redelivers_without_any_fault() -> None:
     r = check(spec_file("counter"), params={"network": "set"})
     assert r.violation is not None and r.violation.trace is not None
-    assert [s.label() for s in r.violation.trace.steps] == [
+    assert [step_label(s) for s in r.violation.trace.steps] == [
         "init", "increment", "deliver Inc 0→1", "deliver Inc 0→1"]
 
 

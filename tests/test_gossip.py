@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelcheck import check
+from modelcheck.render.labels import step_label
 from modelcheck_specs import gossip
 
 
@@ -17,7 +18,7 @@ def test_merge_overwrites_goes_backwards_in_four_steps() -> None:
     r = check(gossip.spec, variant="merge-overwrites")
     assert r.violation is not None and r.violation.trace is not None
     assert (r.violation.property, r.violation.kind) == ("versions_never_go_back", "action")
-    assert [s.label() for s in r.violation.trace.steps] == [
+    assert [step_label(s) for s in r.violation.trace.steps] == [
         "init", "update(n=0)", "update(n=1)", "gossip(i=0, j=1)",
         "deliver Push 0→1 version=1"]
 

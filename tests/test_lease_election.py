@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelcheck import bind, check, replay
+from modelcheck.render.labels import step_label
 from modelcheck_specs import lease_election as le
 
 
@@ -40,6 +41,6 @@ def test_drift_beyond_the_guard_gives_two_leaders(variant: str | None, params: d
     assert r.status == "violation" and r.violation is not None
     assert (r.violation.property, r.violation.kind) == ("one_leader", "invariant")
     trace = r.violation.trace
-    assert trace is not None and [s.label() for s in trace.steps[1:]] == labels
+    assert trace is not None and [step_label(s) for s in trace.steps[1:]] == labels
     last = replay(bind(le.spec, variant, params), trace)[-1]
     assert le.is_leader(last, 0) and le.is_leader(last, 1)

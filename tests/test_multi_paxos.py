@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelcheck import bind, check, replay
+from modelcheck.render.labels import step_label
 from modelcheck_specs import multi_paxos as mp
 
 
@@ -25,7 +26,7 @@ def test_new_leader_skipping_phase1_overwrites_a_chosen_slot_in_six_steps() -> N
     assert (r.violation.property, r.violation.kind) == ("slot_agreement", "invariant")
     trace = r.violation.trace
     assert trace is not None and trace.length == 6
-    labels = [s.label() for s in trace.steps]
+    labels = [step_label(s) for s in trace.steps]
     assert labels[1] == "propose(b=0, slot=0, v=0)" and "prepare(b=1)" not in labels
     model = bind(mp.spec, "new-leader-skips-phase1")
     assert mp.chosen(model.config, replay(model, trace)[-1])[0] == {0, 1}

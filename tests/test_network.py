@@ -7,10 +7,12 @@ import pickle
 
 import pytest
 
-from modelcheck import bind, check, replay
-from modelcheck.network import Behind, Copies, Faults, network_of
+from modelcheck import Step, bind, check, replay
+from modelcheck.network import Behind, Copies, Faults
+from modelcheck.render.labels import step_label
 from modelcheck.state import defaults
 from modelcheck_specs import raft
+from modelcheck_specs import transaction_commit as tc
 from modelcheck_specs import two_phase_commit as tpc
 
 REQ = raft.RequestVoteRequest
@@ -62,13 +64,35 @@ def test_states_with_faults_pickle_for_worker_processes() -> None:
     assert pickle.loads(pickle.dumps(Faults("loss=1"))).budget("loss") == 1
 
 
-def test_network_of_and_fault_actions_without_budget_have_no_instances() -> None:
-    net = network_of(raft.spec)
-    assert net is raft.net
+def test_spec_hooks_and_fault_actions_without_budget_have_no_instances() -> None:
+    net = raft.net
+    assert raft.spec.fault_actions == net.fault_actions
+    assert raft.spec.faults_param == net.budgets_field
     names = {i.name for i in bind(raft.spec).instances}
     assert not names & set(net.fault_actions)
     with_loss = {i.name for i in bind(raft.spec, params={"faults": "loss=1"}).instances}
     assert "drop" in with_loss and "crash" not in with_loss
+
+
+def test_a_network_tells_the_engine_what_it_needs_through_the_spec_hooks() -> None:
+    spec = raft.spec
+    cfg = bind(spec, params={"faults": "loss=1,crash=1"}).config
+    assert spec.fault_budgets is not None and spec.supported_faults is not None
+    budgets = spec.fault_budgets(cfg)
+    assert (budgets["drop"], budgets["crash"], budgets["fire"]) == (1, 1, 0)
+    assert set(budgets) == set(spec.fault_actions) - {"heal"}
+    assert spec.supported_faults(cfg) == raft.net.supported(cfg)
+    crash = Step("crash", {"node": 0}, None)
+    assert crash.label() == "crash(node=0)"
+    assert crash.label(spec) == step_label(crash) == step_label(crash, spec) == "⚡ crash 0"
+    assert spec.network_layout is not None
+    layout = spec.network_layout(cfg)
+    assert layout.nodes == (0, 1, 2) and (layout.field, layout.faults_field) == ("msgs", "faults")
+    assert layout.routes and all((src, dst) == (m.src, m.dst) for m, src, dst in layout.routes)
+    other = tc.spec
+    assert other.fault_actions == () and other.faults_param is None
+    assert other.fault_budgets is other.supported_faults is other.network_layout is None
+    assert other.format_step is None
 
 
 def test_fault_record_keeps_its_smallest_form_without_faults() -> None:
@@ -124,7 +148,7 @@ def test_raft_no_leader_without_a_connected_majority() -> None:
     trace = r.violation.trace
     # Server 0 is down, servers 1 and 2 cut apart: they time out, round after round.
     assert trace is not None and (trace.loop_start, trace.length) == (4, 6)
-    assert [s.label() for s in trace.steps][1:3] == ["⚡ crash 0", "⟂ partition {0, 1} | {2}"]
+    assert [step_label(s) for s in trace.steps][1:3] == ["⚡ crash 0", "⟂ partition {0, 1} | {2}"]
 
 
 TPC = [
@@ -156,7 +180,7 @@ def test_forget_vote_violates_election_safety_after_a_crash_and_restart() -> Non
     assert r.violation.property == "election_safety"
     trace = r.violation.trace
     assert trace is not None and trace.length == 10
-    assert [s.label() for s in trace.steps] == [
+    assert [step_label(s) for s in trace.steps] == [
         "init", "timeout(i=0)",
         "deliver RequestVoteRequest 0→1 term=1 last_log_term=None last_log_index=0",
         "deliver RequestVoteResponse 1→0 term=1 granted=True", "⚡ crash 1", "↺ restart 1",
@@ -181,7 +205,7 @@ def test_tm_crash_blocks_prepared_rms() -> None:
     assert (r.violation.property, r.violation.kind) == ("all_decide", "possibility")
     trace = r.violation.trace
     assert trace is not None
-    assert [s.label() for s in trace.steps] == ["init", "⚡ crash tm", "rm_prepare(rm=0)"]
+    assert [step_label(s) for s in trace.steps] == ["init", "⚡ crash tm", "rm_prepare(rm=0)"]
     assert trace.steps[-1].state["rm_state"] == ["prepared", "working", "working"]
     reduced = check(tpc.spec, variant="tm-crash", symmetry=True)
     assert reduced.violation is not None and reduced.violation.trace is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelcheck import check
+from modelcheck.render.labels import step_label
 from modelcheck_specs import outbox
 
 
@@ -26,7 +27,7 @@ def test_dual_write_loses_or_invents_an_event(variant: str, labels: list[str]) -
     assert r.violation is not None and r.violation.trace is not None
     assert (r.violation.property, r.violation.kind) == ("events_match_orders", "liveness")
     trace = r.violation.trace
-    assert [s.label() for s in trace.steps] == labels
+    assert [step_label(s) for s in trace.steps] == labels
     assert trace.loop_start == trace.length  # it stays in the last state forever
     last = trace.steps[-1].state
     assert (last["committed"], last["applied"]) == (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from modelcheck import bind, check, replay
+from modelcheck.render.labels import step_label
 from modelcheck_specs import paxos
 
 
@@ -65,7 +66,7 @@ def test_variants(variant: str, length: int | None, distinct: int | None) -> Non
 def test_accept_lower_ballot_votes_below_its_promise() -> None:
     r = check(paxos.spec, variant="accept-lower-ballot")
     assert r.violation is not None and r.violation.trace is not None
-    labels = [s.label() for s in r.violation.trace.steps]
+    labels = [step_label(s) for s in r.violation.trace.steps]
     assert labels[7] == "phase2a(b=0, v=0, q=[0, 1], w=None)"
     assert labels[10] == "phase2a(b=1, v=1, q=[0, 1], w=None)"
     before_vote = r.violation.trace.steps[7].state

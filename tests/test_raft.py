@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from modelcheck import bind, check, replay
+from modelcheck.render.labels import step_label
 from modelcheck_specs import raft
 
 ELECTIONS = {"max_term": 1, "max_log_len": 0}
@@ -107,7 +108,7 @@ def test_commit_old_term_is_figure_3_7_in_27_steps() -> None:
     assert (r.violation.property, r.violation.kind) == ("leader_completeness", "invariant")
     trace = r.violation.trace
     assert trace is not None and trace.length == 27
-    labels = [s.label() for s in trace.steps]
+    labels = [step_label(s) for s in trace.steps]
     assert [x for x in labels if x.startswith(("become_leader", "client_request"))] == [
         "become_leader(i=0)", "become_leader(i=1)", "client_request(i=0, v=0)",
         "become_leader(i=0)", "client_request(i=1, v=0)", "become_leader(i=1)"]
@@ -141,7 +142,7 @@ def test_no_truncate_applies_an_uncommitted_entry_in_16_steps() -> None:
     assert r.violation.property == "state_machine_safety"
     trace = r.violation.trace
     assert trace is not None and trace.length == 16
-    assert [s.label() for s in trace.steps][-4:] == [
+    assert [step_label(s) for s in trace.steps][-4:] == [
         "deliver AppendEntriesRequest 1→2 term=1 prev_log_index=0 prev_log_term=None "
         "entries=[[1, 0]] commit_index=0",
         "deliver AppendEntriesResponse 2→1 term=1 success=True match_index=1",
@@ -197,7 +198,7 @@ def test_minority_leader_elects_two_leaders_in_four_steps() -> None:
     assert r.violation.property == "election_safety"
     trace = r.violation.trace
     assert trace is not None and trace.length == 4
-    assert [s.label() for s in trace.steps] == [
+    assert [step_label(s) for s in trace.steps] == [
         "init", "timeout(i=0)", "timeout(i=1)", "become_leader(i=0)", "become_leader(i=1)"]
     replay(bind(raft.spec, "minority-leader"), trace)
 
@@ -208,5 +209,5 @@ def test_forget_vote_elects_two_leaders_after_a_restart_in_ten_steps() -> None:
     assert r.violation.property == "election_safety"
     trace = r.violation.trace
     assert trace is not None and trace.length == 10
-    assert [s.label() for s in trace.steps][4:6] == ["⚡ crash 1", "↺ restart 1"]
+    assert [step_label(s) for s in trace.steps][4:6] == ["⚡ crash 1", "↺ restart 1"]
     replay(bind(raft.spec, "forget-vote"), trace)

@@ -7,6 +7,7 @@ import pytest
 
 from modelcheck import bind, check, replay
 from modelcheck.properties.linearizability import Call, Read, Return, Write
+from modelcheck.render.labels import step_label
 from modelcheck_specs import replication as rep
 
 
@@ -40,7 +41,7 @@ def test_async_failover_loses_the_acknowledged_write() -> None:
     r = check(rep.spec, variant="async-failover")
     assert r.violation is not None and r.violation.trace is not None
     trace = r.violation.trace
-    assert [s.label() for s in trace.steps] == [
+    assert [step_label(s) for s in trace.steps] == [
         "init", "invoke(c=0)", "ask_replica(c=0, r=0)", "⚡ crash 0", "invoke(c=1)",
         "failover(r=1)", "ask_replica(c=1, r=1)"]
     states = replay(bind(rep.spec, "async-failover"), trace)

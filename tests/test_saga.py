@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelcheck import check
+from modelcheck.render.labels import step_label
 from modelcheck_specs import saga
 
 
@@ -30,7 +31,7 @@ def test_flawed_variants_have_shortest_traces(variant: str, prop: str, length: i
 def test_skipped_compensation_leaves_a_step_committed() -> None:
     r = check(saga.spec, variant="skip-compensation-on-timeout")
     assert r.violation is not None and r.violation.trace is not None
-    assert [s.label() for s in r.violation.trace.steps] == [
+    assert [step_label(s) for s in r.violation.trace.steps] == [
         "init", "deliver Execute 3→0", "⏰ fire orchestrator_timeout 3", "step_commit(i=0)",
         "deliver Done 0→3"]
     last = r.violation.trace.steps[-1].state

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from modelcheck import check
+from modelcheck.render.labels import step_label
 from modelcheck_specs import split_brain as sb
 
 
@@ -26,7 +27,7 @@ def test_a_partition_yields_two_primaries_accepting_writes(variant: str) -> None
     assert r.status == "violation" and r.violation is not None
     assert (r.violation.property, r.violation.kind) == ("no_split_brain", "action")
     trace = r.violation.trace
-    assert trace is not None and [s.label() for s in trace.steps[1:]] == [
+    assert trace is not None and [step_label(s) for s in trace.steps[1:]] == [
         "⟂ partition {0} | {1, 2}", "heartbeat_timeout(i=1)", "client_write(i=1)",
         "client_write(i=0)"]
     assert trace.steps[-2].state["last_write"] == [2, 1]

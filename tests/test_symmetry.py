@@ -38,6 +38,7 @@ from modelcheck.catalogue import entries
 from modelcheck.cli import cli
 from modelcheck.explore._base import Run
 from modelcheck.network import Copies
+from modelcheck.render.labels import step_label
 from modelcheck.store import NO_PARENT, DictStore
 from modelcheck.symmetry import Canonicalizer, symmetric_sets
 from modelcheck_specs import raft
@@ -405,13 +406,13 @@ def test_a_path_stored_from_another_orbit_member_replays_as_a_real_execution() -
     i1 = store.add_one(run.fingerprint(held1), i0, ids["rm_prepare(rm=0)"], 2)
     i2 = store.add_one(run.fingerprint(held2), i1, ids["deliver(m=Prepared(rm=1))"], 3)
     trace = run.trace_to(i2, held2)
-    assert [s.label() for s in trace.steps] == [
+    assert [step_label(s) for s in trace.steps] == [
         "init", "rm_prepare(rm=0)", "deliver Prepared rm=0"]
     replay(model, trace)
     # One more step from the held state (as for an action property) is renamed to match.
     after = model.apply(ids["rm_choose_to_abort(rm=0)"], held2)
     longer = run.trace_to(i2, held2, then=(ids["rm_choose_to_abort(rm=0)"], after))
-    assert longer.steps[-1].label() in ("rm_choose_to_abort(rm=1)", "rm_choose_to_abort(rm=2)")
+    assert step_label(longer.steps[-1]) in ("rm_choose_to_abort(rm=1)", "rm_choose_to_abort(rm=2)")
     states = replay(model, longer)
     canonical = model.canonical
     assert isinstance(canonical, Canonicalizer)

@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 
 from modelcheck import bind, check, replay
+from modelcheck.render.labels import step_label
 from modelcheck_specs import three_phase_commit as tpc
 
 
@@ -48,7 +49,7 @@ def test_partition_decides_both_ways_in_twelve_steps() -> None:
     assert (r.violation.property, r.violation.kind) == ("consistent", "invariant")
     trace = r.violation.trace
     assert trace is not None and trace.length == 12
-    labels = [s.label() for s in trace.steps]
+    labels = [step_label(s) for s in trace.steps]
     assert labels[7:] == ["⟂ partition {0, 1, 2} | {coordinator}", "coordinator_precommit",
                           "coordinator_commit", "participant_terminate(p=0)",
                           "⟂ heal {0, 1, 2} | {coordinator}", "deliver Commit"]

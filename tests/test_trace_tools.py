@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from modelcheck import Trace, check, load_spec
 from modelcheck.cli import cli
 from modelcheck.errors import UsageError
+from modelcheck.render.labels import step_label
 from modelcheck.render.mermaid import escape
 from modelcheck.render.output import render_as
 from modelcheck.render.sequence import chart, topology_for
@@ -149,7 +150,8 @@ def test_mermaid_of_a_raft_trace_parses_and_draws_each_delivery(trace: Any) -> N
         assert (src, dst) == (f"n{m['src']}", f"n{m['dst']}")
         assert label.startswith(f"{i} {m['$type']} term=")
     notes = [g[-1] for k, g in parsed if k == "note"]
-    faults = [(i, s.label()) for i, s in enumerate(trace.steps) if s.action in ("crash", "restart")]
+    faults = [(i, step_label(s)) for i, s in enumerate(trace.steps)
+              if s.action in ("crash", "restart")]
     assert [label for _, label in faults] == ["⚡ crash 1", "↺ restart 1"]
     for i, label in faults:
         assert any(n.startswith(f"{i} {label}") for n in notes)

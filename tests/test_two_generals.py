@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from modelcheck import Record, Spec, SpecDefinitionError, check
 from modelcheck.cli import cli
+from modelcheck.render.labels import step_label
 from modelcheck.spec import Expect
 from modelcheck_specs import two_generals as tg
 
@@ -23,7 +24,7 @@ def test_the_last_messenger_captured_breaks_coordination_at_every_depth(
     assert (r.violation.property, r.violation.kind) == ("coordinated", "invariant")
     trace = r.violation.trace
     assert trace is not None and trace.length == messengers + 2
-    labels = [s.label() for s in trace.steps]
+    labels = [step_label(s) for s in trace.steps]
     last = tg._messenger(messengers)
     assert labels[-2:] == [f"✗ drop Messenger {last.src}→{last.dst} seq={messengers}", "dawn"]
     assert labels.count("✗ drop Messenger 0→1 seq=1") + labels.count(

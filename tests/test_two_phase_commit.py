@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelcheck import bind, check, replay
+from modelcheck.render.labels import step_label
 from modelcheck_specs import two_phase_commit as tpc
 
 
@@ -30,7 +31,7 @@ def test_tm_commits_early_has_a_shortest_trace_of_five_steps() -> None:
     assert (r.violation.property, r.violation.kind) == ("consistent", "invariant")
     trace = r.violation.trace
     assert trace is not None and trace.length == 5
-    assert [s.label() for s in trace.steps] == [
+    assert [step_label(s) for s in trace.steps] == [
         "init", "rm_prepare(rm=0)", "deliver Prepared rm=0", "tm_commit",
         "deliver Commit rm=0", "rm_choose_to_abort(rm=1)"]
     assert trace.steps[-1].state["rm_state"] == ["committed", "aborted", "working"]

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from modelcheck.catalogue import entries, load
-from modelcheck.cli.common import fail, fault_actions, show_faults
+from modelcheck.cli.common import fail, show_faults
 from modelcheck.errors import ModelcheckError
 from modelcheck.model import bind
 from modelcheck.params import parameters
@@ -62,7 +62,7 @@ def show_cmd(spec_ref: str) -> None:
                    f"{render_value(to_json(getattr(model.config, param.name)))}"
                    + (f" (valid: {valid})" if valid else ""))
     click.echo("Actions:")
-    hidden = fault_actions(spec)
+    hidden = set(spec.fault_actions)
     for a in spec.actions:
         if a.name in hidden:
             continue  # listed under Faults

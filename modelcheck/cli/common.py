@@ -26,12 +26,12 @@ import click
 
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import Progress
-from modelcheck.network import FAULTS, Faults, network_of
+from modelcheck.network import FAULTS, Faults
 from modelcheck.render.text import render_result
 from modelcheck.result import Result
 from modelcheck.spec import Spec
 
-__all__ = ["ProgressLine", "Report", "check_writable", "emit", "fail", "fault_actions",
+__all__ = ["ProgressLine", "Report", "check_writable", "emit", "fail",
            "faults_option", "gather", "json_option", "no_deadlock_option", "output_option",
            "param_option", "parse_params", "report_options", "show_faults",
            "time_limit_option", "variant_option", "with_faults", "write_output"]
@@ -131,41 +131,34 @@ def parse_params(pairs: Sequence[str]) -> dict[str, str]:
     return params
 
 
-# -- specs on modelcheck.network: the command line's only questions to the network module --
-
-
-def fault_actions(spec: Spec) -> set[str]:
-    """The actions of ``spec`` that are faults of its network (none for other specs)."""
-    net = network_of(spec)
-    return set(net.fault_actions) if net is not None else set()
+# -- faults: what the spec's hooks say (filled in by modelcheck.network) ----------------------
 
 
 def show_faults(spec: Spec, cfg: Any) -> None:
-    """The fault menu of a spec on modelcheck.network, and why a fault does not apply;
+    """The fault menu of a spec that injects faults, and why a fault does not apply;
     nothing for other specs."""
-    net = network_of(spec)
-    if net is None:
+    if spec.faults_param is None or spec.supported_faults is None:
         return
     click.echo(f"Faults (--faults NAME=N,..., budgets per behaviour; now: "
-               f"{getattr(cfg, net.budgets_field)}):")
-    for name, why in net.supported(cfg).items():
+               f"{getattr(cfg, spec.faults_param)}):")
+    for name, why in spec.supported_faults(cfg).items():
         text = FAULTS[name] if why is None else f"not available: {why}"
         click.echo(f"  {name}: {text}")
 
 
 def with_faults(spec: Spec, params: dict[str, str], faults: str | None) -> dict[str, str]:
-    """``params`` with ``--faults`` set on the config field of the spec's network."""
+    """``params`` with ``--faults`` set on the config field the spec's faults read."""
     if faults is None:
         return params
-    net = network_of(spec)
-    if net is None:
+    field = spec.faults_param
+    if field is None:
         raise UsageError(f"spec {spec.name!r} does not use modelcheck.network, so it has no "
                          "faults to inject; --faults needs a spec built on a Network")
-    if net.budgets_field in params:
-        raise UsageError(f"--faults and --param {net.budgets_field}=... both set the fault "
+    if field in params:
+        raise UsageError(f"--faults and --param {field}=... both set the fault "
                          "budgets; give one of them")
     Faults.from_param(faults)  # a usage error listing the valid names, before any search
-    return {**params, net.budgets_field: faults}
+    return {**params, field: faults}
 
 
 # -- output -----------------------------------------------------------------------------------

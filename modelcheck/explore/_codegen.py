@@ -12,8 +12,8 @@ generated code then makes that call instead, with whatever could be worked out f
 configuration and the arguments done once. A call may also declare a membership precondition
 (``requires=(field, item)``: the instance is disabled unless ``item in state.field``),
 which the generated code tests inline, reading the field once per state, so that an
-instance that is disabled costs no function call at all. :mod:`modelcheck.network`'s
-``deliver`` uses both: each message's handler is bound once, and a message not in flight
+instance that is disabled costs no function call at all. A network's ``deliver`` action
+uses both: each message's handler is bound once, and a message not in flight
 is skipped by one hash look-up.
 """
 

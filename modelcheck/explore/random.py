@@ -55,7 +55,6 @@ from modelcheck.errors import NondeterminismError, SpecRuntimeError, UsageError
 from modelcheck.explore._base import Options, Progress
 from modelcheck.fingerprint import collision_probability, fingerprint
 from modelcheck.model import Model, bind
-from modelcheck.network import Faults, network_of
 from modelcheck.result import Result, Stats, Status, Violation, ViolationKind
 from modelcheck.shrink import Failure
 from modelcheck.shrink import shrink as shrink_path
@@ -68,11 +67,6 @@ DEFAULT_RUNS = 1000
 """Walks of a random search given neither ``runs`` nor a time limit."""
 DEFAULT_DEPTH = 100
 """States along a walk (the initial state counts as one), as TLC's simulation default."""
-
-_FAULT_BUDGETS = {"drop": "loss", "duplicate": "dup", "reorder": "reorder", "crash": "crash",
-                  "restart": "restart", "partition": "partition", "fire": "timeout",
-                  "drift": "drift", "forge": "equivocate"}
-"""The fault actions of modelcheck.network and the budget each one spends."""
 
 _CHECK_CLOCK_EVERY = 512
 """Steps between two looks at the clock (time limit, progress)."""
@@ -245,15 +239,13 @@ class _Lane:
         spec_actions = {a.name: k for k, a in enumerate(model.spec.actions)}
         self.family = [spec_actions[i.name] for i in model.instances]
         self.families = len(model.spec.actions)
-        net = network_of(model.spec)
+        spec = model.spec
         self.fault_budget: dict[int, int] = {}
         """Action (family) → the budget its fault spends, for faults the config allows."""
-        if net is not None:
-            budgets = getattr(self.cfg, net.budgets_field)
-            faults = budgets if isinstance(budgets, Faults) else Faults(str(budgets))
-            for name, budget in _FAULT_BUDGETS.items():
-                if name in spec_actions and name in net.fault_actions:
-                    self.fault_budget[spec_actions[name]] = faults.budget(budget)
+        if spec.fault_budgets is not None:
+            for name, budget in spec.fault_budgets(self.cfg).items():
+                if name in spec_actions and name in spec.fault_actions:
+                    self.fault_budget[spec_actions[name]] = budget
         self.faults = sorted(self.fault_budget)
         self.inits: list[tuple[int, Any]] = []
         canonical = model.canonical

@@ -55,7 +55,7 @@ def judge(model: Model, trace: Trace, states: Sequence[Any], *,
     except semantics.Misbehaved as m:
         raise _error(m, trace, m.at) from m.error
     if found is not None:
-        label = trace.steps[found.step].label() if found.kind == "action" else None
+        label = trace.steps[found.step].label(model.spec) if found.kind == "action" else None
         return Verdict(found.property, found.kind, found.step,
                        semantics.violation_message(found.kind, found.property, found.step,
                                                    label))

@@ -18,6 +18,7 @@ from typing import Any
 
 from modelcheck.errors import UsageError
 from modelcheck.model import Model
+from modelcheck.render.labels import step_label
 from modelcheck.render.text import render_value
 from modelcheck.state import to_json
 from modelcheck.statespace import StateSpace
@@ -69,7 +70,7 @@ def to_networkx(model: Model, space: StateSpace) -> Any:
     for src, dst, a in space.edges:
         inst = model.instances[a]
         g.add_edge(f"s{src}", f"s{dst}",
-                   label=Step(inst.name, inst.args_json(), None).label())
+                   label=step_label(Step(inst.name, inst.args_json(), None), model.spec))
     return g
 
 

@@ -1,6 +1,6 @@
 """The HTML trace viewer: one self-contained file, readable offline.
 
-The page holds the sequence diagram (inline SVG, for specs on modelcheck.network), the list
+The page holds the sequence diagram (inline SVG, for specs with a network), the list
 of steps and, for the selected step, the whole state with what the step changed
 highlighted. Clicking a step (in the list or the diagram), the arrow keys or j/k move
 through the trace. Nothing is fetched when the page opens: the CSS, the script and the
@@ -21,9 +21,11 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from modelcheck.render.labels import step_label
 from modelcheck.render.sequence import Chart
 from modelcheck.render.svg import render_svg
 from modelcheck.render.text import Change, diff, render_change, render_params, render_value
+from modelcheck.spec import Spec
 from modelcheck.state import JSON
 from modelcheck.trace import Trace
 
@@ -106,15 +108,18 @@ def state_rows(state: JSON, changes: Sequence[Change] = ()) -> list[Row]:
     return rows
 
 
-def render_html(trace: Trace, chart: Chart | None = None, *, verdict: str | None = None) -> str:
+def render_html(trace: Trace, chart: Chart | None = None, *, verdict: str | None = None,
+                spec: Spec | None = None) -> str:
     """The viewer page for ``trace``; ``chart`` adds the sequence diagram, ``verdict``
-    says what the trace shows (``invariant election_safety is violated after 8 steps``)."""
+    says what the trace shows (``invariant election_safety is violated after 8 steps``),
+    ``spec``, when known, how its steps read (:func:`~modelcheck.render.labels.step_label`)."""
     title = trace.spec + (f" --variant {trace.variant}" if trace.variant else "")
     steps = []
     prev: JSON = None
     for i, step in enumerate(trace.steps):
         changes = diff(prev, step.state) if i else []
-        steps.append({"label": step.label(), "changes": [render_change(c) for c in changes],
+        steps.append({"label": step_label(step, spec),
+                      "changes": [render_change(c) for c in changes],
                       "rows": state_rows(step.state, changes)})
         prev = step.state
     data = {"title": title, "params": render_params(trace.params), "verdict": verdict,

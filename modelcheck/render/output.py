@@ -42,17 +42,17 @@ def render_as(trace: Trace, fmt: str, *, spec: Spec | None = None, full: bool = 
     if fmt == "json":
         return trace.dumps() + "\n"
     if fmt == "text":
-        return render_trace(trace, full=full) + "\n"
+        return render_trace(trace, full=full, spec=spec) + "\n"
     if fmt in ("mermaid", "svg"):
-        drawn = chart(trace, topology_for(trace, spec))
+        drawn = chart(trace, topology_for(trace, spec), spec=spec)
         title = trace.spec + (f" --variant {trace.variant}" if trace.variant else "")
         return render_mermaid(drawn, title=title) if fmt == "mermaid" else render_svg(drawn)
     if fmt == "html":
         try:
-            drawn = chart(trace, topology_for(trace, spec))
+            drawn = chart(trace, topology_for(trace, spec), spec=spec)
         except UsageError:
-            return render_html(trace, None, verdict=verdict)
-        return render_html(trace, drawn, verdict=verdict)
+            return render_html(trace, None, verdict=verdict, spec=spec)
+        return render_html(trace, drawn, verdict=verdict, spec=spec)
     raise UsageError(f"unknown trace format {fmt!r}; valid formats: {', '.join(FORMATS)}")
 
 

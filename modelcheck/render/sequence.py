@@ -1,4 +1,4 @@
-"""A trace of a spec on modelcheck.network read as a message-sequence chart.
+"""A trace of a spec whose nodes exchange messages read as a message-sequence chart.
 
 The nodes are the participants. Each delivered message is an arrow from the step that
 sent it to the step that delivered it; drops, duplications, crashes, restarts and
@@ -8,7 +8,8 @@ and the HTML viewer draw this one reading of the trace.
 
 The chart is computed from the trace's JSON states and a :class:`Topology`: the nodes, the
 state fields holding the network and the faults, and each message's route, known from the
-spec's message domain. Who sent a message is its route's source; the step that sent it is
+spec's message domain (its :attr:`~modelcheck.spec.Spec.network_layout` hook, which a
+spec's ``Network`` fills in). Who sent a message is its route's source; the step that sent it is
 the first step after which one more copy of it is in flight. A per-node change is a change
 of ``field[k]`` where ``k`` is a node (Raft's ``current_term[1]``); any other change goes
 to the node that took the step: the receiver of a delivery, the node a fault hits, the
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelcheck.errors import ModelcheckError, UsageError
-from modelcheck.network import network_of
+from modelcheck.render.labels import step_label
 from modelcheck.render.text import Change, diff, render_change, render_value
 from modelcheck.spec import Spec
 from modelcheck.state import JSON, to_json
@@ -70,15 +71,14 @@ class Topology:
 
 def topology(spec: Spec, config: Any) -> Topology | None:
     """The topology of ``spec``'s network in configuration ``config``; None without one."""
-    net = network_of(spec)
-    if net is None:
+    if spec.network_layout is None:
         return None
-    plan = net.plan(config)
+    layout = spec.network_layout(config)
     routes = {}
-    for m in plan.messages:
-        src, dst = net.route(m)
+    for m, src, dst in layout.routes:
         routes[_key(to_json(m))] = (to_json(src), to_json(dst))
-    return Topology(tuple(to_json(n) for n in plan.nodes), net.field, net.faults_field, routes)
+    return Topology(tuple(to_json(n) for n in layout.nodes), layout.field, layout.faults_field,
+                    routes)
 
 
 def topology_for(trace: Trace, spec: Spec | None = None) -> Topology:
@@ -86,8 +86,8 @@ def topology_for(trace: Trace, spec: Spec | None = None) -> Topology:
 
     ``spec`` defaults to the catalogue entry of the trace's spec name: a name read from a
     file is only looked up among the catalogue's entries, never loaded as a file or
-    module. A UsageError says why there is none: an unknown spec, or one not built on
-    modelcheck.network.
+    module. A UsageError says why there is none: an unknown spec, or one without a
+    network (no :attr:`~modelcheck.spec.Spec.network_layout`).
     """
     if spec is None:
         from modelcheck.catalogue import entries
@@ -168,8 +168,9 @@ def message_text(m: JSON) -> str:
     return render_value(m)
 
 
-def chart(trace: Trace, topo: Topology) -> Chart:
-    """Read ``trace`` as a sequence chart over ``topo``'s nodes."""
+def chart(trace: Trace, topo: Topology, *, spec: Spec | None = None) -> Chart:
+    """Read ``trace`` as a sequence chart over ``topo``'s nodes (``spec``, when known, says
+    how its steps read: :func:`~modelcheck.render.labels.step_label`)."""
     nodes = topo.nodes
     everyone = (0, len(nodes) - 1)
     pending: dict[str, list[int]] = {}  # message key -> steps that sent its copies in flight
@@ -181,7 +182,8 @@ def chart(trace: Trace, topo: Topology) -> Chart:
     for i, step in enumerate(trace.steps[1:], start=1):
         state = step.state
         after = _in_flight(_field(state, topo.field), messages)
-        row = Row(i, step.label(), None)
+        label = step_label(step, spec)
+        row = Row(i, label, None)
         m = step.args.get("m") if set(step.args) == {"m"} else None
         route = topo.route(m) if m is not None else None
         ends = None if route is None else (topo.node_index(route[0]), topo.node_index(route[1]))
@@ -193,14 +195,14 @@ def chart(trace: Trace, topo: Topology) -> Chart:
             row.actor = dst
         elif step.action in ("drop", "duplicate", "reorder", "forge") and ends is not None:
             lo, hi = sorted(x if x is not None else 0 for x in ends)
-            row.notes.append(Note(lo, hi, (f"{i} {step.label()}",), fault=True))
+            row.notes.append(Note(lo, hi, (f"{i} {label}",), fault=True))
         elif step.action in ("crash", "restart", "drift") and "node" in step.args:
             who = topo.node_index(step.args["node"])
             row.actor = who
             at = (who, who) if who is not None else everyone
-            row.notes.append(Note(*at, (f"{i} {step.label()}",), fault=True))
+            row.notes.append(Note(*at, (f"{i} {label}",), fault=True))
         elif step.action in ("partition", "heal", "fire"):
-            row.notes.append(Note(*everyone, (f"{i} {step.label()}",), fault=True))
+            row.notes.append(Note(*everyone, (f"{i} {label}",), fault=True))
         new = _record_sends(after, before, pending, i)
         for key in new:
             r = topo.route(messages[key])
@@ -210,7 +212,7 @@ def chart(trace: Trace, topo: Topology) -> Chart:
                 row.sent.append((ends2[0], ends2[1], message_text(messages[key])))
         if row.actor is None:
             row.actor = _actor(step.args, topo, row)
-        _note_changes(row, diff(prev, state), topo, i, step.label())
+        _note_changes(row, diff(prev, state), topo, i, label)
         row.down = frozenset(x for x in (topo.node_index(n) for n in _down(state, topo))
                              if x is not None)
         rows.append(row)

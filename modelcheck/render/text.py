@@ -13,7 +13,9 @@ from collections import Counter
 from typing import Any
 
 from modelcheck.coverage import Coverage
+from modelcheck.render.labels import step_label
 from modelcheck.result import Check, Checked, Result
+from modelcheck.spec import Spec
 from modelcheck.state import JSON
 from modelcheck.trace import Trace
 
@@ -117,17 +119,18 @@ def render_params(params: dict[str, JSON] | Any) -> str:
     return ", ".join(f"{k}={render_value(v)}" for k, v in dict(params).items())
 
 
-def render_trace(trace: Trace, *, full: bool = False) -> str:
+def render_trace(trace: Trace, *, full: bool = False, spec: Spec | None = None) -> str:
     """The trace as text: the first state in full, then each step with what changed.
 
-    With ``full`` every state is shown in full.
+    With ``full`` every state is shown in full; ``spec``, when known, says how its steps
+    read (:func:`~modelcheck.render.labels.step_label`).
     """
     lines: list[str] = []
     width = len(str(len(trace.steps) - 1))
     prev: JSON = None
     for i, step in enumerate(trace.steps):
         marker = "↻" if trace.loop_start is not None and i == trace.loop_start else " "
-        lines.append(f"{marker}{i:>{width}}  {step.label()}")
+        lines.append(f"{marker}{i:>{width}}  {step_label(step, spec)}")
         pad = " " * (width + 5)
         if i == 0 or full:
             lines += [f"{pad}{k}: {render_value(v)}" for k, v in _fields(step.state)]

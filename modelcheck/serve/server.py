@@ -33,6 +33,7 @@ from modelcheck.errors import ModelcheckError, SpecRuntimeError
 from modelcheck.explore import check
 from modelcheck.model import Model
 from modelcheck.render.html import state_rows
+from modelcheck.render.labels import step_label
 from modelcheck.render.text import diff, first_line, render_change, render_params
 from modelcheck.serve.page import PAGE
 from modelcheck.spec import Property
@@ -70,7 +71,8 @@ class Browser:
         title = m.spec.name + (f" --variant {m.variant}" if m.variant else "")
         props = [{"name": p.name, "kind": p.kind, "doc": first_line(p.doc)}
                  for p in m.spec.properties]
-        inits = [{"path": str(i), "label": Step(inst.name, inst.args_json(), None).label()}
+        inits = [{"path": str(i),
+                  "label": step_label(Step(inst.name, inst.args_json(), None), m.spec)}
                  for i, inst in enumerate(m.inits)]
         return {"title": title, "params": render_params(m.params), "properties": props,
                 "inits": inits}
@@ -107,7 +109,7 @@ class Browser:
             except semantics.Misbehaved as e:
                 raise self._error(e, [*path, aid], [*states, t]) from e.error
             succs.append({
-                "label": Step(inst.name, inst.args_json(), None).label(),
+                "label": step_label(Step(inst.name, inst.args_json(), None), m.spec),
                 "path": f"{path_text}.{inst.index}",
                 "changes": [render_change(c) for c in diff(now, after)],
                 "violates": broken, "stutter": t == state})
@@ -125,7 +127,7 @@ class Browser:
 
     def _label(self, path: Sequence[int], k: int) -> str:
         inst = self.model.inits[path[0]] if k == 0 else self.model.instances[path[k]]
-        return Step(inst.name, inst.args_json(), None).label()
+        return step_label(Step(inst.name, inst.args_json(), None), self.model.spec)
 
     def _walk(self, text: str) -> tuple[list[int], list[Any]]:
         try:
