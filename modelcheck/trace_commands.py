@@ -22,7 +22,7 @@ import click
 
 from modelcheck._cli_util import fail as _fail
 from modelcheck._cli_util import write_output
-from modelcheck.catalogue import entries, load
+from modelcheck.catalogue import find, load
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.properties.verdict import Verdict, judge
 from modelcheck.render.output import FORMATS, render_as
@@ -46,7 +46,7 @@ def spec_for(trace: Trace, ref: str | None) -> Spec:
     """
     if ref is not None:
         return load(ref)
-    spec = entries().get(trace.spec)
+    spec = find(trace.spec)
     if spec is None:
         raise UsageError(
             f"the trace names spec {trace.spec!r}, which is not a catalogue entry; a trace "
