@@ -21,9 +21,9 @@ from modelcheck import Spec, bind, check, to_json
 from modelcheck.cli import cli
 from modelcheck.prove import evaluate, prove_induction, step_allowed
 from modelcheck.prove.induction import reachable
-from modelcheck.prove.two_phase import symbolic as tpc_symbolic
 from modelcheck_specs import quorum_election as qe
 from modelcheck_specs import two_phase_commit as tpc
+from modelcheck_specs.two_phase_commit import symbolic as tpc_symbolic
 
 
 def statuses(proof: Any) -> dict[str, str]:
@@ -100,6 +100,7 @@ def _grouped(valuation: dict[str, Any], rms: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("variant", [None, "tm-commits-early"])
+@pytest.mark.slow
 def test_2pc_proof_and_explicit_search_agree(variant: str | None) -> None:
     cfg = tpc.spec.params_of(variant)
     symbolic_states = reachable(tpc_symbolic, cfg)
