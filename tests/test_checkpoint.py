@@ -458,6 +458,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]
                             env=env)
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_and_the_command_resumes(tmp_path: Path) -> None:
     cp = str(tmp_path / "cp")
     args = ["verify", "two-phase-commit", "--param", "rms=7", "--checkpoint", cp,
@@ -503,6 +504,7 @@ def test_resume_with_symmetry(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "is of another model" in res.output
 
 
+@pytest.mark.slow
 def test_resume_with_symmetry_from_within_a_level(tmp_path: Path) -> None:
     # The store links the successors themselves, not their orbits' representatives, so
     # the rebuilt frontier is the one the search held: same counts, same trace.
@@ -555,6 +557,7 @@ def test_sigterm_saves_the_checkpoint_and_the_command_resumes(tmp_path: Path) ->
     ["verify", "--strategy", "random", "--runs", "100000000"],
     ["verify", "--workers", "2"], ["simulate", "--runs", "100000000"]],
     ids=["bfs", "dfs", "random", "workers", "simulate"])
+@pytest.mark.slow
 def test_sigterm_stops_every_search_as_ctrl_c_does(args: list[str]) -> None:
     command, *options = args
     r = interrupt(command, "two-phase-commit", "--param", "rms=7", *options,
@@ -604,6 +607,7 @@ def saved_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @given(flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), max_size=3),
        edits=st.dictionaries(st.sampled_from(_META_KEYS), _JSON_VALUES, max_size=2),
        sealed=st.booleans())
+@pytest.mark.slow
 def test_a_tampered_checkpoint_is_refused_or_resumes_exactly(
         saved_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory,
         flips: list[tuple[int, int]], edits: dict[str, object], sealed: bool) -> None:

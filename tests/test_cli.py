@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from interrupt import interrupt
 
@@ -138,6 +139,7 @@ def test_module_attribute_reference() -> None:
     assert code == 0 and json.loads(out)["stats"]["distinct_states"] == 34
 
 
+@pytest.mark.slow
 def test_ctrl_c_reports_what_was_explored_and_exits_3() -> None:
     r = interrupt("verify", "two-phase-commit", "--param", "rms=9")
     assert r.returncode == 3, (r.out, r.err)
@@ -146,6 +148,7 @@ def test_ctrl_c_reports_what_was_explored_and_exits_3() -> None:
     assert "Traceback" not in r.err
 
 
+@pytest.mark.slow
 def test_progress_on_stderr_for_long_runs_and_none_with_json() -> None:
     args = [sys.executable, "-m", "modelcheck", "verify", "two-phase-commit", "--param",
             "rms=8", "--time-limit", "2.5"]

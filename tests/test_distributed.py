@@ -48,6 +48,7 @@ def counts(r: Result) -> tuple[str, int, int, int]:
     ("two-phase-commit", {"rms": 4}, ("ok", 1_568, 8_258, 14)),
     ("raft", {"max_term": 1}, ("ok", 9_064, 31_042, 26)),
 ])
+@pytest.mark.slow
 def test_counts_equal_single_process_bfs(scheduler: str, spec: str, params: dict[str, Any],
                                          expected: tuple[str, int, int, int]) -> None:
     single, dist = both(spec, scheduler, params=params)
@@ -61,6 +62,7 @@ def test_counts_equal_single_process_bfs(scheduler: str, spec: str, params: dict
     assert dist.stats.seen_set_bytes == sum(p["store_bytes"] for p in parts)
 
 
+@pytest.mark.slow
 def test_symmetry_reduction_gives_the_same_counts(scheduler: str) -> None:
     single, dist = both("two-phase-commit", scheduler, params={"rms": 4}, symmetry=True)
     assert counts(dist) == counts(single)
@@ -71,6 +73,7 @@ def test_symmetry_reduction_gives_the_same_counts(scheduler: str) -> None:
     ("two-phase-commit", "tm-commits-early"),
     ("raft", "vote-twice"),
 ])
+@pytest.mark.slow
 def test_flawed_variants_give_the_same_verdict_and_trace_length(
         scheduler: str, spec: str, variant: str) -> None:
     single, dist = both(spec, scheduler, variant=variant)
@@ -93,6 +96,7 @@ def test_flawed_variants_give_the_same_verdict_and_trace_length(
     {"bound": 1},             # an invariant is violated
     {"stuck_at": 1},          # deadlock
 ])
+@pytest.mark.slow
 def test_spec_errors_and_violations_read_as_in_bfs(scheduler: str,
                                                    params: dict[str, Any]) -> None:
     # The spec is loaded from a file path: the workers run the source the client sent.
@@ -105,6 +109,7 @@ def test_spec_errors_and_violations_read_as_in_bfs(scheduler: str,
         assert dist.violation.trace == single.violation.trace
 
 
+@pytest.mark.slow
 def test_deadlock_checks_respect_the_switch_and_terminal_states(scheduler: str) -> None:
     single, dist = both(COUNTER, scheduler, params={"stuck_at": 1}, deadlock=False)
     assert counts(single) == counts(dist) == ("ok", 2, 2, 2)
@@ -112,6 +117,7 @@ def test_deadlock_checks_respect_the_switch_and_terminal_states(scheduler: str) 
     assert counts(single) == counts(dist) == ("ok", 4, 4, 4)
 
 
+@pytest.mark.slow
 def test_bounds(scheduler: str) -> None:
     single, dist = both("two-phase-commit", scheduler, max_depth=5)
     assert counts(single) == counts(dist)
@@ -123,6 +129,7 @@ def test_bounds(scheduler: str) -> None:
     assert dist.stats.distinct_states >= 500
 
 
+@pytest.mark.slow
 def test_interrupt_reports_what_was_explored(scheduler: str) -> None:
     calls: list[Progress] = []
 
@@ -137,6 +144,7 @@ def test_interrupt_reports_what_was_explored(scheduler: str) -> None:
     assert r.stats.distinct_states > 0 and r.stats.generated_states > 0
 
 
+@pytest.mark.slow
 def test_cli_with_a_local_cluster() -> None:
     r = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--scheduler", "local",
                                  "--workers", "2", "--json", "--no-temporal"])

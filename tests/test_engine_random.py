@@ -490,18 +490,21 @@ FAST = settings(max_examples=150 * SCALE, deadline=None,
 
 @FAST
 @given(graphs(), CHUNKS)
+@pytest.mark.slow
 def test_counts_and_invariants_without_deadlock_checking(g: Graph, chunk: int | None) -> None:
     run_both(g, deadlock=False, chunk=chunk)
 
 
 @FAST
 @given(graphs(), CHUNKS)
+@pytest.mark.slow
 def test_deadlocks_and_invariants(g: Graph, chunk: int | None) -> None:
     run_both(g, deadlock=True, chunk=chunk)
 
 
 @FAST
 @given(graphs(), st.booleans(), CHUNKS, st.data())
+@pytest.mark.slow
 def test_depth_bound(g: Graph, deadlock: bool, chunk: int | None, data: st.DataObject) -> None:
     # A bound around the depth of the graph: cut short, just enough, or not binding.
     depth = Oracle(g).max_dist + 1
@@ -512,6 +515,7 @@ def test_depth_bound(g: Graph, deadlock: bool, chunk: int | None, data: st.DataO
 @settings(max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graphs(max_nodes=12, max_actions=3, tagged=True), st.booleans(),
        st.none() | st.integers(1, 10), CHUNKS)
+@pytest.mark.slow
 def test_frozenset_states(g: Graph, deadlock: bool, max_depth: int | None,
                           chunk: int | None) -> None:
     run_both(g, deadlock=deadlock, max_depth=max_depth, chunk=chunk)
@@ -519,6 +523,7 @@ def test_frozenset_states(g: Graph, deadlock: bool, max_depth: int | None,
 
 @FAST
 @given(graphs(forbidden=True), st.booleans(), CHUNKS)
+@pytest.mark.slow
 def test_action_property(g: Graph, deadlock: bool, chunk: int | None) -> None:
     run_both(g, deadlock=deadlock, chunk=chunk)
 
@@ -526,6 +531,7 @@ def test_action_property(g: Graph, deadlock: bool, chunk: int | None) -> None:
 @settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graphs(forbidden=True, tagged=True, max_nodes=10, max_actions=3), st.booleans(),
        st.none() | st.integers(1, 8), CHUNKS)
+@pytest.mark.slow
 def test_action_property_tagged_and_bounded(g: Graph, deadlock: bool, max_depth: int | None,
                                             chunk: int | None) -> None:
     run_both(g, deadlock=deadlock, max_depth=max_depth, chunk=chunk)
@@ -551,6 +557,7 @@ def check_parallel(g: Graph, spec: Spec, r: Result, e: Expected) -> None:
 @settings(max_examples=40 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graphs(forbidden=True, tagged=True, max_nodes=16, max_actions=3), st.booleans(),
        st.none() | st.integers(1, 8), st.sampled_from([1, 2, 5]), st.sampled_from([2, 3]))
+@pytest.mark.slow
 def test_parallel_workers(g: Graph, deadlock: bool, max_depth: int | None, chunk: int,
                           workers: int) -> None:
     spec = build_spec(g)
@@ -889,6 +896,7 @@ def run_all_strategies(g: Graph, odd: Odd, deadlock: bool, *,
 @settings(max_examples=300 * SCALE, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(odd_systems(), st.booleans())
+@pytest.mark.slow
 def test_every_strategy_and_replay_agree_on_misbehaving_systems(system: tuple[Graph, Odd],
                                                                  deadlock: bool) -> None:
     run_all_strategies(*system, deadlock)
@@ -897,6 +905,7 @@ def test_every_strategy_and_replay_agree_on_misbehaving_systems(system: tuple[Gr
 @settings(max_examples=60 * SCALE, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(odd_systems(max_nodes=10), st.booleans())
+@pytest.mark.slow
 def test_workers_agree_on_misbehaving_systems(system: tuple[Graph, Odd],
                                               deadlock: bool) -> None:
     g, odd = system

@@ -52,6 +52,7 @@ def _nested(depth: int) -> str:
 @pytest.mark.parametrize("command", [["trace", "show"], ["trace", "show", "--format", "html"],
                                      ["trace", "diagram"], ["trace", "shrink"],
                                      ["trace", "replay"]])
+@pytest.mark.slow
 def test_a_deeply_nested_trace_file_is_a_format_error(tmp_path: Path, body: str,
                                                       command: list[str]) -> None:
     path = tmp_path / "deep.json"
@@ -64,6 +65,7 @@ def test_a_deeply_nested_trace_file_is_a_format_error(tmp_path: Path, body: str,
     no_traceback(done)
 
 
+@pytest.mark.slow
 def test_a_trace_nested_within_the_limit_is_read(tmp_path: Path) -> None:
     path = tmp_path / "cex.json"
     assert run("verify", "two-phase-commit", "--variant", "tm-commits-early", "--trace-out",
@@ -83,6 +85,7 @@ def test_a_trace_nested_within_the_limit_is_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [["verify"], ["simulate", "--runs", "1000"]])
+@pytest.mark.slow
 def test_an_unwritable_trace_out_is_refused_before_the_search(tmp_path: Path,
                                                               command: list[str]) -> None:
     (tmp_path / "file").write_text("")
@@ -120,6 +123,7 @@ def _project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_an_unwritable_junit_path_is_refused_before_the_checks(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     target = tmp_path / "file" / "junit.xml"
@@ -173,6 +177,7 @@ def test_ctrl_c_while_the_command_starts_up_is_exit_3(script: bool) -> None:
     assert out == ""
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_a_spec_file_loads_is_exit_3(tmp_path: Path) -> None:
     spec = tmp_path / "sleepy.py"
     mark = tmp_path / "loading"
@@ -221,6 +226,7 @@ def test_modelcheck_debug_shows_the_traceback(
     assert "in _boom" in err and err.endswith("please report it)\n")
 
 
+@pytest.mark.slow
 def test_a_closed_standard_output_is_not_exit_1() -> None:
     # A violation whose report cannot be printed is not reported: exit 1 would lie.
     proc = subprocess.Popen([sys.executable, "-m", "modelcheck", "verify", "raft", "--variant",
@@ -241,6 +247,7 @@ def test_a_closed_standard_output_is_not_exit_1() -> None:
     ("import sys\nsys.exit(1)\n", "raised SystemExit: 1"),
     ("raise RuntimeError('broken')\n", "raised RuntimeError: broken"),
 ])
+@pytest.mark.slow
 def test_a_spec_module_that_raises_or_exits_is_a_spec_error(tmp_path: Path, source: str,
                                                              error: str) -> None:
     (tmp_path / "broken_spec.py").write_text(source)
@@ -263,6 +270,7 @@ def test_a_memory_size_that_is_not_finite_is_a_usage_error(size: str) -> None:
                                      "as 4G, 500M or 1073741824")
 
 
+@pytest.mark.slow
 def test_a_scheduler_address_dask_cannot_parse_is_a_usage_error() -> None:
     pytest.importorskip("distributed")
     started = time.monotonic()

@@ -169,6 +169,7 @@ values = st.recursive(_leaves, _containers, max_leaves=25)
 
 @given(values)
 @settings(max_examples=400)
+@pytest.mark.slow
 def test_c_and_python_versions_agree(v: Any) -> None:
     assert fingerprint(v) == fingerprint_py(v)
     out = np.zeros(2, dtype=np.int64)
@@ -178,6 +179,7 @@ def test_c_and_python_versions_agree(v: Any) -> None:
 
 @given(values, values)
 @settings(max_examples=400)
+@pytest.mark.slow
 def test_equal_fingerprints_mean_identical_values(a: Any, b: Any) -> None:
     assert (fingerprint(a) == fingerprint(b)) == identical(a, b)
 

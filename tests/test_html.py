@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from modelcheck import Trace
@@ -24,6 +25,7 @@ def data_of(page: str) -> dict:  # type: ignore[type-arg]
     return json.loads(m.group(1))  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow
 def test_verify_writes_the_viewer_by_suffix(tmp_path: Path) -> None:
     out = tmp_path / "trace.html"
     code, text = run("verify", "raft", "--variant", "vote-twice", "--trace-out", out, "-q")

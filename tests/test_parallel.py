@@ -57,6 +57,7 @@ def test_two_phase_counts_match_tlc(workers: int, rms: int, distinct: int, gener
     assert r.details["workers"] == workers
 
 
+@pytest.mark.slow
 def test_raft_counts_match_one_process() -> None:
     r = check(load_spec("raft"), params={"max_term": 1}, workers=2, temporal=False)
     assert (r.status, r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == (
@@ -82,7 +83,8 @@ def test_shares_are_rebalanced_between_levels() -> None:
 
 
 @pytest.mark.parametrize(("spec", "variant"), [
-    ("two-phase-commit", "tm-commits-early"), ("raft", "vote-twice"),
+    ("two-phase-commit", "tm-commits-early"),
+    pytest.param("raft", "vote-twice", marks=pytest.mark.slow),
     ("raft", "minority-leader"), ("transaction-commit", "abort-after-commit")])
 def test_violations_agree_and_replay(spec: str, variant: str) -> None:
     s = load_spec(spec)
@@ -144,6 +146,7 @@ def test_workers_need_bfs() -> None:
     assert "need --strategy bfs" in res.output
 
 
+@pytest.mark.slow
 def test_symmetry_in_workers_gives_tlc_orbits() -> None:
     r = check(load_spec("two-phase-commit"), params={"rms": 5}, symmetry=True, workers=2,
               temporal=False)
@@ -156,6 +159,7 @@ def test_symmetry_in_workers_gives_tlc_orbits() -> None:
     replay(bind(load_spec("raft"), "vote-twice"), v.violation.trace)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_workers_and_reports_what_was_explored() -> None:
     r = interrupt("verify", "two-phase-commit", "--param", "rms=8", "--workers", "2",
                   "--no-temporal")

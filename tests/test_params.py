@@ -75,6 +75,7 @@ def test_the_json_error_names_the_field_and_its_choices() -> None:
     assert "mode='quorom'" in error and "quorum, sync, async" in error
 
 
+@pytest.mark.slow
 def test_the_real_mode_explores_the_full_model() -> None:
     code, out = run("verify", "replication", "--param", "mode=quorum", "--json")
     assert code == 0
@@ -458,6 +459,7 @@ def test_every_test_spec_parameter_declares_its_domain(path: Path) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.data())
+@pytest.mark.slow
 def test_any_text_for_any_catalogue_parameter_binds_or_is_a_usage_error(
         data: st.DataObject) -> None:
     spec = entries()[data.draw(st.sampled_from(sorted(entries())))]

@@ -104,6 +104,7 @@ def test_read_write_verdicts_are_exactly_w_plus_r_greater_than_n(n: int) -> None
         assert proof.facts["fault_tolerance"] == n - max(w, r)
 
 
+@pytest.mark.slow
 def test_read_write_symbolically_in_n() -> None:
     proof = prove_family(read_write(size("n//2 + 1"), size("n - n//2")), up_to=30)
     assert set(statuses(proof).values()) == {"proved"}

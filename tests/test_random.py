@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from modelcheck import bind, check, load_spec, replay
@@ -35,6 +36,7 @@ repeat here) finds election safety violated after 10 steps, a crash and a restar
 them: raft's deepest flawed variant."""
 
 
+@pytest.mark.slow
 def test_forget_vote_is_found_and_shrunk_to_its_shortest_length() -> None:
     spec = load_spec("raft")
     result = simulate(spec, variant="forget-vote", seed=2, runs=100)
@@ -54,6 +56,7 @@ states, 46 s) finds leader completeness violated after 27 steps: a leader commit
 of an earlier term, and a later leader lacks it."""
 
 
+@pytest.mark.slow
 def test_previous_term_commit_is_found_and_shrunk_to_its_shortest_length() -> None:
     result = simulate(load_spec("raft"), variant="commit-old-term", seed=4, runs=300)
     v = result.violation
@@ -63,6 +66,7 @@ def test_previous_term_commit_is_found_and_shrunk_to_its_shortest_length() -> No
     assert v.trace.length == COMMIT_OLD_TERM_SHORTEST
 
 
+@pytest.mark.slow
 def test_swarm_finds_what_uniform_walks_miss_and_shrinks_the_detours() -> None:
     spec = load_spec(RESET)
     shortest = check(spec).violation
@@ -98,6 +102,7 @@ def _stable(out: str) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow
 def test_same_seed_same_output_twice_and_in_another_process() -> None:
     # Two-phase commit's states hold strings and frozensets, whose hashes (and set
     # iteration order) differ between processes: the walks must not depend on them.
@@ -167,6 +172,7 @@ def test_a_fresh_seed_is_drawn_and_reported() -> None:
     assert again.coverage == result.coverage
 
 
+@pytest.mark.slow
 def test_time_limit_alone_walks_until_it_and_with_runs_stops_early() -> None:
     spec = load_spec("two-phase-commit")
     timed = simulate(spec, runs=None, time_limit=0.3, seed=1)
@@ -192,6 +198,7 @@ def test_errors_are_usage_errors_with_exit_code_2() -> None:
     assert code == 2 and "unknown spec" in err
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_what_the_workers_walked() -> None:
     # Each worker ends the walk it is on and reports: the result counts their walks.
     proc = subprocess.Popen(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from modelcheck.cli import cli
@@ -33,6 +34,7 @@ def test_tour_spec_finds_the_lost_update(tmp_path: Path) -> None:
     assert result.stdout.startswith(shown.group(1))
 
 
+@pytest.mark.slow
 def test_fault_example_shows_the_crash_and_restart() -> None:
     section = re.search(r"## Faults and the network.*?```sh\n\$ (modelcheck verify raft .*?)\n"
                         r"(.*?)```", README, re.S)

@@ -287,13 +287,14 @@ def brute_orbits(model: Model, permute: Callable[[Any, Any], Any],
 
 BRUTE = [
     pytest.param(tpc.spec, {"rms": 3}, perm_tpc, (3,), id="two-phase-commit-3"),
-    pytest.param(tpc.spec, {"rms": 4}, perm_tpc, (4,), id="two-phase-commit-4"),
+    pytest.param(tpc.spec, {"rms": 4}, perm_tpc, (4,), id="two-phase-commit-4",
+                 marks=pytest.mark.slow),
     pytest.param(tc.spec, {"rms": 5}, perm_tc, (5,), id="transaction-commit-5"),
     pytest.param(raft.spec, {"max_term": 1, "max_log_len": 0}, perm_raft, (3,),
                  id="raft-3-elections"),
     pytest.param(raft.spec, {"servers": 2, "timeouts": "nondeterministic"}, perm_raft, (2,),
                  id="raft-2-log"),
-    pytest.param(locks, {}, perm_locks, (3, 2), id="two-sets"),
+    pytest.param(locks, {}, perm_locks, (3, 2), id="two-sets", marks=pytest.mark.slow),
     pytest.param(ballots, {}, perm_ballots, (3,), id="dataclass-state"),
 ]
 
@@ -331,7 +332,7 @@ def test_two_phase_commit_matches_tlc_with_symmetry(strategy: str, rms: int, dis
 
 
 @pytest.mark.parametrize(("params", "distinct", "generated"), [
-    ({}, 5_328, 19_489),
+    pytest.param({}, 5_328, 19_489, marks=pytest.mark.slow),
     ({"servers": 4, "max_term": 1, "max_log_len": 0}, 27, 63),
 ])
 def test_raft_counts_with_symmetry(params: dict[str, int], distinct: int,
@@ -352,12 +353,20 @@ def test_catalogue_specs_declare_their_symmetric_sets() -> None:
 
 # -- verdicts and traces ---------------------------------------------------------------------
 
-CASES = [(name, variant) for name, spec in entries().items() if symmetric_sets(spec)
+SLOW = {"raft:commit-old-term", "raft:forget-vote", "raft:default", "raft:no-truncate",
+        "raft:vote-twice", "multi-paxos:default", "replication:default",
+        "replication:sync-replica-down", "replication:no-read-repair", "logical-clocks:default",
+        "logical-clocks:hlc-drift", "gossip:crashed-node", "paxos:default",
+        "paxos:accept-lower-ballot", "paxos:ignore-accepted-value", "three-phase-commit:partition"}
+"""The configurations that take more than about half a second (``pytest -m "not slow"``)."""
+
+CASES = [pytest.param(name, variant, id=f"{name}:{variant or 'default'}",
+                      marks=[pytest.mark.slow] if f"{name}:{variant or 'default'}" in SLOW else [])
+         for name, spec in entries().items() if symmetric_sets(spec)
          for variant in (None, *spec.variants)]
 
 
-@pytest.mark.parametrize(("name", "variant"), CASES,
-                         ids=[f"{n}:{v or 'default'}" for n, v in CASES])
+@pytest.mark.parametrize(("name", "variant"), CASES)
 def test_verdicts_agree_and_counterexamples_replay(name: str, variant: str | None) -> None:
     spec = entries()[name]
     # The state-based verdicts: temporal properties need the single-process breadth-first

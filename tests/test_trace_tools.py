@@ -133,7 +133,8 @@ def parse_mermaid(text: str) -> list[tuple[str, tuple[str, ...]]]:
 
 
 @pytest.mark.parametrize("trace", [
-    pytest.param(lambda: counterexample("raft", "forget-vote"), id="found-now"),
+    pytest.param(lambda: counterexample("raft", "forget-vote"), id="found-now",
+                 marks=pytest.mark.slow),
     pytest.param(lambda: Trace.load(SNAPSHOTS / "raft-forget-vote.json"), id="saved")])
 def test_mermaid_of_a_raft_trace_parses_and_draws_each_delivery(trace: Any) -> None:
     trace = trace()

@@ -33,6 +33,7 @@ def junit_cases(path: Path) -> dict[tuple[str, str], ET.Element]:
     return {(c.attrib["classname"], c.attrib["name"]): c for c in root.iter("testcase")}
 
 
+@pytest.mark.slow
 def test_the_whole_catalogue_gives_its_expected_verdicts(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     code, out, _ = invoke("--all", "--junit", str(junit), "--jobs", "2")
@@ -45,6 +46,7 @@ def test_the_whole_catalogue_gives_its_expected_verdicts(tmp_path: Path) -> None
     assert not any(c.find("failure") is not None for c in cases.values())
 
 
+@pytest.mark.slow
 def test_a_wrong_expectation_fails_the_run_and_the_junit_entry(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = entries()["two-phase-commit"]
@@ -105,6 +107,7 @@ def test_a_projects_own_list_from_its_pyproject(tmp_path: Path) -> None:
         ("transaction-commit", "abort-after-commit", "violates consistent")]
 
 
+@pytest.mark.slow
 def test_edited_spec_file_in_a_project_fails_in_a_subprocess(tmp_path: Path) -> None:
     project = copy_example(tmp_path)
     spec = project / "specs" / "withdraw.py"
