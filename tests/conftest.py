@@ -28,6 +28,12 @@ Invoke = Callable[..., tuple[int, str, str]]
 """``invoke(*args) -> (exit code, standard output, standard error)``."""
 InvokeOutput = Callable[..., tuple[int, str]]
 """``invoke_output(*args) -> (exit code, standard output and error as a terminal shows them)``."""
+CliResult = Callable[..., Result]
+"""``cli_result(args, **options of CliRunner.invoke) -> click's Result``."""
+SpecVariant = Callable[[str, str, str, str], Path]
+"""``spec_variant(module, name, old, new) -> the path of the edited copy``."""
+ReadmeSpec = Callable[[str], Path]
+"""``readme_spec(file name) -> the path the README's block was written to``."""
 
 
 def run_cli(args: Sequence[str | Path], **kwargs: Any) -> Result:
@@ -38,13 +44,13 @@ def run_cli(args: Sequence[str | Path], **kwargs: Any) -> Result:
     return result
 
 
-@pytest.fixture
-def cli_result() -> Callable[..., Result]:
+@pytest.fixture(scope="session")
+def cli_result() -> CliResult:
     """``cli_result(args, input=..., env=...)``: click's ``Result`` of ``modelcheck ARGS``."""
     return run_cli
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def invoke() -> Invoke:
     """``invoke(*args)``: exit code, standard output and standard error of ``modelcheck``."""
     def invoke(*args: str | Path) -> tuple[int, str, str]:
@@ -53,7 +59,7 @@ def invoke() -> Invoke:
     return invoke
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def invoke_output() -> InvokeOutput:
     """``invoke_output(*args)``: exit code and all ``modelcheck`` printed, interleaved."""
     def invoke_output(*args: str | Path) -> tuple[int, str]:
@@ -87,7 +93,7 @@ def counter_spec() -> str:
 
 
 @pytest.fixture
-def spec_variant(tmp_path: Path, specs_dir: Path) -> Callable[[str, str, str, str], Path]:
+def spec_variant(tmp_path: Path, specs_dir: Path) -> SpecVariant:
     """``spec_variant(module, name, old, new)``: ``tmp_path/name.py``, a copy of the
     catalogue module ``specs/module.py`` with its one occurrence of ``old`` made ``new``."""
     def spec_variant(module: str, name: str, old: str, new: str) -> Path:
@@ -100,7 +106,7 @@ def spec_variant(tmp_path: Path, specs_dir: Path) -> Callable[[str, str, str, st
 
 
 @pytest.fixture
-def readme_spec(tmp_path: Path, readme: str) -> Callable[[str], Path]:
+def readme_spec(tmp_path: Path, readme: str) -> ReadmeSpec:
     """``readme_spec("counter.py")``: the README's Python block that starts with
     ``# counter.py``, written to ``tmp_path/counter.py``."""
     def readme_spec(name: str) -> Path:

@@ -10,20 +10,18 @@ import json
 import logging
 import os
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import Progress, Record, Result, UsageError, bind, check, load_spec, replay
-from modelcheck.cli import cli
 
 distributed = pytest.importorskip("distributed")
 
 from modelcheck.explore.distributed import _pack, _unpack, local_cluster  # noqa: E402
 
-COUNTER = str(Path(__file__).parent / "specs_bad" / "counter.py")
+if TYPE_CHECKING:
+    from conftest import CliResult
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +95,10 @@ def test_flawed_variants_give_the_same_verdict_and_trace_length(
     {"stuck_at": 1},          # deadlock
 ])
 @pytest.mark.slow
-def test_spec_errors_and_violations_read_as_in_bfs(scheduler: str,
+def test_spec_errors_and_violations_read_as_in_bfs(counter_spec: str, scheduler: str,
                                                    params: dict[str, Any]) -> None:
     # The spec is loaded from a file path: the workers run the source the client sent.
-    single, dist = both(COUNTER, scheduler, params=params)
+    single, dist = both(counter_spec, scheduler, params=params)
     assert dist.status == single.status
     assert dist.error == single.error
     if single.violation is not None:
@@ -110,10 +108,11 @@ def test_spec_errors_and_violations_read_as_in_bfs(scheduler: str,
 
 
 @pytest.mark.slow
-def test_deadlock_checks_respect_the_switch_and_terminal_states(scheduler: str) -> None:
-    single, dist = both(COUNTER, scheduler, params={"stuck_at": 1}, deadlock=False)
+def test_deadlock_checks_respect_the_switch_and_terminal_states(counter_spec: str,
+                                                                scheduler: str) -> None:
+    single, dist = both(counter_spec, scheduler, params={"stuck_at": 1}, deadlock=False)
     assert counts(single) == counts(dist) == ("ok", 2, 2, 2)
-    single, dist = both(COUNTER, scheduler)  # the last state is @spec.terminal
+    single, dist = both(counter_spec, scheduler)  # the last state is @spec.terminal
     assert counts(single) == counts(dist) == ("ok", 4, 4, 4)
 
 
@@ -145,9 +144,9 @@ def test_interrupt_reports_what_was_explored(scheduler: str) -> None:
 
 
 @pytest.mark.slow
-def test_cli_with_a_local_cluster() -> None:
-    r = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--scheduler", "local",
-                                 "--workers", "2", "--json", "--no-temporal"])
+def test_cli_with_a_local_cluster(cli_result: CliResult) -> None:
+    r = cli_result(["verify", "two-phase-commit", "--scheduler", "local",
+                    "--workers", "2", "--json", "--no-temporal"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["strategy"] == "bfs" and data["status"] == "ok"

@@ -30,20 +30,21 @@ import tempfile
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import modelcheck.explore.bfs
 import modelcheck.explore.parallel
 from modelcheck import Record, Spec, SpecRuntimeError, Trace, bind, check, load_spec, replay
-from modelcheck.cli import cli as main_cli
 from modelcheck.properties.verdict import judge
 from modelcheck.result import Result
+
+if TYPE_CHECKING:
+    from conftest import CliResult
 
 SCALE = int(os.environ.get("MODELCHECK_RANDOM_SCALE", "1"))
 """Multiplies every ``max_examples``: ``MODELCHECK_RANDOM_SCALE=50`` for a long soak."""
@@ -851,7 +852,7 @@ def check_agreement(r: Result, model: Any, want: Allowed | Outcome, deadlock: bo
         assert caught.value.function == got[1]
 
 
-def run_all_strategies(g: Graph, odd: Odd, deadlock: bool, *,
+def run_all_strategies(g: Graph, odd: Odd, deadlock: bool, *, cli_result: CliResult,
                        scheduler: str | None = None) -> None:
     spec = load_spec(GRAPH_SPEC)
     params = {"graph": system_json(g, odd)}
@@ -881,13 +882,13 @@ def run_all_strategies(g: Graph, odd: Odd, deadlock: bool, *,
         saved = str(Path(tmp) / "cex.json")
         args = ["verify", GRAPH_SPEC, "--param", f"graph={params['graph']}", "--json",
                 "--trace-out", saved]
-        cli = CliRunner().invoke(main_cli, args + no_deadlock)
+        cli = cli_result(args + no_deadlock)
         assert cli.exit_code == bfs.exit_code, cli.output
         data = json.loads(cli.stdout)
         assert (data["status"], data["error"]) == (bfs.status, bfs.error)
         if bfs.violation is not None and bfs.violation.trace is not None:
-            again = CliRunner().invoke(main_cli, ["trace", "replay", saved, "--spec",
-                                                  GRAPH_SPEC, "--json", *no_deadlock])
+            again = cli_result(["trace", "replay", saved, "--spec", GRAPH_SPEC, "--json",
+                                *no_deadlock])
             assert again.exit_code == 1, again.output  # it shows the violation
             verdict = json.loads(again.stdout)
             assert (verdict["kind"], verdict["property"]) == outcome_of(bfs)[1:]
@@ -897,9 +898,10 @@ def run_all_strategies(g: Graph, odd: Odd, deadlock: bool, *,
           suppress_health_check=[HealthCheck.too_slow])
 @given(odd_systems(), st.booleans())
 @pytest.mark.slow
-def test_every_strategy_and_replay_agree_on_misbehaving_systems(system: tuple[Graph, Odd],
+def test_every_strategy_and_replay_agree_on_misbehaving_systems(cli_result: CliResult,
+                                                                 system: tuple[Graph, Odd],
                                                                  deadlock: bool) -> None:
-    run_all_strategies(*system, deadlock)
+    run_all_strategies(*system, deadlock, cli_result=cli_result)
 
 
 @settings(max_examples=60 * SCALE, deadline=None,
@@ -926,13 +928,14 @@ def dask_scheduler() -> Iterator[str]:
 
 
 @pytest.mark.slow
-def test_a_dask_cluster_agrees_on_misbehaving_systems(dask_scheduler: str) -> None:
+def test_a_dask_cluster_agrees_on_misbehaving_systems(cli_result: CliResult,
+                                                      dask_scheduler: str) -> None:
     # One cluster for every example: starting one takes a second or two.
     @settings(max_examples=20 * SCALE, deadline=None,
               suppress_health_check=[HealthCheck.too_slow])
     @given(odd_systems(max_nodes=8), st.booleans())
     def examples(system: tuple[Graph, Odd], deadlock: bool) -> None:
-        run_all_strategies(*system, deadlock, scheduler=dask_scheduler)
+        run_all_strategies(*system, deadlock, cli_result=cli_result, scheduler=dask_scheduler)
     examples()
 
 

@@ -11,19 +11,18 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 from unittest import mock
 
 import pytest
-from click.testing import CliRunner
 from interrupt import interrupt
 
 import modelcheck.explore.parallel
 from modelcheck import bind, check, load_spec, replay
-from modelcheck.cli import cli
 from modelcheck.result import Result
 
-COUNTER = str(Path(__file__).parent / "specs_bad" / "counter.py")
+if TYPE_CHECKING:
+    from conftest import CliResult
 
 
 def same_search(a: Result, b: Result) -> None:
@@ -98,8 +97,8 @@ def test_violations_agree_and_replay(spec: str, variant: str) -> None:
 @pytest.mark.parametrize("params", [
     {"raise_at": 2}, {"list_at": 1}, {"property_raises_at": 2}, {"bad_property": True},
     {"nondeterministic": True, "bound": 1}])
-def test_spec_errors_read_as_in_one_process(params: dict[str, object]) -> None:
-    spec = load_spec(COUNTER)
+def test_spec_errors_read_as_in_one_process(counter_spec: str, params: dict[str, object]) -> None:
+    spec = load_spec(counter_spec)
     one = check(spec, params=params)
     two = check(spec, params=params, workers=2)
     assert one.status == two.status == "error"
@@ -109,8 +108,9 @@ def test_spec_errors_read_as_in_one_process(params: dict[str, object]) -> None:
 
 @pytest.mark.parametrize("params", [{"stuck_at": 2}, {"bound": 2}, {"limit": 30}])
 @pytest.mark.parametrize("deadlock", [True, False])
-def test_counter_verdicts_agree(params: dict[str, object], deadlock: bool) -> None:
-    spec = load_spec(COUNTER)
+def test_counter_verdicts_agree(counter_spec: str, params: dict[str, object],
+                                deadlock: bool) -> None:
+    spec = load_spec(counter_spec)
     same_search(check(spec, params=params, deadlock=deadlock),
                 check(spec, params=params, deadlock=deadlock, workers=2))
 
@@ -130,9 +130,9 @@ def test_state_limit_stops_incomplete() -> None:
     assert 1000 <= r.stats.distinct_states < 8_832
 
 
-def test_cli_workers_json() -> None:
-    res = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--param", "rms=4",
-                                   "--workers", "2", "--json", "--no-temporal"])
+def test_cli_workers_json(cli_result: CliResult) -> None:
+    res = cli_result(["verify", "two-phase-commit", "--param", "rms=4",
+                      "--workers", "2", "--json", "--no-temporal"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out["status"] == "ok"
@@ -140,8 +140,8 @@ def test_cli_workers_json() -> None:
     assert out["stats"]["generated_states"] == 8_258
 
 
-def test_workers_need_bfs() -> None:
-    res = CliRunner().invoke(cli, ["verify", "raft", "--workers", "2", "--strategy", "dfs"])
+def test_workers_need_bfs(cli_result: CliResult) -> None:
+    res = cli_result(["verify", "raft", "--workers", "2", "--strategy", "dfs"])
     assert res.exit_code == 2
     assert "need --strategy bfs" in res.output
 

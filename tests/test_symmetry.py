@@ -12,11 +12,9 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import (
     IndexedBy,
@@ -35,7 +33,6 @@ from modelcheck import (
     to_json,
 )
 from modelcheck.catalogue import entries
-from modelcheck.cli import cli
 from modelcheck.explore._base import Run
 from modelcheck.network import Copies
 from modelcheck.store import NO_PARENT, DictStore
@@ -44,7 +41,9 @@ from modelcheck_specs import raft
 from modelcheck_specs import transaction_commit as tc
 from modelcheck_specs import two_phase_commit as tpc
 
-COUNTER = str(Path(__file__).parent / "specs_bad" / "counter.py")
+if TYPE_CHECKING:
+    from conftest import Invoke
+
 
 # -- a spec with two symmetric sets, records of several kinds and a frozen dataclass ------
 
@@ -444,14 +443,7 @@ def test_canonical_form_is_a_permutation_image_and_transport_renames() -> None:
 # -- results, the command line and errors --------------------------------------------------
 
 
-def invoke(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(cli, list(args))
-    assert not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit), \
-        r.exception
-    return r.exit_code, r.stdout, r.stderr
-
-
-def test_result_records_whether_symmetry_was_on() -> None:
+def test_result_records_whether_symmetry_was_on(invoke: Invoke) -> None:
     code, out, _ = invoke("verify", "two-phase-commit", "--symmetry", "--json")
     data = json.loads(out)
     assert code == 0 and data["symmetry"] is True
@@ -462,13 +454,14 @@ def test_result_records_whether_symmetry_was_on() -> None:
     assert out.splitlines()[0].endswith("bfs, symmetry")
 
 
-def test_symmetry_on_a_spec_without_a_symmetric_set_is_a_usage_error() -> None:
-    code, out, err = invoke("verify", COUNTER, "--symmetry")
+def test_symmetry_on_a_spec_without_a_symmetric_set_is_a_usage_error(counter_spec: str,
+                                                                     invoke: Invoke) -> None:
+    code, out, err = invoke("verify", counter_spec, "--symmetry")
     assert code == 2
     assert "declares no symmetric set" in err and "Symmetric(" in err
     assert "Traceback" not in out + err
     with pytest.raises(UsageError, match="declares no symmetric set"):
-        bind(load_spec(COUNTER), symmetry=True)
+        bind(load_spec(counter_spec), symmetry=True)
 
 
 @dataclass(frozen=True)
