@@ -27,6 +27,8 @@ from modelcheck.render.text import diff, render_change
 if TYPE_CHECKING:
     from conftest import CliResult
 
+pytestmark = pytest.mark.slow  # each test starts Chromium
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-dev-shm-usage"]

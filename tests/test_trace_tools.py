@@ -183,7 +183,9 @@ def test_a_spec_without_a_network_has_no_diagram(invoke_output: InvokeOutput,
 # -- replay ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("spec", "variant"), LIVE)
+@pytest.mark.parametrize(("spec", "variant"), [
+    pytest.param(*case, marks=pytest.mark.slow) if case == ("raft", "forget-vote") else case
+    for case in LIVE])
 def test_replay_reproduces_saved_counterexamples(invoke_output: InvokeOutput, tmp_path: Path,
                                                  spec: str, variant: str) -> None:
     code, out = invoke_output("trace", "replay", saved(tmp_path, spec, variant), "--json")
