@@ -3,7 +3,16 @@
 The catalogue is every module of every package registered under the entry-point group
 ``modelcheck.catalogues`` (modelcheck's own is ``modelcheck_specs``, built from
 ``specs/``); each module that defines a :class:`~modelcheck.Spec` contributes it under the
-spec's name. The engine never imports a spec by name: it only follows the registry.
+spec's name (modules whose names start with ``_`` are helpers, not searched). The engine
+never imports a spec by name: it only follows the registry.
+
+Looking one name up (:func:`find`, and :func:`load` of a catalogue name) imports only the
+module named after the spec when there is one (``two-phase-commit`` in
+``two_phase_commit``) and it defines that spec, so checking one spec does not import the
+others (nor z3, which one of them needs); only when that module does not hold the spec
+are the package's other modules searched. Packages are asked in the order :func:`entries`
+takes them, so both give the same spec for a name (a package that defines one name in two
+modules should not: the look-up takes the one in the module named after it).
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from types import ModuleType
 from modelcheck.errors import SpecDefinitionError, UsageError
 from modelcheck.spec import Spec
 
-__all__ = ["GROUP", "entries", "load"]
+__all__ = ["GROUP", "entries", "find", "load"]
 
 GROUP = "modelcheck.catalogues"
 _FALLBACK = "modelcheck_specs"
@@ -31,21 +40,56 @@ def _catalogue_packages() -> list[str]:
     return names or [_FALLBACK]
 
 
+def _package(package_name: str) -> ModuleType:
+    try:
+        return importlib.import_module(package_name)
+    except ImportError as e:
+        raise UsageError(f"catalogue package {package_name!r} cannot be imported: {e}") from e
+
+
+def _module_names(package: ModuleType) -> list[str]:
+    """The package's spec modules, in the order their specs are taken (helpers left out)."""
+    return [info.name for info in pkgutil.iter_modules(package.__path__)
+            if not info.name.startswith("_")]
+
+
 def entries() -> dict[str, Spec]:
     """Every catalogue spec by name, sorted by name."""
     found: dict[str, Spec] = {}
     for package_name in _catalogue_packages():
-        try:
-            package = importlib.import_module(package_name)
-        except ImportError as e:
-            raise UsageError(f"catalogue package {package_name!r} cannot be imported: {e}") from e
-        for info in pkgutil.iter_modules(package.__path__):
-            if info.name.startswith("_"):
-                continue
-            module = importlib.import_module(f"{package_name}.{info.name}")
+        package = _package(package_name)
+        for module_name in _module_names(package):
+            module = importlib.import_module(f"{package_name}.{module_name}")
             for spec in _specs_in(module):
                 found.setdefault(spec.name, spec)
     return dict(sorted(found.items()))
+
+
+def find(name: str) -> Spec | None:
+    """The catalogue spec called ``name``, or None; imports no more modules than it must.
+
+    Each package is asked in turn: first its module named after the spec (``-`` read as
+    ``_``), then, if that one does not define the spec, every other module. Only modules of
+    the catalogue packages are imported, whatever ``name`` is: a name read from a file is
+    never a module to import.
+    """
+    conventional = name.replace("-", "_")
+    for package_name in _catalogue_packages():
+        package = _package(package_name)
+        names = _module_names(package)
+        if conventional in names:
+            module = importlib.import_module(f"{package_name}.{conventional}")
+            for spec in _specs_in(module):
+                if spec.name == name:
+                    return spec
+        for module_name in names:
+            if module_name == conventional:
+                continue
+            module = importlib.import_module(f"{package_name}.{module_name}")
+            for spec in _specs_in(module):
+                if spec.name == name:
+                    return spec
+    return None
 
 
 def _specs_in(module: ModuleType) -> list[Spec]:
@@ -67,9 +111,10 @@ def load(ref: str) -> Spec:
                 f"importing module {path_part!r} for spec {ref!r} raised "
                 f"{type(e).__name__}: {e}") from e
         return _from_module(module, attr, ref)
+    spec = find(ref)
+    if spec is not None:
+        return spec
     catalogue = entries()
-    if ref in catalogue:
-        return catalogue[ref]
     raise UsageError(
         f"unknown spec {ref!r}; give a catalogue name ({', '.join(catalogue)}), a path to a "
         ".py file, or module:attribute")

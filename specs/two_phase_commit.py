@@ -36,13 +36,18 @@ terminal, so the blocking is reported by ``all_decide`` rather than as a deadloc
 faults off no state deadlocks (a received decision can always be received again), so
 the ``decided`` predicate changes no count, and ``all_decide`` is checked on the state
 graph after the search, off the actions' path.
+
+**Inductive proof.** ``symbolic`` is the spec's symbolic encoding for ``modelcheck prove
+induction two-phase-commit``: ``consistent`` is inductive with six strengthening conjuncts,
+and with ``tm-commits-early`` it is refuted. It lives in ``_two_phase_commit_symbolic`` and
+is imported on first use (it needs z3, which the search does not).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from modelcheck import Between, IndexedBy, Record, Spec, Symmetric, set_at
 from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
@@ -256,3 +261,11 @@ spec.variant(
     "tm-crash", params={"faults": "crash=1"}, violates="all_decide",
     doc="The TM may crash (crash-stop) before deciding: an RM that has prepared can "
         "never commit or abort, the blocking of two-phase commit.")
+
+
+def __getattr__(name: str) -> Any:
+    """``symbolic``, the encoding ``modelcheck prove induction`` reads, imported on first use."""
+    if name == "symbolic":
+        from modelcheck_specs._two_phase_commit_symbolic import symbolic
+        return symbolic
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

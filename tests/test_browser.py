@@ -16,15 +16,19 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from modelcheck import check, load_spec
-from modelcheck.cli import cli
 from modelcheck.render.labels import step_label
 from modelcheck.render.text import diff, render_change
+
+if TYPE_CHECKING:
+    from conftest import CliResult
+
+pytestmark = pytest.mark.slow  # each test starts Chromium
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -59,10 +63,10 @@ def page(browser: Browser) -> Iterator[Page]:
         context.close()
 
 
-def test_viewer_of_a_raft_counterexample(page: Page, tmp_path: Path) -> None:
+def test_viewer_of_a_raft_counterexample(cli_result: CliResult, page: Page, tmp_path: Path) -> None:
     out = tmp_path / "trace.html"
-    result = CliRunner().invoke(cli, ["verify", "raft", "--variant", "forget-vote",
-                                      "--trace-out", str(out), "-q"])
+    result = cli_result(["verify", "raft", "--variant", "forget-vote",
+                         "--trace-out", str(out), "-q"])
     assert result.exit_code == 1
     # What the page must show, read from the same counterexample found in this process.
     found = check(load_spec("raft"), variant="forget-vote").violation

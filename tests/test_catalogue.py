@@ -8,22 +8,35 @@ spec that has some, and must agree on the counts.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from modelcheck import Result, Spec, bind, check, replay
-from modelcheck.catalogue import entries
+from modelcheck.catalogue import entries, find, load
 from modelcheck.spec import TEMPORAL_KINDS
 
-CASES = [(name, variant) for name, spec in entries().items()
-         for variant in (None, *spec.variants)]
+SLOW = {"raft:commit-old-term", "raft:forget-vote", "raft:default", "raft:no-truncate",
+        "multi-paxos:default", "replication:default", "logical-clocks:hlc-drift",
+        "gossip:crashed-node", "paxos:default", "paxos:accept-lower-ballot",
+        "paxos:ignore-accepted-value"}
+"""The configurations that take more than about half a second (``pytest -m "not slow"``)."""
+
+CASES = [pytest.param(name, variant, id=f"{name}:{variant or 'default'}",
+                      marks=[pytest.mark.slow] if f"{name}:{variant or 'default'}" in SLOW else [])
+         for name, spec in entries().items() for variant in (None, *spec.variants)]
 
 
 def test_catalogue_has_the_first_entries() -> None:
     assert {"transaction-commit", "two-phase-commit", "raft"} <= set(entries())
 
 
-@pytest.mark.parametrize(("name", "variant"), CASES,
-                         ids=[f"{n}:{v or 'default'}" for n, v in CASES])
+@pytest.mark.parametrize(("name", "variant"), CASES)
 def test_entry_gives_expected_verdict_and_strategies_agree(name: str, variant: str | None) -> None:
     spec: Spec = entries()[name]
     expect = spec.expectation(variant)
@@ -74,3 +87,128 @@ def _check_temporal_violation(spec: Spec, variant: str | None, bfs: Result,
     else:
         assert bfs.violation.kind == "possibility" and trace.loop_start is None
     assert dfs.status == "ok" and dfs.exhaustive
+
+
+# -- looking one name up -------------------------------------------------------------------
+
+
+_LOOK_UP = """
+import json, sys
+from modelcheck import load_spec
+from modelcheck.catalogue import find
+spec = load_spec(sys.argv[1]) if sys.argv[2] == "load" else find(sys.argv[1])
+print(json.dumps({"name": spec.name if spec else None, "z3": "z3" in sys.modules,
+                  "modules": sorted(m for m in sys.modules if m.partition(".")[0] in
+                                    ("modelcheck_specs", "acme_specs"))}))
+"""
+
+
+def _env(path: Path | None) -> dict[str, str]:
+    """The environment, with ``path`` first on the module search path."""
+    env = dict(os.environ)
+    if path is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(path), *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+def _look_up(name: str, how: str, path: Path | None = None) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", _LOOK_UP, name, how], capture_output=True,
+                          text=True, env=_env(path), timeout=120, check=True)
+    found: dict[str, Any] = json.loads(done.stdout)
+    return found
+
+
+@pytest.mark.parametrize(("name", "module", "z3", "how"), [
+    ("raft", "raft", False, "load"),
+    pytest.param("raft", "raft", False, "find", marks=pytest.mark.slow),
+    # its z3 encoding loads on first use
+    pytest.param("two-phase-commit", "two_phase_commit", False, "load", marks=pytest.mark.slow),
+    # its encoding is part of its module
+    pytest.param("quorum-election", "quorum_election", True, "find", marks=pytest.mark.slow),
+])
+def test_looking_one_spec_up_imports_no_other(name: str, module: str, z3: bool,
+                                              how: str) -> None:
+    found = _look_up(name, how)
+    assert found == {"name": name, "z3": z3,
+                     "modules": ["modelcheck_specs", f"modelcheck_specs.{module}"]}
+
+
+def test_find_gives_what_entries_gives() -> None:
+    catalogue = entries()
+    for name, spec in catalogue.items():
+        assert find(name) is spec
+    assert load("two-phase-commit") is catalogue["two-phase-commit"]
+    for unknown in ["nope", "os", "os.path", "../raft", "", "_two_phase_commit_symbolic"]:
+        assert find(unknown) is None, unknown
+
+
+def test_the_two_phase_commit_encoding_comes_with_its_module() -> None:
+    from modelcheck.prove import SymbolicSpec, encoding_of
+    from modelcheck_specs import two_phase_commit
+
+    symbolic = encoding_of(entries()["two-phase-commit"])
+    assert isinstance(symbolic, SymbolicSpec) and symbolic is two_phase_commit.symbolic
+    with pytest.raises(AttributeError, match="has no attribute 'symbolc'"):
+        _ = two_phase_commit.symbolc  # type: ignore[attr-defined]
+
+
+_ACME = {
+    "__init__.py": '"""A third-party catalogue."""\n',
+    "token_ring.py": (_SPEC := '''
+from dataclasses import dataclass
+from modelcheck import Record, Spec
+
+@dataclass(frozen=True)
+class Config:
+    size: int = 2
+
+class State(Record):
+    at: int
+
+spec = Spec({name!r}, Config, State)
+
+@spec.init
+def init(cfg: Config) -> State:
+    return State(0)
+
+@spec.action()
+def step(cfg: Config, s: State) -> State:
+    return State((s.at + 1) % cfg.size)
+''').format(name="token-ring"),
+    "ledgers.py": _SPEC.format(name="bank-ledger"),  # not named after its spec
+}
+
+
+def _acme(tmp_path: Path) -> Path:
+    """A package registered in the entry-point group, as an installed catalogue is."""
+    package = tmp_path / "acme_specs"
+    package.mkdir()
+    for file, text in _ACME.items():
+        (package / file).write_text(text, encoding="utf-8")
+    info = tmp_path / "acme_specs-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-specs\nVersion: 1.0\n",
+                                   encoding="utf-8")
+    (info / "entry_points.txt").write_text("[modelcheck.catalogues]\nacme = acme_specs\n",
+                                           encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_a_third_party_catalogue_is_looked_up_too(tmp_path: Path) -> None:
+    path = _acme(tmp_path)
+    found = _look_up("token-ring", "load", path)
+    assert found["name"] == "token-ring" and "acme_specs.token_ring" in found["modules"]
+    assert "acme_specs.ledgers" not in found["modules"]
+    # a spec not in the module named after it is found by importing the others
+    found = _look_up("bank-ledger", "find", path)
+    assert found["name"] == "bank-ledger" and "acme_specs.ledgers" in found["modules"]
+    found = _look_up("raft", "load", path)
+    assert found["name"] == "raft"
+    assert [m for m in found["modules"] if m.startswith("modelcheck_specs.")] == [
+        "modelcheck_specs.raft"]
+    listed = subprocess.run([sys.executable, "-m", "modelcheck", "list", "--json"],
+                            capture_output=True, text=True, timeout=120, check=True,
+                            env=_env(path))
+    names = {row["spec"] for row in json.loads(listed.stdout)}
+    assert {"token-ring", "bank-ledger", "raft", "two-phase-commit"} <= names

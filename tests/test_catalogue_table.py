@@ -57,6 +57,7 @@ def test_check_fails_on_a_stale_table(tmp_path: Path, monkeypatch: pytest.Monkey
     assert tool.table() in text
 
 
+@pytest.mark.slow
 def test_the_script_runs_from_the_command_line() -> None:
     r = subprocess.run([sys.executable, str(SCRIPT), "--check"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)

@@ -6,21 +6,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import check, load_spec
-from modelcheck.cli import cli
 from modelcheck.result import Check, Checked
 
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(cli, list(args))
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise r.exception
-    return r.exit_code, r.stdout, r.stderr
+if TYPE_CHECKING:
+    from conftest import Invoke
 
 
 def rows(checked: Checked | None) -> list[tuple[str, str, bool, str, str]]:
@@ -36,7 +30,7 @@ HOLDS_3 = [("consistent", "invariant", True, "holds", ""),
            ("deadlock", "deadlock", True, "holds", "")]
 
 
-def test_an_exhaustive_search_lists_every_property_it_checked() -> None:
+def test_an_exhaustive_search_lists_every_property_it_checked(invoke: Invoke) -> None:
     r = check(load_spec("two-phase-commit"))
     assert rows(r.checked) == HOLDS_3
     assert r.checked is not None and r.checked.fairness == ()
@@ -49,7 +43,7 @@ def test_an_exhaustive_search_lists_every_property_it_checked() -> None:
         "fairness: none"]
 
 
-def test_skipped_and_bounded_temporal_properties_say_why() -> None:
+def test_skipped_and_bounded_temporal_properties_say_why(invoke: Invoke) -> None:
     spec = load_spec("two-phase-commit")
     skipped = check(spec, temporal=False)
     assert rows(skipped.checked)[1] == ("all_decide", "always possible", False, "skipped",
@@ -117,7 +111,7 @@ def test_a_violation_says_what_was_left_unchecked() -> None:
         ("deadlock", "deadlock", True, "holds", "")]
 
 
-def test_the_fairness_in_force_is_listed() -> None:
+def test_the_fairness_in_force_is_listed(invoke: Invoke) -> None:
     r = check(load_spec("ewd840"))
     assert r.checked is not None and r.checked.fairness == ("system (weak)",)
     dropped = check(load_spec("ewd840"), fairness={"system": None})
@@ -127,7 +121,7 @@ def test_the_fairness_in_force_is_listed() -> None:
     assert out.splitlines()[-2] == "fairness: system (strong)", out
 
 
-def test_json_keeps_its_fields_and_adds_what_was_checked() -> None:
+def test_json_keeps_its_fields_and_adds_what_was_checked(invoke: Invoke) -> None:
     code, out, _ = invoke("verify", "two-phase-commit", "--json", "--no-temporal")
     assert code == 0
     data = json.loads(out)
@@ -191,7 +185,7 @@ def _spec_file(tmp_path: Path, name: str, source: str) -> str:
 
 @pytest.mark.parametrize("flags", [[], ["--strategy", "dfs"], ["--workers", "2"],
                                    ["--strategy", "random", "--seed", "1", "--runs", "5"]])
-def test_a_passing_run_that_checked_no_property_says_so(tmp_path: Path,
+def test_a_passing_run_that_checked_no_property_says_so(invoke: Invoke, tmp_path: Path,
                                                         flags: list[str]) -> None:
     bare = _spec_file(tmp_path, "bare.py", _NO_PROPERTIES)
     code, out, _ = invoke("verify", bare, "-q", *flags)
@@ -204,7 +198,7 @@ def test_a_passing_run_that_checked_no_property_says_so(tmp_path: Path,
     assert data["warnings"] == ["no property was checked: the spec declares none"]
 
 
-def test_skipping_every_property_is_no_silent_pass(tmp_path: Path) -> None:
+def test_skipping_every_property_is_no_silent_pass(invoke: Invoke, tmp_path: Path) -> None:
     only = _spec_file(tmp_path, "only.py", _ONLY_TEMPORAL)
     code, out, _ = invoke("verify", only, "-q")
     assert code == 0 and "warning" not in out
@@ -222,7 +216,7 @@ def test_skipping_every_property_is_no_silent_pass(tmp_path: Path) -> None:
            "properties" in out
 
 
-def test_a_model_without_initial_states_warns(tmp_path: Path) -> None:
+def test_a_model_without_initial_states_warns(invoke: Invoke, tmp_path: Path) -> None:
     bare = _spec_file(tmp_path, "bare.py", _NO_PROPERTIES)
     code, out, _ = invoke("verify", bare, "--param", "start=-1", "--json")
     assert code == 0

@@ -10,21 +10,23 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from interrupt import interrupt
 
 from modelcheck import bind, check, load_spec, replay
-from modelcheck.cli import cli
 from modelcheck.store import NO_PARENT
 
-SPECS = Path(__file__).resolve().parent.parent / "specs"
+if TYPE_CHECKING:
+    from conftest import CliResult, InvokeOutput, SpecVariant
+
 
 TWO_PHASE_5 = (8_832, 58_146, 17)
 
@@ -84,12 +86,12 @@ def test_resumed_violation_is_a_shortest_replayable_trace(tmp_path: Path) -> Non
     replay(bind(spec, "tm-commits-early", {"rms": 4}), r.violation.trace)
 
 
-def test_resume_refuses_another_model(tmp_path: Path) -> None:
+def test_resume_refuses_another_model(cli_result: CliResult, tmp_path: Path) -> None:
     cp = str(tmp_path / "cp")
     check(load_spec("two-phase-commit"), params={"rms": 4}, checkpoint=cp, max_states=100,
           temporal=False)
-    res = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--resume", cp,
-                                   "--no-temporal"])
+    res = cli_result(["verify", "two-phase-commit", "--resume", cp,
+                      "--no-temporal"])
     assert res.exit_code == 2
     assert "is of another model" in res.output and "'rms': 4" in res.output
 
@@ -104,7 +106,8 @@ def test_resume_refuses_another_model(tmp_path: Path) -> None:
     ("edited meta", "its checksum does not match its contents"),
     ("no checksum", "meta.json's 'sha256' is None"),
 ])
-def test_damaged_checkpoint_is_a_clear_error(tmp_path: Path, damage: str, message: str) -> None:
+def test_damaged_checkpoint_is_a_clear_error(resume: Resume, tmp_path: Path, damage: str,
+                                             message: str) -> None:
     cp, meta = _saved(tmp_path)
     store = cp / meta["store"]
     if damage == "meta":
@@ -127,7 +130,7 @@ def test_damaged_checkpoint_is_a_clear_error(tmp_path: Path, damage: str, messag
     else:
         (cp / "meta.json").write_text(json.dumps({k: v for k, v in meta.items()
                                                   if k != "sha256"}))
-    code, out = _resume(cp)
+    code, out = resume(cp)
     assert code == 2, out
     assert message in out
     assert "Traceback" not in out
@@ -149,11 +152,18 @@ def _saved(tmp_path: Path, *, variant: str | None = None, max_states: int = 100,
     return cp, json.loads((cp / "meta.json").read_text())
 
 
-def _resume(cp: Path, *args: str, spec: str = "two-phase-commit") -> tuple[int, str]:
-    extra = RMS_4 if spec == "two-phase-commit" else ()
-    res = CliRunner().invoke(cli, ["verify", spec, *extra, "--resume", str(cp),
-                                   "--no-temporal", *args])
-    return res.exit_code, res.output
+Resume = Callable[..., tuple[int, str]]
+"""``resume(cp, *args, spec=...) -> (exit code, output)``."""
+
+
+@pytest.fixture
+def resume(invoke_output: InvokeOutput) -> Resume:
+    """``resume(cp, *args, spec=...)``: exit code and output of ``modelcheck verify SPEC
+    --resume CP ARGS``."""
+    def resume(cp: Path, *args: str, spec: str = "two-phase-commit") -> tuple[int, str]:
+        extra = RMS_4 if spec == "two-phase-commit" else ()
+        return invoke_output("verify", spec, *extra, "--resume", cp, "--no-temporal", *args)
+    return resume
 
 
 def reseal(cp: Path, table: npt.NDArray[np.int64] | None = None, raw: bytes | None = None,
@@ -179,21 +189,22 @@ def _table(cp: Path, meta: dict[str, object]) -> npt.NDArray[np.int64]:
     return table
 
 
-def test_a_resealed_checkpoint_resumes_as_it_was(tmp_path: Path) -> None:
+def test_a_resealed_checkpoint_resumes_as_it_was(resume: Resume, tmp_path: Path) -> None:
     # The forger's tool writes the checksum modelcheck expects: resealing changes nothing.
     cp, _ = _saved(tmp_path)
     reseal(cp)
-    code, out = _resume(cp, "--json")
+    code, out = resume(cp, "--json")
     assert code == 0, out
     stats = json.loads(out)["stats"]
     assert (stats["distinct_states"], stats["generated_states"], stats["depth"]) == (
         1_568, 8_258, 14)
 
 
-def test_a_checkpoint_of_another_fingerprint_encoding_is_refused(tmp_path: Path) -> None:
+def test_a_checkpoint_of_another_fingerprint_encoding_is_refused(resume: Resume,
+                                                                 tmp_path: Path) -> None:
     cp, _ = _saved(tmp_path)
     reseal(cp, fingerprints="modelcheck-fingerprint/0")
-    code, out = _resume(cp)
+    code, out = resume(cp)
     assert code == 2, out
     assert "holds fingerprints of another encoding" in out
 
@@ -209,7 +220,7 @@ class _Planted:
 
 
 @pytest.mark.parametrize("payload", ["planted", "wrong-shape", "empty-frontier"])
-def test_a_pickled_checkpoint_is_refused_and_never_unpickled(tmp_path: Path,
+def test_a_pickled_checkpoint_is_refused_and_never_unpickled(resume: Resume, tmp_path: Path,
                                                              payload: str) -> None:
     # The format of earlier versions: the frontier's states pickled beside the store.
     marker = tmp_path / "MARKER"
@@ -227,18 +238,18 @@ def test_a_pickled_checkpoint_is_refused_and_never_unpickled(tmp_path: Path,
         "params": model.params, "symmetry": False, "depth": 1, "level_start": 0,
         "generated": 1, "distinct": 1, "seconds": 0.0, "cut": False,
         "pending_sometimes": [], "probes": {"str": 1, "none": 2}, "hash_seed": None}))
-    code, out = _resume(cp)
+    code, out = resume(cp)
     assert not marker.exists(), "resuming ran code from the checkpoint"
     assert code == 2, out
     assert "written by an earlier modelcheck, in a format that stored states as pickles" in out
     assert "Traceback" not in out
 
 
-def test_a_pickle_in_place_of_the_store_is_never_loaded(tmp_path: Path) -> None:
+def test_a_pickle_in_place_of_the_store_is_never_loaded(resume: Resume, tmp_path: Path) -> None:
     marker = tmp_path / "MARKER"
     cp, _ = _saved(tmp_path)
     reseal(cp, raw=pickle.dumps(_Planted(marker)))
-    code, out = _resume(cp)
+    code, out = resume(cp)
     assert not marker.exists()
     assert code == 2 and "is not a store table" in out, out
 
@@ -329,14 +340,14 @@ def _forge(cp: Path, meta: dict[str, object], forgery: str) -> None:
                            "the checkpoint lacks"),
     ("other action", "re-executing the path to stored state 133"),
 ])
-def test_an_inconsistent_checkpoint_is_refused(tmp_path: Path, forgery: str,
+def test_an_inconsistent_checkpoint_is_refused(resume: Resume, tmp_path: Path, forgery: str,
                                                message: str) -> None:
     # At a chunk's end: the state limit kept none of its new states out.
     cp, meta = _saved(tmp_path, max_states=134)
     assert (meta["distinct"], meta["depth"], meta["expand_from"], meta["next_level"]) == (
         134, 3, 46, 46)
     _forge(cp, meta, forgery)
-    code, out = _resume(cp)
+    code, out = resume(cp)
     assert code == 2, out
     assert message in out, out
     assert "Traceback" not in out
@@ -374,7 +385,7 @@ def never_five(cfg: Config, s: State) -> bool:
 
 
 @pytest.mark.parametrize("forgery", ["as saved", "resealed", "depth unchanged", "unsealed"])
-def test_a_checkpoint_forged_to_claim_the_search_done_is_refused(tmp_path: Path,
+def test_a_checkpoint_forged_to_claim_the_search_done_is_refused(resume: Resume, tmp_path: Path,
                                                                  forgery: str) -> None:
     # Levels {0}, {1, 2}, {3, 4}, {5, 6}: n = 5 violates never_five at depth 4. Saved after
     # the first level, then forged to say the second was expanded and found nothing new:
@@ -391,7 +402,7 @@ def test_a_checkpoint_forged_to_claim_the_search_done_is_refused(tmp_path: Path,
     elif forgery == "unsealed":
         (cp / "meta.json").write_text(json.dumps(dict(meta, depth=2, expand_from=3,
                                                       next_level=3)))
-    code, out = _resume(cp, spec=str(climb))
+    code, out = resume(cp, spec=str(climb))
     if forgery == "as saved":
         assert code == 1 and "invariant never_five is violated after 3 steps" in out, out
         return
@@ -403,34 +414,31 @@ def test_a_checkpoint_forged_to_claim_the_search_done_is_refused(tmp_path: Path,
             "unsealed": "its checksum does not match its contents"}[forgery] in out, out
 
 
-def test_a_checkpoint_of_another_version_of_the_spec_is_refused(tmp_path: Path) -> None:
-    source = (SPECS / "two_phase_commit.py").read_text(encoding="utf-8")
-    v1, v2 = tmp_path / "v1.py", tmp_path / "v2.py"
-    v1.write_text(source, encoding="utf-8")
+def test_a_checkpoint_of_another_version_of_the_spec_is_refused(
+        resume: Resume, spec_variant: SpecVariant, tmp_path: Path) -> None:
     old = 'rm_state=set_at(s.rm_state, rm, "prepared"),'
-    assert source.count(old) == 1
-    v2.write_text(source.replace(old, 'rm_state=set_at(s.rm_state, rm, "ready"),'),
-                  encoding="utf-8")
+    v1 = spec_variant("two_phase_commit", "v1", old, old)
+    v2 = spec_variant("two_phase_commit", "v2", old, 'rm_state=set_at(s.rm_state, rm, "ready"),')
     cp, _ = _saved(tmp_path, spec=str(v1), max_states=100)
-    code, out = _resume(cp, "--param", "rms=3", spec=str(v2))
+    code, out = resume(cp, "--param", "rms=3", spec=str(v2))
     assert code == 2, out
     assert "does not match spec 'two-phase-commit' as it is now: re-executing the path to " \
            "stored state" in out and "(rm_prepare(rm=" in out
-    code, out = _resume(cp, "--param", "rms=3", "--json", spec=str(v1))
+    code, out = resume(cp, "--param", "rms=3", "--json", spec=str(v1))
     assert code == 0 and json.loads(out)["stats"]["distinct_states"] == 288
 
 
-def test_resume_needs_the_options_the_search_was_saved_with(tmp_path: Path) -> None:
+def test_resume_needs_the_options_the_search_was_saved_with(resume: Resume, tmp_path: Path) -> None:
     # Saved without deadlock checks, the states already expanded were never checked for one.
     cp, _ = _saved(tmp_path, deadlock=False)
-    code, out = _resume(cp)
+    code, out = resume(cp)
     assert code == 2
     assert "was saved by a search with no --max-depth, --no-deadlock; resume it with the " \
            "same options (this one has no --max-depth, deadlock checks)" in out
-    assert _resume(cp, "--no-deadlock")[0] == 0
+    assert resume(cp, "--no-deadlock")[0] == 0
     cp2, _ = _saved(tmp_path / "2", max_depth=5)
-    assert _resume(cp2)[0] == 2
-    assert _resume(cp2, "--max-depth", "5")[0] == 0
+    assert resume(cp2)[0] == 2
+    assert resume(cp2, "--max-depth", "5")[0] == 0
 
 
 def test_saving_deletes_only_the_files_a_checkpoint_writes(tmp_path: Path) -> None:
@@ -445,10 +453,10 @@ def test_saving_deletes_only_the_files_a_checkpoint_writes(tmp_path: Path) -> No
     assert sorted(p.name for p in cp.iterdir()) == ["meta.json", "store-5.npy"]
 
 
-def test_checkpoint_options_need_one_bfs_process(tmp_path: Path) -> None:
+def test_checkpoint_options_need_one_bfs_process(cli_result: CliResult, tmp_path: Path) -> None:
     for extra in (["--workers", "2"], ["--strategy", "dfs"]):
-        res = CliRunner().invoke(cli, ["verify", "raft", "--checkpoint", str(tmp_path),
-                                       "--no-temporal", *extra])
+        res = cli_result(["verify", "raft", "--checkpoint", str(tmp_path),
+                          "--no-temporal", *extra])
         assert res.exit_code == 2 and "error:" in res.output
 
 
@@ -458,6 +466,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]
                             env=env)
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_and_the_command_resumes(tmp_path: Path) -> None:
     cp = str(tmp_path / "cp")
     args = ["verify", "two-phase-commit", "--param", "rms=7", "--checkpoint", cp,
@@ -480,17 +489,17 @@ def test_ctrl_c_saves_and_the_command_resumes(tmp_path: Path) -> None:
         296_448, 2_744_706, 23)
 
 
-def test_memory_limit_stops_incomplete() -> None:
+def test_memory_limit_stops_incomplete(cli_result: CliResult) -> None:
     r = check(load_spec("two-phase-commit"), params={"rms": 7}, max_memory=1)
     assert r.status == "incomplete" and r.exit_code == 3
     assert r.stopped is not None and r.stopped.startswith("memory limit of 1 B reached (")
-    res = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--max-memory", "1K"])
+    res = cli_result(["verify", "two-phase-commit", "--max-memory", "1K"])
     assert res.exit_code == 3 and "memory limit of 1.0 KiB reached" in res.output
-    res = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--max-memory", "lots"])
+    res = cli_result(["verify", "two-phase-commit", "--max-memory", "lots"])
     assert res.exit_code == 2 and "expected a size such as 4G" in res.output
 
 
-def test_resume_with_symmetry(tmp_path: Path) -> None:
+def test_resume_with_symmetry(cli_result: CliResult, tmp_path: Path) -> None:
     spec = load_spec("two-phase-commit")
     cp = str(tmp_path / "cp")
     first = check(spec, params={"rms": 5}, symmetry=True, checkpoint=cp, max_states=100,
@@ -498,11 +507,12 @@ def test_resume_with_symmetry(tmp_path: Path) -> None:
     assert first.status == "incomplete"
     r = check(spec, params={"rms": 5}, symmetry=True, resume=cp, temporal=False)
     assert (r.status, r.stats.distinct_states, r.stats.generated_states) == ("ok", 314, 2_048)
-    res = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--param", "rms=5",
-                                   "--resume", cp, "--no-temporal"])
+    res = cli_result(["verify", "two-phase-commit", "--param", "rms=5",
+                      "--resume", cp, "--no-temporal"])
     assert res.exit_code == 2 and "is of another model" in res.output
 
 
+@pytest.mark.slow
 def test_resume_with_symmetry_from_within_a_level(tmp_path: Path) -> None:
     # The store links the successors themselves, not their orbits' representatives, so
     # the rebuilt frontier is the one the search held: same counts, same trace.
@@ -555,6 +565,7 @@ def test_sigterm_saves_the_checkpoint_and_the_command_resumes(tmp_path: Path) ->
     ["verify", "--strategy", "random", "--runs", "100000000"],
     ["verify", "--workers", "2"], ["simulate", "--runs", "100000000"]],
     ids=["bfs", "dfs", "random", "workers", "simulate"])
+@pytest.mark.slow
 def test_sigterm_stops_every_search_as_ctrl_c_does(args: list[str]) -> None:
     command, *options = args
     r = interrupt(command, "two-phase-commit", "--param", "rms=7", *options,
@@ -604,7 +615,9 @@ def saved_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @given(flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), max_size=3),
        edits=st.dictionaries(st.sampled_from(_META_KEYS), _JSON_VALUES, max_size=2),
        sealed=st.booleans())
+@pytest.mark.slow
 def test_a_tampered_checkpoint_is_refused_or_resumes_exactly(
+        cli_result: CliResult,
         saved_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory,
         flips: list[tuple[int, int]], edits: dict[str, object], sealed: bool) -> None:
     # Whatever is changed, and whether or not the checksum is recomputed to match: the
@@ -622,8 +635,8 @@ def test_a_tampered_checkpoint_is_refused_or_resumes_exactly(
     (cp / "meta.json").write_text(json.dumps(meta))
     if sealed and isinstance(meta.get("store"), str) and (cp / meta["store"]).is_file():
         reseal(cp)
-    res = CliRunner().invoke(cli, ["verify", "two-phase-commit", *RMS_4, "--resume", str(cp),
-                                   "--no-temporal", "--json"])
+    res = cli_result(["verify", "two-phase-commit", *RMS_4, "--resume", str(cp),
+                      "--no-temporal", "--json"])
     assert res.exit_code in (0, 2), res.output
     assert "Traceback" not in res.output
     if res.exit_code == 0:
@@ -634,11 +647,12 @@ def test_a_tampered_checkpoint_is_refused_or_resumes_exactly(
         assert json.loads(res.stdout)["status"] == "error"
 
 
-def test_an_unwritable_checkpoint_directory_is_refused_before_the_search(tmp_path: Path) -> None:
+def test_an_unwritable_checkpoint_directory_is_refused_before_the_search(cli_result: CliResult,
+                                                                         tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    res = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--checkpoint",
-                                   str(blocker / "cp"), "--no-temporal"])
+    res = cli_result(["verify", "two-phase-commit", "--checkpoint",
+                      str(blocker / "cp"), "--no-temporal"])
     assert res.exit_code == 2
     assert res.output == (f"error: cannot write checkpoints to {blocker / 'cp'}: Not a "
                           "directory\n")

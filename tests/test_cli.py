@@ -6,25 +6,21 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from click.testing import CliRunner
+import pytest
 from interrupt import interrupt
 
 from modelcheck import Trace, bind, load_spec, replay
-from modelcheck.cli import cli
+
+if TYPE_CHECKING:
+    from conftest import Invoke
 
 RESULT_KEYS = {"spec", "variant", "params", "strategy", "status", "exhaustive", "violation",
                "stats", "error", "stopped"}
 
 
-def invoke(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(cli, list(args))
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise r.exception
-    return r.exit_code, r.stdout, r.stderr
-
-
-def test_list_json_records_every_entry_with_its_expectation() -> None:
+def test_list_json_records_every_entry_with_its_expectation(invoke: Invoke) -> None:
     code, out, _ = invoke("list", "--json")
     assert code == 0
     rows = json.loads(out)
@@ -37,14 +33,14 @@ def test_list_json_records_every_entry_with_its_expectation() -> None:
     assert {"raft", "transaction-commit"} <= {r["spec"] for r in rows}
 
 
-def test_list_text() -> None:
+def test_list_text(invoke: Invoke) -> None:
     code, out, _ = invoke("list")
     assert code == 0
     assert "two-phase-commit --variant tm-commits-early" in out
     assert "violates consistent" in out
 
 
-def test_show_lists_params_actions_properties_and_variants() -> None:
+def test_show_lists_params_actions_properties_and_variants(invoke: Invoke) -> None:
     code, out, _ = invoke("show", "two-phase-commit")
     assert code == 0
     for text in ("rms: int = 3", "rm_prepare(rm ∈ [0, 1, 2])", "tm_commit — ",
@@ -53,7 +49,7 @@ def test_show_lists_params_actions_properties_and_variants() -> None:
         assert text in out, text
 
 
-def test_verify_json_contract_ok() -> None:
+def test_verify_json_contract_ok(invoke: Invoke) -> None:
     code, out, err = invoke("verify", "two-phase-commit", "--json")
     assert code == 0 and err == ""
     data = json.loads(out)
@@ -66,21 +62,21 @@ def test_verify_json_contract_ok() -> None:
     assert 0 < data["stats"]["fingerprint_collision_probability"] < 1e-9
 
 
-def test_verify_json_params_scale() -> None:
+def test_verify_json_params_scale(invoke: Invoke) -> None:
     code, out, _ = invoke("verify", "two-phase-commit", "--json", "--param", "rms=5")
     data = json.loads(out)
     assert code == 0
     assert (data["stats"]["distinct_states"], data["stats"]["generated_states"]) == (8832, 58146)
 
 
-def test_transaction_commit_json() -> None:
+def test_transaction_commit_json(invoke: Invoke) -> None:
     code, out, _ = invoke("verify", "transaction-commit", "--json")
     data = json.loads(out)
     assert code == 0
     assert (data["stats"]["distinct_states"], data["stats"]["generated_states"]) == (34, 94)
 
 
-def test_verify_violation_json_and_trace_out(tmp_path: Path) -> None:
+def test_verify_violation_json_and_trace_out(invoke: Invoke, tmp_path: Path) -> None:
     path = tmp_path / "cex.json"
     code, out, _ = invoke("verify", "two-phase-commit", "--variant", "tm-commits-early",
                           "--json", "--trace-out", str(path))
@@ -97,7 +93,7 @@ def test_verify_violation_json_and_trace_out(tmp_path: Path) -> None:
     assert len(replay(model, saved)) == 6
 
 
-def test_verify_violation_text_shows_changed_fields_only() -> None:
+def test_verify_violation_text_shows_changed_fields_only(invoke: Invoke) -> None:
     code, out, _ = invoke("verify", "two-phase-commit", "--variant", "tm-commits-early")
     assert code == 1
     assert "✗ invariant consistent is violated after 5 steps" in out
@@ -106,7 +102,7 @@ def test_verify_violation_text_shows_changed_fields_only() -> None:
     assert out.count("tm_prepared:") == 1  # shown in full only for the initial state
 
 
-def test_bounds_and_exit_codes() -> None:
+def test_bounds_and_exit_codes(invoke: Invoke) -> None:
     # A bounded search leaves all_decide unchecked (it needs the whole graph) and says so.
     code, out, _ = invoke("verify", "two-phase-commit", "--max-depth", "5", "--json",
                           "--no-temporal")
@@ -122,7 +118,7 @@ def test_bounds_and_exit_codes() -> None:
     assert data["stats"]["distinct_states"] >= 100
 
 
-def test_deadlock_is_a_violation_unless_turned_off() -> None:
+def test_deadlock_is_a_violation_unless_turned_off(invoke: Invoke) -> None:
     spec = str(Path(__file__).parent / "specs_bad" / "counter.py") + ":spec"
     code, out, _ = invoke("verify", spec, "--param", "stuck_at=1", "--json")
     v = json.loads(out)["violation"]
@@ -133,11 +129,12 @@ def test_deadlock_is_a_violation_unless_turned_off() -> None:
     assert json.loads(out)["stats"]["distinct_states"] == 2
 
 
-def test_module_attribute_reference() -> None:
+def test_module_attribute_reference(invoke: Invoke) -> None:
     code, out, _ = invoke("verify", "modelcheck_specs.transaction_commit:spec", "--json")
     assert code == 0 and json.loads(out)["stats"]["distinct_states"] == 34
 
 
+@pytest.mark.slow
 def test_ctrl_c_reports_what_was_explored_and_exits_3() -> None:
     r = interrupt("verify", "two-phase-commit", "--param", "rms=9")
     assert r.returncode == 3, (r.out, r.err)
@@ -146,6 +143,7 @@ def test_ctrl_c_reports_what_was_explored_and_exits_3() -> None:
     assert "Traceback" not in r.err
 
 
+@pytest.mark.slow
 def test_progress_on_stderr_for_long_runs_and_none_with_json() -> None:
     args = [sys.executable, "-m", "modelcheck", "verify", "two-phase-commit", "--param",
             "rms=8", "--time-limit", "2.5"]

@@ -83,11 +83,14 @@ MODELS = [
 
 @pytest.mark.parametrize(("name", "params"), MODELS,
                          ids=[f"{n}:{p}" for n, p in MODELS])
+@pytest.mark.slow
 def test_generated_expander_matches_the_table(name: str, params: dict[str, Any]) -> None:
     assert _agree(bind(load(name), None, params)) > 0
 
 
-@pytest.mark.parametrize("name", sorted(entries()))
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.slow) if name in ("raft", "multi-paxos") else name
+    for name in sorted(entries())])
 def test_every_catalogue_default_agrees(name: str) -> None:
     _agree(bind(load(name), None, {}), limit=1000)
 

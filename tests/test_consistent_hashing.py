@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from modelcheck import check
 from modelcheck.render.labels import step_label
 from modelcheck_specs import consistent_hashing as ch
@@ -26,6 +28,7 @@ def test_modulo_placement_moves_keys_between_nodes_that_stayed() -> None:
         "init(seed=0)", "join(n=1)", "join(n=2)"]
 
 
+@pytest.mark.slow
 def test_the_hash_is_deterministic() -> None:
     """Placements do not depend on Python's hash seed: a run under another seed agrees."""
     assert ch.position(0, "key0", 64) == 16  # SHA-256 of "0:key0", first 8 bytes, mod 64

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import check, load_spec
-from modelcheck.cli import cli
 from modelcheck.coverage import estimate_states
 from modelcheck.explore.random import simulate
+
+if TYPE_CHECKING:
+    from conftest import CliResult
 
 ROOT = Path(__file__).resolve().parent.parent
 SHRINKABLE = str(ROOT / "tests" / "specs_random" / "shrinkable.py")
@@ -67,7 +69,7 @@ def test_no_state_met_by_one_or_two_walks_is_full_coverage() -> None:
     assert (e.states, e.low, e.sample_coverage) == (2, 2, 1.0)
 
 
-def test_actions_lengths_and_never_enabled_actions() -> None:
+def test_actions_lengths_and_never_enabled_actions(cli_result: CliResult) -> None:
     # max_writes=0: no write is ever enabled, the kind of spec bug coverage points at.
     result = simulate(load_spec(KV), params={"max_writes": 0}, seed=3, runs=5, depth=10)
     cov = result.coverage
@@ -78,15 +80,15 @@ def test_actions_lengths_and_never_enabled_actions() -> None:
     assert sum(a.taken for a in cov.actions) == cov.steps
     assert sum(cov.lengths.values()) == cov.runs == 5
     assert sum(cov.ends.values()) == 5
-    r = CliRunner().invoke(cli, ["simulate", KV, "--param", "max_writes=0", "--seed", "3",
-                                 "--runs", "5", "--depth", "10"])
+    r = cli_result(["simulate", KV, "--param", "max_writes=0", "--seed", "3",
+                    "--runs", "5", "--depth", "10"])
     assert r.exit_code == 0
     assert "  never enabled: write" in r.stdout
 
 
-def test_json_has_seed_and_coverage_and_bfs_has_neither() -> None:
-    r = CliRunner().invoke(cli, ["simulate", "two-phase-commit", "--seed", "1", "--runs", "10",
-                                 "--depth", "20", "--json"])
+def test_json_has_seed_and_coverage_and_bfs_has_neither(cli_result: CliResult) -> None:
+    r = cli_result(["simulate", "two-phase-commit", "--seed", "1", "--runs", "10",
+                    "--depth", "20", "--json"])
     assert r.exit_code == 0
     data = json.loads(r.stdout)
     assert data["seed"] == 1
@@ -96,6 +98,6 @@ def test_json_has_seed_and_coverage_and_bfs_has_neither() -> None:
         "deliver", "tm_commit", "tm_abort", "rm_prepare", "rm_choose_to_abort"}
     assert set(cov["estimate"]) == {"states", "low", "high", "sample_coverage", "method"}
     assert cov["sometimes"] == {"all_committed": False, "all_aborted": True}
-    r = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--json", "--no-temporal"])
+    r = cli_result(["verify", "two-phase-commit", "--json", "--no-temporal"])
     data = json.loads(r.stdout)
     assert data["seed"] is None and data["coverage"] is None

@@ -10,21 +10,19 @@ import json
 import logging
 import os
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import Progress, Record, Result, UsageError, bind, check, load_spec, replay
-from modelcheck.cli import cli
 
 distributed = pytest.importorskip("distributed")
 
 from modelcheck.explore.distributed import local_cluster  # noqa: E402
 from modelcheck.explore.distributed.messages import pack, unpack  # noqa: E402
 
-COUNTER = str(Path(__file__).parent / "specs_bad" / "counter.py")
+if TYPE_CHECKING:
+    from conftest import CliResult
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +47,7 @@ def counts(r: Result) -> tuple[str, int, int, int]:
     ("two-phase-commit", {"rms": 4}, ("ok", 1_568, 8_258, 14)),
     ("raft", {"max_term": 1}, ("ok", 9_064, 31_042, 26)),
 ])
+@pytest.mark.slow
 def test_counts_equal_single_process_bfs(scheduler: str, spec: str, params: dict[str, Any],
                                          expected: tuple[str, int, int, int]) -> None:
     single, dist = both(spec, scheduler, params=params)
@@ -62,6 +61,7 @@ def test_counts_equal_single_process_bfs(scheduler: str, spec: str, params: dict
     assert dist.stats.seen_set_bytes == sum(p["store_bytes"] for p in parts)
 
 
+@pytest.mark.slow
 def test_symmetry_reduction_gives_the_same_counts(scheduler: str) -> None:
     single, dist = both("two-phase-commit", scheduler, params={"rms": 4}, symmetry=True)
     assert counts(dist) == counts(single)
@@ -72,6 +72,7 @@ def test_symmetry_reduction_gives_the_same_counts(scheduler: str) -> None:
     ("two-phase-commit", "tm-commits-early"),
     ("raft", "vote-twice"),
 ])
+@pytest.mark.slow
 def test_flawed_variants_give_the_same_verdict_and_trace_length(
         scheduler: str, spec: str, variant: str) -> None:
     single, dist = both(spec, scheduler, variant=variant)
@@ -94,10 +95,11 @@ def test_flawed_variants_give_the_same_verdict_and_trace_length(
     {"bound": 1},             # an invariant is violated
     {"stuck_at": 1},          # deadlock
 ])
-def test_spec_errors_and_violations_read_as_in_bfs(scheduler: str,
+@pytest.mark.slow
+def test_spec_errors_and_violations_read_as_in_bfs(counter_spec: str, scheduler: str,
                                                    params: dict[str, Any]) -> None:
     # The spec is loaded from a file path: the workers run the source the client sent.
-    single, dist = both(COUNTER, scheduler, params=params)
+    single, dist = both(counter_spec, scheduler, params=params)
     assert dist.status == single.status
     assert dist.error == single.error
     if single.violation is not None:
@@ -106,13 +108,16 @@ def test_spec_errors_and_violations_read_as_in_bfs(scheduler: str,
         assert dist.violation.trace == single.violation.trace
 
 
-def test_deadlock_checks_respect_the_switch_and_terminal_states(scheduler: str) -> None:
-    single, dist = both(COUNTER, scheduler, params={"stuck_at": 1}, deadlock=False)
+@pytest.mark.slow
+def test_deadlock_checks_respect_the_switch_and_terminal_states(counter_spec: str,
+                                                                scheduler: str) -> None:
+    single, dist = both(counter_spec, scheduler, params={"stuck_at": 1}, deadlock=False)
     assert counts(single) == counts(dist) == ("ok", 2, 2, 2)
-    single, dist = both(COUNTER, scheduler)  # the last state is @spec.terminal
+    single, dist = both(counter_spec, scheduler)  # the last state is @spec.terminal
     assert counts(single) == counts(dist) == ("ok", 4, 4, 4)
 
 
+@pytest.mark.slow
 def test_bounds(scheduler: str) -> None:
     single, dist = both("two-phase-commit", scheduler, max_depth=5)
     assert counts(single) == counts(dist)
@@ -124,6 +129,7 @@ def test_bounds(scheduler: str) -> None:
     assert dist.stats.distinct_states >= 500
 
 
+@pytest.mark.slow
 def test_interrupt_reports_what_was_explored(scheduler: str) -> None:
     calls: list[Progress] = []
 
@@ -138,9 +144,10 @@ def test_interrupt_reports_what_was_explored(scheduler: str) -> None:
     assert r.stats.distinct_states > 0 and r.stats.generated_states > 0
 
 
-def test_cli_with_a_local_cluster() -> None:
-    r = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--scheduler", "local",
-                                 "--workers", "2", "--json", "--no-temporal"])
+@pytest.mark.slow
+def test_cli_with_a_local_cluster(cli_result: CliResult) -> None:
+    r = cli_result(["verify", "two-phase-commit", "--scheduler", "local",
+                    "--workers", "2", "--json", "--no-temporal"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["strategy"] == "bfs" and data["status"] == "ok"

@@ -30,20 +30,21 @@ import tempfile
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import modelcheck.explore.bfs
 import modelcheck.explore.parallel
 from modelcheck import Record, Spec, SpecRuntimeError, Trace, bind, check, load_spec, replay
-from modelcheck.cli import cli as main_cli
 from modelcheck.properties.verdict import judge
 from modelcheck.result import Result
+
+if TYPE_CHECKING:
+    from conftest import CliResult
 
 SCALE = int(os.environ.get("MODELCHECK_RANDOM_SCALE", "1"))
 """Multiplies every ``max_examples``: ``MODELCHECK_RANDOM_SCALE=50`` for a long soak."""
@@ -490,18 +491,21 @@ FAST = settings(max_examples=150 * SCALE, deadline=None,
 
 @FAST
 @given(graphs(), CHUNKS)
+@pytest.mark.slow
 def test_counts_and_invariants_without_deadlock_checking(g: Graph, chunk: int | None) -> None:
     run_both(g, deadlock=False, chunk=chunk)
 
 
 @FAST
 @given(graphs(), CHUNKS)
+@pytest.mark.slow
 def test_deadlocks_and_invariants(g: Graph, chunk: int | None) -> None:
     run_both(g, deadlock=True, chunk=chunk)
 
 
 @FAST
 @given(graphs(), st.booleans(), CHUNKS, st.data())
+@pytest.mark.slow
 def test_depth_bound(g: Graph, deadlock: bool, chunk: int | None, data: st.DataObject) -> None:
     # A bound around the depth of the graph: cut short, just enough, or not binding.
     depth = Oracle(g).max_dist + 1
@@ -512,6 +516,7 @@ def test_depth_bound(g: Graph, deadlock: bool, chunk: int | None, data: st.DataO
 @settings(max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graphs(max_nodes=12, max_actions=3, tagged=True), st.booleans(),
        st.none() | st.integers(1, 10), CHUNKS)
+@pytest.mark.slow
 def test_frozenset_states(g: Graph, deadlock: bool, max_depth: int | None,
                           chunk: int | None) -> None:
     run_both(g, deadlock=deadlock, max_depth=max_depth, chunk=chunk)
@@ -519,6 +524,7 @@ def test_frozenset_states(g: Graph, deadlock: bool, max_depth: int | None,
 
 @FAST
 @given(graphs(forbidden=True), st.booleans(), CHUNKS)
+@pytest.mark.slow
 def test_action_property(g: Graph, deadlock: bool, chunk: int | None) -> None:
     run_both(g, deadlock=deadlock, chunk=chunk)
 
@@ -526,6 +532,7 @@ def test_action_property(g: Graph, deadlock: bool, chunk: int | None) -> None:
 @settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graphs(forbidden=True, tagged=True, max_nodes=10, max_actions=3), st.booleans(),
        st.none() | st.integers(1, 8), CHUNKS)
+@pytest.mark.slow
 def test_action_property_tagged_and_bounded(g: Graph, deadlock: bool, max_depth: int | None,
                                             chunk: int | None) -> None:
     run_both(g, deadlock=deadlock, max_depth=max_depth, chunk=chunk)
@@ -551,6 +558,7 @@ def check_parallel(g: Graph, spec: Spec, r: Result, e: Expected) -> None:
 @settings(max_examples=40 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graphs(forbidden=True, tagged=True, max_nodes=16, max_actions=3), st.booleans(),
        st.none() | st.integers(1, 8), st.sampled_from([1, 2, 5]), st.sampled_from([2, 3]))
+@pytest.mark.slow
 def test_parallel_workers(g: Graph, deadlock: bool, max_depth: int | None, chunk: int,
                           workers: int) -> None:
     spec = build_spec(g)
@@ -844,7 +852,7 @@ def check_agreement(r: Result, model: Any, want: Allowed | Outcome, deadlock: bo
         assert caught.value.function == got[1]
 
 
-def run_all_strategies(g: Graph, odd: Odd, deadlock: bool, *,
+def run_all_strategies(g: Graph, odd: Odd, deadlock: bool, *, cli_result: CliResult,
                        scheduler: str | None = None) -> None:
     spec = load_spec(GRAPH_SPEC)
     params = {"graph": system_json(g, odd)}
@@ -874,13 +882,13 @@ def run_all_strategies(g: Graph, odd: Odd, deadlock: bool, *,
         saved = str(Path(tmp) / "cex.json")
         args = ["verify", GRAPH_SPEC, "--param", f"graph={params['graph']}", "--json",
                 "--trace-out", saved]
-        cli = CliRunner().invoke(main_cli, args + no_deadlock)
+        cli = cli_result(args + no_deadlock)
         assert cli.exit_code == bfs.exit_code, cli.output
         data = json.loads(cli.stdout)
         assert (data["status"], data["error"]) == (bfs.status, bfs.error)
         if bfs.violation is not None and bfs.violation.trace is not None:
-            again = CliRunner().invoke(main_cli, ["trace", "replay", saved, "--spec",
-                                                  GRAPH_SPEC, "--json", *no_deadlock])
+            again = cli_result(["trace", "replay", saved, "--spec", GRAPH_SPEC, "--json",
+                                *no_deadlock])
             assert again.exit_code == 1, again.output  # it shows the violation
             verdict = json.loads(again.stdout)
             assert (verdict["kind"], verdict["property"]) == outcome_of(bfs)[1:]
@@ -889,14 +897,17 @@ def run_all_strategies(g: Graph, odd: Odd, deadlock: bool, *,
 @settings(max_examples=300 * SCALE, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(odd_systems(), st.booleans())
-def test_every_strategy_and_replay_agree_on_misbehaving_systems(system: tuple[Graph, Odd],
+@pytest.mark.slow
+def test_every_strategy_and_replay_agree_on_misbehaving_systems(cli_result: CliResult,
+                                                                 system: tuple[Graph, Odd],
                                                                  deadlock: bool) -> None:
-    run_all_strategies(*system, deadlock)
+    run_all_strategies(*system, deadlock, cli_result=cli_result)
 
 
 @settings(max_examples=60 * SCALE, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(odd_systems(max_nodes=10), st.booleans())
+@pytest.mark.slow
 def test_workers_agree_on_misbehaving_systems(system: tuple[Graph, Odd],
                                               deadlock: bool) -> None:
     g, odd = system
@@ -917,13 +928,14 @@ def dask_scheduler() -> Iterator[str]:
 
 
 @pytest.mark.slow
-def test_a_dask_cluster_agrees_on_misbehaving_systems(dask_scheduler: str) -> None:
+def test_a_dask_cluster_agrees_on_misbehaving_systems(cli_result: CliResult,
+                                                      dask_scheduler: str) -> None:
     # One cluster for every example: starting one takes a second or two.
     @settings(max_examples=20 * SCALE, deadline=None,
               suppress_health_check=[HealthCheck.too_slow])
     @given(odd_systems(max_nodes=8), st.booleans())
     def examples(system: tuple[Graph, Odd], deadlock: bool) -> None:
-        run_all_strategies(*system, deadlock, scheduler=dask_scheduler)
+        run_all_strategies(*system, deadlock, cli_result=cli_result, scheduler=dask_scheduler)
     examples()
 
 

@@ -4,78 +4,75 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import NondeterminismError, check, load_spec
-from modelcheck.cli import cli
 
-COUNTER = str(Path(__file__).parent / "specs_bad" / "counter.py")
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args))
-    assert not isinstance(result.exception, Exception) or isinstance(
-        result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
+if TYPE_CHECKING:
+    from conftest import Invoke
 
 
-def test_counter_holds() -> None:
-    code, out, _ = run("verify", COUNTER)
+def test_counter_holds(counter_spec: str, invoke: Invoke) -> None:
+    code, out, _ = invoke("verify", counter_spec)
     assert code == 0, out
     assert "4 distinct states" in out
 
 
 @pytest.mark.parametrize("strategy", ["bfs", "dfs"])
-def test_spec_function_that_raises_names_function_and_step(strategy: str) -> None:
-    code, out, err = run("verify", COUNTER, "--param", "raise_at=2", "--strategy", strategy)
+def test_spec_function_that_raises_names_function_and_step(counter_spec: str, invoke: Invoke,
+                                                           strategy: str) -> None:
+    code, out, err = invoke("verify", counter_spec, "--param", "raise_at=2", "--strategy", strategy)
     assert code == 2
     assert "inc raised ZeroDivisionError" in err
     assert "after 2 steps" in err
     assert "Traceback" not in out + err
 
 
-def test_spec_function_that_raises_in_json() -> None:
-    code, out, _ = run("verify", COUNTER, "--param", "raise_at=0", "--json")
+def test_spec_function_that_raises_in_json(counter_spec: str, invoke: Invoke) -> None:
+    code, out, _ = invoke("verify", counter_spec, "--param", "raise_at=0", "--json")
     assert code == 2
     data = json.loads(out)
     assert data["status"] == "error" and "ZeroDivisionError" in data["error"]
 
 
 @pytest.mark.parametrize("strategy", ["bfs", "dfs"])
-def test_non_hashable_state_names_action_and_field(strategy: str) -> None:
-    code, _, err = run("verify", COUNTER, "--param", "list_at=1", "--strategy", strategy)
+def test_non_hashable_state_names_action_and_field(counter_spec: str, invoke: Invoke,
+                                                   strategy: str) -> None:
+    code, _, err = invoke("verify", counter_spec, "--param", "list_at=1", "--strategy", strategy)
     assert code == 2
     assert "inc returned a state that is not hashable" in err
     assert "['extra']" in err and "tuples, frozensets" in err
 
 
-def test_counter_violation_trace() -> None:
-    code, out, _ = run("verify", COUNTER, "--param", "bound=1")
+def test_counter_violation_trace(counter_spec: str, invoke: Invoke) -> None:
+    code, out, _ = invoke("verify", counter_spec, "--param", "bound=1")
     assert code == 1
     assert "invariant bounded is violated after 2 steps" in out
 
 
-def test_nondeterminism_is_detected_before_a_trace_is_rebuilt() -> None:
+def test_nondeterminism_is_detected_before_a_trace_is_rebuilt(counter_spec: str,
+                                                              invoke: Invoke) -> None:
     # The search executes a sample of its expansions again: inc gives another state each
     # time it is called, which is found in the first state, before any violation.
-    spec = load_spec(COUNTER)
+    spec = load_spec(counter_spec)
     r = check(spec, params={"nondeterministic": True, "bound": 1})
     assert r.status == "error"
     assert isinstance(r.details["exception"], NondeterminismError)
     assert (r.error or "").startswith(
         "action inc gives another result when it is executed again in the state reached "
         "after 0 steps: the spec is nondeterministic")
-    code, _, err = run("verify", COUNTER, "--param", "nondeterministic=yes", "--param",
-                       "bound=1")
+    code, _, err = invoke("verify", counter_spec, "--param", "nondeterministic=yes", "--param",
+                          "bound=1")
     assert code == 2 and "nondeterministic" in err
 
 
 @pytest.mark.parametrize("strategy", ["bfs", "dfs"])
-def test_property_that_raises_names_property_and_step(strategy: str) -> None:
-    code, _, err = run("verify", COUNTER, "--param", "property_raises_at=2", "--strategy",
-                       strategy)
+def test_property_that_raises_names_property_and_step(counter_spec: str, invoke: Invoke,
+                                                      strategy: str) -> None:
+    code, _, err = invoke("verify", counter_spec, "--param", "property_raises_at=2", "--strategy",
+                          strategy)
     assert code == 2
     assert ("invariant bounded raised KeyError: 'boom' in the state reached after 2 steps"
             in err)
@@ -83,16 +80,17 @@ def test_property_that_raises_names_property_and_step(strategy: str) -> None:
 
 
 @pytest.mark.parametrize("strategy", ["bfs", "dfs"])
-def test_action_property_that_raises_names_property_and_step(strategy: str) -> None:
-    code, _, err = run("verify", COUNTER, "--param", "step_property_raises_at=1",
-                       "--strategy", strategy)
+def test_action_property_that_raises_names_property_and_step(counter_spec: str, invoke: Invoke,
+                                                             strategy: str) -> None:
+    code, _, err = invoke("verify", counter_spec, "--param", "step_property_raises_at=1",
+                          "--strategy", strategy)
     assert code == 2
     assert "action property counts_up raised ValueError: bad step" in err
     assert "in the state reached after 1 step\n" in err and "Traceback" not in err
 
 
-def test_property_returning_non_bool() -> None:
-    code, _, err = run("verify", COUNTER, "--param", "bad_property=true")
+def test_property_returning_non_bool(counter_spec: str, invoke: Invoke) -> None:
+    code, _, err = invoke("verify", counter_spec, "--param", "bad_property=true")
     assert code == 2
     assert "invariant bounded returned 0 (int) in the state reached after 0 steps, not a " \
         "bool: a predicate must return True or False" in err
@@ -110,19 +108,20 @@ def test_property_returning_non_bool() -> None:
     (["verify", "os:path"], "is not a modelcheck Spec"),
     (["show", "no-such-spec"], "unknown spec"),
 ])
-def test_usage_errors_exit_2_with_the_valid_names(args: list[str], message: str) -> None:
-    code, out, err = run(*args)
+def test_usage_errors_exit_2_with_the_valid_names(invoke: Invoke, args: list[str],
+                                                  message: str) -> None:
+    code, out, err = invoke(*args)
     assert code == 2
     assert message in err
     assert "Traceback" not in out + err
 
 
-def test_unknown_strategy_is_a_usage_error() -> None:
-    code, _, err = run("verify", COUNTER, "--strategy", "sideways")
+def test_unknown_strategy_is_a_usage_error(counter_spec: str, invoke: Invoke) -> None:
+    code, _, err = invoke("verify", counter_spec, "--strategy", "sideways")
     assert code == 2 and "sideways" in err
 
 
-def test_spec_file_that_fails_to_define(tmp_path: Path) -> None:
+def test_spec_file_that_fails_to_define(invoke: Invoke, tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text(
         "from dataclasses import dataclass\n"
@@ -130,6 +129,6 @@ def test_spec_file_that_fails_to_define(tmp_path: Path) -> None:
         "@dataclass(frozen=True)\nclass C:\n    n: int = 1\n"
         "spec = Spec('bad', C)\n"
         "@spec.action\ndef step(cfg, s, i):\n    return None\n")
-    code, _, err = run("verify", str(bad))
+    code, _, err = invoke("verify", str(bad))
     assert code == 2
     assert "@spec.action step: parameter(s) ['i'] have no domain" in err

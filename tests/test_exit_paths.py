@@ -14,14 +14,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import UsageError
-from modelcheck.cli import cli, main
+from modelcheck.cli import main
 
-COUNTER = str(Path(__file__).parent / "specs_bad" / "counter.py")
+if TYPE_CHECKING:
+    from conftest import CliResult
+
 SLOW = str(Path(__file__).parent / "specs_limits" / "slow.py")
 
 
@@ -52,6 +54,7 @@ def _nested(depth: int) -> str:
 @pytest.mark.parametrize("command", [["trace", "show"], ["trace", "show", "--format", "html"],
                                      ["trace", "diagram"], ["trace", "shrink"],
                                      ["trace", "replay"]])
+@pytest.mark.slow
 def test_a_deeply_nested_trace_file_is_a_format_error(tmp_path: Path, body: str,
                                                       command: list[str]) -> None:
     path = tmp_path / "deep.json"
@@ -64,6 +67,7 @@ def test_a_deeply_nested_trace_file_is_a_format_error(tmp_path: Path, body: str,
     no_traceback(done)
 
 
+@pytest.mark.slow
 def test_a_trace_nested_within_the_limit_is_read(tmp_path: Path) -> None:
     path = tmp_path / "cex.json"
     assert run("verify", "two-phase-commit", "--variant", "tm-commits-early", "--trace-out",
@@ -83,6 +87,7 @@ def test_a_trace_nested_within_the_limit_is_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [["verify"], ["simulate", "--runs", "1000"]])
+@pytest.mark.slow
 def test_an_unwritable_trace_out_is_refused_before_the_search(tmp_path: Path,
                                                               command: list[str]) -> None:
     (tmp_path / "file").write_text("")
@@ -100,13 +105,14 @@ def test_an_unwritable_trace_out_is_refused_before_the_search(tmp_path: Path,
 
 
 def test_a_trace_that_cannot_be_written_at_the_end_follows_the_verdict(
+        cli_result: CliResult,
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     def refuse(*args: object, **kwargs: object) -> str:
         raise UsageError("cannot write the trace to cex.json: No space left on device")
     monkeypatch.setattr("modelcheck.render.output.write_trace", refuse)
-    result = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--variant",
-                                      "tm-commits-early", "--trace-out",
-                                      str(tmp_path / "cex.json")])
+    result = cli_result(["verify", "two-phase-commit", "--variant",
+                         "tm-commits-early", "--trace-out",
+                         str(tmp_path / "cex.json")])
     assert result.exit_code == 2
     assert "✗ invariant consistent is violated after 5 steps" in result.stdout
     assert "trace written" not in result.stdout
@@ -114,16 +120,20 @@ def test_a_trace_that_cannot_be_written_at_the_end_follows_the_verdict(
         "error: cannot write the trace to cex.json: No space left on device")
 
 
-def _project(tmp_path: Path) -> Path:
+@pytest.fixture
+def counter_project(tmp_path: Path, counter_spec: str) -> Path:
+    """A project in ``tmp_path`` whose pyproject.toml lists the counter spec."""
     (tmp_path / "pyproject.toml").write_text(
-        f'[tool.modelcheck]\nspecs = ["{COUNTER}"]\n')
+        f'[tool.modelcheck]\nspecs = ["{counter_spec}"]\n')
     return tmp_path
 
 
-def test_an_unwritable_junit_path_is_refused_before_the_checks(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_an_unwritable_junit_path_is_refused_before_the_checks(counter_project: Path,
+                                                               tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     target = tmp_path / "file" / "junit.xml"
-    done = run("verify", "--all", "--project", str(_project(tmp_path)), "--junit",
+    done = run("verify", "--all", "--project", str(counter_project), "--junit",
                str(target))
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().startswith(f"error: --junit {target}: cannot write this file")
@@ -132,11 +142,12 @@ def test_an_unwritable_junit_path_is_refused_before_the_checks(tmp_path: Path) -
 
 
 def test_a_junit_file_that_cannot_be_written_at_the_end_follows_the_table(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        cli_result: CliResult, counter_project: Path, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     monkeypatch.setattr("modelcheck.cli.verify.check_writable", lambda *a, **k: None, raising=False)
-    result = CliRunner().invoke(cli, ["verify", "--all", "--project", str(_project(tmp_path)),
-                                      "--junit", str(tmp_path / "file" / "junit.xml")])
+    result = cli_result(["verify", "--all", "--project", str(counter_project),
+                         "--junit", str(tmp_path / "file" / "junit.xml")])
     assert result.exit_code == 2, result.output
     assert "1 checks in" in result.stdout and "as expected" in result.stdout
     assert "JUnit XML written" not in result.stdout
@@ -173,6 +184,7 @@ def test_ctrl_c_while_the_command_starts_up_is_exit_3(script: bool) -> None:
     assert out == ""
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_a_spec_file_loads_is_exit_3(tmp_path: Path) -> None:
     spec = tmp_path / "sleepy.py"
     mark = tmp_path / "loading"
@@ -221,6 +233,7 @@ def test_modelcheck_debug_shows_the_traceback(
     assert "in _boom" in err and err.endswith("please report it)\n")
 
 
+@pytest.mark.slow
 def test_a_closed_standard_output_is_not_exit_1() -> None:
     # A violation whose report cannot be printed is not reported: exit 1 would lie.
     proc = subprocess.Popen([sys.executable, "-m", "modelcheck", "verify", "raft", "--variant",
@@ -241,6 +254,7 @@ def test_a_closed_standard_output_is_not_exit_1() -> None:
     ("import sys\nsys.exit(1)\n", "raised SystemExit: 1"),
     ("raise RuntimeError('broken')\n", "raised RuntimeError: broken"),
 ])
+@pytest.mark.slow
 def test_a_spec_module_that_raises_or_exits_is_a_spec_error(tmp_path: Path, source: str,
                                                              error: str) -> None:
     (tmp_path / "broken_spec.py").write_text(source)
@@ -256,13 +270,15 @@ def test_a_spec_module_that_raises_or_exits_is_a_spec_error(tmp_path: Path, sour
 
 
 @pytest.mark.parametrize("size", ["1e400", "nanG", "infM"])
-def test_a_memory_size_that_is_not_finite_is_a_usage_error(size: str) -> None:
-    result = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--max-memory", size])
+def test_a_memory_size_that_is_not_finite_is_a_usage_error(cli_result: CliResult,
+                                                           size: str) -> None:
+    result = cli_result(["verify", "two-phase-commit", "--max-memory", size])
     assert result.exit_code == 2
     assert result.stderr.strip() == (f"error: --max-memory {size!r}: expected a size such "
                                      "as 4G, 500M or 1073741824")
 
 
+@pytest.mark.slow
 def test_a_scheduler_address_dask_cannot_parse_is_a_usage_error() -> None:
     pytest.importorskip("distributed")
     started = time.monotonic()

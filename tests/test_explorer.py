@@ -105,6 +105,7 @@ def test_bad_paths_are_answered_with_400_and_the_reason(base: str, path: str,
     assert code == 400 and message in body["error"]
 
 
+@pytest.mark.slow
 def test_unknown_pages_are_404_and_the_page_is_self_contained(base: str) -> None:
     code, body = get(f"{base}/api/nothing")
     assert code == 404 and "no such page" in body["error"]

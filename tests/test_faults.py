@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import Spec, UsageError, check
 from modelcheck.catalogue import load
-from modelcheck.cli import cli
 from modelcheck.network import FAULTS, FaultError, Faults
 from modelcheck.render.labels import step_label
+
+if TYPE_CHECKING:
+    from conftest import CliResult
 
 SPECS = Path(__file__).resolve().parent / "specs_faults"
 
@@ -123,16 +125,17 @@ def test_restart_without_durable_state_is_refused() -> None:
     ("raft", "lost=1", "valid faults: loss, dup, reorder"),
     ("transaction-commit", "loss=1", "does not use modelcheck.network"),
 ])
-def test_cli_fault_errors_exit_2(spec: str, faults: str, message: str) -> None:
-    result = CliRunner().invoke(cli, ["verify", spec, "--faults", faults])
+def test_cli_fault_errors_exit_2(cli_result: CliResult, spec: str, faults: str,
+                                 message: str) -> None:
+    result = cli_result(["verify", spec, "--faults", faults])
     assert result.exit_code == 2
     assert message in result.stderr and "Traceback" not in result.output
 
 
-def test_cli_records_faults_in_params_and_trace(tmp_path: Path) -> None:
+def test_cli_records_faults_in_params_and_trace(cli_result: CliResult, tmp_path: Path) -> None:
     path = tmp_path / "cex.json"
-    result = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--faults", "crash=1",
-                                      "--json", "--trace-out", str(path)])
+    result = cli_result(["verify", "two-phase-commit", "--faults", "crash=1",
+                         "--json", "--trace-out", str(path)])
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["params"]["faults"] == "crash=1"
@@ -140,12 +143,12 @@ def test_cli_records_faults_in_params_and_trace(tmp_path: Path) -> None:
     saved = json.loads(path.read_text())
     assert saved["params"]["faults"] == "crash=1"
     assert [s["action"] for s in saved["steps"]][:2] == ["init", "crash"]
-    text = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--faults", "crash=1"])
+    text = cli_result(["verify", "two-phase-commit", "--faults", "crash=1"])
     assert "⚡ crash tm" in text.stdout and "faults.down + tm" in text.stdout
 
 
-def test_show_lists_the_fault_menu() -> None:
-    out = CliRunner().invoke(cli, ["show", "raft"]).stdout
+def test_show_lists_the_fault_menu(cli_result: CliResult) -> None:
+    out = cli_result(["show", "raft"]).stdout
     assert "Faults (--faults NAME=N,..." in out
     assert "  loss: drop a message in flight" in out
     assert "  reorder: not available" in out  # raft's default network is a bag

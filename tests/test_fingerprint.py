@@ -19,11 +19,10 @@ import sys
 from collections import namedtuple
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +30,6 @@ import modelcheck.explore.bfs
 import modelcheck.explore.dfs
 from modelcheck import Record, Spec, check
 from modelcheck import _speedups as speedups
-from modelcheck.cli import cli
 from modelcheck.errors import UsageError
 from modelcheck.fingerprint import (
     ACCELERATED,
@@ -45,6 +43,9 @@ from modelcheck.fingerprint import (
     nesting,
 )
 from modelcheck.state import defaults
+
+if TYPE_CHECKING:
+    from conftest import CliResult
 
 # -- values that Python's hash (or a careless encoding) confuses --------------------------------
 
@@ -169,6 +170,7 @@ values = st.recursive(_leaves, _containers, max_leaves=25)
 
 @given(values)
 @settings(max_examples=400)
+@pytest.mark.slow
 def test_c_and_python_versions_agree(v: Any) -> None:
     assert fingerprint(v) == fingerprint_py(v)
     out = np.zeros(2, dtype=np.int64)
@@ -178,6 +180,7 @@ def test_c_and_python_versions_agree(v: Any) -> None:
 
 @given(values, values)
 @settings(max_examples=400)
+@pytest.mark.slow
 def test_equal_fingerprints_mean_identical_values(a: Any, b: Any) -> None:
     assert (fingerprint(a) == fingerprint(b)) == identical(a, b)
 
@@ -362,7 +365,7 @@ def test_a_search_never_merges_states_python_confuses(values: tuple[Any, ...],
     assert result.stats.distinct_states == len(values)
 
 
-def test_the_negative_counter_from_the_command_line(tmp_path: Path) -> None:
+def test_the_negative_counter_from_the_command_line(cli_result: CliResult, tmp_path: Path) -> None:
     spec = tmp_path / "neg.py"
     spec.write_text(
         "from dataclasses import dataclass\n"
@@ -375,7 +378,7 @@ def test_the_negative_counter_from_the_command_line(tmp_path: Path) -> None:
         "    return s.replace(x=s.x - 1) if s.x > cfg.low else None\n"
         "@spec.always\ndef above(cfg: Config, s: State) -> bool:\n    return s.x != -3\n"
         "@spec.terminal\ndef done(cfg: Config, s: State) -> bool:\n    return True\n")
-    r = CliRunner().invoke(cli, ["verify", str(spec), "--json"])
+    r = cli_result(["verify", str(spec), "--json"])
     assert r.exit_code == 1, r.output
     data = json.loads(r.stdout)
     assert data["violation"]["property"] == "above"
@@ -424,14 +427,14 @@ def test_audit_catches_a_collision(monkeypatch: pytest.MonkeyPatch, strategy: st
     assert isinstance(audited.details["exception"], FingerprintCollision)
 
 
-def test_audit_from_the_command_line() -> None:
-    r = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--audit", "--json"])
+def test_audit_from_the_command_line(cli_result: CliResult) -> None:
+    r = cli_result(["verify", "two-phase-commit", "--audit", "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["stats"]["distinct_states"] == 288
-    r = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--audit"])
+    r = cli_result(["verify", "two-phase-commit", "--audit"])
     assert "audit: no fingerprint collision (858 states met again compared in full)" in r.output
     for extra in (["--workers", "2"], ["--strategy", "random"], ["--checkpoint", "x"]):
-        r = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--audit", *extra])
+        r = cli_result(["verify", "two-phase-commit", "--audit", *extra])
         assert r.exit_code == 2 and "--audit" in r.output, r.output
     with pytest.raises(UsageError):
         check(modelcheck.load_spec("two-phase-commit"), audit=True, workers=2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from modelcheck import check
 from modelcheck.render.labels import step_label
 from modelcheck_specs import gossip
@@ -23,6 +25,7 @@ def test_merge_overwrites_goes_backwards_in_four_steps() -> None:
         "deliver Push 0→1 version=1"]
 
 
+@pytest.mark.slow
 def test_liveness_needs_fair_gossip_and_live_nodes() -> None:
     r = check(gossip.spec, variant="crashed-node")
     assert r.violation is not None and r.violation.kind == "liveness"

@@ -5,18 +5,15 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
-from click.testing import CliRunner
 
 from modelcheck import bind, load_spec
-from modelcheck.cli import cli
 from modelcheck.statespace import reachable_graph
 
-
-def run(*args: str | Path) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    return result.exit_code, result.output
+if TYPE_CHECKING:
+    from conftest import InvokeOutput
 
 
 def test_two_phase_commit_graph_has_tlcs_counts() -> None:
@@ -26,10 +23,11 @@ def test_two_phase_commit_graph_has_tlcs_counts() -> None:
     assert not space.violates and not space.deadlocks
 
 
-def test_json_export_marks_initial_and_violating_states(tmp_path: Path) -> None:
+def test_json_export_marks_initial_and_violating_states(invoke_output: InvokeOutput,
+                                                        tmp_path: Path) -> None:
     out = tmp_path / "g.json"
-    code, _ = run("graph", "two-phase-commit", "--variant", "tm-commits-early",
-                  "--format", "json", "-o", out)
+    code, _ = invoke_output("graph", "two-phase-commit", "--variant", "tm-commits-early",
+                            "--format", "json", "-o", out)
     assert code == 0
     g = nx.node_link_graph(json.loads(out.read_text()), edges="edges")
     assert (g.number_of_nodes(), g.number_of_edges()) == (498, 1955)
@@ -44,23 +42,24 @@ def test_json_export_marks_initial_and_violating_states(tmp_path: Path) -> None:
                       "rm_choose_to_abort(rm=2)"}
 
 
-def test_dot_and_graphml_of_a_small_model() -> None:
-    code, dot = run("graph", "two-phase-commit", "--param", "rms=1")
+def test_dot_and_graphml_of_a_small_model(invoke_output: InvokeOutput) -> None:
+    code, dot = invoke_output("graph", "two-phase-commit", "--param", "rms=1")
     assert code == 0
     assert dot.startswith('digraph "two-phase-commit" {') and dot.rstrip().endswith("}")
     assert dot.count(" -> ") == 19 and dot.count("peripheries=2") == 1
     assert 's0 -> s2 [label="rm_prepare(rm=0)"];' in dot
-    code, graphml = run("graph", "two-phase-commit", "--param", "rms=1", "--format", "graphml")
+    code, graphml = invoke_output("graph", "two-phase-commit", "--param", "rms=1", "--format",
+                                  "graphml")
     assert code == 0
     ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
     root = ET.fromstring(graphml)
     assert len(root.findall(".//g:node", ns)) == 12 and len(root.findall(".//g:edge", ns)) == 19
 
 
-def test_large_graphs_are_refused_unless_forced() -> None:
-    code, out = run("graph", "two-phase-commit", "--max-states", "100")
+def test_large_graphs_are_refused_unless_forced(invoke_output: InvokeOutput) -> None:
+    code, out = invoke_output("graph", "two-phase-commit", "--max-states", "100")
     assert code == 2
     assert "has more than 100 states" in out and "--force" in out and "Traceback" not in out
-    code, out = run("graph", "two-phase-commit", "--max-states", "100", "--force",
-                    "--format", "json")
+    code, out = invoke_output("graph", "two-phase-commit", "--max-states", "100", "--force",
+                              "--format", "json")
     assert code == 0 and len(json.loads(out)["nodes"]) == 288

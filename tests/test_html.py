@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from click.testing import CliRunner
+import pytest
 
 from modelcheck import Trace
-from modelcheck.cli import cli
 from modelcheck.render.html import render_html, script_json, state_rows
 
-
-def run(*args: str | Path) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    return result.exit_code, result.output
+if TYPE_CHECKING:
+    from conftest import InvokeOutput
 
 
 def data_of(page: str) -> dict:  # type: ignore[type-arg]
@@ -24,9 +22,11 @@ def data_of(page: str) -> dict:  # type: ignore[type-arg]
     return json.loads(m.group(1))  # type: ignore[no-any-return]
 
 
-def test_verify_writes_the_viewer_by_suffix(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_verify_writes_the_viewer_by_suffix(invoke_output: InvokeOutput, tmp_path: Path) -> None:
     out = tmp_path / "trace.html"
-    code, text = run("verify", "raft", "--variant", "vote-twice", "--trace-out", out, "-q")
+    code, text = invoke_output("verify", "raft", "--variant", "vote-twice", "--trace-out", out,
+                               "-q")
     assert code == 1 and f"trace written to {out}" in text
     page = out.read_text(encoding="utf-8")
     # Self-contained: nothing to fetch, and a policy that forbids fetching anything.
@@ -40,8 +40,8 @@ def test_verify_writes_the_viewer_by_suffix(tmp_path: Path) -> None:
     assert [s["label"] for s in data["steps"]][7:] == ["become_leader(i=0)",
                                                        "become_leader(i=2)"]
     # .json stays the JSON trace
-    code, _ = run("verify", "raft", "--variant", "vote-twice", "--trace-out",
-                  tmp_path / "t.json", "-q")
+    code, _ = invoke_output("verify", "raft", "--variant", "vote-twice", "--trace-out",
+                            tmp_path / "t.json", "-q")
     assert Trace.load(tmp_path / "t.json").length == 8
 
 

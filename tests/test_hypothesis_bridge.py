@@ -24,6 +24,7 @@ def test_two_phase_commit_holds_as_a_state_machine() -> None:
     run_state_machine_as_test(state_machine(load_spec("two-phase-commit")), settings=QUICK)
 
 
+@pytest.mark.slow
 def test_raft_holds_as_a_state_machine() -> None:
     machine = state_machine(load_spec("raft"), params={"max_term": 1})
     assert machine.__name__ == "RaftMachine"
@@ -46,11 +47,13 @@ def kv(monkeypatch: pytest.MonkeyPatch) -> Any:
     return importlib.import_module("kv_adapter"), importlib.import_module("kv_spec").spec
 
 
+@pytest.mark.slow
 def test_the_store_agrees_with_its_spec(kv: Any) -> None:
     adapters, spec = kv
     run_state_machine_as_test(state_machine(spec, adapter=adapters.KVAdapter), settings=QUICK)
 
 
+@pytest.mark.slow
 def test_the_oracle_catches_the_planted_bug_in_three_calls(kv: Any) -> None:
     adapters, spec = kv
     machine = state_machine(spec, adapter=adapters.BuggyKVAdapter)

@@ -138,6 +138,7 @@ def test_the_cli_refuses_an_absurd_parameter_with_exit_2() -> None:
     assert "Traceback" not in ran.err and ran.out == ""
 
 
+@pytest.mark.slow
 def test_a_domain_function_filling_memory_stops_at_the_memory_limit() -> None:
     ran = run_cli("verify", HOG, "--param", "domain=1000000000", "--max-memory", "300M",
                   timeout=60)
@@ -205,6 +206,7 @@ def test_a_search_resumed_after_a_state_limit_in_a_chunk_counts_exactly(
         288, 1_146, 11)
 
 
+@pytest.mark.slow
 def test_a_wide_model_expands_fewer_states_per_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
     assert bfs.chunk_size(bind(load_spec("two-phase-commit"))) == 256
     assert bfs.chunk_size(bind(load_spec(WIDE), params={"values": 1_000, "width": 1})) == 256
@@ -221,6 +223,7 @@ def test_a_wide_model_expands_fewer_states_per_chunk(monkeypatch: pytest.MonkeyP
     assert (r.violation.property, r.violation.trace.length) == ("consistent", 5)
 
 
+@pytest.mark.slow
 def test_a_step_filling_memory_stops_at_the_memory_limit() -> None:
     # One call of one action builds tens of GiB: only the watchdog can stop it in time.
     ran = run_cli("verify", HOG, "--param", "step=1000000000", "--max-memory", "300M",
@@ -240,6 +243,7 @@ print(json.dumps([r.status, r.exit_code, r.stopped, r.stats.distinct_states]))
 """
 
 
+@pytest.mark.slow
 def test_the_memory_limit_through_the_python_api() -> None:
     # In a process of its own with a capped address space: were the limit not to hold,
     # the test would fail on a MemoryError rather than fill the machine's memory.
@@ -258,6 +262,7 @@ def test_the_memory_limit_through_the_python_api() -> None:
 # -- the watchdog ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_watchdog_interrupts_the_main_thread_and_says_why() -> None:
     dog = Watchdog()
     tripped = threading.Event()
@@ -279,6 +284,7 @@ def test_a_watchdog_does_not_interrupt_after_its_run_has_ended() -> None:
     assert dog.reason is None
 
 
+@pytest.mark.slow
 def test_a_watchdog_in_another_thread_only_records_the_reason() -> None:
     seen: list[str | None] = []
 

@@ -195,6 +195,7 @@ def sequential_runs(draw: st.DrawFn) -> list[Call | Return]:
 
 @settings(max_examples=300, deadline=None)
 @given(sequential_runs())
+@pytest.mark.slow
 def test_histories_of_sequential_runs_are_accepted(history: list[Call | Return]) -> None:
     order = linearize(history, REG)
     assert order is not None
@@ -204,6 +205,7 @@ def test_histories_of_sequential_runs_are_accepted(history: list[Call | Return])
 
 @settings(max_examples=300, deadline=None)
 @given(sequential_runs(), st.data())
+@pytest.mark.slow
 def test_the_search_agrees_with_brute_force(history: list[Call | Return],
                                             data: st.DataObject) -> None:
     """Perturb a read's result: the two checkers agree whichever way it goes."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from modelcheck import bind, check, replay
 from modelcheck.render.labels import step_label
 from modelcheck_specs import multi_paxos as mp
 
 
+@pytest.mark.slow
 def test_slot_agreement_holds_with_pinned_counts() -> None:
     r = check(mp.spec)
     assert r.status == "ok" and r.exhaustive  # log_chosen (sometimes) is met too

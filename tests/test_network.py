@@ -55,6 +55,7 @@ def test_set_network_keeps_delivered_messages() -> None:
     assert t is not None and tpc.Prepared(0) in t.msgs and t.tm_prepared == {0}
 
 
+@pytest.mark.slow
 def test_states_with_faults_pickle_for_worker_processes() -> None:
     r = check(raft.spec, variant="forget-vote")
     assert r.violation is not None and r.violation.trace is not None
@@ -126,8 +127,10 @@ RAFT = [
 ]
 
 
-@pytest.mark.parametrize(("params", "distinct", "generated", "depth", "reduced"), RAFT,
-                         ids=[",".join(f"{k}={v}" for k, v in p.items()) for p, *_ in RAFT])
+@pytest.mark.parametrize(("params", "distinct", "generated", "depth", "reduced"), [
+    pytest.param(*case, id=",".join(f"{k}={v}" for k, v in case[0].items()),
+                 marks=[pytest.mark.slow] if case[1] > 5_000 else [])  # the larger models
+    for case in RAFT])
 def test_raft_safety_under_faults(params: dict[str, object], distinct: int, generated: int,
                                   depth: int, reduced: int | None) -> None:
     # eventually_leader needs a connected majority, which a crash and a partition
@@ -141,6 +144,7 @@ def test_raft_safety_under_faults(params: dict[str, object], distinct: int, gene
         assert s.status == "ok" and s.stats.distinct_states == reduced
 
 
+@pytest.mark.slow
 def test_raft_no_leader_without_a_connected_majority() -> None:
     r = check(raft.spec, params={**ELECTIONS, "faults": "crash=1,partition=1"})
     assert r.status == "violation" and r.violation is not None
@@ -174,6 +178,7 @@ def test_two_phase_commit_under_faults(params: dict[str, object], distinct: int,
         assert s.status == "ok" and s.stats.distinct_states == reduced
 
 
+@pytest.mark.slow
 def test_forget_vote_violates_election_safety_after_a_crash_and_restart() -> None:
     r = check(raft.spec, variant="forget-vote")
     assert r.status == "violation" and r.violation is not None
@@ -212,6 +217,7 @@ def test_tm_crash_blocks_prepared_rms() -> None:
     assert reduced.violation.trace.length == 2
 
 
+@pytest.mark.slow
 def test_faults_with_two_workers_match_one_process() -> None:
     params = {**ELECTIONS, "faults": "crash=1,restart=1,partition=1"}
     r = check(raft.spec, params=params, workers=2, temporal=False)

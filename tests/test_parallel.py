@@ -11,19 +11,18 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 from unittest import mock
 
 import pytest
-from click.testing import CliRunner
 from interrupt import interrupt
 
 import modelcheck.explore.parallel
 from modelcheck import bind, check, load_spec, replay
-from modelcheck.cli import cli
 from modelcheck.result import Result
 
-COUNTER = str(Path(__file__).parent / "specs_bad" / "counter.py")
+if TYPE_CHECKING:
+    from conftest import CliResult
 
 
 def same_search(a: Result, b: Result) -> None:
@@ -57,6 +56,7 @@ def test_two_phase_counts_match_tlc(workers: int, rms: int, distinct: int, gener
     assert r.details["workers"] == workers
 
 
+@pytest.mark.slow
 def test_raft_counts_match_one_process() -> None:
     r = check(load_spec("raft"), params={"max_term": 1}, workers=2, temporal=False)
     assert (r.status, r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == (
@@ -82,7 +82,8 @@ def test_shares_are_rebalanced_between_levels() -> None:
 
 
 @pytest.mark.parametrize(("spec", "variant"), [
-    ("two-phase-commit", "tm-commits-early"), ("raft", "vote-twice"),
+    ("two-phase-commit", "tm-commits-early"),
+    pytest.param("raft", "vote-twice", marks=pytest.mark.slow),
     ("raft", "minority-leader"), ("transaction-commit", "abort-after-commit")])
 def test_violations_agree_and_replay(spec: str, variant: str) -> None:
     s = load_spec(spec)
@@ -96,8 +97,8 @@ def test_violations_agree_and_replay(spec: str, variant: str) -> None:
 @pytest.mark.parametrize("params", [
     {"raise_at": 2}, {"list_at": 1}, {"property_raises_at": 2}, {"bad_property": True},
     {"nondeterministic": True, "bound": 1}])
-def test_spec_errors_read_as_in_one_process(params: dict[str, object]) -> None:
-    spec = load_spec(COUNTER)
+def test_spec_errors_read_as_in_one_process(counter_spec: str, params: dict[str, object]) -> None:
+    spec = load_spec(counter_spec)
     one = check(spec, params=params)
     two = check(spec, params=params, workers=2)
     assert one.status == two.status == "error"
@@ -107,8 +108,9 @@ def test_spec_errors_read_as_in_one_process(params: dict[str, object]) -> None:
 
 @pytest.mark.parametrize("params", [{"stuck_at": 2}, {"bound": 2}, {"limit": 30}])
 @pytest.mark.parametrize("deadlock", [True, False])
-def test_counter_verdicts_agree(params: dict[str, object], deadlock: bool) -> None:
-    spec = load_spec(COUNTER)
+def test_counter_verdicts_agree(counter_spec: str, params: dict[str, object],
+                                deadlock: bool) -> None:
+    spec = load_spec(counter_spec)
     same_search(check(spec, params=params, deadlock=deadlock),
                 check(spec, params=params, deadlock=deadlock, workers=2))
 
@@ -128,9 +130,9 @@ def test_state_limit_stops_incomplete() -> None:
     assert 1000 <= r.stats.distinct_states < 8_832
 
 
-def test_cli_workers_json() -> None:
-    res = CliRunner().invoke(cli, ["verify", "two-phase-commit", "--param", "rms=4",
-                                   "--workers", "2", "--json", "--no-temporal"])
+def test_cli_workers_json(cli_result: CliResult) -> None:
+    res = cli_result(["verify", "two-phase-commit", "--param", "rms=4",
+                      "--workers", "2", "--json", "--no-temporal"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out["status"] == "ok"
@@ -138,12 +140,13 @@ def test_cli_workers_json() -> None:
     assert out["stats"]["generated_states"] == 8_258
 
 
-def test_workers_need_bfs() -> None:
-    res = CliRunner().invoke(cli, ["verify", "raft", "--workers", "2", "--strategy", "dfs"])
+def test_workers_need_bfs(cli_result: CliResult) -> None:
+    res = cli_result(["verify", "raft", "--workers", "2", "--strategy", "dfs"])
     assert res.exit_code == 2
     assert "need --strategy bfs" in res.output
 
 
+@pytest.mark.slow
 def test_symmetry_in_workers_gives_tlc_orbits() -> None:
     r = check(load_spec("two-phase-commit"), params={"rms": 5}, symmetry=True, workers=2,
               temporal=False)
@@ -156,6 +159,7 @@ def test_symmetry_in_workers_gives_tlc_orbits() -> None:
     replay(bind(load_spec("raft"), "vote-twice"), v.violation.trace)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_workers_and_reports_what_was_explored() -> None:
     r = interrupt("verify", "two-phase-commit", "--param", "rms=8", "--workers", "2",
                   "--no-temporal")

@@ -12,10 +12,9 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,17 +31,12 @@ from modelcheck import (
     load_spec,
 )
 from modelcheck.catalogue import entries
-from modelcheck.cli import cli
 from modelcheck.network import Faults
 from modelcheck.params import parameters
 from modelcheck.trace import model_for
 
-
-def run(*args: str) -> tuple[int, str]:
-    r = CliRunner().invoke(cli, list(args))
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise r.exception
-    return r.exit_code, r.output
+if TYPE_CHECKING:
+    from conftest import InvokeOutput
 
 
 # -- values that checked another model ------------------------------------------------------
@@ -59,30 +53,31 @@ def run(*args: str) -> tuple[int, str]:
     ("two-phase-commit", "tm_commit_early=maybe", ["tm_commit_early='maybe'", "true", "false"]),
     ("two-phase-commit", "tm_commit_early=on", ["tm_commit_early='on'", "true", "false"]),
 ])
-def test_a_value_outside_its_domain_is_a_usage_error(spec: str, param: str,
-                                                     expected: list[str]) -> None:
-    code, out = run("verify", spec, "--param", param, "-q", "--max-states", "5000")
+def test_a_value_outside_its_domain_is_a_usage_error(invoke_output: InvokeOutput, spec: str,
+                                                     param: str, expected: list[str]) -> None:
+    code, out = invoke_output("verify", spec, "--param", param, "-q", "--max-states", "5000")
     assert code == 2, out
     assert "Traceback" not in out and "distinct states" not in out
     for text in expected:
         assert text in out, (text, out)
 
 
-def test_the_json_error_names_the_field_and_its_choices() -> None:
-    code, out = run("verify", "replication", "--param", "mode=quorom", "--json")
+def test_the_json_error_names_the_field_and_its_choices(invoke_output: InvokeOutput) -> None:
+    code, out = invoke_output("verify", "replication", "--param", "mode=quorom", "--json")
     assert code == 2
     error = json.loads(out)["error"]
     assert "mode='quorom'" in error and "quorum, sync, async" in error
 
 
-def test_the_real_mode_explores_the_full_model() -> None:
-    code, out = run("verify", "replication", "--param", "mode=quorum", "--json")
+@pytest.mark.slow
+def test_the_real_mode_explores_the_full_model(invoke_output: InvokeOutput) -> None:
+    code, out = invoke_output("verify", "replication", "--param", "mode=quorum", "--json")
     assert code == 0
     assert json.loads(out)["stats"]["distinct_states"] == 17904
 
 
-def test_a_quorum_larger_than_the_replicas_is_a_usage_error() -> None:
-    code, out = run("verify", "replication", "--param", "write_quorum=4", "-q")
+def test_a_quorum_larger_than_the_replicas_is_a_usage_error(invoke_output: InvokeOutput) -> None:
+    code, out = invoke_output("verify", "replication", "--param", "write_quorum=4", "-q")
     assert code == 2 and "Traceback" not in out
     assert "write_quorum=4" in out and "replicas=3" in out and "at most" in out
     # other modes ignore the quorum sizes: one replica is a model of its own there
@@ -90,14 +85,15 @@ def test_a_quorum_larger_than_the_replicas_is_a_usage_error() -> None:
     assert bind(spec, params={"mode": "sync", "replicas": 1}).config.replicas == 1
 
 
-def test_a_bad_value_is_refused_before_a_checkpoint_is_read(tmp_path: Path) -> None:
-    code, out = run("verify", "two-phase-commit", "--resume", str(tmp_path / "none"),
-                    "--param", "rms=0")
+def test_a_bad_value_is_refused_before_a_checkpoint_is_read(invoke_output: InvokeOutput,
+                                                            tmp_path: Path) -> None:
+    code, out = invoke_output("verify", "two-phase-commit", "--resume", str(tmp_path / "none"),
+                              "--param", "rms=0")
     assert code == 2 and "rms='0'" in out and ">= 1" in out
 
 
-def test_a_bad_fault_budget_names_the_valid_faults() -> None:
-    code, out = run("verify", "two-phase-commit", "--param", "faults=bogus=1")
+def test_a_bad_fault_budget_names_the_valid_faults(invoke_output: InvokeOutput) -> None:
+    code, out = invoke_output("verify", "two-phase-commit", "--param", "faults=bogus=1")
     assert code == 2 and "faults='bogus=1'" in out and "valid faults: loss" in out
 
 
@@ -458,6 +454,7 @@ def test_every_test_spec_parameter_declares_its_domain(path: Path) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.data())
+@pytest.mark.slow
 def test_any_text_for_any_catalogue_parameter_binds_or_is_a_usage_error(
         data: st.DataObject) -> None:
     spec = entries()[data.draw(st.sampled_from(sorted(entries())))]
@@ -473,23 +470,23 @@ def test_any_text_for_any_catalogue_parameter_binds_or_is_a_usage_error(
         assert table[name].convert(getattr(cfg, name)) == getattr(cfg, name)
 
 
-def test_show_prints_each_domain_next_to_its_type_and_default() -> None:
-    code, out = run("show", "replication")
+def test_show_prints_each_domain_next_to_its_type_and_default(invoke_output: InvokeOutput) -> None:
+    code, out = invoke_output("show", "replication")
     assert code == 0
     for line in ("  replicas: int = 3 (valid: >= 1)",
                  "  mode: str = quorum (valid: quorum, sync, async)",
                  "  read_repair: bool = True (valid: true or false)",
                  "  faults: Faults = none\n"):
         assert line in out, line
-    _, out = run("show", "raft")
+    _, out = invoke_output("show", "raft")
     assert "  servers: int = 3 (valid: 2 .. 9)" in out
     assert "  timeouts: str = randomised (valid: randomised, nondeterministic)" in out
 
 
-def test_the_readme_shows_the_error_as_it_reads() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+def test_the_readme_shows_the_error_as_it_reads(invoke_output: InvokeOutput,
+                                                 readme: str) -> None:
     shown = re.search(r"```sh\n\$ modelcheck verify (replication --param mode=quorom)\n"
                       r"(.*?)\n```", readme, re.S)
     assert shown is not None
-    code, out = run("verify", *shown.group(1).split())
+    code, out = invoke_output("verify", *shown.group(1).split())
     assert code == 2 and out.strip() == shown.group(2)

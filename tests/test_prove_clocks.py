@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
-from modelcheck.cli import cli
 from modelcheck.prove import prove_clocks
+
+if TYPE_CHECKING:
+    from conftest import CliResult
 
 LEMMAS = ["irreflexive", "transitive", "merge-upper-bound", "merge-least", "local-step",
           "receive-after-send", "receive-after-previous"]
@@ -46,13 +48,13 @@ def test_min_breaks_both_receive_lemmas() -> None:
                                           "receive-after-previous"}
 
 
-def test_cli() -> None:
-    r = CliRunner().invoke(cli, ["prove", "clocks", "--dimension", "3"])
+def test_cli(cli_result: CliResult) -> None:
+    r = cli_result(["prove", "clocks", "--dimension", "3"])
     assert r.exit_code == 0 and "✓ merge(a, b) is at most every upper bound" in r.stdout
-    r = CliRunner().invoke(cli, ["prove", "clocks", "--merge", "flawed-sum", "--json"])
+    r = cli_result(["prove", "clocks", "--merge", "flawed-sum", "--json"])
     assert r.exit_code == 1
     data = json.loads(r.stdout)
     assert data["status"] == "violation" and data["params"] == {"dimension": 3,
                                                                  "merge": "flawed-sum"}
-    r = CliRunner().invoke(cli, ["prove", "clocks", "--merge", "average"])
+    r = cli_result(["prove", "clocks", "--merge", "average"])
     assert r.exit_code == 2 and "choose one of max, flawed-sum" in r.stderr

@@ -10,20 +10,22 @@ search refutes is one whose strengthened invariant the proof cannot establish.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import Spec, bind, check, to_json
-from modelcheck.cli import cli
 from modelcheck.prove import evaluate, prove_induction, step_allowed
 from modelcheck.prove.induction import reachable
-from modelcheck.prove.two_phase import symbolic as tpc_symbolic
 from modelcheck_specs import quorum_election as qe
 from modelcheck_specs import two_phase_commit as tpc
+from modelcheck_specs.two_phase_commit import symbolic as tpc_symbolic
+
+if TYPE_CHECKING:
+    from conftest import CliResult, Invoke
 
 
 def statuses(proof: Any) -> dict[str, str]:
@@ -100,6 +102,7 @@ def _grouped(valuation: dict[str, Any], rms: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("variant", [None, "tm-commits-early"])
+@pytest.mark.slow
 def test_2pc_proof_and_explicit_search_agree(variant: str | None) -> None:
     cfg = tpc.spec.params_of(variant)
     symbolic_states = reachable(tpc_symbolic, cfg)
@@ -171,14 +174,13 @@ def test_quorum_election_reachable_states_agree(params: dict[str, Any]) -> None:
             assert all(evaluate(qe.symbolic, cfg, v).values())
 
 
-def invoke(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(cli, ["prove", "induction", *args])
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise r.exception
-    return r.exit_code, r.stdout, r.stderr
+@pytest.fixture
+def invoke(invoke: Invoke) -> Invoke:
+    """``modelcheck prove induction ARGS``: exit code, standard output and standard error."""
+    return functools.partial(invoke, "prove", "induction")
 
 
-def test_cli() -> None:
+def test_cli(invoke: Invoke) -> None:
     code, out, _ = invoke("two-phase-commit")
     assert code == 0 and "✓ every tm_commit step preserves the invariant" in out
     code, out, _ = invoke("two-phase-commit", "--bare", "--json")
@@ -203,13 +205,14 @@ def test_configurations_the_encoding_does_not_model_are_refused() -> None:
 
 
 @pytest.mark.slow
-def test_an_absurd_configuration_is_refused_before_the_encoding_is_built() -> None:
+def test_an_absurd_configuration_is_refused_before_the_encoding_is_built(
+        cli_result: CliResult) -> None:
     # Binding validates the parameters and bounds the model before z3 sees it; without
     # it the encoding of two million resource managers was built for minutes.
-    r = CliRunner().invoke(cli, ["prove", "induction", "two-phase-commit", "--param",
-                                 "rms=2000000"])
+    r = cli_result(["prove", "induction", "two-phase-commit", "--param",
+                    "rms=2000000"])
     assert r.exit_code == 2, r.output
     assert "a model may enumerate at most 1,000,000" in r.output
-    r = CliRunner().invoke(cli, ["prove", "induction", "two-phase-commit", "--param",
-                                 "rms=0"])
+    r = cli_result(["prove", "induction", "two-phase-commit", "--param",
+                    "rms=0"])
     assert r.exit_code == 2 and "rms='0' is out of range" in r.output, r.output

@@ -6,14 +6,14 @@ that is small enough, so the z3 encoding cannot drift from the definition it cla
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import random
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
-from modelcheck.cli import cli
 from modelcheck.prove import (
     SizeExpr,
     flexible_paxos,
@@ -27,12 +27,14 @@ from modelcheck.prove import (
 )
 from modelcheck.prove.proof import Claim, Proof
 
+if TYPE_CHECKING:
+    from conftest import Invoke
 
-def invoke(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(cli, ["prove", "quorum", *args])
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise r.exception
-    return r.exit_code, r.stdout, r.stderr
+
+@pytest.fixture
+def invoke(invoke: Invoke) -> Invoke:
+    """``modelcheck prove quorum ARGS``: exit code, standard output and standard error."""
+    return functools.partial(invoke, "prove", "quorum")
 
 
 def size(text: str) -> SizeExpr:
@@ -58,7 +60,7 @@ def test_half_is_not_a_majority_smallest_counterexample() -> None:
             {"kind": "quorum", "members": [0]}, {"kind": "quorum", "members": [1]}]}
 
 
-def test_cli_example_from_the_issue() -> None:
+def test_cli_example_from_the_issue(invoke: Invoke) -> None:
     code, out, _ = invoke("--nodes", "5", "--write", "3", "--read", "3")
     assert code == 0
     assert "✓ every write quorum (≥3 of 5 nodes) intersects every read quorum" in out
@@ -69,7 +71,7 @@ def test_cli_example_from_the_issue() -> None:
     assert "read quorum:  {2, 3, 4}  (3 nodes)" in out
 
 
-def test_cli_json_carries_the_disjoint_pair() -> None:
+def test_cli_json_carries_the_disjoint_pair(invoke: Invoke) -> None:
     code, out, _ = invoke("--nodes", "5", "--write", "2", "--read", "3", "--json")
     assert code == 1
     data = json.loads(out)
@@ -104,6 +106,7 @@ def test_read_write_verdicts_are_exactly_w_plus_r_greater_than_n(n: int) -> None
         assert proof.facts["fault_tolerance"] == n - max(w, r)
 
 
+@pytest.mark.slow
 def test_read_write_symbolically_in_n() -> None:
     proof = prove_family(read_write(size("n//2 + 1"), size("n - n//2")), up_to=30)
     assert set(statuses(proof).values()) == {"proved"}
@@ -176,7 +179,7 @@ def test_weighted_verdicts_agree_with_brute_force() -> None:
         assert proof.claims[0].status == expected, (weights, q)
 
 
-def test_grid_quorums() -> None:
+def test_grid_quorums(invoke: Invoke) -> None:
     proof = prove_quorums(grid(3, 3))
     assert statuses(proof) == {"write-read": "proved", "write-write": "proved"}
     assert proof.facts["per_kind"] == {  # a row kills every full column; a column all reads
@@ -196,7 +199,8 @@ def test_grid_quorums() -> None:
     (("--nodes", "5", "--quorum", "3", "--phase1", "2", "--phase2", "4"), "choose one kind"),
     (("--weights", "1,1", "--up-to", "5"), "fixed number of nodes"),
 ])
-def test_usage_errors_exit_2_with_a_message(args: tuple[str, ...], message: str) -> None:
+def test_usage_errors_exit_2_with_a_message(invoke: Invoke, args: tuple[str, ...],
+                                            message: str) -> None:
     code, out, err = invoke(*args)
     assert code == 2, out
     assert message in err and err.startswith("error: ") and "Traceback" not in err
@@ -210,10 +214,8 @@ def test_undecided_claims_exit_3() -> None:
     assert (refuted.status, refuted.exit_code) == ("violation", 1)
 
 
-def test_readme_example_output() -> None:
+def test_readme_example_output(invoke: Invoke, readme: str) -> None:
     import re
-    from pathlib import Path
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     shown = re.search(r"\$ modelcheck prove quorum --nodes 5 --write 2 --read 3\n(.*?)…\n",
                       readme, re.S)
     assert shown is not None

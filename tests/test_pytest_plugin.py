@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # each test runs pytest in a process of its own
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ci_project"
 
 

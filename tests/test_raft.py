@@ -16,9 +16,9 @@ ELECTIONS = {"max_term": 1, "max_log_len": 0}
 
 
 @pytest.mark.parametrize(("params", "distinct", "generated", "depth"), [
-    ({}, 31_795, 116_608, 37),
-    ({"max_term": 1}, 9_064, 31_042, 26),
-    ({"max_term": 1, "network": "fifo"}, 8_092, 24_304, 29),
+    pytest.param({}, 31_795, 116_608, 37, marks=pytest.mark.slow),
+    pytest.param({"max_term": 1}, 9_064, 31_042, 26, marks=pytest.mark.slow),
+    pytest.param({"max_term": 1, "network": "fifo"}, 8_092, 24_304, 29, marks=pytest.mark.slow),
     ({**ELECTIONS, "faults": "loss=1"}, 286, 514, 13),
     ({**ELECTIONS, "faults": "dup=1"}, 364, 844, 11),
     ({**ELECTIONS, "faults": "crash=1"}, 532, 910, 16),
@@ -36,7 +36,8 @@ def test_every_property_holds_with_pinned_counts(params: dict[str, Any], distinc
 
 
 @pytest.mark.parametrize(("params", "distinct", "generated", "depth"), [
-    ({**ELECTIONS, "timeouts": "nondeterministic"}, 9_734, 57_268, 14),
+    pytest.param({**ELECTIONS, "timeouts": "nondeterministic"}, 9_734, 57_268, 14,
+                 marks=pytest.mark.slow),
     ({"servers": 2, "max_term": 2, "timeouts": "nondeterministic"}, 355, 861, 19),
 ])
 def test_safety_holds_over_every_interleaving(params: dict[str, Any], distinct: int,
@@ -49,6 +50,7 @@ def test_safety_holds_over_every_interleaving(params: dict[str, Any], distinct: 
         distinct, generated, depth)
 
 
+@pytest.mark.slow
 def test_explorers_agree_on_the_counts() -> None:
     params = {"max_term": 1}
     bfs = check(raft.spec, params=params, temporal=False)
@@ -102,6 +104,7 @@ def test_a_leader_that_loses_an_entry_breaks_leader_append_only() -> None:
     assert raft.leader_append_only(cfg, shifted, leader)
 
 
+@pytest.mark.slow
 def test_commit_old_term_is_figure_3_7_in_27_steps() -> None:
     r = check(raft.spec, variant="commit-old-term")
     assert r.status == "violation" and r.violation is not None
@@ -203,6 +206,7 @@ def test_minority_leader_elects_two_leaders_in_four_steps() -> None:
     replay(bind(raft.spec, "minority-leader"), trace)
 
 
+@pytest.mark.slow
 def test_forget_vote_elects_two_leaders_after_a_restart_in_ten_steps() -> None:
     r = check(raft.spec, variant="forget-vote")
     assert r.status == "violation" and r.violation is not None

@@ -9,24 +9,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from click.testing import CliRunner
+import pytest
 
 from modelcheck import bind, check, load_spec, replay
-from modelcheck.cli import cli
 from modelcheck.explore.random import simulate
+
+if TYPE_CHECKING:
+    from conftest import Invoke
 
 HERE = Path(__file__).resolve().parent
 RESET = str(HERE / "specs_random" / "reset_hides_bug.py")
 BAD = str(HERE / "specs_bad" / "counter.py")
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(cli, list(args))
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise r.exception
-    return r.exit_code, r.stdout, r.stderr
 
 
 FORGET_VOTE_SHORTEST = 10
@@ -35,6 +30,7 @@ repeat here) finds election safety violated after 10 steps, a crash and a restar
 them: raft's deepest flawed variant."""
 
 
+@pytest.mark.slow
 def test_forget_vote_is_found_and_shrunk_to_its_shortest_length() -> None:
     spec = load_spec("raft")
     result = simulate(spec, variant="forget-vote", seed=2, runs=100)
@@ -54,6 +50,7 @@ states, 46 s) finds leader completeness violated after 27 steps: a leader commit
 of an earlier term, and a later leader lacks it."""
 
 
+@pytest.mark.slow
 def test_previous_term_commit_is_found_and_shrunk_to_its_shortest_length() -> None:
     result = simulate(load_spec("raft"), variant="commit-old-term", seed=4, runs=300)
     v = result.violation
@@ -63,6 +60,7 @@ def test_previous_term_commit_is_found_and_shrunk_to_its_shortest_length() -> No
     assert v.trace.length == COMMIT_OLD_TERM_SHORTEST
 
 
+@pytest.mark.slow
 def test_swarm_finds_what_uniform_walks_miss_and_shrinks_the_detours() -> None:
     spec = load_spec(RESET)
     shortest = check(spec).violation
@@ -98,7 +96,8 @@ def _stable(out: str) -> dict[str, Any]:
     return data
 
 
-def test_same_seed_same_output_twice_and_in_another_process() -> None:
+@pytest.mark.slow
+def test_same_seed_same_output_twice_and_in_another_process(invoke: Invoke) -> None:
     # Two-phase commit's states hold strings and frozensets, whose hashes (and set
     # iteration order) differ between processes: the walks must not depend on them.
     args = ["simulate", "two-phase-commit", "--variant", "tm-commits-early", "--param",
@@ -131,7 +130,7 @@ def test_workers_share_the_walks_and_report_the_same_violation() -> None:
     assert two.violation.trace == one.violation.trace
 
 
-def test_text_output_prints_the_seed_and_the_shrink() -> None:
+def test_text_output_prints_the_seed_and_the_shrink(invoke: Invoke) -> None:
     code, out, _ = invoke("simulate", RESET, "--seed", "4")
     assert code == 1
     lines = out.splitlines()
@@ -145,7 +144,7 @@ def test_text_output_prints_the_seed_and_the_shrink() -> None:
     assert "✓ no violation within the bounds (20 random walks of up to 10 states)" in out
 
 
-def test_verify_strategy_random_takes_a_seed_and_runs() -> None:
+def test_verify_strategy_random_takes_a_seed_and_runs(invoke: Invoke) -> None:
     code, out, _ = invoke("verify", "two-phase-commit", "--variant", "tm-commits-early",
                           "--param", "rms=4", "--strategy", "random", "--seed", "7", "--runs",
                           "100", "--no-temporal", "--json")
@@ -167,7 +166,8 @@ def test_a_fresh_seed_is_drawn_and_reported() -> None:
     assert again.coverage == result.coverage
 
 
-def test_time_limit_alone_walks_until_it_and_with_runs_stops_early() -> None:
+@pytest.mark.slow
+def test_time_limit_alone_walks_until_it_and_with_runs_stops_early(invoke: Invoke) -> None:
     spec = load_spec("two-phase-commit")
     timed = simulate(spec, runs=None, time_limit=0.3, seed=1)
     assert timed.status == "ok" and timed.exit_code == 0
@@ -180,7 +180,7 @@ def test_time_limit_alone_walks_until_it_and_with_runs_stops_early() -> None:
     assert data["stopped"].startswith("time limit of 0.3 s reached after ")
 
 
-def test_errors_are_usage_errors_with_exit_code_2() -> None:
+def test_errors_are_usage_errors_with_exit_code_2(invoke: Invoke) -> None:
     code, _, err = invoke("simulate", BAD, "--param", "raise_at=1", "--seed", "1")
     assert code == 2
     assert "action inc raised ZeroDivisionError" in err
@@ -192,6 +192,7 @@ def test_errors_are_usage_errors_with_exit_code_2() -> None:
     assert code == 2 and "unknown spec" in err
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_what_the_workers_walked() -> None:
     # Each worker ends the walk it is on and reports: the result counts their walks.
     proc = subprocess.Popen(

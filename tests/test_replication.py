@@ -18,6 +18,7 @@ def test_default_counts() -> None:
         (17_904, 71_771, 14)
 
 
+@pytest.mark.slow
 def test_symmetry_of_replicas() -> None:
     r = check(rep.spec, symmetry=True)
     assert r.status == "ok" and r.stats.distinct_states == 10_268

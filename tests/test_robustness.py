@@ -281,6 +281,7 @@ def _variants(name: str) -> list[str]:
 
 @given(parameters())
 @EXAMPLES
+@pytest.mark.slow
 def test_malformed_parameters(case: tuple[str, list[str]]) -> None:
     spec, args = case
     run(["verify", spec, *args, *BOUNDS, "-q", "--no-temporal"])
@@ -357,6 +358,7 @@ def spec_files(draw: st.DrawFn) -> str:
                                                                   "--seed", "3", "--runs",
                                                                   "20"]]))
 @EXAMPLES
+@pytest.mark.slow
 def test_malformed_spec_files(tmp_path: Path, source: str, strategy: list[str]) -> None:
     path = tmp_path / "fuzzed_spec.py"
     path.write_text(source, encoding="utf-8")

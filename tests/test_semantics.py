@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import (
     NondeterminismError,
@@ -25,11 +24,13 @@ from modelcheck import (
     check,
     load_spec,
 )
-from modelcheck.cli import cli
 from modelcheck.properties.verdict import judge
 from modelcheck.serve import Browser
 from modelcheck.shrink import Failure, shrink
 from modelcheck.statespace import reachable_graph
+
+if TYPE_CHECKING:
+    from conftest import Invoke
 
 PREDICATES = str(Path(__file__).parent / "specs_bad" / "predicates.py")
 CULPRITS = {"terminal": "terminal predicate done", "invariant": "invariant bounded",
@@ -55,13 +56,6 @@ def message(culprit: str, returns: str) -> str:
     if returns != "raise":
         text += ", not a bool: a predicate must return True or False"
     return text
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(cli, list(args))
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise r.exception
-    return r.exit_code, r.stdout, r.stderr
 
 
 def model(**params: Any) -> Any:
@@ -95,7 +89,7 @@ def test_a_misbehaving_predicate_is_a_spec_error_in_every_strategy(
 
 
 @pytest.mark.parametrize("strategy", sorted(CLI_FLAGS))
-def test_the_cli_exits_2_naming_the_predicate(strategy: str) -> None:
+def test_the_cli_exits_2_naming_the_predicate(invoke: Invoke, strategy: str) -> None:
     code, out, err = invoke("verify", PREDICATES, "--param", "culprit=terminal", "--param",
                             "returns=str", *CLI_FLAGS[strategy])
     assert code == 2, out + err
@@ -124,7 +118,8 @@ def test_replay_judges_a_trace_as_the_search_does(culprit: str, returns: str) ->
     assert RETURNS[returns] in str(caught.value)
 
 
-def test_the_replay_command_exits_2_on_a_misbehaving_predicate(tmp_path: Path) -> None:
+def test_the_replay_command_exits_2_on_a_misbehaving_predicate(invoke: Invoke,
+                                                               tmp_path: Path) -> None:
     m = model(culprit="invariant", returns="int")
     path = tmp_path / "t.json"
     Trace.from_states(m, 0, [0, 0], states_of(m, 2)).save(path)
@@ -152,7 +147,8 @@ def test_the_shrinker_does_not_take_a_misbehaving_terminal_predicate_for_a_deadl
 
 @pytest.mark.parametrize("returns", sorted(RETURNS))
 @pytest.mark.parametrize("culprit", ["terminal", "invariant"])
-def test_graph_export_judges_states_as_the_search_does(culprit: str, returns: str) -> None:
+def test_graph_export_judges_states_as_the_search_does(invoke: Invoke, culprit: str,
+                                                       returns: str) -> None:
     with pytest.raises(SpecRuntimeError) as caught:
         reachable_graph(model(culprit=culprit, returns=returns), limit=None)
     assert caught.value.function == CULPRITS[culprit]
@@ -219,7 +215,7 @@ def test_an_unhashable_initial_state_is_blamed_on_init(strategy: str, inits: int
 
 
 @pytest.mark.parametrize("inits", [1, 2])
-def test_the_cli_blames_an_unhashable_initial_state_on_init(inits: int) -> None:
+def test_the_cli_blames_an_unhashable_initial_state_on_init(invoke: Invoke, inits: int) -> None:
     # With two initial states, the second one unhashable, this used to end in an
     # IndexError (exit 1): the init's index was taken for an action's.
     code, out, err = invoke("verify", PREDICATES, "--param", "unhashable=true", "--param",
@@ -245,7 +241,7 @@ def test_an_action_reading_a_global_counter_is_nondeterministic(strategy: str) -
 
 
 @pytest.mark.parametrize("strategy", sorted(CLI_FLAGS))
-def test_the_cli_exits_2_on_a_nondeterministic_spec(strategy: str) -> None:
+def test_the_cli_exits_2_on_a_nondeterministic_spec(invoke: Invoke, strategy: str) -> None:
     code, out, err = invoke("verify", PREDICATES, "--param", "global_counter=true",
                             *CLI_FLAGS[strategy])
     assert code == 2, out + err
@@ -258,7 +254,7 @@ def test_a_walk_that_is_refused_names_the_usage() -> None:
         shrink(model(), 0, [0, 0], Failure("bounded", "invariant"))
 
 
-def test_json_error_names_the_function() -> None:
+def test_json_error_names_the_function(invoke: Invoke) -> None:
     code, out, _ = invoke("verify", PREDICATES, "--param", "culprit=sometimes", "--json")
     assert code == 2
     data = json.loads(out)
@@ -302,7 +298,7 @@ def test_a_dask_cluster_judges_alike(scheduler: str) -> None:
 
 
 @pytest.mark.slow
-def test_the_cli_with_a_local_cluster_exits_2_on_a_nondeterministic_spec() -> None:
+def test_the_cli_with_a_local_cluster_exits_2_on_a_nondeterministic_spec(invoke: Invoke) -> None:
     pytest.importorskip("distributed")
     code, out, err = invoke("verify", PREDICATES, "--param", "global_counter=true",
                             "--scheduler", "local", "--workers", "2")

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import Trace, UsageError, bind, check, load_spec, replay
-from modelcheck.cli import cli
 from modelcheck.explore.random import simulate
 from modelcheck.shrink import Failure, shrink, shrink_trace
 
+if TYPE_CHECKING:
+    from conftest import Invoke
+
 HERE = Path(__file__).resolve().parent
 SHRINKABLE = str(HERE / "specs_random" / "shrinkable.py")
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(cli, list(args))
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise r.exception
-    return r.exit_code, r.stdout, r.stderr
 
 
 def _path(model: object, *labels: str) -> list[int]:
@@ -79,7 +74,7 @@ def test_faults_are_dropped_when_the_bug_does_not_need_them() -> None:
     replay(model, trace)
 
 
-def test_trace_shrink_command_shrinks_a_saved_walk(tmp_path: Path) -> None:
+def test_trace_shrink_command_shrinks_a_saved_walk(invoke: Invoke, tmp_path: Path) -> None:
     walk = tmp_path / "walk.json"
     code, _, _ = invoke("simulate", "two-phase-commit", "--variant", "tm-commits-early",
                         "--param", "rms=4", "--seed", "5", "--runs", "50", "--no-shrink",
@@ -100,7 +95,7 @@ def test_trace_shrink_command_shrinks_a_saved_walk(tmp_path: Path) -> None:
     assert code == 0 and "after 5 steps, shrunk from 5 steps" in again
 
 
-def test_trace_shrink_refuses_what_it_cannot_shrink(tmp_path: Path) -> None:
+def test_trace_shrink_refuses_what_it_cannot_shrink(invoke: Invoke, tmp_path: Path) -> None:
     full = tmp_path / "cex.json"
     code, _, _ = invoke("verify", "two-phase-commit", "--variant", "tm-commits-early",
                         "--trace-out", str(full), "--quiet")

@@ -87,6 +87,7 @@ def _run(env: dict[str, str]) -> list[object]:
     return result
 
 
+@pytest.mark.slow
 def test_pure_python_and_c_explore_identically() -> None:
     env = {k: v for k, v in os.environ.items() if k != "MODELCHECK_PURE_PYTHON"}
     fast = _run(env)

@@ -12,7 +12,8 @@ from modelcheck_specs import split_brain as sb
 
 @pytest.mark.parametrize(("params", "distinct", "generated"), [
     ({}, 154, 341),
-    ({"nodes": 5, "max_epoch": 4, "faults": "crash=2,partition=1"}, 8_236, 21_791),
+    pytest.param({"nodes": 5, "max_epoch": 4, "faults": "crash=2,partition=1"}, 8_236, 21_791,
+                 marks=pytest.mark.slow),
 ])
 def test_no_split_brain_with_quorum_and_fencing(params: dict[str, object], distinct: int,
                                                 generated: int) -> None:

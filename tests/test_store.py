@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,7 @@ EDGES = [np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0, -2, 1]
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.lists(st.integers(1, 3000), min_size=1, max_size=40),
        st.booleans())
+@pytest.mark.slow
 def test_membership_matches_a_python_set(seed: int, sizes: list[int], edges: bool) -> None:
     rng = np.random.default_rng(seed)
     store = FingerprintStore()

@@ -12,11 +12,9 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import (
     IndexedBy,
@@ -35,7 +33,6 @@ from modelcheck import (
     to_json,
 )
 from modelcheck.catalogue import entries
-from modelcheck.cli import cli
 from modelcheck.explore._base import Run
 from modelcheck.network import Copies
 from modelcheck.render.labels import step_label
@@ -45,7 +42,9 @@ from modelcheck_specs import raft
 from modelcheck_specs import transaction_commit as tc
 from modelcheck_specs import two_phase_commit as tpc
 
-COUNTER = str(Path(__file__).parent / "specs_bad" / "counter.py")
+if TYPE_CHECKING:
+    from conftest import Invoke
+
 
 # -- a spec with two symmetric sets, records of several kinds and a frozen dataclass ------
 
@@ -288,13 +287,14 @@ def brute_orbits(model: Model, permute: Callable[[Any, Any], Any],
 
 BRUTE = [
     pytest.param(tpc.spec, {"rms": 3}, perm_tpc, (3,), id="two-phase-commit-3"),
-    pytest.param(tpc.spec, {"rms": 4}, perm_tpc, (4,), id="two-phase-commit-4"),
+    pytest.param(tpc.spec, {"rms": 4}, perm_tpc, (4,), id="two-phase-commit-4",
+                 marks=pytest.mark.slow),
     pytest.param(tc.spec, {"rms": 5}, perm_tc, (5,), id="transaction-commit-5"),
     pytest.param(raft.spec, {"max_term": 1, "max_log_len": 0}, perm_raft, (3,),
                  id="raft-3-elections"),
     pytest.param(raft.spec, {"servers": 2, "timeouts": "nondeterministic"}, perm_raft, (2,),
                  id="raft-2-log"),
-    pytest.param(locks, {}, perm_locks, (3, 2), id="two-sets"),
+    pytest.param(locks, {}, perm_locks, (3, 2), id="two-sets", marks=pytest.mark.slow),
     pytest.param(ballots, {}, perm_ballots, (3,), id="dataclass-state"),
 ]
 
@@ -332,7 +332,7 @@ def test_two_phase_commit_matches_tlc_with_symmetry(strategy: str, rms: int, dis
 
 
 @pytest.mark.parametrize(("params", "distinct", "generated"), [
-    ({}, 5_328, 19_489),
+    pytest.param({}, 5_328, 19_489, marks=pytest.mark.slow),
     ({"servers": 4, "max_term": 1, "max_log_len": 0}, 27, 63),
 ])
 def test_raft_counts_with_symmetry(params: dict[str, int], distinct: int,
@@ -353,12 +353,20 @@ def test_catalogue_specs_declare_their_symmetric_sets() -> None:
 
 # -- verdicts and traces ---------------------------------------------------------------------
 
-CASES = [(name, variant) for name, spec in entries().items() if symmetric_sets(spec)
+SLOW = {"raft:commit-old-term", "raft:forget-vote", "raft:default", "raft:no-truncate",
+        "raft:vote-twice", "multi-paxos:default", "replication:default",
+        "replication:sync-replica-down", "replication:no-read-repair", "logical-clocks:default",
+        "logical-clocks:hlc-drift", "gossip:crashed-node", "paxos:default",
+        "paxos:accept-lower-ballot", "paxos:ignore-accepted-value", "three-phase-commit:partition"}
+"""The configurations that take more than about half a second (``pytest -m "not slow"``)."""
+
+CASES = [pytest.param(name, variant, id=f"{name}:{variant or 'default'}",
+                      marks=[pytest.mark.slow] if f"{name}:{variant or 'default'}" in SLOW else [])
+         for name, spec in entries().items() if symmetric_sets(spec)
          for variant in (None, *spec.variants)]
 
 
-@pytest.mark.parametrize(("name", "variant"), CASES,
-                         ids=[f"{n}:{v or 'default'}" for n, v in CASES])
+@pytest.mark.parametrize(("name", "variant"), CASES)
 def test_verdicts_agree_and_counterexamples_replay(name: str, variant: str | None) -> None:
     spec = entries()[name]
     # The state-based verdicts: temporal properties need the single-process breadth-first
@@ -436,14 +444,7 @@ def test_canonical_form_is_a_permutation_image_and_transport_renames() -> None:
 # -- results, the command line and errors --------------------------------------------------
 
 
-def invoke(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(cli, list(args))
-    assert not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit), \
-        r.exception
-    return r.exit_code, r.stdout, r.stderr
-
-
-def test_result_records_whether_symmetry_was_on() -> None:
+def test_result_records_whether_symmetry_was_on(invoke: Invoke) -> None:
     code, out, _ = invoke("verify", "two-phase-commit", "--symmetry", "--json")
     data = json.loads(out)
     assert code == 0 and data["symmetry"] is True
@@ -454,13 +455,14 @@ def test_result_records_whether_symmetry_was_on() -> None:
     assert out.splitlines()[0].endswith("bfs, symmetry")
 
 
-def test_symmetry_on_a_spec_without_a_symmetric_set_is_a_usage_error() -> None:
-    code, out, err = invoke("verify", COUNTER, "--symmetry")
+def test_symmetry_on_a_spec_without_a_symmetric_set_is_a_usage_error(counter_spec: str,
+                                                                     invoke: Invoke) -> None:
+    code, out, err = invoke("verify", counter_spec, "--symmetry")
     assert code == 2
     assert "declares no symmetric set" in err and "Symmetric(" in err
     assert "Traceback" not in out + err
     with pytest.raises(UsageError, match="declares no symmetric set"):
-        bind(load_spec(COUNTER), symmetry=True)
+        bind(load_spec(counter_spec), symmetry=True)
 
 
 @dataclass(frozen=True)

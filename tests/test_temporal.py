@@ -12,20 +12,21 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import networkx as nx
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import Record, Result, Spec, SpecDefinitionError, UsageError, check, replay
 from modelcheck.catalogue import load
-from modelcheck.cli import cli
 from modelcheck.explore.temporal import StateGraph, _sccs
 from modelcheck.model import bind
 from modelcheck.render.text import render_trace
 from modelcheck.symmetry import IndexedBy, Symmetric
+
+if TYPE_CHECKING:
+    from conftest import CliResult, InvokeOutput, ReadmeSpec
 
 BLOCKING = str(Path(__file__).resolve().parent / "specs_temporal" / "blocking_commit.py")
 
@@ -378,24 +379,18 @@ def test_a_predicate_that_raises_names_itself() -> None:
 # -- the command line ------------------------------------------------------------------
 
 
-def run_cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-    return result.exit_code, result.output
-
-
-def test_cli_exit_codes_and_json_kinds() -> None:
-    code, out = run_cli("verify", BLOCKING, "--variant", "tm-crash", "--json")
+def test_cli_exit_codes_and_json_kinds(invoke_output: InvokeOutput) -> None:
+    code, out = invoke_output("verify", BLOCKING, "--variant", "tm-crash", "--json")
     v = json.loads(out)["violation"]
     assert code == 1 and v["kind"] == "possibility" and v["trace"]["loop_start"] is None
-    assert run_cli("verify", BLOCKING, "--json")[0] == 0
-    code, out = run_cli("verify", "ewd840", "--variant", "pass-keeps-color", "--json")
+    assert invoke_output("verify", BLOCKING, "--json")[0] == 0
+    code, out = invoke_output("verify", "ewd840", "--variant", "pass-keeps-color", "--json")
     v = json.loads(out)["violation"]
     assert code == 1 and v["kind"] == "liveness" and v["trace"]["loop_start"] == 0
     assert len(v["trace"]["steps"]) == 4
-    code, out = run_cli("verify", "ewd840", "--no-fairness", "-q")
+    code, out = invoke_output("verify", "ewd840", "--no-fairness", "-q")
     assert code == 1 and "… then stays in state 0 forever (stuttering)" in out
-    assert run_cli("verify", "ewd840", "--fairness", "system=strong", "-q")[0] == 0
+    assert invoke_output("verify", "ewd840", "--fairness", "system=strong", "-q")[0] == 0
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -404,13 +399,13 @@ def test_cli_exit_codes_and_json_kinds() -> None:
     (("--fairness", "nobody=weak"), "no fairness group or action 'nobody'"),
     (("--strategy", "dfs"), "drop --strategy dfs, --workers and --scheduler"),
 ])
-def test_cli_usage_errors(args: tuple[str, ...], message: str) -> None:
-    code, out = run_cli("verify", "ewd840", *args)
+def test_cli_usage_errors(invoke_output: InvokeOutput, args: tuple[str, ...], message: str) -> None:
+    code, out = invoke_output("verify", "ewd840", *args)
     assert code == 2 and message in out and "Traceback" not in out
 
 
-def test_cli_show_lists_temporal_properties_and_fairness() -> None:
-    code, out = run_cli("show", "ewd840")
+def test_cli_show_lists_temporal_properties_and_fairness(invoke_output: InvokeOutput) -> None:
+    code, out = invoke_output("show", "ewd840")
     assert code == 0
     assert ("termination_eventually_detected [leads_to: terminated ~> termination_detected]"
             in out)
@@ -452,15 +447,12 @@ def test_components_match_networkx(seed: int) -> None:
 # -- the README's example ------------------------------------------------------------------
 
 
-def test_readme_lossy_link_example(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    code = re.search(r"```python\n# lossy.py\n(.*?)```", readme, re.S)
-    assert code is not None
-    path = tmp_path / "lossy.py"
-    path.write_text(code.group(1), encoding="utf-8")
+def test_readme_lossy_link_example(cli_result: CliResult, readme: str,
+                                   readme_spec: ReadmeSpec) -> None:
+    path = readme_spec("lossy.py")
     shown = re.findall(r"\$ modelcheck verify lossy.py(.*?)\n(.*?)…\n", readme, re.S)
     assert len(shown) == 2
     for (args, output), code_expected in zip(shown, (1, 0)):
-        result = CliRunner().invoke(cli, ["verify", str(path), *args.split()])
+        result = cli_result(["verify", str(path), *args.split()])
         assert result.exit_code == code_expected
         assert result.stdout.startswith(output)

@@ -9,21 +9,21 @@ import re
 import uuid
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import Trace, check, load_spec
-from modelcheck.cli import cli
 from modelcheck.errors import UsageError
 from modelcheck.render.labels import step_label
 from modelcheck.render.mermaid import escape
 from modelcheck.render.output import render_as
 from modelcheck.render.sequence import chart, topology_for
 
+if TYPE_CHECKING:
+    from conftest import CliResult, InvokeOutput, SpecVariant
+
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
-SPECS = Path(__file__).resolve().parent.parent / "specs"
 FIXTURES = ["raft-vote-twice", "raft-forget-vote", "two-phase-commit-tm-commits-early"]
 """Counterexamples saved by the catalogue's specs (tests/snapshots/NAME.json): fixed inputs,
 so the snapshots pin the renderings, not the specs of the day."""
@@ -43,11 +43,6 @@ def saved(tmp_path: Path, spec: str, variant: str) -> Path:
     return path
 
 
-def run(*args: str | Path) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    return result.exit_code, result.output
-
-
 def matches_snapshot(name: str, text: str) -> None:
     path = SNAPSHOTS / name
     if os.environ.get("MODELCHECK_UPDATE_SNAPSHOTS") == "1":
@@ -59,36 +54,36 @@ def matches_snapshot(name: str, text: str) -> None:
 
 
 @pytest.mark.parametrize("name", FIXTURES)
-def test_text_view_matches_its_snapshot(name: str) -> None:
+def test_text_view_matches_its_snapshot(invoke_output: InvokeOutput, name: str) -> None:
     path = SNAPSHOTS / f"{name}.json"
-    code, out = run("trace", "show", path)
+    code, out = invoke_output("trace", "show", path)
     assert code == 0
     assert out.splitlines()[0].endswith(f": {Trace.load(path).length} steps")
     matches_snapshot(f"{name}.txt", out)
 
 
-def test_text_view_marks_faults_and_full_shows_every_state() -> None:
+def test_text_view_marks_faults_and_full_shows_every_state(invoke_output: InvokeOutput) -> None:
     path = SNAPSHOTS / "raft-forget-vote.json"
-    _, out = run("trace", "show", path)
+    _, out = invoke_output("trace", "show", path)
     assert "  4  ⚡ crash 1\n" in out and "  5  ↺ restart 1\n" in out
     assert out.count("current_term: ") == 1  # the initial state only
-    _, full = run("trace", "show", path, "--full")
+    _, full = invoke_output("trace", "show", path, "--full")
     assert full.count("current_term: ") == 11
 
 
 @pytest.mark.parametrize("name", FIXTURES)
-def test_mermaid_matches_its_snapshot(name: str) -> None:
+def test_mermaid_matches_its_snapshot(invoke_output: InvokeOutput, name: str) -> None:
     path = SNAPSHOTS / f"{name}.json"
-    code, out = run("trace", "diagram", path)
+    code, out = invoke_output("trace", "diagram", path)
     assert code == 0
     matches_snapshot(f"{name}.mmd", out)
-    _, shown = run("trace", "show", path, "--format", "mermaid")
+    _, shown = invoke_output("trace", "show", path, "--format", "mermaid")
     assert shown == out
 
 
-def test_json_format_is_the_trace_itself(tmp_path: Path) -> None:
+def test_json_format_is_the_trace_itself(invoke_output: InvokeOutput, tmp_path: Path) -> None:
     path = saved(tmp_path, "two-phase-commit", "tm-commits-early")
-    code, out = run("trace", "show", path, "--format", "json")
+    code, out = invoke_output("trace", "show", path, "--format", "json")
     assert code == 0 and Trace.loads(out) == Trace.load(path)
 
 
@@ -134,7 +129,8 @@ def parse_mermaid(text: str) -> list[tuple[str, tuple[str, ...]]]:
 
 
 @pytest.mark.parametrize("trace", [
-    pytest.param(lambda: counterexample("raft", "forget-vote"), id="found-now"),
+    pytest.param(lambda: counterexample("raft", "forget-vote"), id="found-now",
+                 marks=pytest.mark.slow),
     pytest.param(lambda: Trace.load(SNAPSHOTS / "raft-forget-vote.json"), id="saved")])
 def test_mermaid_of_a_raft_trace_parses_and_draws_each_delivery(trace: Any) -> None:
     trace = trace()
@@ -177,21 +173,24 @@ def test_two_phase_commit_routes_come_from_the_spec() -> None:
     assert arrows == [(0, 3, 1, 2, "Prepared rm=0"), (3, 0, 3, 4, "Commit rm=0")]
 
 
-def test_a_spec_without_a_network_has_no_diagram(tmp_path: Path) -> None:
+def test_a_spec_without_a_network_has_no_diagram(invoke_output: InvokeOutput,
+                                                 tmp_path: Path) -> None:
     path = saved(tmp_path, "transaction-commit", "abort-after-commit")
-    code, out = run("trace", "diagram", path)
+    code, out = invoke_output("trace", "diagram", path)
     assert code == 2 and "is not built on modelcheck.network" in out
-    code, _ = run("trace", "show", path, "--format", "html", "-o", tmp_path / "t.html")
+    code, _ = invoke_output("trace", "show", path, "--format", "html", "-o", tmp_path / "t.html")
     assert code == 0 and 'id="diagram" class="hidden"' in (tmp_path / "t.html").read_text()
 
 
 # -- replay ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("spec", "variant"), LIVE)
-def test_replay_reproduces_saved_counterexamples(tmp_path: Path, spec: str,
-                                                 variant: str) -> None:
-    code, out = run("trace", "replay", saved(tmp_path, spec, variant), "--json")
+@pytest.mark.parametrize(("spec", "variant"), [
+    pytest.param(*case, marks=pytest.mark.slow) if case == ("raft", "forget-vote") else case
+    for case in LIVE])
+def test_replay_reproduces_saved_counterexamples(invoke_output: InvokeOutput, tmp_path: Path,
+                                                 spec: str, variant: str) -> None:
+    code, out = invoke_output("trace", "replay", saved(tmp_path, spec, variant), "--json")
     assert code == 1
     outcome = json.loads(out)
     assert outcome["status"] == "reproduces"
@@ -201,12 +200,13 @@ def test_replay_reproduces_saved_counterexamples(tmp_path: Path, spec: str,
         expected, "invariant", length)
 
 
-def test_a_trace_saved_with_the_full_fault_record_still_replays() -> None:
+def test_a_trace_saved_with_the_full_fault_record_still_replays(
+        invoke_output: InvokeOutput) -> None:
     # Saved when a fault-free state held every fault field; the state now holds the
     # record's defaults form (modelcheck.state.defaults), the same state.
     path = SNAPSHOTS / "two-phase-commit-tm-commits-early.json"
     assert Trace.load(path).steps[0].state["faults"]["crash"] == 0
-    code, out = run("trace", "replay", path, "--json")
+    code, out = invoke_output("trace", "replay", path, "--json")
     assert code == 1 and json.loads(out)["status"] == "reproduces"
 
 
@@ -233,111 +233,118 @@ def step(cfg: Config, s: State) -> State | None:
 """
 
 
-def test_replay_of_a_deadlock_and_of_a_liveness_lasso(tmp_path: Path) -> None:
+def test_replay_of_a_deadlock_and_of_a_liveness_lasso(invoke_output: InvokeOutput,
+                                                      tmp_path: Path) -> None:
     stuck = tmp_path / "stuck.py"
     stuck.write_text(_STUCK, encoding="utf-8")
     path = tmp_path / "deadlock.json"
-    code, _ = run("verify", stuck, "--trace-out", path, "-q")
+    code, _ = invoke_output("verify", stuck, "--trace-out", path, "-q")
     assert code == 1
-    code, out = run("trace", "replay", path, "--spec", stuck, "--json")
+    code, out = invoke_output("trace", "replay", path, "--spec", stuck, "--json")
     assert code == 1
     assert json.loads(out) == {
         "status": "reproduces", "step": 2, "property": "deadlock", "kind": "deadlock",
         "message": "deadlock after 2 steps: no action is enabled and the state is not terminal "
                    "(declare @spec.terminal, or pass --no-deadlock)"}
-    code, out = run("trace", "replay", path, "--spec", stuck, "--no-deadlock")
+    code, out = invoke_output("trace", "replay", path, "--spec", stuck, "--no-deadlock")
     assert (code, out) == (0, "✓ stuck: the trace replays (2 steps) and shows no violation: "
                               "the trace violates no property\n")
-    code, out = run("trace", "replay", saved(tmp_path, "ewd840", "pass-keeps-color"), "--json")
+    code, out = invoke_output("trace", "replay", saved(tmp_path, "ewd840", "pass-keeps-color"),
+                              "--json")
     assert code == 1
     assert json.loads(out)["property"] == "termination_eventually_detected"
 
 
-def _variant_of_two_phase_commit(tmp_path: Path, name: str, old: str, new: str) -> Path:
-    source = (SPECS / "two_phase_commit.py").read_text(encoding="utf-8")
-    assert source.count(old) == 1, old
-    path = tmp_path / f"{name}.py"
-    path.write_text(source.replace(old, new), encoding="utf-8")
-    return path
-
-
-def _saved_against_file(tmp_path: Path) -> Path:
+@pytest.fixture
+def saved_against_file(invoke_output: InvokeOutput,
+                       spec_variant: SpecVariant,
+                       tmp_path: Path) -> Path:
     """tm-commits-early's counterexample, saved by the spec as shipped (a file copy)."""
     rms = "rms: Annotated[int, Between(1)] = 3"
-    v1 = _variant_of_two_phase_commit(tmp_path, "v1", rms, rms)
+    v1 = spec_variant("two_phase_commit", "v1", rms, rms)
     trace = tmp_path / "cex.json"
-    code, _ = run("verify", v1, "--variant", "tm-commits-early", "--trace-out", trace, "-q")
+    code, _ = invoke_output("verify", v1, "--variant", "tm-commits-early", "--trace-out", trace,
+                            "-q")
     assert code == 1
     return trace
 
 
-def test_a_change_that_does_not_touch_the_trace_still_replays(tmp_path: Path) -> None:
-    trace = _saved_against_file(tmp_path)
+def test_a_change_that_does_not_touch_the_trace_still_replays(
+        invoke_output: InvokeOutput, spec_variant: SpecVariant,
+        saved_against_file: Path) -> None:
+    trace = saved_against_file
     # The TM may now abort only before any RM is prepared: the trace never aborts.
-    v2 = _variant_of_two_phase_commit(
-        tmp_path, "v2", 'def tm_abort(cfg: Config, s: State) -> State | None:\n'
+    v2 = spec_variant(
+        "two_phase_commit", "v2", 'def tm_abort(cfg: Config, s: State) -> State | None:\n'
         '    """The TM spontaneously aborts, and tells the RMs."""\n'
         '    if s.tm_state != "init":',
         'def tm_abort(cfg: Config, s: State) -> State | None:\n'
         '    """The TM spontaneously aborts, and tells the RMs."""\n'
         '    if s.tm_state != "init" or s.tm_prepared:')
-    code, out = run("trace", "replay", trace, "--spec", v2)
+    code, out = invoke_output("trace", "replay", trace, "--spec", v2)
     assert code == 1, out
     assert out == ("✗ two-phase-commit --variant tm-commits-early: the trace replays (5 steps) "
                    "and shows a violation: invariant consistent is violated after 5 steps\n")
 
 
-def test_a_change_that_disables_a_step_is_reported_at_that_step(tmp_path: Path) -> None:
-    trace = _saved_against_file(tmp_path)
-    v3 = _variant_of_two_phase_commit(
-        tmp_path, "v3", "(cfg.tm_commit_early and s.tm_prepared)",
+def test_a_change_that_disables_a_step_is_reported_at_that_step(
+        invoke_output: InvokeOutput, spec_variant: SpecVariant,
+        saved_against_file: Path) -> None:
+    trace = saved_against_file
+    v3 = spec_variant(
+        "two_phase_commit", "v3", "(cfg.tm_commit_early and s.tm_prepared)",
         "(cfg.tm_commit_early and len(s.tm_prepared) >= 2)")
-    code, out = run("trace", "replay", trace, "--spec", v3, "--json")
+    code, out = invoke_output("trace", "replay", trace, "--spec", v3, "--json")
     assert code == 2
     assert json.loads(out) == {"status": "diverges", "step": 3, "property": None,
                                "message": "step 3: tm_commit is not enabled"}
 
 
-def test_a_change_of_state_is_reported_at_the_first_step_that_differs(tmp_path: Path) -> None:
-    trace = _saved_against_file(tmp_path)
-    v4 = _variant_of_two_phase_commit(tmp_path, "v4", 'return s.replace(tm_state="committed",',
+def test_a_change_of_state_is_reported_at_the_first_step_that_differs(
+        invoke_output: InvokeOutput, spec_variant: SpecVariant,
+        saved_against_file: Path) -> None:
+    trace = saved_against_file
+    v4 = spec_variant("two_phase_commit", "v4", 'return s.replace(tm_state="committed",',
                                       'return s.replace(tm_state="commit",')
-    code, out = run("trace", "replay", trace, "--spec", v4)
+    code, out = invoke_output("trace", "replay", trace, "--spec", v4)
     assert code == 2
     assert out == ("error: two-phase-commit --variant tm-commits-early: the trace no longer "
                    "replays: step 3: tm_commit gives a different state than the trace "
                    "records\n")
 
 
-def test_a_trace_that_replays_but_no_longer_violates_exits_0(tmp_path: Path) -> None:
-    trace = _saved_against_file(tmp_path)
-    v5 = _variant_of_two_phase_commit(
-        tmp_path, "v5", 'return not ("committed" in s.rm_state and "aborted" in s.rm_state)',
-        "return True")
-    code, out = run("trace", "replay", trace, "--spec", v5)
+def test_a_trace_that_replays_but_no_longer_violates_exits_0(
+        invoke_output: InvokeOutput, spec_variant: SpecVariant,
+        saved_against_file: Path) -> None:
+    trace = saved_against_file
+    v5 = spec_variant(
+        "two_phase_commit", "v5",
+        'return not ("committed" in s.rm_state and "aborted" in s.rm_state)', "return True")
+    code, out = invoke_output("trace", "replay", trace, "--spec", v5)
     assert code == 0
     assert out == ("✓ two-phase-commit --variant tm-commits-early: the trace replays (5 steps) "
                    "and shows no violation: the trace violates no property\n")
 
 
-def test_replay_errors_are_one_paragraph_and_exit_2(tmp_path: Path) -> None:
+def test_replay_errors_are_one_paragraph_and_exit_2(invoke_output: InvokeOutput,
+                                                    tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{", encoding="utf-8")
-    code, out = run("trace", "replay", bad)
+    code, out = invoke_output("trace", "replay", bad)
     assert code == 2 and out.startswith("error: not valid JSON") and "Traceback" not in out
     data = counterexample("two-phase-commit", "tm-commits-early").to_json()
     data["params"] = {**data["params"], "rm_count": 3}  # type: ignore[dict-item]
     renamed = tmp_path / "renamed.json"
     renamed.write_text(json.dumps(data), encoding="utf-8")
-    code, out = run("trace", "replay", renamed)
+    code, out = invoke_output("trace", "replay", renamed)
     assert code == 2 and "parameters ['rm_count'], which spec 'two-phase-commit' no " \
                          "longer has" in out
-    code, out = run("trace", "show", tmp_path / "missing.json")
+    code, out = invoke_output("trace", "show", tmp_path / "missing.json")
     assert code == 2 and "cannot read trace file" in out
 
 
-def test_readme_example_runs_as_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+def test_readme_example_runs_as_shown(cli_result: CliResult, readme: str, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
     block = re.search(r"## Inspecting traces.*?```sh\n(.*?)```", readme, re.S)
     assert block is not None
     monkeypatch.chdir(tmp_path)
@@ -345,7 +352,7 @@ def test_readme_example_runs_as_shown(tmp_path: Path, monkeypatch: pytest.Monkey
     for part in block.group(1).split("$ ")[1:]:
         command, _, shown = part.partition("\n")
         args = command.split()[1:]
-        result = CliRunner().invoke(cli, args)
+        result = cli_result(args)
         assert result.exit_code in (0, 1), result.output
         first, *rest = shown.split("…\n")
         assert result.stdout.startswith(first), (command, result.stdout)
@@ -388,8 +395,9 @@ _NEEDS_SPEC = {"mermaid", "svg", "diagram", "replay", "shrink"}
                                  "{module}"])
 @pytest.mark.parametrize("command", _READERS, ids=lambda c: "-".join(c[1:]).replace("{trace}-", "")
                          .replace("{trace}", "text"))
-def test_a_trace_never_runs_the_code_it_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              ref: str, command: tuple[str, ...]) -> None:
+def test_a_trace_never_runs_the_code_it_names(invoke_output: InvokeOutput, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch, ref: str,
+                                              command: tuple[str, ...]) -> None:
     marker = tmp_path / "MARKER"
     module = f"evil_{uuid.uuid4().hex}"  # a fresh name: never imported before
     for name in ("evil.py", f"{module}.py"):
@@ -397,7 +405,7 @@ def test_a_trace_never_runs_the_code_it_names(tmp_path: Path, monkeypatch: pytes
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     trace = _planted(tmp_path, ref.format(dir=tmp_path, module=module))
-    code, out = run(*(a.format(trace=trace) for a in command))
+    code, out = invoke_output(*(a.format(trace=trace) for a in command))
     assert not marker.exists(), f"{command} ran the file the trace names"
     assert "Traceback" not in out
     if _NEEDS_SPEC.intersection(command):
@@ -407,7 +415,7 @@ def test_a_trace_never_runs_the_code_it_names(tmp_path: Path, monkeypatch: pytes
         assert code == 0, out
 
 
-def test_the_explorer_never_runs_the_code_a_trace_names(tmp_path: Path,
+def test_the_explorer_never_runs_the_code_a_trace_names(invoke_output: InvokeOutput, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     marker = tmp_path / "MARKER"
     (tmp_path / "evil.py").write_text(_PLANTED.format(marker=str(marker)), encoding="utf-8")
@@ -417,28 +425,29 @@ def test_the_explorer_never_runs_the_code_a_trace_names(tmp_path: Path,
     def no_server(*args: object, **kwargs: object) -> None:
         raise OSError("not in a test")
     monkeypatch.setattr("modelcheck.cli.explore.make_server", no_server)
-    code, out = run("explore", "two-phase-commit", "--trace", trace, "--no-search")
+    code, out = invoke_output("explore", "two-phase-commit", "--trace", trace, "--no-search")
     assert code == 2 and "cannot listen" in out
     assert not marker.exists()
 
 
 def test_a_catalogue_name_in_a_trace_is_looked_up_and_anything_else_needs_spec(
+        invoke_output: InvokeOutput,
         tmp_path: Path) -> None:
     # A trace saved from a spec file records the spec's name, which the catalogue does
     # not know: the user says which spec it is.
     stuck = tmp_path / "stuck.py"
     stuck.write_text(_STUCK, encoding="utf-8")
     path = tmp_path / "deadlock.json"
-    assert run("verify", stuck, "--trace-out", path, "-q")[0] == 1
-    code, out = run("trace", "replay", path)
+    assert invoke_output("verify", stuck, "--trace-out", path, "-q")[0] == 1
+    code, out = invoke_output("trace", "replay", path)
     assert code == 2
     assert out == ("error: the trace names spec 'stuck', which is not a catalogue entry; a "
                    "trace never loads the code it names: pass the spec it belongs to with "
                    "--spec (a .py file or module:attribute)\n")
-    assert run("trace", "replay", path, "--spec", stuck)[0] == 1
+    assert invoke_output("trace", "replay", path, "--spec", stuck)[0] == 1
     # A name that is not a catalogue entry never reaches the general loader.
     for ref in ("os:path", "json", "x.py"):
-        code, out = run("trace", "diagram", _planted(tmp_path, ref))
+        code, out = invoke_output("trace", "diagram", _planted(tmp_path, ref))
         assert code == 2 and f"the trace names spec {ref!r}, which is not a catalogue " \
                              "entry" in out
 

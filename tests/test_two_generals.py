@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck import Record, Spec, SpecDefinitionError, check
-from modelcheck.cli import cli
 from modelcheck.render.labels import step_label
 from modelcheck.spec import Expect
 from modelcheck_specs import two_generals as tg
+
+if TYPE_CHECKING:
+    from conftest import CliResult
 
 
 @pytest.mark.parametrize("messengers", [1, 2, 3, 4, 5, 8])
@@ -40,16 +42,16 @@ def test_reliable_messengers_coordinate(messengers: int) -> None:
     assert r.stats.distinct_states == messengers + 4
 
 
-def test_the_default_configuration_is_expected_to_violate() -> None:
+def test_the_default_configuration_is_expected_to_violate(cli_result: CliResult) -> None:
     assert tg.spec.expectation() == Expect("violation", "coordinated")
     assert tg.spec.expectation("reliable-messengers") == Expect()
-    rows = json.loads(CliRunner().invoke(cli, ["list", "--json"]).stdout)
+    rows = json.loads(cli_result(["list", "--json"]).stdout)
     mine = {r["variant"]: r["expect"] for r in rows if r["spec"] == "two-generals"}
     assert mine == {None: {"status": "violation", "property": "coordinated"},
                     "reliable-messengers": {"status": "ok", "property": None}}
-    shown = CliRunner().invoke(cli, ["show", "two-generals"]).stdout
+    shown = cli_result(["show", "two-generals"]).stdout
     assert "Default configuration: violates coordinated" in shown
-    result = CliRunner().invoke(cli, ["verify", "two-generals", "--json"])
+    result = cli_result(["verify", "two-generals", "--json"])
     assert result.exit_code == 1
     assert json.loads(result.stdout)["violation"]["property"] == "coordinated"
 

@@ -3,6 +3,7 @@ with a table, JUnit XML and the exit code CI reads."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -10,22 +11,23 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
 from modelcheck.catalogue import entries
-from modelcheck.cli import cli
 from modelcheck.spec import Expect
+
+if TYPE_CHECKING:
+    from conftest import Invoke
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ci_project"
 
 
-def invoke(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(cli, ["verify", *args])
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise r.exception
-    return r.exit_code, r.stdout, r.stderr
+@pytest.fixture
+def invoke(invoke: Invoke) -> Invoke:
+    """``modelcheck verify ARGS``: exit code, standard output and standard error."""
+    return functools.partial(invoke, "verify")
 
 
 def junit_cases(path: Path) -> dict[tuple[str, str], ET.Element]:
@@ -33,7 +35,8 @@ def junit_cases(path: Path) -> dict[tuple[str, str], ET.Element]:
     return {(c.attrib["classname"], c.attrib["name"]): c for c in root.iter("testcase")}
 
 
-def test_the_whole_catalogue_gives_its_expected_verdicts(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_the_whole_catalogue_gives_its_expected_verdicts(invoke: Invoke, tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     code, out, _ = invoke("--all", "--junit", str(junit), "--jobs", "2")
     assert code == 0, out
@@ -45,7 +48,9 @@ def test_the_whole_catalogue_gives_its_expected_verdicts(tmp_path: Path) -> None
     assert not any(c.find("failure") is not None for c in cases.values())
 
 
+@pytest.mark.slow
 def test_a_wrong_expectation_fails_the_run_and_the_junit_entry(
+        invoke: Invoke,
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = entries()["two-phase-commit"]
     variant = spec.variants["tm-commits-early"]
@@ -73,6 +78,7 @@ def test_a_wrong_expectation_fails_the_run_and_the_junit_entry(
 
 @pytest.mark.slow
 def test_a_variant_that_no_longer_fails_is_exit_2_not_1(
+        invoke: Invoke,
         monkeypatch: pytest.MonkeyPatch) -> None:
     # Exit 1 means a violation, shown with its trace; a variant that should violate a
     # property but holds has none to show: its expectation is wrong (exit 2).
@@ -92,7 +98,7 @@ def copy_example(tmp_path: Path) -> Path:
     return project
 
 
-def test_a_projects_own_list_from_its_pyproject(tmp_path: Path) -> None:
+def test_a_projects_own_list_from_its_pyproject(invoke: Invoke, tmp_path: Path) -> None:
     project = copy_example(tmp_path)
     code, out, _ = invoke("--all", "--project", str(project), "--json")
     assert code == 0
@@ -105,6 +111,7 @@ def test_a_projects_own_list_from_its_pyproject(tmp_path: Path) -> None:
         ("transaction-commit", "abort-after-commit", "violates consistent")]
 
 
+@pytest.mark.slow
 def test_edited_spec_file_in_a_project_fails_in_a_subprocess(tmp_path: Path) -> None:
     project = copy_example(tmp_path)
     spec = project / "specs" / "withdraw.py"
@@ -119,7 +126,7 @@ def test_edited_spec_file_in_a_project_fails_in_a_subprocess(tmp_path: Path) -> 
     assert failing == {("modelcheck.atm-withdraw", "check-then-act")}
 
 
-def test_usage_errors(tmp_path: Path) -> None:
+def test_usage_errors(invoke: Invoke, tmp_path: Path) -> None:
     code, _, err = invoke()
     assert code == 2 and "give a SPEC to verify" in err
     code, _, err = invoke("raft", "--all")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import click
 
-from modelcheck.catalogue import entries, load
+from modelcheck.catalogue import find, load
 from modelcheck.cli.common import fail, json_option, output_option, write_output
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.properties.verdict import Verdict, judge
@@ -55,7 +55,7 @@ def spec_for(trace: Trace, ref: str | None) -> Spec:
     """
     if ref is not None:
         return load(ref)
-    spec = entries().get(trace.spec)
+    spec = find(trace.spec)
     if spec is None:
         raise UsageError(
             f"the trace names spec {trace.spec!r}, which is not a catalogue entry; a trace "

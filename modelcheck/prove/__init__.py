@@ -90,20 +90,17 @@ __all__ = [
     "weighted",
 ]
 
-_BUILTIN = {"two-phase-commit": "modelcheck.prove.two_phase"}
-"""Encodings shipped with modelcheck for catalogue specs that do not carry their own."""
-
 
 def encoding_of(spec: Spec) -> SymbolicSpec:
-    """The symbolic encoding of ``spec``: its module's ``symbolic``, or a built-in one."""
+    """The symbolic encoding of ``spec``: the ``symbolic`` attribute of its module.
+
+    The module may define it outright or hand it out on first use through a module-level
+    ``__getattr__`` (so that checking the spec by search need not import z3).
+    """
     from modelcheck.prove.induction import SymbolicSpec
 
     found = getattr(sys.modules.get(spec.module), "symbolic", None)
     if isinstance(found, SymbolicSpec):
-        return found
-    if spec.name in _BUILTIN:
-        found = importlib.import_module(_BUILTIN[spec.name]).symbolic
-        assert isinstance(found, SymbolicSpec)
         return found
     raise UsageError(
         f"spec {spec.name!r} has no symbolic encoding to prove by induction; define "

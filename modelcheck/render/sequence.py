@@ -90,8 +90,8 @@ def topology_for(trace: Trace, spec: Spec | None = None) -> Topology:
     network (no :attr:`~modelcheck.spec.Spec.network_layout`).
     """
     if spec is None:
-        from modelcheck.catalogue import entries
-        spec = entries().get(trace.spec)
+        from modelcheck.catalogue import find
+        spec = find(trace.spec)
         if spec is None:
             raise UsageError(f"the trace names spec {trace.spec!r}, which is not a catalogue "
                              "entry; give the spec it belongs to")

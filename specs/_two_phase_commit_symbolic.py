@@ -1,8 +1,10 @@
 """A symbolic encoding of two-phase commit (Lamport's TwoPhase) for inductive proofs.
 
-Self-contained: it reads only the spec's configuration (``cfg.rms``, the number of
-resource managers, and ``cfg.tm_commit_early``, the flawed variant's switch; other fields
-must keep their defaults, the fault-free protocol) and
+The ``symbolic`` of the catalogue's ``two-phase-commit`` (``modelcheck prove induction
+two-phase-commit``): the spec's module hands it out on first use, so checking the spec by
+search does not import z3. Self-contained: it reads only the spec's configuration
+(``cfg.rms``, the number of resource managers, and ``cfg.tm_commit_early``, the flawed
+variant's switch; other fields must keep their defaults, the fault-free protocol) and
 re-states TwoPhase.tla's variables and actions as z3 formulas. ``msgs`` becomes one Boolean
 per possible message (``prepared_msg[rm]``, ``commit_msg``, ``abort_msg``).
 
