@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modelcheck.errors import ModelcheckError, TraceFormatError, UsageError
+from modelcheck.errors import ModelcheckError, SpecRuntimeError, TraceFormatError, UsageError
 from modelcheck.model import Model, bind
 from modelcheck.params import parameters
 from modelcheck.spec import Spec
@@ -59,12 +59,30 @@ class Step:
         term=1``, ``⚡ crash 2``). Renderings read steps with
         :func:`modelcheck.render.labels.step_label`, which knows those events without the
         spec too."""
-        if spec is not None and spec.format_step is not None:
-            own = spec.format_step(self.action, self.args)
-            if own is not None:
-                return own
+        own = self.own_label(spec)
+        if own is not None:
+            return own
         inner = ", ".join(f"{k}={_short(v)}" for k, v in self.args.items())
         return f"{self.action}({inner})" if inner else self.action
+
+
+    def own_label(self, spec: Spec | None) -> str | None:
+        """What ``spec``'s ``format_step`` hook says of this step: None when there is no
+        spec or hook, or the hook has nothing to say. A hook that raises or returns
+        something other than a str or None is a spec error (exit 2)."""
+        if spec is None or spec.format_step is None:
+            return None
+        try:
+            own = spec.format_step(self.action, self.args)
+        except Exception as e:
+            raise SpecRuntimeError(
+                f"spec {spec.name!r}: format_step({self.action!r}, ...) raised "
+                f"{type(e).__name__}: {e}", function="format_step") from e
+        if own is not None and not isinstance(own, str):
+            raise SpecRuntimeError(
+                f"spec {spec.name!r}: format_step({self.action!r}, ...) returned "
+                f"{type(own).__name__}, not a str or None", function="format_step")
+        return own
 
 
 @dataclass(frozen=True)

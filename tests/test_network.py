@@ -4,6 +4,10 @@ two-phase-commit under fault budgets, with and without symmetry reduction."""
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -223,3 +227,25 @@ def test_faults_with_two_workers_match_one_process() -> None:
     r = check(raft.spec, params=params, workers=2, temporal=False)
     assert (r.status, r.stats.distinct_states, r.stats.generated_states) == ("ok", 26_539,
                                                                             99_481)
+
+
+def test_a_specs_own_step_labels_show_in_verify_and_its_trace_files(
+        tmp_path: Path, readme_spec: Callable[[str], Path],
+        invoke_output: Callable[..., tuple[int, str]]) -> None:
+    # The format_step hook is the spec API's, not only the network's: a spec of its own that
+    # sets it reads its way in the verdict and in every rendering of its trace.
+    path = readme_spec("counter.py")
+    source = path.read_text()
+    path.write_text(source + "\nspec.format_step = lambda action, args: "
+                    "f'P{args[\"p\"]} {action}s' if 'p' in args else None\n")
+    code, out = invoke_output("verify", path, "--trace-out", tmp_path / "t.txt")
+    assert code == 1
+    assert " P0 reads" in out and " P1 writes" in out and "read(p=0)" not in out
+    assert " P0 reads" in (tmp_path / "t.txt").read_text()
+    # A hook that raises is the spec's error, named, not modelcheck's: exit 2.
+    path.write_text(source + "\nspec.format_step = lambda action, args: args['p']\n")
+    done = subprocess.run([sys.executable, "-m", "modelcheck", "verify", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "format_step('init', ...) raised KeyError: 'p'" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr

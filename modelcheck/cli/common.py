@@ -241,7 +241,7 @@ def emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None,
     else:
         if result.status == "error":
             click.echo(f"error: {result.error}", err=True)
-        click.echo(render_result(result, full=full))
+        click.echo(render_result(result, full=full, spec=spec))
         if trace_out is not None and trace is not None and failed is None:
             click.echo(f"trace written to {trace_out}")
     if failed is not None:

@@ -25,10 +25,9 @@ def step_label(step: Step, spec: Spec | None = None) -> str:
     """How ``step`` reads: as ``spec``'s ``format_step`` hook says, if ``spec`` is given and
     has one that says; else as an event of the network and fault vocabulary; else
     ``action(a=1)`` (:meth:`~modelcheck.trace.Step.label`)."""
-    if spec is not None and spec.format_step is not None:
-        own = spec.format_step(step.action, step.args)
-        if own is not None:
-            return own
+    own = step.own_label(spec)
+    if own is not None:
+        return own
     event = event_label(step.action, step.args)
     return event if event is not None else step.label()
 

@@ -171,8 +171,9 @@ def render_stats(result: Result) -> str:
     return line
 
 
-def render_result(result: Result, *, full: bool = False) -> str:
-    """A result as shown by ``modelcheck verify``: verdict, trace and statistics."""
+def render_result(result: Result, *, full: bool = False, spec: Spec | None = None) -> str:
+    """A result as shown by ``modelcheck verify``: verdict, trace and statistics (``spec``,
+    when known, says how the trace's steps read)."""
     title = result.spec + (f" --variant {result.variant}" if result.variant else "")
     search = result.strategy + (", symmetry" if result.symmetry else "")
     if result.seed is not None:
@@ -186,7 +187,7 @@ def render_result(result: Result, *, full: bool = False) -> str:
     elif result.status == "violation" and v is not None:
         lines.append(f"✗ {v.message or v.property}")
         if v.trace is not None:
-            lines.append(render_trace(v.trace, full=full))
+            lines.append(render_trace(v.trace, full=full, spec=spec))
     elif result.status == "incomplete":
         lines.append(f"… stopped: {result.stopped}; no violation found so far")
     else:
