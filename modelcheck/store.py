@@ -27,6 +27,7 @@ __all__ = ["NO_PARENT", "DictStore", "FingerprintStore", "narrow_links"]
 
 NO_PARENT = 0xFFFFFFFF
 Fingerprints = npt.NDArray[np.int64]
+Indices = npt.NDArray[np.uint32]
 
 
 class _Links:
@@ -79,7 +80,7 @@ class FingerprintStore(_Links):
     The table costs at most an eighth of a byte a state.
     """
 
-    def __init__(self, *, narrow: bool = False) -> None:
+    def __init__(self, *, narrow: bool = False, indexed: bool = False) -> None:
         super().__init__(narrow=narrow)
         self._main: Fingerprints = _SENTINEL.copy()
         self._offsets: npt.NDArray[np.int32 | np.int64] = np.zeros(2, dtype=np.int32)
@@ -88,20 +89,41 @@ class FingerprintStore(_Links):
         self._steps = 0
         self._runs: list[Fingerprints] = []
         self._recent = 0
+        # With ``indexed``, the discovery index of every fingerprint, in the same order as
+        # the main run and each small run (4 more bytes a state), for :meth:`indices`.
+        self._indexed = indexed
+        self._main_index: Indices = np.zeros(1, dtype=np.uint32)
+        self._run_indices: list[Indices] = []
 
     def missing(self, fps: Fingerprints) -> npt.NDArray[np.bool_]:
         """For distinct ``fps`` (sorted is fastest): True where it is not stored."""
-        found = self._in_main(fps)
+        found, _ = self._in_main(fps)
         for run in self._runs:
             pos = np.searchsorted(run, fps)
             np.minimum(pos, len(run) - 1, out=pos)
             found |= run[pos] == fps
         return ~found
 
-    def _in_main(self, fps: Fingerprints) -> npt.NDArray[np.bool_]:
+    def indices(self, fps: Fingerprints) -> npt.NDArray[np.int64]:
+        """For distinct ``fps`` (sorted is fastest): the discovery index of each, -1 where it
+        is not stored. Only for a store made ``indexed``."""
+        if not self._indexed:
+            raise AssertionError("indices() of a store not made indexed")
+        found, lo = self._in_main(fps)
+        out = np.full(len(fps), -1, dtype=np.int64)
+        out[found] = self._main_index[lo[found]]
+        for run, index in zip(self._runs, self._run_indices):
+            pos = np.searchsorted(run, fps)
+            np.minimum(pos, len(run) - 1, out=pos)
+            hit = run[pos] == fps
+            out[hit] = index[pos[hit]]
+        return out
+
+    def _in_main(self, fps: Fingerprints) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+        """Whether each of ``fps`` is in the main run, and where it is (or would be)."""
         main = self._main  # sorted, with a sentinel (the largest int64) at the end
         if len(main) <= 1 or len(fps) == 0:
-            return np.zeros(len(fps), dtype=np.bool_)
+            return np.zeros(len(fps), dtype=np.bool_), np.zeros(len(fps), dtype=np.int64)
         bucket = (fps >> self._shift) + self._half
         lo = self._offsets[bucket].astype(np.int64)
         size = self._offsets[bucket + 1] - lo
@@ -113,20 +135,24 @@ class FingerprintStore(_Links):
             lo += below * (half + 1)
             size = np.where(below, size - half - 1, half)
         found: npt.NDArray[np.bool_] = (main[lo] == fps) & (lo < len(main) - 1)
-        return found
+        return found, lo
 
     def __contains__(self, fp: int) -> bool:
         return not bool(self.missing(np.array([fp], dtype=np.int64))[0])
 
     def add(self, sorted_fps: Fingerprints, parents: npt.NDArray[Any],
-            actions: npt.NDArray[Any]) -> None:
-        """Store new fingerprints (sorted) and their links (in discovery order)."""
+            actions: npt.NDArray[Any], indices: npt.NDArray[Any] | None = None) -> None:
+        """Store new fingerprints (sorted) and their links (in discovery order); an indexed
+        store also takes the discovery index of each fingerprint (in sorted order)."""
         if len(sorted_fps) == 0:
             return
         self.parents.frombytes(parents.astype(np.uint32).tobytes())
         self.actions.frombytes(actions.astype(self._action_type).tobytes())
         runs = self._runs
         runs.append(sorted_fps)
+        if self._indexed:
+            assert indices is not None
+            self._run_indices.append(indices.astype(np.uint32))
         self._recent += len(sorted_fps)
         if self._recent * 8 >= len(self._main) - 1 and self._recent >= 4096:
             self._merge_main()
@@ -136,12 +162,26 @@ class FingerprintStore(_Links):
         while len(runs) > 1 and len(runs[-2]) <= 16 * len(runs[-1]):
             top = runs.pop()
             merged = np.concatenate((runs.pop(), top))
-            merged.sort(kind="stable")  # timsort: a linear merge of the two sorted runs
+            if self._indexed:
+                top_index = self._run_indices.pop()
+                index = np.concatenate((self._run_indices.pop(), top_index))
+                order = merged.argsort(kind="stable")
+                merged, index = merged[order], index[order]
+                self._run_indices.append(index)
+            else:
+                merged.sort(kind="stable")  # timsort: a linear merge of the two sorted runs
             runs.append(merged)
 
     def _merge_main(self) -> None:
         main = np.concatenate((self._main[:-1], *self._runs, _SENTINEL))
-        main.sort(kind="stable")  # timsort merges the sorted runs in linear time
+        if self._indexed:
+            index = np.concatenate((self._main_index[:-1], *self._run_indices,
+                                    np.zeros(1, dtype=np.uint32)))
+            order = main.argsort(kind="stable")  # timsort: linear in the sorted runs
+            main, self._main_index = main[order], index[order]
+            self._run_indices = []
+        else:
+            main.sort(kind="stable")  # timsort merges the sorted runs in linear time
         self._main = main
         self._runs = []
         self._recent = 0
@@ -159,7 +199,8 @@ class FingerprintStore(_Links):
     def nbytes(self) -> int:
         """Bytes held by the store: fingerprints, links and the bucket table."""
         return (super().nbytes() + self._main.nbytes - 8 + self._offsets.nbytes +
-                sum(r.nbytes for r in self._runs))
+                sum(r.nbytes for r in self._runs) + self._main_index.nbytes - 4 +
+                sum(r.nbytes for r in self._run_indices))
 
     def snapshot(self) -> tuple[Fingerprints, npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
         """Every fingerprint (sorted), and the parents and actions in discovery order."""

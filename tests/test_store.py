@@ -38,6 +38,25 @@ def test_membership_matches_a_python_set(seed: int, sizes: list[int], edges: boo
     assert (EDGES[0] in store) == (EDGES[0] in seen)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_an_indexed_store_gives_discovery_indices(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    store = FingerprintStore(indexed=True)
+    index: dict[int, int] = {}
+    for size in rng.integers(1, 6000, size=30):
+        query = np.unique(rng.integers(-2**40, 2**40, size=int(size), dtype=np.int64))
+        old = np.array(list(index)[:: 7], dtype=np.int64)
+        query = np.unique(np.concatenate((query, old, np.array(EDGES, dtype=np.int64))))
+        assert store.indices(query).tolist() == [index.get(q, -1) for q in query.tolist()]
+        new = query[store.missing(query)]
+        order = rng.permutation(len(new))  # discovery order differs from sorted order
+        at = np.empty(len(new), dtype=np.int64)
+        at[order] = len(store) + np.arange(len(new))
+        store.add(new, np.zeros(len(new)), np.zeros(len(new)), at)
+        index.update(zip(new.tolist(), at.tolist()))
+    assert len(store) == len(index)
+
+
 def test_sixteen_bytes_a_state_plus_the_bucket_table() -> None:
     store = FingerprintStore()
     rng = np.random.default_rng(1)

@@ -20,7 +20,8 @@ import pytest
 
 from modelcheck import Record, Result, Spec, SpecDefinitionError, UsageError, check, replay
 from modelcheck.catalogue import load
-from modelcheck.explore.temporal import StateGraph, _sccs
+from modelcheck.explore import temporal
+from modelcheck.explore.temporal import StateGraph, _reverse_reach, _sccs
 from modelcheck.model import bind
 from modelcheck.render.text import render_trace
 from modelcheck.symmetry import IndexedBy, Symmetric
@@ -427,8 +428,13 @@ def _graph_of(n: int, edges: list[tuple[int, int]]) -> StateGraph:
                       np.zeros(n, dtype=np.uint16))
 
 
+@pytest.mark.parametrize("block", [temporal.BLOCK, 1, 7])
 @pytest.mark.parametrize("seed", range(6))
-def test_components_match_networkx(seed: int) -> None:
+def test_components_and_backward_reachability_match_networkx(
+        seed: int, block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Edges are gathered block by block: blocks far smaller than a state's row must
+    # give the same answers.
+    monkeypatch.setattr(temporal, "BLOCK", block)
     rng = random.Random(seed)
     n = rng.choice([30, 200, 600])
     m = int(n * rng.choice([0.8, 1.3, 2.5]))
@@ -442,6 +448,38 @@ def test_components_match_networkx(seed: int) -> None:
     ours = {frozenset(np.flatnonzero(comp == c).tolist()) for c in set(comp[mask].tolist())}
     assert ours == {frozenset(c) for c in nx.strongly_connected_components(ref)}
     assert (comp[~mask] == -1).all()
+    full = nx.DiGraph()
+    full.add_nodes_from(range(n))
+    full.add_edges_from(edges)
+    goal = np.array([rng.random() < 0.05 for _ in range(n)])
+    can = set(np.flatnonzero(goal).tolist())
+    for v in np.flatnonzero(goal).tolist():
+        can |= nx.ancestors(full, v)
+    assert set(np.flatnonzero(_reverse_reach(g, goal)).tolist()) == can
+
+
+@pytest.mark.parametrize(("ref", "variant", "kw"), [
+    ("ewd840", "pass-keeps-color", {}),
+    ("ewd840", None, {"fairness": {"system": None}}),
+    ("gossip", "crashed-node", {}),
+    ("outbox", "dual-write", {}),
+    (BLOCKING, "tm-crash", {}),
+    (BLOCKING, None, {}),
+])
+def test_small_blocks_give_the_same_verdicts_and_lassos(
+        ref: str, variant: str | None, kw: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = load(ref)
+    expected = check(spec, variant=variant, **kw)
+    monkeypatch.setattr(temporal, "BLOCK", 3)
+    got = check(spec, variant=variant, **kw)
+    assert got.status == expected.status
+    assert got.details["temporal"]["transitions"] == expected.details["temporal"]["transitions"]
+    if expected.violation is not None:
+        assert got.violation is not None and expected.violation.trace is not None
+        assert got.violation.property == expected.violation.property
+        assert got.violation.trace == expected.violation.trace
+        replay(bind(spec, variant), got.violation.trace)
 
 
 # -- the README's example ------------------------------------------------------------------

@@ -91,7 +91,7 @@ def explore(model: Model, options: Options) -> Result:
         store = FingerprintStore.restore(resumed.fingerprints, resumed.parents,
                                          resumed.actions, narrow=narrow_links(model))
     else:
-        store = FingerprintStore(narrow=narrow_links(model))
+        store = FingerprintStore(narrow=narrow_links(model), indexed=bool(model.temporal))
     run = Run(model, options, store, "bfs")
     saver = _Saver(run, options) if options.checkpoint else None
     with _interrupts_deferred(saver is not None) as interrupted:
@@ -113,11 +113,16 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
     fps = _fingerprints(run, succs, actions)
     if run.audit is not None:
         run.audit.check(fps, _identities(run, succs))
-    if graph is not None and transitions:
-        graph.edges(fps, actions)
-    uniq, first = np.unique(fps, return_index=True)
-    missing = store.missing(uniq)
+    if graph is None:
+        uniq, first = np.unique(fps, return_index=True)
+        missing = store.missing(uniq)
+    else:  # the graph's edges go to the stored states' indices
+        uniq, first, inverse = np.unique(fps, return_index=True, return_inverse=True)
+        where = store.indices(uniq)
+        missing = where < 0
     if not missing.any():
+        if graph is not None and transitions:
+            graph.edges(where[inverse], actions)
         return []
     pos = np.sort(first[missing])
     new_fps = uniq[missing]
@@ -128,8 +133,15 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
         run.cut_short = True
     first_index = len(store)
     positions = pos.tolist()
+    indices = None
+    if graph is not None:
+        where[missing] = temporal.discovery_indices(first[missing], len(pos), first_index)
+        indices = where[missing]
+        indices = indices[indices >= 0]
+        if transitions:
+            graph.edges(where[inverse], actions)
     store.add(new_fps, parents[pos],
-              np.array([actions[p] for p in positions], dtype=np.uint32))
+              np.array([actions[p] for p in positions], dtype=np.uint32), indices)
     new = [succs[p] for p in positions]
     run.check_new(new, first_index)
     if graph is not None:
@@ -452,7 +464,10 @@ def _any_new(run: Run, store: FingerprintStore, succs: list[Any], actions: list[
     if run.audit is not None:
         run.audit.check(fps, _identities(run, succs))
     if graph is not None:
-        graph.edges(fps, actions)
+        uniq, inverse = np.unique(fps, return_inverse=True)
+        where = store.indices(uniq)
+        graph.edges(where[inverse], actions)
+        return bool((where < 0).any())
     return bool(store.missing(np.unique(fps)).any())
 
 

@@ -2,12 +2,16 @@
 
 A breadth-first search (:mod:`~modelcheck.explore.bfs`) with temporal properties records
 its state graph as it goes (a :class:`GraphRecorder`: the fingerprint of every state, the
-fingerprint and action of every transition, and the value of each temporal predicate in
-each state), and once the search has explored everything, :func:`check` decides each
-property on that graph.
+target state of every transition, its action when a liveness property needs it, and the
+value of each temporal predicate in each state), and once the search has explored
+everything, :func:`check` decides each property on that graph.
 Everything here is numpy arrays indexed by the store's state indices (compressed sparse
-rows of edges, one bool array per predicate), with no Python object per state, so a graph
-of a million states and ten million transitions fits in a few hundred megabytes.
+rows of edges, one bool array per predicate), with no Python object per state or edge.
+A transition costs 4 bytes (the store resolves its target to an index as the search
+admits it), 6 with its action; the algorithms below go over the edges in blocks, so their
+temporaries stay within a few bytes an edge: the graph of two-phase commit with 8
+resource managers (1.7 million states, 18.5 million transitions) and its
+always-possible check take about 150 MB on top of the search.
 
 **Semantics (TLA+'s).** A behaviour is an infinite sequence of states from an initial
 state in which each step is an action or a stutter (the state unchanged). Any behaviour
@@ -108,7 +112,11 @@ class GraphRecorder:
     """What the breadth-first search hands over for the temporal check, chunk by chunk.
 
     States are recorded in the store's discovery order, and expanded in that same order,
-    so the successor counts of the expanded states are the rows of the edge table.
+    so the successor counts of the expanded states are the rows of the edge table. An
+    edge is recorded as the index of its target state (4 bytes, resolved by the store as
+    the chunk is admitted) and, only when a liveness property asks for the fair cycles
+    and the path of a lasso, its action instance (2 more bytes): no fingerprint or
+    Python object per edge, in buffers that grow in place.
     """
 
     def __init__(self, run: Run) -> None:
@@ -124,11 +132,12 @@ class GraphRecorder:
                            for p in run.model.temporal if p.goal})
         self.labels = [bytearray() for _ in preds]
         self.node_fps: list[npt.NDArray[np.int64]] = []
-        self.edge_fps: list[npt.NDArray[np.int64]] = []
-        self.edge_actions: list[npt.NDArray[Any]] = []
-        self.counts = array("I")
+        self.dst = array("I")
         narrow = max(len(run.model.instances), 1) < 0xFFFF
-        self.action_type = np.uint16 if narrow else np.uint32
+        self.act: array[int] | None = (
+            array("H" if narrow else "I")
+            if any(p.kind in LIVENESS_KINDS for p in run.model.temporal) else None)
+        self.counts = array("I")
 
     def states(self, fps: npt.NDArray[np.int64], states: Sequence[Any], first_index: int) -> None:
         """New states (stored from ``first_index`` on) and their fingerprints, in order."""
@@ -144,45 +153,39 @@ class GraphRecorder:
         """The predicate as errors name it (``temporal property p_leads_to_q (p)``)."""
         return self.names.get(id(fn), fn.__name__)
 
-    def edges(self, fps: npt.NDArray[np.int64], actions: Sequence[int]) -> None:
-        """The successors of expanded states: fingerprints and action instances, in order."""
-        self.edge_fps.append(fps)
-        self.edge_actions.append(np.asarray(actions, dtype=self.action_type))
+    def edges(self, targets: IntArray, actions: Sequence[int]) -> None:
+        """The successors of expanded states, in order: the store index of each (-1 for
+        one a limit kept out of the store, which leaves the graph unchecked) and its
+        action instance."""
+        self.dst.frombytes(targets.astype(np.uint32).tobytes())
+        if self.act is not None:
+            self.act.extend(actions)
 
     def expanded(self, counts: Sequence[int]) -> None:
         """How many successors each expanded state has, in expansion order."""
         self.counts.extend(counts)
 
     def build(self, parents: Any, links: Any) -> StateGraph:
-        """The graph as compressed rows, target fingerprints resolved to state indices.
+        """The graph as compressed rows over the recorded buffers (not copied).
 
         ``parents`` and ``links`` are the store's parent and action links (an initial
         state has no parent and links to its init).
         """
         node_fps = (np.concatenate(self.node_fps) if self.node_fps
                     else np.zeros(0, dtype=np.int64))
+        self.node_fps = []
         n = len(node_fps)
         counts = np.frombuffer(self.counts, dtype=np.uint32)
         if len(counts) != n:
             raise AssertionError(f"{len(counts)} states expanded of {n} recorded")
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        order = np.argsort(node_fps, kind="stable")
-        by_fp = node_fps[order]
-        dst = np.empty(int(offsets[-1]), dtype=np.int32 if n < 2**31 else np.int64)
-        at = 0
-        # Resolve chunk by chunk, dropping each chunk's fingerprints, to bound the peak.
-        while self.edge_fps:
-            fps = self.edge_fps.pop(0)
-            pos = np.searchsorted(by_fp, fps)
-            np.minimum(pos, max(n - 1, 0), out=pos)
-            if len(fps) and not (by_fp[pos] == fps).all():
-                raise AssertionError("a successor's fingerprint is not in the store")
-            dst[at:at + len(fps)] = order[pos]
-            at += len(fps)
-        act = (np.concatenate(self.edge_actions) if self.edge_actions
-               else np.zeros(0, dtype=self.action_type))
-        self.edge_actions = []
+        dst = np.frombuffer(self.dst, dtype=np.uint32)
+        if len(dst) != offsets[-1] or (len(dst) and int(dst.max()) >= n):
+            raise AssertionError("a recorded transition leads to a state that is not stored")
+        act = (None if self.act is None
+               else np.frombuffer(self.act, dtype=np.uint16 if self.act.typecode == "H"
+                                  else np.uint32))
         parent_arr = np.frombuffer(parents, dtype=np.uint32)[:n]
         inits = np.flatnonzero(parent_arr == NO_PARENT)
         labels = {id(fn): np.frombuffer(bytes(out), dtype=np.bool_)
@@ -192,16 +195,32 @@ class GraphRecorder:
                           np.frombuffer(links, dtype=link_type)[:n])
 
 
+def discovery_indices(first: IntArray, stored: int, first_index: int) -> IntArray:
+    """Store indices of new states, given (in any order) the position of each one's first
+    occurrence among a chunk's successors: they are stored in the order of those
+    positions from ``first_index`` on, and only the first ``stored`` of them (-1 for the
+    others)."""
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(len(first), dtype=np.int64)
+    return np.where(rank < stored, first_index + rank, -1)
+
+
+BLOCK = 1 << 19
+"""Edges handled per numpy pass where a pass over all of them would allocate temporaries
+of several bytes an edge."""
+
+
 @dataclass
 class StateGraph:
     """The explored state graph: state ``i``'s transitions are ``dst[offsets[i]:offsets[i+1]]``
-    by action instances ``act[...]``; ``inits`` are the initial states; ``labels`` maps a
-    predicate (by ``id``) to its value in every state."""
+    by action instances ``act[...]`` (None when no liveness property needs them);
+    ``inits`` are the initial states; ``labels`` maps a predicate (by ``id``) to its value
+    in every state."""
 
     n: int
     offsets: IntArray
     dst: npt.NDArray[Any]
-    act: npt.NDArray[Any]
+    act: npt.NDArray[Any] | None
     inits: IntArray
     labels: dict[int, BoolArray]
     node_fps: npt.NDArray[np.int64]
@@ -211,24 +230,20 @@ class StateGraph:
         """The predicate ``fn`` in every state."""
         return self.labels[id(fn)]
 
-    def sources(self) -> IntArray:
-        """The source state of every edge (the rows expanded)."""
-        return np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.offsets))
-
     def out_edges(self, nodes: IntArray) -> tuple[IntArray, IntArray]:
         """The edge indices leaving ``nodes``, and the node each leaves from."""
-        starts = self.offsets[nodes]
-        lens = self.offsets[nodes + 1] - starts
-        total = int(lens.sum())
-        if total == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        ends = np.cumsum(lens)
-        idx = np.arange(total, dtype=np.int64) - np.repeat(ends - lens - starts, lens)
-        return idx, np.repeat(nodes, lens)
+        return (_row_edges(self.offsets, nodes),
+                np.repeat(nodes, self.offsets[nodes + 1] - self.offsets[nodes]))
+
+    def actions(self, edges: IntArray) -> IntArray:
+        """The action instances of ``edges``."""
+        assert self.act is not None, "actions are recorded when a liveness property is asked"
+        return self.act[edges].astype(np.int64)
 
     def nbytes(self) -> int:
         """Bytes held by the graph's arrays."""
-        return int(self.offsets.nbytes + self.dst.nbytes + self.act.nbytes + self.inits.nbytes
+        act = 0 if self.act is None else self.act.nbytes
+        return int(self.offsets.nbytes + self.dst.nbytes + act + self.inits.nbytes
                    + self.node_fps.nbytes + sum(a.nbytes for a in self.labels.values()))
 
 
@@ -275,15 +290,20 @@ def _bfs(g: StateGraph, start: IntArray, allowed: BoolArray,
             hit = frontier[target[frontier]]
             if len(hit):
                 return dist, pedge, pnode, int(np.min(hit))
-        idx, src = g.out_edges(frontier)
-        d = g.dst[idx].astype(np.int64)
-        ok = allowed[d] & (dist[d] < 0)
-        d, idx, src = d[ok], idx[ok], src[ok]
-        nxt, first = np.unique(d, return_index=True)
-        dist[nxt] = level + 1
-        pedge[nxt] = idx[first]
-        pnode[nxt] = src[first]
-        frontier = nxt
+        found = []
+        # Block by block, in edge order: a state is reached by its first edge.
+        for part in _row_blocks(g.offsets, frontier):
+            idx, src = g.out_edges(part)
+            d = g.dst[idx]
+            ok = allowed[d] & (dist[d] < 0)
+            d, idx, src = d[ok], idx[ok], src[ok]
+            nxt, first = np.unique(d, return_index=True)
+            dist[nxt] = level + 1
+            pedge[nxt] = idx[first]
+            pnode[nxt] = src[first]
+            found.append(nxt.astype(np.int64))
+        frontier = np.concatenate(found)
+        frontier.sort()
         level += 1
 
 
@@ -300,26 +320,93 @@ def _chain(pnode: IntArray, pedge: IntArray, node: int) -> tuple[list[int], list
     return nodes, edges
 
 
+def _row_blocks(offsets: IntArray, nodes: IntArray) -> list[IntArray]:
+    """``nodes`` split into consecutive runs whose rows hold about :data:`BLOCK` edges
+    each (a state with more has a run of its own)."""
+    lens = offsets[nodes + 1] - offsets[nodes]
+    ends = np.cumsum(lens)
+    if len(nodes) == 0 or ends[-1] <= BLOCK:
+        return [nodes]
+    cuts = np.unique(np.searchsorted(ends, np.arange(BLOCK, int(ends[-1]), BLOCK),
+                                     side="right"))
+    return [part for part in np.split(nodes, cuts[(cuts > 0) & (cuts < len(nodes))])
+            if len(part)]
+
+
+def _row_edges(offsets: IntArray, nodes: IntArray) -> IntArray:
+    """The positions of the entries in the rows of ``nodes``, row after row."""
+    starts = offsets[nodes]
+    lens = offsets[nodes + 1] - starts
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(lens)
+    idx: IntArray = np.arange(total, dtype=np.int64) - np.repeat(ends - lens - starts, lens)
+    return idx
+
+
+def _moves(g: StateGraph, nodes: IntArray, *, within: BoolArray | None = None,
+           actions: bool = False) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32],
+                                           npt.NDArray[Any] | None]:
+    """The transitions that leave ``nodes`` (sorted) for another state (into ``within``
+    only, if given), in graph order: their sources, targets and, with ``actions``, their
+    action instances. Gathered block by block, so that beyond the 8 to 10 bytes an edge
+    of the result only one block's temporaries are allocated."""
+    srcs, dsts, acts = [], [], []
+    for part in _row_blocks(g.offsets, nodes):
+        idx = _row_edges(g.offsets, part)
+        d = g.dst[idx]
+        src = np.repeat(part.astype(np.uint32), g.offsets[part + 1] - g.offsets[part])
+        keep = d != src
+        if within is not None:
+            keep &= within[d]
+        srcs.append(src[keep])
+        dsts.append(d[keep])
+        if actions:
+            assert g.act is not None, "actions are recorded when a liveness property is asked"
+            acts.append(g.act[idx[keep]])
+    return (np.concatenate(srcs), np.concatenate(dsts),
+            np.concatenate(acts) if actions else None)
+
+
+def _reversed(g: StateGraph) -> tuple[IntArray, npt.NDArray[np.uint32]]:
+    """The predecessor rows: state ``v``'s predecessors are ``pred[off[v]:off[v+1]]``
+    (one entry per transition). A counting sort by target, block by block of source
+    states, so that beyond the 4 bytes an edge of the result it allocates one block's
+    temporaries."""
+    n = g.n
+    off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(g.dst, minlength=n), out=off[1:])
+    cursor = off[:-1].copy()
+    pred = np.empty(len(g.dst), dtype=np.uint32)
+    for part in _row_blocks(g.offsets, np.arange(n, dtype=np.int64)):
+        lo, hi = int(g.offsets[part[0]]), int(g.offsets[part[-1] + 1])
+        if lo == hi:
+            continue
+        src = np.repeat(part.astype(np.uint32), np.diff(g.offsets[part[0]:part[-1] + 2]))
+        order = np.argsort(g.dst[lo:hi])
+        targets = g.dst[lo:hi][order]
+        starts = np.flatnonzero(np.r_[True, targets[1:] != targets[:-1]])
+        sizes = np.diff(np.append(starts, len(targets)))
+        rank = np.arange(len(targets), dtype=np.int64) - np.repeat(starts, sizes)
+        pred[cursor[targets] + rank] = src[order]
+        cursor[targets[starts]] += sizes
+    return off, pred
+
+
 def _reverse_reach(g: StateGraph, goal: BoolArray) -> BoolArray:
     """The states from which some path reaches a ``goal`` state."""
-    src = g.sources()
-    order = np.argsort(g.dst, kind="stable")
-    rsrc = src[order]
-    roff = np.zeros(g.n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(g.dst, minlength=g.n), out=roff[1:])
+    off, pred = _reversed(g)
     seen = goal.copy()
     frontier = np.flatnonzero(goal)
     while len(frontier):
-        starts = roff[frontier]
-        lens = roff[frontier + 1] - starts
-        total = int(lens.sum())
-        if total == 0:
-            break
-        ends = np.cumsum(lens)
-        idx = np.arange(total, dtype=np.int64) - np.repeat(ends - lens - starts, lens)
-        pred = np.unique(rsrc[idx])
-        frontier = pred[~seen[pred]]
-        seen[frontier] = True
+        found = []
+        for part in _row_blocks(off, frontier):
+            p = pred[_row_edges(off, part)]
+            p = p[~seen[p]]
+            seen[p] = True
+            found.append(p)
+        frontier = np.unique(np.concatenate(found)).astype(np.int64)
     return seen
 
 
@@ -335,10 +422,8 @@ def _sccs(g: StateGraph, mask: BoolArray) -> IntArray:
     nodes = np.flatnonzero(mask)
     if len(nodes) == 0:
         return comp
-    idx, src = g.out_edges(nodes)
-    dst = g.dst[idx].astype(np.int64)
-    keep = mask[dst] & (dst != src)  # self-loops do not make a cycle of two states
-    src, dst = src[keep], dst[keep]
+    # Self-loops do not make a cycle of two states.
+    src, dst, _ = _moves(g, nodes, within=mask)
     alive = mask.copy()
     next_id = 0
     while len(nodes):
@@ -358,25 +443,25 @@ def _sccs(g: StateGraph, mask: BoolArray) -> IntArray:
     if len(nodes) == 0:
         return comp
     # Relabel what is left 0..k-1 and run Tarjan over compact rows.
-    local = np.full(g.n, -1, dtype=np.int64)
+    # Relabelling keeps the order of states, so the edges (in graph order) stay in rows.
+    local = np.full(g.n, -1, dtype=np.int32 if g.n < 2**31 else np.int64)
     local[nodes] = np.arange(len(nodes))
-    ls, ld = local[src], local[dst]
-    order = np.argsort(ls, kind="stable")
     off = np.zeros(len(nodes) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(ls, minlength=len(nodes)), out=off[1:])
-    found = _tarjan(len(nodes), off, ld[order])
+    np.cumsum(np.bincount(local[src], minlength=len(nodes)), out=off[1:])
+    found = _tarjan(len(nodes), off, local[dst])
     comp[nodes] = np.asarray(found, dtype=np.int64) + next_id
     return comp
 
 
-def _tarjan(k: int, offsets: IntArray, targets: IntArray) -> array[int]:
+def _tarjan(k: int, offsets: IntArray, targets: npt.NDArray[Any]) -> array[int]:
     """Component ids of Tarjan's algorithm over rows ``targets[offsets[v]:offsets[v+1]]``.
 
     Iterative (no recursion limit), over ``array`` buffers that hold plain machine ints:
     a few bytes per state and per edge rather than a Python object each.
     """
     off = array("q", offsets.astype(np.int64).tobytes())
-    tgt = array("q", targets.astype(np.int64).tobytes())
+    tgt = (array("i", targets.astype(np.int32).tobytes()) if k < 2**31
+           else array("q", targets.astype(np.int64).tobytes()))
     index = array("q", [-1]) * k
     low = array("q", [0]) * k
     on_stack = bytearray(k)
@@ -487,11 +572,11 @@ def _fair_components(g: StateGraph, fair: _Fairness, region: BoolArray) -> IntAr
         nodes = np.flatnonzero(comp >= 0)
         sizes = np.bincount(comp[nodes])
         ncomp = len(sizes)
-        idx, src = g.out_edges(nodes)
-        dst = g.dst[idx].astype(np.int64)
-        moves = dst != src  # a stutter neither takes nor enables an action
-        idx, src, dst = idx[moves], src[moves], dst[moves]
-        pos, con = fair.expand(g.act[idx].astype(np.int64))
+        # A stutter neither takes nor enables an action.
+        src, dst, acts = _moves(g, nodes, actions=True)
+        assert acts is not None
+        pos, con = fair.expand(acts.astype(np.int64))
+        del acts
         c = comp[src[pos]]
         internal = comp[dst[pos]] == c
         taken = np.zeros(ncomp * fair.count, dtype=np.bool_)
@@ -536,7 +621,7 @@ def _loop(g: StateGraph, fair: _Fairness, members: BoolArray,
     dst = g.dst[idx].astype(np.int64)
     moves = dst != src
     idx, src, dst = idx[moves], src[moves], dst[moves]
-    pos, con = fair.expand(g.act[idx].astype(np.int64))
+    pos, con = fair.expand(g.actions(idx))
     inside = members[dst[pos]]
     path_nodes = [entry]
     path_edges: list[int] = []
@@ -725,7 +810,7 @@ def _replay(run: Run, g: StateGraph, nodes: list[int], edges: list[int],
     states = [s]
     actions = []
     for step, (e, node) in enumerate(zip(edges, nodes[1:]), start=1):
-        aid = int(g.act[e])
+        aid = int(g.actions(np.array([e]))[0])
         try:
             s = model.apply(aid, s)
         except Exception as err:
