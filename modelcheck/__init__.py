@@ -63,3 +63,4 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+"""The version of modelcheck: the package metadata and `modelcheck --version` read it here."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from interrupt import interrupt
 
+import modelcheck
 from modelcheck import Trace, bind, load_spec, replay
 
 if TYPE_CHECKING:
@@ -154,3 +155,19 @@ def test_progress_on_stderr_for_long_runs_and_none_with_json() -> None:
     r = subprocess.run([*args, "--json"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 3 and r.stderr == ""
     assert json.loads(r.stdout)["status"] == "incomplete"
+
+
+def test_version_is_the_package_version(invoke: Invoke) -> None:
+    assert invoke("--version") == (0, f"modelcheck, version {modelcheck.__version__}\n", "")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["verify", "--help"],
+                                  ["show", "raft"], ["no-such-command"],
+                                  ["verify", "no-such-spec"]])
+def test_python_m_modelcheck_is_the_command(args: list[str], tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "modelcheck"  # the console script beside python
+    runs = [subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+            for command in ([sys.executable, "-m", "modelcheck", *args], [str(script), *args])]
+    as_module, as_script = ((r.returncode, r.stdout, r.stderr) for r in runs)
+    assert as_module == as_script

@@ -19,6 +19,10 @@ def test_quick_start_matches_ci(readme: str, root: Path) -> None:
     assert first == "pip install . && modelcheck verify raft"
     ci = (root / ".ci" / "run").read_text()
     assert second in ci.splitlines()
+    # the GitHub Actions workflow runs it too, on the Python versions the package supports
+    workflow = (root / ".github" / "workflows" / "ci.yml").read_text()
+    assert f"run: {second}" in [line.strip() for line in workflow.splitlines()]
+    assert 'python-version: ["3.11", "3.12"]' in workflow
 
 
 def test_tour_spec_finds_the_lost_update(cli_result: CliResult, readme: str,

@@ -24,7 +24,7 @@ from typing import NoReturn
 
 import click
 
-from modelcheck import _startup
+from modelcheck import __version__, _startup
 from modelcheck._signals import terminate_as_interrupt
 from modelcheck.cli import catalogue, explore, graph, prove, simulate, trace, verify
 from modelcheck.cli.common import fail
@@ -34,7 +34,7 @@ __all__ = ["cli", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="modelcheck")
+@click.version_option(__version__, prog_name="modelcheck")
 def cli() -> None:
     """Model-check distributed protocols written as pure Python functions."""
 
