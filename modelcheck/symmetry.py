@@ -757,6 +757,10 @@ _Unit = Callable[[Any, Signatures, Any], bool]
 """Adds a field's units to the signatures; returns whether some unit held two elements."""
 
 
+MEMO = 4096
+"""States a canonicalizer remembers the representatives of, in each of two generations."""
+
+
 class Canonicalizer:
     """Maps a state to the representative of its orbit; built by :func:`canonicalizer`.
 
@@ -788,16 +792,35 @@ class Canonicalizer:
         self._active = tuple(k for k in ks if self.sizes[k] > 1)
         self._swaps = {(k, a): self._swap(k, a) for k in self._active
                        for a in range(self.sizes[k] - 1)}
+        # The representatives of the states canonicalised last (fingerprint -> state,
+        # representative), in two generations: a search meets most successors again soon
+        # after the first time (the same state from sibling parents, a step that changes
+        # nothing).
+        self._recent: dict[int, tuple[Any, Any]] = {}
+        self._older: dict[int, tuple[Any, Any]] = {}
 
     def __call__(self, state: Any) -> Any:
         try:
-            return self._canonical(state)[0]
+            key = fingerprint(state)
+            hit = self._recent.get(key)
+            if hit is None:
+                hit = self._older.get(key)
+            # Equal fingerprints and equal values: the same state (values Python finds
+            # equal but the encoding does not, 1 and True, have different fingerprints).
+            if hit is not None and hit[0] == state:
+                return hit[1]
+            image = self._canonical(state)[0]
         except SpecDefinitionError:
             raise
         except (_ShapeError, IndexError, TypeError, AttributeError, ValueError) as e:
             if type(state) is not self.state_type:
                 return state  # not a state at all: the explorer reports it, naming the action
             raise self._explain(state, e) from e
+        recent = self._recent
+        recent[key] = (state, image)
+        if len(recent) >= MEMO:
+            self._older, self._recent = recent, {}
+        return image
 
     def permute(self, state: Any, perms: Sequence[Sequence[int]]) -> Any:
         """``state`` with element ``e`` of set ``k`` renamed ``perms[k][e]``."""
