@@ -558,18 +558,36 @@ class _Walks:
                 return tuple(sorted(map(lab[k].__getitem__, v)))
             return (permute_elems, relabel_elems, collect,
                     self._general_unit(relabel_elems, collect))
+        permute_one: _Permute = fp
         if isinstance(node.item, _Union):
-            # Dispatch inline: a set of messages is the commonest collection of all.
             table = self.tables(node.item)[0]
 
-            def permute_union(v: frozenset[Any], p: Perms, q: Perms) -> frozenset[Any]:
-                return frozenset([x if (f := table[type(x)]) is None else f(x, p, q)
-                                  for x in v])
-            permute_set = permute_union
-        else:
-            def permute_items(v: frozenset[Any], p: Perms, q: Perms) -> frozenset[Any]:
-                return frozenset([fp(x, p, q) for x in v])
-            permute_set = permute_items
+            def dispatched(x: Any, p: Perms, q: Perms) -> Any:
+                f = table[type(x)]
+                return x if f is None else f(x, p, q)
+            permute_one = dispatched
+        # A successor shares most items of a set (messages, say) with its parent, as the
+        # same objects: each item's image under a renaming is remembered by its identity
+        # (the entry holds the item, so its identity is not reused while the entry lives).
+        by_perm: dict[Perms, dict[int, tuple[Any, Any]]] = {}
+        size = [0]
+
+        def permute_set(v: frozenset[Any], p: Perms, q: Perms) -> frozenset[Any]:
+            known = by_perm.get(p)
+            if known is None:
+                known = by_perm[p] = {}
+            out = []
+            for x in v:
+                got = known.get(id(x))
+                if got is None:
+                    if size[0] >= ITEMS:
+                        by_perm.clear()
+                        size[0] = 0
+                        known = by_perm[p] = {}
+                    got = known[id(x)] = (x, permute_one(x, p, q))
+                    size[0] += 1
+                out.append(got[1])
+            return frozenset(out)
 
         def relabel_set(v: frozenset[Any], lab: Labels) -> Any:
             return tuple(sorted([fr(x, lab) for x in v], key=fingerprint))
@@ -947,26 +965,14 @@ def _field_units(walks: _Walks, node: _Node, tag: str) -> _Unit:
             return False
         return members
     if isinstance(node, _Set):
-        item_unit = walks.of(node.item)[3]
         if isinstance(node.item, _Union):
             table = walks.tables(node.item)[3]
 
-            def dispatched(v: frozenset[Any], sig: Signatures, labs: Any) -> bool:
-                shared = False
-                for x in v:
-                    u = table[type(x)]
-                    if u is not None and u(x, sig, labs, h):
-                        shared = True
-                return shared
-            return dispatched
-
-        def items(v: frozenset[Any], sig: Signatures, labs: Any) -> bool:
-            shared = False
-            for x in v:
-                if item_unit(x, sig, labs, h):
-                    shared = True
-            return shared
-        return items
+            def dispatched(x: Any, sig: Signatures, labs: Any, h: int) -> bool:
+                u = table[type(x)]
+                return u is not None and u(x, sig, labs, h)
+            return _remembered(walks.sizes, dispatched, h)
+        return _remembered(walks.sizes, walks.of(node.item)[3], h)
     if isinstance(node, _Seq):
         item_unit = walks.of(node.item)[3]
 
@@ -1014,6 +1020,39 @@ def _field_units(walks: _Walks, node: _Node, tag: str) -> _Unit:
     def field(v: Any, sig: Signatures, labs: Any) -> bool:
         return whole(v, sig, labs, h)
     return field
+
+
+ITEMS = 1 << 15
+"""Items of sets whose units a canonicalizer remembers (per field), before starting over."""
+
+
+def _remembered(sizes: tuple[int, ...], unit: _AddUnit, h: int) -> _Unit:
+    """The units of a frozenset's items (messages, say), each item's computed once.
+
+    A successor shares most of its items with its parent, as the same objects, so what an
+    item adds to the signatures is remembered by the item's identity; the entry holds the
+    item, so its identity is not reused while the entry lives.
+    """
+    known: dict[int, tuple[Any, tuple[tuple[int, int, int], ...], bool]] = {}
+
+    def items(v: frozenset[Any], sig: Signatures, labs: Any) -> bool:
+        shared = False
+        for x in v:
+            got = known.get(id(x))
+            if got is None:
+                scratch = [[0] * n for n in sizes]
+                held = unit(x, scratch, labs, h)
+                adds = tuple((k, e, d) for k, row in enumerate(scratch)
+                             for e, d in enumerate(row) if d)
+                if len(known) >= ITEMS:
+                    known.clear()
+                got = known[id(x)] = (x, adds, held)
+            for k, e, d in got[1]:
+                sig[k][e] += d
+            if got[2]:
+                shared = True
+        return shared
+    return items
 
 
 def _pointers(walks: _Walks, k: int, h: int, *, sets: bool) -> _Unit:
