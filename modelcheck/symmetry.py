@@ -39,6 +39,14 @@ interchangeable (swapping them leaves the sorted state unchanged: always so when
 holds two elements, and otherwise checked with adjacent swaps); for the rest, every
 order within the ties is tried and the image with the least fingerprint is taken. The set of
 images tried is the same for every member of an orbit, so the choice is too.
+
+**Remembered work.** A search generates most states several times (from sibling parents,
+or by a step that changes nothing), and a successor shares most items of its sets with its
+parent as the very same objects. A canonicalizer therefore remembers the representatives of
+the last few thousand states it met (by fingerprint, confirmed by equality, so ``1`` and
+``True`` never share one), and for each field that is a set, what each item adds to the
+signatures and its image under each renaming (by the item's identity, the entry holding the
+item). Remembering changes no result: the representative is the same function of the state.
 """
 
 from __future__ import annotations
