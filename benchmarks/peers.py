@@ -63,6 +63,7 @@ __all__ = [
     "find_tla_twophase_dir",
     "find_tlc_jar",
     "run_spin_twophase",
+    "run_tlc",
     "run_tlc_twophase",
     "skip_reason",
 ]
@@ -82,8 +83,9 @@ _TWOPHASE_FILES = ("TwoPhase.tla", "TCommit.tla")
 # and a .cfg file cannot name ``TC!TCConsistent`` directly.
 _MC_MODULE = """\
 ---------------------------- MODULE MCTwoPhase ----------------------------
-EXTENDS TwoPhase
+EXTENDS TwoPhase, TLC
 TCConsistent == TC!TCConsistent
+RMPermutations == Permutations(RM)
 =============================================================================
 """
 
@@ -253,41 +255,74 @@ def find_tla_twophase_dir() -> Path | None:
     return None
 
 
-def _tlc_config(n: int) -> str:
+def _tlc_config(n: int, symmetry: bool = False) -> str:
     """Return the TLC configuration for TwoPhase with ``n`` resource managers.
 
     The RMs are model values ``r1`` .. ``rn``.  Deadlock checking stays on
     (TwoPhase has no deadlock: once the TM has decided, the RMs' receive
-    actions stay enabled), matching the published model.
+    actions stay enabled), matching the published model.  With ``symmetry``,
+    ``SYMMETRY Permutations(RM)``.
     """
     rms = ", ".join(f"r{i}" for i in range(1, n + 1))
     return (
         f"CONSTANT RM = {{{rms}}}\n"
         "INVARIANT TPTypeOK TCConsistent\n"
         "SPECIFICATION TPSpec\n"
+        + ("SYMMETRY RMPermutations\n" if symmetry else "")
     )
 
 
 def run_tlc_twophase(
-    n: int, workers: int = 1, timeout: float = 600
+    n: int, workers: int = 1, timeout: float = 600, symmetry: bool = False
 ) -> PeerResult | None:
     """Model-check TwoPhase with ``n`` resource managers using TLC.
 
     The specs are copied from :func:`find_tla_twophase_dir` into a temporary
     directory together with a small model (``MCTwoPhase.tla``/``.cfg``) that
     sets ``RM = {r1, ..., rn}`` and checks the invariants ``TPTypeOK`` and
-    ``TC!TCConsistent`` by breadth-first search.
+    ``TC!TCConsistent`` by breadth-first search (with ``symmetry``, reduced
+    by ``SYMMETRY Permutations(RM)``).
 
     Args:
         n: Number of resource managers (at least 1).
         workers: TLC worker threads (``-workers``).
         timeout: Seconds before the ``java`` process is killed.
+        symmetry: Declare the RMs a symmetry set.
 
     Returns:
         The counts and wall time, or ``None`` (see :data:`skip_reason`).
     """
     if n < 1:
         return _skip(f"n must be at least 1, got {n}")
+    spec_dir = find_tla_twophase_dir()
+    if spec_dir is None:
+        base = os.environ.get("MODELCHECK_TLA_EXAMPLES") or DEFAULT_TLA_DIR
+        return _skip(
+            f"TwoPhase.tla/TCommit.tla not found under {base} "
+            "(set MODELCHECK_TLA_EXAMPLES)"
+        )
+    files = {name: (spec_dir / name).read_text() for name in _TWOPHASE_FILES}
+    files["MCTwoPhase.tla"] = _MC_MODULE
+    files["MCTwoPhase.cfg"] = _tlc_config(n, symmetry)
+    return run_tlc(files, "MCTwoPhase", n, workers, timeout)
+
+
+def run_tlc(
+    files: dict[str, str], module: str, n: int, workers: int = 1, timeout: float = 600
+) -> PeerResult | None:
+    """Model-check ``module`` (with ``module.cfg``) using TLC, breadth-first.
+
+    Args:
+        files: Every ``.tla`` and ``.cfg`` file the model needs, by name, written
+            to a temporary directory.
+        module: The root module's name.
+        n: The size of the instance, recorded in the result.
+        workers: TLC worker threads (``-workers``).
+        timeout: Seconds before the ``java`` process is killed.
+
+    Returns:
+        The counts and wall time, or ``None`` (see :data:`skip_reason`).
+    """
     if workers < 1:
         return _skip(f"workers must be at least 1, got {workers}")
     jar = find_tlc_jar()
@@ -299,20 +334,11 @@ def run_tlc_twophase(
     java = find_java()
     if java is None:
         return _skip("no java executable found (set MODELCHECK_JAVA or JAVA_HOME)")
-    spec_dir = find_tla_twophase_dir()
-    if spec_dir is None:
-        base = os.environ.get("MODELCHECK_TLA_EXAMPLES") or DEFAULT_TLA_DIR
-        return _skip(
-            f"TwoPhase.tla/TCommit.tla not found under {base} "
-            "(set MODELCHECK_TLA_EXAMPLES)"
-        )
 
     with tempfile.TemporaryDirectory(prefix="peers-tlc-") as tmp:
         work = Path(tmp)
-        for name in _TWOPHASE_FILES:
-            shutil.copyfile(spec_dir / name, work / name)
-        (work / "MCTwoPhase.tla").write_text(_MC_MODULE)
-        (work / "MCTwoPhase.cfg").write_text(_tlc_config(n))
+        for name, text in files.items():
+            (work / name).write_text(text)
         cmd = [
             java,
             "-XX:+UseParallelGC",
@@ -325,22 +351,22 @@ def run_tlc_twophase(
             "-metadir",
             str(work / "states"),
             "-config",
-            "MCTwoPhase.cfg",
-            "MCTwoPhase.tla",
+            f"{module}.cfg",
+            f"{module}.tla",
         ]
         proc, seconds, error = _run(cmd, work, timeout)
 
     if proc is None:
-        return _skip(f"TLC n={n}: {error}")
+        return _skip(f"TLC {module} n={n}: {error}")
     out = proc.stdout
     if _TLC_DONE not in out:
         return _skip(
-            f"TLC n={n}: did not complete cleanly (exit {proc.returncode}): "
+            f"TLC {module} n={n}: did not complete cleanly (exit {proc.returncode}): "
             f"{_tail(out)}"
         )
     totals = _TLC_TOTALS.findall(out)
     if not totals:
-        return _skip(f"TLC n={n}: no state counts in output: {_tail(out)}")
+        return _skip(f"TLC {module} n={n}: no state counts in output: {_tail(out)}")
     generated, distinct, _left = totals[-1]
     depth_match = _TLC_DEPTH.search(out)
     version = _TLC_VERSION.search(out)

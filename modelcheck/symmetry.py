@@ -39,6 +39,14 @@ interchangeable (swapping them leaves the sorted state unchanged: always so when
 holds two elements, and otherwise checked with adjacent swaps); for the rest, every
 order within the ties is tried and the image with the least fingerprint is taken. The set of
 images tried is the same for every member of an orbit, so the choice is too.
+
+**Remembered work.** A search generates most states several times (from sibling parents,
+or by a step that changes nothing), and a successor shares most items of its sets with its
+parent as the very same objects. A canonicalizer therefore remembers the representatives of
+the last few thousand states it met (by fingerprint, confirmed by equality, so ``1`` and
+``True`` never share one), and for each field that is a set, what each item adds to the
+signatures and its image under each renaming (by the item's identity, the entry holding the
+item). Remembering changes no result: the representative is the same function of the state.
 """
 
 from __future__ import annotations
@@ -558,18 +566,36 @@ class _Walks:
                 return tuple(sorted(map(lab[k].__getitem__, v)))
             return (permute_elems, relabel_elems, collect,
                     self._general_unit(relabel_elems, collect))
+        permute_one: _Permute = fp
         if isinstance(node.item, _Union):
-            # Dispatch inline: a set of messages is the commonest collection of all.
             table = self.tables(node.item)[0]
 
-            def permute_union(v: frozenset[Any], p: Perms, q: Perms) -> frozenset[Any]:
-                return frozenset([x if (f := table[type(x)]) is None else f(x, p, q)
-                                  for x in v])
-            permute_set = permute_union
-        else:
-            def permute_items(v: frozenset[Any], p: Perms, q: Perms) -> frozenset[Any]:
-                return frozenset([fp(x, p, q) for x in v])
-            permute_set = permute_items
+            def dispatched(x: Any, p: Perms, q: Perms) -> Any:
+                f = table[type(x)]
+                return x if f is None else f(x, p, q)
+            permute_one = dispatched
+        # A successor shares most items of a set (messages, say) with its parent, as the
+        # same objects: each item's image under a renaming is remembered by its identity
+        # (the entry holds the item, so its identity is not reused while the entry lives).
+        by_perm: dict[Perms, dict[int, tuple[Any, Any]]] = {}
+        size = [0]
+
+        def permute_set(v: frozenset[Any], p: Perms, q: Perms) -> frozenset[Any]:
+            known = by_perm.get(p)
+            if known is None:
+                known = by_perm[p] = {}
+            out = []
+            for x in v:
+                got = known.get(id(x))
+                if got is None:
+                    if size[0] >= ITEMS:
+                        by_perm.clear()
+                        size[0] = 0
+                        known = by_perm[p] = {}
+                    got = known[id(x)] = (x, permute_one(x, p, q))
+                    size[0] += 1
+                out.append(got[1])
+            return frozenset(out)
 
         def relabel_set(v: frozenset[Any], lab: Labels) -> Any:
             return tuple(sorted([fr(x, lab) for x in v], key=fingerprint))
@@ -757,6 +783,10 @@ _Unit = Callable[[Any, Signatures, Any], bool]
 """Adds a field's units to the signatures; returns whether some unit held two elements."""
 
 
+MEMO = 4096
+"""States a canonicalizer remembers the representatives of, in each of two generations."""
+
+
 class Canonicalizer:
     """Maps a state to the representative of its orbit; built by :func:`canonicalizer`.
 
@@ -788,16 +818,35 @@ class Canonicalizer:
         self._active = tuple(k for k in ks if self.sizes[k] > 1)
         self._swaps = {(k, a): self._swap(k, a) for k in self._active
                        for a in range(self.sizes[k] - 1)}
+        # The representatives of the states canonicalised last (fingerprint -> state,
+        # representative), in two generations: a search meets most successors again soon
+        # after the first time (the same state from sibling parents, a step that changes
+        # nothing).
+        self._recent: dict[int, tuple[Any, Any]] = {}
+        self._older: dict[int, tuple[Any, Any]] = {}
 
     def __call__(self, state: Any) -> Any:
         try:
-            return self._canonical(state)[0]
+            key = fingerprint(state)
+            hit = self._recent.get(key)
+            if hit is None:
+                hit = self._older.get(key)
+            # Equal fingerprints and equal values: the same state (values Python finds
+            # equal but the encoding does not, 1 and True, have different fingerprints).
+            if hit is not None and hit[0] == state:
+                return hit[1]
+            image = self._canonical(state)[0]
         except SpecDefinitionError:
             raise
         except (_ShapeError, IndexError, TypeError, AttributeError, ValueError) as e:
             if type(state) is not self.state_type:
                 return state  # not a state at all: the explorer reports it, naming the action
             raise self._explain(state, e) from e
+        recent = self._recent
+        recent[key] = (state, image)
+        if len(recent) >= MEMO:
+            self._older, self._recent = recent, {}
+        return image
 
     def permute(self, state: Any, perms: Sequence[Sequence[int]]) -> Any:
         """``state`` with element ``e`` of set ``k`` renamed ``perms[k][e]``."""
@@ -924,26 +973,14 @@ def _field_units(walks: _Walks, node: _Node, tag: str) -> _Unit:
             return False
         return members
     if isinstance(node, _Set):
-        item_unit = walks.of(node.item)[3]
         if isinstance(node.item, _Union):
             table = walks.tables(node.item)[3]
 
-            def dispatched(v: frozenset[Any], sig: Signatures, labs: Any) -> bool:
-                shared = False
-                for x in v:
-                    u = table[type(x)]
-                    if u is not None and u(x, sig, labs, h):
-                        shared = True
-                return shared
-            return dispatched
-
-        def items(v: frozenset[Any], sig: Signatures, labs: Any) -> bool:
-            shared = False
-            for x in v:
-                if item_unit(x, sig, labs, h):
-                    shared = True
-            return shared
-        return items
+            def dispatched(x: Any, sig: Signatures, labs: Any, h: int) -> bool:
+                u = table[type(x)]
+                return u is not None and u(x, sig, labs, h)
+            return _remembered(walks.sizes, dispatched, h)
+        return _remembered(walks.sizes, walks.of(node.item)[3], h)
     if isinstance(node, _Seq):
         item_unit = walks.of(node.item)[3]
 
@@ -991,6 +1028,39 @@ def _field_units(walks: _Walks, node: _Node, tag: str) -> _Unit:
     def field(v: Any, sig: Signatures, labs: Any) -> bool:
         return whole(v, sig, labs, h)
     return field
+
+
+ITEMS = 1 << 15
+"""Items of sets whose units a canonicalizer remembers (per field), before starting over."""
+
+
+def _remembered(sizes: tuple[int, ...], unit: _AddUnit, h: int) -> _Unit:
+    """The units of a frozenset's items (messages, say), each item's computed once.
+
+    A successor shares most of its items with its parent, as the same objects, so what an
+    item adds to the signatures is remembered by the item's identity; the entry holds the
+    item, so its identity is not reused while the entry lives.
+    """
+    known: dict[int, tuple[Any, tuple[tuple[int, int, int], ...], bool]] = {}
+
+    def items(v: frozenset[Any], sig: Signatures, labs: Any) -> bool:
+        shared = False
+        for x in v:
+            got = known.get(id(x))
+            if got is None:
+                scratch = [[0] * n for n in sizes]
+                held = unit(x, scratch, labs, h)
+                adds = tuple((k, e, d) for k, row in enumerate(scratch)
+                             for e, d in enumerate(row) if d)
+                if len(known) >= ITEMS:
+                    known.clear()
+                got = known[id(x)] = (x, adds, held)
+            for k, e, d in got[1]:
+                sig[k][e] += d
+            if got[2]:
+                shared = True
+        return shared
+    return items
 
 
 def _pointers(walks: _Walks, k: int, h: int, *, sets: bool) -> _Unit:

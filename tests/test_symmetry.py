@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modelcheck import (
     IndexedBy,
@@ -34,10 +36,11 @@ from modelcheck import (
 )
 from modelcheck.catalogue import entries
 from modelcheck.explore._base import Run
+from modelcheck.fingerprint import fingerprint, identical
 from modelcheck.network import Copies
 from modelcheck.render.labels import step_label
 from modelcheck.store import NO_PARENT, DictStore
-from modelcheck.symmetry import Canonicalizer, symmetric_sets
+from modelcheck.symmetry import Canonicalizer, canonicalizer, symmetric_sets
 from modelcheck_specs import raft
 from modelcheck_specs import transaction_commit as tc
 from modelcheck_specs import two_phase_commit as tpc
@@ -560,3 +563,64 @@ def test_a_state_that_does_not_fit_its_annotations_is_a_clear_spec_error() -> No
     r = check(_spec_of(WrongLength), symmetry=True, deadlock=False)
     assert r.status == "error" and r.error is not None
     assert "cannot rename field 'x'" in r.error and "has 3 items, not 2" in r.error
+
+
+# -- the canonical form against every permutation, on random states -------------------------
+
+
+LOCK_CFG = LockConfig(clients=3, servers=2)
+LOCK_PERMS = list(itertools.product(itertools.permutations(range(3)),
+                                    itertools.permutations(range(2))))
+"""Every renaming of (clients, servers)."""
+
+
+@st.composite
+def lock_states(draw: st.DrawFn) -> LockState:
+    """Any LockState of LOCK_CFG, reachable or not, from small domains so that random
+    states often share an orbit."""
+    clients, servers = st.integers(0, 2), st.integers(0, 1)
+    grant = st.builds(Grant, servers, clients)
+    message = st.one_of(st.builds(Request, clients, servers), grant)
+    return LockState(
+        tuple(draw(st.lists(st.none() | clients, min_size=2, max_size=2))),
+        tuple(draw(st.lists(st.frozensets(servers), min_size=3, max_size=3))),
+        draw(st.frozensets(message, max_size=4)),
+        draw(st.none() | st.tuples(clients, servers)),
+        tuple(draw(st.lists(grant, max_size=2))))
+
+
+def _orbit(s: LockState) -> set[int]:
+    return {fingerprint(perm_locks(s, p)) for p in LOCK_PERMS}
+
+
+SHARED = canonicalizer(locks, LOCK_CFG)
+"""One canonicalizer for every example: it remembers the states it met."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(lock_states(), st.sampled_from(LOCK_PERMS), lock_states())
+def test_canonical_forms_are_equal_exactly_within_an_orbit(
+        s: LockState, perm: tuple[tuple[int, ...], ...], other: LockState) -> None:
+    fresh = canonicalizer(locks, LOCK_CFG)
+    renamed = perm_locks(s, perm)
+    orbit = _orbit(s)
+    for canonical in (fresh, SHARED):
+        c = canonical(s)
+        assert fingerprint(c) in orbit  # a renaming of the state itself
+        assert identical(canonical(renamed), c)
+        assert identical(canonical(s), c)  # again, as remembered
+        # Another state has the same canonical form if and only if it is a renaming.
+        same = fingerprint(canonical(other)) == fingerprint(c)
+        assert same == (fingerprint(other) in orbit)
+
+
+def test_states_python_finds_equal_keep_their_own_canonical_forms() -> None:
+    # 1 == True in Python, but they are different values: the canonicalizer must not hand
+    # one the representative it remembered for the other.
+    canonical = canonicalizer(ballots, BallotConfig())
+    one = BallotState((0, 1, 0), None)
+    true = BallotState((0, True, 0), None)
+    assert one == true and fingerprint(one) != fingerprint(true)
+    assert sorted(map(type, canonical(one).ballot), key=str) == [int, int, int]
+    assert bool in map(type, canonical(true).ballot)
+    assert bool not in map(type, canonical(one).ballot)
