@@ -37,6 +37,7 @@ from modelcheck.state import JSON
 __all__ = [
     "TEMPORAL_KINDS",
     "Action",
+    "Constraint",
     "Expect",
     "Fairness",
     "NetworkLayout",
@@ -144,6 +145,16 @@ class Property:
 
 
 @dataclass(frozen=True)
+class Constraint:
+    """A state constraint (TLA+'s ``CONSTRAINT``): ``fn(cfg, state) -> bool`` bounds the
+    search to the states that satisfy it (see :meth:`Spec.constraint`)."""
+
+    name: str
+    fn: Callable[..., Any]
+    doc: str
+
+
+@dataclass(frozen=True)
 class Fairness:
     """A fairness assumption over actions, as TLA+'s ``WF_vars(A)`` or ``SF_vars(A)``.
 
@@ -239,6 +250,7 @@ class Spec:
     properties: list[Property] = field(default_factory=list, init=False, repr=False)
     fairness: list[Fairness] = field(default_factory=list, init=False, repr=False)
     terminal_fn: Callable[[Any, Any], bool] | None = field(default=None, init=False, repr=False)
+    constraints: list[Constraint] = field(default_factory=list, init=False, repr=False)
     variants: dict[str, Variant] = field(default_factory=dict, init=False, repr=False)
     module: str = field(default="", init=False, repr=False)
 
@@ -430,6 +442,27 @@ class Spec:
         self.terminal_fn = fn
         return fn
 
+    def constraint(self, fn: F, /) -> F:
+        """Declare a state constraint ``(cfg, state) -> bool``, as TLC's ``CONSTRAINT``.
+
+        A state that does not satisfy it is still generated, counted among the generated
+        states and checked (the invariants, the ``sometimes`` goals and the action
+        properties of the step into it), but it is not stored as a distinct state and its
+        successors are not computed; a state whose successors all lie outside is not a
+        deadlock. An initial state outside is checked but not explored. Several
+        constraints bound the search by their conjunction. Like a depth bound, a
+        constraint makes the search a bounded one: temporal properties are not checked.
+        """
+        _check_params(fn, ("cfg", "state"), "@spec.constraint", "(cfg, state) -> bool")
+        _check_predicate_annotation(fn, "@spec.constraint", "(cfg, state) -> bool")
+        taken = self._taken(fn.__name__)
+        if taken:
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: the name {fn.__name__!r} is already {taken}; names of "
+                "inits, actions, properties and constraints must be unique")
+        self.constraints.append(Constraint(fn.__name__, fn, inspect.getdoc(fn) or ""))
+        return fn
+
     def variant(self, name: str, *, params: Mapping[str, Any] | None = None,
                 violates: str | None = None, doc: str = "") -> Variant:
         """Declare a named configuration and its expected verdict.
@@ -573,6 +606,9 @@ class Spec:
         for p in self.properties:
             if p.name == name:
                 return f"a property ({p.kind})"
+        for c in self.constraints:
+            if c.name == name:
+                return "a state constraint"
         return None
 
     def _make_action(self, fn: Callable[..., Any], domains: Mapping[str, Domain],

@@ -77,6 +77,11 @@ def show_cmd(spec_ref: str) -> None:
         click.echo(f"  {p.name} [{kind}]" + (f" — {first_line(p.doc)}" if p.doc else ""))
     if spec.terminal_fn is not None:
         click.echo(f"  terminal states: {spec.terminal_fn.__name__}")
+    if spec.constraints:
+        click.echo("State constraints (the search expands only states satisfying them; "
+                   "temporal properties are then not checked):")
+        for c in spec.constraints:
+            click.echo(f"  {c.name}" + (f" — {first_line(c.doc)}" if c.doc else ""))
     show_faults(spec, model.config)
     try:
         sets = symmetric_sets(spec)

@@ -122,6 +122,9 @@ class Run:
         """The watchdog of the run (see :mod:`modelcheck._watchdog`), when there is one."""
         if self.watchdog is not None:
             self.watchdog.pids = lambda: self.worker_pids
+        self.outside = 0
+        """Stored states outside the state constraints: checked but neither counted as
+        distinct nor expanded (see :meth:`explorable`)."""
         self.table = model.table()
         self.rechecks = 0
         """Chunks whose expansion was executed again (see :meth:`recheck`)."""
@@ -156,8 +159,8 @@ class Run:
 
     def report(self) -> None:
         if self.options.progress is not None:
-            self.options.progress(Progress(len(self.store), self.generated, self.depth,
-                                           self.queue, self.elapsed()))
+            self.options.progress(Progress(len(self.store) - self.outside, self.generated,
+                                           self.depth, self.queue, self.elapsed()))
 
     # -- checks on new states -----------------------------------------------------------
 
@@ -184,6 +187,31 @@ class Run:
                 self.pending_sometimes.remove(prop)
         if broken is not None:
             self._report(broken, first_index + broken.at, states[broken.at])
+
+    def explorable(self, states: list[Any], first_index: int) -> list[Any]:
+        """The states of ``states`` (new, checked, and stored from ``first_index`` on, in
+        order) that satisfy the state constraints: those the search goes on to expand.
+        The others stay stored, so that they are judged once, and are counted in
+        :attr:`outside`. Every explorer applies the constraints here and nowhere else."""
+        inside = self.inside(states, first_index)
+        if inside is None:
+            return states
+        kept = [s for s, ok in zip(states, inside) if ok]
+        self.outside += len(states) - len(kept)
+        return kept
+
+    def inside(self, states: Sequence[Any], first_index: int) -> list[bool] | None:
+        """Whether each of ``states`` (stored from ``first_index`` on) satisfies the state
+        constraints; None when all do (or there are none). A constraint that raises or
+        returns a non-bool is a spec error with the trace to the state."""
+        constraints = self.model.constraints
+        if not constraints or not states:
+            return None
+        try:
+            inside = semantics.within(constraints, self.cfg, states)
+        except semantics.Misbehaved as m:
+            raise self.spec_error(m.function, m.error, first_index + m.at) from m.error
+        return None if all(inside) else inside
 
     def check_transition(self, before: Any, before_index: int, action: int, after: Any) -> None:
         """Check the action properties on one transition."""
@@ -403,7 +431,7 @@ class Run:
     def stats(self) -> Stats:
         n = len(self.store)
         seen = self.store.nbytes() if isinstance(self.store, FingerprintStore) else None
-        return Stats(n, self.generated, self.depth, self.elapsed(), self.queue,
+        return Stats(n - self.outside, self.generated, self.depth, self.elapsed(), self.queue,
                      collision_probability(n, self.generated, self._nesting()), seen)
 
     def _nesting(self) -> int:
@@ -434,7 +462,11 @@ class Run:
                       warnings=warnings)
 
     def finish(self, *, bounded: str | None) -> Result:
-        """The result of a search that ran out of states to explore (maybe within a bound)."""
+        """The result of a search that ran out of states to explore (maybe within a bound:
+        a depth limit, the state constraints)."""
+        constrained = semantics.constrained(self.model)
+        if constrained is not None:
+            bounded = constrained if bounded is None else f"{bounded}; {constrained}"
         if bounded is None:
             unmet = self.unmet_sometimes()
             if unmet is not None:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from modelcheck import checkpoint
+from modelcheck import checkpoint, semantics
 from modelcheck._signals import note_terminate
 from modelcheck.errors import UsageError
 from modelcheck.explore import temporal
@@ -134,7 +134,7 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
     run.check_new(new, first_index)
     if graph is not None:
         graph.states(fps[pos], new, first_index)
-    return new
+    return run.explorable(new, first_index)
 
 
 def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
@@ -144,7 +144,8 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
     table = model.table()
     cut = False
     # Temporal properties need the state graph: recorded per chunk, never per successor.
-    graph = temporal.GraphRecorder(run) if model.temporal else None
+    # (A state constraint bounds the search, as a depth limit does: no graph then.)
+    graph = temporal.GraphRecorder(run) if model.temporal and not model.constraints else None
     size = chunk_size(model)
     if resumed is None:
         frontier = []
@@ -166,6 +167,7 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
         level_start = resumed.expand_from
         run.depth = resumed.depth
         run.generated = resumed.generated
+        run.outside = resumed.outside
         run.started -= resumed.seconds
         cut = resumed.cut
         pending = set(resumed.pending_sometimes)
@@ -290,16 +292,20 @@ class _Saver:
         checkpoint.save(self.directory, checkpoint.Checkpoint(
             _identity(run.model), _shaping(run.options), run.depth, expand_from, next_level,
             run.generated, run.elapsed(), cut, tuple(p.name for p in run.pending_sometimes),
-            fps, parents, actions))
+            fps, parents, actions, run.outside))
         self.last = time.monotonic()
 
 
 def _identity(model: Model) -> dict[str, Any]:
     """What a checkpoint must be of to be resumed with ``model``: the same configuration
     of the same spec, with the same inits and action instances (the stored indices)."""
-    return {"spec": model.spec.name, "variant": model.variant, "params": model.params,
-            "symmetry": model.canonical is not None, "inits": len(model.inits),
-            "instances": len(model.instances)}
+    out: dict[str, Any] = {
+        "spec": model.spec.name, "variant": model.variant, "params": model.params,
+        "symmetry": model.canonical is not None, "inits": len(model.inits),
+        "instances": len(model.instances)}
+    if model.constraints:
+        out["constraints"] = [c.name for c in model.constraints]
+    return out
 
 
 def _shaping(options: Options) -> dict[str, Any]:
@@ -387,7 +393,11 @@ def _rebuild(model: Model, cp: checkpoint.Checkpoint, store: FingerprintStore,
                      "lacks")
     if len(np.unique(fps)) != len(fps):
         raise refuse("the paths to two stored states gives the same state")
-    expanded = range(recheck, cp.expand_from)
+    # Stored states outside the state constraints were never expanded: they are in
+    # neither frontier, and their successors need not be stored.
+    inside = dict(zip(order, semantics.within(model.constraints, cfg,
+                                              [states[i] for i in order])))
+    expanded = [i for i in range(recheck, cp.expand_from) if inside[i]]
     succs: list[tuple[int, int, Any]] = []
     for i in expanded:
         for inst in model.instances:
@@ -405,8 +415,8 @@ def _rebuild(model: Model, cp: checkpoint.Checkpoint, store: FingerprintStore,
         raise refuse(f"the path to stored state {i} and taking {model.instances[aid].label()} "
                      "gives a state the checkpoint lacks, though it says the state was "
                      "expanded")
-    return ([states[i] for i in range(cp.expand_from, cp.next_level)],
-            [states[i] for i in range(cp.next_level, n)])
+    return ([states[i] for i in range(cp.expand_from, cp.next_level) if inside[i]],
+            [states[i] for i in range(cp.next_level, n) if inside[i]])
 
 
 def _keys(states: Iterable[Any], canon: Callable[[Any], Any] | None,
