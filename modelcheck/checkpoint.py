@@ -92,8 +92,6 @@ class Checkpoint:
     """Every stored fingerprint, sorted (not aligned with the links)."""
     parents: npt.NDArray[np.uint32]
     actions: npt.NDArray[np.uint32]
-    outside: int = 0
-    """How many stored states lie outside the state constraints (not distinct states)."""
 
     @property
     def distinct(self) -> int:
@@ -105,7 +103,7 @@ class Checkpoint:
                 "expand_from": self.expand_from, "next_level": self.next_level,
                 "distinct": self.distinct, "generated": self.generated,
                 "seconds": self.seconds, "cut": self.cut,
-                "pending_sometimes": list(self.pending_sometimes), "outside": self.outside}
+                "pending_sometimes": list(self.pending_sometimes)}
 
 
 def _checksum(store_digest: str, meta: dict[str, Any]) -> str:
@@ -249,7 +247,6 @@ def load(directory: str | Path) -> Checkpoint:
     if not (math.isfinite(seconds) and seconds >= 0):
         raise UsageError(f"checkpoint {d} is corrupt: meta.json's 'seconds' is {seconds}")
     cut = _field(d, meta, "cut", bool)
-    outside = _count(d, meta, "outside") if "outside" in meta else 0
     pending = _field(d, meta, "pending_sometimes", list)
     if not all(isinstance(p, str) for p in pending):
         raise UsageError(f"checkpoint {d} is corrupt: meta.json's 'pending_sometimes' is "
@@ -275,7 +272,7 @@ def load(directory: str | Path) -> Checkpoint:
     cp = Checkpoint(
         model, options, depth, expand_from, next_level, generated,
         seconds, cut, tuple(pending), np.ascontiguousarray(table[:, 0]),
-        (links >> 32).astype(np.uint32), (links & 0xFFFFFFFF).astype(np.uint32), outside)
+        (links >> 32).astype(np.uint32), (links & 0xFFFFFFFF).astype(np.uint32))
     problem = _inconsistency(cp, distinct)
     if problem is not None:
         raise UsageError(f"checkpoint {d} is inconsistent: {problem}")

@@ -85,8 +85,8 @@ def reachable_graph(model: Model, *, limit: int | None) -> StateSpace:
                 succs = []  # a state outside the state constraints is not expanded
             else:
                 succs = semantics.successors(model, s)
-            if not succs and semantics.deadlocked(model, s):
-                deadlocks.add(n)
+                if not succs and semantics.deadlocked(model, s):
+                    deadlocks.add(n)
         except semantics.Misbehaved as m:
             trace = _trace_to(model, states, links, n)
             raise semantics.spec_error(m.function, m.error, at=semantics.where(trace.length),

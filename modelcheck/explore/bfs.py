@@ -120,6 +120,8 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
     if not missing.any():
         return []
     pos = np.sort(first[missing])
+    if run.model.constraints:
+        return _admit_constrained(run, store, succs, actions, parents, fps, pos)
     new_fps = uniq[missing]
     room = run.room()
     if room is not None and len(pos) > room:
@@ -134,7 +136,37 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
     run.check_new(new, first_index)
     if graph is not None:
         graph.states(fps[pos], new, first_index)
-    return run.explorable(new, first_index)
+    return new
+
+
+def _admit_constrained(run: Run, store: FingerprintStore, succs: list[Any], actions: list[int],
+                       parents: Any, fps: npt.NDArray[np.int64], pos: Any) -> list[Any]:
+    """:func:`_admit` for a model with state constraints, where the search applies them.
+
+    The new states at positions ``pos`` of ``succs`` are all checked, in order; only
+    those inside the constraints are stored and returned (to be expanded). The others are
+    not stored, as in TLC: met again, they are checked again.
+    """
+    positions: list[int] = pos.tolist()
+    candidates = [succs[p] for p in positions]
+    links = [(int(parents[p]), actions[p]) for p in positions]
+    inside = run.within(candidates, links)
+    keep = [p for p, ok in zip(positions, inside) if ok]
+    room = run.room()
+    if room is not None and len(keep) > room:
+        # The state limit: nothing after the first state it leaves out is checked.
+        end = positions.index(keep[room])
+        candidates, links, inside = candidates[:end], links[:end], inside[:end]
+        keep = keep[:room]
+        run.cut_short = True
+    first_index = len(store)
+    if keep:
+        at = np.array(keep, dtype=np.int64)
+        store.add(np.sort(fps[at]), parents[at],
+                  np.array([actions[p] for p in keep], dtype=np.uint32))
+    run.check_new(candidates, first_index,
+                  {j: links[j] for j, ok in enumerate(inside) if not ok})
+    return [succs[p] for p in keep]
 
 
 def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
@@ -144,7 +176,7 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
     table = model.table()
     cut = False
     # Temporal properties need the state graph: recorded per chunk, never per successor.
-    # (A state constraint bounds the search, as a depth limit does: no graph then.)
+    # (State constraints bound the search, as a depth limit does: no graph then.)
     graph = temporal.GraphRecorder(run) if model.temporal and not model.constraints else None
     size = chunk_size(model)
     if resumed is None:
@@ -167,7 +199,6 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
         level_start = resumed.expand_from
         run.depth = resumed.depth
         run.generated = resumed.generated
-        run.outside = resumed.outside
         run.started -= resumed.seconds
         cut = resumed.cut
         pending = set(resumed.pending_sometimes)
@@ -292,7 +323,7 @@ class _Saver:
         checkpoint.save(self.directory, checkpoint.Checkpoint(
             _identity(run.model), _shaping(run.options), run.depth, expand_from, next_level,
             run.generated, run.elapsed(), cut, tuple(p.name for p in run.pending_sometimes),
-            fps, parents, actions, run.outside))
+            fps, parents, actions))
         self.last = time.monotonic()
 
 
@@ -349,8 +380,9 @@ def _rebuild(model: Model, cp: checkpoint.Checkpoint, store: FingerprintStore,
     replay exactly. Every rebuilt state must fingerprint to a stored value, no two to
     the same one; and the last chunk of states the checkpoint says were expanded is
     expanded again, each successor having to be stored (unless the depth bound cut the
-    search). A checkpoint of another version of the spec, of a nondeterministic spec, or
-    one that lies about its progress fails these checks.
+    search, or it lies outside the state constraints). A checkpoint of another version of
+    the spec, of a nondeterministic spec, or one that lies about its progress fails these
+    checks.
     """
     n = cp.distinct
     recheck = cp.expand_from if cp.cut else max(0, cp.expand_from - CHUNK)
@@ -393,11 +425,7 @@ def _rebuild(model: Model, cp: checkpoint.Checkpoint, store: FingerprintStore,
                      "lacks")
     if len(np.unique(fps)) != len(fps):
         raise refuse("the paths to two stored states gives the same state")
-    # Stored states outside the state constraints were never expanded: they are in
-    # neither frontier, and their successors need not be stored.
-    inside = dict(zip(order, semantics.within(model.constraints, cfg,
-                                              [states[i] for i in order])))
-    expanded = [i for i in range(recheck, cp.expand_from) if inside[i]]
+    expanded = range(recheck, cp.expand_from)
     succs: list[tuple[int, int, Any]] = []
     for i in expanded:
         for inst in model.instances:
@@ -408,6 +436,12 @@ def _rebuild(model: Model, cp: checkpoint.Checkpoint, store: FingerprintStore,
                              f"raises {type(e).__name__}: {e}") from None
             if t is not None:
                 succs.append((i, inst.index, t))
+    if model.constraints:  # a successor outside the state constraints is not stored
+        try:
+            inside = semantics.within(model.constraints, cfg, [t for _, _, t in succs])
+        except semantics.Misbehaved as m:
+            raise refuse(f"{m.function} raises or returns a non-bool ({m.error})") from None
+        succs = [step for step, ok in zip(succs, inside) if ok]
     missing = store.missing(_keys((t for _, _, t in succs), canon, lambda: refuse(
         "the stored paths and a step from them gives a state that is not hashable")))
     if missing.any():
@@ -415,8 +449,8 @@ def _rebuild(model: Model, cp: checkpoint.Checkpoint, store: FingerprintStore,
         raise refuse(f"the path to stored state {i} and taking {model.instances[aid].label()} "
                      "gives a state the checkpoint lacks, though it says the state was "
                      "expanded")
-    return ([states[i] for i in range(cp.expand_from, cp.next_level) if inside[i]],
-            [states[i] for i in range(cp.next_level, n) if inside[i]])
+    return ([states[i] for i in range(cp.expand_from, cp.next_level)],
+            [states[i] for i in range(cp.next_level, n)])
 
 
 def _keys(states: Iterable[Any], canon: Callable[[Any], Any] | None,
