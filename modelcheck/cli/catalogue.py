@@ -66,8 +66,10 @@ def show_cmd(spec_ref: str) -> None:
     for a in spec.actions:
         if a.name in hidden:
             continue  # listed under Faults
-        doms = ", ".join(f"{p} ∈ {render_value(to_json(a.domain(p, model.config)))}"
-                         for p in a.params)
+        doms = ", ".join(
+            f"{p} ∈ (depends on {', '.join(a.depends[p])})" if a.depends.get(p)
+            else f"{p} ∈ {render_value(to_json(a.domain(p, model.config)))}"
+            for p in a.params)
         click.echo(f"  {a.name}" + (f"({doms})" if doms else "") +
                    (f" — {first_line(a.doc)}" if a.doc else ""))
     click.echo("Properties:")
