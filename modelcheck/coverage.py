@@ -85,7 +85,8 @@ class Coverage:
     lengths: Mapping[int, int]
     """Walk length (transitions taken) → number of walks of that length."""
     ends: Mapping[str, int]
-    """Why walks ended (``depth``, ``terminal``, ``swarm``) → number of walks."""
+    """Why walks ended (``depth``, ``terminal``, ``swarm``, ``constraint``) → number of
+    walks."""
     estimate: Estimate
     sometimes: Mapping[str, bool] = field(default_factory=dict)
     """Each ``sometimes`` goal, and whether some state met satisfies it."""

@@ -25,6 +25,7 @@ from modelcheck.spec import (
     MAX_INSTANCES,
     TEMPORAL_KINDS,
     Action,
+    Constraint,
     Expect,
     Fairness,
     FairnessKind,
@@ -114,6 +115,9 @@ class Model:
     complete state graph; empty when the run skips them."""
     fairness: tuple[FairGroup, ...] = ()
     """The fairness groups in force, bound to action instance indices."""
+    constraints: tuple[Constraint, ...] = ()
+    """The state constraints bounding the search: a state outside one is checked but
+    neither stored as distinct nor expanded (see :meth:`Spec.constraint`)."""
 
     @property
     def params(self) -> dict[str, JSON]:
@@ -214,7 +218,7 @@ def bind(spec: Spec, variant: str | None = None,
         action_properties=tuple(p for p in props if p.kind == "action"),
         terminal=spec.terminal_fn, expect=spec.expectation(variant), canonical=canonical,
         temporal=tuple(p for p in props if p.kind in TEMPORAL_KINDS) if temporal else (),
-        fairness=groups)
+        fairness=groups, constraints=tuple(spec.constraints))
 
 
 def bind_fairness(spec: Spec, instances: Sequence[Instance],

@@ -96,12 +96,15 @@ class Check:
 
 @dataclass(frozen=True)
 class Checked:
-    """What a search checked: every property of the spec, the deadlock check, and the
-    fairness in force (each group described as ``deliver (weak, each instance)``)."""
+    """What a search checked: every property of the spec, the deadlock check, the
+    fairness in force (each group described as ``deliver (weak, each instance)``) and the
+    state constraints that bounded the search."""
 
     properties: tuple[Check, ...]
     deadlock: Check
     fairness: tuple[str, ...] = ()
+    constraints: tuple[str, ...] = ()
+    """The state constraints that bounded the search (their names)."""
 
     @property
     def nothing_checked(self) -> bool:
@@ -112,7 +115,7 @@ class Checked:
         """The ``checked`` object of the result JSON."""
         return {"properties": [c.to_json() for c in self.properties],
                 "deadlock": self.deadlock.to_json(), "fairness": list(self.fairness),
-                "nothing_checked": self.nothing_checked}
+                "constraints": list(self.constraints), "nothing_checked": self.nothing_checked}
 
 
 @dataclass(frozen=True)

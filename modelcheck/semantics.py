@@ -19,6 +19,12 @@ as if state by state, in order, though it is evaluated property by property for 
 and the terminal predicate (when the spec declares one) returns ``False`` there; it is
 asked only about states without a successor.
 
+**State constraints.** A state outside a state constraint (one of them returns ``False``)
+is judged as any other (the step into it, its invariants, the ``sometimes`` goals), and
+counted as generated, but a search neither counts it as a distinct state nor expands it:
+it is never a deadlock, and a state whose successors all lie outside is not one either,
+as in TLC. :func:`within` decides it, the one place every explorer asks.
+
 **Spec errors.** An action that raises is a spec error naming the action instance; a
 state that is not hashable names the action or init that returned it, and its fields.
 Actions must be functions of their state: the explorers re-execute a sample of their
@@ -46,7 +52,7 @@ from modelcheck.errors import NondeterminismError, SpecRuntimeError
 from modelcheck.fingerprint import fingerprint
 from modelcheck.model import ActionTable, Instance, Model
 from modelcheck.result import Check, Checked, Violation, ViolationKind
-from modelcheck.spec import TEMPORAL_KINDS, Property
+from modelcheck.spec import TEMPORAL_KINDS, Constraint, Property
 from modelcheck.state import field_items
 
 if TYPE_CHECKING:
@@ -59,6 +65,8 @@ __all__ = [
     "NotABool",
     "PathViolation",
     "broken_step",
+    "constrained",
+    "constraint_name",
     "deadlocked",
     "describe",
     "first_broken",
@@ -80,6 +88,7 @@ __all__ = [
     "violation_message",
     "what_was_checked",
     "where",
+    "within",
 ]
 
 RECHECK_EVERY = 256
@@ -110,6 +119,11 @@ def describe(prop: Property, fn: Callable[..., Any] | None = None) -> str:
 def terminal_name(fn: Callable[..., Any]) -> str:
     """How errors name the terminal predicate ``fn``."""
     return f"terminal predicate {fn.__name__}"
+
+
+def constraint_name(constraint: Constraint) -> str:
+    """How errors name a state constraint (``state constraint bounded``)."""
+    return f"state constraint {constraint.name}"
 
 
 def _action_name(inst: Instance) -> str:
@@ -309,6 +323,40 @@ def successors(model: Model, state: Any, table: ActionTable | None = None
     return out
 
 
+def within(constraints: Sequence[Constraint], cfg: Any, states: Sequence[Any]) -> list[bool]:
+    """Whether each of ``states`` satisfies every state constraint of ``constraints``
+    (asked in declaration order, up to the first that rejects it); :class:`Misbehaved`
+    (``at`` the position) at the first state where one misbehaves."""
+    out = []
+    for j, s in enumerate(states):
+        inside = True
+        for c in constraints:
+            try:
+                ok = c.fn(cfg, s)
+            except Exception as e:
+                raise Misbehaved(constraint_name(c), e, j) from e
+            if ok is False:
+                inside = False
+                break
+            if ok is not True:
+                raise Misbehaved(constraint_name(c), NotABool(ok), j)
+        out.append(inside)
+    return out
+
+
+def constrained(model: Model) -> str | None:
+    """Why a search of ``model`` that ran out of states was bounded by its state
+    constraints (None: it has none), as its result's ``stopped`` says."""
+    names = [c.name for c in model.constraints]
+    if not names:
+        return None
+    what = (f"the state constraint {names[0]}" if len(names) == 1
+            else f"the state constraints {', '.join(names)}")
+    note = ("; temporal properties were not checked, as they need the whole state graph"
+            if model.temporal else "")
+    return f"bounded by {what}{note}"
+
+
 def deadlocked(model: Model, state: Any) -> bool:
     """Whether ``state``, in which no action is enabled, is a deadlock: it is unless the
     terminal predicate holds there (:class:`Misbehaved` when that misbehaves)."""
@@ -334,8 +382,8 @@ def first_violation(model: Model, states: Sequence[Any], *,
                     deadlock: bool) -> PathViolation | None:
     """The first violation along the path ``states`` (from an initial state), judged as a
     search would: each state's incoming step, then its invariants; a deadlock in the last
-    state. :class:`Misbehaved` (``at`` the index of the state) when a predicate
-    misbehaves on the way."""
+    state (inside the state constraints). :class:`Misbehaved` (``at`` the index of the
+    state) when a predicate misbehaves on the way."""
     cfg = model.config
     for i, s in enumerate(states):
         if i:
@@ -352,7 +400,8 @@ def first_violation(model: Model, states: Sequence[Any], *,
     last = len(states) - 1
     if deadlock and states:
         try:
-            dead = not successors(model, states[last]) and deadlocked(model, states[last])
+            dead = (within(model.constraints, cfg, states[last:]) == [True]
+                    and not successors(model, states[last]) and deadlocked(model, states[last]))
         except Misbehaved as m:
             raise Misbehaved(m.function, m.error, last) from m.error
         if dead:
@@ -574,7 +623,8 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
         dead = Check("deadlock", "deadlock", True, "holds")
     else:
         dead = Check("deadlock", "deadlock", True, "no violation found", why)
-    checked = Checked(tuple(out), dead, tuple(g.describe() for g in model.fairness))
+    checked = Checked(tuple(out), dead, tuple(g.describe() for g in model.fairness),
+                      tuple(c.name for c in model.constraints))
     warnings: list[str] = []
     if status == "ok" and checked.nothing_checked:
         if not model.spec.properties:

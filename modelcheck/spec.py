@@ -37,6 +37,7 @@ from modelcheck.state import JSON
 __all__ = [
     "TEMPORAL_KINDS",
     "Action",
+    "Constraint",
     "Expect",
     "Fairness",
     "NetworkLayout",
@@ -78,22 +79,29 @@ catalogue's largest model has a few hundred.)"""
 
 @dataclass(frozen=True)
 class Action:
-    """An action (or init) of a spec: its function and the domains of its parameters."""
+    """An action (or init) of a spec: its function and the domains of its parameters.
+
+    A domain that is a function takes the config, then, by name, any of the parameters
+    declared before it (``j=lambda cfg, i: range(i + 1, cfg.n)``): ``depends`` names
+    them, per parameter.
+    """
 
     name: str
     fn: Callable[..., Any]
     params: tuple[str, ...]
     domains: Mapping[str, Domain]
     doc: str
+    depends: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def domain(self, param: str, cfg: Any,
-               limit: int | None = MAX_INSTANCES) -> tuple[Any, ...]:
-        """The values parameter ``param`` ranges over for the configuration ``cfg``.
+    def domain(self, param: str, cfg: Any, limit: int | None = MAX_INSTANCES,
+               given: Mapping[str, Any] | None = None) -> tuple[Any, ...]:
+        """The values parameter ``param`` ranges over for the configuration ``cfg`` (and
+        the earlier parameters ``given``, for a domain that depends on them).
 
         A domain of more than ``limit`` values is refused (a :class:`UsageError` naming
         the parameter and its size) without enumerating it; None enumerates any.
         """
-        return _domain_values(self, param, cfg, limit)
+        return _domain_values(self, param, cfg, limit, given)
 
     def instances(self, cfg: Any,
                   limit: int | None = MAX_INSTANCES) -> list[tuple[Any, ...]]:
@@ -102,6 +110,8 @@ class Action:
         More than ``limit`` argument tuples are refused (a :class:`UsageError` naming the
         action, its parameters and their sizes) before any is built.
         """
+        if any(self.depends.values()):
+            return self._dependent_instances(cfg, limit)
         domains = [self.domain(p, cfg, limit) for p in self.params]
         total = math.prod(len(d) for d in domains)
         if limit is not None and total > limit:
@@ -111,6 +121,25 @@ class Action:
                 f"model may enumerate at most {limit:,}: the configuration makes its "
                 "domains absurdly large; lower the parameters that size them")
         return list(itertools.product(*domains))
+
+    def _dependent_instances(self, cfg: Any, limit: int | None) -> list[tuple[Any, ...]]:
+        """:meth:`instances` when some domains depend on earlier parameters: each such
+        domain is enumerated for every combination of the values before it."""
+        fixed = {p: self.domain(p, cfg, limit) for p in self.params if not self.depends[p]}
+        combos: list[tuple[Any, ...]] = [()]
+        for k, p in enumerate(self.params):
+            if self.depends[p]:
+                combos = [c + (v,) for c in combos
+                          for v in self.domain(p, cfg, limit, dict(zip(self.params, c)))]
+            else:
+                combos = [c + (v,) for c in combos for v in fixed[p]]
+            if limit is not None and len(combos) > limit:
+                raise UsageError(
+                    f"{self.name} has more than {limit:,} argument combinations (of "
+                    f"{', '.join(self.params[:k + 1])}), and a model may enumerate at most "
+                    f"{limit:,}: the configuration makes its domains absurdly large; lower "
+                    "the parameters that size them")
+        return combos
 
 
 @dataclass(frozen=True)
@@ -141,6 +170,16 @@ class Property:
     fn: Callable[..., Any]
     doc: str
     goal: Callable[..., Any] | None = None
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A state constraint (TLA+'s ``CONSTRAINT``): ``fn(cfg, state) -> bool`` bounds the
+    search to the states that satisfy it (see :meth:`Spec.constraint`)."""
+
+    name: str
+    fn: Callable[..., Any]
+    doc: str
 
 
 @dataclass(frozen=True)
@@ -239,6 +278,7 @@ class Spec:
     properties: list[Property] = field(default_factory=list, init=False, repr=False)
     fairness: list[Fairness] = field(default_factory=list, init=False, repr=False)
     terminal_fn: Callable[[Any, Any], bool] | None = field(default=None, init=False, repr=False)
+    constraints: list[Constraint] = field(default_factory=list, init=False, repr=False)
     variants: dict[str, Variant] = field(default_factory=dict, init=False, repr=False)
     module: str = field(default="", init=False, repr=False)
 
@@ -321,7 +361,9 @@ class Spec:
 
         Each keyword names a parameter of the function and gives its finite domain: an
         iterable, or a function of the config returning one (``rm=lambda cfg:
-        range(cfg.rms)``). Domains are enumerated once per configuration, in order.
+        range(cfg.rms)``), which may also take, by name, parameters declared before it
+        (``j=lambda cfg, i: range(i + 1, cfg.n)``). Domains are enumerated once per
+        configuration, in order.
         ``fairness="weak"`` (or ``"strong"``) makes each instance of the action fair, a
         fairness group named after the action (see :meth:`fair`).
         """
@@ -428,6 +470,27 @@ class Spec:
                 f"spec {self.name!r}: @spec.terminal is declared twice ({self.terminal_fn.__name__}"
                 f" and {fn.__name__}); combine them into one predicate")
         self.terminal_fn = fn
+        return fn
+
+    def constraint(self, fn: F, /) -> F:
+        """Declare a state constraint ``(cfg, state) -> bool``, as TLC's ``CONSTRAINT``.
+
+        A state that does not satisfy it is still generated, counted among the generated
+        states and checked (the invariants, the ``sometimes`` goals and the action
+        properties of the step into it), but it is not stored as a distinct state and its
+        successors are not computed; a state whose successors all lie outside is not a
+        deadlock. An initial state outside is checked but not explored. Several
+        constraints bound the search by their conjunction. Like a depth bound, a
+        constraint makes the search a bounded one: temporal properties are not checked.
+        """
+        _check_params(fn, ("cfg", "state"), "@spec.constraint", "(cfg, state) -> bool")
+        _check_predicate_annotation(fn, "@spec.constraint", "(cfg, state) -> bool")
+        taken = self._taken(fn.__name__)
+        if taken:
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: the name {fn.__name__!r} is already {taken}; names of "
+                "inits, actions, properties and constraints must be unique")
+        self.constraints.append(Constraint(fn.__name__, fn, inspect.getdoc(fn) or ""))
         return fn
 
     def variant(self, name: str, *, params: Mapping[str, Any] | None = None,
@@ -573,6 +636,9 @@ class Spec:
         for p in self.properties:
             if p.name == name:
                 return f"a property ({p.kind})"
+        for c in self.constraints:
+            if c.name == name:
+                return "a state constraint"
         return None
 
     def _make_action(self, fn: Callable[..., Any], domains: Mapping[str, Domain],
@@ -604,12 +670,15 @@ class Spec:
             raise SpecDefinitionError(
                 f"{where}: domains {unused} name no parameter of {aname}; its parameters "
                 f"after ({', '.join(fixed)}) are {list(rest)}")
+        depends = {p: _domain_depends(domains[p], p, rest[:k], where)
+                   for k, p in enumerate(rest)}
         taken = self._taken(aname)
         if taken:
             raise SpecDefinitionError(
                 f"spec {self.name!r}: the name {aname!r} is already {taken}; names of inits, "
                 "actions and properties must be unique (rename the function or pass name=)")
-        return Action(aname, fn, rest, dict(domains), inspect.getdoc(fn) or "")
+        return Action(aname, fn, rest, {p: domains[p] for p in rest},
+                      inspect.getdoc(fn) or "", depends)
 
     def _add_property(self, fn: F, kind: PropertyKind) -> F:
         role, shape = _PROPERTY_ROLES[kind]
@@ -659,12 +728,51 @@ def _check_predicate_annotation(fn: Callable[..., Any], role: str, shape: str) -
         f"predicate {shape}; return a bool")
 
 
-def _domain_values(action: Action, param: str, cfg: Any,
-                   limit: int | None = None) -> tuple[Any, ...]:
-    dom = action.domains[param]
-    where = f"domain of parameter {param!r} of {action.name}"
+def _domain_depends(dom: Domain, param: str, earlier: tuple[str, ...],
+                    where: str) -> tuple[str, ...]:
+    """The earlier parameters the domain of ``param`` reads: those its function takes
+    after the config (none for an iterable); a wrong signature is refused."""
+    if not callable(dom):
+        return ()
+    shape = (f"(cfg) or (cfg, <parameters declared before {param!r}>, by name), e.g. "
+             f"{param}=lambda cfg: range(cfg.n)"
+             + (f" or {param}=lambda cfg, {earlier[0]}: range({earlier[0]} + 1, cfg.n)"
+                if earlier else ""))
     try:
-        values = dom(cfg) if callable(dom) else dom
+        sig = inspect.signature(dom)
+    except (TypeError, ValueError):
+        return ()  # a builtin without a signature: called with the config alone
+    params = list(sig.parameters.values())
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY) for p in params) \
+            or not params or params[0].kind is inspect.Parameter.KEYWORD_ONLY:
+        got = f"({', '.join(str(p) for p in params)})"
+        raise SpecDefinitionError(
+            f"{where}: the domain of parameter {param!r} takes {got}; a domain function "
+            f"takes {shape}")
+    names = tuple(p.name for p in params[1:])
+    unknown = [n for n in names if n not in earlier]
+    if unknown:
+        before = ", ".join(earlier) or "none"
+        raise SpecDefinitionError(
+            f"{where}: the domain of parameter {param!r} takes {unknown}, but it may take "
+            f"only parameters declared before {param!r} (here: {before}); a domain "
+            f"function takes {shape}")
+    return names
+
+
+def _domain_values(action: Action, param: str, cfg: Any, limit: int | None = None,
+                   given: Mapping[str, Any] | None = None) -> tuple[Any, ...]:
+    dom = action.domains[param]
+    needs = action.depends.get(param, ())
+    where = f"domain of parameter {param!r} of {action.name}"
+    if needs and (given is None or any(n not in given for n in needs)):
+        raise UsageError(f"the {where} depends on {list(needs)}: give their values")
+    try:
+        if needs:
+            assert callable(dom) and given is not None
+            values = dom(cfg, **{n: given[n] for n in needs})
+        else:
+            values = dom(cfg) if callable(dom) else dom
         if limit is not None:
             # Measured before it is enumerated: range(10**20) is cheap until iterated.
             _check_size(values, limit, where)

@@ -4,7 +4,8 @@ Every reachable state gets a number (``0``, ``1`` ... in breadth-first order) an
 transition is an edge labelled with its action instance. Initial states, states that
 violate an invariant (every invariant they violate, not only the first) and states with
 no enabled action that are not terminal are recorded, judged as every search judges them
-(:mod:`modelcheck.semantics`). The graph is explored in full, past violations, with the
+(:mod:`modelcheck.semantics`); a state outside the state constraints is recorded and judged
+but not expanded. The graph is explored in full, past violations, with the
 states themselves in memory: it is for models small enough to look at, so a graph above
 a limit is refused. :mod:`modelcheck.render.graph` draws it; ``modelcheck graph`` is
 the command.
@@ -34,6 +35,8 @@ class StateSpace:
     """``(source, target, action instance index)``."""
     violates: dict[int, tuple[str, ...]]
     deadlocks: frozenset[int]
+    outside: frozenset[int] = frozenset()
+    """States outside the state constraints: judged, but not expanded (no edges out)."""
 
 
 def reachable_graph(model: Model, *, limit: int | None) -> StateSpace:
@@ -69,6 +72,7 @@ def reachable_graph(model: Model, *, limit: int | None) -> StateSpace:
     edges: list[tuple[int, int, int]] = []
     violates: dict[int, tuple[str, ...]] = {}
     deadlocks: set[int] = set()
+    outside: set[int] = set()
     while queue:
         n = queue.popleft()
         s = states[n]
@@ -76,9 +80,13 @@ def reachable_graph(model: Model, *, limit: int | None) -> StateSpace:
             # Every invariant a state violates is marked, not only the first.
             broken = tuple(p.name for p in model.invariants
                            if not semantics.holds(semantics.describe(p), p.fn, cfg, s))
-            succs = semantics.successors(model, s)
-            if not succs and semantics.deadlocked(model, s):
-                deadlocks.add(n)
+            if semantics.within(model.constraints, cfg, (s,)) == [False]:
+                outside.add(n)
+                succs = []  # a state outside the state constraints is not expanded
+            else:
+                succs = semantics.successors(model, s)
+                if not succs and semantics.deadlocked(model, s):
+                    deadlocks.add(n)
         except semantics.Misbehaved as m:
             trace = _trace_to(model, states, links, n)
             raise semantics.spec_error(m.function, m.error, at=semantics.where(trace.length),
@@ -87,7 +95,8 @@ def reachable_graph(model: Model, *, limit: int | None) -> StateSpace:
             violates[n] = broken
         for aid, t in succs:
             edges.append((n, add(t, (n, aid)), aid))
-    return StateSpace(tuple(states), initial, tuple(edges), violates, frozenset(deadlocks))
+    return StateSpace(tuple(states), initial, tuple(edges), violates, frozenset(deadlocks),
+                      frozenset(outside))
 
 
 def _trace_to(model: Model, states: list[Any], links: list[tuple[int, int]], n: int) -> Trace:

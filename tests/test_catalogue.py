@@ -49,7 +49,10 @@ def test_entry_gives_expected_verdict_and_strategies_agree(name: str, variant: s
         return
     assert bfs.status == dfs.status == ("ok" if expect.status == "ok" else "violation")
     if expect.status == "ok":
-        assert bfs.exhaustive and dfs.exhaustive
+        if spec.constraints:  # a search within state constraints is a bounded one
+            assert bfs.stopped == dfs.stopped and (bfs.stopped or "").startswith("bounded by")
+        else:
+            assert bfs.exhaustive and dfs.exhaustive
         assert bfs.stats.distinct_states == dfs.stats.distinct_states
         assert bfs.stats.generated_states == dfs.stats.generated_states
         return

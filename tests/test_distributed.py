@@ -220,3 +220,15 @@ def test_batches_keep_every_value_and_its_type() -> None:
     assert [type(c.value) for c in back] == [type(c.value) for c in cells]
     assert unpack(pack([Empty(), Empty()])) == [Empty(), Empty()]
     assert unpack(pack([(1, 2), "plain"])) == [(1, 2), "plain"]
+
+
+@pytest.mark.slow
+def test_state_constraints_give_tlcs_counts(scheduler: str) -> None:
+    """A state outside the constraint is checked but neither distinct nor expanded."""
+    single, dist = both("alternating-bit", scheduler)
+    assert counts(single) == counts(dist) == ("ok", 240, 1392, 10)
+    assert dist.checked is not None and dist.checked.constraints == ("seq_constraint",)
+    single, dist = both("alternating-bit", scheduler, variant="receiver-flips-bit")
+    assert dist.violation is not None and single.violation is not None
+    assert dist.violation.trace is not None and single.violation.trace is not None
+    assert dist.violation.trace.length == single.violation.trace.length == 4

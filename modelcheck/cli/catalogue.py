@@ -66,8 +66,10 @@ def show_cmd(spec_ref: str) -> None:
     for a in spec.actions:
         if a.name in hidden:
             continue  # listed under Faults
-        doms = ", ".join(f"{p} ∈ {render_value(to_json(a.domain(p, model.config)))}"
-                         for p in a.params)
+        doms = ", ".join(
+            f"{p} ∈ (depends on {', '.join(a.depends[p])})" if a.depends.get(p)
+            else f"{p} ∈ {render_value(to_json(a.domain(p, model.config)))}"
+            for p in a.params)
         click.echo(f"  {a.name}" + (f"({doms})" if doms else "") +
                    (f" — {first_line(a.doc)}" if a.doc else ""))
     click.echo("Properties:")
@@ -77,6 +79,11 @@ def show_cmd(spec_ref: str) -> None:
         click.echo(f"  {p.name} [{kind}]" + (f" — {first_line(p.doc)}" if p.doc else ""))
     if spec.terminal_fn is not None:
         click.echo(f"  terminal states: {spec.terminal_fn.__name__}")
+    if spec.constraints:
+        click.echo("State constraints (the search expands only states satisfying them; "
+                   "temporal properties are then not checked):")
+        for c in spec.constraints:
+            click.echo(f"  {c.name}" + (f" — {first_line(c.doc)}" if c.doc else ""))
     show_faults(spec, model.config)
     try:
         sets = symmetric_sets(spec)

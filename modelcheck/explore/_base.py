@@ -8,7 +8,7 @@ on what a violation, a deadlock or a spec error is.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from modelcheck.fingerprint import Audit, collision_probability, fingerprint, ne
 from modelcheck.model import Model
 from modelcheck.result import Result, Stats, Status, Violation
 from modelcheck.spec import Property
-from modelcheck.store import DictStore, FingerprintStore
+from modelcheck.store import NO_PARENT, DictStore, FingerprintStore
 from modelcheck.trace import Trace
 
 __all__ = ["Found", "Options", "Progress", "Run", "StepFailure"]
@@ -122,6 +122,9 @@ class Run:
         """The watchdog of the run (see :mod:`modelcheck._watchdog`), when there is one."""
         if self.watchdog is not None:
             self.watchdog.pids = lambda: self.worker_pids
+        self.outside = 0
+        """Stored states outside the state constraints: checked but neither counted as
+        distinct nor expanded (see :meth:`explorable`)."""
         self.table = model.table()
         self.rechecks = 0
         """Chunks whose expansion was executed again (see :meth:`recheck`)."""
@@ -156,8 +159,8 @@ class Run:
 
     def report(self) -> None:
         if self.options.progress is not None:
-            self.options.progress(Progress(len(self.store), self.generated, self.depth,
-                                           self.queue, self.elapsed()))
+            self.options.progress(Progress(len(self.store) - self.outside, self.generated,
+                                           self.depth, self.queue, self.elapsed()))
 
     # -- checks on new states -----------------------------------------------------------
 
@@ -166,14 +169,27 @@ class Run:
         to be hashable (a spec error names the init)."""
         return semantics.initial_states(self.model, self.fingerprint, first, stop)
 
-    def check_new(self, states: Sequence[Any], first_index: int) -> None:
+    def check_new(self, states: Sequence[Any], first_index: int,
+                  unstored: Mapping[int, tuple[int, int]] | None = None) -> None:
         """Check freshly discovered states (stored from ``first_index`` on, in order):
         the invariants, then the ``sometimes`` goals not met yet (see
-        :mod:`modelcheck.semantics`)."""
+        :mod:`modelcheck.semantics`).
+
+        ``unstored`` maps the positions of states that are not stored (outside the state
+        constraints) to how they were reached: ``(parent index, action)``, or
+        ``(NO_PARENT, init)``; the others are stored in order from ``first_index`` on.
+        """
         if self.state_type is not None and set(map(type, states)) != {self.state_type}:
             for j, s in enumerate(states):
                 if type(s) is not self.state_type:
-                    self._bad_state(s, first_index + j)
+                    if unstored is not None and j in unstored:
+                        parent, aid = unstored[j]
+                        raise self.spec_error(
+                            "", TypeError(f"returned a {type(s).__name__}, not a "
+                                          f"{self.state_type.__name__}: {s!r}"),
+                            None if parent == NO_PARENT else parent,
+                            None if parent == NO_PARENT else aid)
+                    self._bad_state(s, _stored_index(j, first_index, unstored))
         broken = semantics.first_broken(self.model.invariants, self.cfg, states)
         if self.pending_sometimes:
             limit = len(states) if broken is None else broken.at
@@ -182,8 +198,62 @@ class Run:
                 broken = missed
             for prop in met:
                 self.pending_sometimes.remove(prop)
-        if broken is not None:
-            self._report(broken, first_index + broken.at, states[broken.at])
+        if broken is None:
+            return
+        j = broken.at
+        if unstored is not None and j in unstored:
+            parent, aid = unstored[j]
+            trace = self.unstored_trace(parent, aid, states[j])
+            if broken.error is not None:
+                raise semantics.spec_error(broken.function, broken.error,
+                                           at=semantics.where(trace.length), trace=trace,
+                                           step=trace.length)
+            raise Found(semantics.violation("invariant", broken.prop.name, trace))
+        self._report(broken, _stored_index(j, first_index, unstored), states[j])
+
+    def unstored_trace(self, parent: int, action: int, state: Any) -> Trace:
+        """The trace to ``state``, which is not stored: reached from stored state
+        ``parent`` by action instance ``action``, or initial (``parent`` is NO_PARENT and
+        ``action`` its init)."""
+        if parent == NO_PARENT:
+            return Trace.from_states(self.model, action, [], [state])
+        return self.trace_to(parent, None, then=(action, state))
+
+    def within(self, states: Sequence[Any], links: Sequence[tuple[int, int]]) -> list[bool]:
+        """Whether each of ``states``, not stored yet and reached as ``links`` say (as in
+        :meth:`check_new`'s ``unstored``), satisfies the state constraints. A constraint
+        that raises or returns a non-bool is a spec error with the trace to the state."""
+        try:
+            return semantics.within(self.model.constraints, self.cfg, states)
+        except semantics.Misbehaved as m:
+            trace = self.unstored_trace(*links[m.at], states[m.at])
+            raise semantics.spec_error(m.function, m.error, at=semantics.where(trace.length),
+                                       trace=trace, step=trace.length) from m.error
+
+    def explorable(self, states: list[Any], first_index: int) -> list[Any]:
+        """The states of ``states`` (new, checked, and stored from ``first_index`` on, in
+        order) that satisfy the state constraints: those the search goes on to expand.
+        The others stay stored, so that they are judged once, and are counted in
+        :attr:`outside`. Every explorer applies the constraints here and nowhere else."""
+        inside = self.inside(states, first_index)
+        if inside is None:
+            return states
+        kept = [s for s, ok in zip(states, inside) if ok]
+        self.outside += len(states) - len(kept)
+        return kept
+
+    def inside(self, states: Sequence[Any], first_index: int) -> list[bool] | None:
+        """Whether each of ``states`` (stored from ``first_index`` on) satisfies the state
+        constraints; None when all do (or there are none). A constraint that raises or
+        returns a non-bool is a spec error with the trace to the state."""
+        constraints = self.model.constraints
+        if not constraints or not states:
+            return None
+        try:
+            inside = semantics.within(constraints, self.cfg, states)
+        except semantics.Misbehaved as m:
+            raise self.spec_error(m.function, m.error, first_index + m.at) from m.error
+        return None if all(inside) else inside
 
     def check_transition(self, before: Any, before_index: int, action: int, after: Any) -> None:
         """Check the action properties on one transition."""
@@ -403,7 +473,7 @@ class Run:
     def stats(self) -> Stats:
         n = len(self.store)
         seen = self.store.nbytes() if isinstance(self.store, FingerprintStore) else None
-        return Stats(n, self.generated, self.depth, self.elapsed(), self.queue,
+        return Stats(n - self.outside, self.generated, self.depth, self.elapsed(), self.queue,
                      collision_probability(n, self.generated, self._nesting()), seen)
 
     def _nesting(self) -> int:
@@ -434,7 +504,11 @@ class Run:
                       warnings=warnings)
 
     def finish(self, *, bounded: str | None) -> Result:
-        """The result of a search that ran out of states to explore (maybe within a bound)."""
+        """The result of a search that ran out of states to explore (maybe within a bound:
+        a depth limit, the state constraints)."""
+        constrained = semantics.constrained(self.model)
+        if constrained is not None:
+            bounded = constrained if bounded is None else f"{bounded}; {constrained}"
         if bounded is None:
             unmet = self.unmet_sometimes()
             if unmet is not None:
@@ -462,3 +536,12 @@ class Run:
     def failed(self, error: SpecRuntimeError) -> Result:
         return self.result("error", exhaustive=False, error=str(error),
                            details={"exception": error})
+
+
+def _stored_index(j: int, first_index: int,
+                  unstored: Mapping[int, tuple[int, int]] | None) -> int:
+    """The store index of the ``j``-th of a batch of new states stored from ``first_index``
+    on, but for those in ``unstored``."""
+    if unstored is None:
+        return first_index + j
+    return first_index + j - sum(1 for k in unstored if k < j)

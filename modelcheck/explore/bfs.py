@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from modelcheck import checkpoint
+from modelcheck import checkpoint, semantics
 from modelcheck._signals import note_terminate
 from modelcheck.errors import UsageError
 from modelcheck.explore import temporal
@@ -125,6 +125,8 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
             graph.edges(where[inverse], actions)
         return []
     pos = np.sort(first[missing])
+    if run.model.constraints:
+        return _admit_constrained(run, store, succs, actions, parents, fps, pos)
     new_fps = uniq[missing]
     room = run.room()
     if room is not None and len(pos) > room:
@@ -149,6 +151,36 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
     return new
 
 
+def _admit_constrained(run: Run, store: FingerprintStore, succs: list[Any], actions: list[int],
+                       parents: Any, fps: npt.NDArray[np.int64], pos: Any) -> list[Any]:
+    """:func:`_admit` for a model with state constraints, where the search applies them.
+
+    The new states at positions ``pos`` of ``succs`` are all checked, in order; only
+    those inside the constraints are stored and returned (to be expanded). The others are
+    not stored, as in TLC: met again, they are checked again.
+    """
+    positions: list[int] = pos.tolist()
+    candidates = [succs[p] for p in positions]
+    links = [(int(parents[p]), actions[p]) for p in positions]
+    inside = run.within(candidates, links)
+    keep = [p for p, ok in zip(positions, inside) if ok]
+    room = run.room()
+    if room is not None and len(keep) > room:
+        # The state limit: nothing after the first state it leaves out is checked.
+        end = positions.index(keep[room])
+        candidates, links, inside = candidates[:end], links[:end], inside[:end]
+        keep = keep[:room]
+        run.cut_short = True
+    first_index = len(store)
+    if keep:
+        at = np.array(keep, dtype=np.int64)
+        store.add(np.sort(fps[at]), parents[at],
+                  np.array([actions[p] for p in keep], dtype=np.uint32))
+    run.check_new(candidates, first_index,
+                  {j: links[j] for j, ok in enumerate(inside) if not ok})
+    return [succs[p] for p in keep]
+
+
 def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
             resumed: checkpoint.Checkpoint | None, saver: _Saver | None,
             interrupted: list[bool]) -> Result:
@@ -156,7 +188,8 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
     table = model.table()
     cut = False
     # Temporal properties need the state graph: recorded per chunk, never per successor.
-    graph = temporal.GraphRecorder(run) if model.temporal else None
+    # (State constraints bound the search, as a depth limit does: no graph then.)
+    graph = temporal.GraphRecorder(run) if model.temporal and not model.constraints else None
     size = chunk_size(model)
     if resumed is None:
         frontier = []
@@ -309,9 +342,13 @@ class _Saver:
 def _identity(model: Model) -> dict[str, Any]:
     """What a checkpoint must be of to be resumed with ``model``: the same configuration
     of the same spec, with the same inits and action instances (the stored indices)."""
-    return {"spec": model.spec.name, "variant": model.variant, "params": model.params,
-            "symmetry": model.canonical is not None, "inits": len(model.inits),
-            "instances": len(model.instances)}
+    out: dict[str, Any] = {
+        "spec": model.spec.name, "variant": model.variant, "params": model.params,
+        "symmetry": model.canonical is not None, "inits": len(model.inits),
+        "instances": len(model.instances)}
+    if model.constraints:
+        out["constraints"] = [c.name for c in model.constraints]
+    return out
 
 
 def _shaping(options: Options) -> dict[str, Any]:
@@ -355,8 +392,9 @@ def _rebuild(model: Model, cp: checkpoint.Checkpoint, store: FingerprintStore,
     replay exactly. Every rebuilt state must fingerprint to a stored value, no two to
     the same one; and the last chunk of states the checkpoint says were expanded is
     expanded again, each successor having to be stored (unless the depth bound cut the
-    search). A checkpoint of another version of the spec, of a nondeterministic spec, or
-    one that lies about its progress fails these checks.
+    search, or it lies outside the state constraints). A checkpoint of another version of
+    the spec, of a nondeterministic spec, or one that lies about its progress fails these
+    checks.
     """
     n = cp.distinct
     recheck = cp.expand_from if cp.cut else max(0, cp.expand_from - CHUNK)
@@ -410,6 +448,12 @@ def _rebuild(model: Model, cp: checkpoint.Checkpoint, store: FingerprintStore,
                              f"raises {type(e).__name__}: {e}") from None
             if t is not None:
                 succs.append((i, inst.index, t))
+    if model.constraints:  # a successor outside the state constraints is not stored
+        try:
+            inside = semantics.within(model.constraints, cfg, [t for _, _, t in succs])
+        except semantics.Misbehaved as m:
+            raise refuse(f"{m.function} raises or returns a non-bool ({m.error})") from None
+        succs = [step for step, ok in zip(succs, inside) if ok]
     missing = store.missing(_keys((t for _, _, t in succs), canon, lambda: refuse(
         "the stored paths and a step from them gives a state that is not hashable")))
     if missing.any():

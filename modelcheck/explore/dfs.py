@@ -42,6 +42,8 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
     key = fingerprint if model.canonical is None else run.fingerprint
     audit, canonical = run.audit, model.canonical
     stack: list[tuple[Any, int, int]] = []
+    outside: set[int] = set()  # stored states outside the state constraints: not expanded
+    unbounded = not model.constraints
     inits = run.initial_states()
     run.generated = len(inits)
     for init_index, s in inits:
@@ -51,7 +53,10 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
         if fp not in index:
             i = store.add_one(fp, NO_PARENT, init_index, 1)
             run.check_new([s], i)
-            stack.append((s, i, 1))
+            if unbounded or run.explorable([s], i):
+                stack.append((s, i, 1))
+            else:
+                outside.add(i)
             if len(index) == cap:
                 run.depth = 1
                 return run.result("incomplete", exhaustive=False, stopped=run.limit_reached())
@@ -96,14 +101,18 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
                 elif j is None:
                     j = store.add_one(fp, i, aid, d + 1)
                     run.check_new([t], j)
-                    stack.append((t, j, d + 1))
+                    if unbounded or run.explorable([t], j):
+                        stack.append((t, j, d + 1))
+                    else:
+                        outside.add(j)
                     if len(index) == cap:
                         run.generated += enabled
                         return run.result("incomplete", exhaustive=False,
                                           stopped=run.limit_reached())
                 elif max_depth is not None and depths[j] > d + 1:
                     store.parents[j], store.actions[j], depths[j] = i, aid, d + 1
-                    stack.append((t, j, d + 1))
+                    if j not in outside:
+                        stack.append((t, j, d + 1))
         except (Found, SpecRuntimeError):
             raise
         except Exception as e:

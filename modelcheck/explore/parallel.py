@@ -225,6 +225,12 @@ def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStor
               np.array([inits[p][0] for p in pos.tolist()], dtype=np.uint32))
     frontier = [init_states[p] for p in pos.tolist()]
     run.check_new(frontier, 0)
+    ids = list(range(len(frontier)))  # the global index of each state of the frontier
+    inside = run.inside(frontier, 0)
+    if inside is not None:
+        ids = [i for i in ids if inside[i]]
+        frontier = [frontier[i] for i in ids]
+        run.outside += len(inside) - len(ids)
     if not frontier:
         return run.finish(bounded=None)
     stop = run.limit_reached()
@@ -239,7 +245,7 @@ def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStor
         share = list(range(w, len(frontier), n))
         proc = ctx.Process(target=_worker, name=f"modelcheck-worker-{w}", daemon=True,
                            args=(theirs, model, options, [frontier[i] for i in share],
-                                 share, supervisor.beats, w))
+                                 [ids[i] for i in share], supervisor.beats, w))
         proc.start()
         theirs.close()
         workers.append((proc, ours))
@@ -302,6 +308,7 @@ def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStor
                 elif tag == "done":
                     next_sizes[owner[c]] = msg[1]
                     satisfied.update(msg[2])
+                    run.outside += msg[3]
                     done += 1
             supervisor.raise_if_failed()
             run.queue = max(queue, 0)
@@ -391,6 +398,7 @@ def _reproduce(run: Run, model: Model, kind: str, index: int, action: int) -> No
         run.deadlock(index, state)
     elif kind == "new":
         run.check_new([state], index)
+        run.inside([state], index)
     elif kind == "nondeterministic":
         raise run.nondeterministic(index, action)
     elif kind == "step":
@@ -537,7 +545,8 @@ class _Worker:
         self.fps = (np.concatenate(next_fps) if next_fps else np.zeros(0, dtype=np.int64))
         satisfied = [p.name for p in self.model.sometimes
                      if p.name in pending and p not in run.pending_sometimes]
-        self.conn.send(("done", len(next_states), satisfied))
+        self.conn.send(("done", len(next_states), satisfied, run.outside))
+        run.outside = 0
 
     def fingerprints(self, states: list[Any]) -> Any:
         """The fingerprints of frontier states that arrived without them."""
@@ -684,9 +693,17 @@ class _Worker:
             # Checked in the order they were generated: a _Spot gives the position of
             # the first state that fails, whose global index the report names.
             self.run.check_new(new, 0)
+            inside = self.run.inside(new, 0)
         except _Spot as spot:
             self.report("new", int(indices[spot.index]))
             return
+        fps = uniq[sel][order]
+        if inside is not None:
+            # States outside the state constraints stay stored, but are not expanded.
+            keep = np.array(inside, dtype=np.bool_)
+            new = [s for s, ok in zip(new, inside) if ok]
+            indices, fps = indices[keep], fps[keep]
+            self.run.outside += len(keep) - len(new)
         next_states += new
         next_indices.append(indices)
-        next_fps.append(uniq[sel][order])
+        next_fps.append(fps)

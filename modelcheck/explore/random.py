@@ -5,7 +5,9 @@ deep. Each walk starts in an initial state and, up to ``depth`` states, generate
 successor of the state it is in, checks the invariants and action properties on each (as
 TLC's simulation mode does, which finds more than checking the walked states alone), and
 moves to one of them chosen at random. A state with no successor that is not terminal is
-a deadlock. A violation is shrunk (:mod:`modelcheck.shrink`) before it is shown.
+a deadlock. A walk ends at a state outside the spec's state constraints, which it checks
+but does not expand (as an exhaustive search does not). A violation is shrunk
+(:mod:`modelcheck.shrink`) before it is shown.
 
 **Choosing a step.** The walk picks an action first, uniformly among the actions enabled,
 then one of its enabled instances: an action with many instances (``deliver`` of each
@@ -330,7 +332,11 @@ class _Lane:
         walked = [s]  # the states along ``path``, for the trace of a spec error
         end = "depth"
         depth = self.walks.depth
+        constraints = self.model.constraints
         while s is not None:
+            if constraints and not self._inside(s, init, path, walked):
+                end = "constraint"  # a state outside the state constraints is not expanded
+                break
             expanded.append(here)
             aids: list[int] = []
             succs: list[Any] = []
@@ -475,6 +481,13 @@ class _Lane:
             trace = self._trace(init, path, states)
             raise semantics.nondeterminism(self.model, action, semantics.where(len(path)),
                                            trace=trace, step=len(path))
+
+    def _inside(self, s: Any, init: int, path: list[int], walked: list[Any]) -> bool:
+        """Whether ``s`` (the walk's last state) satisfies the state constraints."""
+        try:
+            return semantics.within(self.model.constraints, self.cfg, (s,)) == [True]
+        except semantics.Misbehaved as m:
+            raise self._error(m.function, m.error, init, path, walked) from m.error
 
     def _trace(self, init: int, path: list[int], states: list[Any]) -> Trace | None:
         try:

@@ -4,7 +4,8 @@ Every reachable state (:mod:`modelcheck.statespace`) is a node (``s0``, ``s1`` .
 breadth-first order) labelled with the fields that differ between states (``state`` holds
 its whole JSON encoding); every transition is an edge labelled with its action. Initial
 states are marked ``initial``, states that violate an invariant carry the names in
-``violates`` and states with no enabled action that are not terminal ``deadlock``.
+``violates``, states with no enabled action that are not terminal ``deadlock``, and states
+outside the state constraints (checked, not expanded) ``outside``.
 
 networkx is imported only here and is an optional dependency (the ``graph`` extra):
 nothing else in modelcheck needs it, and a clear message says how to install it.
@@ -66,7 +67,8 @@ def to_networkx(model: Model, space: StateSpace) -> Any:
     for n, e in enumerate(encoded):
         g.add_node(f"s{n}", label=_state_label(e, shown), state=json.dumps(e),
                    initial=n in space.initial,
-                   violates=",".join(space.violates.get(n, ())), deadlock=n in space.deadlocks)
+                   violates=",".join(space.violates.get(n, ())), deadlock=n in space.deadlocks,
+                   outside=n in space.outside)
     for src, dst, a in space.edges:
         inst = model.instances[a]
         g.add_edge(f"s{src}", f"s{dst}",
@@ -88,9 +90,12 @@ def _dot(g: Any) -> str:
             style.append("peripheries=2")
         if attrs["violates"] or attrs["deadlock"]:
             style.append('style=filled, fillcolor="#fbdada", color="#b42318"')
+        elif attrs["outside"]:
+            style.append("style=dashed")
         label = attrs["label"] + "\n" + (f"violates: {attrs['violates']}\n"
                                          if attrs["violates"] else "") \
-            + ("deadlock\n" if attrs["deadlock"] else "")
+            + ("deadlock\n" if attrs["deadlock"] else "") \
+            + ("outside the state constraints\n" if attrs["outside"] else "")
         lines.append(f"  {n} [label={_dot_string(label)}" +
                      "".join(f", {x}" for x in style) + "];")
     for a, b, attrs in g.edges(data=True):

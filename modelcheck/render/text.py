@@ -205,8 +205,8 @@ _TEMPORAL_KINDS = ("eventually", "always eventually", "leads to", "always possib
 
 def render_checked(checked: Checked) -> str:
     """What a search checked, in a few lines: the properties checked and what became of
-    them, those not checked and why, and the fairness in force (when a temporal property
-    makes it matter)."""
+    them, those not checked and why, the fairness in force (when a temporal property
+    makes it matter) and the state constraints that bounded the search."""
     lines = []
     done = [c for c in (*checked.properties, checked.deadlock) if c.checked]
     if done:
@@ -216,6 +216,9 @@ def render_checked(checked: Checked) -> str:
         lines.append("not checked: " + _checks(undone))
     if checked.fairness or any(c.kind in _TEMPORAL_KINDS for c in checked.properties):
         lines.append("fairness: " + (", ".join(checked.fairness) or "none"))
+    if checked.constraints:
+        lines.append("bounded by the state constraints: " + ", ".join(checked.constraints)
+                     + " (states outside them were checked, not expanded)")
     return "\n".join(lines)
 
 

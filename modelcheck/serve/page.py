@@ -163,8 +163,9 @@ __STATE_VIEW__
     }
     document.getElementById("count").textContent = "(" + v.successors.length + ")";
     document.getElementById("status").textContent =
-      v.deadlock ? "deadlock: no action is enabled and the state is not terminal"
-                 : (v.terminal ? "terminal state" : "");
+      v.outside ? "outside the state constraints: a search checks it but does not expand it"
+        : v.deadlock ? "deadlock: no action is enabled and the state is not terminal"
+        : (v.terminal ? "terminal state" : "");
   }
   async function pollCex() {
     const c = await api("/api/counterexample");

@@ -82,7 +82,8 @@ class Browser:
 
         Properties, successors and deadlocks are judged as every search judges them
         (:mod:`modelcheck.semantics`): a predicate or action that misbehaves here is a
-        spec error (answered with HTTP 400), naming it and the state.
+        spec error (answered with HTTP 400), naming it and the state. A state outside the
+        state constraints is shown with no successors, and is no deadlock.
         """
         path, states = self._walk(path_text)
         m = self.model
@@ -94,9 +95,11 @@ class Browser:
                  for k in range(len(path))]
         succs: list[JSON] = []
         try:
-            enabled = semantics.successors(m, state)
-            terminal = not enabled and m.terminal is not None and not semantics.deadlocked(
-                m, state)
+            # A state outside the state constraints is not expanded, as in a search.
+            outside = semantics.within(m.constraints, m.config, (state,)) == [False]
+            enabled = [] if outside else semantics.successors(m, state)
+            terminal = (not enabled and not outside and m.terminal is not None
+                        and not semantics.deadlocked(m, state))
             properties = self._properties(states)
             steps_broken = [self._broken_step(state, t) for _, t in enabled]
         except semantics.Misbehaved as e:
@@ -116,7 +119,8 @@ class Browser:
         return {"path": path_text, "steps": steps, "rows": state_rows(now, changes),
                 "changes": [render_change(c) for c in changes],
                 "properties": properties, "successors": succs,
-                "terminal": terminal, "deadlock": not succs and not terminal}
+                "terminal": terminal, "deadlock": not succs and not terminal and not outside,
+                "outside": outside}
 
     def counterexample(self) -> dict[str, JSON]:
         """``/api/counterexample``."""

@@ -271,7 +271,7 @@ class _Search:
 
     _PRIORITY: ClassVar[dict[str, int]] = {
         "deadlock": 0, "step": 1, "unhashable": 1, "unpicklable": 1, "nondeterministic": 1,
-        "transition": 2, "state": 3}
+        "transition": 2, "state": 3, "constraint": 3}
     """Which finding of a round is reported: a deadlock is one step shorter than anything
     else found in the same level; spec errors come before violations, as in bfs."""
 
@@ -497,12 +497,14 @@ class _Search:
     def _admitted(self, results: list[dict[str, Any]]) -> int:
         """Account for an admit round and raise what it found; returns the frontier size."""
         new: int = sum(r["new"] for r in results)
+        frontier: int = sum(r["frontier"] for r in results)
         self.links.count += new
+        self.run_.outside += new - frontier
         self._raise_first([r["finding"] for r in results])
         met = {name for r in results for name in r["satisfied"]}
         self.run_.pending_sometimes = [p for p in self.run_.pending_sometimes
                                        if p.name not in met]
-        return new
+        return frontier
 
     def _limits(self) -> None:
         """Stop between levels at the state, time or memory limit."""
@@ -531,6 +533,8 @@ class _Search:
             run.check_transition(f["state"], ref, f["action"], f["after"])
         elif kind == "state":
             run.check_new([f["state"]], ref)
+        elif kind == "constraint":
+            run.inside([f["state"]], ref)
         elif kind == "nondeterministic":
             raise run.nondeterministic(ref, f["action"])
         elif kind == "step":

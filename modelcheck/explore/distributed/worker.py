@@ -440,23 +440,44 @@ class Partition:
                               actions | np.uint32(src << self.action_bits))
         self.frontier, self.frontier_base = [], len(self.store)
         if not fps_parts:
-            return {"new": 0, "cut": False, "finding": None, "satisfied": []}
+            return {"new": 0, "frontier": 0, "cut": False, "finding": None, "satisfied": []}
         fps = np.concatenate(fps_parts)
         uniq, first = np.unique(fps, return_index=True)
         missing = self.store.missing(uniq)
         if last:
-            return {"new": 0, "cut": bool(missing.any()), "finding": None, "satisfied": []}
+            return {"new": 0, "frontier": 0, "cut": bool(missing.any()), "finding": None,
+                    "satisfied": []}
         pos = np.sort(first[missing])
         everything: list[Any] = []
         for b in batches:
             everything.extend(unpack(b) if isinstance(b, bytes) else b)
         base = len(self.store)
+        new = [everything[p] for p in pos.tolist()]
+        inside, finding = self._inside(new, base)
+        if inside is not None:
+            # States outside the state constraints are stored after the others (in
+            # order), and only the others make the frontier.
+            order = np.argsort(~np.array(inside, dtype=np.bool_), kind="stable")
+            pos = pos[order]
+            new = [new[k] for k in order.tolist()]
         self.store.add(uniq[missing], np.concatenate(parent_parts)[pos],
                        np.concatenate(link_parts)[pos])
-        new = [everything[p] for p in pos.tolist()]
-        self.frontier = new
-        finding, met = self._check_new(new, base, pending)
-        return {"new": len(new), "cut": False, "finding": finding, "satisfied": met}
+        kept = len(new) if inside is None else sum(inside)
+        self.frontier = new[:kept]
+        checked, met = self._check_new(new, base, pending)
+        return {"new": len(new), "frontier": kept, "cut": False,
+                "finding": checked or finding, "satisfied": met}
+
+    def _inside(self, states: list[Any], base: int) -> tuple[list[bool] | None, Finding | None]:
+        """Whether each of ``states`` (to be stored from ``base`` on) satisfies the state
+        constraints (None: all do), or the state on which one misbehaves."""
+        if not self.model.constraints or not states:
+            return None, None
+        try:
+            inside = semantics.within(self.model.constraints, self.cfg, states)
+        except semantics.Misbehaved as m:
+            return None, {"kind": "constraint", "index": base + m.at, "state": states[m.at]}
+        return (None if all(inside) else inside), None
 
     def _check_new(self, states: list[Any], base: int,
                    pending: list[str]) -> tuple[Finding | None, list[str]]:

@@ -1,0 +1,38 @@
+"""The alternating bit protocol matches TLC: its state constraint bounds the channels.
+
+TLC 2.15 on MCAlternatingBit.tla with MCAlternatingBit.cfg (Data = {d1, d2}, msgQLen =
+ackQLen = 2, CONSTRAINT SeqConstraint): 1,392 states generated, 240 distinct, depth 10,
+no error (tlaplus/Examples' manifest.json records the same). With msgQLen = ackQLen = 3:
+3,740 generated, 528 distinct, depth 12.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from modelcheck import bind, check, replay
+from modelcheck.catalogue import load
+
+
+@pytest.mark.parametrize(("bound", "distinct", "generated", "depth"),
+                         [(2, 240, 1392, 10), (3, 528, 3740, 12)])
+def test_counts_match_tlc(bound: int, distinct: int, generated: int, depth: int) -> None:
+    params = {"msg_q_len": bound, "ack_q_len": bound}
+    for strategy in ("bfs", "dfs"):
+        result = check(load("alternating-bit"), params=params, strategy=strategy)
+        assert result.status == "ok"
+        assert result.stopped == "bounded by the state constraint seq_constraint"
+        stats = result.stats
+        assert (stats.distinct_states, stats.generated_states) == (distinct, generated)
+        if strategy == "bfs":
+            assert stats.depth == depth
+
+
+def test_a_receiver_that_flips_its_bit_takes_a_resent_message_as_new() -> None:
+    spec = load("alternating-bit")
+    result = check(spec, variant="receiver-flips-bit")
+    v = result.violation
+    assert v is not None and v.property == "implements_abc" and v.trace is not None
+    assert [s.action for s in v.trace.steps] == [
+        "init", "snd_new_value", "re_snd_msg", "rcv_msg", "rcv_msg"]
+    replay(bind(spec, "receiver-flips-bit"), v.trace)
