@@ -50,6 +50,12 @@ def chunk_size(model: Model) -> int:
 _UNCHECKED = "; temporal properties were not checked, as they need the whole state graph"
 
 
+def _records_graph(model: Model) -> bool:
+    """Whether the search records the state graph: for temporal properties, and not under
+    state constraints, which bound the search as a depth limit does."""
+    return bool(model.temporal) and not model.constraints
+
+
 def _expand_checked(run: Run, cfg: Any, table: ActionTable, chunk: list[Any], base: int,
                     succs: list[Any], actions: list[int], counts: list[int]) -> None:
     """Expand ``chunk`` one call at a time, checking action properties on each transition.
@@ -91,7 +97,7 @@ def explore(model: Model, options: Options) -> Result:
         store = FingerprintStore.restore(resumed.fingerprints, resumed.parents,
                                          resumed.actions, narrow=narrow_links(model))
     else:
-        store = FingerprintStore(narrow=narrow_links(model), indexed=bool(model.temporal))
+        store = FingerprintStore(narrow=narrow_links(model), indexed=_records_graph(model))
     run = Run(model, options, store, "bfs")
     saver = _Saver(run, options) if options.checkpoint else None
     with _interrupts_deferred(saver is not None) as interrupted:
@@ -189,7 +195,7 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
     cut = False
     # Temporal properties need the state graph: recorded per chunk, never per successor.
     # (State constraints bound the search, as a depth limit does: no graph then.)
-    graph = temporal.GraphRecorder(run) if model.temporal and not model.constraints else None
+    graph = temporal.GraphRecorder(run) if _records_graph(model) else None
     size = chunk_size(model)
     if resumed is None:
         frontier = []
