@@ -181,7 +181,7 @@ class GraphRecorder:
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         dst = np.frombuffer(self.dst, dtype=np.uint32)
-        if len(dst) != offsets[-1] or (len(dst) and int(dst.max()) >= n):
+        if len(dst) != offsets[-1] or (len(dst) and int(np.max(dst)) >= n):
             raise AssertionError("a recorded transition leads to a state that is not stored")
         act = (None if self.act is None
                else np.frombuffer(self.act, dtype=np.uint16 if self.act.typecode == "H"
@@ -444,7 +444,8 @@ def _sccs(g: StateGraph, mask: BoolArray) -> IntArray:
         return comp
     # Relabel what is left 0..k-1 and run Tarjan over compact rows.
     # Relabelling keeps the order of states, so the edges (in graph order) stay in rows.
-    local = np.full(g.n, -1, dtype=np.int32 if g.n < 2**31 else np.int64)
+    local: npt.NDArray[np.signedinteger[Any]] = np.full(
+        g.n, -1, dtype=np.int32 if g.n < 2**31 else np.int64)
     local[nodes] = np.arange(len(nodes))
     off = np.zeros(len(nodes) + 1, dtype=np.int64)
     np.cumsum(np.bincount(local[src], minlength=len(nodes)), out=off[1:])
