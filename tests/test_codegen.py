@@ -18,6 +18,7 @@ import pytest
 
 from modelcheck import Record, Spec, bind
 from modelcheck.catalogue import entries, load
+from modelcheck.errors import SpecDefinitionError
 from modelcheck.explore._codegen import expander
 from modelcheck.model import Model
 from modelcheck.spec import Specialised
@@ -155,7 +156,19 @@ def test_requires_skips_the_call_when_the_item_is_absent() -> None:
 
 def test_requires_must_name_a_field() -> None:
     spec, _ = _spec(field="not a field")
-    with pytest.raises(ValueError, match="not an identifier"):
+    with pytest.raises(SpecDefinitionError, match="take: its specialise hook's requires names "
+                       "field 'not a field', not an identifier"):
+        expander(bind(spec, None, {}))
+
+
+@pytest.mark.parametrize(("hook", "said"), [
+    (lambda cfg, t: 1 // 0, "its specialise hook raised ZeroDivisionError: integer division"),
+    (lambda cfg, t: (print, (t,)), "its specialise hook returned tuple, not a Specialised"),
+])
+def test_a_specialise_hook_that_fails_is_the_specs_error(hook: Any, said: str) -> None:
+    spec, _ = _spec()
+    spec.actions[0].fn.specialise = hook  # type: ignore[attr-defined]
+    with pytest.raises(SpecDefinitionError, match=f"action take: {said}"):
         expander(bind(spec, None, {}))
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from modelcheck.errors import SpecDefinitionError
 from modelcheck.model import Model
 from modelcheck.spec import Specialised
 
@@ -101,7 +102,8 @@ def instance_calls(model: Model, env: dict[str, Any]
     out: list[tuple[int, str, str | None]] = []
     for aid, fn, args in model.table():
         specialise = getattr(fn, "specialise", None)
-        call = specialise(model.config, *args) if specialise is not None else Specialised(fn, args)
+        call = (Specialised(fn, args) if specialise is None
+                else _specialised(model.instances[aid].name, specialise, model.config, args))
         env[f"f{aid}"] = call.fn
         call_args = ["cfg", "s"]
         for k, a in enumerate(call.args):
@@ -110,12 +112,29 @@ def instance_calls(model: Model, env: dict[str, Any]
         guard = None
         if call.requires is not None:
             field, item = call.requires
-            if not field.isidentifier():
-                raise ValueError(f"Specialised.requires names field {field!r}, not an identifier")
+            if not isinstance(field, str) or not field.isidentifier():
+                raise SpecDefinitionError(
+                    f"action {model.instances[aid].name}: its specialise hook's requires "
+                    f"names field {field!r}, not an identifier")
             env[f"r{aid}"] = item
             guard = f"r{aid} in {reads.setdefault(field, f'g{len(reads)}')}"
         out.append((aid, f"f{aid}({', '.join(call_args)})", guard))
     return reads, out
+
+
+def _specialised(name: str, specialise: Callable[..., Any], cfg: Any,
+                 args: tuple[Any, ...]) -> Specialised:
+    """What action ``name``'s ``specialise`` hook gives for ``args``; a hook that raises or
+    gives something else than a :class:`~modelcheck.spec.Specialised` is the spec's error."""
+    try:
+        call = specialise(cfg, *args)
+    except Exception as e:
+        raise SpecDefinitionError(f"action {name}: its specialise hook raised "
+                                  f"{type(e).__name__}: {e}") from e
+    if not isinstance(call, Specialised):
+        raise SpecDefinitionError(f"action {name}: its specialise hook returned "
+                                  f"{type(call).__name__}, not a Specialised")
+    return call
 
 
 def _indent(text: str, by: int = 4) -> str:
