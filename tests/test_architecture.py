@@ -170,3 +170,21 @@ def test_the_engine_does_not_know_the_network_library(engine: str) -> None:
 def test_the_docs_the_code_cites_are_in_the_repository() -> None:
     for path in [*PACKAGE.rglob("*.py"), *(PACKAGE.parent / "specs").rglob("*.py")]:
         assert "DESIGN.md" not in path.read_text(), path
+
+
+def test_no_command_module_imports_another() -> None:
+    # cli/__init__ registers the commands; each command module stands on cli/common alone.
+    shared = {"modelcheck.cli", "modelcheck.cli.common"}
+    commands = {m for m in MODULES if m.startswith("modelcheck.cli.")} - shared
+    assert {"modelcheck.cli.verify", "modelcheck.cli.trace"} <= commands
+    crossing = [f"{i.importer} imports {i.target}" for i in IMPORTS
+                if i.importer in commands and _resolve(i.target) in commands - {i.importer}]
+    assert crossing == []
+
+
+def test_the_engine_does_not_know_the_command_line() -> None:
+    front = ("modelcheck.cli", "modelcheck.__main__")
+    outside = [f"{i.importer} imports {i.target}" for i in IMPORTS
+               if not i.importer.startswith(front)
+               and (_resolve(i.target) or "").startswith("modelcheck.cli")]
+    assert outside == []
