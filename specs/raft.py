@@ -36,28 +36,38 @@ to the very same state, so the model has genuine cycles (needed for liveness) an
 finite. A message whose term is below every server's is dropped as lost (it could only
 be refused). ``max_log_len`` bounds logs and ``values`` the client values.
 
-**Timeouts.** With ``timeouts="randomised"`` (the default) a server's election timer
+**Timeouts.** By default (``timeouts="stabilising"``) the model is partially
+synchronous, after Dwork, Lynch and Stockmeyer's global stabilisation time: until the
+system stabilises, at a moment no one knows (the ``stabilise`` step, which may come at
+any point and is assumed to come: it is weakly fair), an election timer may fire at any
+time, so every safety property is checked over every interleaving of timeouts, with any
+number of concurrent candidates; after it, timers are randomised. A randomised timer
 fires only while no message that can be delivered is in flight and no candidate has won
-its election yet. This is the model of randomised election timeouts with Raft's timing
-requirement, broadcastTime ≪ electionTimeout (§3.10): a timer drawn at random from an
-interval much longer than a message delay fires, with probability approaching 1, after
-the messages already sent have arrived, and one election then runs on its own before the
-next timer fires; in the limit, those are the only runs left. It only removes behaviours,
-so ``eventually_leader`` holding under it is the thesis's §3.4 argument made exact, while
-safety, which must hold under any timing, is checked over every interleaving with
-``timeouts="nondeterministic"`` (a timer may fire at any time), as the flawed variants
-that need concurrent candidates do. With the defaults (3 servers, ``max_term`` 2,
-``max_log_len`` 1, one value) the search finds 31,795 distinct and 116,608 generated
-states (depth 37) in about 10 s; ``max_term`` 1 gives 9,064 and 31,042 (depth 26).
-With ``max_term`` 1 and elections alone (``max_log_len`` 0) the fault budgets give
-286 distinct states for ``loss=1``, 364 for ``dup=1``, 532 for ``crash=1``, 749 for
-``crash=1,restart=1`` and 3,116 for ``partition=1``; every property, ``eventually_leader``
-included, holds under each (with ``restart``, a crashed server is assumed to restart
-eventually). ``eventually_leader`` needs a majority that can talk: a crash and a
-partition together (``crash=1,partition=1``) leave servers 1 and 2 cut apart with server
-0 down, timing out forever. With ``--symmetry`` (safety only: liveness is not checked
-under symmetry) the defaults give 5,328 distinct states; ``max_term`` 3 gives 85,198
-distinct and 328,870 generated states (depth 41), about a minute.
+its election yet: the model of Raft's timing requirement, broadcastTime ≪
+electionTimeout (§3.10), where a timer drawn at random from an interval much longer than
+a message delay fires, with probability approaching 1, after the messages already sent
+have arrived, and one election then runs on its own before the next timer fires. So
+``eventually_leader`` holding is the thesis's §3.4 argument made exact, and the same run
+checks it. ``timeouts="randomised"`` keeps timers randomised throughout (fewer states:
+the safety properties are then checked only over runs with one election at a time, so a
+✓ there says nothing about concurrent candidates), and ``timeouts="nondeterministic"``
+never stabilises (``eventually_leader`` then fails: see ``split-votes``). With the
+defaults (3 servers, ``max_term`` 1, ``max_log_len`` 1, one value) the search finds
+593,716 distinct and 3,797,685 generated states (depth 30) in about a minute (about half
+of them after the system has stabilised; elections alone, ``max_log_len`` 0, give 19,468
+and 113,937); ``max_term`` 2 has not finished in minutes, which is why the default is 1
+(the reductions that would make it affordable do not exist yet). With randomised
+timeouts the default bounds give 9,064 distinct and 31,042 generated states (depth 26),
+and ``max_term`` 2 gives 31,795 and 116,608 (depth 37). With elections alone
+(``max_log_len`` 0) the fault budgets give (with randomised timeouts) 286 distinct
+states for ``loss=1``, 364 for ``dup=1``, 532 for ``crash=1``, 749 for
+``crash=1,restart=1`` and 3,116 for ``partition=1`` (with the default timing, ``loss=1``
+gives 71,376); every property, ``eventually_leader`` included, holds under each (with
+``restart``, a crashed server is assumed to restart eventually). ``eventually_leader``
+needs a majority that can talk: a crash and a partition together
+(``crash=1,partition=1``) leave servers 1 and 2 cut apart with server 0 down, timing out
+forever. With ``--symmetry`` (safety only: liveness is not checked under symmetry) the
+defaults give 99,082 distinct states (25 s).
 
 **Properties** (Figure 3.2, one each). ``election_safety``: at most one leader per term,
 over the history of elections (raft.tla's ``elections``), so a leader that has stepped
@@ -73,50 +83,54 @@ delivery, of each timer, of becoming leader with a majority and (with ``restart`
 faults) of restarting a crashed server. ``leader_elected`` and
 ``entry_committed`` (``sometimes``) make sure elections and replication can succeed.
 
-**Variant ``commit-old-term``** (Figure 3.7; ``max_term`` 3). A leader commits an entry
-of an earlier term as soon as a majority stores it, instead of only entries of its own
-term. The shortest counterexample (27 steps, terms relative) is the figure's scenario on
-three servers: server 0 leads term 0, server 1 then leads term 1 with server 2's vote;
-server 0 appends an entry (of term 0) that it does not replicate; it wins term 2 with
-server 2's vote, while server 1, still leader of term 1, appends an entry of term 1;
-server 1 times out into term 3; server 0 replicates its term-0 entry to server 2 (after
-one failed consistency check), server 2 votes for server 1, whose last entry is more up
-to date, and server 0, receiving server 2's acknowledgement, counts two replicas and
+**Variant ``commit-old-term``** (Figure 3.7; enablers ``max_term`` 3 and randomised
+timeouts, which keep three terms affordable). A leader commits an entry of an earlier
+term as soon as a majority stores it, instead of only entries of its own term. The
+shortest counterexample (27 steps, terms relative) is the figure's scenario on three
+servers: server 0 leads term 0, server 1 then leads term 1 with server 2's vote; server
+0 appends an entry (of term 0) that it does not replicate; it wins term 2 with server
+2's vote, while server 1, still leader of term 1, appends an entry of term 1; server 1
+times out into term 3; server 0 replicates its term-0 entry to server 2 (after one
+failed consistency check), server 2 votes for server 1, whose last entry is more up to
+date, and server 0, receiving server 2's acknowledgement, counts two replicas and
 commits its term-0 entry in term 2. Server 1 becomes leader of term 3 without it:
 ``leader_completeness`` breaks, and ``state_machine_safety`` follows as soon as server 1
 replicates its own entry over the committed one.
 
-**Variant ``no-truncate``** (``max_term`` 1). A follower that already holds an entry at
-the index of the leader's new one keeps it even when the terms differ, and acknowledges
-the request as if it matched. The shortest counterexample (16 steps): server 0 leads
-term 0 and appends an entry it does not replicate; server 1 leads term 1 and appends
-another; server 1 replicates its entry to server 2, commits it, and sends it to server 0,
-which keeps its own entry, acknowledges, and learns the commit index: it applies an entry
-no leader committed, so ``state_machine_safety`` breaks.
+**Variant ``no-truncate``** (the default bounds). A follower that already holds an entry
+at the index of the leader's new one keeps it even when the terms differ, and
+acknowledges the request as if it matched. The shortest counterexample (16 steps):
+server 0 leads term 0 and appends an entry it does not replicate; server 1 leads term 1
+and appends another; server 1 replicates its entry to server 2, commits it, and sends it
+to server 0, which keeps its own entry, acknowledges, and learns the commit index: it
+applies an entry no leader committed, so ``state_machine_safety`` breaks.
 
-**Variant ``split-votes``** (``timeouts="nondeterministic"``, 2 servers, elections
-only). Without randomised timers, candidates can split the vote forever: both servers
-time out into the same term, each votes for itself and refuses the other, and the next
-round repeats it one term up. ``eventually_leader`` fails with a lasso (a stem of 2
-steps, a loop of 22) whose loop is endless rounds of elections, each won by nobody; fair
-delivery and fair timers do not prevent it, which is why real Raft randomises timeouts.
+**Variant ``split-votes``** (``timeouts="nondeterministic"``; enablers 2 servers and
+elections only). Without randomised timers, candidates can split the vote forever: both
+servers time out into the same term, each votes for itself and refuses the other, and
+the next round repeats it one term up. ``eventually_leader`` fails with a lasso (a stem
+of 2 steps, a loop of 22) whose loop is endless rounds of elections, each won by nobody;
+fair delivery and fair timers do not prevent it, which is why real Raft randomises
+timeouts.
 
-**Variant ``vote-twice``** (nondeterministic timeouts, elections only, ``max_term`` 1). A
-server grants its vote to any candidate of its current term, forgetting to check
-``votedFor``. The shortest counterexample (8 steps): server 0 times out, wins server 1's
-vote; server 2 times out into the same term and server 0 grants its request as well;
-servers 0 and 2 both become leaders of one term.
+**Variant ``vote-twice``** (the default bounds: it needs two candidates at once, which
+the default timing allows before the system stabilises). A server grants its vote to any
+candidate of its current term, forgetting to check ``votedFor``. The shortest
+counterexample (8 steps): server 0 times out, wins server 1's vote; server 2 times out
+into the same term and server 0 grants its request as well; servers 0 and 2 both become
+leaders of one term.
 
-**Variant ``minority-leader``** (as ``vote-twice``). A candidate becomes leader with
-``votes >= servers // 2``, an off-by-one of the majority ``votes > servers // 2``. With 3
-servers a candidate's own vote suffices: servers 0 and 1 time out into one term and each
-becomes leader on its own vote (4 steps).
+**Variant ``minority-leader``** (enabler: elections alone, ``max_log_len`` 0, where the
+first property it breaks in any search order is ``election_safety``). A candidate
+becomes leader with ``votes >= servers // 2``, an off-by-one of the majority ``votes >
+servers // 2``. With 3 servers a candidate's own vote suffices: servers 0 and 1 time out
+into one term and each becomes leader on its own vote (4 steps).
 
-**Variant ``forget-vote``** (as ``vote-twice``, with ``--faults crash=1,restart=1``).
-``voted_for`` is volatile, as if a server did not persist it before answering. The
-shortest counterexample (10 steps): server 0 times out and wins server 1's vote; server 1
-crashes and restarts, having forgotten that vote but not its term; server 2 times out
-into the same term and wins server 1's vote too: two leaders of one term.
+**Variant ``forget-vote``** (enabler ``--faults crash=1,restart=1``). ``voted_for`` is
+volatile, as if a server did not persist it before answering. The shortest
+counterexample (10 steps): server 0 times out and wins server 1's vote; server 1 crashes
+and restarts, having forgotten that vote but not its term; server 2 times out into the
+same term and wins server 1's vote too: two leaders of one term.
 
 **Network and faults.** Messages travel on a modelcheck.network ``bag`` (raft.tla's
 semantics: each send is one delivery, in any order); ``--param network=fifo`` gives
@@ -142,17 +156,18 @@ class Config:
     servers: Annotated[int, Between(2, 9)] = 3
     """Number of servers (raft.tla's Server): at least 2, for an entry to be replicated
     (one server elects itself but never commits); at most 9, as the states grow by two
-    orders of magnitude with each server (133 with 2 servers, 31,795 with 3)."""
-    max_term: Annotated[int, Between(1)] = 2
+    orders of magnitude with each server (222 with 2 servers, 593,716 with 3)."""
+    max_term: Annotated[int, Between(1)] = 1
     """How far terms may spread: a server times out only while its term is less than
     ``max_term`` above the lowest term the state still holds (see the docstring)."""
     max_log_len: Annotated[int, Between(0)] = 1
     """Longest log: a leader takes a client request only while its log is shorter."""
     values: Annotated[int, Between(1)] = 1
     """Number of distinct client values (raft.tla's Value)."""
-    timeouts: Literal["randomised", "nondeterministic"] = "randomised"
-    """``randomised``: a server times out only when no election is under way (the model
-    of randomised election timeouts); ``nondeterministic``: at any time."""
+    timeouts: Literal["stabilising", "randomised", "nondeterministic"] = "stabilising"
+    """``stabilising``: at any time until the system stabilises (a fair step), randomised
+    after it; ``randomised``: a server times out only when no election is under way (the
+    model of randomised election timeouts); ``nondeterministic``: at any time, forever."""
     commit_old_term: bool = False
     """Flaw: a leader commits an entry of an earlier term once a majority stores it."""
     no_truncate: bool = False
@@ -183,6 +198,7 @@ Entry = tuple[int, int]
 FOLLOWER = "follower"
 CANDIDATE = "candidate"
 LEADER = "leader"
+STABILISING = "stabilising"
 RANDOMISED = "randomised"
 NONDETERMINISTIC = "nondeterministic"
 STALE = -1
@@ -268,6 +284,9 @@ class State(Record):
     committed: frozenset[tuple[int, int, int, int]]
     """History: ``(index, term, value, commit_term)`` for every entry a leader committed,
     with the leader's term then (``STALE`` once every server has moved past it)."""
+    stable: bool
+    """With ``timeouts="stabilising"``: the system has stabilised, and timers are
+    randomised from now on (always False with the other timings)."""
     faults: ServerFaults
 
 
@@ -463,7 +482,7 @@ def init(cfg: Config) -> State:
     n = cfg.servers
     return State((0,) * n, (FOLLOWER,) * n, (None,) * n, ((),) * n, (0,) * n,
                  (_NO_VOTES,) * n, (_NO_PROGRESS,) * n, frozenset(), frozenset(),
-                 frozenset(), net.initial(cfg))
+                 frozenset(), False, net.initial(cfg))
 
 
 # -- followers and candidates -------------------------------------------------------------
@@ -486,7 +505,8 @@ def timeout(cfg: Config, s: State, i: int) -> State | None:
     the requests are broadcast at once (the network still delivers them in any order, or
     never). With randomised timeouts a timer fires only while no election is under way.
     """
-    if s.role[i] == LEADER or (cfg.timeouts == RANDOMISED and _network_busy(cfg, s)):
+    if s.role[i] == LEADER or ((cfg.timeouts == RANDOMISED or s.stable)
+                               and _network_busy(cfg, s)):
         return None
     if s.faults.down:
         s = _settle(cfg, s)  # a crash is not followed by _settle: terms may be lower now
@@ -705,6 +725,23 @@ def _advance_commit_index(cfg: Config, s: State, i: int) -> State:
     return s
 
 
+# -- timing -------------------------------------------------------------------------------
+
+
+@spec.action
+def stabilise(cfg: Config, s: State) -> State | None:
+    """The system stabilises: from now on timers are randomised (``timeouts="stabilising"``).
+
+    Partial synchrony's global stabilisation time: before it, a timer may fire at any
+    moment; after it, message delays are bounded and the randomised timers fire one at a
+    time, once the messages already sent have arrived. When it comes is unknown, so it
+    may come at any step; that it comes is an assumption (this step is weakly fair).
+    """
+    if cfg.timeouts != STABILISING or s.stable:
+        return None
+    return s.replace(stable=True)
+
+
 # -- bounds ---------------------------------------------------------------------------------
 
 
@@ -845,46 +882,50 @@ spec.fair("timeout", "weak", actions=("timeout",), per_instance=True,
           doc="A follower or candidate whose timer can fire eventually times out.")
 spec.fair("elect", "weak", actions=("become_leader",), per_instance=True,
           doc="A candidate with a majority eventually becomes leader.")
+spec.fair("stabilise", "weak", actions=("stabilise",),
+          doc="With timeouts=stabilising, the system eventually stabilises.")
 spec.fair("restart", "weak", actions=("restart",), per_instance=True,
           doc="With --faults restart, a crashed server eventually restarts (crash-recovery).")
 
 
 spec.variant(
-    "commit-old-term", params={"commit_old_term": True, "max_term": 3},
+    "commit-old-term", params={"commit_old_term": True, "max_term": 3,
+                               "timeouts": RANDOMISED},
     violates="leader_completeness",
     doc="A leader commits an entry of an earlier term once a majority stores it (the "
-        "thesis's Figure 3.7): a later leader lacks the committed entry.")
+        "thesis's Figure 3.7): a later leader lacks the committed entry. Enablers: the "
+        "scenario needs three elections past the first (max_term 3), affordable with "
+        "randomised timeouts.")
 
 spec.variant(
-    "no-truncate", params={"no_truncate": True, "max_term": 1},
+    "no-truncate", params={"no_truncate": True},
     violates="state_machine_safety",
     doc="A follower keeps an existing entry that conflicts with the leader's new one and "
         "acknowledges it: it applies an entry the leader never committed.")
 
 spec.variant(
-    "split-votes", params={"timeouts": NONDETERMINISTIC, "servers": 2, "max_log_len": 0,
-                           "max_term": 1},
+    "split-votes", params={"timeouts": NONDETERMINISTIC, "servers": 2, "max_log_len": 0},
     violates="eventually_leader",
-    doc="Election timers fire at any time, not randomised: candidates can split the vote "
-        "round after round, forever.")
+    doc="Election timers fire at any time and the system never stabilises: candidates "
+        "can split the vote round after round, forever. Enablers: 2 servers and no log "
+        "entries keep the lasso short.")
 
 spec.variant(
-    "vote-twice", params={"vote_twice": True, "max_log_len": 0, "max_term": 1,
-                          "timeouts": NONDETERMINISTIC},
+    "vote-twice", params={"vote_twice": True},
     violates="election_safety",
     doc="A server grants its vote in a term even if it already voted for another "
         "candidate in that term.")
 
 spec.variant(
-    "minority-leader", params={"minority_leader": True, "max_log_len": 0, "max_term": 1,
-                               "timeouts": NONDETERMINISTIC},
+    "minority-leader", params={"minority_leader": True, "max_log_len": 0},
     violates="election_safety",
     doc="A candidate becomes leader with servers // 2 votes (>= instead of >): with 3 "
-        "servers, its own vote suffices.")
+        "servers, its own vote suffices. Enabler: elections alone (max_log_len 0), as "
+        "with log entries a depth-first search meets a leader that lacks a committed "
+        "entry (leader_completeness) before two leaders of one term.")
 
 spec.variant(
-    "forget-vote", params={"forget_vote": True, "max_term": 1, "max_log_len": 0,
-                           "timeouts": NONDETERMINISTIC, "faults": "crash=1,restart=1"},
+    "forget-vote", params={"forget_vote": True, "faults": "crash=1,restart=1"},
     violates="election_safety",
     doc="votedFor is not persisted: a server that crashes and restarts votes again in the "
-        "same term.")
+        "same term. Enabler: a crash and a restart (--faults crash=1,restart=1).")

@@ -11,26 +11,34 @@ from modelcheck import bind, check, replay
 from modelcheck.render.labels import step_label
 from modelcheck_specs import raft
 
-ELECTIONS = {"max_term": 1, "max_log_len": 0}
+ELECTIONS = {"max_log_len": 0}
 """Elections alone (no log entries): the small configurations the fault budgets use."""
+RANDOMISED = {"timeouts": "randomised"}
+"""Timers that fire one election at a time, throughout: the small, liveness-only timing."""
 
 
 @pytest.mark.parametrize(("params", "distinct", "generated", "depth"), [
-    pytest.param({}, 31_795, 116_608, 37, marks=pytest.mark.slow),
-    pytest.param({"max_term": 1}, 9_064, 31_042, 26, marks=pytest.mark.slow),
-    pytest.param({"max_term": 1, "network": "fifo"}, 8_092, 24_304, 29, marks=pytest.mark.slow),
-    ({**ELECTIONS, "faults": "loss=1"}, 286, 514, 13),
-    ({**ELECTIONS, "faults": "dup=1"}, 364, 844, 11),
-    ({**ELECTIONS, "faults": "crash=1"}, 532, 910, 16),
-    ({**ELECTIONS, "faults": "crash=1,restart=1"}, 749, 1_747, 12),
-    ({**ELECTIONS, "faults": "partition=1"}, 3_116, 10_417, 15),
-    ({**ELECTIONS, "network": "fifo", "faults": "reorder=1"}, 79, 139, 10),
-], ids=["default", "term-1", "fifo", "loss", "dup", "crash", "restart", "partition",
-        "reorder"])
+    pytest.param({}, 593_716, 3_797_685, 30, marks=pytest.mark.slow),
+    pytest.param({"network": "fifo"}, 182_800, 800_292, 30, marks=pytest.mark.slow),
+    (ELECTIONS, 19_468, 113_937, 15),
+    pytest.param({**ELECTIONS, "faults": "loss=1"}, 71_376, 479_419, 17,
+                 marks=pytest.mark.slow),
+    (RANDOMISED, 9_064, 31_042, 26),
+    pytest.param({**RANDOMISED, "max_term": 2}, 31_795, 116_608, 37, marks=pytest.mark.slow),
+    ({**RANDOMISED, **ELECTIONS, "faults": "loss=1"}, 286, 514, 13),
+    ({**RANDOMISED, **ELECTIONS, "faults": "dup=1"}, 364, 844, 11),
+    ({**RANDOMISED, **ELECTIONS, "faults": "crash=1"}, 532, 910, 16),
+    ({**RANDOMISED, **ELECTIONS, "faults": "crash=1,restart=1"}, 749, 1_747, 12),
+    ({**RANDOMISED, **ELECTIONS, "faults": "partition=1"}, 3_116, 10_417, 15),
+    ({**RANDOMISED, **ELECTIONS, "network": "fifo", "faults": "reorder=1"}, 79, 139, 10),
+], ids=["default", "fifo", "elections", "elections-loss", "randomised", "randomised-term-2",
+        "loss", "dup", "crash", "restart", "partition", "reorder"])
 def test_every_property_holds_with_pinned_counts(params: dict[str, Any], distinct: int,
                                                  generated: int, depth: int) -> None:
     r = check(raft.spec, params=params)  # eventually_leader included, deadlocks checked
     assert r.status == "ok" and r.exhaustive
+    assert r.checked is not None and [
+        c.outcome for c in r.checked.properties if c.name == "eventually_leader"] == ["holds"]
     assert (r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == (
         distinct, generated, depth)
 
@@ -52,7 +60,7 @@ def test_safety_holds_over_every_interleaving(params: dict[str, Any], distinct: 
 
 @pytest.mark.slow
 def test_explorers_agree_on_the_counts() -> None:
-    params = {"max_term": 1}
+    params = RANDOMISED
     bfs = check(raft.spec, params=params, temporal=False)
     two = check(raft.spec, params=params, temporal=False, workers=2)
     dfs = check(raft.spec, params=params, temporal=False, strategy="dfs")
@@ -172,11 +180,37 @@ def test_split_votes_is_a_lasso_of_endless_elections() -> None:
     assert loop.count("timeout") == 10 and "become_leader" not in loop
 
 
-def test_randomised_timeouts_elect_a_leader_and_nondeterministic_ones_need_not() -> None:
+def test_timers_that_stabilise_elect_a_leader_and_ones_that_never_do_need_not() -> None:
     params = {"servers": 2, **ELECTIONS}
-    assert check(raft.spec, params=params).status == "ok"
+    for timing in ("stabilising", "randomised"):
+        assert check(raft.spec, params={**params, "timeouts": timing}).status == "ok"
     r = check(raft.spec, params={**params, "timeouts": "nondeterministic"})
     assert r.violation is not None and r.violation.property == "eventually_leader"
+    # The stabilisation is an assumption: without it, split votes go on forever.
+    r = check(raft.spec, params=params, fairness={"stabilise": None})
+    assert r.violation is not None and r.violation.property == "eventually_leader"
+
+
+def test_the_bugs_of_concurrent_candidates_fail_the_default_run() -> None:
+    # One flag each, nothing else changed: the default timing lets candidates overlap.
+    for flag, length in (("vote_twice", 8), ("minority_leader", 4)):
+        r = check(raft.spec, params={flag: True, **ELECTIONS})
+        assert r.violation is not None and r.violation.property == "election_safety"
+        assert r.violation.trace is not None and r.violation.trace.length == length
+    # With randomised timers throughout, one election runs at a time: a false pass.
+    assert check(raft.spec, params={"vote_twice": True, **RANDOMISED}).status == "ok"
+
+
+def test_each_variant_changes_its_flag_and_documented_enablers_only() -> None:
+    assert {v.name: set(v.params) for v in raft.spec.variants.values()} == {
+        "commit-old-term": {"commit_old_term", "max_term", "timeouts"},
+        "no-truncate": {"no_truncate"},
+        "split-votes": {"timeouts", "servers", "max_log_len"},
+        "vote-twice": {"vote_twice"},
+        "minority-leader": {"minority_leader", "max_log_len"},
+        "forget-vote": {"forget_vote", "faults"}}
+    for name in ("commit-old-term", "split-votes", "minority-leader", "forget-vote"):
+        assert "Enabler" in raft.spec.variants[name].doc
 
 
 def test_vote_twice_elects_two_leaders_in_eight_steps() -> None:
