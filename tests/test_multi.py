@@ -53,7 +53,8 @@ def as_generator(spec: Spec, name: str, witnesses: tuple[str, ...]) -> None:
               for p in ("cfg", "state", *kept)]
     gen.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     gen.__name__ = name
-    spec.action(name=name, **{p: old.domains[p] for p in kept})(gen)
+    domains: dict[str, Any] = {p: old.domains[p] for p in kept}
+    spec.action(name=name, **domains)(gen)
     spec.actions.insert(at, spec.actions.pop())
 
 
@@ -246,8 +247,8 @@ def test_a_step_without_choice_replays_by_its_state() -> None:
     r = check(spec, params={"bad": True})
     assert r.violation is not None and r.violation.trace is not None
     data = r.violation.trace.to_json()
-    for step in data["steps"]:  # type: ignore[union-attr]
-        step.pop("choice", None)  # type: ignore[union-attr]
+    for step in data["steps"]:
+        step.pop("choice", None)
     replay(bind(spec, params={"bad": True}), Trace.from_json(data))
 
 
