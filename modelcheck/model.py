@@ -35,7 +35,7 @@ from modelcheck.spec import (
 from modelcheck.state import JSON, to_json
 
 __all__ = ["BIND_MEMORY", "MAX_INSTANCES", "ActionTable", "BindStopped", "FairGroup", "Instance",
-           "Model", "bind", "bind_fairness"]
+           "Model", "Successors", "bind", "bind_fairness"]
 
 BIND_MEMORY = 2**30
 """Bytes of memory binding a model may add to the process before it is refused, when the
@@ -48,7 +48,30 @@ class BindStopped(ModelcheckError):
     exit_code = 3
 
 ActionTable = tuple[tuple[int, Callable[..., Any], tuple[Any, ...]], ...]
-"""``(instance index, function, arguments)`` for every action instance, in order."""
+"""``(instance index, function, arguments)`` for every action instance, in order. The
+function returns the instance's successor, None, or (for a generator action) its
+:class:`Successors`."""
+
+
+class Successors(tuple[Any, ...]):
+    """The successors a generator action yields from one state (never empty, no None), as
+    the functions of an :data:`ActionTable` return them: a plain action's function returns
+    its one successor itself, so the explorers test ``t.__class__ is Successors`` only on
+    the successors they get, never on a disabled instance."""
+
+    __slots__ = ()
+
+
+def _gathered(action: Action) -> Callable[..., Any]:
+    """``action``'s generator function as a table function: its :class:`Successors`, or
+    None when it yields none."""
+    fn = action.fn
+
+    def gather(cfg: Any, state: Any, *args: Any) -> Successors | None:
+        out = Successors(t for t in fn(cfg, state, *args) if t is not None)
+        return out if out else None
+    gather.__name__ = gather.__qualname__ = action.name
+    return gather
 
 
 @dataclass(frozen=True)
@@ -125,9 +148,17 @@ class Model:
         return {f.name: to_json(getattr(self.config, f.name))
                 for f in dataclasses.fields(self.config)}
 
+    @property
+    def multi(self) -> bool:
+        """Whether some action is a generator function (yields several successors)."""
+        return any(a.multi for a in self.spec.actions)
+
     def table(self) -> ActionTable:
-        """The flat ``(index, fn, args)`` tuple the explorers' hot loop iterates."""
-        return tuple((i.index, i.action.fn, i.args) for i in self.instances)
+        """The flat ``(index, fn, args)`` tuple the explorers' hot loop iterates (a generator
+        action's function returns :class:`Successors`)."""
+        wrapped = {a.name: _gathered(a) for a in self.spec.actions if a.multi}
+        return tuple((i.index, wrapped.get(i.name, i.action.fn) if i.action.multi
+                      else i.action.fn, i.args) for i in self.instances)
 
     def initial_states(self, first: int = 0, stop: int | None = None) -> list[tuple[int, Any]]:
         """``(init index, state)`` for every initial state, in declaration order (of the
@@ -145,9 +176,40 @@ class Model:
         return out
 
     def apply(self, index: int, state: Any) -> Any:
-        """Apply action instance ``index`` to ``state``; None when it is not enabled."""
+        """Apply action instance ``index`` to ``state``; None when it is not enabled (for
+        a generator action: its first successor)."""
         inst = self.instances[index]
+        if inst.action.multi:
+            return next(iter(self.successors(index, state)), None)
         return inst.action.fn(self.config, state, *inst.args)
+
+    def successors(self, index: int, state: Any) -> tuple[Any, ...]:
+        """Every successor action instance ``index`` gives from ``state``, in order."""
+        inst = self.instances[index]
+        if inst.action.multi:
+            return tuple(t for t in inst.action.fn(self.config, state, *inst.args)
+                         if t is not None)
+        t = inst.action.fn(self.config, state, *inst.args)
+        return () if t is None else (t,)
+
+    def step_to(self, index: int, state: Any, wanted: Callable[[Any], bool]) -> Any:
+        """The first successor of ``state`` by instance ``index`` that is ``wanted``, else
+        its first successor (None when it is not enabled): how a path the search stored
+        as actions alone is executed again."""
+        inst = self.instances[index]
+        if not inst.action.multi:
+            return inst.action.fn(self.config, state, *inst.args)
+        found = self.successors(index, state)
+        return next((t for t in found if wanted(t)), found[0] if found else None)
+
+    def choice(self, index: int, before: Any, after: Any) -> int | None:
+        """Which successor of ``before`` by generator action instance ``index`` is
+        ``after`` (its position among those yielded); None for a plain action, or when
+        none equals it."""
+        if not self.instances[index].action.multi:
+            return None
+        found = self.successors(index, before)
+        return next((k for k, t in enumerate(found) if t == after), None)
 
     def find_instance(self, name: str, args: Mapping[str, JSON],
                       pool: Sequence[Instance] | None = None) -> Instance | None:

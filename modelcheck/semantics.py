@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from modelcheck.errors import NondeterminismError, SpecRuntimeError
 from modelcheck.fingerprint import fingerprint
-from modelcheck.model import ActionTable, Instance, Model
+from modelcheck.model import ActionTable, Instance, Model, Successors
 from modelcheck.result import Check, Checked, Violation, ViolationKind
 from modelcheck.spec import TEMPORAL_KINDS, Constraint, Property
 from modelcheck.state import field_items
@@ -312,14 +312,17 @@ def successors(model: Model, state: Any, table: ActionTable | None = None
     """``(instance, successor)`` for every action instance enabled in ``state``, in order;
     :class:`Misbehaved` naming the instance that raises."""
     cfg = model.config
-    out = []
+    out: list[tuple[int, Any]] = []
     for aid, fn, args in model.table() if table is None else table:
         try:
             t = fn(cfg, state, *args)
         except Exception as e:
             raise Misbehaved(_action_name(model.instances[aid]), e, aid) from e
         if t is not None:
-            out.append((aid, t))
+            if t.__class__ is Successors:
+                out += ((aid, u) for u in t)
+            else:
+                out.append((aid, t))
     return out
 
 
@@ -476,23 +479,25 @@ def rerun(model: Model, state: Any, produced: Sequence[tuple[int, Any]],
     (``produced``: ``(instance, successor)`` pairs in order); the first instance whose
     outcome differs (enabled or not, another successor, an exception), or None."""
     cfg = model.config
-    got = dict(produced)
+    got: dict[int, list[Any]] = {}
+    for aid, t in produced:
+        got.setdefault(aid, []).append(t)
     for aid, fn, args in model.table() if table is None else table:
         try:
             t = fn(cfg, state, *args)
         except Exception:
             return aid
-        want = got.get(aid)
-        if t is None or want is None:
-            if t is not want:
-                return aid
-            continue
-        if t != want:
-            try:
-                if fingerprint(t) != fingerprint(want):
+        now = [] if t is None else list(t) if t.__class__ is Successors else [t]
+        want = got.get(aid, [])
+        if len(now) != len(want):
+            return aid
+        for t, w in zip(now, want):
+            if t != w:
+                try:
+                    if fingerprint(t) != fingerprint(w):
+                        return aid
+                except (TypeError, RecursionError):
                     return aid
-            except (TypeError, RecursionError):
-                return aid
     return None
 
 

@@ -105,6 +105,10 @@ class _Shrinker:
         faults = set(model.spec.fault_actions)
         self.is_fault = [inst.name in faults for inst in model.instances]
         self.table = model.table()
+        if model.multi:
+            raise UsageError("the shrinker replays steps as action instances alone, and "
+                             "cannot yet shrink a trace of a spec with generator actions "
+                             f"({', '.join(a.name for a in model.spec.actions if a.multi)})")
         if failure.kind not in ("invariant", "action", "deadlock"):
             raise UsageError(f"only invariant, action-property and deadlock violations are "
                              f"shrunk, not {failure.kind} ({failure.property})")

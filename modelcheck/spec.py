@@ -92,6 +92,9 @@ class Action:
     domains: Mapping[str, Domain]
     doc: str
     depends: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    multi: bool = False
+    """Whether ``fn`` is a generator function: each state it yields (but None) is one
+    successor, as each witness of TLA+'s ``\\E x \\in S : ...`` inside an action is."""
 
     def domain(self, param: str, cfg: Any, limit: int | None = MAX_INSTANCES,
                given: Mapping[str, Any] | None = None) -> tuple[Any, ...]:
@@ -358,6 +361,11 @@ class Spec:
                fairness: FairnessKind | None = None,
                **domains: Domain) -> F | Callable[[F], F]:
         """Declare an action ``(cfg, state, **args) -> State | None``; ``None`` = not enabled.
+
+        An action may also be a generator function that yields its successors (TLA+'s
+        ``\\E`` inside an action): each state yielded is one successor, one generated
+        state; None yielded is skipped, and yielding nothing means not enabled. It must
+        yield the same states in the same order each time it is called on a state.
 
         Each keyword names a parameter of the function and gives its finite domain: an
         iterable, or a function of the config returning one (``rm=lambda cfg:
@@ -659,6 +667,12 @@ class Spec:
                 f"{where} takes ({', '.join(p.name for p in params)}) but must start with "
                 f"({', '.join(fixed)}); write def {aname}({', '.join(fixed)}, ...)")
         rest = tuple(p.name for p in params[len(fixed):])
+        multi = inspect.isgeneratorfunction(fn)
+        if multi and len(fixed) == 1:
+            raise SpecDefinitionError(
+                f"{where} is a generator function; an init returns one state: give it a "
+                "parameter whose domain holds the choices instead (each value is an "
+                "initial state)")
         undeclared = [p for p in rest if p not in domains]
         if undeclared:
             example = ", ".join(f"{p}=lambda cfg: range(...)" for p in undeclared)
@@ -678,7 +692,7 @@ class Spec:
                 f"spec {self.name!r}: the name {aname!r} is already {taken}; names of inits, "
                 "actions and properties must be unique (rename the function or pass name=)")
         return Action(aname, fn, rest, {p: domains[p] for p in rest},
-                      inspect.getdoc(fn) or "", depends)
+                      inspect.getdoc(fn) or "", depends, multi)
 
     def _add_property(self, fn: F, kind: PropertyKind) -> F:
         role, shape = _PROPERTY_ROLES[kind]

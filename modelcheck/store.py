@@ -95,6 +95,12 @@ class FingerprintStore(_Links):
         self._main_index: Indices = np.zeros(1, dtype=np.uint32)
         self._run_indices: list[Indices] = []
 
+    @property
+    def indexed(self) -> bool:
+        """Whether the store knows the discovery index of each fingerprint
+        (:meth:`indices`)."""
+        return self._indexed
+
     def missing(self, fps: Fingerprints) -> npt.NDArray[np.bool_]:
         """For distinct ``fps`` (sorted is fastest): True where it is not stored."""
         found, _ = self._in_main(fps)

@@ -59,7 +59,9 @@ class Adapter:
     * :meth:`reset` builds a fresh implementation matching the spec's initial state;
     * one method per spec action, named after it and taking its arguments by name
       (``def write(self, key, value, quorum)``), performs that step on the
-      implementation; actions listed in ``internal`` (steps of the spec's environment,
+      implementation (for a generator action it also takes ``choice``: which of the
+      successors the action yields, in order, the step is); actions listed in
+      ``internal`` (steps of the spec's environment,
       such as faults, that the implementation does not take) are skipped;
     * :meth:`observe` returns what the implementation shows, and :meth:`expect` what the
       spec's state says it should show; after every step the two must be equal.
@@ -100,14 +102,26 @@ class Adapter:
 class _Choice:
     """An enabled action instance, shown by Hypothesis as ``name(arg=value)``."""
 
-    __slots__ = ("instance", "state")
+    __slots__ = ("choice", "instance", "state")
 
-    def __init__(self, instance: Instance, state: Any) -> None:
+    def __init__(self, instance: Instance, state: Any, choice: int | None = None) -> None:
         self.instance = instance
         self.state = state
+        self.choice = choice
+        """Which successor of a generator action the step is; None for a plain action."""
 
     def __repr__(self) -> str:
-        return self.instance.label()
+        label = self.instance.label()
+        return label if self.choice is None else f"{label}[choice={self.choice}]"
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """The arguments an adapter's method takes: with ``choice`` for a generator
+        action."""
+        out = self.instance.kwargs
+        if self.choice is not None:
+            out["choice"] = self.choice
+        return out
 
 
 def state_machine(spec: Spec | Model, *, variant: str | None = None,
@@ -138,9 +152,13 @@ def state_machine(spec: Spec | Model, *, variant: str | None = None,
             return machine.cache[1]  # type: ignore[no-any-return]
         out: dict[str, list[_Choice]] = {}
         try:
+            last, k = -1, 0
             for aid, t in semantics.successors(model, s, table):
                 inst = instances[aid]
-                out.setdefault(inst.name, []).append(_Choice(inst, t))
+                k = k + 1 if aid == last else 0
+                last = aid
+                out.setdefault(inst.name, []).append(
+                    _Choice(inst, t, k if inst.action.multi else None))
         except semantics.Misbehaved as m:
             raise _error(m, machine.steps) from m.error
         machine.cache = (s, out)
@@ -170,7 +188,7 @@ def state_machine(spec: Spec | Model, *, variant: str | None = None,
         self.state = after
         self.steps += 1
         if self.impl is not None:
-            self.impl.perform(choice.instance.name, choice.instance.kwargs)
+            self.impl.perform(choice.instance.name, choice.kwargs)
             self.compare(f"step {self.steps} ({choice!r})")
 
     def compare(self: Any, where: str) -> None:

@@ -52,6 +52,9 @@ class Step:
     action: str
     args: Mapping[str, JSON]
     state: JSON
+    choice: int | None = None
+    """For a step of a generator action: which of its successors it is (0 for the first
+    it yields); None for a plain action or an init."""
 
     def label(self, spec: Spec | None = None) -> str:
         """``action(a=1)``, or as ``spec``'s :attr:`~modelcheck.spec.Spec.format_step` hook
@@ -115,6 +118,7 @@ class Trace:
             "format": FORMAT, "spec": self.spec, "variant": self.variant,
             "params": dict(self.params),
             "steps": [{"action": s.action, "args": dict(s.args), "state": s.state}
+                      | ({} if s.choice is None else {"choice": s.choice})
                       for s in self.steps],
             "loop_start": self.loop_start,
         }
@@ -145,7 +149,13 @@ class Trace:
                 raise TraceFormatError(
                     f"trace step {i} must be an object with 'action' (a string), 'args' "
                     "(an object) and 'state'")
-            steps.append(Step(raw["action"], raw.get("args", {}), raw["state"]))
+            choice = raw.get("choice")
+            if choice is not None and not (type(choice) is int and choice >= 0 and i > 0):
+                raise TraceFormatError(
+                    f"trace step {i}: 'choice' must be a non-negative integer (which successor "
+                    f"of a generator action the step is), got {choice!r}"
+                    + (" on the initial state" if i == 0 else ""))
+            steps.append(Step(raw["action"], raw.get("args", {}), raw["state"], choice))
         if not steps:
             raise TraceFormatError("a trace needs at least one step (the initial state)")
         loop = data.get("loop_start")
@@ -186,9 +196,10 @@ class Trace:
         """Build a trace from init instance ``init_index``, action indices and the states."""
         steps = [Step(model.inits[init_index].name, model.inits[init_index].args_json(),
                       to_json(states[0]))]
-        for aid, s in zip(path, states[1:]):
+        for aid, before, s in zip(path, states, states[1:]):
             inst = model.instances[aid]
-            steps.append(Step(inst.name, inst.args_json(), to_json(s)))
+            steps.append(Step(inst.name, inst.args_json(), to_json(s),
+                              model.choice(aid, before, s) if inst.action.multi else None))
         return cls(model.spec.name, model.variant, model.params, tuple(steps), loop_start,
                    tuple(states))
 
@@ -218,7 +229,25 @@ def replay(model: Model, trace: Trace) -> list[Any]:
         inst = model.find_instance(step.action, step.args)
         if inst is None:
             raise ReplayError(f"step {i}: the spec has no action {step.label(model.spec)}", i)
-        state = model.apply(inst.index, state)
+        if not inst.action.multi:
+            if step.choice is not None:
+                raise ReplayError(
+                    f"step {i}: {step.label(model.spec)} records successor {step.choice} of "
+                    "its action, which yields no successors to choose from (it is not a "
+                    "generator)", i)
+            state = model.apply(inst.index, state)
+        else:
+            found = model.successors(inst.index, state)
+            if not found:
+                state = None
+            elif step.choice is None:  # a trace written by hand: the successor it records
+                state = next((t for t in found if _same(t, step)), found[0])
+            elif step.choice >= len(found):
+                raise ReplayError(
+                    f"step {i}: {step.label(model.spec)} records successor {step.choice}, but "
+                    f"the action yields {len(found)} here", i)
+            else:
+                state = found[step.choice]
         if state is None:
             raise ReplayError(f"step {i}: {step.label(model.spec)} is not enabled", i)
         _compare(state, step, i, model.spec)
@@ -250,10 +279,14 @@ def model_for(spec: Spec, trace: Trace) -> Model:
     return bind(spec, trace.variant, params)
 
 
-def _compare(state: Any, step: Step, i: int, spec: Spec) -> None:
+def _same(state: Any, step: Step) -> bool:
     # A record in its defaults form may have been saved with all its fields (a trace
     # written before that form existed): either encoding is the same state.
-    if to_json(state) != step.state and to_json(state, compact=False) != step.state:
+    return bool(to_json(state) == step.state or to_json(state, compact=False) == step.state)
+
+
+def _compare(state: Any, step: Step, i: int, spec: Spec) -> None:
+    if not _same(state, step):
         raise ReplayError(
             f"step {i}: {step.label(spec)} gives a different state than the trace records", i)
 

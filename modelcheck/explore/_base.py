@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from modelcheck import _watchdog as watchdog
 from modelcheck import semantics
 from modelcheck._watchdog import resident_memory
@@ -24,7 +26,7 @@ from modelcheck.spec import Property
 from modelcheck.store import NO_PARENT, DictStore, FingerprintStore
 from modelcheck.trace import Trace
 
-__all__ = ["Found", "Options", "Progress", "Run", "StepFailure"]
+__all__ = ["Found", "Options", "Progress", "Run", "StepFailure", "multi_path"]
 
 
 @dataclass(frozen=True)
@@ -379,15 +381,20 @@ class Run:
         states = [s]
         key = self.fingerprint
         targets = self._path_fingerprints(index, len(actions)) \
-            if model.canonical is not None else None
+            if model.canonical is not None or model.multi else None
         taken: list[int] = []
-        for step, aid in enumerate(actions, start=1):
+        found = (self._multi_path(index, s, actions, state, then)
+                 if model.multi and targets is None else None)
+        if found is not None:
+            taken, states = found
+            s = states[-1]
+        for step, aid in enumerate(() if found is not None else actions, start=1):
             def reaches(t: Any, step: int = step) -> bool:
                 if t is None:
                     return False
                 fp = key(t)
                 return fp == targets[step] if targets is not None else fp in self.store
-            nxt = model.apply(aid, s)
+            nxt = model.step_to(aid, s, reaches)
             if not reaches(nxt) and model.canonical is not None:
                 aid, nxt = self._orbit_step(s, reaches, aid)
             if not reaches(nxt):
@@ -413,6 +420,32 @@ class Run:
             taken.append(then[0])
             states.append(then[1])
         return Trace.from_states(model, init_index, taken, states)
+
+    def _multi_path(self, index: int, init: Any, actions: list[int], state: Any | None,
+                    then: tuple[int, Any] | None) -> tuple[list[int], list[Any]] | None:
+        """The actions and states of the path to stored state ``index``, through generator
+        actions, or None when it does not replay (the caller then reports the
+        nondeterminism). A store that knows each fingerprint's index (a breadth-first
+        search of a model with generator actions keeps one) tells which successor of a
+        step is the stored one; otherwise the successors stored anywhere are tried, for a
+        path that ends in ``state`` (by fingerprint) and from which ``then`` is a step."""
+        key = self.fingerprint
+        store = self.store
+        if isinstance(store, FingerprintStore) and store.indexed:
+            chain: list[int] = []
+            i = index
+            for _ in range(len(actions) + 1):
+                chain.append(i)
+                i = store.parents[i]
+            chain.reverse()
+
+            def stored(step: int, found: Sequence[Any]) -> list[Any]:
+                at = store.indices(np.array([key(t) for t in found], dtype=np.int64))
+                return [t for t, j in zip(found, at.tolist()) if j == chain[step]]
+        else:
+            def stored(step: int, found: Sequence[Any]) -> list[Any]:
+                return [t for t in found if key(t) in store]
+        return multi_path(self.model, key, init, actions, stored, state, then)
 
     def _path_fingerprints(self, index: int, length: int) -> list[int] | None:
         """The stored fingerprints along the path to ``index`` (init first), if known.
@@ -441,12 +474,13 @@ class Run:
         model = self.model
         for inst in model.instances:
             try:
-                t = model.apply(inst.index, s)
+                found = model.successors(inst.index, s)
             except Exception:
                 continue  # the search never took this step from here
-            if reaches(t):
-                return inst.index, t
-        return stored, model.apply(stored, s)
+            for t in found:
+                if reaches(t):
+                    return inst.index, t
+        return stored, model.step_to(stored, s, reaches)
 
     def _transported_step(self, held: Any, replayed: Any,
                           then: tuple[int, Any]) -> tuple[int, Any]:
@@ -458,7 +492,7 @@ class Run:
         after = canonical.transport(held, replayed, then[1])
         for aid in (then[0], *(i.index for i in model.instances)):
             try:
-                if model.apply(aid, replayed) == after:
+                if after in model.successors(aid, replayed):
                     return aid, after
             except Exception:
                 continue
@@ -545,3 +579,49 @@ def _stored_index(j: int, first_index: int,
     if unstored is None:
         return first_index + j
     return first_index + j - sum(1 for k in unstored if k < j)
+
+
+def multi_path(model: Model, key: Callable[[Any], int], init: Any, actions: Sequence[int],
+               stored: Callable[[int, Sequence[Any]], list[Any]], state: Any | None,
+               then: tuple[int, Any] | None) -> tuple[list[int], list[Any]] | None:
+    """A path from ``init`` taking ``actions`` (some of them generator actions, so that a
+    step may have several successors), as a backtracking search: at step ``k`` it tries
+    the successors ``stored(k, successors)`` keeps, in order, for a path whose last state
+    has ``state``'s fingerprint (``key``) and from which ``then`` is a step (each when
+    given). The actions and the states, or None when there is no such path."""
+    want = key(state) if state is not None else None
+
+    def last(t: Any) -> bool:
+        if want is not None and key(t) != want:
+            return False
+        if then is None or model.canonical is not None:
+            return True  # under symmetry the step is transported to the state replayed
+        try:
+            return then[1] in model.successors(then[0], t)
+        except Exception:
+            return False
+
+    def candidates(step: int, s: Any) -> list[Any]:
+        try:
+            return stored(step, model.successors(actions[step - 1], s))
+        except Exception:
+            return []  # the caller reports it, replaying the stored path
+
+    if not actions:
+        return None
+    states = [init]
+    pending = [candidates(1, init)]
+    while pending:
+        if not pending[-1]:
+            pending.pop()
+            states.pop()
+            continue
+        t = pending[-1].pop(0)
+        step = len(states)
+        if step == len(actions):
+            if last(t):
+                return list(actions), [*states, t]
+            continue
+        states.append(t)
+        pending.append(candidates(step + 1, t))
+    return None

@@ -15,15 +15,20 @@ which the generated code tests inline, reading the field once per state, so that
 instance that is disabled costs no function call at all. A network's ``deliver`` action
 uses both: each message's handler is bound once, and a message not in flight
 is skipped by one hash look-up.
+
+A generator action (one that yields its successors) is called the same way, and each state
+it yields but None is appended as one successor; its ``specialise`` hook must give a
+generator function too.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 from modelcheck.errors import SpecDefinitionError
-from modelcheck.model import Model
+from modelcheck.model import Model, Successors
 from modelcheck.spec import Specialised
 
 __all__ = ["MAX_UNROLLED", "expander", "instance_calls"]
@@ -52,10 +57,17 @@ def expander(model: Model, *, checked: bool = False) -> Expander:
     on_step = "check(s, base + i, {aid}, t)\n" if checked else ""
     if len(table) > MAX_UNROLLED:
         env["table"] = table
+        env["Successors"] = Successors
         body = (
             "        for aid, fn, args in table:\n"
             "            t = fn(cfg, s, *args)\n"
             "            if t is not None:\n"
+            "                if t.__class__ is Successors:\n"
+            "                    for t in t:\n"
+            + _indent(on_step.format(aid="aid"), 24) +
+            "                        append(t)\n"
+            "                        act(aid)\n"
+            "                    continue\n"
             + _indent(on_step.format(aid="aid"), 16) +
             "                append(t)\n"
             "                act(aid)\n")
@@ -63,11 +75,13 @@ def expander(model: Model, *, checked: bool = False) -> Expander:
         reads, calls = instance_calls(model, env)
         lines = []
         for aid, call, guard in calls:
-            step = (f"t = {call}\n"
-                    f"if t is not None:\n"
-                    + _indent(on_step.format(aid=aid)) +
+            take = (_indent(on_step.format(aid=aid)) +
                     f"    append(t)\n"
                     f"    act({aid})\n")
+            if model.instances[aid].action.multi:
+                step = f"for t in {call}:\n    if t is not None:\n" + _indent(take)
+            else:
+                step = f"t = {call}\nif t is not None:\n" + take
             if guard is not None:
                 step = f"if {guard}:\n" + _indent(step)
             lines.append(_indent(step, 8))
@@ -100,10 +114,17 @@ def instance_calls(model: Model, env: dict[str, Any]
     """
     reads: dict[str, str] = {}  # state field -> the local holding it
     out: list[tuple[int, str, str | None]] = []
-    for aid, fn, args in model.table():
+    for inst in model.instances:
+        aid, fn, args = inst.index, inst.action.fn, inst.args
         specialise = getattr(fn, "specialise", None)
         call = (Specialised(fn, args) if specialise is None
-                else _specialised(model.instances[aid].name, specialise, model.config, args))
+                else _specialised(inst.name, specialise, model.config, args))
+        if specialise is not None and inspect.isgeneratorfunction(call.fn) != inst.action.multi:
+            raise SpecDefinitionError(
+                f"action {inst.name}: its specialise hook gives "
+                f"{'a generator' if not inst.action.multi else 'a plain'} function for a "
+                f"{'plain' if not inst.action.multi else 'generator'} action; the step must "
+                "be of the same kind as the action")
         env[f"f{aid}"] = call.fn
         call_args = ["cfg", "s"]
         for k, a in enumerate(call.args):

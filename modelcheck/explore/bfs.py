@@ -27,7 +27,7 @@ from modelcheck.explore import temporal
 from modelcheck.explore._base import Found, Options, Run, StepFailure
 from modelcheck.explore._codegen import expander
 from modelcheck.fingerprint import fingerprint, fingerprints_into
-from modelcheck.model import ActionTable, Model
+from modelcheck.model import ActionTable, Model, Successors
 from modelcheck.result import Result
 from modelcheck.store import NO_PARENT, FingerprintStore, narrow_links
 
@@ -66,13 +66,14 @@ def _expand_checked(run: Run, cfg: Any, table: ActionTable, chunk: list[Any], ba
         n = len(succs)
         for aid, fn, args in table:
             try:
-                t = fn(cfg, s, *args)
+                r = fn(cfg, s, *args)
             except Exception as e:
                 raise StepFailure(s, aid, e) from e
-            if t is not None:
-                run.check_transition(s, base + i, aid, t)
-                succs.append(t)
-                actions.append(aid)
+            if r is not None:
+                for t in r if r.__class__ is Successors else (r,):
+                    run.check_transition(s, base + i, aid, t)
+                    succs.append(t)
+                    actions.append(aid)
         counts.append(len(succs) - n)
 
 
@@ -97,7 +98,8 @@ def explore(model: Model, options: Options) -> Result:
         store = FingerprintStore.restore(resumed.fingerprints, resumed.parents,
                                          resumed.actions, narrow=narrow_links(model))
     else:
-        store = FingerprintStore(narrow=narrow_links(model), indexed=_records_graph(model))
+        store = FingerprintStore(narrow=narrow_links(model),
+                                 indexed=_records_graph(model) or model.multi)
     run = Run(model, options, store, "bfs")
     saver = _Saver(run, options) if options.checkpoint else None
     with _interrupts_deferred(saver is not None) as interrupted:
@@ -119,10 +121,10 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
     fps = _fingerprints(run, succs, actions)
     if run.audit is not None:
         run.audit.check(fps, _identities(run, succs))
-    if graph is None:
+    if not store.indexed:
         uniq, first = np.unique(fps, return_index=True)
         missing = store.missing(uniq)
-    else:  # the graph's edges go to the stored states' indices
+    else:  # the graph's edges go to the stored states' indices (generator actions' paths too)
         uniq, first, inverse = np.unique(fps, return_index=True, return_inverse=True)
         where = store.indices(uniq)
         missing = where < 0
@@ -142,11 +144,11 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
     first_index = len(store)
     positions = pos.tolist()
     indices = None
-    if graph is not None:
+    if store.indexed:
         where[missing] = temporal.discovery_indices(first[missing], len(pos), first_index)
         indices = where[missing]
         indices = indices[indices >= 0]
-        if transitions:
+        if graph is not None and transitions:
             graph.edges(where[inverse], actions)
     store.add(new_fps, parents[pos],
               np.array([actions[p] for p in positions], dtype=np.uint32), indices)
@@ -180,8 +182,10 @@ def _admit_constrained(run: Run, store: FingerprintStore, succs: list[Any], acti
     first_index = len(store)
     if keep:
         at = np.array(keep, dtype=np.int64)
-        store.add(np.sort(fps[at]), parents[at],
-                  np.array([actions[p] for p in keep], dtype=np.uint32))
+        order = np.argsort(fps[at], kind="stable")
+        store.add(fps[at][order], parents[at],
+                  np.array([actions[p] for p in keep], dtype=np.uint32),
+                  first_index + order if store.indexed else None)
     run.check_new(candidates, first_index,
                   {j: links[j] for j, ok in enumerate(inside) if not ok})
     return [succs[p] for p in keep]

@@ -13,7 +13,7 @@ from typing import Any
 from modelcheck.errors import SpecRuntimeError
 from modelcheck.explore._base import Found, Options, Run, StepFailure
 from modelcheck.fingerprint import fingerprint
-from modelcheck.model import Model
+from modelcheck.model import Model, Successors
 from modelcheck.result import Result
 from modelcheck.semantics import RECHECK_EVERY
 from modelcheck.store import NO_PARENT, DictStore
@@ -80,39 +80,40 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
             [] if expanded % RECHECK_EVERY == 0 else None)
         try:
             for aid, fn, args in table:
-                t = fn(cfg, s, *args)
-                if t is None:
+                r = fn(cfg, s, *args)
+                if r is None:
                     continue
-                enabled += 1
-                if produced is not None:
-                    produced.append((aid, t))
-                if checked:
-                    run.check_transition(s, i, aid, t)
-                try:
-                    fp = key(t)
-                except (TypeError, RecursionError) as e:
-                    raise run.unhashable([t], [aid], e) from e
-                if audit is not None:
-                    audit.check((fp,), (t if canonical is None else canonical(t),))
-                j = index.get(fp)
-                if last:
-                    if j is None:
-                        cut.add(fp)
-                elif j is None:
-                    j = store.add_one(fp, i, aid, d + 1)
-                    run.check_new([t], j)
-                    if unbounded or run.explorable([t], j):
-                        stack.append((t, j, d + 1))
-                    else:
-                        outside.add(j)
-                    if len(index) == cap:
-                        run.generated += enabled
-                        return run.result("incomplete", exhaustive=False,
-                                          stopped=run.limit_reached())
-                elif max_depth is not None and depths[j] > d + 1:
-                    store.parents[j], store.actions[j], depths[j] = i, aid, d + 1
-                    if j not in outside:
-                        stack.append((t, j, d + 1))
+                for t in r if r.__class__ is Successors else (r,):
+                    enabled += 1
+                    if produced is not None:
+                        produced.append((aid, t))
+                    if checked:
+                        run.check_transition(s, i, aid, t)
+                    try:
+                        fp = key(t)
+                    except (TypeError, RecursionError) as e:
+                        raise run.unhashable([t], [aid], e) from e
+                    if audit is not None:
+                        audit.check((fp,), (t if canonical is None else canonical(t),))
+                    j = index.get(fp)
+                    if last:
+                        if j is None:
+                            cut.add(fp)
+                    elif j is None:
+                        j = store.add_one(fp, i, aid, d + 1)
+                        run.check_new([t], j)
+                        if unbounded or run.explorable([t], j):
+                            stack.append((t, j, d + 1))
+                        else:
+                            outside.add(j)
+                        if len(index) == cap:
+                            run.generated += enabled
+                            return run.result("incomplete", exhaustive=False,
+                                              stopped=run.limit_reached())
+                    elif max_depth is not None and depths[j] > d + 1:
+                        store.parents[j], store.actions[j], depths[j] = i, aid, d + 1
+                        if j not in outside:
+                            stack.append((t, j, d + 1))
         except (Found, SpecRuntimeError):
             raise
         except Exception as e:

@@ -51,7 +51,7 @@ from modelcheck.explore._base import Options, Run
 from modelcheck.explore._codegen import expander
 from modelcheck.explore.bfs import _fingerprints
 from modelcheck.fingerprint import fingerprint
-from modelcheck.model import Model
+from modelcheck.model import Model, Successors
 from modelcheck.result import Result
 from modelcheck.store import NO_PARENT, FingerprintStore, narrow_links
 
@@ -171,7 +171,8 @@ def explore(model: Model, options: Options) -> Result:
     if "fork" not in mp.get_all_start_methods():
         raise UsageError("--workers needs processes started by fork (Linux or macOS); "
                          "use --scheduler local on this system")
-    store = FingerprintStore(narrow=narrow_links(model))
+    # With generator actions, a path's steps are told apart by the index of each state.
+    store = FingerprintStore(narrow=narrow_links(model), indexed=model.multi)
     run = Run(model, options, store, "bfs")
     run.details = {"workers": options.workers}
     workers: list[tuple[Any, Connection]] = []
@@ -222,7 +223,8 @@ def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStor
         pos = pos[:options.max_states]
         uniq = np.sort(fps[pos])
     store.add(uniq, np.full(len(pos), NO_PARENT, dtype=np.uint32),
-              np.array([inits[p][0] for p in pos.tolist()], dtype=np.uint32))
+              np.array([inits[p][0] for p in pos.tolist()], dtype=np.uint32),
+              np.argsort(fps[pos], kind="stable") if store.indexed else None)
     frontier = [init_states[p] for p in pos.tolist()]
     run.check_new(frontier, 0)
     ids = list(range(len(frontier)))  # the global index of each state of the frontier
@@ -289,7 +291,8 @@ def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStor
                         missing[np.flatnonzero(missing)[room:]] = False
                     base = len(store)
                     new = fps[missing]
-                    store.add(new, parents[missing], actions[missing])
+                    store.add(new, parents[missing], actions[missing],
+                              base + np.arange(len(new)) if store.indexed else None)
                     queue += len(new)
                     c.send_bytes(_NEW + _HEADER.pack(base, len(missing)) + missing.tobytes())
                     continue
@@ -403,12 +406,12 @@ def _reproduce(run: Run, model: Model, kind: str, index: int, action: int) -> No
         raise run.nondeterministic(index, action)
     elif kind == "step":
         try:
-            nxt = model.apply(action, state)
+            found = model.successors(action, state)
         except Exception as e:
             raise run.spec_error("", e, index, action) from e
-        if model.action_properties:
-            run.check_transition(state, index, action, nxt)
-        if nxt is not None:
+        for nxt in found:
+            if model.action_properties:
+                run.check_transition(state, index, action, nxt)
             _fingerprints(run, [nxt], [action])
 
 
@@ -648,9 +651,10 @@ class _Worker:
         for i, s in enumerate(chunk):
             for aid, fn, args in self.table:
                 try:
-                    t = fn(cfg, s, *args)
-                    if t is not None and self.checked:
-                        self.run.check_transition(s, int(parents_of[i]), aid, t)
+                    r = fn(cfg, s, *args)
+                    if r is not None and self.checked:
+                        for t in r if r.__class__ is Successors else (r,):
+                            self.run.check_transition(s, int(parents_of[i]), aid, t)
                 except Exception:
                     return int(parents_of[i]), aid
         return int(parents_of[0]), -1

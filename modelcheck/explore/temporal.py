@@ -51,6 +51,7 @@ with symmetry reduction is therefore refused (:func:`unsupported`).
 
 from __future__ import annotations
 
+import functools
 import time
 from array import array
 from collections.abc import Callable, Sequence
@@ -812,14 +813,15 @@ def _replay(run: Run, g: StateGraph, nodes: list[int], edges: list[int],
     actions = []
     for step, (e, node) in enumerate(zip(edges, nodes[1:]), start=1):
         aid = int(g.actions(np.array([e]))[0])
+        want = int(g.node_fps[node])
         try:
-            s = model.apply(aid, s)
+            s = model.step_to(aid, s, functools.partial(_has_fingerprint, want))
         except Exception as err:
             raise SpecRuntimeError(
                 f"{model.instances[aid].label()} raised {type(err).__name__}: {err} while "
                 "replaying a counterexample", function=model.instances[aid].label(),
                 step=step) from err
-        if s is None or fingerprint(s) != int(g.node_fps[node]):
+        if s is None or fingerprint(s) != want:
             label = model.instances[aid].label()
             raise NondeterminismError(
                 f"replaying a counterexample, step {step} ({label}) "
@@ -828,3 +830,7 @@ def _replay(run: Run, g: StateGraph, nodes: list[int], edges: list[int],
         states.append(s)
         actions.append(aid)
     return Trace.from_states(model, init_index, actions, states, loop_start)
+
+
+def _has_fingerprint(want: int, state: Any) -> bool:
+    return fingerprint(state) == want

@@ -26,7 +26,7 @@ from modelcheck.errors import (
     SpecRuntimeError,
     UsageError,
 )
-from modelcheck.explore._base import Found, Options, Run, StepFailure
+from modelcheck.explore._base import Found, Options, Run, StepFailure, multi_path
 from modelcheck.explore.distributed.messages import Finding, action_bits
 from modelcheck.explore.distributed.shipping import (
     WORKER_HELP,
@@ -112,7 +112,12 @@ class _ClusterRun(Run):
         inst = model.inits[init_index]
         s = inst.action.fn(self.cfg, *inst.args)
         states = [s]
-        for step, aid in enumerate(actions, start=1):
+        found = multi_path(model, self.fingerprint, s, actions, lambda _, ts: list(ts),
+                           state, then) if model.multi else None
+        if found is not None:
+            states = found[1]
+            s = states[-1]
+        for step, aid in enumerate(() if found is not None else actions, start=1):
             nxt = model.apply(aid, s)
             if nxt is None:
                 label = model.instances[aid].label()
@@ -541,7 +546,7 @@ class _Search:
             # Re-run the step here for the exception itself (its type and message).
             error: BaseException = RuntimeError(f["error"])
             try:
-                model.apply(f["action"], f["state"])
+                model.successors(f["action"], f["state"])
             except Exception as e:
                 error = e
             raise run.step_failure(StepFailure(f["state"], f["action"], error), ref)

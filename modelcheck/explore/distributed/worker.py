@@ -23,6 +23,7 @@ from modelcheck.explore._codegen import expander
 from modelcheck.explore.distributed.messages import Finding, action_bits, pack, unpack
 from modelcheck.explore.distributed.shipping import SpecRef, load_model
 from modelcheck.fingerprint import fingerprint, fingerprints_into
+from modelcheck.model import Successors
 from modelcheck.store import NO_PARENT, FingerprintStore
 
 __all__ = ["CHUNK", "IN_FLIGHT", "SEND_BATCH", "Partition"]
@@ -250,18 +251,19 @@ class Partition:
             n = len(succs)
             for aid, fn, args in self.table:
                 try:
-                    t = fn(cfg, s, *args)
+                    r = fn(cfg, s, *args)
                 except Exception as e:
                     return {"kind": "step", "index": base + i, "action": aid, "state": s,
                             "error": f"{type(e).__name__}: {e}"}
-                if t is None:
+                if r is None:
                     continue
-                if semantics.broken_step(props, cfg, s, t) is not None:
-                    # Violated or misbehaving: the client judges it again and reports it.
-                    return {"kind": "transition", "index": base + i, "action": aid,
-                            "state": s, "after": t}
-                succs.append(t)
-                actions.append(aid)
+                for t in r if r.__class__ is Successors else (r,):
+                    if semantics.broken_step(props, cfg, s, t) is not None:
+                        # Violated or misbehaving: the client judges it again, reports it.
+                        return {"kind": "transition", "index": base + i, "action": aid,
+                                "state": s, "after": t}
+                    succs.append(t)
+                    actions.append(aid)
             counts.append(len(succs) - n)
         return None
 
