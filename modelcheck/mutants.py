@@ -147,7 +147,7 @@ def _int_fields(module: ModuleType, name: str) -> tuple[tuple[str, ...], frozens
         return None
     try:
         hints = typing.get_type_hints(cls)
-    except Exception:  # noqa: BLE001 - an annotation that does not resolve: no int fields
+    except Exception:
         hints = {}
     ints = frozenset(f for f in fields if hints.get(f) is int)
     return tuple(fields), ints, frozenset(getattr(cls, "_defaults", {}))
@@ -227,13 +227,18 @@ def _edits_of(node: ast.AST, parents: dict[ast.AST, ast.AST],
                 and parent.right is node and node.value == 1:
             yield _replace(parent, parent.left, "off-by-one",
                            f"`{_short(parent)}` -> `{_short(parent.left)}`")
-        for value in (node.value + 1, node.value - 1):
+        target: ast.AST = node
+        c = node.value
+        if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub):
+            target, c = parent, -c  # -1 is one constant
+            parent = parents.get(parent)
+        for value in (c + 1, c - 1):
             text = repr(value) if value >= 0 else f"({value})"
-            yield _Edit("off-by-one", node, text,
-                        f"{node.value} -> {value} in `{_short(parent or node)}`")
+            yield _Edit("off-by-one", target, text,
+                        f"{c} -> {value} in `{_short(parent or target)}`")
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.FloorDiv):
-        for op, sign in ((ast.Add(), "+"), (ast.Sub(), "-")):
-            new = ast.BinOp(node, op, ast.Constant(1))
+        for arith, sign in ((ast.Add(), "+"), (ast.Sub(), "-")):
+            new = ast.BinOp(node, arith, ast.Constant(1))
             yield _replace(node, new, "off-by-one",
                            f"`{_short(node)}` -> `{_short(node)} {sign} 1`")
     elif isinstance(node, ast.Call):

@@ -36,6 +36,7 @@ import multiprocessing as mp
 import os
 import sys
 import time
+import typing
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -272,14 +273,14 @@ def _child(conn: Connection, spec: Spec, mutant: Mutant, settings: Settings) -> 
         except ModelcheckError as e:
             conn.send(("error", e.message if hasattr(e, "message") else str(e)))
             return
-        except Exception as e:  # noqa: BLE001 - a mutant is code: it may raise anything
+        except Exception as e:
             conn.send(("error", f"{type(e).__name__}: {e}"))
             return
         summary = _summary(result)
         conn.send(("result", summary))
         if summary[0] == "survived" and settings.equivalence:
             conn.send(("digest", graph_digest(_bind(mutated, settings))))
-    except BaseException:  # noqa: BLE001 - the parent sees the pipe close
+    except BaseException:
         pass
     finally:
         conn.close()
@@ -343,29 +344,30 @@ def run_mutants(spec: Spec, mutants: Sequence[Mutant], settings: Settings, *,
                 running[receive] = _Running(m, p, now, now + settings.timeout + GRACE)
             now = time.monotonic()
             nearest = min(r.deadline for r in running.values())
-            for conn in wait(list(running), timeout=max(0.0, min(nearest - now, 1.0))):
-                r = running[conn]  # type: ignore[index]
+            ready = wait(list(running), timeout=max(0.0, min(nearest - now, 1.0)))
+            for conn in typing.cast(list[Connection], ready):
+                r = running[conn]
                 now = time.monotonic()
                 try:
-                    tag, payload = conn.recv()  # type: ignore[union-attr]
+                    tag, payload = conn.recv()
                 except (EOFError, OSError):
                     outcome = (of(r, now, "equivalence not decided: the graph could not "
                                           "be built") if r.summary is not None else
                                Outcome(r.mutant, "error", seconds=now - r.start,
                                        detail="the mutant's process ended without a result"))
-                    finish(conn, outcome)  # type: ignore[arg-type]
+                    finish(conn, outcome)
                     continue
                 if tag == "error":
-                    finish(conn, Outcome(r.mutant, "error", seconds=now - r.start,  # type: ignore[arg-type]
+                    finish(conn, Outcome(r.mutant, "error", seconds=now - r.start,
                                          detail=str(payload)))
                 elif tag == "result":
                     r.summary = payload
                     if payload[0] != "survived" or not settings.equivalence:
-                        finish(conn, of(r, now))  # type: ignore[arg-type]
+                        finish(conn, of(r, now))
                     else:
                         r.deadline = now + settings.timeout + GRACE
                 else:
-                    finish(conn, of(r, now), digest=payload)  # type: ignore[arg-type]
+                    finish(conn, of(r, now), digest=str(payload))
             now = time.monotonic()
             for conn, r in list(running.items()):
                 if now >= r.deadline:

@@ -3,8 +3,8 @@
 Each command group lives in a module of its own (:mod:`~modelcheck.cli.catalogue` for
 ``list`` and ``show``, :mod:`~modelcheck.cli.verify`, :mod:`~modelcheck.cli.simulate`,
 :mod:`~modelcheck.cli.trace`, :mod:`~modelcheck.cli.graph`, :mod:`~modelcheck.cli.prove`,
-:mod:`~modelcheck.cli.explore`, :mod:`~modelcheck.cli.mutate`); what they share is in :mod:`modelcheck.cli.common`. This
-module only registers them.
+:mod:`~modelcheck.cli.explore`, :mod:`~modelcheck.cli.mutate`); what they share is in
+:mod:`modelcheck.cli.common`. This module only registers them.
 
 Exit codes, mapped in :func:`main` and nowhere else (README.md lists them under "Exit
 codes"): 0 no violation and the search did all it was asked to do; 1 a property is
