@@ -1,0 +1,278 @@
+"""``modelcheck mutate``: the mutants of a spec's steps, and what its properties make of them.
+
+The spec below is small enough to know every mutant's fate by hand: ``majority`` (the
+strong property) and ``some_votes`` (a weak one) are checked against the same steps.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from modelcheck.catalogue import load
+from modelcheck.mutate import Settings, load_mutant, mutants_of, run, select
+
+if TYPE_CHECKING:
+    from conftest import Invoke
+
+QUORUM = '''"""Nodes vote; once a majority has voted, the highest voter leads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from modelcheck import Between, Record, Spec
+
+
+@dataclass(frozen=True)
+class Config:
+    n: Annotated[int, Between(1)] = 3
+
+
+class State(Record):
+    votes: frozenset[int]
+    leader: int
+    clock: int
+
+
+spec = Spec("quorum", Config, State)
+
+
+@spec.init
+def init(cfg: Config) -> State:
+    return State(frozenset(), -1, 0)
+
+
+@spec.action(node=lambda cfg: range(cfg.n))
+def vote(cfg: Config, s: State, node: int) -> State | None:
+    if node in s.votes:
+        return None
+    if s.clock > 9:
+        return None
+    return s.replace(votes=s.votes | {node})
+
+
+@spec.action
+def elect(cfg: Config, s: State) -> State | None:
+    if s.leader >= 0:
+        return None
+    if len(s.votes) <= cfg.n // 2:
+        return None
+    return s.replace(leader=max(s.votes))
+
+
+@spec.action
+def tick(cfg: Config, s: State) -> State | None:
+    if s.clock >= 2:
+        return None
+    return s.replace(clock=s.clock + 1)
+
+
+@spec.always
+def PROPERTY(cfg: Config, s: State) -> bool:
+    return s.leader < 0 or BODY
+'''
+
+STRONG = ("majority", "len(s.votes) > cfg.n // 2")
+WEAK = ("some_votes", "len(s.votes) > 0")
+
+QUORUM_MUTANTS = [
+    ("init:field-constant:1", "`State.leader` = 0 instead of `-1`"),
+    ("init:off-by-one:1", "-1 -> -2 in `State(frozenset(), -1, 0)`"),
+    ("init:off-by-one:2", "0 -> 1 in `State(frozenset(), -1, 0)`"),
+    ("init:off-by-one:3", "0 -> -1 in `State(frozenset(), -1, 0)`"),
+    ("vote:drop-guard:1", "drop the guard `if node in s.votes: return None`"),
+    ("vote:drop-guard:2", "drop the guard `if s.clock > 9: return None`"),
+    ("vote:flip-comparison:1", "`s.clock > 9` -> `s.clock >= 9`"),
+    ("vote:off-by-one:1", "9 -> 10 in `s.clock > 9`"),
+    ("vote:off-by-one:2", "9 -> 8 in `s.clock > 9`"),
+    ("vote:drop-update:1", "drop the update `votes=s.votes | {node}`"),
+    ("elect:drop-guard:1", "drop the guard `if s.leader >= 0: return None`"),
+    ("elect:flip-comparison:1", "`s.leader >= 0` -> `s.leader > 0`"),
+    ("elect:off-by-one:1", "0 -> 1 in `s.leader >= 0`"),
+    ("elect:off-by-one:2", "0 -> -1 in `s.leader >= 0`"),
+    ("elect:drop-guard:2", "drop the guard `if len(s.votes) <= cfg.n // 2: return None`"),
+    ("elect:flip-comparison:2", "`len(s.votes) <= cfg.n // 2` -> `len(s.votes) < cfg.n // 2`"),
+    ("elect:off-by-one:3", "`cfg.n // 2` -> `cfg.n // 2 + 1`"),
+    ("elect:off-by-one:4", "`cfg.n // 2` -> `cfg.n // 2 - 1`"),
+    ("elect:off-by-one:5", "2 -> 3 in `cfg.n // 2`"),
+    ("elect:off-by-one:6", "2 -> 1 in `cfg.n // 2`"),
+    ("elect:drop-update:1", "drop the update `leader=max(s.votes)`"),
+    ("elect:max-min:1", "`max` -> `min` in `max(s.votes)`"),
+    ("tick:drop-guard:1", "drop the guard `if s.clock >= 2: return None`"),
+    ("tick:flip-comparison:1", "`s.clock >= 2` -> `s.clock > 2`"),
+    ("tick:off-by-one:1", "2 -> 3 in `s.clock >= 2`"),
+    ("tick:off-by-one:2", "2 -> 1 in `s.clock >= 2`"),
+    ("tick:drop-update:1", "drop the update `clock=s.clock + 1`"),
+    ("tick:off-by-one:3", "`s.clock + 1` -> `s.clock`"),
+    ("tick:off-by-one:4", "1 -> 2 in `s.clock + 1`"),
+    ("tick:off-by-one:5", "1 -> 0 in `s.clock + 1`"),
+]
+
+
+def _quorum(tmp_path: Path, prop: tuple[str, str] = STRONG) -> Path:
+    path = tmp_path / f"quorum_{prop[0]}.py"
+    path.write_text(QUORUM.replace("PROPERTY", prop[0]).replace("BODY", prop[1]))
+    return path
+
+
+def _outcome(path: Path, mutant: str, **settings: Any) -> tuple[str, str | None, int | None,
+                                                                   str]:
+    options: dict[str, Any] = {"deadlock": False, "timeout": 20.0, **settings}
+    report = run(load(str(path)), Settings(**options), only=[mutant])
+    (o,) = report.outcomes
+    return o.status, o.killed_by, o.trace_length, o.detail
+
+
+def test_the_mutants_of_the_steps_are_pinned(tmp_path: Path) -> None:
+    mutants = mutants_of(load(str(_quorum(tmp_path))))
+    assert [(m.id, m.description) for m in mutants] == QUORUM_MUTANTS
+    assert [m.number for m in mutants] == list(range(1, 31))
+    assert {m.function for m in mutants} == {"init", "vote", "elect", "tick"}  # not majority
+
+
+def test_a_mutant_is_its_own_module_and_leaves_the_file_alone(tmp_path: Path) -> None:
+    path = _quorum(tmp_path)
+    before = path.read_text()
+    spec = load(str(path))
+    (m,) = select(mutants_of(spec), ["elect:off-by-one:4"])
+    mutated = load_mutant(spec, m)
+    assert mutated is not spec and mutated.name == "quorum"
+    assert path.read_text() == before
+    assert load(str(path)) is spec  # the original module is back in place
+
+
+def test_a_weak_property_lets_the_quorum_off_by_one_survive_and_a_strong_one_kills_it(
+        tmp_path: Path) -> None:
+    assert _outcome(_quorum(tmp_path, WEAK), "elect:off-by-one:4")[0] == "survived"
+    assert _outcome(_quorum(tmp_path), "elect:off-by-one:4") == (
+        "killed", "majority", 2, "invariant majority is violated after 2 steps")
+
+
+def test_a_mutant_that_changes_nothing_reachable_is_equivalent(tmp_path: Path) -> None:
+    # The clock never passes 2: vote's guard on it is dead code, and 3 // 3 == 3 // 2.
+    path = _quorum(tmp_path)
+    for mutant in ("vote:drop-guard:2", "vote:flip-comparison:1", "elect:off-by-one:5"):
+        assert _outcome(path, mutant)[0] == "equivalent", mutant
+    # More clock values are reachable: survived, not equivalent.
+    assert _outcome(path, "tick:off-by-one:1")[0] == "survived"
+    # With a depth bound the graphs are not compared.
+    assert _outcome(path, "vote:drop-guard:2", max_depth=20)[0] == "survived"
+
+
+def test_a_mutant_that_raises_is_an_error_and_counts_as_caught(tmp_path: Path) -> None:
+    # Without the quorum guard, elect takes max() of no votes in the initial state.
+    status, _, _, detail = _outcome(_quorum(tmp_path, WEAK), "elect:drop-guard:2")
+    assert status == "error"
+    assert "elect" in detail and "ValueError" in detail
+
+
+@pytest.mark.slow
+def test_a_mutant_whose_search_does_not_end_times_out(tmp_path: Path) -> None:
+    status, _, _, _ = _outcome(_quorum(tmp_path), "tick:drop-guard:1", timeout=0.5)
+    assert status == "timeout"
+
+
+@pytest.mark.slow
+def test_a_step_that_never_returns_is_killed_at_its_time_limit(tmp_path: Path) -> None:
+    path = tmp_path / "spin.py"
+    path.write_text(QUORUM.replace("PROPERTY", "majority").replace("BODY", STRONG[1]).replace(
+        "    return s.replace(clock=s.clock + 1)",
+        "    n = 0\n    while n < s.clock:\n        n += 1\n    return s.replace(clock=n + 1)"))
+    (m,) = [m for m in mutants_of(load(str(path)))
+            if m.function == "tick" and m.description == "1 -> 0 in `n += 1`"]
+    report = run(load(str(path)), Settings(deadlock=False, timeout=0.5), only=[m.id])
+    (o,) = report.outcomes
+    assert o.status == "timeout" and o.detail.startswith("killed after")
+
+
+@pytest.mark.slow
+def test_the_table_and_the_exit_code(tmp_path: Path, invoke: Invoke) -> None:
+    code, out, _ = invoke("mutate", _quorum(tmp_path), "--no-deadlock", "--timeout", "1",
+                          "--jobs", "2")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == "quorum: 30 mutants checked at 39 states of the original"
+    assert lines[-3:] == [
+        "killed 4 (1 by a spec error), survived 18, equivalent 7, timed out 1",
+        "mutation score: 4/23 = 0.174",
+        f"see a survivor's change: modelcheck mutate {_quorum(tmp_path)} --show 2"]
+    row = next(line for line in lines if line.startswith("18 "))
+    assert row.split()[1:5] == ["elect:off-by-one:4", "killed", "majority", "(2"]
+
+
+def test_json(tmp_path: Path, invoke: Invoke) -> None:
+    code, out, _ = invoke("mutate", _quorum(tmp_path), "--no-deadlock", "--json",
+                          "--show", "18", "--show", "vote:drop-guard:2", "--show", "15")
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) == {"spec", "variant", "params", "original", "counts", "score",
+                         "equivalence_checked", "mutants", "seconds", "exit_code"}
+    assert data["original"]["status"] == "ok" and data["original"]["distinct_states"] == 39
+    assert data["counts"] == {"mutants": 3, "killed": 1, "error": 1, "survived": 0,
+                              "equivalent": 1, "timeout": 0}
+    assert data["score"] == 1.0 and data["exit_code"] == 0
+    m = data["mutants"][0]
+    assert set(m) == {"number", "id", "function", "operator", "line", "description", "diff",
+                      "status", "property", "kind", "trace_length", "distinct_states",
+                      "seconds", "detail"}
+    assert (m["number"], m["id"], m["operator"], m["status"], m["property"], m["kind"],
+            m["trace_length"]) == (18, "elect:off-by-one:4", "off-by-one", "killed",
+                                   "majority", "invariant", 2)
+    assert [x["status"] for x in data["mutants"]] == ["killed", "equivalent", "error"]
+
+
+def test_show_prints_the_change_as_a_diff(tmp_path: Path, invoke: Invoke) -> None:
+    code, out, _ = invoke("mutate", _quorum(tmp_path, WEAK), "--no-deadlock", "--show", "18")
+    assert code == 1
+    name = f"quorum_{WEAK[0]}.py"
+    assert out.split("\n\n", 2)[2] == (
+        "mutant 18 (elect:off-by-one:4), line 43: survived\n"
+        f"--- a/{name}\n"
+        f"+++ b/{name}\n"
+        "@@ -41,5 +41,5 @@\n"
+        "     if s.leader >= 0:\n"
+        "         return None\n"
+        "-    if len(s.votes) <= cfg.n // 2:\n"
+        "+    if len(s.votes) <= (cfg.n // 2 - 1):\n"
+        "         return None\n"
+        "     return s.replace(leader=max(s.votes))\n")
+
+
+def test_usage_errors_exit_2(tmp_path: Path, invoke: Invoke) -> None:
+    assert invoke("mutate", "no-such-spec")[0] == 2
+    assert invoke("mutate", _quorum(tmp_path), "--param", "n=0")[0] == 2
+    assert invoke("mutate", _quorum(tmp_path), "--param", "m=1")[0] == 2
+    code, _, err = invoke("mutate", _quorum(tmp_path), "--no-deadlock", "--show", "31")
+    assert code == 2 and "no mutant '31': there are 30" in err
+
+
+def test_a_spec_that_fails_itself_is_not_mutated(tmp_path: Path, invoke: Invoke) -> None:
+    path = tmp_path / "failing.py"
+    path.write_text(QUORUM.replace("PROPERTY", "never").replace("BODY", "False"))
+    code, out, err = invoke("mutate", path, "--no-deadlock")
+    assert code == 1
+    assert "never" in out
+    assert "the spec itself does not pass at this configuration (violation)" in err
+    # Deadlocks count too: the quorum spec stops once everyone voted and the clock ran out.
+    assert invoke("mutate", _quorum(tmp_path))[0] == 1
+
+
+@pytest.mark.slow
+def test_two_phase_commit_at_its_default_bounds(invoke: Invoke) -> None:
+    code, out, _ = invoke("mutate", "two-phase-commit", "--json")
+    assert code == 1
+    data = json.loads(out)
+    assert data["counts"] == {"mutants": 29, "killed": 23, "error": 0, "survived": 4,
+                              "equivalent": 2, "timeout": 0}
+    assert data["score"] == 0.8519
+    assert [m["id"] for m in data["mutants"] if m["status"] == "survived"] == [
+        "tm_rcv_prepared:drop-guard:1", "rm_prepare:drop-guard:1",
+        "rm_prepare:flip-comparison:1", "rm_choose_to_abort:drop-update:1"]
+    # The bug of the shipped variant tm-commits-early, planted as a mutant, is killed.
+    early = next(m for m in data["mutants"] if m["id"] == "tm_commit:drop-conjunct:1")
+    assert early["status"] == "killed"
