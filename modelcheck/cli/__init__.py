@@ -3,8 +3,8 @@
 Each command group lives in a module of its own (:mod:`~modelcheck.cli.catalogue` for
 ``list`` and ``show``, :mod:`~modelcheck.cli.verify`, :mod:`~modelcheck.cli.simulate`,
 :mod:`~modelcheck.cli.trace`, :mod:`~modelcheck.cli.graph`, :mod:`~modelcheck.cli.prove`,
-:mod:`~modelcheck.cli.explore`); what they share is in :mod:`modelcheck.cli.common`. This
-module only registers them.
+:mod:`~modelcheck.cli.explore`, :mod:`~modelcheck.cli.testgen` for ``tests``); what they
+share is in :mod:`modelcheck.cli.common`. This module only registers them.
 
 Exit codes, mapped in :func:`main` and nowhere else (README.md lists them under "Exit
 codes"): 0 no violation and the search did all it was asked to do; 1 a property is
@@ -26,7 +26,7 @@ import click
 
 from modelcheck import __version__, _startup
 from modelcheck._signals import terminate_as_interrupt
-from modelcheck.cli import catalogue, explore, graph, prove, simulate, trace, verify
+from modelcheck.cli import catalogue, explore, graph, prove, simulate, testgen, trace, verify
 from modelcheck.cli.common import fail
 from modelcheck.errors import ModelcheckError
 
@@ -47,6 +47,7 @@ cli.add_command(trace.trace_group)
 cli.add_command(graph.graph_cmd)
 cli.add_command(prove.prove_group)
 cli.add_command(explore.explore_cmd)
+cli.add_command(testgen.tests_cmd)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
