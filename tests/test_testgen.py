@@ -148,3 +148,14 @@ def test_the_generated_module_drives_an_adapter(invoke_output: InvokeOutput, tmp
     if broken:
         assert re.search(r"after step \d \(deliver\(m=Prepared\(rm=\d\)\)\) the "
                          r"implementation shows", r.stdout), r.stdout
+
+
+def test_the_readme_example_is_the_output(invoke_output: InvokeOutput, tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    shown = re.search(r"\$ modelcheck tests two-phase-commit --cover actions --out mbt\n(.*?)```",
+                      readme, re.S)
+    assert shown is not None
+    code, out = invoke_output("tests", "two-phase-commit", "--cover", "actions", "--out",
+                              tmp_path / "mbt")
+    assert code == 0
+    assert out.replace(str(tmp_path / "mbt"), "mbt") == shown.group(1)
