@@ -46,11 +46,13 @@ except ImportError as e:  # pragma: no cover - the test extras install Hypothesi
         "'modelcheck[hypothesis]' (or pip install hypothesis)") from e
 
 from modelcheck import semantics
-from modelcheck.errors import SpecRuntimeError
+from modelcheck.catalogue import find, load
+from modelcheck.errors import SpecRuntimeError, UsageError
 from modelcheck.model import Instance, Model, bind
 from modelcheck.spec import Property, Spec
+from modelcheck.trace import Trace, model_for, replay
 
-__all__ = ["Adapter", "state_machine"]
+__all__ = ["Adapter", "drive", "state_machine"]
 
 
 class Adapter:
@@ -97,6 +99,44 @@ class Adapter:
         """What the implementation should show when the spec is in ``state``."""
         raise NotImplementedError(f"{type(self).__name__}.expect(cfg, state) must project "
                                   "the spec's state onto what the implementation shows")
+
+
+def drive(adapter: Adapter, trace: Trace, spec: Spec | str | None = None) -> None:
+    """Drive ``adapter``'s implementation through ``trace`` (a saved trace, such as those
+    ``modelcheck tests`` writes) and fail at the first step where it differs from the spec.
+
+    The trace is replayed against ``spec`` (a Spec, a spec reference, or by default the
+    catalogue entry the trace names) in the configuration it records, which raises
+    :class:`~modelcheck.trace.ReplayError` when the spec no longer takes its steps. The
+    adapter is reset to the initial state, performs every step, and after each its
+    :meth:`~Adapter.observe` must equal its :meth:`~Adapter.expect` of the spec's state;
+    otherwise an AssertionError names the step.
+    """
+    if isinstance(spec, str):
+        spec = load(spec)
+    elif spec is None:
+        spec = find(trace.spec)
+        if spec is None:
+            raise UsageError(f"the trace names spec {trace.spec!r}, which is not a catalogue "
+                             "entry: pass the spec it belongs to")
+    model = model_for(spec, trace)
+    states = replay(model, trace)
+    cfg = model.config
+
+    def compare(where: str, state: Any) -> None:
+        got = adapter.observe()
+        want = adapter.expect(cfg, state)
+        if got != want:
+            raise AssertionError(f"after {where} the implementation shows {got!r}, but the "
+                                 f"spec expects {want!r}")
+
+    adapter.reset(cfg, states[0])
+    compare("the initial state", states[0])
+    for i, (step, state) in enumerate(zip(trace.steps[1:], states[1:]), start=1):
+        inst = model.find_instance(step.action, step.args)
+        assert inst is not None  # the replay found it
+        adapter.perform(inst.name, inst.kwargs)
+        compare(f"step {i} ({inst.label()})", state)
 
 
 class _Choice:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelcheck import itf
 from modelcheck.errors import ModelcheckError, SpecRuntimeError, TraceFormatError, UsageError
 from modelcheck.model import Model, bind
 from modelcheck.params import parameters
@@ -133,7 +134,10 @@ class Trace:
 
     @classmethod
     def from_json(cls, data: Any) -> Trace:
-        """Read a trace from parsed JSON; raises TraceFormatError saying what is wrong."""
+        """Read a trace from parsed JSON, in the ``modelcheck-trace/1`` format or as an ITF
+        trace (:mod:`modelcheck.itf`); raises TraceFormatError saying what is wrong."""
+        if itf.is_itf(data):
+            data = itf.read(data)
         if not isinstance(data, dict):
             raise TraceFormatError("a trace must be a JSON object")
         if data.get("format") != FORMAT:
@@ -282,6 +286,14 @@ def model_for(spec: Spec, trace: Trace) -> Model:
 def _same(state: Any, step: Step) -> bool:
     # A record in its defaults form may have been saved with all its fields (a trace
     # written before that form existed): either encoding is the same state.
+    if isinstance(step.state, dict) and "$type" not in step.state:
+        # A trace from another tool (ITF) names no state type: the spec's is the only one.
+        ours = to_json(state)
+        if isinstance(ours, dict) and ours.pop("$type", None) is not None:
+            full = to_json(state, compact=False)
+            full.pop("$type", None)
+            if step.state in (ours, full):
+                return True
     return bool(to_json(state) == step.state or to_json(state, compact=False) == step.state)
 
 

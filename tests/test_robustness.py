@@ -104,10 +104,16 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]
 TRACE_PATHS = list(_paths(TRACE))[1:]
 
 
+ITF = json.loads((Path(__file__).parent / "fixtures" / "quint" / "two_phase.itf.json")
+                 .read_text())
+"""A trace Quint wrote (ITF), of a model of the catalogue's two-phase-commit."""
+ITF_PATHS = list(_paths(ITF))[1:]
+
+
 @st.composite
-def mutated_traces(draw: st.DrawFn) -> str:
-    """The text of a trace file: the snapshot with a few parts replaced or removed, or
-    something that is not a trace at all."""
+def mutated_traces(draw: st.DrawFn, itf: bool = False) -> str:
+    """The text of a trace file: the snapshot (or with ``itf`` the Quint trace) with a few
+    parts replaced or removed, or something that is not a trace at all."""
     kind = draw(st.sampled_from(["mutate", "mutate", "mutate", "json", "bytes", "nested"]))
     if kind == "json":
         return json.dumps(draw(_json))
@@ -116,9 +122,9 @@ def mutated_traces(draw: st.DrawFn) -> str:
     if kind == "nested":
         depth = draw(st.integers(1, 100_000))
         return "[" * depth + "]" * depth
-    data = json.loads(json.dumps(TRACE))
+    data = json.loads(json.dumps(ITF if itf else TRACE))
     for _ in range(draw(st.integers(1, 4))):
-        path = draw(st.sampled_from(TRACE_PATHS))
+        path = draw(st.sampled_from(ITF_PATHS if itf else TRACE_PATHS))
         parent: Any = data
         try:
             for key in path[:-1]:
@@ -154,6 +160,28 @@ def test_malformed_traces_shrunk(tmp_path: Path, text: str) -> None:
     path = tmp_path / "trace.json"
     path.write_text(text, encoding="utf-8", errors="surrogateescape")
     run(["trace", "shrink", str(path), "--output", str(tmp_path / "out.json")])
+
+
+ITF_COMMANDS = [["trace", "show"], ["trace", "show", "--format", "itf"],
+                ["trace", "replay", "--spec", "two-phase-commit"],
+                ["trace", "show", "--format", "html", "--spec", "two-phase-commit"]]
+
+
+@given(mutated_traces(itf=True), st.sampled_from(ITF_COMMANDS))
+@EXAMPLES
+def test_malformed_itf_traces(tmp_path: Path, text: str, command: list[str]) -> None:
+    path = tmp_path / "trace.itf.json"
+    path.write_text(text, encoding="utf-8", errors="surrogateescape")
+    r = run([*command, str(path)])
+    if r.exit_code == 2:
+        assert len(r.output.strip().splitlines()) == 1, r.output
+
+
+def test_the_quint_trace_itself_replays(tmp_path: Path) -> None:
+    path = tmp_path / "trace.itf.json"
+    path.write_text(json.dumps(ITF), encoding="utf-8")
+    r = run(["trace", "replay", "--spec", "two-phase-commit", str(path)])
+    assert r.exit_code == 0 and "replays (12 steps)" in r.output
 
 
 def test_the_snapshot_itself_replays_to_its_violation(tmp_path: Path) -> None:

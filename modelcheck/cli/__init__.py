@@ -3,7 +3,8 @@
 Each command group lives in a module of its own (:mod:`~modelcheck.cli.catalogue` for
 ``list`` and ``show``, :mod:`~modelcheck.cli.verify`, :mod:`~modelcheck.cli.simulate`,
 :mod:`~modelcheck.cli.trace`, :mod:`~modelcheck.cli.graph`, :mod:`~modelcheck.cli.prove`,
-:mod:`~modelcheck.cli.explore`, :mod:`~modelcheck.cli.mutate`); what they share is in
+:mod:`~modelcheck.cli.explore`, :mod:`~modelcheck.cli.mutate`,
+:mod:`~modelcheck.cli.testgen` for ``tests``); what they share is in
 :mod:`modelcheck.cli.common`. This module only registers them.
 
 Exit codes, mapped in :func:`main` and nowhere else (README.md lists them under "Exit
@@ -26,7 +27,8 @@ import click
 
 from modelcheck import __version__, _startup
 from modelcheck._signals import terminate_as_interrupt
-from modelcheck.cli import catalogue, explore, graph, mutate, prove, simulate, trace, verify
+from modelcheck.cli import (catalogue, explore, graph, mutate, prove, simulate, testgen, trace,
+                            verify)
 from modelcheck.cli.common import fail
 from modelcheck.errors import ModelcheckError
 
@@ -48,6 +50,7 @@ cli.add_command(graph.graph_cmd)
 cli.add_command(prove.prove_group)
 cli.add_command(explore.explore_cmd)
 cli.add_command(mutate.mutate_cmd)
+cli.add_command(testgen.tests_cmd)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

@@ -16,6 +16,7 @@ any other spec is read against the spec the user names with ``--spec``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ from modelcheck.catalogue import find, load
 from modelcheck.cli.common import fail, json_option, output_option, write_output
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.properties.verdict import Verdict, judge
-from modelcheck.render.output import FORMATS, render_as
+from modelcheck.render.output import FORMATS, render_as, write_trace
 from modelcheck.render.text import render_params, render_trace
 from modelcheck.shrink import shrink_trace
 from modelcheck.spec import Spec
@@ -77,6 +78,15 @@ def _verdict_of(trace: Trace, spec: Spec) -> Verdict | None:
         return None
 
 
+def _with_states(trace: Trace, spec_ref: str | None) -> Trace:
+    """``trace`` with its Python states, replayed against its spec when it still replays
+    (ITF then tells tuples from lists and sets), else as read."""
+    with contextlib.suppress(ModelcheckError):
+        spec = spec_for(trace, spec_ref)
+        return dataclasses.replace(trace, states=tuple(replay(model_for(spec, trace), trace)))
+    return trace
+
+
 def _output(text: str, output: Path | None) -> None:
     write_output(text, output, f"written to {output}")
 
@@ -84,7 +94,8 @@ def _output(text: str, output: Path | None) -> None:
 @trace_group.command("show")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text: what each step changed; json: the trace file; mermaid and svg: the "
+              help="text: what each step changed; json: the trace file; itf: the trace in the "
+                   "Informal Trace Format of Apalache and Quint; mermaid and svg: the "
                    "sequence diagram (specs on modelcheck.network); html: the viewer page.")
 @click.option("--full", is_flag=True, help="With --format text: every state in full.")
 @_spec_option
@@ -102,6 +113,8 @@ def show_cmd(file: Path, fmt: str, full: bool, spec_ref: str | None,
             # The viewer reads without the spec too: no diagram and no verdict then.
             with contextlib.suppress(ModelcheckError):
                 spec = spec_for(trace, None)
+        if fmt == "itf":
+            trace = _with_states(trace, spec_ref)
         verdict = None
         if fmt == "html" and spec is not None:
             found = _verdict_of(trace, spec)
@@ -181,7 +194,7 @@ def replay_cmd(file: Path, spec_ref: str | None, no_deadlock: bool, as_json: boo
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 @_spec_option
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the shrunk trace (JSON) to FILE.")
+              help="Write the shrunk trace to FILE: JSON, or ITF (.itf.json).")
 @click.option("--no-deadlock", is_flag=True, help="Do not count a deadlock as a violation.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
               help="Shrink for at most S seconds, then keep the smallest trace found.")
@@ -199,10 +212,7 @@ def shrink_cmd(path: Path, spec_ref: str | None, out: Path | None, no_deadlock: 
         shrunk, violation, info = shrink_trace(model, trace, deadlock=not no_deadlock,
                                                time_limit=time_limit)
         if out is not None:
-            try:
-                shrunk.save(out)
-            except OSError as e:
-                raise UsageError(f"cannot write {out}: {e}") from e
+            write_trace(shrunk, out)
     except ModelcheckError as e:
         fail(e)
     click.echo(f"✗ {violation.message}, shrunk from {info.original_length} steps "

@@ -2,13 +2,16 @@
 
 ``modelcheck trace show --format``, ``trace diagram`` and ``verify --trace-out FILE`` all
 go through here: ``.html`` writes the viewer, ``.mmd`` Mermaid, ``.svg`` the diagram,
-``.txt`` the text view, and anything else (``.json`` first) the JSON trace.
+``.txt`` the text view, ``.itf.json`` the Informal Trace Format of Apalache and Quint
+(:mod:`modelcheck.itf`), and anything else (``.json`` first) the JSON trace.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from modelcheck import itf
 from modelcheck.errors import UsageError
 from modelcheck.render.html import render_html
 from modelcheck.render.mermaid import render_mermaid
@@ -20,7 +23,7 @@ from modelcheck.trace import Trace
 
 __all__ = ["FORMATS", "format_for_path", "render_as", "write_trace"]
 
-FORMATS = ("text", "json", "mermaid", "svg", "html")
+FORMATS = ("text", "json", "itf", "mermaid", "svg", "html")
 """The formats a trace renders to."""
 
 _SUFFIXES = {".html": "html", ".htm": "html", ".mmd": "mermaid", ".svg": "svg",
@@ -29,6 +32,8 @@ _SUFFIXES = {".html": "html", ".htm": "html", ".mmd": "mermaid", ".svg": "svg",
 
 def format_for_path(path: str | Path) -> str:
     """The format a file name asks for: by suffix, JSON when the suffix says nothing."""
+    if itf.is_itf_path(path):
+        return "itf"
     return _SUFFIXES.get(Path(path).suffix.lower(), "json")
 
 
@@ -41,6 +46,8 @@ def render_as(trace: Trace, fmt: str, *, spec: Spec | None = None, full: bool = 
     """
     if fmt == "json":
         return trace.dumps() + "\n"
+    if fmt == "itf":
+        return json.dumps(itf.write(trace), indent=1, ensure_ascii=False) + "\n"
     if fmt == "text":
         return render_trace(trace, full=full, spec=spec) + "\n"
     if fmt in ("mermaid", "svg"):
