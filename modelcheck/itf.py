@@ -60,6 +60,12 @@ _DIGITS = re.compile(r"-?[0-9]{1,4300}")
 _DEPTH = 200
 
 
+def _at(where: str, key: str, sep: str = ".") -> str:
+    """``where`` followed by ``key``, quoted unless it is a plain name (a key may hold any
+    character, and an error message stays one line)."""
+    return f"{where}{sep}{key if key.isidentifier() else json.dumps(key)}"
+
+
 def is_itf_path(path: str | Path) -> bool:
     """Whether a file name asks for ITF: it ends in ``.itf.json``."""
     return str(path).lower().endswith(SUFFIX)
@@ -193,7 +199,7 @@ def decode(value: JSON, where: str, depth: int = 0) -> JSON:
             raise TraceFormatError(f"{where}: an object with {special[0]!r} may hold nothing "
                                    "else")
         return _decode_special(special[0], value[special[0]], where, depth)
-    return {k: decode(v, f"{where}.{k}", depth + 1) for k, v in value.items()}
+    return {k: decode(v, _at(where, k), depth + 1) for k, v in value.items()}
 
 
 def _decode_variant(tag: JSON, payload: JSON, where: str, depth: int) -> JSON:
@@ -211,7 +217,7 @@ def _decode_variant(tag: JSON, payload: JSON, where: str, depth: int) -> JSON:
         raise TraceFormatError(
             f"{where}: variant {tag!r} must carry a record (its fields) or nothing, as a "
             "modelcheck record does")
-    return {"$type": tag, **{k: decode(v, f"{where}.{k}", depth + 1)
+    return {"$type": tag, **{k: decode(v, _at(where, k), depth + 1)
                              for k, v in payload.items()}}
 
 
@@ -294,17 +300,17 @@ def _read_state(raw: JSON, i: int, names: Sequence[str] | None,
     for name, pick in picks.items():
         if not (isinstance(pick, dict) and set(pick) == {"tag", "value"}
                 and pick["tag"] in ("Some", "None")):
-            raise TraceFormatError(f"{where}: {NONDET_PICKS}.{name} must be Some(value) or "
-                                   "None")
+            at = _at(f"{where}: {NONDET_PICKS}", name)
+            raise TraceFormatError(f"{at} must be Some(value) or None")
         if pick["tag"] == "Some":
-            args[name] = decode(pick["value"], f"{where}: {NONDET_PICKS}.{name}")
+            args[name] = decode(pick["value"], _at(f"{where}: {NONDET_PICKS}", name))
     fields = {k: v for k, v in raw.items()
               if k not in ("#meta", ACTION_TAKEN, NONDET_PICKS)}
     if names is not None:
         missing = [n for n in names if n not in raw]
         if missing:
             raise TraceFormatError(f"{where} lacks variables {missing} that 'vars' lists")
-    decoded = {k: decode(v, f"{where}: {k}") for k, v in fields.items()}
+    decoded = {k: decode(v, _at(where, k, ": ")) for k, v in fields.items()}
     if ours and state_type is None and set(decoded) == {"state"}:
         state: JSON = decoded["state"]  # a state that is not a record
     else:

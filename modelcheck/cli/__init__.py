@@ -27,8 +27,17 @@ import click
 
 from modelcheck import __version__, _startup
 from modelcheck._signals import terminate_as_interrupt
-from modelcheck.cli import (catalogue, explore, graph, mutate, prove, simulate, testgen, trace,
-                            verify)
+from modelcheck.cli import (
+    catalogue,
+    explore,
+    graph,
+    mutate,
+    prove,
+    simulate,
+    testgen,
+    trace,
+    verify,
+)
 from modelcheck.cli.common import fail
 from modelcheck.errors import ModelcheckError
 
