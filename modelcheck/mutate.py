@@ -21,16 +21,23 @@ a time limit each, and says what became of it:
     original at this configuration, so it leaves the score. (Decided when both graphs
     could be built: not with a depth bound, nor when building the mutant's graph takes
     longer than the time limit.)
+``accepted``
+    the mutant survived and the spec declares why that is no gap
+    (:meth:`~modelcheck.spec.Spec.accept_mutant`): the reason is reported and it leaves
+    the score. A declaration whose mutant does not exist, or is killed, is reported as
+    stale.
 ``timeout``
     the check did not end within the time limit. It counts against the score.
 
-The score is (killed + error) / (mutants - equivalent). Each mutant's module is compiled
-from its source into a fresh module object in a process of its own; the user's files are
-never written. The original must hold first: mutating a spec that fails tells nothing.
+The score is (killed + error) / (mutants - equivalent - accepted). Each mutant's module
+is compiled from its source into a fresh module object in a process of its own; the
+user's files are never written. The original must hold first: mutating a spec that fails
+tells nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import multiprocessing as mp
 import os
@@ -57,7 +64,9 @@ from modelcheck.statespace import reachable_graph
 __all__ = ["MutationReport", "Outcome", "Settings", "Status", "check_original", "graph_digest",
            "load_mutant", "mutants_of", "render_table", "run", "run_mutants", "select"]
 
-Status = Literal["killed", "error", "survived", "equivalent", "timeout"]
+Status = Literal["killed", "error", "survived", "equivalent", "accepted", "timeout"]
+STATUSES: tuple[Status, ...] = ("killed", "error", "survived", "equivalent", "accepted",
+                                "timeout")
 
 GRACE = 5.0
 """Seconds a mutant's process gets past its time limit before it is killed (a step that
@@ -122,6 +131,8 @@ class MutationReport:
     outcomes: tuple[Outcome, ...]
     seconds: float
     equivalence: bool
+    stale: tuple[str, ...] = ()
+    """The spec's accepted mutants that do not exist or were killed: what to update."""
 
     def count(self, status: Status) -> int:
         """How many mutants ended as ``status``."""
@@ -129,8 +140,9 @@ class MutationReport:
 
     @property
     def score(self) -> float | None:
-        """(killed + error) / (mutants - equivalent); None when no mutant counts."""
-        counted = len(self.outcomes) - self.count("equivalent")
+        """(killed + error) / (mutants - equivalent - accepted); None when no mutant
+        counts."""
+        counted = len(self.outcomes) - self.count("equivalent") - self.count("accepted")
         caught = sum(1 for o in self.outcomes if o.caught)
         return caught / counted if counted else None
 
@@ -149,9 +161,8 @@ class MutationReport:
             "spec": o.spec, "variant": o.variant, "params": o.params,
             "original": {"status": o.status, "distinct_states": o.stats.distinct_states,
                          "seconds": round(o.stats.seconds, 4)},
-            "counts": {"mutants": len(self.outcomes),
-                       **{s: self.count(s) for s in ("killed", "error", "survived",
-                                                     "equivalent", "timeout")}},
+            "counts": {"mutants": len(self.outcomes), **{s: self.count(s) for s in STATUSES}},
+            "stale_acceptances": list(self.stale),
             "score": round(score, 4) if score is not None else None,
             "equivalence_checked": self.equivalence,
             "mutants": [x.to_json() for x in self.outcomes],
@@ -406,11 +417,22 @@ def run(spec: Spec, settings: Settings, *, only: Sequence[str] = (),
     original = check_original(spec, settings)
     if original.status != "ok":
         return MutationReport(original, (), time.perf_counter() - start, settings.equivalence)
-    outcomes = run_mutants(spec, chosen, settings,
-                           original_digest=lambda: graph_digest(_bind(spec, settings)),
-                           done=done)
+    accepted = spec.accepted_mutants
+
+    def judged(o: Outcome) -> Outcome:
+        if o.status == "survived" and o.mutant.id in accepted:
+            return dataclasses.replace(o, status="accepted", detail=accepted[o.mutant.id])
+        return o
+
+    outcomes = [judged(o) for o in run_mutants(
+        spec, chosen, settings, original_digest=lambda: graph_digest(_bind(spec, settings)),
+        done=None if done is None else lambda o: done(judged(o)))]
+    ids = {m.id for m in mutants}
+    checked = {o.mutant.id: o.status for o in outcomes}
+    stale = tuple(sorted(i for i in accepted if i not in ids or checked.get(i) in (
+        "killed", "error", "equivalent")))
     return MutationReport(original, tuple(outcomes), time.perf_counter() - start,
-                          settings.equivalence)
+                          settings.equivalence, stale)
 
 
 # -- the report ---------------------------------------------------------------------------
@@ -421,8 +443,8 @@ def _by(o: Outcome) -> str:
         steps = (f" ({o.trace_length} steps)" if o.trace_length is not None
                  else " (never met)" if o.kind == "sometimes" else "")
         return f"{o.killed_by}{steps}"
-    if o.status == "error":
-        first = o.detail.splitlines()[0] if o.detail else "error"
+    if o.status in ("error", "accepted"):
+        first = o.detail.splitlines()[0] if o.detail else o.status
         return first if len(first) <= 40 else first[:37] + "..."
     return ""
 
@@ -444,13 +466,18 @@ def render_table(report: MutationReport, ref: str) -> str:
                  + (f" ({errors} by a spec error)" if errors else "")
                  + f", survived {report.count('survived')}, "
                    f"equivalent {report.count('equivalent')}, "
-                   f"timed out {report.count('timeout')}"
+                 + (f"accepted {report.count('accepted')}, " if report.count("accepted")
+                    else "")
+                 + f"timed out {report.count('timeout')}"
                  + ("" if report.equivalence else " (equivalence not checked: --max-depth)"))
     score = report.score
-    counted = len(report.outcomes) - report.count("equivalent")
+    counted = len(report.outcomes) - report.count("equivalent") - report.count("accepted")
     caught = sum(1 for x in report.outcomes if x.caught)
     lines.append(f"mutation score: {caught}/{counted} = {score:.3f}" if score is not None
                  else "mutation score: no mutant to count")
+    if report.stale:
+        lines.append(f"stale accept_mutant declarations (the mutant is gone or killed): "
+                     f"{', '.join(report.stale)}")
     survived = [x.mutant.number for x in report.outcomes if x.status == "survived"]
     if survived:
         lines.append(f"see a survivor's change: modelcheck mutate {ref} --show {survived[0]}")

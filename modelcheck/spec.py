@@ -283,6 +283,8 @@ class Spec:
     terminal_fn: Callable[[Any, Any], bool] | None = field(default=None, init=False, repr=False)
     constraints: list[Constraint] = field(default_factory=list, init=False, repr=False)
     variants: dict[str, Variant] = field(default_factory=dict, init=False, repr=False)
+    accepted_mutants: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    """Mutant id -> why its surviving is no gap (see :meth:`accept_mutant`)."""
     module: str = field(default="", init=False, repr=False)
 
     # -- hooks ------------------------------------------------------------------------
@@ -500,6 +502,29 @@ class Spec:
                 "inits, actions, properties and constraints must be unique")
         self.constraints.append(Constraint(fn.__name__, fn, inspect.getdoc(fn) or ""))
         return fn
+
+    def accept_mutant(self, mutant: str, why: str) -> None:
+        """Declare that mutant ``mutant`` (an id ``modelcheck mutate`` prints, such as
+        ``tm_rcv_prepared:drop-guard:1``) may survive, and ``why``: its change is
+        out of the model's scope, or no behaviour that matters differs.
+
+        ``modelcheck mutate`` then reports it as ``accepted``, with the reason, and leaves it
+        out of the score; a declaration whose mutant no longer exists or is now killed is
+        reported as stale. Accept only what you can argue: each one is a bug the
+        properties let through.
+        """
+        parts = mutant.split(":") if isinstance(mutant, str) else []
+        if len(parts) != 3 or not all(parts) or not parts[2].isdigit():
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: accept_mutant({mutant!r}, ...) needs a mutant id "
+                "function:operator:number, as `modelcheck mutate` prints it")
+        if not isinstance(why, str) or not why.strip():
+            raise SpecDefinitionError(f"spec {self.name!r}: accept_mutant({mutant!r}, why) "
+                                      "needs the reason the survivor is no gap")
+        if mutant in self.accepted_mutants:
+            raise SpecDefinitionError(f"spec {self.name!r}: mutant {mutant!r} is accepted "
+                                      "twice")
+        self.accepted_mutants[mutant] = inspect.cleandoc(why)
 
     def variant(self, name: str, *, params: Mapping[str, Any] | None = None,
                 violates: str | None = None, doc: str = "") -> Variant:

@@ -13,9 +13,14 @@ exactly: 288 distinct and 1,146 generated states for 3 RMs (depth 11), 8,832 / 5
 TLC's with ``SYMMETRY Permutations(RM)``, 80 distinct for 3 RMs, 314 / 2,048 for 5 and 920
 for 7.
 
-**Property.** ``consistent`` is TCommit's ``TCConsistent``: no RM has committed while
+**Properties.** ``consistent`` is TCommit's ``TCConsistent``: no RM has committed while
 another has aborted. Two-phase commit refines the abstract commit protocol
-(``transaction-commit``), so it inherits this guarantee.
+(``transaction-commit``), so it inherits this guarantee. ``decisions_final`` (an action
+property): an RM that has committed or aborted never changes its mind. The ``sometimes``
+goals ``all_committed``, ``all_aborted`` and ``rm_aborts_alone`` (an RM aborts on its own
+before the TM decides) keep the spec from passing vacuously. With them, ``modelcheck
+mutate two-phase-commit`` kills every mutant but the equivalent ones and one accepted
+survivor (declared with ``spec.accept_mutant``, with its reason).
 
 **Variant ``tm-commits-early``.** The TM commits as soon as it has received one Prepared
 message instead of one from every RM. The shortest counterexample: RM 0 prepares, the TM
@@ -223,6 +228,13 @@ def consistent(cfg: Config, s: State) -> bool:
     return not ("committed" in s.rm_state and "aborted" in s.rm_state)
 
 
+@spec.action_property
+def decisions_final(cfg: Config, before: State, after: State) -> bool:
+    """An RM that has committed or aborted stays so: a decision is never revoked."""
+    return all(a == b for a, b in zip(before.rm_state, after.rm_state)
+               if a in ("committed", "aborted"))
+
+
 @spec.always_possible
 def all_decide(cfg: Config, s: State) -> bool:
     """Every RM has committed or aborted, and some path from every state still leads there.
@@ -252,6 +264,18 @@ def all_aborted(cfg: Config, s: State) -> bool:
     """The transaction can abort: every RM aborted."""
     return all(r == "aborted" for r in s.rm_state)
 
+
+@spec.sometimes
+def rm_aborts_alone(cfg: Config, s: State) -> bool:
+    """An RM can abort on its own (TwoPhase.tla's RMChooseToAbort), before the TM decides."""
+    return s.tm_state == "init" and "aborted" in s.rm_state
+
+
+spec.accept_mutant(
+    "tm_rcv_prepared:drop-guard:1",
+    """Without the guard the TM records Prepared messages after it has decided: only
+    tm_commit reads tm_prepared, and only while the TM is undecided, so no RM and no
+    decision behaves differently (the states differ in a field nothing reads any more).""")
 
 spec.variant(
     "tm-commits-early", params={"tm_commit_early": True}, violates="consistent",

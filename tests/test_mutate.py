@@ -7,11 +7,13 @@ strong property) and ``some_votes`` (a weak one) are checked against the same st
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from modelcheck import Spec, SpecDefinitionError
 from modelcheck.catalogue import load
 from modelcheck.mutate import Settings, load_mutant, mutants_of, run, select
 
@@ -76,6 +78,11 @@ def tick(cfg: Config, s: State) -> State | None:
 def PROPERTY(cfg: Config, s: State) -> bool:
     return s.leader < 0 or BODY
 '''
+
+@dataclass(frozen=True)
+class _NoConstants:
+    """A config without fields."""
+
 
 STRONG = ("majority", "len(s.votes) > cfg.n // 2")
 WEAK = ("some_votes", "len(s.votes) > 0")
@@ -211,10 +218,11 @@ def test_json(tmp_path: Path, invoke: Invoke) -> None:
     assert code == 0
     data = json.loads(out)
     assert set(data) == {"spec", "variant", "params", "original", "counts", "score",
-                         "equivalence_checked", "mutants", "seconds", "exit_code"}
+                         "equivalence_checked", "stale_acceptances", "mutants", "seconds",
+                         "exit_code"}
     assert data["original"]["status"] == "ok" and data["original"]["distinct_states"] == 39
     assert data["counts"] == {"mutants": 3, "killed": 1, "error": 1, "survived": 0,
-                              "equivalent": 1, "timeout": 0}
+                              "equivalent": 1, "accepted": 0, "timeout": 0}
     assert data["score"] == 1.0 and data["exit_code"] == 0
     m = data["mutants"][0]
     assert set(m) == {"number", "id", "function", "operator", "line", "description", "diff",
@@ -262,17 +270,51 @@ def test_a_spec_that_fails_itself_is_not_mutated(tmp_path: Path, invoke: Invoke)
     assert invoke("mutate", _quorum(tmp_path))[0] == 1
 
 
+def test_an_accepted_survivor_leaves_the_score_and_a_stale_acceptance_is_reported(
+        tmp_path: Path, invoke: Invoke) -> None:
+    path = _quorum(tmp_path, WEAK)
+    path.write_text(path.read_text() + '''
+spec.accept_mutant("elect:off-by-one:4", "a reason given in the spec")
+spec.accept_mutant("elect:off-by-one:5", "this mutant is equivalent: stale")
+spec.accept_mutant("nothing:drop-guard:1", "no such mutant: stale")
+''')
+    code, out, _ = invoke("mutate", path, "--no-deadlock", "--json",
+                          "--show", "elect:off-by-one:4", "--show", "elect:off-by-one:5")
+    data = json.loads(out)
+    assert [(m["status"], m["detail"]) for m in data["mutants"]] == [
+        ("accepted", "a reason given in the spec"),
+        ("equivalent", "the same reachable state graph as the original")]
+    assert data["counts"]["accepted"] == 1 and data["score"] is None and code == 0
+    assert data["stale_acceptances"] == ["elect:off-by-one:5", "nothing:drop-guard:1"]
+    code, out, _ = invoke("mutate", path, "--no-deadlock", "--show", "elect:off-by-one:4")
+    assert "accepted 1, " in out and "stale accept_mutant declarations" in out
+
+
+@pytest.mark.parametrize(("mutant", "why"), [
+    ("elect", "r"), ("elect:off-by-one", "r"), ("a:b:c", "r"), ("a:b:1", " "),
+    ("a:b:1", None)])
+def test_accept_mutant_needs_an_id_and_a_reason(mutant: str, why: Any) -> None:
+    spec = Spec("s", _NoConstants)
+    with pytest.raises(SpecDefinitionError, match="accept_mutant"):
+        spec.accept_mutant(mutant, why)
+
+
 @pytest.mark.slow
 def test_two_phase_commit_at_its_default_bounds(invoke: Invoke) -> None:
     code, out, _ = invoke("mutate", "two-phase-commit", "--json")
-    assert code == 1
+    assert code == 0
     data = json.loads(out)
-    assert data["counts"] == {"mutants": 29, "killed": 23, "error": 0, "survived": 4,
-                              "equivalent": 2, "timeout": 0}
-    assert data["score"] == 0.8519
-    assert [m["id"] for m in data["mutants"] if m["status"] == "survived"] == [
-        "tm_rcv_prepared:drop-guard:1", "rm_prepare:drop-guard:1",
-        "rm_prepare:flip-comparison:1", "rm_choose_to_abort:drop-update:1"]
+    assert data["counts"] == {"mutants": 29, "killed": 26, "error": 0, "survived": 0,
+                              "equivalent": 2, "accepted": 1, "timeout": 0}
+    assert data["score"] == 1.0 and data["stale_acceptances"] == []
+    assert [m["id"] for m in data["mutants"] if m["status"] == "accepted"] == [
+        "tm_rcv_prepared:drop-guard:1"]
+    # The survivors before decisions_final and rm_aborts_alone: an RM that prepares again
+    # after deciding, and one whose own abort changes nothing.
+    by = {m["id"]: m["property"] for m in data["mutants"]}
+    assert [by[k] for k in ("rm_prepare:drop-guard:1", "rm_prepare:flip-comparison:1",
+                            "rm_choose_to_abort:drop-update:1")] == [
+        "decisions_final", "decisions_final", "rm_aborts_alone"]
     # The bug of the shipped variant tm-commits-early, planted as a mutant, is killed.
     early = next(m for m in data["mutants"] if m["id"] == "tm_commit:drop-conjunct:1")
     assert early["status"] == "killed"
