@@ -50,6 +50,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,8 @@ class PeerResult:
         note: Free-form details (tool version, options used).
         compile_seconds: Spin only: wall seconds of ``spin -a`` plus the C
             compilation of ``pan``; ``None`` for TLC.
+        rss_mb: Peak resident memory in MB of the process that searched (the
+            ``java`` process, or ``pan``), from its ``wait4`` resource usage.
     """
 
     tool: str
@@ -131,6 +134,7 @@ class PeerResult:
     seconds: float
     note: str = ""
     compile_seconds: float | None = None
+    rss_mb: float | None = None
 
 
 def _skip(reason: str) -> PeerResult | None:
@@ -166,32 +170,54 @@ def _run(
     Returns:
         ``(process, wall_seconds, error)``; ``process`` is ``None`` and
         ``error`` explains why when the command could not be started or
-        timed out (the child is killed in that case).
+        timed out (the child is killed in that case).  The child's peak
+        resident memory is left in :data:`_last_rss_mb`.
     """
+    global _last_rss_mb
+    _last_rss_mb = None
     if timeout <= 0:
         return None, 0.0, f"no time left to run {Path(cmd[0]).name}"
     start = time.perf_counter()
-    try:
-        proc = subprocess.run(
-            cmd,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return (
-            None,
-            time.perf_counter() - start,
-            (f"{Path(cmd[0]).name} timed out after {timeout:.1f} s"),
-        )
-    except OSError as exc:
-        return None, time.perf_counter() - start, (f"cannot run {cmd[0]}: {exc}")
-    return proc, time.perf_counter() - start, None
+    with tempfile.TemporaryFile() as out:
+        try:
+            proc = subprocess.Popen(
+                cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        except OSError as exc:
+            return None, time.perf_counter() - start, (f"cannot run {cmd[0]}: {exc}")
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            timer.cancel()
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if killed.is_set():
+            return (
+                None,
+                seconds,
+                (f"{Path(cmd[0]).name} timed out after {timeout:.1f} s"),
+            )
+        _last_rss_mb = usage.ru_maxrss / 1024
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    return subprocess.CompletedProcess(cmd, proc.returncode, text), seconds, None
+
+
+_last_rss_mb: float | None = None
+"""Peak resident memory (MB) of the last child :func:`_run` waited for."""
 
 
 # --------------------------------------------------------------------- TLC
@@ -308,7 +334,8 @@ def run_tlc_twophase(
 
 
 def run_tlc(
-    files: dict[str, str], module: str, n: int, workers: int = 1, timeout: float = 600
+    files: dict[str, str], module: str, n: int, workers: int = 1, timeout: float = 600,
+    deadlock: bool = True,
 ) -> PeerResult | None:
     """Model-check ``module`` (with ``module.cfg``) using TLC, breadth-first.
 
@@ -319,6 +346,9 @@ def run_tlc(
         n: The size of the instance, recorded in the result.
         workers: TLC worker threads (``-workers``).
         timeout: Seconds before the ``java`` process is killed.
+        deadlock: Check for deadlock (TLC's default); ``False`` passes
+            ``-deadlock``, as ``CHECK_DEADLOCK FALSE`` in a newer TLC's
+            configuration file does.
 
     Returns:
         The counts and wall time, or ``None`` (see :data:`skip_reason`).
@@ -348,6 +378,7 @@ def run_tlc(
             "-workers",
             str(workers),
             "-nowarning",
+            *([] if deadlock else ["-deadlock"]),
             "-metadir",
             str(work / "states"),
             "-config",
@@ -367,6 +398,7 @@ def run_tlc(
     totals = _TLC_TOTALS.findall(out)
     if not totals:
         return _skip(f"TLC {module} n={n}: no state counts in output: {_tail(out)}")
+    rss_mb = _last_rss_mb
     generated, distinct, _left = totals[-1]
     depth_match = _TLC_DEPTH.search(out)
     version = _TLC_VERSION.search(out)
@@ -383,6 +415,7 @@ def run_tlc(
             depth=int(depth_match.group(1)) if depth_match else None,
             seconds=seconds,
             note=note,
+            rss_mb=rss_mb,
         )
     )
 
@@ -472,6 +505,7 @@ def run_spin_twophase(n: int, pml: Path, timeout: float = 600) -> PeerResult | N
             work,
             deadline - time.monotonic(),
         )
+        rss_mb = _last_rss_mb
 
     if proc is None:
         return _skip(f"Spin n={n}: {error}")
@@ -502,6 +536,7 @@ def run_spin_twophase(n: int, pml: Path, timeout: float = 600) -> PeerResult | N
             seconds=seconds,
             note=note,
             compile_seconds=gen_seconds + cc_seconds,
+            rss_mb=rss_mb,
         )
     )
 

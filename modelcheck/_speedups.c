@@ -20,7 +20,9 @@ alloc_record(PyTypeObject *tp, Py_ssize_t n)
     return tp->tp_alloc(tp, n);
 }
 
-/* record.replace(**changes): a copy with the named fields changed. */
+/* record.replace(**changes): a copy with the named fields changed; the record itself when
+ * every change gives a field the very object it holds already (a step that changes
+ * nothing then allocates nothing). */
 static PyObject *
 record_replace(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -31,23 +33,23 @@ record_replace(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject
     }
     PyTypeObject *tp = Py_TYPE(self);
     Py_ssize_t n = PyTuple_GET_SIZE(self);
-    PyObject *result = alloc_record(tp, n);
-    if (result == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PyTuple_GET_ITEM(self, i);
-        Py_INCREF(item);
-        PyTuple_SET_ITEM(result, i, item);
-    }
     Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
-    if (nkw == 0) {
-        return result;
+    Py_ssize_t small[16];
+    Py_ssize_t *where = small;
+    if (nkw > 16) {
+        where = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)nkw);
+        if (where == NULL) {
+            return PyErr_NoMemory();
+        }
     }
-    PyObject *index = PyObject_GetAttr((PyObject *)tp, str_field_index);
-    if (index == NULL) {
-        Py_DECREF(result);
-        return NULL;
+    PyObject *result = NULL;
+    PyObject *index = NULL;
+    int same = 1;
+    if (nkw > 0) {
+        index = PyObject_GetAttr((PyObject *)tp, str_field_index);
+        if (index == NULL) {
+            goto done;
+        }
     }
     for (Py_ssize_t k = 0; k < nkw; k++) {
         PyObject *name = PyTuple_GET_ITEM(kwnames, k);
@@ -57,30 +59,47 @@ record_replace(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject
                 PyErr_Format(PyExc_TypeError, "%s.replace() got an unexpected keyword argument %R",
                              tp->tp_name, name);
             }
-            Py_DECREF(index);
-            Py_DECREF(result);
-            return NULL;
+            goto done;
         }
         Py_ssize_t i = PyLong_AsSsize_t(pos);
         if (i < 1 || i >= n) {
             if (!PyErr_Occurred()) {
                 PyErr_SetString(PyExc_SystemError, "corrupt record field index");
             }
-            Py_DECREF(index);
-            Py_DECREF(result);
-            return NULL;
+            goto done;
         }
+        where[k] = i;
+        same &= PyTuple_GET_ITEM(self, i) == args[k];
+    }
+    if (same) {
+        result = Py_NewRef(self);
+        goto done;
+    }
+    result = alloc_record(tp, n);
+    if (result == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(self, i);
+        Py_INCREF(item);
+        PyTuple_SET_ITEM(result, i, item);
+    }
+    for (Py_ssize_t k = 0; k < nkw; k++) {
         PyObject *value = args[k];
         Py_INCREF(value);
-        Py_SETREF(((PyTupleObject *)result)->ob_item[i], value);
+        Py_SETREF(((PyTupleObject *)result)->ob_item[where[k]], value);
     }
-    Py_DECREF(index);
+done:
+    Py_XDECREF(index);
+    if (where != small) {
+        PyMem_Free(where);
+    }
     return result;
 }
 
 static PyMethodDef record_methods[] = {
     {"replace", (PyCFunction)(void (*)(void))record_replace, METH_FASTCALL | METH_KEYWORDS,
-     "Return a copy with the given fields changed."},
+     "Return a copy with the given fields changed (itself if none changes)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -114,7 +133,8 @@ make(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return result;
 }
 
-/* set_at(t, index, value): ``t`` with item ``index`` replaced (a plain tuple). */
+/* set_at(t, index, value): ``t`` with item ``index`` replaced (a plain tuple); ``t`` itself
+ * when it is a plain tuple that holds that very object there already. */
 static PyObject *
 set_at(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -139,6 +159,9 @@ set_at(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (i < 0 || i >= n) {
         PyErr_SetString(PyExc_IndexError, "set_at index out of range");
         return NULL;
+    }
+    if (PyTuple_GET_ITEM(t, i) == args[2] && PyTuple_CheckExact(t)) {
+        return Py_NewRef(t); /* that very object is there already: nothing changes */
     }
     PyObject *result = PyTuple_New(n);
     if (result == NULL) {

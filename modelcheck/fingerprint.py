@@ -49,7 +49,8 @@ from modelcheck.errors import SpecRuntimeError
 from modelcheck.state import Record
 
 __all__ = ["ACCELERATED", "ENCODING", "Audit", "FingerprintCollision", "collision_probability",
-           "fingerprint", "fingerprint_py", "fingerprints_into", "identical", "nesting"]
+           "deepest_nesting", "fingerprint", "fingerprint_py", "fingerprints_into", "identical",
+           "nesting"]
 
 # -- the encoding ------------------------------------------------------------------------------
 
@@ -266,13 +267,50 @@ else:
 def nesting(value: Any) -> int:
     """How many fingerprints are nested in ``value``'s: 1 for a value without parts, and
     one more than its deepest part for a tuple, frozenset, record or dataclass."""
-    if isinstance(value, (tuple, frozenset)):
-        items: Iterable[Any] = value
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        items = (getattr(value, f.name) for f in dataclasses.fields(value))
-    else:
-        return 1
-    return 1 + max((nesting(x) for x in items), default=0)
+    return deepest_nesting((value,))
+
+
+_FLAT = frozenset({type(None), bool, int, float, str, bytes})
+"""Types whose values have no parts."""
+
+_MEMO_LIMIT = 1 << 16
+"""How many parts :func:`deepest_nesting` remembers at most before starting afresh."""
+
+
+def deepest_nesting(values: Iterable[Any]) -> int:
+    """The largest :func:`nesting` of ``values`` (1 when there are none).
+
+    A part shared by several values (the same object, as states built from common tuples
+    share them) is measured once, so that measuring every initial state of a model costs
+    little more than reading its top-level fields.
+    """
+    memo: dict[int, tuple[Any, int]] = {}  # id -> (the part, kept alive; its nesting)
+
+    def measure(value: Any) -> int:
+        if isinstance(value, (tuple, frozenset)):
+            items: Iterable[Any] = value
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            items = [getattr(value, f.name) for f in dataclasses.fields(value)]
+        else:
+            return 1
+        deepest = 0
+        for x in items:
+            if type(x) in _FLAT:
+                depth = 1
+            else:
+                known = memo.get(id(x))
+                if known is None:
+                    depth = measure(x)
+                    if len(memo) >= _MEMO_LIMIT:
+                        memo.clear()
+                    memo[id(x)] = (x, depth)
+                else:
+                    depth = known[1]
+            if depth > deepest:
+                deepest = depth
+        return deepest + 1
+
+    return max((1 if type(v) in _FLAT else measure(v) for v in values), default=1)
 
 
 def collision_probability(distinct: int, generated: int, depth: int = 1) -> float:

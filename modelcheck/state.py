@@ -111,6 +111,7 @@ def _generate_methods(cls: type, tag: str, names: list[str], defaults: dict[str,
     items = "".join(f"{f}, " for f in names)
     rep_params = ", ".join(f"{f}=_M" for f in names)
     rep_items = "".join(f"self[{i + 1}] if {f} is _M else {f}, " for i, f in enumerate(names))
+    unchanged = " and ".join(f"({f} is _M or {f} is self[{i + 1}])" for i, f in enumerate(names))
     if _speedups is not None:
         # replace() is RecordBase's, in C; it finds fields by name in _field_index.
         cls._field_index = {f: i + 1 for i, f in enumerate(names)}  # type: ignore[attr-defined]
@@ -121,6 +122,8 @@ def _generate_methods(cls: type, tag: str, names: list[str], defaults: dict[str,
             f"def __new__(cls, {', '.join(params)}):\n"
             f"    return _tnew(cls, (_TAG, {items}))\n"
             f"def replace(self, *, {rep_params}):\n"
+            f"    if {unchanged}:\n"
+            f"        return self\n"
             f"    return _tnew(type(self), (_TAG, {rep_items}))\n"
         ) if names else (
             "def __new__(cls):\n    return _tnew(cls, (_TAG,))\n"
@@ -133,7 +136,7 @@ def _generate_methods(cls: type, tag: str, names: list[str], defaults: dict[str,
     if "replace" in env:
         replace = env["replace"]
         replace.__qualname__ = f"{cls.__qualname__}.replace"
-        replace.__doc__ = "Return a copy with the given fields changed."
+        replace.__doc__ = "Return a copy with the given fields changed (itself if none changes)."
         cls.replace = replace  # type: ignore[attr-defined]
 
 
@@ -161,7 +164,7 @@ class Record(_RecordBase, metaclass=_RecordMeta):
 
     if TYPE_CHECKING:  # in C (RecordBase), or generated per subclass in pure Python
         def replace(self: _R, **changes: Any) -> _R:
-            """Return a copy with the given fields changed."""
+            """Return a copy with the given fields changed (itself if none changes)."""
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{f}={v!r}" for f, v in zip(self._fields, self[1:]))
@@ -216,10 +219,13 @@ def _defaults_of(cls: type[_R]) -> _R:
 
 
 def _set_at(t: tuple[_T, ...], index: int, value: _T) -> tuple[_T, ...]:
-    """Return ``t`` with item ``index`` replaced by ``value`` (TLA+'s ``EXCEPT ![i] = v``).
+    """Return ``t`` with item ``index`` replaced by ``value`` (TLA+'s ``EXCEPT ![i] = v``):
+    ``t`` itself when it is a plain tuple that holds that very object there already.
 
     Raises IndexError for an index outside the tuple.
     """
+    if type(t) is tuple and t[index] is value:
+        return t  # that very object is there already: nothing changes
     # One list copy and one tuple build: about half the cost of slicing and concatenating.
     items = list(t)
     items[index] = value

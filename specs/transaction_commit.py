@@ -7,7 +7,8 @@ decision; a prepared RM may commit only when every RM is prepared or committed, 
 RM may abort only while none has committed. There are no messages: this is the
 guarantee that two-phase commit implements. With 3 RMs TLC reports 34 distinct and 94
 generated states (depth 7), with deadlock checking off; here the decided states are
-declared terminal instead, which gives the same counts. RMs are a symmetric set: with
+declared terminal instead, which gives the same counts (with 12 RMs, 535,536 distinct and
+6,401,869 generated, depth 25). RMs are a symmetric set: with
 ``--symmetry``, 13 distinct and 37 generated.
 
 **Property.** ``consistent`` (``TCConsistent``): no RM has committed while another has

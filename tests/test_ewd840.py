@@ -1,7 +1,11 @@
 """EWD840 (Dijkstra's termination detection on a ring) matches TLC: counts and liveness verdict.
 
 TLC 2.15 on EWD840.tla with EWD840.cfg (N = 3, invariants and the property Liveness under
-``WF_vars(System)``): 2,001 states generated, 302 distinct, depth 9, no error.
+``WF_vars(System)``): 2,001 states generated, 302 distinct, depth 9, no error. With more nodes
+(TLC 2.15, invariants TypeOK, TerminationDetection and Inv, ``-deadlock``): N = 5, 7,742
+distinct and 114,211 generated, depth 15; N = 6, 36,990 and 750,020, depth 18; N = 7, 172,286
+and 4,615,557, depth 21; N = 8, 786,942 and 26,990,854, depth 24 (``benchmarks/tlc_ports.py``
+runs N = 8 against TLC).
 """
 
 from __future__ import annotations
@@ -24,6 +28,20 @@ def test_counts_and_verdict_match_tlc(n: int, distinct: int, generated: int, dep
     # Every generated state but the initial ones (2^n activities, 2^n colourings, n
     # token positions) is a transition of the graph.
     assert result.details["temporal"]["transitions"] == generated - 2 ** n * 2 ** n * n
+
+
+@pytest.mark.parametrize(("n", "distinct", "generated", "depth"), [
+    (5, 7_742, 114_211, 15), (6, 36_990, 750_020, 18),
+    pytest.param(7, 172_286, 4_615_557, 21, marks=pytest.mark.slow),
+    pytest.param(8, 786_942, 26_990_854, 24, marks=pytest.mark.slow),
+])
+def test_safety_counts_match_tlc_on_larger_rings(n: int, distinct: int, generated: int,
+                                                  depth: int) -> None:
+    result = check(load("ewd840"), params={"n": n}, temporal=False)
+    assert result.status == "ok" and result.exhaustive
+    stats = result.stats
+    assert (stats.distinct_states, stats.generated_states, stats.depth) == (
+        distinct, generated, depth)
 
 
 def test_termination_is_detected_only_under_fairness() -> None:

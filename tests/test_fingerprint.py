@@ -36,6 +36,7 @@ from modelcheck.fingerprint import (
     Audit,
     FingerprintCollision,
     collision_probability,
+    deepest_nesting,
     fingerprint,
     fingerprint_py,
     fingerprints_into,
@@ -458,6 +459,15 @@ def test_collision_probability() -> None:
     assert collision_probability(2**40, 2**50) == 1.0
     assert nesting(1) == 1 and nesting(()) == 1 and nesting((1, (2,))) == 3
     assert nesting(Point(1)) == 2 and nesting(Box((1,))) == 3
+
+
+def test_the_deepest_nesting_of_many_values_measures_shared_parts_once() -> None:
+    shared = (1, (2,))
+    values = [Box(shared), Box(shared), Point(1), (shared, frozenset({shared}))]
+    assert deepest_nesting(values) == max(nesting(v) for v in values) == 5
+    assert deepest_nesting([]) == 1 and deepest_nesting([1, "a", None]) == 1
+    # A part met again after others deeper than it is still measured as itself.
+    assert deepest_nesting([(shared,), shared, ((shared,),)]) == 5
 
 
 def test_the_result_reports_the_probability_for_the_states_nesting() -> None:

@@ -69,6 +69,40 @@ def test_records_built_in_c() -> None:
     assert speedups.make(Point, "Point", 1, 2) == Point(1, 2)
 
 
+_IDENTITY = """
+import json
+from collections import namedtuple
+from modelcheck import Record, set_at
+from modelcheck.fingerprint import fingerprint
+class P(Record):
+    x: int
+    y: tuple = ()
+p = P(1, (True, False))
+T = namedtuple("T", "a b")
+out = [
+    p.replace(x=1) is p, p.replace(y=p.y) is p, p.replace(x=1, y=p.y) is p, p.replace() is p,
+    p.replace(x=2) is p, p.replace(x=True) is p, p.replace(y=tuple([True, False])) is p,
+    type(p.replace(x=True).x).__name__,
+    fingerprint(p.replace(x=True)) != fingerprint(p),
+    set_at(p.y, 0, True) is p.y, set_at(p.y, 0, 1) is p.y, type(set_at(p.y, 0, 1)[0]).__name__,
+    type(set_at(T(1, 2), 0, 1)).__name__,
+]
+print(json.dumps(out))
+"""
+
+
+def test_a_change_to_the_very_same_objects_returns_the_value_itself() -> None:
+    # A step that changes nothing allocates nothing; a value that is equal but not the same
+    # object (1 and True) is a change, as the fingerprints tell them apart.
+    env = {k: v for k, v in os.environ.items() if k != "MODELCHECK_PURE_PYTHON"}
+    envs = (env, {**env, "MODELCHECK_PURE_PYTHON": "1"})
+    outs = [subprocess.run([sys.executable, "-c", _IDENTITY], capture_output=True, text=True,
+                           env=e, check=True).stdout for e in envs]
+    want = [True, True, True, True, False, False, False, "bool", True, True, False, "int",
+            "tuple"]
+    assert [json.loads(o) for o in outs] == [want, want]
+
+
 def _run(env: dict[str, str]) -> list[object]:
     code = (
         "import json\n"

@@ -1,4 +1,10 @@
-"""TCommit, pinned to TLC's published counts (34 distinct, 94 generated, depth 7)."""
+"""TCommit, pinned to TLC's published counts (34 distinct, 94 generated, depth 7).
+
+With more resource managers (TLC 2.15 on TCommit.tla, invariants TCTypeOK and TCConsistent,
+``-deadlock``): 10 RMs, 60,072 distinct and 595,611 generated, depth 21; 11 RMs, 179,194 and
+1,959,882, depth 23; 12 RMs, 535,536 and 6,401,869, depth 25 (``benchmarks/tlc_ports.py``
+runs 12 against TLC).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,19 @@ def test_counts_match_tlc(strategy: str) -> None:
     r = check(tc.spec, strategy=strategy)
     assert r.status == "ok" and r.exhaustive
     assert (r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == (34, 94, 7)
+
+
+@pytest.mark.parametrize(("rms", "distinct", "generated", "depth"), [
+    (10, 60_072, 595_611, 21),
+    pytest.param(11, 179_194, 1_959_882, 23, marks=pytest.mark.slow),
+    pytest.param(12, 535_536, 6_401_869, 25, marks=pytest.mark.slow),
+])
+def test_counts_match_tlc_with_more_rms(rms: int, distinct: int, generated: int,
+                                        depth: int) -> None:
+    r = check(tc.spec, params={"rms": rms}, temporal=False)
+    assert r.status == "ok" and r.exhaustive
+    assert (r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == (
+        distinct, generated, depth)
 
 
 def test_without_terminal_states_the_decided_states_are_deadlocks() -> None:

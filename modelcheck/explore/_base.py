@@ -7,6 +7,7 @@ on what a violation, a deadlock or a spec error is.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from modelcheck import semantics
 from modelcheck._watchdog import resident_memory
 from modelcheck._watchdog import size as _size
 from modelcheck.errors import NondeterminismError, SpecRuntimeError
-from modelcheck.fingerprint import Audit, collision_probability, fingerprint, nesting
+from modelcheck.fingerprint import Audit, collision_probability, deepest_nesting, fingerprint
 from modelcheck.model import Model
 from modelcheck.result import Result, Stats, Status, Violation
 from modelcheck.spec import Property
@@ -130,6 +131,9 @@ class Run:
         self.table = model.table()
         self.rechecks = 0
         """Chunks whose expansion was executed again (see :meth:`recheck`)."""
+        self.init_nesting: dict[tuple[int, int], int] = {}
+        """The :func:`nesting` of the initial states this run enumerated, by range of init
+        instances (so that the result's statistics need not enumerate them again)."""
 
     # -- limits and progress ------------------------------------------------------------
 
@@ -169,7 +173,11 @@ class Run:
     def initial_states(self, first: int = 0, stop: int | None = None) -> list[tuple[int, Any]]:
         """The initial states (of the init instances ``first`` to ``stop``), each checked
         to be hashable (a spec error names the init)."""
-        return semantics.initial_states(self.model, self.fingerprint, first, stop)
+        states = semantics.initial_states(self.model, self.fingerprint, first, stop)
+        span = range(len(self.model.inits))[first:stop]
+        with contextlib.suppress(RecursionError):
+            self.init_nesting[span.start, span.stop] = deepest_nesting(s for _, s in states)
+        return states
 
     def check_new(self, states: Sequence[Any], first_index: int,
                   unstored: Mapping[int, tuple[int, int]] | None = None) -> None:
@@ -512,8 +520,15 @@ class Run:
 
     def _nesting(self) -> int:
         """How deeply fingerprints nest in the model's (initial) states."""
+        at, deepest = 0, 1
+        for (start, stop), depth in sorted(self.init_nesting.items()):
+            if start > at:
+                break
+            at, deepest = max(at, stop), max(deepest, depth)
+        if at >= len(self.model.inits):
+            return deepest
         try:
-            return max((nesting(s) for _, s in self.model.initial_states()), default=1)
+            return deepest_nesting(s for _, s in self.model.initial_states())
         except (SpecRuntimeError, RecursionError):
             return 1
 
