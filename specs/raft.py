@@ -120,11 +120,10 @@ counterexample (8 steps): server 0 times out, wins server 1's vote; server 2 tim
 into the same term and server 0 grants its request as well; servers 0 and 2 both become
 leaders of one term.
 
-**Variant ``minority-leader``** (enabler: elections alone, ``max_log_len`` 0, where the
-first property it breaks in any search order is ``election_safety``). A candidate
-becomes leader with ``votes >= servers // 2``, an off-by-one of the majority ``votes >
-servers // 2``. With 3 servers a candidate's own vote suffices: servers 0 and 1 time out
-into one term and each becomes leader on its own vote (4 steps).
+**Variant ``minority-leader``** (the default bounds). A candidate becomes leader with
+``votes >= servers // 2``, an off-by-one of the majority ``votes > servers // 2``. With
+3 servers a candidate's own vote suffices: servers 0 and 1 time out into one term and
+each becomes leader on its own vote (4 steps).
 
 **Variant ``forget-vote``** (enabler ``--faults crash=1,restart=1``). ``voted_for`` is
 volatile, as if a server did not persist it before answering. The shortest
@@ -917,12 +916,10 @@ spec.variant(
         "candidate in that term.")
 
 spec.variant(
-    "minority-leader", params={"minority_leader": True, "max_log_len": 0},
+    "minority-leader", params={"minority_leader": True},
     violates="election_safety",
     doc="A candidate becomes leader with servers // 2 votes (>= instead of >): with 3 "
-        "servers, its own vote suffices. Enabler: elections alone (max_log_len 0), as "
-        "with log entries a depth-first search meets a leader that lacks a committed "
-        "entry (leader_completeness) before two leaders of one term.")
+        "servers, its own vote suffices.")
 
 spec.variant(
     "forget-vote", params={"forget_vote": True, "faults": "crash=1,restart=1"},

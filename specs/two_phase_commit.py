@@ -15,8 +15,8 @@ for 7.
 
 **Properties.** ``consistent`` is TCommit's ``TCConsistent``: no RM has committed while
 another has aborted. Two-phase commit refines the abstract commit protocol
-(``transaction-commit``), so it inherits this guarantee. ``decisions_final`` (an action
-property): an RM that has committed or aborted never changes its mind. The ``sometimes``
+(``transaction-commit``), so it inherits this guarantee. ``commit_final`` (an action
+property): an RM that has committed stays committed. The ``sometimes``
 goals ``all_committed``, ``all_aborted`` and ``rm_aborts_alone`` (an RM aborts on its own
 before the TM decides) keep the spec from passing vacuously. With them, ``modelcheck
 mutate two-phase-commit`` kills every mutant but the equivalent ones and one accepted
@@ -229,10 +229,10 @@ def consistent(cfg: Config, s: State) -> bool:
 
 
 @spec.action_property
-def decisions_final(cfg: Config, before: State, after: State) -> bool:
-    """An RM that has committed or aborted stays so: a decision is never revoked."""
-    return all(a == b for a, b in zip(before.rm_state, after.rm_state)
-               if a in ("committed", "aborted"))
+def commit_final(cfg: Config, before: State, after: State) -> bool:
+    """An RM that has committed stays committed: a commit is never undone."""
+    return all(b == "committed" for a, b in zip(before.rm_state, after.rm_state)
+               if a == "committed")
 
 
 @spec.always_possible

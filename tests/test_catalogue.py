@@ -57,7 +57,11 @@ def test_entry_gives_expected_verdict_and_strategies_agree(name: str, variant: s
         assert bfs.stats.generated_states == dfs.stats.generated_states
         return
     assert bfs.violation is not None and dfs.violation is not None
-    assert bfs.violation.property == dfs.violation.property == expect.property
+    # The shortest counterexample breaks the property the variant names; a depth-first
+    # search reports the first violation on its path, which may be another consequence of
+    # the same bug (replayed below, it must hold up).
+    assert bfs.violation.property == expect.property
+    assert dfs.violation.property in {p.name for p in spec.properties} | {"deadlock"}
     model = bind(spec, variant)
     for result in (bfs, dfs):
         trace = result.violation.trace if result.violation else None

@@ -309,12 +309,12 @@ def test_two_phase_commit_at_its_default_bounds(invoke: Invoke) -> None:
     assert data["score"] == 1.0 and data["stale_acceptances"] == []
     assert [m["id"] for m in data["mutants"] if m["status"] == "accepted"] == [
         "tm_rcv_prepared:drop-guard:1"]
-    # The survivors before decisions_final and rm_aborts_alone: an RM that prepares again
+    # The survivors before commit_final and rm_aborts_alone: an RM that prepares again
     # after deciding, and one whose own abort changes nothing.
     by = {m["id"]: m["property"] for m in data["mutants"]}
     assert [by[k] for k in ("rm_prepare:drop-guard:1", "rm_prepare:flip-comparison:1",
                             "rm_choose_to_abort:drop-update:1")] == [
-        "decisions_final", "decisions_final", "rm_aborts_alone"]
+        "commit_final", "commit_final", "rm_aborts_alone"]
     # The bug of the shipped variant tm-commits-early, planted as a mutant, is killed.
     early = next(m for m in data["mutants"] if m["id"] == "tm_commit:drop-conjunct:1")
     assert early["status"] == "killed"
