@@ -24,9 +24,11 @@ def rows(checked: Checked | None) -> list[tuple[str, str, bool, str, str]]:
 
 
 HOLDS_3 = [("consistent", "invariant", True, "holds", ""),
+           ("commit_final", "action property", True, "holds", ""),
            ("all_decide", "always possible", True, "holds", ""),
            ("all_committed", "sometimes", True, "met", ""),
            ("all_aborted", "sometimes", True, "met", ""),
+           ("rm_aborts_alone", "sometimes", True, "met", ""),
            ("deadlock", "deadlock", True, "holds", "")]
 
 
@@ -38,28 +40,32 @@ def test_an_exhaustive_search_lists_every_property_it_checked(invoke: Invoke) ->
     code, out, _ = invoke("verify", "two-phase-commit", "-q")
     assert code == 0
     assert out.splitlines()[-3:-1] == [
-        "checked: consistent (invariant), all_decide (always possible), deadlock freedom: "
-        "holds; all_committed, all_aborted (sometimes): met",
+        "checked: consistent (invariant), commit_final (action property), all_decide "
+        "(always possible), deadlock freedom: holds; all_committed, all_aborted, "
+        "rm_aborts_alone (sometimes): met",
         "fairness: none"]
 
 
 def test_skipped_and_bounded_temporal_properties_say_why(invoke: Invoke) -> None:
     spec = load_spec("two-phase-commit")
     skipped = check(spec, temporal=False)
-    assert rows(skipped.checked)[1] == ("all_decide", "always possible", False, "skipped",
+    assert rows(skipped.checked)[2] == ("all_decide", "always possible", False, "skipped",
                                         "--no-temporal")
     bounded = check(spec, max_depth=4)
     assert bounded.status == "ok" and not bounded.exhaustive
     assert rows(bounded.checked) == [
         ("consistent", "invariant", True, "no violation found", "depth limit of 4 reached"),
+        ("commit_final", "action property", True, "no violation found",
+         "depth limit of 4 reached"),
         ("all_decide", "always possible", False, "not checked",
          "it needs the whole state graph; depth limit of 4 reached"),
         ("all_committed", "sometimes", True, "not concluded", "depth limit of 4 reached"),
         ("all_aborted", "sometimes", True, "met", ""),
+        ("rm_aborts_alone", "sometimes", True, "met", ""),
         ("deadlock", "deadlock", True, "no violation found", "depth limit of 4 reached")]
     stopped = check(spec, max_states=10)
     assert stopped.status == "incomplete"
-    assert rows(stopped.checked)[1] == (
+    assert rows(stopped.checked)[2] == (
         "all_decide", "always possible", False, "not checked",
         "it needs the whole state graph; the search stopped: state limit of 10 distinct "
         "states reached")
@@ -73,7 +79,7 @@ def test_skipped_and_bounded_temporal_properties_say_why(invoke: Invoke) -> None
 def test_every_exhaustive_strategy_lists_the_same(kwargs: dict[str, Any]) -> None:
     r = check(load_spec("two-phase-commit"), temporal=False, **kwargs)
     want = list(HOLDS_3)
-    want[1] = ("all_decide", "always possible", False, "skipped", "--no-temporal")
+    want[2] = ("all_decide", "always possible", False, "skipped", "--no-temporal")
     assert rows(r.checked) == want
 
 
@@ -84,11 +90,13 @@ def test_random_walks_conclude_nothing_about_temporal_properties() -> None:
     note = "50 random walks of up to 100 states"
     assert rows(r.checked) == [
         ("consistent", "invariant", True, "no violation found", note),
+        ("commit_final", "action property", True, "no violation found", note),
         ("all_decide", "always possible", False, "not checked",
          "random walks cannot check temporal properties"),
         # Committing every RM takes many steps in a row that random walks rarely take.
         ("all_committed", "sometimes", True, "not concluded", note),
         ("all_aborted", "sometimes", True, "met", ""),
+        ("rm_aborts_alone", "sometimes", True, "met", ""),
         ("deadlock", "deadlock", True, "no violation found", note)]
 
 
@@ -97,9 +105,11 @@ def test_a_violation_says_what_was_left_unchecked() -> None:
     first = "the search stopped at the first violation"
     assert rows(r.checked) == [
         ("consistent", "invariant", True, "violated", ""),
+        ("commit_final", "action property", True, "no violation found", first),
         ("all_decide", "always possible", False, "not checked", first),
         ("all_committed", "sometimes", True, "not concluded", first),
         ("all_aborted", "sometimes", True, "met", ""),
+        ("rm_aborts_alone", "sometimes", True, "met", ""),
         ("deadlock", "deadlock", True, "no violation found", first)]
     liveness = check(load_spec("ewd840"), variant="pass-keeps-color")
     assert liveness.violation is not None and liveness.violation.kind == "liveness"
@@ -132,12 +142,16 @@ def test_json_keeps_its_fields_and_adds_what_was_checked(invoke: Invoke) -> None
         "properties": [
             {"name": "consistent", "kind": "invariant", "checked": True, "outcome": "holds",
              "note": ""},
+            {"name": "commit_final", "kind": "action property", "checked": True,
+             "outcome": "holds", "note": ""},
             {"name": "all_decide", "kind": "always possible", "checked": False,
              "outcome": "skipped", "note": "--no-temporal"},
             {"name": "all_committed", "kind": "sometimes", "checked": True, "outcome": "met",
              "note": ""},
             {"name": "all_aborted", "kind": "sometimes", "checked": True, "outcome": "met",
-             "note": ""}],
+             "note": ""},
+            {"name": "rm_aborts_alone", "kind": "sometimes", "checked": True,
+             "outcome": "met", "note": ""}],
         "deadlock": {"name": "deadlock", "kind": "deadlock", "checked": True,
                      "outcome": "holds", "note": ""},
         "fairness": [], "constraints": [], "nothing_checked": False}

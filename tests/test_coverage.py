@@ -97,7 +97,8 @@ def test_json_has_seed_and_coverage_and_bfs_has_neither(cli_result: CliResult) -
     assert {a["name"] for a in cov["actions"]} == {
         "deliver", "tm_commit", "tm_abort", "rm_prepare", "rm_choose_to_abort"}
     assert set(cov["estimate"]) == {"states", "low", "high", "sample_coverage", "method"}
-    assert cov["sometimes"] == {"all_committed": False, "all_aborted": True}
+    assert cov["sometimes"] == {"all_committed": False, "all_aborted": True,
+                                "rm_aborts_alone": True}
     r = cli_result(["verify", "two-phase-commit", "--json", "--no-temporal"])
     data = json.loads(r.stdout)
     assert data["seed"] is None and data["coverage"] is None

@@ -37,9 +37,11 @@ def test_actions_are_covered_by_three_traces() -> None:
 
 def test_properties_cover_every_witness_and_list_what_has_none() -> None:
     suite = generate(TPC, "properties")
-    assert suite.covers == (("sometimes all_aborted met",), ("sometimes all_committed met",))
+    assert suite.covers == (("sometimes all_aborted met", "sometimes rm_aborts_alone met"),
+                            ("sometimes all_committed met",))
     assert [t.length for t in suite.traces] == [3, 10]
-    assert suite.uncoverable == ("invariant consistent violated",)
+    assert suite.uncoverable == ("invariant consistent violated",
+                                 "action property commit_final violated")
     flawed = generate(bind(load_spec("two-phase-commit"), "tm-commits-early"), "properties")
     witness = {c: t.length for t, c in zip(flawed.traces, flawed.covers)}
     # The shortest counterexample, as verify finds it.
@@ -66,7 +68,8 @@ def test_the_command_prints_the_cover(invoke_output: InvokeOutput) -> None:
     code, out = invoke_output("tests", "two-phase-commit", "--cover", "properties", "--json")
     assert code == 0
     data = json.loads(out)
-    assert data["uncoverable"] == ["invariant consistent violated"]
+    assert data["uncoverable"] == ["invariant consistent violated",
+                                   "action property commit_final violated"]
     assert [t["length"] for t in data["traces"]] == [3, 10]
     code, out = invoke_output("tests", "two-phase-commit", "--max-states", "10")
     assert code == 2 and "more than 10 states" in out
