@@ -383,6 +383,7 @@ def test_trace_shrink_of_a_generator_trace(tmp_path: Path,
     assert "replays (2 steps) and shows a violation" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_simulate_gives_the_walks_of_one_instance_per_witness() -> None:
     """Each successor of a generator instance is a candidate step, as the instance of
     each witness is: the same seed walks the same way, to the same verdicts."""

@@ -682,7 +682,8 @@ def _violation(model: Model, walks: Walks, found: _Finding,
                deadline: float | None) -> Violation:
     states = [dict(model.initial_states())[found.init]]
     for aid, k in zip(found.path, found.choices):
-        states.append(model.successors(aid, states[-1])[k])
+        succs = model.successors(aid, states[-1])
+        states.append(succs[k] if k < len(succs) else None)
     original = len(found.path)
     init, path = found.init, list(found.path)
     if walks.shrink:
