@@ -14,6 +14,13 @@ the order tried:
   earlier instance in the deterministic enumeration order), and the initial state by an
   earlier one.
 
+A step of a generator action (one yielding several successors) records which successor
+it took. Replaying a proposal takes that successor when there is one, and falls back on
+the action's other successors, in the order it yields them, when the rest of the proposal
+shows the failure only through another one (a bounded backtracking search, at most
+:data:`MAX_DETOURS` other successors per proposal), so a step dropped before a generator
+step does not lose the counterexample merely because the successors are numbered anew.
+
 Replay is lenient: a proposed step that is no longer enabled (or raises) is skipped, and
 replay stops at the first state (or transition) that a search would report, judged as
 :mod:`modelcheck.semantics` judges every path. A proposal is kept only when that is the
@@ -47,6 +54,9 @@ __all__ = ["Failure", "Shrunk", "shrink", "shrink_trace"]
 
 MAX_REPLAYS = 20_000
 """Replays a shrink may spend before it settles for the smallest sequence found so far."""
+MAX_DETOURS = 64
+"""Other successors of generator steps one replay may try (each counts as a replay) before
+it gives the proposal up."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,9 @@ class Shrunk:
     original_length: int
     replays: int
     """Replays the shrinker ran."""
+    choices: tuple[int, ...] = ()
+    """For each step of ``path``: which successor of its action it takes (0 for a plain
+    action)."""
 
     @property
     def length(self) -> int:
@@ -84,8 +97,11 @@ class Shrunk:
         return Trace.from_states(model, self.init, self.path, self.states)
 
 
-_Best = tuple[int, tuple[int, ...], tuple[Any, ...]]
-"""(init instance, action instances, states) of the smallest counterexample so far."""
+_Steps = tuple[tuple[int, int], ...]
+"""``(action instance, successor)`` for each step: which successor of the instance's action
+the step takes (0 for a plain action)."""
+_Best = tuple[int, _Steps, tuple[Any, ...]]
+"""(init instance, steps, states) of the smallest counterexample so far."""
 
 
 class _Budget(Exception):
@@ -105,67 +121,121 @@ class _Shrinker:
         faults = set(model.spec.fault_actions)
         self.is_fault = [inst.name in faults for inst in model.instances]
         self.table = model.table()
-        if model.multi:
-            raise UsageError("the shrinker replays steps as action instances alone, and "
-                             "cannot yet shrink a trace of a spec with generator actions "
-                             f"({', '.join(a.name for a in model.spec.actions if a.multi)})")
+        self.multi = [inst.action.multi for inst in model.instances]
         if failure.kind not in ("invariant", "action", "deadlock"):
             raise UsageError(f"only invariant, action-property and deadlock violations are "
                              f"shrunk, not {failure.kind} ({failure.property})")
 
     # -- replay ---------------------------------------------------------------------------
 
-    def reproduce(self, init: int, candidate: Sequence[int], *, strict: bool = False
-                  ) -> tuple[tuple[int, ...], tuple[Any, ...]] | None:
+    def reproduce(self, init: int, candidate: Sequence[tuple[int, int]], *,
+                  strict: bool = False) -> tuple[_Steps, tuple[Any, ...]] | None:
         """Replay ``candidate`` leniently; the steps taken and states up to the failure, or
         None when the replay shows no violation, another one first, or a misbehaving
-        predicate (``strict``: a spec error then, naming it)."""
-        self.replays += 1
-        if self.replays > self.max_replays or (
-                self.deadline is not None and time.perf_counter() > self.deadline):
-            raise _Budget
+        predicate (``strict``: a spec error then, naming it).
+
+        A generator step takes its recorded successor first; when the replay shows no
+        failure (or another one), it backtracks to the last generator step with a
+        successor left to try, up to :data:`MAX_DETOURS` times."""
+        self._spend()
         s = self.inits.get(init)
         if s is None:
             return None
         model, cfg, apply = self.model, self.cfg, self.model.apply
-        taken: list[int] = []
+        taken: list[tuple[int, int]] = []
         states = [s]
+        # Choice points: (position after the step, steps taken before it, the successors,
+        # the positions among them still to try).
+        forks: list[tuple[int, int, tuple[Any, ...], list[int]]] = []
+        detours = 0
         try:
             found = self._judged("invariant", semantics.first_broken(model.invariants, cfg,
                                                                      (s,)))
             if found is not None:
                 return ((), tuple(states)) if found else None
-            for aid in candidate:
-                try:
-                    t = apply(aid, s)
-                except Exception:
-                    continue  # a step that raises from here is no step of a smaller trace
-                if t is None:
-                    continue
-                taken.append(aid)
-                states.append(t)
-                found = self._judged(
-                    "action", semantics.broken_step(model.action_properties, cfg, s, t))
-                if found is None:
-                    found = self._judged("invariant", semantics.first_broken(
-                        model.invariants, cfg, (t,)))
-                if found is not None:
-                    return (tuple(taken), tuple(states)) if found else None
-                s = t
-            # A deadlocked state enables no step, so the replay skips every step after it
-            # and ends there: the last state is the only one to look at.
-            if (self.failure.kind == "deadlock" and not semantics.successors(model, s, self.table)
-                    and semantics.deadlocked(model, s)):
-                return tuple(taken), tuple(states)
-            return None
+            i = 0
+            resume: tuple[int, int, Any] | None = None
+            while True:
+                if resume is not None:  # another successor of a generator step
+                    aid, k, t = resume
+                    resume = None
+                    found = self._step(taken, states, aid, k, t)
+                    if found is None:
+                        s = t
+                while found is None and i < len(candidate):
+                    aid, k = candidate[i]
+                    i += 1
+                    try:
+                        if self.multi[aid]:
+                            succs = model.successors(aid, s)
+                            if not succs:
+                                continue
+                            order = ([k] if k < len(succs) else []) + [
+                                j for j in range(len(succs)) if j != k]
+                            k, t = order[0], succs[order[0]]
+                            if len(order) > 1:
+                                forks.append((i, len(taken), succs, order[1:]))
+                        else:
+                            k, t = 0, apply(aid, s)
+                    except Exception:
+                        continue  # a step that raises from here is no step of a smaller trace
+                    if t is None:
+                        continue
+                    found = self._step(taken, states, aid, k, t)
+                    if found is None:
+                        s = t
+                # A deadlocked state enables no step, so the replay skips every step after
+                # it and ends there: the last state is the only one to look at.
+                if found is None and (
+                        self.failure.kind == "deadlock"
+                        and not semantics.successors(model, s, self.table)
+                        and semantics.deadlocked(model, s)):
+                    found = True
+                if found:
+                    return tuple(taken), tuple(states)
+                if not forks or detours >= MAX_DETOURS:
+                    return None
+                detours += 1
+                self._spend()
+                i, n, succs, rest = forks[-1]
+                k = rest.pop(0)
+                if not rest:
+                    forks.pop()
+                aid = candidate[i - 1][0]
+                del taken[n:], states[n + 1:]
+                s = states[-1]
+                resume, found = (aid, k, succs[k]), None
         except semantics.Misbehaved as m:
             if not strict:
                 return None
             # An action property misbehaves on a step: the error is in the state before it.
             at = len(taken) - (1 if m.function.startswith("action property") else 0)
-            trace = Trace.from_states(model, init, taken[:at], states[:at + 1])
+            trace = Trace.from_states(model, init, [a for a, _ in taken[:at]],
+                                      states[:at + 1])
             raise semantics.spec_error(m.function, m.error, at=semantics.where(at),
                                        trace=trace, step=at) from m.error
+
+    def _spend(self) -> None:
+        """Count a replay; :class:`_Budget` when the replays or the time are spent."""
+        self.replays += 1
+        if self.replays > self.max_replays or (
+                self.deadline is not None and time.perf_counter() > self.deadline):
+            raise _Budget
+
+    def _step(self, taken: list[tuple[int, int]], states: list[Any], aid: int, k: int,
+              t: Any) -> bool | None:
+        """Take step ``aid`` (successor ``k``) from the last of ``states`` to ``t``; what its
+        checks found (as :meth:`_judged`)."""
+        s = states[-1]
+        taken.append((aid, k))
+        states.append(t)
+        model, cfg = self.model, self.cfg
+        found = self._judged("action", semantics.broken_step(model.action_properties, cfg,
+                                                             s, t))
+        if found is None:
+            found = self._judged("invariant", semantics.first_broken(model.invariants, cfg,
+                                                                     (t,)))
+        return found
 
     def _judged(self, kind: str, broken: semantics.Broken | None) -> bool | None:
         """What a check on the replay found: None nothing, True the failure shrunk for,
@@ -178,12 +248,12 @@ class _Shrinker:
 
     # -- the order ---------------------------------------------------------------------------
 
-    def key(self, init: int, path: Sequence[int]) -> tuple[int, int, tuple[int, ...], int]:
-        return len(path), sum(self.is_fault[a] for a in path), tuple(path), init
+    def key(self, init: int, path: _Steps) -> tuple[int, int, _Steps, int]:
+        return len(path), sum(self.is_fault[a] for a, _ in path), path, init
 
     # -- passes --------------------------------------------------------------------------------
 
-    def run(self, init: int, path: tuple[int, ...], states: tuple[Any, ...]) -> Shrunk:
+    def run(self, init: int, path: _Steps, states: tuple[Any, ...]) -> Shrunk:
         best = (init, path, states)
         original = len(path)
         try:
@@ -197,9 +267,11 @@ class _Shrinker:
                         best, changed = better, True
         except _Budget:
             pass
-        return Shrunk(best[0], best[1], best[2], original, self.replays)
+        return Shrunk(best[0], tuple(a for a, _ in best[1]), best[2], original, self.replays,
+                      tuple(k for _, k in best[1]))
 
-    def attempt(self, best: _Best, init: int, candidate: Sequence[int]) -> _Best | None:
+    def attempt(self, best: _Best, init: int,
+                candidate: Sequence[tuple[int, int]]) -> _Best | None:
         got = self.reproduce(init, candidate)
         if got is None or self.key(init, got[0]) >= self.key(best[0], best[1]):
             return None
@@ -224,15 +296,15 @@ class _Shrinker:
 
     def drop_faults(self, best: _Best) -> _Best | None:
         improved = None
-        faults = [i for i, a in enumerate(best[1]) if self.is_fault[a]]
+        faults = [i for i, (a, _) in enumerate(best[1]) if self.is_fault[a]]
         if not faults:
             return None
-        found = self.attempt(best, best[0], [a for a in best[1] if not self.is_fault[a]])
+        found = self.attempt(best, best[0], [st for st in best[1] if not self.is_fault[st[0]]])
         if found is not None:
             return found
         i = 0
         while i < len(best[1]):
-            if self.is_fault[best[1][i]]:
+            if self.is_fault[best[1][i][0]]:
                 found = self.attempt(best, best[0], best[1][:i] + best[1][i + 1:])
                 if found is not None:
                     best = improved = found
@@ -267,13 +339,13 @@ class _Shrinker:
                 break
         j = 0
         while j < len(best[1]):
-            aid = best[1][j]
+            aid, k = best[1][j]
             action = instances[aid].action
             for other in instances[:aid]:
                 if other.action is not action:
                     continue
                 path = best[1]
-                found = self.attempt(best, best[0], path[:j] + (other.index,) + path[j + 1:])
+                found = self.attempt(best, best[0], path[:j] + ((other.index, k),) + path[j + 1:])
                 if found is not None:
                     best = improved = found
                     break
@@ -282,17 +354,20 @@ class _Shrinker:
 
 
 def shrink(model: Model, init: int, path: Sequence[int], failure: Failure, *,
-           max_replays: int = MAX_REPLAYS, time_limit: float | None = None) -> Shrunk:
+           max_replays: int = MAX_REPLAYS, time_limit: float | None = None,
+           choices: Sequence[int] | None = None) -> Shrunk:
     """Shrink the counterexample ``path`` (action instance indices from init instance
     ``init``) of ``failure`` to a local minimum, within ``max_replays`` replays and
-    ``time_limit`` seconds (then the smallest found so far).
+    ``time_limit`` seconds (then the smallest found so far). ``choices`` tells, for each
+    step, which successor of its action it takes (a generator action's; None: the first).
 
     Raises :class:`UsageError` when ``path`` does not show ``failure``.
     """
     deadline = time.perf_counter() + time_limit if time_limit is not None else None
     shrinker = _Shrinker(model, failure, max_replays + 1, deadline)
     try:
-        got = shrinker.reproduce(init, path, strict=True)
+        picks = [0] * len(path) if choices is None else list(choices)
+        got = shrinker.reproduce(init, list(zip(path, picks, strict=True)), strict=True)
     except _Budget:  # pragma: no cover - the first replay is always within the budget
         got = None
     if got is None:
@@ -325,7 +400,9 @@ def shrink_trace(model: Model, trace: Trace, *, deadlock: bool = True,
     failure = Failure(verdict.property, kind)
     init = _find(model, trace, 0, model.inits)
     path = [_find(model, trace, i, model.instances) for i in range(1, verdict.step + 1)]
-    shrunk = shrink(model, init, path, failure, max_replays=max_replays, time_limit=time_limit)
+    choices = [model.choice(aid, states[i], states[i + 1]) or 0 for i, aid in enumerate(path)]
+    shrunk = shrink(model, init, path, failure, max_replays=max_replays, time_limit=time_limit,
+                    choices=choices)
     out = shrunk.trace(model)
     last = shrunk.path[-1] if shrunk.path else None
     violation = Violation(failure.property, failure.kind, out,

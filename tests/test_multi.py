@@ -295,11 +295,127 @@ def test_an_init_may_not_be_a_generator() -> None:
             yield S((0,))
 
 
-def test_random_walks_and_checkpoints_refuse_generator_actions(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="generator"):
-        check(toy(), strategy="random")
+def test_checkpoints_refuse_generator_actions(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="generator"):
         check(toy(), checkpoint=str(tmp_path / "cp"))
+
+
+# -- random walks and shrinking ---------------------------------------------------------------
+
+
+def climb() -> Spec:
+    """Three counters, each raised or lowered by one; the last one may not reach 2. A
+    counter at 2 (or 0) yields no successor, so the others are numbered anew."""
+    spec = Spec("climb", Config, S)
+
+    @spec.init
+    def init(cfg: Config) -> S:
+        return S((0,) * cfg.n)
+
+    @spec.action
+    def up(cfg: Config, s: S) -> Iterator[S | None]:
+        for i in range(cfg.n):
+            yield None if s.xs[i] >= 2 else S(s.xs[:i] + (s.xs[i] + 1,) + s.xs[i + 1:])
+
+    @spec.action
+    def down(cfg: Config, s: S) -> Iterator[S | None]:
+        for i in range(cfg.n):
+            yield None if s.xs[i] == 0 else S(s.xs[:i] + (s.xs[i] - 1,) + s.xs[i + 1:])
+
+    @spec.always
+    def last_low(cfg: Config, s: S) -> bool:
+        return s.xs[-1] < 2
+
+    return spec
+
+
+CLIMB = climb()
+"""The climb spec, for the command line."""
+
+
+def test_a_walk_through_generator_steps_is_recorded_and_replays() -> None:
+    from modelcheck import simulate
+    r = simulate(toy(), params={"bad": True}, seed=2, runs=10, shrink=False)
+    assert r.status == "violation" and r.violation is not None
+    trace = r.violation.trace
+    assert trace is not None and trace.length == 4
+    assert [s.choice for s in trace.steps] == [None, 1, 2, 1, 0]
+    replay(bind(toy(), params={"bad": True}), trace)
+    again = simulate(toy(), params={"bad": True}, seed=2, runs=10, shrink=False)
+    assert again.violation is not None and again.violation.trace == trace
+    # Every successor is generated, as in an exhaustive search.
+    ok = simulate(toy(), seed=1, runs=20)
+    assert ok.status == "ok" and ok.stats.distinct_states == 27
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_shrinking_picks_the_successor_that_keeps_the_failure(seed: int) -> None:
+    from modelcheck import simulate
+    r = simulate(CLIMB, seed=seed, runs=10)
+    assert r.violation is not None and r.violation.trace is not None
+    assert r.violation.shrunk_from == 4
+    trace = r.violation.trace
+    # Once a counter is dropped from the path, the recorded successor of each later step
+    # names another counter: the shrinker takes the one that still fails.
+    assert trace.length == 2 and [s.choice for s in trace.steps] == [None, 2, 2]
+    replay(bind(CLIMB), trace)
+
+
+def test_trace_shrink_of_a_generator_trace(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from modelcheck import simulate
+    r = simulate(CLIMB, seed=1, runs=10, shrink=False)
+    assert r.violation is not None and r.violation.trace is not None
+    assert r.violation.trace.length == 8
+    src, out = tmp_path / "walk.json", tmp_path / "shrunk.json"
+    r.violation.trace.save(src)
+    ref = f"{__file__}:CLIMB"
+    with pytest.raises(SystemExit) as exited:
+        main(["trace", "shrink", str(src), "--spec", ref, "--out", str(out)])
+    assert exited.value.code in (0, None)
+    assert "after 2 steps, shrunk from 8" in capsys.readouterr().out
+    shrunk = Trace.load(out)
+    assert shrunk.length == 2
+    replay(bind(CLIMB), shrunk)
+    with pytest.raises(SystemExit) as exited:
+        main(["trace", "replay", str(out), "--spec", ref])
+    assert exited.value.code == 1  # it replays, and shows the violation
+    assert "replays (2 steps) and shows a violation" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_simulate_gives_the_walks_of_one_instance_per_witness() -> None:
+    """Each successor of a generator instance is a candidate step, as the instance of
+    each witness is: the same seed walks the same way, to the same verdicts."""
+    from modelcheck import simulate
+    for plain, gen, variants in ((paxos.spec, paxos_gen(), ("accept-lower-ballot",)),
+                                 (two_phase_commit.spec, tpc_gen(),
+                                  (None, "tm-commits-early"))):
+        for variant in variants:
+            for shrink in (False, True):
+                a = simulate(plain, variant=variant, seed=7, runs=100, shrink=shrink)
+                b = simulate(gen, variant=variant, seed=7, runs=100, shrink=shrink)
+                assert (a.status, a.stats.distinct_states, a.stats.generated_states) == (
+                    b.status, b.stats.distinct_states, b.stats.generated_states)
+                assert (a.violation is None) == (variant is None)
+                if a.violation is None:
+                    continue
+                assert b.violation is not None and b.violation.trace is not None
+                assert a.violation.trace is not None
+                assert a.violation.message == b.violation.message
+                if not shrink:  # shrunk, they may differ, in as many steps
+                    assert [s.state for s in a.violation.trace.steps] == [
+                        s.state for s in b.violation.trace.steps]
+                replay(bind(gen, variant), b.violation.trace)
+
+
+def test_a_nondeterministic_generator_is_caught_by_random_walks() -> None:
+    from modelcheck import simulate
+    r = simulate(toy(), params={"flaky": True, "n": 4}, seed=1, runs=10)
+    assert r.status == "error" and r.error is not None
+    assert "nondeterministic" in r.error and "bump" in r.error
+    r = check(toy(), params={"fail": True}, strategy="random", seed=1, runs=10)
+    assert r.status == "error" and r.error is not None and "boom" in r.error
 
 
 def test_testing_bridge_takes_each_successor() -> None:

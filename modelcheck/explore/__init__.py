@@ -100,11 +100,6 @@ def check(spec: Spec | Model, *, variant: str | None = None,
             return _stopped_binding(spec, variant, params, strategy, "interrupted")
     if not temporal and model.temporal:
         model = dataclasses.replace(model, temporal=(), fairness=())
-    if model.multi and strategy == "random":
-        raise UsageError("random walks record their steps as action instances alone, and "
-                         "do not yet support generator actions "
-                         f"({', '.join(a.name for a in model.spec.actions if a.multi)}); use "
-                         "--strategy bfs or dfs")
     if model.multi and (checkpoint or resume):
         raise UsageError("checkpoints cannot hold the paths to states reached by generator "
                          "actions (a step records its action alone); drop --checkpoint and "

@@ -11,7 +11,9 @@ but does not expand (as an exhaustive search does not). A violation is shrunk
 
 **Choosing a step.** The walk picks an action first, uniformly among the actions enabled,
 then one of its enabled instances: an action with many instances (``deliver`` of each
-message in flight) does not crowd out a rare one (``timeout``).
+message in flight) does not crowd out a rare one (``timeout``). Each successor a generator
+action yields is a step of its own (every one is generated and checked, and any may be
+walked to); the walk records which one it took, so that its trace is the execution walked.
 
 **Swarm testing** (Groce et al., "Swarm Testing", ISSTA 2012; Hypothesis's feature
 flags): each walk draws its own configuration, leaving out each action with probability
@@ -56,7 +58,7 @@ from modelcheck.coverage import ActionCount, Coverage, estimate_states
 from modelcheck.errors import NondeterminismError, SpecRuntimeError, UsageError
 from modelcheck.explore._base import Options, Progress
 from modelcheck.fingerprint import collision_probability, fingerprint
-from modelcheck.model import Model, bind
+from modelcheck.model import Model, Successors, bind
 from modelcheck.result import Result, Stats, Status, Violation, ViolationKind
 from modelcheck.shrink import Failure
 from modelcheck.shrink import shrink as shrink_path
@@ -171,6 +173,9 @@ class _Finding:
     init: int
     path: list[int]
     failure: Failure
+    choices: list[int] = field(default_factory=list)
+    """For each step of ``path``: which successor of its action it is (0 for a plain
+    action)."""
 
 
 @dataclass
@@ -329,6 +334,7 @@ class _Lane:
         # those it expanded always come from the same walks.
         expanded: list[int] = []
         path: list[int] = []
+        choices: list[int] = []  # which successor of each step's action (generator actions)
         walked = [s]  # the states along ``path``, for the trace of a spec error
         end = "depth"
         depth = self.walks.depth
@@ -345,8 +351,12 @@ class _Lane:
                 for aid, fn, args in table:
                     t = fn(cfg, s, *args)
                     if t is not None:
-                        aids.append(aid)
-                        succs.append(t)
+                        if t.__class__ is Successors:
+                            aids += [aid] * len(t)
+                            succs += t
+                        else:
+                            aids.append(aid)
+                            succs.append(t)
             except Exception as e:
                 label = self.model.instances[aid].label()
                 raise self._error(f"action {label}", e, init, path, walked) from e
@@ -355,7 +365,7 @@ class _Lane:
             self.expansions += 1
             out.generated += len(aids)
             if not aids:
-                self._deadlock(s, run, init, path, walked)
+                self._deadlock(s, run, init, path, walked, choices)
                 end = "terminal"
                 break
             fps = []
@@ -367,13 +377,15 @@ class _Lane:
                     if props:
                         broken = semantics.broken_step(props, cfg, s, t)
                         if broken is not None:
-                            self._report(broken, run, init, path, walked, (aid, t))
+                            self._report(broken, run, init, path, walked, (aid, t),
+                                         choices, _choice(aids, j))
                     fp = key(t)
                     fps.append(fp)
                     if fp not in incidence and fp not in met:
                         broken = self._check_state(t)
                         if broken is not None:
-                            self._report(broken, run, init, [*path, aid], [*walked, t])
+                            self._report(broken, run, init, [*path, aid], [*walked, t],
+                                         None, [*choices, _choice(aids, j)])
                         met.add(fp)
                         fresh.append(j)
             except (TypeError, RecursionError) as e:
@@ -391,6 +403,7 @@ class _Lane:
             if f in caps:
                 caps[f] -= 1
             path.append(aid)
+            choices.append(_choice(aids, choice))
             met.add(fps[choice])
             s = succs[choice]
             walked.append(s)
@@ -453,17 +466,22 @@ class _Lane:
         return broken
 
     def _report(self, broken: semantics.Broken, run: int, init: int, path: list[int],
-                states: list[Any], step: tuple[int, Any] | None = None) -> None:
+                states: list[Any], step: tuple[int, Any] | None = None,
+                choices: list[int] | None = None, choice: int = 0) -> None:
         """End the walk with what ``broken`` found in the last of ``states`` (reached by
-        ``path``), or on the ``step`` out of it."""
+        ``path``, taking successors ``choices`` of its actions), or on the ``step`` out of
+        it (successor ``choice`` of its action)."""
         if broken.error is not None:
             raise self._error(broken.function, broken.error, init, path, states)
+        picks = list(choices or ())
         if step is None:
-            raise _Found(_Finding(run, init, list(path), Failure(broken.prop.name, "invariant")))
-        raise _Found(_Finding(run, init, [*path, step[0]], Failure(broken.prop.name, "action")))
+            raise _Found(_Finding(run, init, list(path), Failure(broken.prop.name, "invariant"),
+                                  picks))
+        raise _Found(_Finding(run, init, [*path, step[0]], Failure(broken.prop.name, "action"),
+                              [*picks, choice]))
 
     def _deadlock(self, s: Any, run: int, init: int, path: list[int],
-                  states: list[Any]) -> None:
+                  states: list[Any], choices: list[int]) -> None:
         if not self.deadlock_on:
             return
         try:
@@ -471,7 +489,8 @@ class _Lane:
         except semantics.Misbehaved as m:
             raise self._error(m.function, m.error, init, path, states) from m.error
         if dead:
-            raise _Found(_Finding(run, init, list(path), Failure("deadlock", "deadlock")))
+            raise _Found(_Finding(run, init, list(path), Failure("deadlock", "deadlock"),
+                                  list(choices)))
 
     def _recheck(self, s: Any, aids: list[int], succs: list[Any], init: int,
                  path: list[int], states: list[Any]) -> None:
@@ -500,6 +519,15 @@ class _Lane:
         """The spec error of ``function`` in the last of ``states``, reached by ``path``."""
         return semantics.spec_error(function, error, at=semantics.where(len(path)),
                                     trace=self._trace(init, path, states), step=len(path))
+
+
+def _choice(aids: Sequence[int], j: int) -> int:
+    """Which successor of its action instance the ``j``-th of a state's successors is
+    (the successors of a generator instance are listed together; 0 for a plain action)."""
+    aid, k = aids[j], 0
+    while k < j and aids[j - k - 1] == aid:
+        k += 1
+    return k
 
 
 class _TimeUp(Exception):
@@ -653,13 +681,15 @@ def _result(model: Model, options: Options, walks: Walks, lanes: list[_LaneResul
 def _violation(model: Model, walks: Walks, found: _Finding,
                deadline: float | None) -> Violation:
     states = [dict(model.initial_states())[found.init]]
-    for aid in found.path:
-        states.append(model.apply(aid, states[-1]))
+    for aid, k in zip(found.path, found.choices):
+        succs = model.successors(aid, states[-1])
+        states.append(succs[k] if k < len(succs) else None)
     original = len(found.path)
     init, path = found.init, list(found.path)
     if walks.shrink:
         left = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
-        shrunk = shrink_path(model, init, path, found.failure, time_limit=left)
+        shrunk = shrink_path(model, init, path, found.failure, time_limit=left,
+                             choices=found.choices)
         trace = shrunk.trace(model)
         path = list(shrunk.path)
     else:
