@@ -50,14 +50,16 @@ vote chooses it too.
 
 **Variant ``accept-lower-ballot``.** An acceptor votes in phase 2b even for a ballot lower
 than the one it promised (the ``m.bal >= maxBal[a]`` guard is dropped): ``refines_voting``
-fails in 7 steps, at the vote. Left alone it breaks agreement: acceptors 0 and 1 promise ballot 0, then ballot 1, reporting no
+fails in 7 steps, at the vote. Left alone it breaks agreement: acceptors 0 and 1 promise
+ballot 0, then ballot 1, reporting no
 vote each time. Ballot 0's proposer proposes value 0 and both vote for it although they
 promised ballot 1: value 0 is chosen. Ballot 1's proposer, whose 1b messages show no vote,
 proposes value 1, and the same two acceptors choose it as well.
 
 **Variant ``ignore-accepted-value``.** The proposer proposes any value after phase 1,
 ignoring the highest-ballot vote the 1b messages report: ``messages_sound`` fails in 9
-steps, at the proposal. Left alone it breaks agreement: acceptors 0 and 1 promise ballot 0 and acceptor 0 promises ballot 1; ballot 0's
+steps, at the proposal. Left alone it breaks agreement: acceptors 0 and 1 promise ballot 0
+and acceptor 0 promises ballot 1; ballot 0's
 proposer proposes value 0; acceptor 1 votes for it and then promises ballot 1, reporting
 that vote; acceptor 2 votes for value 0 too, which is now chosen. Ballot 1's proposer has
 the promises of acceptors 0 and 1, one reporting the vote for value 0, proposes value 1
