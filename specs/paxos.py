@@ -270,9 +270,8 @@ def _quorums1(cfg: Config) -> list[tuple[int, ...]]:
     return list(itertools.combinations(_acceptors(cfg), quorum_sizes(cfg)[0]))
 
 
-def _witnesses(cfg: Config, q: tuple[int, ...]) -> tuple[int | None, ...]:
-    """No witness, or a member of ``q``: any other has no report among ``q``'s."""
-    return (None, *q)
+def _witnesses(cfg: Config) -> tuple[int | None, ...]:
+    return (None, *_acceptors(cfg))
 
 
 @spec.action(b=_ballots, v=_values, q=_quorums1, w=_witnesses)
