@@ -21,12 +21,17 @@ Acceptors are a symmetric set (``--symmetry``: 5,989 distinct states).
 
 **Properties.** ``slot_agreement``: in every slot at most one value is chosen (chosen: a
 majority of acceptors voted for it in one ballot), so every replica that executes the log
-executes the same commands. ``log_chosen`` (a ``sometimes`` property) makes sure every
-slot can be filled.
+executes the same commands. Per slot, what MCPaxos.cfg checks of Paxos.tla (see the
+``paxos`` entry): ``type_ok``, ``votes_announced``, ``messages_sound``, ``votes_safe`` and
+``refines_voting``. ``log_chosen``, ``stable_leader_fills_log`` and ``vote_reproposed``
+(``sometimes``) make sure every slot can be filled, by the stable leader alone, and that a
+new leader can carry a vote over. ``modelcheck mutate multi-paxos`` scores 0.968 (about 3
+minutes; ballots 0..2 with 2 slots exceed 600,000 states, too many for it).
 
 **Variant ``new-leader-skips-phase1``.** A new leader behaves as if the stable leader's
 phase 1 covered its own ballot: it proposes in phase 2 without gathering promises, so it
-learns nothing of the votes already cast. The shortest counterexample (6 steps): the
+learns nothing of the votes already cast. ``messages_sound`` fails at once, at its first
+proposal, which no majority shows safe. Left alone it breaks slot agreement: the
 stable leader proposes value 0 for slot 0 and acceptors 0 and 1 choose it; ballot 1's
 leader proposes value 1 for slot 0 straight away, and the same acceptors, having promised
 nothing higher, choose it too.
@@ -332,7 +337,157 @@ def log_chosen(cfg: Config, s: State) -> bool:
     return all(chosen(cfg, s))
 
 
+@spec.sometimes
+def stable_leader_fills_log(cfg: Config, s: State) -> bool:
+    """The stable leader alone can fill the whole log, with phase 2 only: every slot is
+    chosen before any Prepare is sent."""
+    return all(chosen(cfg, s)) and not any(type(m) is Prepare for m in s.msgs)
+
+
+@spec.sometimes
+def vote_reproposed(cfg: Config, s: State) -> bool:
+    """A new leader can propose, in a slot, a value voted for there in a lower ballot: the
+    failover reaches the case where phase 1 decides the value."""
+    voted = {(m.slot, m.val, m.bal) for m in s.msgs if type(m) is Accepted}
+    return any(type(m) is Accept and any(i == m.slot and v == m.val and c < m.bal
+                                         for i, v, c in voted) for m in s.msgs)
+
+
+# -- Paxos.tla's invariant and refinement of Voting.tla, in every slot -------------------
+#
+# As MCPaxos.cfg checks them of single-decree Paxos (see the ``paxos`` entry), per slot:
+# ``votes`` are the Accepted messages sent. A lost Accepted message would take a vote back
+# from that mapping, so with ``--faults loss`` they are not checked.
+
+
+def _lossy(cfg: Config) -> bool:
+    return cfg.faults.budgets["loss"] > 0
+
+
+def cast_votes(s: State) -> set[tuple[int, int, int, int]]:
+    """Every vote announced: ``(acceptor, slot, ballot, value)`` of each Accepted message."""
+    return {(m.acc, m.slot, m.bal, m.val) for m in s.msgs if type(m) is Accepted}
+
+
+def shows_safe_at(cfg: Config, s: State, cast: set[tuple[int, int, int, int]],
+                  q: tuple[int, ...], slot: int, b: int, v: int) -> bool:
+    """Voting.tla's ``ShowsSafeAt(Q, b, v)`` in ``slot``: every acceptor of ``q`` has
+    promised ``b``, and ``v`` is the value of their vote of highest ballot below ``b``
+    there, or none voted there."""
+    if any(s.max_bal[a] < b for a in q):
+        return False
+    below = [(c, w) for a, i, c, w in cast if a in q and i == slot and c < b]
+    return not below or (max(c for c, _ in below), v) in below
+
+
+def _quorums(cfg: Config) -> list[tuple[int, ...]]:
+    return list(itertools.combinations(_acceptors(cfg), _majority(cfg)))
+
+
+@spec.always
+def type_ok(cfg: Config, s: State) -> bool:
+    """Promises are ballots, votes are a ballot and a command or none, and every message's
+    fields are in range."""
+    bals, slots, vals = _ballots(cfg), _slots(cfg), _values(cfg)
+    if any(b not in bals for b in s.max_bal):
+        return False
+    if any(len(vs) != cfg.slots or any(v != NO_VOTE and (v[0] not in bals or v[1] not in vals)
+                                       for v in vs) for vs in s.votes):
+        return False
+    for m in s.msgs:
+        if not isinstance(m, (Prepare, Promise, Accept, Accepted)) or m.bal not in bals:
+            return False
+        if (type(m) is Accept or type(m) is Accepted) and (m.slot not in slots
+                                                           or m.val not in vals):
+            return False
+    return True
+
+
+@spec.always
+def votes_announced(cfg: Config, s: State) -> bool:
+    """An acceptor's vote of highest ballot in a slot is none or one it announced in an
+    Accepted message (Paxos.tla's ``Inv2``)."""
+    if _lossy(cfg):
+        return True
+    cast = cast_votes(s)
+    return all(v == NO_VOTE or (a, i, v[0], v[1]) in cast
+               for a, vs in enumerate(s.votes) for i, v in enumerate(vs))
+
+
+@spec.always
+def messages_sound(cfg: Config, s: State) -> bool:
+    """An acceptor that sent a Promise for ``b`` has promised ``b`` or more and cast the
+    votes it reports, of ballots below ``b``; an Accept proposes, in its slot, a value
+    some majority shows safe, and no other value in that slot and ballot (Paxos.tla's
+    ``Inv3``)."""
+    if _lossy(cfg):
+        return True
+    cast = cast_votes(s)
+    proposed: dict[tuple[int, int], int] = {}
+    for m in s.msgs:
+        if type(m) is Promise:
+            if s.max_bal[m.acc] < m.bal or any(
+                    v != NO_VOTE and (v[0] >= m.bal or (m.acc, i, v[0], v[1]) not in cast)
+                    for i, v in enumerate(m.votes)):
+                return False
+        elif type(m) is Accept and proposed.setdefault((m.slot, m.bal), m.val) != m.val:
+            return False
+    return all(any(shows_safe_at(cfg, s, cast, q, i, b, v) for q in _quorums(cfg))
+               for (i, b), v in proposed.items())
+
+
+@spec.always
+def votes_safe(cfg: Config, s: State) -> bool:
+    """In every slot, every vote is for a value safe at its ballot, and all votes of one
+    ballot are for one value (Voting.tla's ``VotesSafe`` and ``OneValuePerBallot``)."""
+    if _lossy(cfg):
+        return True
+    cast = cast_votes(s)
+    per_ballot: dict[tuple[int, int], int] = {}
+    for _, i, b, v in cast:
+        if per_ballot.setdefault((i, b), v) != v:
+            return False
+    quorums = _quorums(cfg)
+    return all(all(any(all((a, i, c, v) in cast or (
+        s.max_bal[a] > c and not any(x == a and j == i and d == c for x, j, d, _ in cast))
+        for a in q) for q in quorums) for c in range(b)) for (i, b), v in per_ballot.items())
+
+
+@spec.action_property
+def refines_voting(cfg: Config, before: State, after: State) -> bool:
+    """Every step is a step of Voting.tla in every slot: it changes neither the votes nor
+    the promises, or one acceptor raises its promise, or one acceptor casts a vote in one
+    slot for a value some majority shows safe there, at a ballot no lower than its
+    promise, which it raises to that ballot."""
+    if _lossy(cfg):
+        return True
+    raised = [a for a, (x, y) in enumerate(zip(before.max_bal, after.max_bal)) if x != y]
+    new = [] if before.msgs == after.msgs else [
+        m for m in after.msgs - before.msgs if type(m) is Accepted]
+    if not new:
+        return not raised or (len(raised) == 1
+                              and after.max_bal[raised[0]] > before.max_bal[raised[0]])
+    if len(new) > 1 or any(a != new[0].acc for a in raised):
+        return False
+    a, i, b, v = new[0].acc, new[0].slot, new[0].bal, new[0].val
+    if not before.max_bal[a] <= b == after.max_bal[a]:
+        return False
+    prior = cast_votes(before)
+    if any(j == i and c == b and (x == a or w != v) for x, j, c, w in prior):
+        return False
+    return any(shows_safe_at(cfg, before, prior, q, i, b, v) for q in _quorums(cfg))
+
+
+_BALLOT_0_PREPARES = """Ballot 0's leader may send Prepare messages too: every acceptor
+    has promised ballot 0 from the start, so none acts on them, and only the set of
+    messages differs."""
+
+spec.accept_mutant("prepare:off-by-one:2", _BALLOT_0_PREPARES)
+spec.accept_mutant(
+    "prepare:and-or:1", _BALLOT_0_PREPARES + """ (It also lets a crashed leader of a higher
+    ballot send its Prepare, which matters only with ``--faults crash``.)""")
+
 spec.variant(
-    "new-leader-skips-phase1", params={"skip_phase1": True}, violates="slot_agreement",
+    "new-leader-skips-phase1", params={"skip_phase1": True}, violates="messages_sound",
     doc="A new leader proposes without running phase 1, as if the stable leader's promises "
         "covered its ballot.")

@@ -30,8 +30,13 @@ generated states.
 **Properties.** ``agreement``: at most one value is chosen, a value being chosen when a
 phase-2 quorum of acceptors has voted for it in one ballot — the safety of consensus.
 ``validity``: only a value that has been proposed (sent in a 2a message) can be chosen.
-``value_chosen`` (a ``sometimes`` property) makes sure a value can be chosen, so neither
-holds vacuously.
+What MCPaxos.cfg checks too: ``type_ok``, ``acceptor_votes_sent``, ``messages_sound`` and
+``votes_safe`` (Paxos.tla's ``Inv`` conjuncts, Voting.tla's ``VotesSafe`` and
+``OneValuePerBallot``) and ``refines_voting`` (the refinement of Voting.tla, an action
+property). ``value_chosen`` and ``chosen_again`` (``sometimes``: a value chosen in one
+ballot is chosen again in a higher one) make sure none holds vacuously.
+``modelcheck mutate paxos`` kills every mutant but six equivalent ones and one accepted
+(score 1.000, about 30 s).
 
 **Flexible Paxos.** Agreement needs only that every phase-1 quorum meets every phase-2
 quorum, ``phase1_quorum + phase2_quorum > acceptors``, not that all quorums intersect.
@@ -44,19 +49,25 @@ quorum {0, 1} misses acceptor 2, so its proposer may propose value 1, and accept
 vote chooses it too.
 
 **Variant ``accept-lower-ballot``.** An acceptor votes in phase 2b even for a ballot lower
-than the one it promised (the ``m.bal >= maxBal[a]`` guard is dropped). The shortest
-counterexample (12 steps): acceptors 0 and 1 promise ballot 0, then ballot 1, reporting no
+than the one it promised (the ``m.bal >= maxBal[a]`` guard is dropped): ``refines_voting``
+fails in 7 steps, at the vote. Left alone it breaks agreement: acceptors 0 and 1 promise
+ballot 0, then ballot 1, reporting no
 vote each time. Ballot 0's proposer proposes value 0 and both vote for it although they
 promised ballot 1: value 0 is chosen. Ballot 1's proposer, whose 1b messages show no vote,
 proposes value 1, and the same two acceptors choose it as well.
 
 **Variant ``ignore-accepted-value``.** The proposer proposes any value after phase 1,
-ignoring the highest-ballot vote the 1b messages report. The shortest counterexample (12
-steps): acceptors 0 and 1 promise ballot 0 and acceptor 0 promises ballot 1; ballot 0's
+ignoring the highest-ballot vote the 1b messages report: ``messages_sound`` fails in 9
+steps, at the proposal. Left alone it breaks agreement: acceptors 0 and 1 promise ballot 0
+and acceptor 0 promises ballot 1; ballot 0's
 proposer proposes value 0; acceptor 1 votes for it and then promises ballot 1, reporting
 that vote; acceptor 2 votes for value 0 too, which is now chosen. Ballot 1's proposer has
 the promises of acceptors 0 and 1, one reporting the vote for value 0, proposes value 1
 anyway, and acceptors 0 and 1 choose it.
+
+**Variant ``adopt-any-vote``.** The proposer adopts any vote its quorum reports, not the
+one of highest ballot; at ballots 0..2 (its enabler ``max_ballot=2``: 57,883 states, about
+30 seconds) ``messages_sound`` fails in 14 steps.
 
 **Faults.** ``--faults loss=N`` drops messages, ``crash=N`` stops acceptors or proposers,
 ``partition=N`` cuts links (a proposer reads only the 1b messages of acceptors it can
@@ -93,6 +104,9 @@ class Config:
     """Flaw: an acceptor votes for a ballot lower than the one it promised."""
     ignore_accepted_value: bool = False
     """Flaw: a proposer ignores the votes reported in phase 1b and proposes any value."""
+    adopt_any_vote: bool = False
+    """Flaw: a proposer adopts any vote reported in phase 1b, not the one of highest
+    ballot."""
     faults: Faults = NO_FAULTS
     """Fault budgets (``--faults loss=1,crash=1``; see modelcheck.network)."""
 
@@ -113,6 +127,7 @@ LEARNER: Literal["learner"] = "learner"
 """The learners, as one node of the network: the receiver of 2b messages."""
 
 
+@cache
 def proposer(ballot: int) -> str:
     """The node that leads ``ballot``."""
     return f"proposer {ballot}"
@@ -285,8 +300,8 @@ def phase2a(cfg: Config, s: State, b: int, v: int, q: tuple[int, ...],
             return None
     else:
         mw = reports.get(w)
-        if mw is None or mw.mbal < 0 or mw.mval != v \
-                or any(m.mbal > mw.mbal for m in reports.values()):
+        if mw is None or mw.mbal < 0 or mw.mval != v or (
+                not cfg.adopt_any_vote and any(m.mbal > mw.mbal for m in reports.values())):
             return None
     return s.replace(msgs=net.broadcast(cfg, s.msgs, _phase2a(cfg.acceptors, b, v)))
 
@@ -365,14 +380,185 @@ def value_chosen(cfg: Config, s: State) -> bool:
     return bool(chosen(cfg, s))
 
 
+@spec.sometimes
+def chosen_again(cfg: Config, s: State) -> bool:
+    """A value chosen in one ballot can be chosen again in a higher one: a later proposer
+    learns it in phase 1 and carries it over."""
+    voters: dict[tuple[int, int], int] = {}
+    for m in s.msgs:
+        if type(m) is Phase2b:
+            voters[m.bal, m.val] = voters.get((m.bal, m.val), 0) + 1
+    at = sorted(bv for bv, n in voters.items() if n >= quorum_sizes(cfg)[1])
+    return len(at) > 1
+
+
+# -- Paxos.tla's inductive invariant and its refinement of Voting.tla --------------------
+#
+# MCPaxos.cfg checks ``Inv``'s four conjuncts and ``V!Spec``, the refinement of Voting.tla
+# under the mapping ``votes`` (the 2b messages sent) and ``maxBal``. A lost 2b message
+# would take a vote back from that mapping, so with ``--faults loss`` they are not checked
+# (agreement and validity still are).
+
+
+def _lossy(cfg: Config) -> bool:
+    return cfg.faults.budgets["loss"] > 0
+
+
+def votes(s: State) -> dict[int, set[tuple[int, int]]]:
+    """Paxos.tla's ``votes``: each acceptor's ``(ballot, value)`` of the 2b messages it
+    sent (acceptors that sent none are absent)."""
+    out: dict[int, set[tuple[int, int]]] = {}
+    for m in s.msgs:
+        if type(m) is Phase2b:
+            out.setdefault(m.acc, set()).add((m.bal, m.val))
+    return out
+
+
+def _quorums(cfg: Config, phase: int) -> list[tuple[int, ...]]:
+    return list(itertools.combinations(_acceptors(cfg), quorum_sizes(cfg)[phase - 1]))
+
+
+def shows_safe_at(cfg: Config, s: State, cast: dict[int, set[tuple[int, int]]],
+                  q: tuple[int, ...], b: int, v: int) -> bool:
+    """Voting.tla's ``ShowsSafeAt(Q, b, v)``: every acceptor of ``q`` has promised ``b``,
+    and ``v`` is the value of their vote of highest ballot below ``b``, or none voted."""
+    if any(s.max_bal[a] < b for a in q):
+        return False
+    below = [(c, w) for a in q for c, w in cast.get(a, ()) if c < b]
+    if not below:
+        return True
+    top = max(c for c, _ in below)
+    return (top, v) in below
+
+
+def _safe_at(cfg: Config, s: State, cast: dict[int, set[tuple[int, int]]],
+             b: int, v: int) -> bool:
+    """Voting.tla's ``SafeAt(b, v)``: no value but ``v`` is chosen or choosable at any
+    ballot below ``b``: some phase-1 quorum, which meets every phase-2 quorum, voted for
+    ``v`` there or can no longer vote there."""
+    return all(any(all((c, v) in cast.get(a, ()) or (
+        s.max_bal[a] > c and all(c != d for d, _ in cast.get(a, ()))) for a in q)
+        for q in _quorums(cfg, 1)) for c in range(b))
+
+
+@spec.always
+def type_ok(cfg: Config, s: State) -> bool:
+    """Paxos.tla's ``TypeOK`` (``Inv1``): promises and votes are ballots or -1, values
+    are values or None, and every message's fields are in range."""
+    bals, vals = range(-1, cfg.max_ballot + 1), range(cfg.values)
+    if any(b not in bals for b in s.max_bal) or any(b not in bals for b in s.max_vbal):
+        return False
+    if any(v is not None and v not in vals for v in s.max_val):
+        return False
+    for m in s.msgs:
+        if not isinstance(m, (Phase1a, Phase1b, Phase2a, Phase2b)) \
+                or not 0 <= m.bal <= cfg.max_ballot:
+            return False
+        if type(m) is Phase1b:
+            if m.mbal not in bals or (m.mval is not None and m.mval not in vals):
+                return False
+        elif (type(m) is Phase2a or type(m) is Phase2b) and m.val not in vals:
+            return False
+    return True
+
+
+@spec.always
+def acceptor_votes_sent(cfg: Config, s: State) -> bool:
+    """``Inv2``: an acceptor's ``maxVBal`` and ``maxVal`` are -1 and None, or a vote it
+    announced in a 2b message."""
+    if _lossy(cfg):
+        return True
+    cast = votes(s)
+    return all(val is None if bal == -1 else (bal, val) in cast.get(a, ())
+               for a, (bal, val) in enumerate(zip(s.max_vbal, s.max_val)))
+
+
+@spec.always
+def messages_sound(cfg: Config, s: State) -> bool:
+    """``Inv3``: an acceptor that sent a 1b message for ``b`` has promised ``b`` or more
+    and cast the vote it reports, of a ballot below ``b``; a 2a message proposes a value
+    some phase-1 quorum shows safe, and no other value in its ballot."""
+    if _lossy(cfg):
+        return True
+    cast = votes(s)
+    proposed: dict[int, int] = {}
+    for m in s.msgs:
+        if type(m) is Phase1b:
+            if s.max_bal[m.acc] < m.bal or m.mbal >= m.bal or (
+                    m.mbal >= 0 and (m.mbal, m.mval) not in cast.get(m.acc, ())):
+                return False
+        elif type(m) is Phase2a and proposed.setdefault(m.bal, m.val) != m.val:
+            return False
+    return all(any(shows_safe_at(cfg, s, cast, q, b, v) for q in _quorums(cfg, 1))
+               for b, v in proposed.items())
+
+
+@spec.always
+def votes_safe(cfg: Config, s: State) -> bool:
+    """``Inv4``, Voting.tla's ``Inv``: every vote is for a value safe at its ballot
+    (``VotesSafe``), and all votes of one ballot are for one value
+    (``OneValuePerBallot``)."""
+    if _lossy(cfg):
+        return True
+    cast = votes(s)
+    per_ballot: dict[int, int] = {}
+    for a in cast:
+        for b, v in cast[a]:
+            if per_ballot.setdefault(b, v) != v:
+                return False
+    return all(_safe_at(cfg, s, cast, b, v) for b, v in per_ballot.items())
+
+
+@spec.action_property
+def refines_voting(cfg: Config, before: State, after: State) -> bool:
+    """Every step is a step of Voting.tla (``V!Spec``): it changes neither ``votes`` nor
+    ``maxBal``, or one acceptor raises its ``maxBal`` (``IncreaseMaxBal``), or one acceptor
+    casts a vote for a value some phase-1 quorum shows safe, at a ballot no lower than its
+    ``maxBal``, which it raises to that ballot (``VoteFor``)."""
+    if _lossy(cfg):
+        return True
+    raised = [a for a, (x, y) in enumerate(zip(before.max_bal, after.max_bal)) if x != y]
+    if before.msgs is after.msgs or before.msgs == after.msgs:
+        cast = []
+    else:
+        cast = [m for m in after.msgs - before.msgs if type(m) is Phase2b]
+    if not cast:
+        return not raised or (len(raised) == 1
+                              and after.max_bal[raised[0]] > before.max_bal[raised[0]])
+    if len(cast) > 1 or any(a != cast[0].acc for a in raised):
+        return False
+    a, b, v = cast[0].acc, cast[0].bal, cast[0].val
+    if not before.max_bal[a] <= b == after.max_bal[a]:
+        return False
+    prior = votes(before)
+    if any(c == b and (x == a or w != v) for x in prior for c, w in prior[x]):
+        return False
+    return any(shows_safe_at(cfg, before, prior, q, b, v) for q in _quorums(cfg, 1))
+
+
 spec.variant(
-    "accept-lower-ballot", params={"accept_lower_ballot": True}, violates="agreement",
+    "accept-lower-ballot", params={"accept_lower_ballot": True}, violates="refines_voting",
     doc="An acceptor votes in phase 2b for a ballot lower than the one it promised.")
 
 spec.variant(
-    "ignore-accepted-value", params={"ignore_accepted_value": True}, violates="agreement",
+    "ignore-accepted-value", params={"ignore_accepted_value": True},
+    violates="messages_sound",
     doc="A proposer ignores the highest-ballot vote reported in phase 1b and proposes any "
         "value.")
+
+spec.variant(
+    "adopt-any-vote", params={"adopt_any_vote": True, "max_ballot": 2},
+    violates="messages_sound",
+    doc="A proposer adopts any vote its phase-1 quorum reports, not the one of highest "
+        "ballot. Enabler: max_ballot=2 (ballots 0..2), the least with two votes of "
+        "different ballots and values to report.")
+
+spec.accept_mutant(
+    "phase2a:drop-conjunct:5",
+    """Without ``m.acc in q`` the proposer reads the 1b messages of every acceptor that
+    promised its ballot, a superset of the quorum ``q``: the vote of highest ballot among
+    a superset of a phase-1 quorum that promised ``b`` is as safe as among the quorum
+    (messages_sound, votes_safe and refines_voting check it).""")
 
 spec.variant(
     "flexible-quorums", params={"phase1_quorum": 3, "phase2_quorum": 1},
