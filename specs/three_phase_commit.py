@@ -2,46 +2,55 @@
 
 Source: Dale Skeen, "Nonblocking Commit Protocols" (SIGMOD 1981), and Skeen and
 Stonebraker, "A Formal Model of Crash Recovery in a Distributed System" (IEEE TSE 1983),
-for the protocol and its termination protocol; the structure and names follow Lamport's
-``TwoPhase.tla`` (this catalogue's ``two-phase-commit``). A participant votes yes
-(``prepared``, Skeen's wait state) or no (it aborts); once every participant has voted
-yes the coordinator sends PreCommit, a participant that receives it moves to
+for the protocol and its termination protocol (as in Bernstein, Hadzilacos and Goodman,
+"Concurrency Control and Recovery in Database Systems", 1987, §7.5); the structure and names
+follow Lamport's ``TwoPhase.tla`` (this catalogue's ``two-phase-commit``). A participant
+votes yes (``prepared``, Skeen's wait state) or no (it aborts); once every participant has
+voted yes the coordinator sends PreCommit, a participant that receives it moves to
 ``precommitted`` and acknowledges, and once every participant has acknowledged the
 coordinator commits. The extra phase makes a state in which some participant may have
-committed (``precommitted``) distinguishable from one in which none can have, and so
-lets participants finish without the coordinator: a participant that suspects the
-coordinator runs Skeen's termination protocol as a backup coordinator, collecting the
-states of the participants it can reach and deciding commit if one of them has committed
-or is precommitted, abort otherwise, for all of them. Its failure detector is the
-network's: it suspects the coordinator when the coordinator is down or cut off from it.
-The backup's state-collecting round is one atomic step here, as the protocol's
-synchronous model has it. Likewise the coordinator, waiting for acknowledgements, gives
-up on the participants it cannot reach and commits (Skeen's timeout rule: those have
-failed, and learn the outcome when they recover). Messages travel on a ``set`` network
-(TwoPhase.tla's grow-only ``msgs``). The coordinator is the node that may crash
-(crash-stop). With the defaults (3 participants, ``--faults crash=1``) the search finds
-683 distinct and 3,352 generated states (depth 18); without faults (variant
-``no-faults``), 315 and 1,306. Participants are a symmetric set: with ``--symmetry``, 199
-distinct states with the defaults.
+committed (``precommitted``) distinguishable from one in which none can have, and so lets
+participants finish without the coordinator. The termination protocol is message steps: an
+uncertain participant that suspects the coordinator becomes a backup coordinator, records
+its own state and sends a state request to every other participant; each replies with its
+state and, having reported, takes no PreCommit from the old coordinator any more; once the
+backup has the state of every participant it can reach it decides by the termination rule
+(abort if one has aborted, commit if one has committed or is precommitted, abort
+otherwise) and sends its decision. Several participants may act as backups at once. The
+failure detector is the network's: a participant suspects the coordinator when the
+coordinator is down or cut off from it. The coordinator, waiting for acknowledgements,
+gives up on the participants it cannot reach and commits (Skeen's timeout rule). Messages
+travel on a ``set`` network (TwoPhase.tla's grow-only ``msgs``); the coordinator is the node
+that may crash (crash-stop). With the defaults (2 participants, ``--faults crash=1``) the
+search finds 7,543 distinct and 55,544 generated states (depth 24, half a second); without
+faults (variant ``no-faults``), 65 and 193. With 3 participants the termination protocol's
+interleavings pass a million states. Participants are a symmetric set: with
+``--symmetry``, 3,824 distinct states with the defaults.
 
-**Properties.** ``consistent``: no participant has committed while another has aborted
-(TCommit's TCConsistent). ``all_decide`` (always possible): from every reachable state,
-some sequence of steps leads to every participant having committed or aborted — no
-participant is blocked. Two-phase commit blocks when its coordinator crashes
-(``two-phase-commit``'s variant ``tm-crash``); three-phase commit does not, and stays
-consistent, under the default ``crash=1``: only a participant that suspects a crashed
-coordinator runs the termination protocol, and then it reaches every participant.
+**Properties.** ``consistent``: no site, the coordinator among them, has committed while
+another has aborted. ``committable_only_when_all_voted``: no participant is precommitted or
+committed while another has not voted. ``decisions_final`` (an action property): a
+participant that has decided stays so. ``all_decide`` (always possible): from every
+reachable state, some sequence of steps leads to every participant having decided — no
+participant is blocked, which two-phase commit's ``tm-crash`` is. The ``sometimes`` goals
+``all_committed``, ``committed_by_coordinator``, ``aborted_by_coordinator``,
+``participant_aborts_alone`` and ``one_backup_terminates`` (after a crash between PreCommit
+and the decision, one backup decides for all) keep the spec from passing vacuously. With
+them ``modelcheck mutate three-phase-commit`` kills every mutant but four equivalent ones
+and seven accepted (``spec.accept_mutant``, each with its reason), in under two minutes.
 
 **Variant ``partition``** (``--faults partition=1``, no crash). A partition makes the
-coordinator look crashed to the participants cut off from it, and each side decides on
-its own. The shortest counterexample (12 steps): every participant votes yes and the
-coordinator receives the three votes; then the network splits the coordinator from the
-participants. The coordinator sends PreCommit, which cannot arrive, gives up on the
-participants it cannot reach and commits. On the other side participant 0 suspects the
-coordinator and terminates for all three: none is precommitted, so all abort. The
-partition heals and participant 0 receives the Commit: the coordinator's side committed,
-the participants' side aborted, and participant 0 has done both (its final state is
-committed while the others stay aborted).
+coordinator look crashed to the participants cut off from it, and each side decides on its
+own. The shortest counterexample (11 steps): participant 0 votes yes and the network cuts
+it off; participant 1 votes yes, the coordinator sends PreCommit, participant 1
+acknowledges, and the coordinator, timing out on participant 0, commits; participant 0,
+suspecting the coordinator, runs the termination protocol alone and aborts.
+
+**Variant ``backup-decides-alone``** (flag ``backup_decides_alone``). A backup decides from
+its own state instead of polling the participants. The shortest counterexample (11 steps):
+both vote yes, the coordinator sends PreCommit and participant 0 receives it, the
+coordinator crashes; both become backups; participant 0, precommitted, commits, and
+participant 1, only prepared, aborts.
 """
 
 from __future__ import annotations
