@@ -4,21 +4,20 @@ Source: Cary Gray and David Cheriton, "Leases: An Efficient Fault-Tolerant Mecha
 Distributed File Cache Consistency" (SOSP 1989), on leases and clock drift; the lease
 election of Chubby (Mike Burrows, OSDI 2006) and of Raft's leader leases (Ongaro's thesis,
 §6.4.1), where a majority grants a node a lease and promises, by its own clock, not to
-grant another before the lease has run out plus a guard for drift. A node that is not
-leader asks a majority for a lease; each of them grants it if any promise it made has run
-out by its own clock, and then promises not to grant again until its clock reads
-``lease + guard`` ticks past the grant; with the grants the node believes itself leader
-until its clock reads ``lease`` ticks past its request. The request-and-grant round is one
-atomic step: a message delay would only make a grant, and so the grantor's promise, start
-later than the request from which the holder counts its lease, so the round without
-delay is the one that tests the guard. Time is a global tick (``tick``, up to
-``horizon``); each node reads it through its clock, which modelcheck.network's ``drift``
-fault moves one tick ahead or behind (``--faults drift=N``: N ticks in all along a
-behaviour, so no two clocks ever differ by more than N). The network carries no message
-here; it brings the faults, and a node that is down or cut off by a partition grants
-nothing. With the defaults (3 nodes, lease 2, guard 1, ``drift=1``, horizon 4) the search
-finds 4,388 distinct and 6,884 generated states (depth 8); without drift, 320. Nodes are a
-symmetric set: with ``--symmetry``, 791 distinct states.
+grant another before the lease has run out plus a guard for drift. The lease round is
+message steps: a node opens a round at its clock's reading and sends a request to every
+node; a node whose earlier promise has run out by its own clock grants it and promises not
+to grant again until its clock reads ``lease + guard`` ticks past the grant; the requester
+counts the grants of its round (a grant of an older round is stale) and, with a majority,
+is leader until its clock reads ``lease`` ticks past its request. Requests and grants are
+delayed without bound (a ``bag`` network), and each node opens one round (the model's
+bound). Time is a global tick (``tick``, up to ``horizon``); each node reads it through its
+clock, which modelcheck.network's ``drift`` fault moves one tick ahead or behind
+(``--faults drift=N``: N ticks in all along a behaviour). A node that is down or cut off
+by a partition neither grants nor hears. With the defaults (2 nodes, lease 2, guard 1,
+``drift=1``, horizon 3) the search finds 41,226 distinct and 97,336 generated states
+(depth 15, about 1.5 s); without drift, 4,742. With 3 nodes the delays' interleavings
+pass several million states. Nodes are a symmetric set: with ``--symmetry``, 20,664.
 
 **Property.** ``one_leader``: at no instant do two nodes believe they are leader, each by
 its own clock. It holds while drift is within the guard: a new leader needs a grant from
@@ -27,16 +26,13 @@ some node of the old leader's majority, which grants again only once its clock i
 leader's clock lags it by at most the drift, so it reads at least ``lease`` past its
 request, and the old lease is over.
 
-**Variant ``drift-beyond-guard``** (``drift=2`` against a guard of 1). The shortest
-counterexample (5 steps): node 0 gets a lease from nodes 0 and 1 at time 0, to last
-until its clock reads 2; node 1's clock runs two ticks ahead; at time 1 it reads 3, so
-its promise has run out, and node 1 gets a lease from nodes 1 and 2 while node 0's clock
-reads 1: two leaders at once. **Variant ``no-guard``** (guard 0, ``drift=1``) fails the
-same way with one tick of drift, in 4 steps.
-
-**Faults.** ``crash`` and ``partition`` cannot break ``one_leader`` while drift stays
-within the guard (with ``drift=1,partition=1``, 21,940 states): a node that cannot be
-reached only delays an election.
+**Variant ``lease-from-grant``** (flag ``lease_from_grant``). The holder counts its lease
+from when the grants arrive instead of from its request. The shortest counterexample (13
+steps): node 0 asks for the lease at time 0 and both nodes grant it, promising until 3;
+node 1's grant is delayed until time 2, so node 0 is leader until its clock reads 4; at
+time 3 both promises have run out and node 1 is elected: two leaders at once.
+**Variant ``drift-beyond-guard``** (``drift=2`` against a guard of 1) and **variant
+``no-guard``** (guard 0) fail the same way through clock drift, in 15 and 13 steps.
 """
 
 from __future__ import annotations
@@ -56,15 +52,16 @@ CLOCK_DRIFT = Faults("drift=1")
 class Config:
     """Constants of the model."""
 
-    nodes: Annotated[int, Between(1, 16)] = 3
-    """Number of nodes; each may ask for the lease and each grants it. At most 16: every
-    majority is an instance of ``acquire_lease`` (C(20, 11) · 20 = 3.4 million at 20)."""
+    nodes: Annotated[int, Between(1, 16)] = 2
+    """Number of nodes; each may ask for the lease and each grants it."""
     lease: Annotated[int, Between(1)] = 2
     """Length of a lease, in ticks of the holder's clock from its request."""
     guard: Annotated[int, Between(0)] = 1
     """Extra ticks a granting node waits before it grants again, to cover clock drift."""
-    horizon: Annotated[int, Between(0)] = 4
+    horizon: Annotated[int, Between(0)] = 3
     """The last instant of the model: time stops at this tick."""
+    lease_from_grant: bool = False
+    """Flaw: the holder counts its lease from when the grants arrive, not from its request."""
     faults: Faults = CLOCK_DRIFT
     """Fault budgets: by default clocks drift by one tick in all (see modelcheck.network)."""
 
@@ -77,22 +74,47 @@ PerNode = Annotated[tuple[T, ...], IndexedBy(Node)]
 """A tuple with one item per node."""
 
 
+class LeaseReq(Record):
+    """``src`` asks ``dst`` for a lease, in the round it opened when its clock read ``at``."""
+
+    src: Node
+    dst: Node
+    at: int
+
+
+class Grant(Record):
+    """``src`` grants ``dst`` the lease of its round ``at``."""
+
+    src: Node
+    dst: Node
+    at: int
+
+
+Message = LeaseReq | Grant
+"""A message in flight."""
+
+
 class NodeFaults(FaultState, node=Node):
     """Fault budgets left, and each node's clock skew (modelcheck.network)."""
 
 
 class State(Record):
-    """Time, each node's promise, request and lease, and the messages in flight."""
+    """Time, each node's promise, open request, grants and lease, and the messages."""
 
     now: int
     """Global time; node ``i`` reads ``now`` plus its skew."""
     promised: PerNode[tuple[Node, int] | None]
     """``(holder, until)``: the node granted ``holder`` a lease and grants no other until
     its clock reads ``until``."""
+    rounds: frozenset[Node]
+    """The nodes that have opened their round."""
+    requested: PerNode[int | None]
+    """The clock reading at which the node opened its round, while it waits for grants."""
+    granted: PerNode[frozenset[Node]]
+    """The nodes that have granted the node's open round."""
     lease_until: PerNode[int | None]
     """The node is leader while its clock reads less than this."""
-    msgs: Net[Record]
-    """Always empty: the lease round is one atomic step (see the module's docstring)."""
+    msgs: Net[Message]
     faults: NodeFaults
 
 
@@ -103,14 +125,22 @@ def _nodes(cfg: Config) -> range:
     return range(cfg.nodes)
 
 
-def _majorities(cfg: Config) -> list[tuple[int, ...]]:
-    """Every set of a majority of the nodes, as a sorted tuple."""
-    return list(itertools.combinations(_nodes(cfg), cfg.nodes // 2 + 1))
+def _readings(cfg: Config) -> range:
+    """Every reading of a clock: global time skewed by at most the drift budget."""
+    drift = cfg.faults.budget("drift")
+    return range(-drift, cfg.horizon + drift + 1)
 
 
-net = Network(spec, messages=lambda cfg: (), nodes=_nodes, kind="bag")
-"""No message is in flight (the round is atomic); the network brings the faults: clock
-drift, and crashes and partitions that keep grants from a node."""
+def _messages(cfg: Config) -> list[Message]:
+    """Every message of the protocol."""
+    pairs = list(itertools.product(_nodes(cfg), _nodes(cfg)))
+    return ([LeaseReq(i, j, t) for i, j in pairs for t in _readings(cfg)]
+            + [Grant(j, i, t) for i, j in pairs for t in _readings(cfg)])
+
+
+net = Network(spec, messages=_messages, nodes=_nodes, kind="bag")
+"""Requests and grants, delayed without bound; the network also brings the faults: clock
+drift, and crashes and partitions that keep requests and grants from a node."""
 
 
 def clock(s: State, i: int) -> int:
@@ -124,17 +154,12 @@ def is_leader(s: State, i: int) -> bool:
     return until is not None and clock(s, i) < until
 
 
-def _free(s: State, j: int) -> bool:
-    """Whether node ``j`` may grant a lease: any promise it made has run out by its clock."""
-    p = s.promised[j]
-    return p is None or clock(s, j) >= p[1]
-
-
 @spec.init
 def init(cfg: Config) -> State:
-    """Time 0; no promise and no lease."""
+    """Time 0; no promise, no request and no lease."""
     n = cfg.nodes
-    return State(0, (None,) * n, (None,) * n, frozenset(), net.initial(cfg))
+    return State(0, (None,) * n, frozenset(), (None,) * n, (frozenset(),) * n, (None,) * n,
+                 frozenset(), net.initial(cfg))
 
 
 @spec.action
@@ -145,21 +170,43 @@ def tick(cfg: Config, s: State) -> State | None:
     return s.replace(now=s.now + 1)
 
 
-@net.action(node="i", i=_nodes, q=_majorities)
-def acquire_lease(cfg: Config, s: State, i: int, q: tuple[int, ...]) -> State | None:
-    """Node ``i``, not leader, is granted a lease by the majority ``q``, each of which is
-    up, reachable from ``i`` and free to grant by its clock; each promises not to grant
-    again for ``lease + guard`` ticks of its clock, and ``i`` is leader for ``lease``
-    ticks of its own."""
-    if is_leader(s, i):
+@net.action(node="i", i=_nodes)
+def request_lease(cfg: Config, s: State, i: int) -> State | None:
+    """Node ``i`` opens its round at its clock's reading and asks every node for a lease
+    (one round per node: the bound of the model)."""
+    if i in s.rounds:
         return None
-    promised = s.promised
-    for j in q:
-        if not (net.up(s, j) and net.reachable(s, i, j) and _free(s, j)):
-            return None
-        promised = set_at(promised, j, (i, clock(s, j) + cfg.lease + cfg.guard))
-    return s.replace(promised=promised,
-                     lease_until=set_at(s.lease_until, i, clock(s, i) + cfg.lease))
+    at = clock(s, i)
+    return s.replace(rounds=s.rounds | {i}, requested=set_at(s.requested, i, at),
+                     msgs=net.broadcast(cfg, s.msgs, [LeaseReq(i, j, at) for j in _nodes(cfg)]))
+
+
+@net.handler(LeaseReq)
+def grant_lease(cfg: Config, s: State, m: LeaseReq) -> State | None:
+    """Node ``j``, once any promise it made has run out by its clock, grants the lease and
+    promises not to grant again for ``lease + guard`` ticks of its clock."""
+    j = m.dst
+    p = s.promised[j]
+    if p is not None and clock(s, j) < p[1]:
+        return None
+    return s.replace(promised=set_at(s.promised, j, (m.src, clock(s, j) + cfg.lease + cfg.guard)),
+                     msgs=net.reply(cfg, s.msgs, m, Grant(j, m.src, m.at)))
+
+
+@net.handler(Grant)
+def receive_grant(cfg: Config, s: State, m: Grant) -> State:
+    """Node ``i`` counts a grant of its open round (a grant of an older round is stale);
+    with a majority it is leader for ``lease`` ticks of its clock from its request."""
+    i = m.dst
+    if s.requested[i] != m.at:
+        return s
+    granted = s.granted[i] | {m.src}
+    if len(granted) < cfg.nodes // 2 + 1:
+        return s.replace(granted=set_at(s.granted, i, granted))
+    start = clock(s, i) if cfg.lease_from_grant else m.at
+    return s.replace(requested=set_at(s.requested, i, None),
+                     granted=set_at(s.granted, i, frozenset()),
+                     lease_until=set_at(s.lease_until, i, start + cfg.lease))
 
 
 @spec.terminal
@@ -191,3 +238,8 @@ spec.variant(
 spec.variant(
     "no-guard", params={"guard": 0}, violates="one_leader",
     doc="No guard: one tick of drift gives two leaders at once.")
+
+spec.variant(
+    "lease-from-grant", params={"lease_from_grant": True}, violates="one_leader",
+    doc="The holder counts its lease from when the grants arrive instead of from its "
+        "request: a grant delayed in the network outlives the grantor's promise.")

@@ -1,9 +1,11 @@
 """Three-phase commit: no blocking when the coordinator crashes, inconsistency when the
-network splits; pinned counts and the partition's shortest trace."""
+network splits or a backup decides alone; pinned counts, shortest traces and mutants."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -11,48 +13,75 @@ from modelcheck import bind, check, replay
 from modelcheck.render.labels import step_label
 from modelcheck_specs import three_phase_commit as tpc
 
+if TYPE_CHECKING:
+    from conftest import Invoke
 
-@pytest.mark.parametrize(("variant", "params", "distinct", "generated"), [
-    (None, {}, 683, 3_352),
-    ("no-faults", {}, 315, 1_306),
-    (None, {"participants": 4}, 3_459, 22_428),
+
+@pytest.mark.parametrize(("variant", "distinct", "generated"), [
+    (None, 7_543, 55_544),
+    ("no-faults", 65, 193),
 ])
-def test_consistent_and_never_blocked(variant: str | None, params: dict[str, int],
-                                      distinct: int, generated: int) -> None:
-    r = check(tpc.spec, variant=variant, params=params)
+def test_consistent_and_never_blocked(variant: str | None, distinct: int,
+                                      generated: int) -> None:
+    r = check(tpc.spec, variant=variant)
     assert r.status == "ok" and r.exhaustive  # all_decide (always possible) included
     assert (r.stats.distinct_states, r.stats.generated_states) == (distinct, generated)
 
 
 def test_symmetry() -> None:
     r = check(tpc.spec, symmetry=True)
-    assert r.status == "ok" and r.stats.distinct_states == 199
+    assert r.status == "ok" and r.stats.distinct_states == 3_824
 
 
 def test_without_the_termination_protocol_a_coordinator_crash_blocks(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # all_decide is what tells 3PC from 2PC: take the termination protocol away.
-    at = next(i for i, a in enumerate(tpc.spec.actions) if a.name == "participant_terminate")
+    at = next(i for i, a in enumerate(tpc.spec.actions) if a.name == "backup_start")
     actions = list(tpc.spec.actions)
     actions[at] = dataclasses.replace(actions[at], fn=lambda cfg, s, p: None)
     monkeypatch.setattr(tpc.spec, "actions", actions)
-    # Blocked states also deadlock; all_decide is the property that names the blocking.
-    assert check(tpc.spec).violation.property == "deadlock"  # type: ignore[union-attr]
     r = check(tpc.spec, deadlock=False)
     assert r.status == "violation" and r.violation is not None
     assert (r.violation.property, r.violation.kind) == ("all_decide", "possibility")
 
 
-def test_partition_decides_both_ways_in_twelve_steps() -> None:
+def test_partition_decides_both_ways_in_eleven_steps() -> None:
     r = check(tpc.spec, variant="partition")
     assert r.status == "violation" and r.violation is not None
     assert (r.violation.property, r.violation.kind) == ("consistent", "invariant")
     trace = r.violation.trace
-    assert trace is not None and trace.length == 12
+    assert trace is not None and trace.length == 11
     labels = [step_label(s) for s in trace.steps]
-    assert labels[7:] == ["⟂ partition {0, 1, 2} | {coordinator}", "coordinator_precommit",
-                          "coordinator_commit", "participant_terminate(p=0)",
-                          "⟂ heal {0, 1, 2} | {coordinator}", "deliver Commit"]
-    states = replay(bind(tpc.spec, "partition"), trace)
-    assert states[10].part_state == ("aborted",) * 3 and states[10].coord_state == "committed"
-    assert states[-1].part_state == ("committed", "aborted", "aborted")
+    assert labels[3] == "⟂ partition {0} | {coordinator, 1}"
+    assert labels[-3:] == ["coordinator_commit", "backup_start(p=0)", "backup_decide(p=0)"]
+    last = replay(bind(tpc.spec, "partition"), trace)[-1]
+    assert last.coord_state == "committed" and last.part_state[0] == "aborted"
+
+
+def test_a_backup_deciding_alone_commits_and_aborts_in_eleven_steps() -> None:
+    r = check(tpc.spec, variant="backup-decides-alone")
+    assert r.status == "violation" and r.violation is not None
+    assert (r.violation.property, r.violation.kind) == ("consistent", "invariant")
+    trace = r.violation.trace
+    assert trace is not None and trace.length == 11
+    assert [step_label(s) for s in trace.steps[5:]] == [
+        "coordinator_precommit", "deliver PreCommit", "⚡ crash coordinator",
+        "backup_start(p=0)", "backup_start(p=1)", "backup_decide(p=0)", "backup_decide(p=1)"]
+    states = replay(bind(tpc.spec, "backup-decides-alone"), trace)
+    assert states[6].part_state == ("precommitted", "prepared")
+    assert states[-1].part_state == ("committed", "aborted")
+
+
+@pytest.mark.slow
+def test_mutants_killed_at_the_default_bounds(invoke: Invoke) -> None:
+    code, out, _ = invoke("mutate", "three-phase-commit", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["counts"] == {"mutants": 67, "killed": 55, "error": 1, "survived": 0,
+                              "equivalent": 4, "accepted": 7, "timeout": 0}
+    assert data["score"] == 1.0 and data["stale_acceptances"] == []
+    by = {m["id"]: (m["status"], m["property"]) for m in data["mutants"]}
+    # A backup that decides before every participant has replied (from its own state), and
+    # a participant that takes a PreCommit after reporting its state to a backup.
+    assert by["backup_decide:drop-guard:3"] == ("killed", "consistent")
+    assert by["participant_rcv_state_req:drop-update:1"] == ("killed", "consistent")
