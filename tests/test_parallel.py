@@ -58,7 +58,7 @@ def test_two_phase_counts_match_tlc(workers: int, rms: int, distinct: int, gener
 
 @pytest.mark.slow
 def test_raft_counts_match_one_process() -> None:
-    r = check(load_spec("raft"), params={"max_term": 1}, workers=2, temporal=False)
+    r = check(load_spec("raft"), params={"timeouts": "randomised"}, workers=2, temporal=False)
     assert (r.status, r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == (
         "ok", 9_064, 31_042, 26)
 
