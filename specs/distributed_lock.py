@@ -17,14 +17,19 @@ default), storage rejects a write whose token is lower than one it has accepted.
 defaults (3 clients, a lease of 1 tick, time 0 .. 3) the search finds 1,774 distinct and
 2,524 generated states.
 
-**Properties.** ``no_stale_write``: storage never accepts a write under a lease older
-than one whose write it has already accepted, so the lock's holders write in the order of
-their leases, as mutual exclusion promises; a write from a holder whose lease has been
-superseded is the "two clients write under the same lock" failure. ``one_valid_lease``:
-the lock service itself never has two clients holding unexpired leases, which holds in
-every variant: the lock is sound, what breaks is the assumption that a client still
-holds it when its write lands. ``write_accepted`` (sometimes) makes sure writes get
-through, one holder after another.
+**Properties.** ``no_stale_write``: storage accepts writes only from clients the lock was
+granted to, and in the order it granted it to them (``grants`` records that order), as
+mutual exclusion promises; a write from a holder whose lease has been superseded is the
+"two clients write under the same lock" failure. It is stated over the grants, not the
+tokens, so a lock service that reissues a token, or issues a smaller one, is caught.
+``one_valid_lease``: the lock service itself never has two clients holding unexpired
+leases, which holds in every variant: the lock is sound, what breaks is the assumption
+that a client still holds it when its write lands. ``write_accepted`` (sometimes) makes
+sure writes get through, one holder after another. ``modelcheck mutate
+distributed-lock`` kills every mutant but the equivalent ones and the accepted survivors,
+each declared with its reason (initial values nothing reads, the model's bounds on time
+and writes, a client that checks its lease late, which fencing exists for); about two
+minutes here, most of it the time limit of the mutants that lift a bound.
 
 **Variant ``no-fencing``.** Storage accepts every write (the lock alone, as with a plain
 ``SET NX`` lock). Shortest counterexample (7 steps): client 0 acquires the lock (token
