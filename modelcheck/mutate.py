@@ -22,7 +22,8 @@ a time limit each, and says what became of it:
     could be built: not with a depth bound, nor when building the mutant's graph takes
     longer than the time limit.)
 ``accepted``
-    the mutant survived and the spec declares why that is no gap
+    the mutant survived (or timed out: a mutant that lifts one of the model's bounds has
+    no end) and the spec declares why that is no gap
     (:meth:`~modelcheck.spec.Spec.accept_mutant`): the reason is reported and it leaves
     the score. A declaration whose mutant does not exist, or is killed, is reported as
     stale.
@@ -420,7 +421,7 @@ def run(spec: Spec, settings: Settings, *, only: Sequence[str] = (),
     accepted = spec.accepted_mutants
 
     def judged(o: Outcome) -> Outcome:
-        if o.status == "survived" and o.mutant.id in accepted:
+        if o.status in ("survived", "timeout") and o.mutant.id in accepted:
             return dataclasses.replace(o, status="accepted", detail=accepted[o.mutant.id])
         return o
 

@@ -506,7 +506,9 @@ class Spec:
     def accept_mutant(self, mutant: str, why: str) -> None:
         """Declare that mutant ``mutant`` (an id ``modelcheck mutate`` prints, such as
         ``tm_rcv_prepared:drop-guard:1``) may survive, and ``why``: its change is
-        out of the model's scope, or no behaviour that matters differs.
+        out of the model's scope, or no behaviour that matters differs. A mutant whose check
+        times out (one that lifts a bound of the model, so that its states never end) may be
+        accepted too.
 
         ``modelcheck mutate`` then reports it as ``accepted``, with the reason, and leaves it
         out of the score; a declaration whose mutant no longer exists or is now killed is

@@ -17,14 +17,19 @@ default), storage rejects a write whose token is lower than one it has accepted.
 defaults (3 clients, a lease of 1 tick, time 0 .. 3) the search finds 1,774 distinct and
 2,524 generated states.
 
-**Properties.** ``no_stale_write``: storage never accepts a write under a lease older
-than one whose write it has already accepted, so the lock's holders write in the order of
-their leases, as mutual exclusion promises; a write from a holder whose lease has been
-superseded is the "two clients write under the same lock" failure. ``one_valid_lease``:
-the lock service itself never has two clients holding unexpired leases, which holds in
-every variant: the lock is sound, what breaks is the assumption that a client still
-holds it when its write lands. ``write_accepted`` (sometimes) makes sure writes get
-through, one holder after another.
+**Properties.** ``no_stale_write``: storage accepts writes only from clients the lock was
+granted to, and in the order it granted it to them (``grants`` records that order), as
+mutual exclusion promises; a write from a holder whose lease has been superseded is the
+"two clients write under the same lock" failure. It is stated over the grants, not the
+tokens, so a lock service that reissues a token, or issues a smaller one, is caught.
+``one_valid_lease``: the lock service itself never has two clients holding unexpired
+leases, which holds in every variant: the lock is sound, what breaks is the assumption
+that a client still holds it when its write lands. ``write_accepted`` (sometimes) makes
+sure writes get through, one holder after another. ``modelcheck mutate
+distributed-lock`` kills every mutant but the equivalent ones and the accepted survivors,
+each declared with its reason (initial values nothing reads, the model's bounds on time
+and writes, a client that checks its lease late, which fencing exists for); about two
+minutes here, most of it the time limit of the mutants that lift a bound.
 
 **Variant ``no-fencing``.** Storage accepts every write (the lock alone, as with a plain
 ``SET NX`` lock). Shortest counterexample (7 steps): client 0 acquires the lock (token
@@ -90,13 +95,15 @@ class NodeFaults(FaultState, node=Client):
 
 
 class State(Record):
-    """The time; the lock service's holder, lease end and last token; each client's lease;
-    the highest token storage has accepted and its log of accepted writes; the network."""
+    """The time; the lock service's holder, lease end and last token, and the clients in
+    the order it granted them the lock; each client's lease; the highest token storage has
+    accepted and its log of accepted writes (writer, token); the network."""
 
     now: int
     holder: Client | None
     expires: int
     tokens: int
+    grants: tuple[Client, ...]
     leases: Annotated[tuple[Lease, ...], IndexedBy(Client)]
     max_token: int
     accepted: tuple[tuple[Client, int], ...]
@@ -119,8 +126,11 @@ def _storage(cfg: Config) -> int:
 
 
 def _messages(cfg: Config) -> list[WriteRequest]:
+    """Every write a client could send: under a token the service issues, 1 .. ``clients``,
+    or 0, the token of a client that holds no lease (storage must be able to see such a
+    write to judge it)."""
     return [WriteRequest(c, _storage(cfg), t) for c in _clients(cfg)
-            for t in range(1, cfg.clients + 1)]
+            for t in range(cfg.clients + 1)]
 
 
 net = Network(spec, messages=_messages, nodes=lambda cfg: (*_clients(cfg), _storage(cfg)),
@@ -131,7 +141,7 @@ net = Network(spec, messages=_messages, nodes=lambda cfg: (*_clients(cfg), _stor
 @spec.init
 def init(cfg: Config) -> State:
     """Time 0, the lock free, no write."""
-    return State(0, None, 0, 0, (Lease(IDLE, 0, 0),) * cfg.clients, 0, (), frozenset(),
+    return State(0, None, 0, 0, (), (Lease(IDLE, 0, 0),) * cfg.clients, 0, (), frozenset(),
                  net.initial(cfg))
 
 
@@ -151,7 +161,7 @@ def acquire(cfg: Config, s: State, c: int) -> State | None:
         return None
     token = s.tokens + 1
     expires = s.now + cfg.lease
-    return s.replace(holder=c, expires=expires, tokens=token,
+    return s.replace(holder=c, expires=expires, tokens=token, grants=(*s.grants, c),
                      leases=set_at(s.leases, c, Lease(HOLDING, token, expires)))
 
 
@@ -185,9 +195,13 @@ def time_up(cfg: Config, s: State) -> bool:
 
 @spec.always
 def no_stale_write(cfg: Config, s: State) -> bool:
-    """Storage accepts writes in the order of their leases' tokens."""
-    tokens = [t for _, t in s.accepted]
-    return all(a <= b for a, b in pairwise(tokens))
+    """Storage accepts writes in the order the lock was granted to their writers, and only
+    from clients it was granted to: never a write from a holder whose lease was superseded
+    by that of a writer already accepted. Stated over the grants, not the tokens, so that
+    tokens issued out of order are caught too."""
+    order = {c: i for i, c in enumerate(s.grants)}
+    granted = [order.get(c, -1) for c, _ in s.accepted]
+    return all(i >= 0 for i in granted) and all(a <= b for a, b in pairwise(granted))
 
 
 @spec.always
@@ -201,6 +215,57 @@ def write_accepted(cfg: Config, s: State) -> bool:
     """Two holders' writes are accepted, one after the other."""
     return len(s.accepted) >= 2
 
+
+# -- mutants that survive, and why that is no gap (``modelcheck mutate distributed-lock``) ---
+
+for _k in (1, 2):
+    spec.accept_mutant(
+        f"init:off-by-one:{_k}",
+        """Time starting at 1 (or -1) instead of 0 is the same protocol over one tick less
+        (or more) before ``max_time``: nothing reads the clock's absolute value.""")
+for _k in (3, 4):
+    spec.accept_mutant(
+        f"init:off-by-one:{_k}",
+        """The lock service's lease end while no client holds the lock is read only once a
+        holder is set, and every grant sets it.""")
+spec.accept_mutant(
+    "init:off-by-one:6",
+    """Tokens counted from -1 instead of 0 make the first token 0: the service still issues
+    a larger token with every grant, which is all fencing needs.""")
+for _k in (7, 8, 9, 10):
+    spec.accept_mutant(
+        f"init:off-by-one:{_k}",
+        """The token and lease end of a client that has never held the lock are read only
+        once it holds one, and the grant replaces its whole lease.""")
+for _k in (11, 12):
+    spec.accept_mutant(
+        f"init:off-by-one:{_k}",
+        """Storage starting from a highest accepted token of 1 (or -1) instead of 0 fences
+        nothing more: every token the service issues is at least 1.""")
+spec.accept_mutant(
+    "tick:drop-guard:1",
+    """The guard is the model's bound on time: without it time never stops, the states never
+    end and the check times out; each run is the correct protocol with more time.""")
+spec.accept_mutant(
+    "acquire:flip-comparison:2",
+    """A lock service that waits one tick more than the lease before granting the lock again
+    is more cautious, not wrong: fewer behaviours, all of them the correct protocol's.""")
+spec.accept_mutant(
+    "write:flip-comparison:2",
+    """A client that still writes at the tick its lease ends is, to the storage, a client
+    that checked a tick earlier and paused: the model already delays a write without limit
+    after the check, which is what fencing is there for.""")
+spec.accept_mutant(
+    "write:and-or:1",
+    """A holder that ignores its lease's end (and writes again and again) is the stale
+    holder fencing exists for, as ``write:flip-comparison:2``; writing again has no end, so
+    the check times out.""")
+for _k in (1, 2):
+    spec.accept_mutant(
+        f"write:drop-update:{_k}",
+        """A holder that writes more than once under its lease is a normal client, which
+        the model bounds to one write: without the bound the writes never end and the check
+        times out. Each write carries the same token, and fencing accepts them as one.""")
 
 spec.variant(
     "no-fencing", params={"fencing": False}, violates="no_stale_write",

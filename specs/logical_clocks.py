@@ -14,8 +14,11 @@ the reading of its process's physical clock, and the true happened-before relati
 set of events that precede it (the events before it on its process and, for a receipt,
 the send and everything before that). Physical time advances in ``tick`` steps up to
 ``max_time``; a process's physical clock reads that time plus its skew, which the
-``drift`` fault moves one tick at a time. With the defaults (2 processes, 3 events each,
-physical time standing still) the search finds 1,178 distinct and 1,857 generated states.
+``drift`` fault moves one tick at a time. With the defaults (2 processes, 2 events each,
+physical time from 0 to 1, and one tick of drift, ``--faults drift=1``, so that the HLC
+rules meet a physical clock ahead of, level with and behind the logical one) the search
+finds 7,108 distinct and 11,249 generated states in under a second; 3 events each would
+take 163,654 states and about a minute.
 
 **Properties.** Write a → b for "a happened before b". ``lamport_clock_condition``: a → b
 implies L(a) < L(b), Lamport's clock condition. ``vector_clock_condition``: a → b if and
@@ -26,14 +29,21 @@ HLC timestamps (l, c) ordered lexicographically: successive events of a process,
 receipt after its send, have increasing timestamps, even when a physical clock is set
 back. ``hlc_drift_bound``: an event's l is never behind its process's physical clock, and
 at most ε ahead of it, where ε, the largest offset between two clocks, is the drift budget
-(Theorem 2 of the paper). ``concurrent_events_ordered`` (sometimes) is a reachable pair of
-concurrent events with ordered Lamport timestamps: the reason the converse of the clock
-condition fails. ``lamport_converse`` holds vacuously unless a variant claims it.
+(Theorem 2 of the paper). ``hlc_counter_bound``: c is a count, at most the number of
+events before it with the same l (Theorem 3). ``vector_counts_events``: V(e)[q] is the
+number of q's events up to e. ``concurrent_events_ordered`` (sometimes) is a reachable
+pair of concurrent events with ordered Lamport timestamps: the reason the converse of the
+clock condition fails; ``time_passes`` and ``message_received`` (sometimes) keep the run
+from standing still. ``lamport_converse`` holds vacuously unless a variant claims it.
 
-**Variant ``hlc-drift``** holds: physical time advances to 1, and one clock may drift a
-tick ahead or behind (``--faults drift=1``, so ε = 1), with 2 events per process (7,108
-distinct states). HLC stays monotonic, consistent with causality, and within ε of the
-physical clocks.
+The clock rules are written out in the steps, so that ``modelcheck mutate logical-clocks``
+plants bugs in them: it kills every mutant (an HLC receipt that does not count up, a
+counter that runs ahead, time standing still...) but the equivalent ones and the accepted
+survivors, each declared with its reason (bounds lifted, a Lamport clock counting by two,
+a message naming another event).
+
+**Variant ``hlc-drift``** holds: physical time advances to 2 (24,379 distinct states).
+HLC stays monotonic, a count, and within ε of the physical clocks.
 
 **Variant ``lamport-converse``** claims the converse of the clock condition, L(a) < L(b)
 implies a → b. The shortest counterexample (3 steps): process 0 takes two local events
@@ -41,10 +51,10 @@ implies a → b. The shortest counterexample (3 steps): process 0 takes two loca
 concurrent, yet 1 < 2.
 
 **Variant ``vector-merge-sum``.** A receipt merges the vectors by adding them entry by
-entry instead of taking the maximum, so entries count events that never happened. The
-shortest counterexample (5 steps): process 0 sends twice and process 1 receives both,
-its vector growing to [3, 2] although process 0 has taken 2 events; process 0's third
-event, [3, 0], then compares below [3, 2] although the two events are concurrent.
+entry instead of taking the maximum, so entries count events that never happened
+(``vector_counts_events``). The shortest counterexample (4 steps): process 0 sends twice
+and process 1 receives both, its vector growing to [3, 2] although process 0 has taken 2
+events.
 
 **Variant ``vector-forget-increment``.** A receipt merges with the maximum but does not
 increment the receiver's own entry. Shortest counterexample (2 steps): process 0 sends
@@ -57,7 +67,7 @@ timestamps (2 steps), and a clock set back by drift would make them go backwards
 
 **Faults.** ``drift`` moves physical clocks (its budget is ε), ``loss`` and ``dup`` lose
 and duplicate messages, ``crash`` stops a process. Processes are a symmetric set
-(``--symmetry``: 600 distinct states with the defaults).
+(``--symmetry``: 3,568 distinct states with the defaults).
 """
 
 from __future__ import annotations
@@ -67,7 +77,10 @@ from functools import cache
 from typing import Annotated
 
 from modelcheck import Between, IndexedBy, Record, Spec, Symmetric, set_at
-from modelcheck.network import NO_FAULTS, Faults, FaultState, Net, Network
+from modelcheck.network import Faults, FaultState, Net, Network
+
+CLOCK_DRIFT = Faults("drift=1")
+"""One tick of clock drift in all (ε = 1): the default fault budget."""
 
 
 @dataclass(frozen=True)
@@ -76,9 +89,9 @@ class Config:
 
     processes: Annotated[int, Between(2)] = 2
     """Number of processes."""
-    max_events: Annotated[int, Between(1)] = 3
+    max_events: Annotated[int, Between(1)] = 2
     """Events each process takes at most."""
-    max_time: Annotated[int, Between(0)] = 0
+    max_time: Annotated[int, Between(0)] = 1
     """Physical time runs from 0 to ``max_time`` (0: it stands still)."""
     claim_lamport_converse: bool = False
     """Flaw: also claim that L(a) < L(b) implies a → b."""
@@ -88,8 +101,8 @@ class Config:
     """Flaw: a receipt does not increment the receiver's own vector entry."""
     hlc_physical_only: bool = False
     """Flaw: timestamps are the physical clock alone, (pt, 0)."""
-    faults: Faults = NO_FAULTS
-    """Fault budgets; the drift budget is the clocks' largest offset ε."""
+    faults: Faults = CLOCK_DRIFT
+    """Fault budgets; the drift budget is the clocks' largest offset ε (default 1)."""
 
 
 Process = Annotated[int, Symmetric("Process", size="processes")]
@@ -165,50 +178,17 @@ def _pt(s: State, p: int) -> int:
     return s.now + net.skew(s, p)
 
 
-def _hlc_local(lj: int, cj: int, pt: int) -> tuple[int, int]:
-    """HLC, send or local event at j: l' = max(l.j, pt.j); c counts events within one l."""
-    new = max(lj, pt)
-    return (new, cj + 1) if new == lj else (new, 0)
+def _past(s: State, p: int, sent: EventId | None = None) -> frozenset[EventId]:
+    """What happened before ``p``'s next event: ``p``'s events and everything before them,
+    and for a receipt the send ``sent`` and everything before it."""
+    events = s.events[p]
+    past = events[-1].past | {(p, len(events) - 1)} if events else frozenset()
+    if sent is not None:
+        past = past | s.events[sent[0]][sent[1]].past | {sent}
+    return past
 
 
-def _hlc_receive(lj: int, cj: int, lm: int, cm: int, pt: int) -> tuple[int, int]:
-    """HLC, receipt at j of a message stamped (l.m, c.m)."""
-    new = max(lj, lm, pt)
-    if new == lj == lm:
-        return new, max(cj, cm) + 1
-    if new == lj:
-        return new, cj + 1
-    if new == lm:
-        return new, cm + 1
-    return new, 0
-
-
-def _record(cfg: Config, s: State, p: int, kind: str, sent: Event | None,
-            sent_id: EventId | None) -> State:
-    """``s`` with a new event of ``kind`` at ``p`` (``sent``: the send it receives)."""
-    prev = _last(cfg, s, p)
-    pt = _pt(s, p)
-    lj, cj = prev.hlc
-    vector = prev.vector
-    past = prev.past | ({(p, len(s.events[p]) - 1)} if s.events[p] else frozenset())
-    if sent is None:
-        lamport = prev.lamport + 1
-        hlc = _hlc_local(lj, cj, pt)
-        vector = set_at(vector, p, vector[p] + 1)
-    else:
-        assert sent_id is not None
-        lamport = max(prev.lamport, sent.lamport) + 1
-        hlc = _hlc_receive(lj, cj, sent.hlc[0], sent.hlc[1], pt)
-        if cfg.vector_merge_sum:
-            vector = tuple(a + b for a, b in zip(vector, sent.vector))
-        else:
-            vector = tuple(max(a, b) for a, b in zip(vector, sent.vector))
-        if not cfg.vector_forget_increment:
-            vector = set_at(vector, p, vector[p] + 1)
-        past = past | sent.past | {sent_id}
-    if cfg.hlc_physical_only:
-        hlc = (pt, 0)
-    event = Event(kind, lamport, vector, hlc, pt, past)
+def _append(s: State, p: int, event: Event) -> State:
     return s.replace(events=set_at(s.events, p, (*s.events[p], event)))
 
 
@@ -220,27 +200,70 @@ def init(cfg: Config) -> State:
 
 @net.action(node="p", p=_processes)
 def local_event(cfg: Config, s: State, p: int) -> State | None:
-    """``p`` takes a local event."""
+    """``p`` takes a local event: L and p's vector entry count up; HLC takes
+    l' = max(l, pt) (``ln``), and c (``cn``) counts events within one l."""
     if len(s.events[p]) >= cfg.max_events:
         return None
-    return _record(cfg, s, p, "local", None, None)
+    prev = _last(cfg, s, p)
+    pt = _pt(s, p)
+    lj, cj = prev.hlc
+    ln = max(lj, pt)
+    cn = cj + 1 if ln == lj else 0
+    hlc = (pt, 0) if cfg.hlc_physical_only else (ln, cn)
+    vector = set_at(prev.vector, p, prev.vector[p] + 1)
+    return _append(s, p, Event("local", prev.lamport + 1, vector, hlc, pt, _past(s, p)))
 
 
 @net.action(node="p", p=_processes, q=_processes)
 def send(cfg: Config, s: State, p: int, q: int) -> State | None:
-    """``p`` sends a message to ``q``: a send event, its timestamps on the message."""
+    """``p`` sends a message to ``q``: a send event, with the clocks of a local event,
+    whose timestamps travel on the message."""
     if p == q or len(s.events[p]) >= cfg.max_events:
         return None
-    t = _record(cfg, s, p, "send", None, None)
+    prev = _last(cfg, s, p)
+    pt = _pt(s, p)
+    lj, cj = prev.hlc
+    ln = max(lj, pt)
+    cn = cj + 1 if ln == lj else 0
+    hlc = (pt, 0) if cfg.hlc_physical_only else (ln, cn)
+    vector = set_at(prev.vector, p, prev.vector[p] + 1)
+    t = _append(s, p, Event("send", prev.lamport + 1, vector, hlc, pt, _past(s, p)))
     return t.replace(msgs=net.send(cfg, t.msgs, Message(p, q, len(s.events[p]))))
 
 
 @net.handler(Message)
 def receive(cfg: Config, s: State, m: Message) -> State | None:
-    """``dst`` receives the message: a receive event merging the sender's timestamps."""
-    if len(s.events[m.dst]) >= cfg.max_events:
+    """``dst`` receives the message: a receive event. L is one more than the larger of its
+    own and the message's; the vectors merge entry by entry, then ``dst``'s own entry counts
+    up; HLC takes l' = max(l, l.m, pt) (``ln``), and c (``cn``) counts up from the counter
+    of each clock whose l it keeps (from 0 when the physical clock is ahead of both)."""
+    p = m.dst
+    if len(s.events[p]) >= cfg.max_events:
         return None
-    return _record(cfg, s, m.dst, "receive", s.events[m.src][m.event], (m.src, m.event))
+    prev = _last(cfg, s, p)
+    sent = s.events[m.src][m.event]
+    pt = _pt(s, p)
+    lj, cj = prev.hlc
+    lm, cm = sent.hlc
+    ln = max(lj, lm, pt)
+    if ln == lj and ln == lm:
+        cn = max(cj, cm) + 1
+    elif ln == lj:
+        cn = cj + 1
+    elif ln == lm:
+        cn = cm + 1
+    else:
+        cn = 0
+    hlc = (pt, 0) if cfg.hlc_physical_only else (ln, cn)
+    if cfg.vector_merge_sum:
+        vector = tuple(a + b for a, b in zip(prev.vector, sent.vector))
+    else:
+        vector = tuple(max(a, b) for a, b in zip(prev.vector, sent.vector))
+    if not cfg.vector_forget_increment:
+        vector = set_at(vector, p, vector[p] + 1)
+    lamport = max(prev.lamport, sent.lamport) + 1
+    return _append(s, p, Event("receive", lamport, vector, hlc, pt,
+                               _past(s, p, (m.src, m.event))))
 
 
 @spec.action
@@ -321,6 +344,31 @@ def hlc_drift_bound(cfg: Config, s: State) -> bool:
     return all(0 <= e.hlc[0] - e.pt <= epsilon for _, e in _all(s))
 
 
+@spec.always
+def vector_counts_events(cfg: Config, s: State) -> bool:
+    """V(e)[q] is the number of q's events that happened before e or are e: a vector
+    clock counts events (Mattern's definition)."""
+    events = _all(s)
+    return all(e.vector[q] == sum(1 for (r, _) in e.past if r == q) + (q == p)
+               for (p, _), e in events for q in range(cfg.processes))
+
+
+@spec.always
+def hlc_counter_bound(cfg: Config, s: State) -> bool:
+    """c(e) is a count: 0 or more, and at most the number of events that happened before e
+    with the same l (Theorem 3 of the paper, the start of the processes, at (0, 0),
+    counted as one such event): the counter counts events, it does not run ahead."""
+    events = dict(_all(s))
+    return all(0 <= e.hlc[1] <= sum(1 for a in e.past if events[a].hlc[0] == e.hlc[0])
+               + (e.hlc[0] == 0) for e in events.values())
+
+
+@spec.sometimes
+def time_passes(cfg: Config, s: State) -> bool:
+    """Physical time reaches ``max_time``."""
+    return s.now == cfg.max_time
+
+
 @spec.sometimes
 def concurrent_events_ordered(cfg: Config, s: State) -> bool:
     """Two concurrent events whose Lamport timestamps are ordered."""
@@ -335,13 +383,48 @@ def message_received(cfg: Config, s: State) -> bool:
     return any(e.kind == "receive" for events in s.events for e in events)
 
 
+# -- mutants that survive, and why that is no gap (``modelcheck mutate logical-clocks``) ----
+
+spec.accept_mutant(
+    "init:off-by-one:1",
+    """Physical time starting at 1 instead of 0: the physical clocks read one more, ahead of
+    the logical clocks' start (0, 0) as a clock may be; the run is one tick shorter.""")
+for _id in ("local_event:flip-comparison:1", "send:flip-comparison:2",
+            "receive:flip-comparison:1", "receive:drop-guard:1", "tick:flip-comparison:1"):
+    spec.accept_mutant(
+        _id,
+        """The guard is the model's bound (events per process, or time): the change lets a
+        process take an event more, or time run a tick further, which is the same
+        protocol at a larger bound.""")
+for _id in ("local_event:drop-guard:1", "send:drop-guard:1", "send:and-or:1",
+            "tick:drop-guard:1"):
+    spec.accept_mutant(
+        _id,
+        """The guard is the model's bound on events per process (or on time): without it
+        the events never end and the check times out; each run is the correct protocol
+        with more events.""")
+for _id in ("local_event:off-by-one:12", "send:off-by-one:12", "receive:off-by-one:18"):
+    spec.accept_mutant(
+        _id,
+        """A Lamport clock that counts up by 2 instead of 1 meets the clock condition all
+        the same: Lamport's rule IR1 asks only that a process's clock increase between
+        its events.""")
+for _id in ("send:field-constant:3", "send:field-constant:4", "send:field-constant:5"):
+    spec.accept_mutant(
+        _id,
+        """A message names the send event whose timestamps it carries, and the
+        happened-before relation the properties check against is read from that same
+        name: a message that names another event (or another sender, or receiver) is, to
+        the clocks and to the relation alike, that event's message. The model takes a
+        message's identity as given.""")
+
 spec.variant(
     "lamport-converse", params={"claim_lamport_converse": True},
     violates="lamport_converse",
     doc="Claims that ordered Lamport timestamps imply happened-before.")
 
 spec.variant(
-    "vector-merge-sum", params={"vector_merge_sum": True}, violates="vector_clock_condition",
+    "vector-merge-sum", params={"vector_merge_sum": True}, violates="vector_counts_events",
     doc="A receipt adds the vectors instead of taking their maximum.")
 
 spec.variant(
@@ -350,9 +433,9 @@ spec.variant(
     doc="A receipt does not increment the receiver's own entry.")
 
 spec.variant(
-    "hlc-drift", params={"max_time": 1, "max_events": 2, "faults": "drift=1"},
-    doc="Physical time advances and one clock drifts a tick: HLC stays monotonic and "
-        "within the drift bound.")
+    "hlc-drift", params={"max_time": 2},
+    doc="Physical time advances two ticks while one clock drifts a tick: HLC stays "
+        "monotonic, a count, and within the drift bound.")
 
 spec.variant(
     "hlc-physical-only", params={"hlc_physical_only": True}, violates="hlc_monotonic",

@@ -11,8 +11,13 @@ declared terminal instead, which gives the same counts (with 12 RMs, 535,536 dis
 6,401,869 generated, depth 25). RMs are a symmetric set: with
 ``--symmetry``, 13 distinct and 37 generated.
 
-**Property.** ``consistent`` (``TCConsistent``): no RM has committed while another has
-aborted.
+**Properties.** ``consistent`` (``TCConsistent``): no RM has committed while another has
+aborted. ``decisions_final`` (an action property): an RM that has committed or aborted
+never changes its mind. The ``sometimes`` goals ``all_committed`` and ``all_aborted`` keep
+the spec from passing vacuously: the transaction can commit, and it can abort. With them,
+``modelcheck mutate transaction-commit`` kills every mutant but two accepted survivors,
+each a step that changes nothing (declared with ``spec.accept_mutant``, with its reason).
+None of these changes the counts.
 
 **Variant ``abort-after-commit``.** An RM may abort even after another has committed (the
 ``notCommitted`` guard is dropped). Shortest counterexample: every RM prepares, one
@@ -110,10 +115,36 @@ def consistent(cfg: Config, s: State) -> bool:
     return not ("committed" in s.rm_state and "aborted" in s.rm_state)
 
 
+@spec.action_property
+def decisions_final(cfg: Config, before: State, after: State) -> bool:
+    """An RM that has committed or aborted stays so: a decision is never revoked."""
+    return all(a == b for a, b in zip(before.rm_state, after.rm_state)
+               if a in ("committed", "aborted"))
+
+
 @spec.sometimes
 def all_committed(cfg: Config, s: State) -> bool:
-    """The transaction can commit."""
+    """The transaction can commit: every RM committed."""
     return all(r == "committed" for r in s.rm_state)
+
+
+@spec.sometimes
+def all_aborted(cfg: Config, s: State) -> bool:
+    """The transaction can abort: every RM aborted."""
+    return all(r == "aborted" for r in s.rm_state)
+
+
+spec.accept_mutant(
+    "decide_commit:drop-conjunct:1",
+    """Without ``rm_state[rm] == 'prepared'`` a committed RM may commit again, a step that
+    changes nothing (a stuttering step, which TLA+ allows anywhere); a working or aborted
+    RM still cannot commit, since every RM must be prepared or committed.""")
+
+spec.accept_mutant(
+    "decide_abort:drop-conjunct:1",
+    """Without the check that the RM is undecided, an aborted RM may abort again, a step that
+    changes nothing (a stuttering step); a committed RM still cannot abort, since the abort
+    needs that no RM has committed.""")
 
 
 spec.variant(

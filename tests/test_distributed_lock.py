@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+
 from modelcheck import check
 from modelcheck.render.labels import step_label
 from modelcheck_specs import distributed_lock as dl
+
+if TYPE_CHECKING:
+    from conftest import Invoke
 
 
 def test_fencing_holds() -> None:
@@ -30,3 +38,24 @@ def test_without_fencing_a_stale_write_lands() -> None:
         "init", "acquire(c=0)", "write(c=0)", "tick", "acquire(c=1)", "write(c=1)",
         "deliver WriteRequest 1→3 token=2", "deliver WriteRequest 0→3 token=1"]
     assert trace.steps[-1].state["accepted"] == [[1, 2], [0, 1]]
+
+
+@pytest.mark.slow
+def test_mutation_score_at_the_default_bounds(invoke: Invoke) -> None:
+    code, out, _ = invoke("mutate", "distributed-lock", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["counts"] == {"mutants": 52, "killed": 32, "error": 0, "survived": 0,
+                              "equivalent": 3, "accepted": 17, "timeout": 0}
+    assert data["score"] == 1.0 and data["stale_acceptances"] == []
+    by = {m["id"]: (m["status"], m["property"]) for m in data["mutants"]}
+    # A lock service that reissues the same token, or issues a smaller one (0), and a
+    # client that sends another token: no_stale_write, stated over the order of grants.
+    for mutant in ("acquire:drop-update:3", "acquire:off-by-one:1", "acquire:off-by-one:3",
+                   "acquire:field-constant:1", "write:field-constant:3"):
+        assert by[mutant] == ("killed", "no_stale_write")
+    # Storage that does not remember the highest token it accepted, or forgets the larger.
+    assert by["storage_rcv_write:drop-update:1"] == ("killed", "no_stale_write")
+    assert by["storage_rcv_write:max-min:1"] == ("killed", "no_stale_write")
+    # A client that writes without ever holding the lock.
+    assert by["write:drop-guard:1"] == ("killed", "no_stale_write")

@@ -8,10 +8,16 @@ runs 12 against TLC).
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING
+
 import pytest
 
 from modelcheck import check
 from modelcheck_specs import transaction_commit as tc
+
+if TYPE_CHECKING:
+    from conftest import Invoke
 
 
 @pytest.mark.parametrize("strategy", ["bfs", "dfs"])
@@ -45,3 +51,21 @@ def test_abort_after_commit_violates_consistency_in_five_steps() -> None:
     assert r.violation is not None and r.violation.trace is not None
     assert r.violation.property == "consistent"
     assert r.violation.trace.length == 5
+
+
+@pytest.mark.slow
+def test_mutation_score_at_the_default_bounds(invoke: Invoke) -> None:
+    code, out, _ = invoke("mutate", "transaction-commit", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["counts"] == {"mutants": 13, "killed": 11, "error": 0, "survived": 0,
+                              "equivalent": 0, "accepted": 2, "timeout": 0}
+    assert data["score"] == 1.0 and data["stale_acceptances"] == []
+    by = {m["id"]: (m["status"], m["property"]) for m in data["mutants"]}
+    # An RM that prepares again after deciding; one that can never abort, or whose abort
+    # changes nothing; the shipped abort-after-commit bug, planted as a mutant.
+    assert by["prepare:drop-guard:1"] == ("killed", "decisions_final")
+    assert by["prepare:flip-comparison:1"] == ("killed", "decisions_final")
+    assert by["decide_abort:and-or:2"] == ("killed", "all_aborted")
+    assert by["decide_abort:drop-update:1"] == ("killed", "all_aborted")
+    assert by["decide_abort:drop-conjunct:2"] == ("killed", "consistent")
