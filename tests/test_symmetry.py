@@ -369,7 +369,8 @@ SLOW = {"raft:commit-old-term", "raft:forget-vote", "raft:default", "raft:no-tru
 CASES = [pytest.param(name, variant, id=f"{name}:{variant or 'default'}",
                       marks=[pytest.mark.slow] if f"{name}:{variant or 'default'}" in SLOW else [])
          for name, spec in entries().items() if symmetric_sets(spec)
-         for variant in (None, *spec.variants)]
+         for variant in (None, *spec.variants)
+         if (name, variant) != ("raft", None)]  # test_raft_counts_with_symmetry pins it
 
 
 @pytest.mark.parametrize(("name", "variant"), CASES)
