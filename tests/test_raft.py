@@ -166,12 +166,12 @@ def test_no_truncate_applies_an_uncommitted_entry_in_16_steps() -> None:
     trace = r.violation.trace
     assert trace is not None and trace.length == 16
     assert [step_label(s) for s in trace.steps][-4:] == [
-        "deliver AppendEntriesRequest 1→2 term=1 prev_log_index=0 prev_log_term=None "
-        "entries=[[1, 0]] commit_index=0",
-        "deliver AppendEntriesResponse 2→1 term=1 success=True match_index=1",
+        "deliver AppendEntriesRequest(1→2, term=1, prev_log_index=0, prev_log_term=None, "
+        "entries=[[1, 0]], commit_index=0)",
+        "deliver AppendEntriesResponse(2→1, term=1, success=True, match_index=1)",
         "append_entries(i=1, j=0)",
-        "deliver AppendEntriesRequest 1→0 term=1 prev_log_index=0 prev_log_term=None "
-        "entries=[[1, 0]] commit_index=1"]
+        "deliver AppendEntriesRequest(1→0, term=1, prev_log_index=0, prev_log_term=None, "
+        "entries=[[1, 0]], commit_index=1)"]
     last = trace.steps[-1].state
     assert last["log"] == [[[0, 0]], [[1, 0]], [[1, 0]]]  # server 0 kept its own entry
     assert last["commit_index"] == [1, 1, 0]

@@ -32,8 +32,8 @@ def test_skipped_compensation_leaves_a_step_committed() -> None:
     r = check(saga.spec, variant="skip-compensation-on-timeout")
     assert r.violation is not None and r.violation.trace is not None
     assert [step_label(s) for s in r.violation.trace.steps] == [
-        "init", "deliver Execute 3→0", "⏰ fire orchestrator_timeout 3", "step_commit(i=0)",
-        "deliver Done 0→3"]
+        "init", "deliver Execute(3→0)", "step_commit(i=0)", "⏰ fire orchestrator_timeout 3",
+        "deliver Done(0→3)"]
     last = r.violation.trace.steps[-1].state
     assert last["step"] == ["committed", "idle", "idle"]
     assert last["orchestrator"]["phase"] == "aborted"

@@ -109,8 +109,8 @@ def show_cmd(file: Path, fmt: str, full: bool, spec_ref: str | None,
         spec = None
         if fmt in ("mermaid", "svg") or spec_ref is not None:
             spec = spec_for(trace, spec_ref)
-        elif fmt == "html":
-            # The viewer reads without the spec too: no diagram and no verdict then.
+        elif fmt in ("html", "text"):
+            # Both read without the spec too: as recorded, and no diagram nor verdict then.
             with contextlib.suppress(ModelcheckError):
                 spec = spec_for(trace, None)
         if fmt == "itf":
@@ -208,7 +208,8 @@ def shrink_cmd(path: Path, spec_ref: str | None, out: Path | None, no_deadlock: 
     """
     try:
         trace = Trace.load(path)
-        model = model_for(spec_for(trace, spec_ref), trace)
+        spec = spec_for(trace, spec_ref)
+        model = model_for(spec, trace)
         shrunk, violation, info = shrink_trace(model, trace, deadlock=not no_deadlock,
                                                time_limit=time_limit)
         if out is not None:
@@ -217,6 +218,6 @@ def shrink_cmd(path: Path, spec_ref: str | None, out: Path | None, no_deadlock: 
         fail(e)
     click.echo(f"✗ {violation.message}, shrunk from {info.original_length} steps "
                f"({info.replays:,} replays)")
-    click.echo(render_trace(shrunk, full=full))
+    click.echo(render_trace(shrunk, full=full, spec=spec))
     if out is not None:
         click.echo(f"shrunk trace written to {out}")

@@ -20,6 +20,7 @@ from modelcheck.explore._base import Options, Progress
 from modelcheck.explore.temporal import unsupported
 from modelcheck.model import BindStopped, Model, bind
 from modelcheck.result import Result, Stats
+from modelcheck.shrink import readable
 from modelcheck.spec import Spec
 from modelcheck.state import JSON, to_json
 
@@ -145,6 +146,9 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     if dog.reason is not None and result.stopped == "interrupted":
         # The watchdog stopped the search as Ctrl-C would; say why.
         result = dataclasses.replace(result, stopped=dog.reason)
+    if strategy == "bfs" and result.violation is not None:
+        # Among shortest counterexamples, one that switches between nodes less.
+        result = dataclasses.replace(result, violation=readable(model, result.violation))
     return result
 
 
