@@ -224,9 +224,10 @@ class ProgressLine:
 
 
 def emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None,
-         spec: Spec | None = None) -> None:
+         spec: Spec | None = None, header: bool = True) -> None:
     """Print the result, and write its trace to ``trace_out``; a trace that cannot be
-    written is an error (exit 2) reported after the verdict, which still stands."""
+    written is an error (exit 2) reported after the verdict, which still stands.
+    ``header=False``: the result's first line was printed before the search."""
     trace = result.violation.trace if result.violation else None
     failed: ModelcheckError | None = None
     if trace_out is not None and trace is not None:
@@ -241,7 +242,9 @@ def emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None,
     else:
         if result.status == "error":
             click.echo(f"error: {result.error}", err=True)
-        click.echo(render_result(result, full=full, spec=spec))
+        # The error goes to standard error alone: printed once.
+        click.echo(render_result(result, full=full, spec=spec,
+                                 error=result.status != "error", header=header))
         if trace_out is not None and trace is not None and failed is None:
             click.echo(f"trace written to {trace_out}")
     if failed is not None:

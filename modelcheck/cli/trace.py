@@ -60,8 +60,8 @@ def spec_for(trace: Trace, ref: str | None) -> Spec:
     if spec is None:
         raise UsageError(
             f"the trace names spec {trace.spec!r}, which is not a catalogue entry; a trace "
-            "never loads the code it names: pass the spec it belongs to with --spec (a .py "
-            "file or module:attribute)")
+            "never loads the code it names: pass the spec it belongs to with --spec FILE (the "
+            f".py file that defines {trace.spec!r}, or module:attribute)")
     return spec
 
 
@@ -171,8 +171,11 @@ def replay_cmd(file: Path, spec_ref: str | None, no_deadlock: bool, as_json: boo
             click.echo(json.dumps({"status": "diverges", "step": e.step, "property": None,
                                    "message": e.message}))
         else:
-            click.echo(f"error: {_title(trace)}: the trace no longer replays: {e.message}",
-                       err=True)
+            hint = "" if spec_ref is not None else (
+                f" (if it was recorded from a spec of your own named {trace.spec!r}, pass "
+                "that spec with --spec FILE)")
+            click.echo(f"error: {_title(trace)}: the trace no longer replays: {e.message}"
+                       + hint, err=True)
         sys.exit(2)
     except ModelcheckError as e:
         fail(e, as_json=as_json)

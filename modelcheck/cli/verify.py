@@ -10,6 +10,7 @@ stopped early, else 0 (:func:`modelcheck.suite.exit_code`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 import time
@@ -39,7 +40,9 @@ from modelcheck.cli.common import (
 )
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import STRATEGIES, check
+from modelcheck.render.text import render_header
 from modelcheck.spec import Spec
+from modelcheck.state import to_json
 
 __all__ = ["AllChecks", "Configuration", "JUnitNotWritten", "Search", "verify_cmd"]
 
@@ -166,13 +169,22 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
             check_writable(report.trace_out, "--trace-out")
         spec = load(spec_ref)
         fairness = parse_fairness(spec, config.fairness_specs, config.no_fairness)
-        result = check(spec, variant=config.variant,
-                       params=with_faults(spec, parse_params(config.params), config.faults),
+        params = with_faults(spec, parse_params(config.params), config.faults)
+        progress = not (as_json or report.quiet)
+        # On a terminal, say what runs before the progress lines of a long search.
+        header = progress and search.strategy != "random" and sys.stdout.isatty()
+        if header:
+            cfg = spec.params_of(config.variant, params)
+            click.echo(render_header(spec.name, config.variant,
+                                     {f.name: to_json(getattr(cfg, f.name))
+                                      for f in dataclasses.fields(cfg)},
+                                     search.strategy, symmetry=search.symmetry))
+        result = check(spec, variant=config.variant, params=params,
                        strategy=search.strategy,
                        max_depth=search.max_depth, max_states=search.max_states,
                        time_limit=search.time_limit,
                        deadlock=not config.no_deadlock,
-                       progress=None if (as_json or report.quiet) else ProgressLine(),
+                       progress=ProgressLine() if progress else None,
                        symmetry=search.symmetry, workers=search.workers,
                        scheduler=search.scheduler,
                        checkpoint=search.checkpoint_dir,
@@ -183,7 +195,8 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                        runs=search.runs, audit=search.audit)
     except ModelcheckError as e:
         fail(e, as_json=as_json)
-    emit(result, as_json=as_json, full=report.full, trace_out=report.trace_out, spec=spec)
+    emit(result, as_json=as_json, full=report.full, trace_out=report.trace_out, spec=spec,
+         header=not header)
     sys.exit(result.exit_code)
 
 

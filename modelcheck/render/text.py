@@ -20,7 +20,7 @@ from modelcheck.state import JSON, format_value
 from modelcheck.trace import Trace, shown
 
 __all__ = ["diff", "first_line", "render_change", "render_checked", "render_coverage",
-           "render_result", "render_trace", "render_value"]
+           "render_header", "render_result", "render_trace", "render_value"]
 
 
 def render_value(v: JSON) -> str:
@@ -214,14 +214,24 @@ def render_stats(result: Result) -> str:
     return line
 
 
-def render_result(result: Result, *, full: bool = False, spec: Spec | None = None) -> str:
+def render_header(spec: str, variant: str | None, params: dict[str, JSON] | Any,
+                  strategy: str, *, symmetry: bool = False, seed: int | None = None) -> str:
+    """The first line of a result: ``raft --variant vote-twice (servers=3, ...), bfs``."""
+    title = spec + (f" --variant {variant}" if variant else "")
+    search = strategy + (", symmetry" if symmetry else "")
+    if seed is not None:
+        search += f", seed {seed}"
+    return f"{title} ({render_params(params)}), {search}"
+
+
+def render_result(result: Result, *, full: bool = False, spec: Spec | None = None,
+                  error: bool = True, header: bool = True) -> str:
     """A result as shown by ``modelcheck verify``: verdict, trace and statistics (``spec``,
-    when known, says how the trace's steps read)."""
-    title = result.spec + (f" --variant {result.variant}" if result.variant else "")
-    search = result.strategy + (", symmetry" if result.symmetry else "")
-    if result.seed is not None:
-        search += f", seed {result.seed}"
-    lines = [f"{title} ({render_params(result.params)}), {search}"]
+    when known, says how the trace's steps read). ``error=False`` leaves out the line of a
+    spec error, for a caller that prints it on standard error; ``header=False`` the first
+    line (:func:`render_header`), for a caller that printed it before the search."""
+    lines = [render_header(result.spec, result.variant, result.params, result.strategy,
+                           symmetry=result.symmetry, seed=result.seed)] if header else []
     v = result.violation
     if result.status == "ok":
         what = "no violation" if result.exhaustive else "no violation within the bounds"
@@ -233,7 +243,7 @@ def render_result(result: Result, *, full: bool = False, spec: Spec | None = Non
             lines.append(render_trace(v.trace, full=full, spec=spec))
     elif result.status == "incomplete":
         lines.append(f"… stopped: {result.stopped}; no violation found so far")
-    else:
+    elif error:
         lines.append(f"error: {result.error}")
     if result.checked is not None:
         lines.append(render_checked(result.checked))
