@@ -452,16 +452,15 @@ def step_node(model: Model, aid: int) -> str:
     inst = model.instances[aid]
     args = inst.args_json()
     hook = model.spec.step_node
-    if hook is not None:
-        try:
-            node = hook(model.config, inst.name, args)
-        except Exception as e:
-            raise SpecRuntimeError(
-                f"spec {model.spec.name!r}: step_node({inst.name!r}, ...) raised "
-                f"{type(e).__name__}: {e}", function="step_node") from e
-    else:
-        node = next(iter(args.values()), None)
-    return json.dumps(node, sort_keys=True)
+    if hook is None:
+        return json.dumps(next(iter(args.values()), None), sort_keys=True)
+    try:
+        return json.dumps(hook(model.config, inst.name, args), sort_keys=True)
+    except Exception as e:
+        raise SpecRuntimeError(
+            f"spec {model.spec.name!r}: step_node({inst.name!r}, ...) raised "
+            f"{type(e).__name__}: {e} (it must return a node as JSON, or None)",
+            function="step_node") from e
 
 
 def switches(model: Model, path: Sequence[int]) -> int:

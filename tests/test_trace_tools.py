@@ -144,7 +144,7 @@ def test_mermaid_of_a_raft_trace_parses_and_draws_each_delivery(trace: Any) -> N
         m = step.args["m"]
         assert isinstance(m, dict)
         assert (src, dst) == (f"n{m['src']}", f"n{m['dst']}")
-        assert label.startswith(f"{i} {m['$type']} term=")
+        assert label.startswith(f"{i} {m['$type']}(term=")
     notes = [g[-1] for k, g in parsed if k == "note"]
     faults = [(i, step_label(s)) for i, s in enumerate(trace.steps)
               if s.action in ("crash", "restart")]
@@ -170,7 +170,7 @@ def test_two_phase_commit_routes_come_from_the_spec() -> None:
     assert drawn.participants == ("0", "1", "2", "tm")
     arrows = [(r.arrow.src, r.arrow.dst, r.arrow.sent, r.arrow.delivered, r.arrow.text)
               for r in drawn.rows if r.arrow is not None]
-    assert arrows == [(0, 3, 1, 2, "Prepared rm=0"), (3, 0, 3, 4, "Commit rm=0")]
+    assert arrows == [(0, 3, 1, 2, "Prepared(rm=0)"), (3, 0, 3, 4, "Commit(rm=0)")]
 
 
 def test_a_spec_without_a_network_has_no_diagram(invoke_output: InvokeOutput,

@@ -42,7 +42,7 @@ def check(spec: Spec | Model, *, variant: str | None = None,
           checkpoint_every: float = 60.0, resume: str | None = None,
           max_memory: int | None = None, fairness: Mapping[str, str | None] | None = None,
           temporal: bool = True, seed: int | None = None, runs: int | None = None,
-          audit: bool = False) -> Result:
+          audit: bool = False, fewer_switches: bool = True) -> Result:
     """Check ``spec`` (or an already bound model) and return the :class:`Result`.
 
     ``variant`` and ``params`` choose the configuration; ``strategy`` is ``"bfs"``
@@ -62,6 +62,8 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     :mod:`modelcheck.explore.random`), in ``workers`` processes. ``audit`` keeps every
     state and checks that no two distinct states shared a fingerprint (single-process
     breadth- or depth-first searches; it costs the memory of every state).
+    A breadth-first counterexample is reported reordered to switch between nodes less
+    (:func:`modelcheck.shrink.readable`); ``fewer_switches=False`` reports it as found.
     """
     if strategy not in STRATEGIES:
         raise UsageError(
@@ -146,7 +148,7 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     if dog.reason is not None and result.stopped == "interrupted":
         # The watchdog stopped the search as Ctrl-C would; say why.
         result = dataclasses.replace(result, stopped=dog.reason)
-    if strategy == "bfs" and result.violation is not None:
+    if strategy == "bfs" and fewer_switches and result.violation is not None:
         # Among shortest counterexamples, one that switches between nodes less.
         result = dataclasses.replace(result, violation=readable(model, result.violation))
     return result
