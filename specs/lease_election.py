@@ -29,8 +29,8 @@ request, and the old lease is over.
 **Variant ``lease-from-grant``** (flag ``lease_from_grant``). The holder counts its lease
 from when the grants arrive instead of from its request. The shortest counterexample (13
 steps): node 0 asks for the lease at time 0 and both nodes grant it, promising until 3;
-node 1's grant is delayed until time 2, so node 0 is leader until its clock reads 4; at
-time 3 both promises have run out and node 1 is elected: two leaders at once.
+node 1's grant is delayed until time 3, and node 0 counts its lease from then; at time 3
+both promises have run out and node 1 is elected: two leaders at once.
 **Variant ``drift-beyond-guard``** (``drift=2`` against a guard of 1) and **variant
 ``no-guard``** (guard 0) fail the same way through clock drift, in 15 and 13 steps.
 """

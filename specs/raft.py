@@ -88,21 +88,21 @@ faults) of restarting a crashed server. ``leader_elected`` and
 **Variant ``commit-old-term``** (Figure 3.7; enablers ``max_term`` 3 and randomised
 timeouts, which keep three terms affordable). A leader commits an entry of an earlier
 term as soon as a majority stores it, instead of only entries of its own term. The
-shortest counterexample (27 steps, terms relative) is the figure's scenario on three
-servers: server 0 leads term 0, server 1 then leads term 1 with server 2's vote; server
-0 appends an entry (of term 0) that it does not replicate; it wins term 2 with server
-2's vote, while server 1, still leader of term 1, appends an entry of term 1; server 1
-times out into term 3; server 0 replicates its term-0 entry to server 2 (after one
-failed consistency check), server 2 votes for server 1, whose last entry is more up to
-date, and server 0, receiving server 2's acknowledgement, counts two replicas and
-commits its term-0 entry in term 2. Server 1 becomes leader of term 3 without it:
+shortest counterexample (27 steps, terms as its trace shows them) is the figure's
+scenario on three servers: server 0 leads term 1, server 1 then leads term 2 with server
+2's vote; server 0 appends an entry (of term 1) that it does not replicate; it wins term 3
+with server 2's vote, while server 1, still leader of term 2, appends an entry of term 2;
+server 1 times out into term 4; server 0 replicates its term-1 entry to server 2 (after
+one failed consistency check), server 2 votes for server 1, whose last entry is more up
+to date, and server 0, receiving server 2's acknowledgement, counts two replicas and
+commits its term-1 entry in term 3. Server 1 becomes leader of term 4 without it:
 ``leader_completeness`` breaks, and ``state_machine_safety`` follows as soon as server 1
 replicates its own entry over the committed one.
 
 **Variant ``no-truncate``** (the default bounds). A follower that already holds an entry
 at the index of the leader's new one keeps it even when the terms differ, and
 acknowledges the request as if it matched. The shortest counterexample (16 steps):
-server 0 leads term 0 and appends an entry it does not replicate; server 1 leads term 1
+server 0 leads term 1 and appends an entry it does not replicate; server 1 leads term 2
 and appends another; server 1 replicates its entry to server 2, commits it, and sends it
 to server 0, which keeps its own entry, acknowledges, and learns the commit index: it
 applies an entry no leader committed, so ``state_machine_safety`` breaks.

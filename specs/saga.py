@@ -43,9 +43,9 @@ violates ``compensation_order`` the same way (6 steps).
 **Variant ``timeout``** (``--faults timeout=1``) holds: the orchestrator's timer may
 fire while it waits for a step. **Variant ``skip-compensation-on-timeout``** compensates
 only the steps before the one it was waiting for. Shortest counterexample (4 steps): step
-0 receives its ``Execute``; the orchestrator's timer fires and, with no step before step
-0 to compensate, it ends the saga as aborted; step 0 commits, and its ``Done`` arrives
-too late to matter: step 0 stays committed in an aborted saga.
+0 receives its ``Execute`` and commits; the orchestrator's timer fires and, with no step
+before step 0 to compensate, it ends the saga as aborted; step 0's ``Done`` arrives too
+late to matter: step 0 stays committed in an aborted saga.
 
 **Faults.** ``loss`` loses a message, which leaves the saga waiting (a deadlock, unless
 the orchestrator's timer may fire); ``dup`` duplicates one; ``timeout`` fires the
