@@ -261,5 +261,6 @@ def test_forget_vote_elects_two_leaders_after_a_restart_in_ten_steps() -> None:
     assert r.violation.property == "election_safety"
     trace = r.violation.trace
     assert trace is not None and trace.length == 10
-    assert [step_label(s) for s in trace.steps][4:6] == ["⚡ crash 1", "↺ restart 1"]
+    assert [step_label(s) for s in trace.steps][4:7] == [
+        "become_leader(i=0)", "⚡ crash 1", "↺ restart 1"]
     replay(bind(raft.spec, "forget-vote"), trace)
