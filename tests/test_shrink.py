@@ -141,3 +141,21 @@ def test_shortest_counterexamples_switch_between_nodes_less(spec: str, variant: 
     verdict = judge(model, shown.trace, replay(model, shown.trace))
     assert (verdict.property, verdict.step) == (found.property, found.trace.length)
     assert shown.trace.length == found.trace.length and shown.message == found.message
+
+
+def test_a_spec_says_who_takes_a_step_with_its_step_node_hook() -> None:
+    from modelcheck.errors import SpecRuntimeError
+
+    spec = load_spec("gossip")
+    own = spec.step_node
+    try:
+        spec.step_node = lambda cfg, action, args: None  # one node takes every step
+        r = check(spec, variant="merge-overwrites")
+        assert r.violation is not None and r.violation.trace is not None
+        assert [s.action for s in r.violation.trace.steps] == [
+            "init", "update", "update", "gossip", "deliver"]  # as found: nothing to gain
+        spec.step_node = lambda cfg, action, args: 1 / 0
+        with pytest.raises(SpecRuntimeError, match=r"step_node\('update', ...\) raised"):
+            check(spec, variant="merge-overwrites")
+    finally:
+        spec.step_node = own
