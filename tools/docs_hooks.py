@@ -4,22 +4,31 @@ Each page gives the protocol (the spec's docstring), its parameters, its propert
 variants, and for each configuration that must violate a property the counterexample found
 when the site is built: a sequence diagram (SVG, drawn offline) for specs built on
 ``modelcheck.network`` and the trace as ``modelcheck verify`` prints it. A search stops at
-:data:`MAX_STATES` states or :data:`TIME_LIMIT` seconds, so the build stays quick; a
-counterexample beyond that is left to the command the page gives.
+:data:`MAX_STATES` states, so the build stays quick and its pages do not depend on the
+machine's speed; a counterexample beyond that is left to the command the page gives. The
+pages are kept in ``.cache/catalogue.json`` under the hash of everything they are made
+from (modelcheck's sources, the specs' modules and these hooks), so a build that changes
+none of them searches nothing.
 
 The hooks also drop the ``<!-- slot: ... -->`` comments that mark where a page will say more,
-so that nothing of them reaches the built site.
+so that nothing of them reaches the built site, and the Sphinx roles (``:class:``, ``:meth:``
+...) of the docstrings that the API reference shows.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+import modelcheck
 from modelcheck import check
 from modelcheck.catalogue import entries
 from modelcheck.errors import UsageError
@@ -29,15 +38,15 @@ from modelcheck.render.text import render_value
 from modelcheck.spec import Spec
 from modelcheck.state import to_json
 
-MAX_STATES = 20_000
+MAX_STATES = 12_000
 """The states a counterexample's search may store while the site is built."""
-TIME_LIMIT = 2.0
-"""The seconds it may take."""
 
 _KINDS = {"invariant": "invariant", "action": "action property", "eventually": "eventually",
           "always_eventually": "always eventually", "leads_to": "leads to",
           "always_possible": "always possible", "sometimes": "sometimes (reachable)"}
 _SLOT = re.compile(r"^<!-- slot: [^>]*-->\n?", re.M)
+_ROLE = re.compile(r":(?:class|meth|func|attr|data|mod|exc|obj):(?=<code>)")
+_SHORT = re.compile(r"<code>~(?:\w+\.)*(\w+)")
 
 
 def _page(name: str) -> str:
@@ -57,14 +66,42 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Adds the catalogue's index and one page per entry."""
     specs = entries()
     files.append(File.generated(config, _page("index"), content=_index(specs)))
-    for name, spec in specs.items():
-        files.append(File.generated(config, _page(name), content=_entry(name, spec)))
+    for name, content in _pages(specs, Path(config.config_file_path).parent).items():
+        files.append(File.generated(config, _page(name), content=content))
     return files
+
+
+def _pages(specs: dict[str, Spec], root: Path) -> dict[str, str]:
+    """Every entry's page, from the cache when nothing they are made from has changed."""
+    sources = sorted(Path(modelcheck.__file__).parent.rglob("*.py"))
+    sources += sorted(Path(modelcheck.__file__).parent.rglob("*.c"))
+    sources += [Path(str(sys.modules[s.module].__file__)) for s in specs.values()]
+    sources.append(Path(__file__))
+    digest = hashlib.sha256(str(MAX_STATES).encode())
+    for path in sources:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    key = digest.hexdigest()
+    cache = root / ".cache" / "catalogue.json"
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if cached["key"] == key and list(cached["pages"]) == list(specs):
+            return dict(cached["pages"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    pages = {name: _entry(name, spec) for name, spec in specs.items()}
+    cache.parent.mkdir(exist_ok=True)
+    cache.write_text(json.dumps({"key": key, "pages": pages}), encoding="utf-8")
+    return pages
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """Drops the slot comments."""
     return _SLOT.sub("", markdown)
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Shows a docstring's ``:meth:`~modelcheck.Spec.action``` as ``action``, in code."""
+    return _SHORT.sub(r"<code>\1", _ROLE.sub("", html))
 
 
 def _first_line(doc: str) -> str:
@@ -126,7 +163,7 @@ def _variant(name: str, spec: Spec, variant: str | None, doc: str,
     out += [f"Expected verdict: **{expect}** (`{command}`).", ""]
     if expect.status == "ok":
         return out
-    result = check(spec, variant=variant, max_states=MAX_STATES, time_limit=TIME_LIMIT)
+    result = check(spec, variant=variant, max_states=MAX_STATES)
     trace = result.violation.trace if result.violation is not None else None
     if trace is None:
         return out + [f"Its counterexample lies beyond the {MAX_STATES:,} states searched "
