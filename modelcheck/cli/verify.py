@@ -52,6 +52,7 @@ class AllChecks:
     junit: Path | None
     jobs: int | None
     project: Path | None
+    mutate: bool
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,9 @@ class Search:
 @click.option("--project", type=click.Path(exists=True, path_type=Path),
               help="With --all: the project directory (or pyproject.toml) whose "
                    "[tool.modelcheck] specs to check.")
+@click.option("--mutate", is_flag=True,
+              help="With --all: also plant bugs in each spec that must hold (modelcheck "
+                   "mutate) and fail if one survives; --time-limit is then per mutant.")
 @variant_option
 @param_option
 @click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default="bfs",
@@ -158,8 +162,10 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                         "verdicts; drop --variant and --param"), as_json=as_json)
     if every.run_all or spec_ref is None:
         _verify_all(spec_ref, every, time_limit=search.time_limit, as_json=as_json)
-    if every.junit is not None or every.jobs is not None or every.project is not None:
-        fail(UsageError("--junit, --jobs and --project go with --all"), as_json=as_json)
+    if (every.junit is not None or every.jobs is not None or every.project is not None
+            or every.mutate):
+        fail(UsageError("--junit, --jobs, --project and --mutate go with --all (for one "
+                        "spec: modelcheck mutate SPEC)"), as_json=as_json)
     try:
         # Outputs are checked before the search, which may take hours.
         if report.trace_out is not None:
@@ -235,7 +241,7 @@ def _verify_all(spec_ref: str | None, every: AllChecks, *, time_limit: float | N
              as_json=as_json)
     try:
         text, code = run_suite(junit=every.junit, jobs=every.jobs, time_limit=time_limit,
-                               project=every.project, as_json=as_json)
+                               project=every.project, as_json=as_json, mutate=every.mutate)
     except JUnitNotWritten as e:
         click.echo(e.text)  # the verdicts stand; then the error
         fail(e)
@@ -254,7 +260,7 @@ class JUnitNotWritten(UsageError):
 
 
 def run_suite(*, junit: Path | None, jobs: int | None, time_limit: float | None,
-              project: Path | None, as_json: bool) -> tuple[str, int]:
+              project: Path | None, as_json: bool, mutate: bool = False) -> tuple[str, int]:
     """Run ``verify --all``: the text (or JSON) to print, and the exit code.
 
     An unwritable ``junit`` path is refused before any check runs; if writing it still
@@ -281,7 +287,7 @@ def run_suite(*, junit: Path | None, jobs: int | None, time_limit: float | None,
     limit = time_limit if time_limit is not None else (config or {}).get("time-limit")
     if junit is not None:
         check_writable(junit, "--junit", parents=True)  # before minutes of checks
-    todo = cases(refs)
+    todo = cases(refs, mutate=mutate)
     start = time.perf_counter()
     results = run_all(todo, jobs=jobs, time_limit=limit)
     seconds = time.perf_counter() - start
