@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from modelcheck.result import Result
 from modelcheck.trace import Trace
 
 if TYPE_CHECKING:
-    from conftest import Invoke
+    from conftest import CliResult, Invoke
 
 HERE = Path(__file__).resolve().parent
 ASSERTS = str(HERE / "specs_bad" / "asserts.py")
@@ -219,3 +220,20 @@ def test_a_raising_invariant_points_at_its_line() -> None:
     assert r.error_site.function == "invariant bounded"
     assert (r.error_site.source or "").endswith("counter.py:77")
     assert r.error_site.trace is not None and r.error_site.trace.length == 2
+
+
+def test_the_readme_examples_run_as_shown(cli_result: CliResult, readme: str,
+                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "asserts.py").write_text(Path(ASSERTS).read_text(), encoding="utf-8")
+    for heading, code in (("### Every violation: `--continue`", 1),
+                          ("### Errors in spec code", 2)):
+        section = re.search(re.escape(heading) + r".*?```sh\n\$ (modelcheck verify .*?)\n"
+                            r"(.*?)```", readme, re.S)
+        assert section is not None
+        command, shown = section.group(1).split()[1:], section.group(2)
+        result = cli_result(command)
+        assert result.exit_code == code
+        for block in shown.split("…\n"):  # each excerpt appears in the output as written
+            assert block in result.stdout, block
