@@ -575,6 +575,7 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
         why = bound_by
     elif status == "violation":
         why = ("the search stopped at the first violation" if not violations else
+               f"the search stopped: {bound_by}" if bound_by else
                f"the search stopped after {len(violations)} violations")
     elif status == "error":
         why = "the search ended with a spec error"

@@ -82,6 +82,16 @@ def test_max_violations_1_is_the_default_search() -> None:
     assert not default.exhaustive and default.violations == ()
 
 
+def test_a_limit_after_a_violation_still_gives_the_violation() -> None:
+    r = _gossip(max_violations=None, max_states=20)
+    assert (r.status, r.exit_code, r.exhaustive) == ("violation", 1, False)
+    assert (r.stopped or "").startswith("state limit of 20 distinct states reached")
+    assert _lengths(r) == [("versions_never_go_back", "action", 4)]
+    assert r.checked is not None
+    assert {c.name: c.checked for c in r.checked.properties}[
+        "every_node_learns_every_update"] is False
+
+
 def test_max_violations_stops_the_search_at_n() -> None:
     r = _gossip(max_violations=2, temporal=False)
     assert _lengths(r) == [("versions_never_go_back", "action", 4)]  # the only safety one

@@ -613,6 +613,8 @@ class Run:
         exception = details.get("exception")
         spec_error = exception if isinstance(exception, SpecRuntimeError) else None
         violations = tuple(self.violations)
+        if status == "incomplete" and violations:
+            status = "violation"  # a limit stopped a search that had found violations
         if violation is None and violations:
             violation = violations[0]
         limit = self.options.max_violations
