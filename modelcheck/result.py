@@ -14,7 +14,8 @@ from modelcheck.coverage import Coverage
 from modelcheck.state import JSON
 from modelcheck.trace import Trace
 
-__all__ = ["Check", "Checked", "Result", "Stats", "Status", "Violation", "ViolationKind"]
+__all__ = ["Check", "Checked", "ErrorSite", "Result", "Stats", "Status", "Violation",
+           "ViolationKind"]
 
 Status = Literal["ok", "violation", "incomplete", "error"]
 ViolationKind = Literal["invariant", "action", "deadlock", "liveness", "possibility", "sometimes"]
@@ -69,6 +70,24 @@ class Violation:
         return {"property": self.property, "kind": self.kind, "message": self.message,
                 "trace": self.trace.to_json() if self.trace is not None else None,
                 "shrunk_from": self.shrunk_from}
+
+
+@dataclass(frozen=True)
+class ErrorSite:
+    """Where a spec function raised during a search: the function as errors name it
+    (``action inc``, ``invariant bounded``), the line of the spec's source that raised
+    (``specs/x.py:42``, None when no frame of the traceback is in the spec's files), the
+    number of steps to the state it was given, and the trace to that state."""
+
+    function: str
+    source: str | None
+    step: int | None
+    trace: Trace | None
+
+    def to_json(self) -> dict[str, JSON]:
+        """The ``error_site`` object of the result JSON."""
+        return {"function": self.function, "source": self.source, "step": self.step,
+                "trace": self.trace.to_json() if self.trace is not None else None}
 
 
 @dataclass(frozen=True)
@@ -146,6 +165,18 @@ class Result:
     """Every property with what the search made of it, and the fairness in force."""
     warnings: tuple[str, ...] = ()
     """What a user must not miss about a verdict (a passing run that checked no property)."""
+    violations: tuple[Violation, ...] = ()
+    """Every violation found, in order (``--continue``, ``--max-violations``); empty when
+    the search stopped at its first, which is then :attr:`violation` alone."""
+    error_site: ErrorSite | None = None
+    """Where the spec error that ended the search happened, with the trace to it."""
+
+    @property
+    def all_violations(self) -> tuple[Violation, ...]:
+        """Every violation found, in order; the first is :attr:`violation`."""
+        if self.violations:
+            return self.violations
+        return (self.violation,) if self.violation is not None else ()
 
     @property
     def exit_code(self) -> int:
@@ -164,6 +195,8 @@ class Result:
             "coverage": self.coverage.to_json() if self.coverage is not None else None,
             "checked": self.checked.to_json() if self.checked is not None else None,
             "warnings": list(self.warnings),
+            "violations": [v.to_json() for v in self.all_violations],
+            "error_site": self.error_site.to_json() if self.error_site is not None else None,
         }
 
     def dumps(self) -> str:

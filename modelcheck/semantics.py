@@ -550,18 +550,23 @@ _KIND_LABELS = {"invariant": "invariant", "sometimes": "sometimes", "action": "a
 def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bool,
                      stopped: str | None, violation: Violation | None,
                      error: SpecRuntimeError | None, deadlock: bool, unmet: Collection[str],
-                     temporal_ran: bool, states: int) -> tuple[Checked, tuple[str, ...]]:
+                     temporal_ran: bool, states: int, violations: Sequence[Violation] = (),
+                     continued: bool = False) -> tuple[Checked, tuple[str, ...]]:
     """Every property of ``model``'s spec with what the search made of it, the deadlock
     check and the fairness in force; and the warnings a user must not miss.
 
     ``unmet`` names the ``sometimes`` goals no state met; ``temporal_ran`` says whether the
     temporal properties were decided on the whole state graph (in declaration order, up
     to the first violated one); ``error`` is the spec error that ended the search;
-    ``stopped`` why the search stopped or was bounded.
+    ``stopped`` why the search stopped or was bounded. ``violations`` lists every violation
+    of a search that went on after the first (``violation`` is then the first of them);
+    ``continued`` says it went on after each (no ``max_violations`` stopped it).
     """
     bound = {p.name for p in model.temporal}
     failed = error.function if error is not None else None
-    complete = exhaustive or (violation is not None and violation.kind in (
+    found = list(violations) or ([violation] if violation is not None else [])
+    violated = {v.property for v in found}
+    complete = exhaustive or (violation is not None and not violations and violation.kind in (
         "sometimes", "liveness", "possibility"))
     # The breadth-first search says in ``stopped`` that temporal properties were not
     # checked; here each property says it.
@@ -569,7 +574,9 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
     if status == "ok":
         why = bound_by
     elif status == "violation":
-        why = "the search stopped at the first violation"
+        why = ("the search stopped at the first violation" if not violations else
+               f"the search stopped: {bound_by}" if bound_by else
+               f"the search stopped after {len(violations)} violations")
     elif status == "error":
         why = "the search ended with a spec error"
     else:
@@ -579,7 +586,7 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
     temporal_done = True  # no temporal property violated before this one
     for p in model.spec.properties:
         label = _KIND_LABELS[p.kind]
-        mine = violation is not None and violation.property == p.name
+        mine = p.name in violated
         erred = failed is not None and failed in (describe(p), describe(p, p.goal))
         if erred:
             out.append(Check(p.name, label, True, "error"))
@@ -609,18 +616,17 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
                 out.append(Check(p.name, label, False, "skipped", "--no-temporal"))
         elif temporal_ran and temporal_done:
             if mine:
-                temporal_done = False
+                temporal_done = continued
                 out.append(Check(p.name, label, True, "violated"))
             else:
                 out.append(Check(p.name, label, True, "holds"))
         elif temporal_ran:
-            out.append(Check(p.name, label, False, "not checked",
-                             "the search stopped at the first violation"))
+            out.append(Check(p.name, label, False, "not checked", why))
         else:
             out.append(Check(p.name, label, False, "not checked", graph))
     if not deadlock:
         dead = Check("deadlock", "deadlock", False, "skipped", "--no-deadlock")
-    elif violation is not None and violation.kind == "deadlock":
+    elif any(v.kind == "deadlock" for v in found):
         dead = Check("deadlock", "deadlock", True, "violated")
     elif model.terminal is not None and failed == terminal_name(model.terminal):
         dead = Check("deadlock", "deadlock", True, "error")

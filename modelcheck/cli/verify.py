@@ -87,6 +87,8 @@ class Search:
     resume_dir: str | None
     max_memory: str | None
     audit: bool
+    keep_going: bool
+    max_violations: int | None
 
 
 @click.command("verify")
@@ -146,6 +148,13 @@ class Search:
 @click.option("--audit", is_flag=True,
               help="Keep every state and check that no two distinct states share a "
                    "fingerprint (memory for every state; single process).")
+@click.option("--continue", "keep_going", is_flag=True,
+              help="Go on after a violation and report every violated property (one "
+                   "shortest trace each) and each class of deadlock (by the action leading "
+                   "into it), as TLC's -continue.")
+@click.option("--max-violations", type=click.IntRange(min=1), metavar="N",
+              help="As --continue, but stop after N violations (1: the default, stop at "
+                   "the first).")
 @faults_option
 @gather(AllChecks, "every")
 @gather(Configuration, "config")
@@ -170,6 +179,9 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
         # Outputs are checked before the search, which may take hours.
         if report.trace_out is not None:
             check_writable(report.trace_out, "--trace-out")
+        if search.keep_going and search.max_violations is not None:
+            raise UsageError("--continue reports every violation and --max-violations N the "
+                             "first N; give one of them")
         spec = load(spec_ref)
         fairness = parse_fairness(spec, config.fairness_specs, config.no_fairness)
         result = check(spec, variant=config.variant,
@@ -186,7 +198,9 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                        resume=search.resume_dir,
                        max_memory=parse_size(search.max_memory) if search.max_memory else None,
                        fairness=fairness, temporal=not config.no_temporal, seed=search.seed,
-                       runs=search.runs, audit=search.audit)
+                       runs=search.runs, audit=search.audit,
+                       max_violations=None if search.keep_going else
+                       search.max_violations or 1)
     except ModelcheckError as e:
         fail(e, as_json=as_json)
     emit(result, as_json=as_json, full=report.full, trace_out=report.trace_out, spec=spec)

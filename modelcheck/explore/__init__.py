@@ -41,7 +41,7 @@ def check(spec: Spec | Model, *, variant: str | None = None,
           checkpoint_every: float = 60.0, resume: str | None = None,
           max_memory: int | None = None, fairness: Mapping[str, str | None] | None = None,
           temporal: bool = True, seed: int | None = None, runs: int | None = None,
-          audit: bool = False) -> Result:
+          audit: bool = False, max_violations: int | None = 1) -> Result:
     """Check ``spec`` (or an already bound model) and return the :class:`Result`.
 
     ``variant`` and ``params`` choose the configuration; ``strategy`` is ``"bfs"``
@@ -61,6 +61,8 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     :mod:`modelcheck.explore.random`), in ``workers`` processes. ``audit`` keeps every
     state and checks that no two distinct states shared a fingerprint (single-process
     breadth- or depth-first searches; it costs the memory of every state).
+    ``max_violations`` > 1 (None: no limit) goes on after a violation until that many are
+    found: one per property, one per class of deadlock (single-process bfs or dfs).
     """
     if strategy not in STRATEGIES:
         raise UsageError(
@@ -86,6 +88,12 @@ def check(spec: Spec | Model, *, variant: str | None = None,
         raise UsageError("--audit keeps every state in this process: it goes with a "
                          "single-process --strategy bfs or dfs, without --workers, "
                          "--scheduler, --checkpoint or --resume")
+    if max_violations is not None and max_violations < 1:
+        raise UsageError(f"max_violations must be at least 1, got {max_violations}")
+    if max_violations != 1 and (parallel or strategy == "random" or checkpoint or resume):
+        raise UsageError("--continue and --max-violations go with a single-process "
+                         "--strategy bfs or dfs, without --workers, --scheduler, "
+                         "--checkpoint or --resume")
     if resume and not checkpoint:
         checkpoint = resume  # a resumed search goes on saving where it came from
     if isinstance(spec, Model):
@@ -112,7 +120,7 @@ def check(spec: Spec | Model, *, variant: str | None = None,
                       deadlock=deadlock, progress=progress, workers=workers,
                       scheduler=scheduler, checkpoint=checkpoint,
                       checkpoint_every=checkpoint_every, resume=resume, max_memory=max_memory,
-                      seed=seed, runs=runs, audit=audit)
+                      seed=seed, runs=runs, audit=audit, max_violations=max_violations)
     explore = STRATEGIES[strategy]
     if scheduler is not None:
         from modelcheck.explore import distributed

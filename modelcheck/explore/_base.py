@@ -8,9 +8,12 @@ on what a violation, a deadlock or a spec error is.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,12 +25,13 @@ from modelcheck._watchdog import size as _size
 from modelcheck.errors import NondeterminismError, SpecRuntimeError
 from modelcheck.fingerprint import Audit, collision_probability, deepest_nesting, fingerprint
 from modelcheck.model import Model
-from modelcheck.result import Result, Stats, Status, Violation
-from modelcheck.spec import Property
+from modelcheck.result import ErrorSite, Result, Stats, Status, Violation
+from modelcheck.spec import Property, Spec
 from modelcheck.store import NO_PARENT, DictStore, FingerprintStore
 from modelcheck.trace import Trace
 
-__all__ = ["Found", "Options", "Progress", "Run", "StepFailure", "multi_path"]
+__all__ = ["Found", "Options", "Progress", "Run", "StepFailure", "error_site", "multi_path",
+           "source_line"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,10 @@ class Options:
     """Random walks of a random search; None: 1,000, or as many as ``time_limit`` allows."""
     audit: bool = False
     """Keep every state and check that no two distinct states share a fingerprint."""
+    max_violations: int | None = 1
+    """Violations to find before the search stops; None: every one (``--continue``). Past
+    the first, each property is reported once (its first violation, found at its shortest
+    depth by a breadth-first search) and deadlocks once per action leading into them."""
 
 
 class Found(Exception):
@@ -134,6 +142,17 @@ class Run:
         self.init_nesting: dict[tuple[int, int], int] = {}
         """The :func:`nesting` of the initial states this run enumerated, by range of init
         instances (so that the result's statistics need not enumerate them again)."""
+        self.continuing = options.max_violations != 1
+        """Whether the search goes on after a violation (see :meth:`found`)."""
+        self.violations: list[Violation] = []
+        """The violations found so far, when the search goes on after one."""
+        self.invariants = list(model.invariants)
+        """The invariants still checked: those without a violation yet."""
+        self.action_properties = list(model.action_properties)
+        """The action properties still checked: those without a violation yet."""
+        self.deadlocks: set[str] = set()
+        """The deadlock classes reported: the name of the action leading into each (or
+        ``init`` for an initial state)."""
 
     # -- limits and progress ------------------------------------------------------------
 
@@ -200,7 +219,10 @@ class Run:
                             None if parent == NO_PARENT else parent,
                             None if parent == NO_PARENT else aid)
                     self._bad_state(s, _stored_index(j, first_index, unstored))
-        broken = semantics.first_broken(self.model.invariants, self.cfg, states)
+        if self.continuing:
+            self._check_every(states, first_index, unstored)
+            return
+        broken = semantics.first_broken(self.invariants, self.cfg, states)
         if self.pending_sometimes:
             limit = len(states) if broken is None else broken.at
             met, missed = semantics.meet(self.pending_sometimes, self.cfg, states, limit)
@@ -210,7 +232,33 @@ class Run:
                 self.pending_sometimes.remove(prop)
         if broken is None:
             return
-        j = broken.at
+        self._broken_state(broken, broken.at, states, first_index, unstored)
+
+    def _check_every(self, states: Sequence[Any], first_index: int,
+                     unstored: Mapping[int, tuple[int, int]] | None) -> None:
+        """:meth:`check_new` for a search that goes on after a violation: every invariant
+        still checked is judged on every state (from the first violation of one on, the
+        others on the rest), and the ``sometimes`` goals on every state."""
+        start = 0
+        while self.invariants:
+            broken = semantics.first_broken(self.invariants, self.cfg,
+                                            states[start:] if start else states)
+            if broken is None:
+                break
+            start += broken.at
+            self._broken_state(broken, start, states, first_index, unstored)
+        if self.pending_sometimes:
+            met, missed = semantics.meet(self.pending_sometimes, self.cfg, states,
+                                         len(states))
+            if missed is not None:
+                self._broken_state(missed, missed.at, states, first_index, unstored)
+            for prop in met:
+                self.pending_sometimes.remove(prop)
+
+    def _broken_state(self, broken: semantics.Broken, j: int, states: Sequence[Any],
+                      first_index: int, unstored: Mapping[int, tuple[int, int]] | None
+                      ) -> None:
+        """Report what ``broken`` found at ``states[j]`` (see :meth:`check_new`)."""
         if unstored is not None and j in unstored:
             parent, aid = unstored[j]
             trace = self.unstored_trace(parent, aid, states[j])
@@ -218,7 +266,9 @@ class Run:
                 raise semantics.spec_error(broken.function, broken.error,
                                            at=semantics.where(trace.length), trace=trace,
                                            step=trace.length)
-            raise Found(semantics.violation("invariant", broken.prop.name, trace))
+            self.invariants.remove(broken.prop)
+            self.found(semantics.violation("invariant", broken.prop.name, trace))
+            return
         self._report(broken, _stored_index(j, first_index, unstored), states[j])
 
     def unstored_trace(self, parent: int, action: int, state: Any) -> Trace:
@@ -267,7 +317,7 @@ class Run:
 
     def check_transition(self, before: Any, before_index: int, action: int, after: Any) -> None:
         """Check the action properties on one transition."""
-        broken = semantics.broken_step(self.model.action_properties, self.cfg, before, after)
+        broken = semantics.broken_step(self.action_properties, self.cfg, before, after)
         if broken is not None:
             self._report(broken, before_index, before, (action, after))
 
@@ -278,9 +328,22 @@ class Run:
             raise self.spec_error(broken.function, broken.error, index)
         trace = self.trace_to(index, state, then=then)
         if then is None:
-            raise Found(semantics.violation("invariant", broken.prop.name, trace))
-        raise Found(semantics.violation("action", broken.prop.name, trace,
-                                        action=self.model.instances[then[0]].label()))
+            self.invariants.remove(broken.prop)
+            self.found(semantics.violation("invariant", broken.prop.name, trace))
+        else:
+            self.action_properties.remove(broken.prop)
+            self.found(semantics.violation("action", broken.prop.name, trace,
+                                           action=self.model.instances[then[0]].label()))
+
+    def found(self, violation: Violation) -> None:
+        """A violation: it ends the search (:class:`Found`), unless the search goes on
+        after violations and has found fewer than ``max_violations`` with this one."""
+        if not self.continuing:
+            raise Found(violation)
+        self.violations.append(violation)
+        limit = self.options.max_violations
+        if limit is not None and len(self.violations) >= limit:
+            raise Found(violation)
 
     def deadlock(self, index: int, state: Any) -> None:
         """``state`` has no successor: a violation unless it is terminal or checks are off."""
@@ -290,8 +353,15 @@ class Run:
             dead = semantics.deadlocked(self.model, state)
         except semantics.Misbehaved as m:
             raise self.spec_error(m.function, m.error, index) from m.error
-        if dead:
-            raise Found(semantics.violation("deadlock", "deadlock", self.trace_to(index, state)))
+        if not dead:
+            return
+        if self.continuing:
+            _, path = self.store.path(index)
+            kind = self.model.instances[path[-1]].name if path else "init"
+            if kind in self.deadlocks:
+                return
+            self.deadlocks.add(kind)
+        self.found(semantics.violation("deadlock", "deadlock", self.trace_to(index, state)))
 
     def recheck(self, chunk: Sequence[Any], base: int, succs: Sequence[Any],
                 actions: Sequence[int], counts: Sequence[int]) -> None:
@@ -541,16 +611,28 @@ class Run:
         details = {**self.details, **(details or {})}
         stats = self.stats()
         exception = details.get("exception")
+        spec_error = exception if isinstance(exception, SpecRuntimeError) else None
+        violations = tuple(self.violations)
+        if status == "incomplete" and violations:
+            status = "violation"  # a limit stopped a search that had found violations
+        if violation is None and violations:
+            violation = violations[0]
+        limit = self.options.max_violations
+        stopped_at = (limit if self.continuing and limit is not None
+                      and len(violations) >= limit else None)
         checked, warnings = semantics.what_was_checked(
             model, strategy=self.strategy, status=status, exhaustive=exhaustive,
-            stopped=stopped, violation=violation,
-            error=exception if isinstance(exception, SpecRuntimeError) else None,
+            stopped=stopped, violation=violation, error=spec_error,
             deadlock=self.options.deadlock, unmet={p.name for p in self.pending_sometimes},
-            temporal_ran="temporal" in details, states=stats.distinct_states)
+            temporal_ran="temporal" in details, states=stats.distinct_states,
+            violations=violations, continued=self.continuing and stopped_at is None)
+        if status == "violation" and stopped_at is not None and stopped is None:
+            stopped = f"--max-violations {stopped_at} reached"
         return Result(model.spec.name, model.variant, model.params, self.strategy, status,
                       exhaustive, stats, violation, error, stopped, details,
                       symmetry=model.canonical is not None, checked=checked,
-                      warnings=warnings)
+                      warnings=warnings, violations=violations if self.continuing else (),
+                      error_site=error_site(model, spec_error) if spec_error else None)
 
     def finish(self, *, bounded: str | None) -> Result:
         """The result of a search that ran out of states to explore (maybe within a bound:
@@ -558,7 +640,16 @@ class Run:
         constrained = semantics.constrained(self.model)
         if constrained is not None:
             bounded = constrained if bounded is None else f"{bounded}; {constrained}"
-        if bounded is None:
+        if self.continuing:
+            if bounded is None:
+                for prop in list(self.pending_sometimes):
+                    try:
+                        self.found(semantics.violation("sometimes", prop.name, None))
+                    except Found:
+                        break
+            if self.violations:
+                return self.result("violation", exhaustive=bounded is None, stopped=bounded)
+        elif bounded is None:
             unmet = self.unmet_sometimes()
             if unmet is not None:
                 return self.result("violation", exhaustive=True, violation=unmet)
@@ -577,14 +668,56 @@ class Run:
             return self.result("incomplete", exhaustive=False, stopped="interrupted")
 
     def violation(self, found: Found, *, exhaustive: bool = False) -> Result:
-        trace = found.violation.trace
-        if trace is not None:
-            self.depth = max(self.depth, len(trace.steps))
-        return self.result("violation", exhaustive=exhaustive, violation=found.violation)
+        for v in self.violations or [found.violation]:
+            if v.trace is not None:
+                self.depth = max(self.depth, len(v.trace.steps))
+        first = self.violations[0] if self.violations else found.violation
+        return self.result("violation", exhaustive=exhaustive, violation=first)
 
     def failed(self, error: SpecRuntimeError) -> Result:
         return self.result("error", exhaustive=False, error=str(error),
                            details={"exception": error})
+
+
+def error_site(model: Model, error: SpecRuntimeError) -> ErrorSite:
+    """Where ``error`` happened: its function, the spec's source line that raised, and the
+    trace to the state the function was given."""
+    trace = error.trace if isinstance(error.trace, Trace) else None
+    return ErrorSite(error.function, source_line(model.spec, error.__cause__), error.step,
+                     trace)
+
+
+def source_line(spec: Spec, error: BaseException | None) -> str | None:
+    """``file:line`` of the innermost frame of ``error``'s traceback in ``spec``'s source
+    files (the module that created it, and those defining its functions), or None."""
+    if error is None or error.__traceback__ is None:
+        return None
+    files = _spec_files(spec)
+    last = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename in files:
+            last = frame
+    if last is None:
+        return None
+    name = Path(last.filename)
+    with contextlib.suppress(ValueError):
+        name = name.relative_to(Path.cwd())
+    return f"{name}:{last.lineno}"
+
+
+_ENGINE = str(Path(__file__).resolve().parent.parent)
+
+
+def _spec_files(spec: Spec) -> set[str]:
+    """The source files of ``spec``'s module and functions, modelcheck's own left out (the
+    actions a network library makes)."""
+    module = sys.modules.get(spec.module)
+    named = [getattr(module, "__file__", None)]
+    fns: list[Any] = [a.fn for a in (*spec.inits, *spec.actions)]
+    fns += [p.fn for p in spec.properties]
+    named += [getattr(getattr(fn, "__code__", None), "co_filename", None) for fn in fns]
+    return {f for f in named
+            if isinstance(f, str) and not str(Path(f).resolve()).startswith(_ENGINE)}
 
 
 def _stored_index(j: int, first_index: int,

@@ -253,7 +253,7 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
                 except Found:
                     # A deadlock in this level has a shorter trace than a transition out
                     # of it: look for one before reporting.
-                    if options.deadlock:
+                    if options.deadlock and not run.continuing:
                         _scan_deadlocks(run, cfg, table, frontier, start, level_start)
                     raise
                 except Exception as e:
@@ -282,7 +282,7 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
                 except Found:
                     # A deadlock later in this level has a shorter trace than a violation
                     # found one level deeper: look for one before reporting.
-                    if options.deadlock:
+                    if options.deadlock and not run.continuing:
                         _scan_deadlocks(run, cfg, table, frontier, start + len(chunk),
                                         level_start)
                     raise
@@ -315,9 +315,10 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
         if bounded is not None:
             bounded += _UNCHECKED
         else:
-            violation = temporal.check(run, graph.build(store.parents, store.actions))
+            violation = temporal.check(run, graph.build(store.parents, store.actions),
+                                       every=run.continuing)
             if violation is not None:
-                raise Found(violation)
+                run.found(violation)
     return run.finish(bounded=bounded)
 
 

@@ -56,10 +56,10 @@ from typing import Any
 from modelcheck import semantics
 from modelcheck.coverage import ActionCount, Coverage, estimate_states
 from modelcheck.errors import NondeterminismError, SpecRuntimeError, UsageError
-from modelcheck.explore._base import Options, Progress
+from modelcheck.explore._base import Options, Progress, source_line
 from modelcheck.fingerprint import collision_probability, fingerprint
 from modelcheck.model import Model, Successors, bind
-from modelcheck.result import Result, Stats, Status, Violation, ViolationKind
+from modelcheck.result import ErrorSite, Result, Stats, Status, Violation, ViolationKind
 from modelcheck.shrink import Failure
 from modelcheck.shrink import shrink as shrink_path
 from modelcheck.spec import Spec
@@ -209,11 +209,19 @@ class _Error:
     step: int | None
     trace: dict[str, Any] | None
     nondeterministic: bool
+    source: str | None
+    """The spec's source line that raised (see :func:`~modelcheck.explore._base.source_line`)."""
 
     @classmethod
-    def of(cls, e: SpecRuntimeError) -> _Error:
+    def of(cls, e: SpecRuntimeError, spec: Spec) -> _Error:
         trace = e.trace.to_json() if isinstance(e.trace, Trace) else None
-        return cls(e.message, e.function, e.step, trace, isinstance(e, NondeterminismError))
+        return cls(e.message, e.function, e.step, trace, isinstance(e, NondeterminismError),
+                   source_line(spec, e.__cause__))
+
+    def site(self) -> ErrorSite:
+        """Where the error happened, as a result reports it."""
+        trace = Trace.from_json(self.trace) if self.trace is not None else None
+        return ErrorSite(self.function, self.source, self.step, trace)
 
     def exception(self) -> SpecRuntimeError:
         kind = NondeterminismError if self.nondeterministic else SpecRuntimeError
@@ -283,7 +291,7 @@ class _Lane:
             if found.finding.run < self.lowest.value:
                 self.lowest.value = found.finding.run
         except SpecRuntimeError as e:
-            out.error = _Error.of(e)
+            out.error = _Error.of(e, self.model.spec)
         except _TimeUp:
             out.timed_out = True
         return out
@@ -637,7 +645,8 @@ def _result(model: Model, options: Options, walks: Walks, lanes: list[_LaneResul
         estimate_states(incidence.values(), runs, closed=incidence.keys() <= expanded),
         {p.name: p.name in met for p in model.sometimes})
     findings = [lane.finding for lane in lanes if lane.finding is not None]
-    errors = [lane.error.exception() for lane in lanes if lane.error is not None]
+    failures = [lane.error for lane in lanes if lane.error is not None]
+    errors = [f.exception() for f in failures]
     violation = None
     if findings and not errors:
         first = min(findings, key=lambda f: f.run)
@@ -675,7 +684,8 @@ def _result(model: Model, options: Options, walks: Walks, lanes: list[_LaneResul
     return Result(model.spec.name, model.variant, model.params, "random", status, False,
                   stats, violation, errors[0].message if errors else None, stopped, details,
                   symmetry=model.canonical is not None, seed=walks.seed, coverage=coverage,
-                  checked=checked, warnings=warnings)
+                  checked=checked, warnings=warnings,
+                  error_site=failures[0].site() if failures else None)
 
 
 def _violation(model: Model, walks: Walks, found: _Finding,

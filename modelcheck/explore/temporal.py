@@ -682,9 +682,11 @@ def _path_within(g: StateGraph, members: BoolArray, start: int,
 # -- the check ---------------------------------------------------------------------------
 
 
-def check(run: Run, graph: StateGraph) -> Violation | None:
+def check(run: Run, graph: StateGraph, *, every: bool = False) -> Violation | None:
     """Decide every temporal property of ``run``'s model on ``graph``; the first violated
-    one (in declaration order) with its counterexample, or None."""
+    one (in declaration order) with its counterexample, or None. With ``every``, each
+    violated one is handed to ``run.found`` in turn (which ends the search at its limit),
+    and None is returned."""
     model = run.model
     started = time.perf_counter()
     fair = _Fairness(model.fairness, len(model.instances))
@@ -695,7 +697,9 @@ def check(run: Run, graph: StateGraph) -> Violation | None:
             else:
                 violation = _liveness(run, graph, fair, prop)
             if violation is not None:
-                return violation
+                if not every:
+                    return violation
+                run.found(violation)
         return None
     finally:
         run.details["temporal"] = {

@@ -185,13 +185,26 @@ def render_result(result: Result, *, full: bool = False, spec: Spec | None = Non
         lines.append(f"✓ {what}" + (f" ({result.stopped})" if result.stopped else ""))
         lines += [f"⚠ warning: {w}" for w in result.warnings]
     elif result.status == "violation" and v is not None:
-        lines.append(f"✗ {v.message or v.property}")
-        if v.trace is not None:
-            lines.append(render_trace(v.trace, full=full, spec=spec))
+        found = result.all_violations
+        if len(found) > 1:
+            lines.append(f"✗ {len(found)} violations"
+                         + (f" ({result.stopped})" if result.stopped else ""))
+        for k, u in enumerate(found, start=1):
+            number = f"[{k}/{len(found)}] " if len(found) > 1 else ""
+            lines.append(f"✗ {number}{u.message or u.property}")
+            if u.trace is not None:
+                lines.append(render_trace(u.trace, full=full, spec=spec))
     elif result.status == "incomplete":
         lines.append(f"… stopped: {result.stopped}; no violation found so far")
     else:
         lines.append(f"error: {result.error}")
+        site = result.error_site
+        if site is not None and site.source is not None:
+            lines.append(f"  raised at {site.source}")
+        if site is not None and site.trace is not None:
+            lines.append(f"trace to the state {site.function} was given "
+                         f"({site.trace.length} step{'s' if site.trace.length != 1 else ''}):")
+            lines.append(render_trace(site.trace, full=full, spec=spec))
     if result.checked is not None:
         lines.append(render_checked(result.checked))
     lines.append(render_stats(result))
