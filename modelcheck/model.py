@@ -15,6 +15,7 @@ memory limit), each with an error that names the action.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -110,10 +111,34 @@ class FairGroup:
     kind: FairnessKind
     instances: tuple[int, ...]
     per_instance: bool
+    by: tuple[str, tuple[tuple[JSON, tuple[int, ...]], ...]] | None = None
+    """For a group by a parameter: its name, and each of its values (as JSON) with the
+    instances that take it, in order of first appearance."""
+
+    @property
+    def units(self) -> tuple[tuple[int, ...], ...]:
+        """The instances of each fairness condition of the group: each instance alone
+        (per instance), those of each value (by a parameter), or all of them."""
+        if self.per_instance:
+            return tuple((i,) for i in self.instances)
+        if self.by is not None:
+            return tuple(members for _, members in self.by[1])
+        return (self.instances,)
+
+    def unit_name(self, unit: int) -> str | None:
+        """``node[self=1]``: the fairness condition ``unit`` of a group by a parameter
+        (None for the others)."""
+        if self.by is None:
+            return None
+        param, values = self.by
+        return f"{self.name}[{param}={json.dumps(values[unit][0], ensure_ascii=False)}]"
 
     def describe(self) -> str:
-        """``system (weak)`` or ``deliver (strong, each instance)``."""
-        return f"{self.name} ({self.kind}" + (", each instance)" if self.per_instance else ")")
+        """``system (weak)``, ``deliver (strong, each instance)`` or ``node (weak, each
+        self)``."""
+        each = (", each instance" if self.per_instance
+                else f", each {self.by[0]}" if self.by is not None else "")
+        return f"{self.name} ({self.kind}{each})"
 
 
 @dataclass(frozen=True)
@@ -309,8 +334,17 @@ def bind_fairness(spec: Spec, instances: Sequence[Instance],
         kind = kinds[name]
         if kind is None:
             continue
-        members = tuple(i.index for i in instances if i.action.name in group.actions)
-        out.append(FairGroup(name, kind, members, group.per_instance))  # type: ignore[arg-type]
+        chosen = [i for i in instances if i.action.name in group.actions]
+        by = None
+        if group.by is not None:
+            values: dict[str, tuple[JSON, list[int]]] = {}
+            for i in chosen:
+                value = to_json(i.kwargs[group.by])
+                key = json.dumps(value, sort_keys=True)
+                values.setdefault(key, (value, []))[1].append(i.index)
+            by = (group.by, tuple((v, tuple(m)) for v, m in values.values()))
+        out.append(FairGroup(name, kind, tuple(i.index for i in chosen),  # type: ignore[arg-type]
+                             group.per_instance, by))
     return tuple(out)
 
 

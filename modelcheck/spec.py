@@ -49,8 +49,8 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 Domain = Callable[[Any], Iterable[Any]] | Iterable[Any]
-PropertyKind = Literal["invariant", "sometimes", "action", "eventually", "always_eventually",
-                       "leads_to", "always_possible"]
+PropertyKind = Literal["invariant", "initially", "sometimes", "action", "eventually",
+                       "always_eventually", "leads_to", "always_possible"]
 FairnessKind = Literal["weak", "strong"]
 
 TEMPORAL_KINDS: frozenset[str] = frozenset(
@@ -60,6 +60,7 @@ TEMPORAL_KINDS: frozenset[str] = frozenset(
 
 _PROPERTY_ROLES: dict[PropertyKind, tuple[str, str]] = {
     "invariant": ("@spec.always", "(cfg, state) -> bool"),
+    "initially": ("@spec.initially", "(cfg, state) -> bool"),
     "sometimes": ("@spec.sometimes", "(cfg, state) -> bool"),
     "action": ("@spec.action_property", "(cfg, before, after) -> bool"),
     "eventually": ("@spec.eventually", "(cfg, state) -> bool"),
@@ -173,6 +174,16 @@ class Property:
     fn: Callable[..., Any]
     doc: str
     goal: Callable[..., Any] | None = None
+    when: Callable[..., Any] | None = None
+    """A predicate ``(cfg, state) -> bool`` on the initial state: only the behaviours
+    starting in a state that satisfies it must satisfy the property (``P ⇒ □Q``,
+    ``P ⇒ ◇Q``); None: every behaviour must."""
+
+    @property
+    def temporal(self) -> bool:
+        """Whether the property is checked on the complete state graph after the search:
+        a temporal kind, or an invariant conditioned on the initial state."""
+        return self.kind in TEMPORAL_KINDS or self.when is not None
 
 
 @dataclass(frozen=True)
@@ -192,8 +203,11 @@ class Fairness:
     ``kind`` is ``"weak"`` (an action continuously enabled is eventually taken) or
     ``"strong"`` (one enabled infinitely often is taken infinitely often). With
     ``per_instance`` every instance of ``actions`` (each argument tuple: each message,
-    each server) is fair on its own; otherwise the group is fair as one action, the union
-    of all their instances (TLA+'s ``WF_vars(A ∨ B)``).
+    each server) is fair on its own; with ``by`` (the name of a parameter every action of
+    the group has), the instances with the same value of that parameter are fair as one
+    action, one fair group per value (TLA+'s ``\\A self \\in Procs : WF_vars(node(self))``);
+    otherwise the group is fair as one action, the union of all their instances (TLA+'s
+    ``WF_vars(A ∨ B)``).
     """
 
     name: str
@@ -201,12 +215,14 @@ class Fairness:
     actions: tuple[str, ...]
     per_instance: bool = False
     doc: str = ""
+    by: str | None = None
 
     def describe(self) -> str:
         """``weak fairness of each instance of deliver`` as shown by ``modelcheck show``."""
         each = "each instance of " if self.per_instance else ""
         joined = " ∨ ".join(self.actions)
-        return f"{self.kind} fairness of {each}{joined}"
+        per = f", for each value of {self.by}" if self.by is not None else ""
+        return f"{self.kind} fairness of {each}{joined}{per}"
 
 
 @dataclass(frozen=True)
@@ -262,6 +278,9 @@ class Spec:
     ``doc`` defaults to the docstring of the module that creates the spec. ``violates``
     names the property the default configuration must violate, for a spec that exists to
     show an impossibility (the Two Generals); by default it must hold.
+    ``check_deadlock=False`` makes a state with no enabled action acceptable by default
+    (TLC's ``CHECK_DEADLOCK FALSE``); ``--deadlock`` and ``--no-deadlock`` (``check(...,
+    deadlock=...)``) override it for one run.
 
     **Hooks.** A library that builds actions on this API (modelcheck.network's ``Network``
     does) tells the engine what its actions mean through a few attributes, each meaning
@@ -276,6 +295,7 @@ class Spec:
     state: type | None = None
     doc: str = ""
     violates: str | None = None
+    check_deadlock: bool = True
     inits: list[Action] = field(default_factory=list, init=False, repr=False)
     actions: list[Action] = field(default_factory=list, init=False, repr=False)
     properties: list[Property] = field(default_factory=list, init=False, repr=False)
@@ -391,15 +411,18 @@ class Spec:
 
     def fair(self, name: str, kind: FairnessKind = "weak", *,
              actions: Iterable[str] | None = None, per_instance: bool = False,
-             doc: str = "") -> Fairness:
+             by: str | None = None, doc: str = "") -> Fairness:
         """Assume fairness of ``actions`` (names; by default the action called ``name``).
 
         ``kind`` is ``"weak"`` or ``"strong"``. The group is fair as one action (the union
         of every instance of ``actions``, TLA+'s ``WF_vars(A ∨ B)``), or with
-        ``per_instance`` each instance on its own (every message is eventually delivered).
-        ``name`` is what ``--fairness NAME=weak|strong|none`` overrides. Liveness
-        properties hold only of behaviours that satisfy every fairness group; without
-        fairness a behaviour may stop (stutter) in any state, as in TLA+.
+        ``per_instance`` each instance on its own (every message is eventually delivered),
+        or with ``by="self"`` one fair group per value of the actions' parameter ``self``:
+        the union of the instances with that value (a process's steps, TLA+'s
+        ``\\A self \\in Procs : WF_vars(node(self))``); every action of the group must
+        have that parameter. ``name`` is what ``--fairness NAME=weak|strong|none``
+        overrides. Liveness properties hold only of behaviours that satisfy every fairness
+        group; without fairness a behaviour may stop (stutter) in any state, as in TLA+.
         """
         where = f"spec.fair({name!r})"
         if not name or not isinstance(name, str):
@@ -409,11 +432,16 @@ class Spec:
         if not names or not all(isinstance(a, str) for a in names):
             raise SpecDefinitionError(
                 f"{where}: actions must be a non-empty list of action names, got {actions!r}")
+        if by is not None and (per_instance or not isinstance(by, str) or not by):
+            raise SpecDefinitionError(
+                f"{where}: by= names a parameter of the actions (by='self'), and goes "
+                "without per_instance (which makes each instance fair on its own)")
         if any(f.name == name for f in self.fairness):
             raise SpecDefinitionError(
                 f"spec {self.name!r}: fairness group {name!r} is declared twice (by "
                 "spec.fair or @spec.action(fairness=...)); give each group a unique name")
-        group = Fairness(name, kind, names, per_instance, inspect.cleandoc(doc))
+        group = Fairness(name, kind, names, per_instance, inspect.cleandoc(doc), by)
+        self._check_by(group, {a.name: a for a in self.actions})
         self.fairness.append(group)
         return group
 
@@ -606,6 +634,7 @@ class Spec:
                 raise SpecDefinitionError(
                     f"spec {self.name!r}: fairness group {group.name!r} names {unknown}, "
                     f"which are not actions; actions: {sorted(actions)}")
+            self._check_by(group, {a.name: a for a in self.actions})
         names = {p.name for p in self.properties} | {"deadlock"}
         if self.violates is not None and self.violates not in names:
             raise SpecDefinitionError(
@@ -660,6 +689,19 @@ class Spec:
         except UsageError as e:
             raise SpecDefinitionError(
                 f"spec {self.name!r}: the default configuration is refused: {e}") from None
+
+    def _check_by(self, group: Fairness, actions: Mapping[str, Action]) -> None:
+        """Refuse a fairness group ``by`` a parameter that one of its (declared) actions
+        does not have."""
+        if group.by is None:
+            return
+        lacking = [a for a in group.actions if a in actions and group.by not in actions[a].params]
+        if lacking:
+            have = "; ".join(f"{a} has ({', '.join(actions[a].params)})" for a in lacking)
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: fairness group {group.name!r} is by parameter "
+                f"{group.by!r}, which {', '.join(lacking)} does not have ({have}); every "
+                "action of a group by a parameter must take it")
 
     def _taken(self, name: str) -> str | None:
         for a in self.inits:

@@ -521,21 +521,17 @@ def _tarjan(k: int, offsets: IntArray, targets: npt.NDArray[Any]) -> array[int]:
 
 
 class _Fairness:
-    """Fairness groups expanded to constraints: one per group, or one per instance of a
-    per-instance group, each with its instances and kind."""
+    """Fairness groups expanded to constraints: one per group, one per instance of a
+    per-instance group, or one per value of a group by a parameter, each with its
+    instances and kind."""
 
     def __init__(self, groups: Sequence[FairGroup], ninstances: int) -> None:
         pairs: list[tuple[int, int]] = []  # (instance, constraint)
         strong: list[bool] = []
         self.names: list[str] = []
         for group in groups:
-            if group.per_instance:
-                for inst in group.instances:
-                    pairs.append((inst, len(strong)))
-                    strong.append(group.kind == "strong")
-                    self.names.append(group.name)
-            else:
-                for inst in group.instances:
+            for unit in group.units:
+                for inst in unit:
                     pairs.append((inst, len(strong)))
                 strong.append(group.kind == "strong")
                 self.names.append(group.name)

@@ -166,13 +166,13 @@ def _unfair_group(model: Model, trace: Trace, cycle: Sequence[tuple[int, Any]],
     enabled: list[set[int]] = [{a for a, t in _successors(model, trace, i, s) if t != s}
                                for i, s in cycle]
     for group in model.fairness:
-        units = [(i,) for i in group.instances] if group.per_instance else [group.instances]
-        for unit in units:
+        for k, unit in enumerate(group.units):
             if taken.intersection(unit):
                 continue
             on = [bool(e.intersection(unit)) for e in enabled]
             if (group.kind == "weak" and all(on)) or (group.kind == "strong" and any(on)):
-                what = model.instances[unit[0]].label() if group.per_instance else group.name
+                what = (model.instances[unit[0]].label() if group.per_instance
+                        else group.unit_name(k) or group.name)
                 return (f"{what} is {group.kind}ly fair, enabled "
                         f"{'throughout' if group.kind == 'weak' else 'in'} the loop and "
                         "never taken in it")

@@ -1,0 +1,121 @@
+"""Fairness by a parameter, initial-state predicates, properties conditioned on the initial
+state, choosing the properties to check, and a spec's default for deadlock checking: exact
+verdicts and traces on small specs written for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from modelcheck import Result, Spec, SpecDefinitionError, check
+from modelcheck.model import bind
+from modelcheck.properties.verdict import judge
+from modelcheck.trace import replay
+
+
+@dataclass(frozen=True)
+class Procs:
+    """Two processes."""
+
+
+def procs(fair: str | None = None) -> Spec:
+    """Two processes with two steps each, PlusCal style: process 0 loops ``a → b → a``
+    forever, process 1 goes ``a → b → done``; ``fair`` is how they are assumed fair."""
+    spec = Spec("procs", Procs, doc="Two processes.", check_deadlock=False)
+
+    @spec.init
+    def init(cfg: Procs) -> tuple[str, str]:
+        return ("a", "a")
+
+    @spec.action(self=(0, 1))
+    def step1(cfg: Procs, s: tuple[str, str], self: int) -> tuple[str, ...] | None:
+        return s[:self] + ("b",) + s[self + 1:] if s[self] == "a" else None
+
+    @spec.action(self=(0, 1))
+    def step2(cfg: Procs, s: tuple[str, str], self: int) -> tuple[str, ...] | None:
+        if s[self] != "b":
+            return None
+        return s[:self] + ("a" if self == 0 else "done",) + s[self + 1:]
+
+    @spec.eventually
+    def done(cfg: Procs, s: tuple[str, str]) -> bool:
+        return s[1] == "done"
+
+    if fair == "by":
+        spec.fair("procs", "weak", actions=("step1", "step2"), by="self")
+    elif fair == "actions":
+        spec.fair("step1", "weak")
+        spec.fair("step2", "weak")
+    return spec
+
+
+def lasso(result: Result) -> tuple[int, list[Any]]:
+    """The loop's start and the states of a liveness counterexample."""
+    assert result.status == "violation" and result.violation is not None
+    assert result.violation.kind == "liveness"
+    trace = result.violation.trace
+    assert trace is not None and trace.loop_start is not None
+    return trace.loop_start, [tuple(s.state) for s in trace.steps]
+
+
+# -- fairness by a parameter ------------------------------------------------------------------
+
+
+def test_fairness_per_process_makes_the_process_finish() -> None:
+    result = check(procs("by"))
+    assert result.status == "ok"
+    assert result.checked is not None and result.checked.fairness == ("procs (weak, each self)",)
+    assert procs("by").fairness[0].describe() == (
+        "weak fairness of step1 ∨ step2, for each value of self")
+
+
+def test_fairness_per_action_lets_the_other_process_starve() -> None:
+    # Process 0's loop takes step1 and step2 forever: each action, as one, is fair.
+    result = check(procs("actions"))
+    assert lasso(result) == (0, [("a", "a"), ("b", "a"), ("a", "a")])
+    assert result.violation is not None and "fairness: step1 (weak), step2 (weak)" in (
+        result.violation.message)
+
+
+def test_fairness_per_process_judges_the_starving_loop_unfair() -> None:
+    trace = check(procs("actions")).violation.trace  # type: ignore[union-attr]
+    assert trace is not None
+    model = bind(procs("by"))
+    verdict = judge(model, trace, replay(model, trace))
+    assert not verdict.violated
+    assert "procs[self=1] is weakly fair, enabled throughout the loop" in verdict.message
+
+
+@pytest.mark.parametrize(("override", "stem_and_states"), [
+    ("strong", None),
+    (None, (0, [("a", "a")])),  # no fairness: the behaviour may stop at once
+])
+def test_fairness_per_process_is_overridden_by_name(
+        override: str | None, stem_and_states: tuple[int, list[Any]] | None) -> None:
+    result = check(procs("by"), fairness={"procs": override})
+    if stem_and_states is None:
+        assert result.status == "ok"
+    else:
+        assert lasso(result) == stem_and_states
+
+
+def test_fairness_by_a_parameter_an_action_lacks_is_refused() -> None:
+    spec = procs()
+
+    @spec.action
+    def idle(cfg: Procs, s: tuple[str, str]) -> None:
+        return None
+
+    with pytest.raises(SpecDefinitionError, match=r"fairness group 'procs' is by parameter "
+                       r"'self', which idle does not have \(idle has \(\)\)"):
+        spec.fair("procs", actions=("step1", "idle"), by="self")
+    with pytest.raises(SpecDefinitionError, match="goes without per_instance"):
+        spec.fair("both", actions=("step1",), by="self", per_instance=True)
+    # An action declared after the group is checked when the spec is bound.
+    late = procs()
+    late.fair("procs", actions=("step1", "later"), by="self")
+    late.action(name="later")(lambda cfg, s: None)
+    with pytest.raises(SpecDefinitionError, match="later does not have"):
+        bind(late)
