@@ -619,7 +619,9 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
         else:
             out.append(Check(p.name, label, False, "not checked", graph))
     if not deadlock:
-        dead = Check("deadlock", "deadlock", False, "skipped", "--no-deadlock")
+        dead = Check("deadlock", "deadlock", False, "skipped",
+                     "--no-deadlock" if model.spec.check_deadlock
+                     else f"spec {model.spec.name!r} sets check_deadlock=False")
     elif violation is not None and violation.kind == "deadlock":
         dead = Check("deadlock", "deadlock", True, "violated")
     elif model.terminal is not None and failed == terminal_name(model.terminal):

@@ -376,13 +376,14 @@ def shrink(model: Model, init: int, path: Sequence[int], failure: Failure, *,
     return shrinker.run(init, got[0], got[1])
 
 
-def shrink_trace(model: Model, trace: Trace, *, deadlock: bool = True,
+def shrink_trace(model: Model, trace: Trace, *, deadlock: bool | None = None,
                  max_replays: int = MAX_REPLAYS,
                  time_limit: float | None = None) -> tuple[Trace, Violation, Shrunk]:
     """Shrink a saved counterexample: replay it, find what it violates, and shrink it.
 
-    Raises :class:`UsageError` for a liveness trace (a lasso), a trace that no longer
-    replays, or one that violates nothing.
+    ``deadlock`` (None: as the spec says) makes a last state with no enabled action a
+    violation. Raises :class:`UsageError` for a liveness trace (a lasso), a trace that no
+    longer replays, or one that violates nothing.
     """
     if trace.loop_start is not None:
         raise UsageError("the trace is a liveness counterexample (a lasso); only traces "

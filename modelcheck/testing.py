@@ -166,19 +166,23 @@ class _Choice:
 
 def state_machine(spec: Spec | Model, *, variant: str | None = None,
                   params: Mapping[str, Any] | None = None,
-                  adapter: Callable[[], Adapter] | None = None, deadlock: bool = True,
+                  adapter: Callable[[], Adapter] | None = None,
+                  deadlock: bool | None = None,
                   settings: Settings | None = None) -> type[RuleBasedStateMachine]:
     """A Hypothesis ``RuleBasedStateMachine`` class exploring ``spec`` (or a bound model).
 
     ``variant`` and ``params`` choose the configuration. ``adapter`` (a class or factory
     of :class:`Adapter`) runs an implementation in lockstep. ``deadlock=False`` accepts
-    states with no enabled action. ``settings`` apply to the class's ``TestCase``.
+    states with no enabled action (None: as the spec says). ``settings`` apply to the
+    class's ``TestCase``.
     Temporal properties are not checked: a run of a state machine is finite. Properties
     and deadlocks are judged as every search judges them (:mod:`modelcheck.semantics`):
     a violation fails with an AssertionError, a predicate that raises or returns anything
     but a bool with a SpecRuntimeError naming it.
     """
     model = spec if isinstance(spec, Model) else bind(spec, variant, params, temporal=False)
+    if deadlock is None:
+        deadlock = model.spec.check_deadlock
     cfg = model.config
     inits = model.initial_states()
     table = model.table()

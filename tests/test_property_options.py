@@ -5,14 +5,19 @@ verdicts and traces on small specs written for them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from modelcheck import Result, Spec, SpecDefinitionError, check
+from modelcheck.explore.random import simulate
 from modelcheck.model import bind
 from modelcheck.properties.verdict import judge
 from modelcheck.trace import replay
+
+if TYPE_CHECKING:
+    from conftest import Invoke
 
 
 @dataclass(frozen=True)
@@ -119,3 +124,62 @@ def test_fairness_by_a_parameter_an_action_lacks_is_refused() -> None:
     late.action(name="later")(lambda cfg, s: None)
     with pytest.raises(SpecDefinitionError, match="later does not have"):
         bind(late)
+
+
+# -- a spec's default for deadlock checking ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A counter that stops at 2."""
+
+
+def counter(check_deadlock: bool) -> Spec:
+    """A counter from 0 to 2 that stops there: a deadlock unless the spec accepts it."""
+    spec = Spec("counter", Counter, doc="A counter.", check_deadlock=check_deadlock)
+    spec.init(lambda cfg: 0)
+    spec.action(name="tick")(lambda cfg, s: s + 1 if s < 2 else None)
+    return spec
+
+
+def test_a_spec_may_turn_deadlock_checking_off_by_default() -> None:
+    quiet = check(counter(False))
+    assert quiet.status == "ok" and quiet.checked is not None
+    assert quiet.checked.deadlock.note == "spec 'counter' sets check_deadlock=False"
+    forced = check(counter(False), deadlock=True)
+    assert forced.violation is not None and forced.violation.kind == "deadlock"
+    assert forced.violation.trace is not None and forced.violation.trace.length == 2
+    assert check(counter(True)).status == "violation"
+    assert check(counter(True), deadlock=False).status == "ok"
+    assert simulate(counter(False), runs=3, depth=5, seed=1).status == "ok"
+    trace = forced.violation.trace
+    model = bind(counter(False))
+    assert not judge(model, trace, replay(model, trace)).violated
+    assert judge(model, trace, replay(model, trace), deadlock=True).kind == "deadlock"
+
+
+def test_deadlock_and_no_deadlock_override_the_spec_on_the_command_line(
+        tmp_path: Path, invoke: Invoke) -> None:
+    path = tmp_path / "counter.py"
+    path.write_text(COUNTER_FILE)
+    assert invoke("verify", str(path), "-q")[0] == 0
+    code, out, _ = invoke("verify", str(path), "--deadlock", "-q")
+    assert code == 1 and "deadlock after 2 steps" in out
+    path = tmp_path / "counter_deadlocks.py"
+    path.write_text(COUNTER_FILE.replace("check_deadlock=False", "check_deadlock=True"))
+    assert invoke("verify", str(path), "-q")[0] == 1
+    assert invoke("verify", str(path), "--no-deadlock", "-q")[0] == 0
+
+
+COUNTER_FILE = '''
+from dataclasses import dataclass
+from modelcheck import Spec
+
+@dataclass(frozen=True)
+class Counter:
+    """No parameters."""
+
+spec = Spec("counter", Counter, doc="A counter.", check_deadlock=False)
+spec.init(lambda cfg: 0)
+spec.action(name="tick")(lambda cfg, s: s + 1 if s < 2 else None)
+'''

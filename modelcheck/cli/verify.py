@@ -65,7 +65,7 @@ class Configuration:
     fairness_specs: tuple[str, ...]
     no_fairness: bool
     no_temporal: bool
-    no_deadlock: bool
+    deadlock: bool | None
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                        strategy=search.strategy,
                        max_depth=search.max_depth, max_states=search.max_states,
                        time_limit=search.time_limit,
-                       deadlock=not config.no_deadlock,
+                       deadlock=config.deadlock,
                        progress=None if (as_json or report.quiet) else ProgressLine(),
                        symmetry=search.symmetry, workers=search.workers,
                        scheduler=search.scheduler,

@@ -35,7 +35,7 @@ STRATEGIES: dict[str, Callable[[Model, Options], Result]] = {
 def check(spec: Spec | Model, *, variant: str | None = None,
           params: Mapping[str, Any] | None = None, strategy: str = "bfs",
           max_depth: int | None = None, max_states: int | None = None,
-          time_limit: float | None = None, deadlock: bool = True,
+          time_limit: float | None = None, deadlock: bool | None = None,
           progress: Callable[[Progress], None] | None = None, symmetry: bool = False,
           workers: int = 1, scheduler: str | None = None, checkpoint: str | None = None,
           checkpoint_every: float = 60.0, resume: str | None = None,
@@ -48,7 +48,8 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     (shortest counterexamples) or ``"dfs"``. Bounds: ``max_depth`` (states along a path,
     an initial state being depth 1), ``max_states`` (distinct states), ``time_limit``
     (seconds) and ``max_memory`` (bytes of resident memory). ``deadlock=False`` accepts
-    states with no enabled action. ``symmetry`` explores one state per orbit of the spec's
+    states with no enabled action (None, the default: as the spec's ``check_deadlock``
+    says). ``symmetry`` explores one state per orbit of the spec's
     declared symmetric sets. ``workers`` > 1 explores breadth-first in that many
     processes; ``scheduler`` (an address, or ``"local"`` for a LocalCluster of
     ``workers`` processes) on a dask.distributed cluster. ``checkpoint`` saves progress
@@ -98,6 +99,8 @@ def check(spec: Spec | Model, *, variant: str | None = None,
             return _stopped_binding(spec, variant, params, strategy, stop.message)
         except KeyboardInterrupt:
             return _stopped_binding(spec, variant, params, strategy, "interrupted")
+    if deadlock is None:
+        deadlock = model.spec.check_deadlock
     if not temporal and model.temporal:
         model = dataclasses.replace(model, temporal=(), fairness=())
     if model.multi and (checkpoint or resume):

@@ -135,7 +135,7 @@ def simulate(spec: Spec | Model, *, variant: str | None = None,
              params: Mapping[str, Any] | None = None, runs: int | None = DEFAULT_RUNS,
              depth: int = DEFAULT_DEPTH, seed: int | None = None,
              time_limit: float | None = None, workers: int = 1, swarm: bool = True,
-             guided: bool = False, shrink: bool = True, deadlock: bool = True,
+             guided: bool = False, shrink: bool = True, deadlock: bool | None = None,
              progress: Callable[[Progress], None] | None = None) -> Result:
     """Search ``spec`` by ``runs`` random walks of at most ``depth`` states.
 
@@ -143,9 +143,12 @@ def simulate(spec: Spec | Model, *, variant: str | None = None,
     search repeatable and is reported in the result; ``workers`` processes share the
     walks. ``swarm`` draws a configuration per walk, ``guided`` prefers unseen states,
     ``shrink`` shrinks a counterexample. Temporal properties are not checked (a walk
-    shows no infinite behaviour); invariants, action properties and deadlocks are.
+    shows no infinite behaviour); invariants, action properties and deadlocks are
+    (``deadlock=False`` accepts states with no enabled action; None: as the spec says).
     """
     model = spec if isinstance(spec, Model) else bind(spec, variant, params, temporal=False)
+    if deadlock is None:
+        deadlock = model.spec.check_deadlock
     for name, bound in (("runs", runs), ("depth", depth), ("time_limit", time_limit),
                         ("workers", workers)):
         if bound is not None and bound <= 0:

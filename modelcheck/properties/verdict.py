@@ -43,12 +43,15 @@ class Verdict:
 
 
 def judge(model: Model, trace: Trace, states: Sequence[Any], *,
-          deadlock: bool = True) -> Verdict:
-    """The first violation the replayed ``trace`` (whose states are ``states``) shows.
+          deadlock: bool | None = None) -> Verdict:
+    """The first violation the replayed ``trace`` (whose states are ``states``) shows;
+    ``deadlock`` (None: as the spec says) makes a last state with no enabled action one.
 
     Raises :class:`SpecRuntimeError` when a predicate or an action misbehaves on the way,
     naming it and the step.
     """
+    if deadlock is None:
+        deadlock = model.spec.check_deadlock
     try:
         found = semantics.first_violation(model, states, deadlock=deadlock and
                                           trace.loop_start is None)
