@@ -163,6 +163,8 @@ class Model:
     complete state graph; empty when the run skips them."""
     fairness: tuple[FairGroup, ...] = ()
     """The fairness groups in force, bound to action instance indices."""
+    initially: tuple[Property, ...] = ()
+    """The initial-state predicates, checked on the initial states only."""
     constraints: tuple[Constraint, ...] = ()
     """The state constraints bounding the search: a state outside one is checked but
     neither stored as distinct nor expanded (see :meth:`Spec.constraint`)."""
@@ -305,7 +307,8 @@ def bind(spec: Spec, variant: str | None = None,
         action_properties=tuple(p for p in props if p.kind == "action"),
         terminal=spec.terminal_fn, expect=spec.expectation(variant), canonical=canonical,
         temporal=tuple(p for p in props if p.kind in TEMPORAL_KINDS) if temporal else (),
-        fairness=groups, constraints=tuple(spec.constraints))
+        fairness=groups, constraints=tuple(spec.constraints),
+        initially=tuple(p for p in props if p.kind == "initially"))
 
 
 def bind_fairness(spec: Spec, instances: Sequence[Instance],

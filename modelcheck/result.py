@@ -17,7 +17,8 @@ from modelcheck.trace import Trace
 __all__ = ["Check", "Checked", "Result", "Stats", "Status", "Violation", "ViolationKind"]
 
 Status = Literal["ok", "violation", "incomplete", "error"]
-ViolationKind = Literal["invariant", "action", "deadlock", "liveness", "possibility", "sometimes"]
+ViolationKind = Literal["invariant", "initial", "action", "deadlock", "liveness", "possibility",
+                        "sometimes"]
 
 EXIT_CODES: dict[str, int] = {"ok": 0, "violation": 1, "error": 2, "incomplete": 3}
 

@@ -64,6 +64,7 @@ __all__ = [
     "Misbehaved",
     "NotABool",
     "PathViolation",
+    "broken_initially",
     "broken_step",
     "constrained",
     "constraint_name",
@@ -104,8 +105,8 @@ _NONDETERMINISM_CAUSES = (
 # -- naming the user's functions ------------------------------------------------------------
 
 
-_KIND_NAMES = {"invariant": "invariant", "sometimes": "sometimes goal",
-               "action": "action property"}
+_KIND_NAMES = {"invariant": "invariant", "initially": "initial-state predicate",
+               "sometimes": "sometimes goal", "action": "action property"}
 
 
 def describe(prop: Property, fn: Callable[..., Any] | None = None) -> str:
@@ -368,7 +369,7 @@ def deadlocked(model: Model, state: Any) -> bool:
                                          state)
 
 
-PathKind = Literal["invariant", "action", "deadlock"]
+PathKind = Literal["initial", "invariant", "action", "deadlock"]
 
 
 @dataclass(frozen=True)
@@ -384,10 +385,16 @@ class PathViolation:
 def first_violation(model: Model, states: Sequence[Any], *,
                     deadlock: bool) -> PathViolation | None:
     """The first violation along the path ``states`` (from an initial state), judged as a
-    search would: each state's incoming step, then its invariants; a deadlock in the last
+    search would: the initial-state predicates on the first state, then each state's
+    incoming step, then its invariants; a deadlock in the last
     state (inside the state constraints). :class:`Misbehaved` (``at`` the index of the
     state) when a predicate misbehaves on the way."""
     cfg = model.config
+    b = first_broken(model.initially, cfg, states[:1])
+    if b is not None:
+        if b.error is not None:
+            raise Misbehaved(b.function, b.error, 0)
+        return PathViolation("initial", b.prop.name, 0)
     for i, s in enumerate(states):
         if i:
             b = broken_step(model.action_properties, cfg, states[i - 1], s)
@@ -413,6 +420,19 @@ def first_violation(model: Model, states: Sequence[Any], *,
 
 
 # -- initial states and hashing -------------------------------------------------------------
+
+
+def broken_initially(model: Model, inits: Sequence[tuple[int, Any]]
+                     ) -> tuple[int, Any, Broken] | None:
+    """The first of ``inits`` (``(init index, state)`` pairs) that an initial-state
+    predicate does not accept: its init, the state and what broke; None when all hold."""
+    if not model.initially:
+        return None
+    broken = first_broken(model.initially, model.config, [s for _, s in inits])
+    if broken is None:
+        return None
+    init, state = inits[broken.at]
+    return init, state, broken
 
 
 def initial_states(model: Model, key: Callable[[Any], int] = fingerprint, first: int = 0,
@@ -521,6 +541,8 @@ def violation_message(kind: ViolationKind, prop: str, length: int,
     ``length`` steps (``action``: the label of the last step, for an action property)."""
     if kind == "invariant":
         return f"invariant {prop} is violated after {steps(length)}"
+    if kind == "initial":
+        return f"initial-state predicate {prop} is violated by an initial state"
     if kind == "action":
         return (f"action property {prop} is violated by step {length}"
                 + (f" ({action})" if action is not None else ""))
@@ -542,7 +564,8 @@ def violation(kind: ViolationKind, prop: str, trace: Trace | None, *,
 # -- what was checked -----------------------------------------------------------------------
 
 
-_KIND_LABELS = {"invariant": "invariant", "sometimes": "sometimes", "action": "action property",
+_KIND_LABELS = {"invariant": "invariant", "initially": "initially", "sometimes": "sometimes",
+                "action": "action property",
                 "eventually": "eventually", "always_eventually": "always eventually",
                 "leads_to": "leads to", "always_possible": "always possible"}
 
@@ -583,7 +606,7 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
         erred = failed is not None and failed in (describe(p), describe(p, p.goal))
         if erred:
             out.append(Check(p.name, label, True, "error"))
-        elif p.kind in ("invariant", "action"):
+        elif p.kind in ("invariant", "action", "initially") and p.when is None:
             if mine:
                 out.append(Check(p.name, label, True, "violated"))
             elif complete and status in ("ok", "violation"):
@@ -621,7 +644,7 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
     if not deadlock:
         dead = Check("deadlock", "deadlock", False, "skipped",
                      "--no-deadlock" if model.spec.check_deadlock
-                     else f"spec {model.spec.name!r} sets check_deadlock=False")
+                     else "check_deadlock=False")
     elif violation is not None and violation.kind == "deadlock":
         dead = Check("deadlock", "deadlock", True, "violated")
     elif model.terminal is not None and failed == terminal_name(model.terminal):

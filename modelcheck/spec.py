@@ -449,6 +449,12 @@ class Spec:
         """Declare an invariant ``(cfg, state) -> bool`` that must hold in every state."""
         return self._add_property(fn, "invariant")
 
+    def initially(self, fn: F, /) -> F:
+        """Declare ``(cfg, state) -> bool`` that must hold in every initial state (TLA+'s
+        ``Init ⇒ P``); a violation is a trace of the initial state alone. Initial states
+        are judged by these before the invariants."""
+        return self._add_property(fn, "initially")
+
     def sometimes(self, fn: F, /) -> F:
         """Declare ``(cfg, state) -> bool`` that some reachable state must satisfy.
 

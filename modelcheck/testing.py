@@ -217,6 +217,11 @@ def state_machine(spec: Spec | Model, *, variant: str | None = None,
 
     def start(self: Any, init: int) -> None:
         self.state = inits[init][1]
+        found = semantics.broken_initially(model, [inits[init]])
+        if found is not None:
+            if found[2].error is not None:
+                raise _error(semantics.Misbehaved(found[2].function, found[2].error), 0)
+            raise AssertionError(semantics.violation_message("initial", found[2].prop.name, 0))
         if self.impl is not None:
             self.impl.reset(cfg, self.state)
             self.compare("the initial state")

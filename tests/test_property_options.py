@@ -145,7 +145,7 @@ def counter(check_deadlock: bool) -> Spec:
 def test_a_spec_may_turn_deadlock_checking_off_by_default() -> None:
     quiet = check(counter(False))
     assert quiet.status == "ok" and quiet.checked is not None
-    assert quiet.checked.deadlock.note == "spec 'counter' sets check_deadlock=False"
+    assert quiet.checked.deadlock.note == "check_deadlock=False"
     forced = check(counter(False), deadlock=True)
     assert forced.violation is not None and forced.violation.kind == "deadlock"
     assert forced.violation.trace is not None and forced.violation.trace.length == 2
@@ -183,3 +183,55 @@ spec = Spec("counter", Counter, doc="A counter.", check_deadlock=False)
 spec.init(lambda cfg: 0)
 spec.action(name="tick")(lambda cfg, s: s + 1 if s < 2 else None)
 '''
+
+
+# -- initial-state predicates -----------------------------------------------------------------
+
+
+def starts(first: int) -> Spec:
+    """Counters starting at ``first``, ``first + 1`` and ``first + 2``, counting to 5; the
+    initial state must be even, and every state below 4 (an invariant)."""
+    spec = Spec("starts", Counter, doc="Counters.", check_deadlock=False)
+    spec.init(n=(first, first + 1, first + 2))(lambda cfg, n: n)
+    spec.action(name="tick")(lambda cfg, s: s + 1 if s < 5 else None)
+
+    @spec.initially
+    def even(cfg: Counter, s: int) -> bool:
+        return s % 2 == 0
+
+    @spec.always
+    def small(cfg: Counter, s: int) -> bool:
+        return s < 4
+
+    return spec
+
+
+@pytest.mark.parametrize("strategy", ["bfs", "dfs", "random"])
+def test_an_initial_state_predicate_is_violated_by_a_one_state_trace(strategy: str) -> None:
+    result = check(starts(0), strategy=strategy, max_depth=8 if strategy == "random" else None)
+    assert result.violation is not None and result.violation.kind == "initial"
+    assert result.violation.property == "even"
+    assert result.violation.message.startswith(
+        "initial-state predicate even is violated by an initial state")
+    trace = result.violation.trace
+    assert trace is not None and trace.length == 0 and trace.steps[0].state == 1
+    model = bind(starts(0))
+    verdict = judge(model, trace, replay(model, trace))
+    assert (verdict.property, verdict.kind, verdict.step) == ("even", "initial", 0)
+
+
+def test_an_initial_state_predicate_is_not_asked_about_later_states() -> None:
+    # From 0 and 2, the odd states reached later are no violation; 4 breaks the invariant.
+    spec = starts(0)
+    spec.inits.clear()
+    spec.init(n=(0, 2))(lambda cfg, n: n)
+    result = check(spec)
+    assert result.violation is not None and result.violation.kind == "invariant"
+    assert result.violation.trace is not None and result.violation.trace.length == 2
+    assert result.checked is not None
+    assert [(c.name, c.kind, c.outcome) for c in result.checked.properties] == [
+        ("even", "initially", "no violation found"), ("small", "invariant", "violated")]
+    spec.properties.pop()
+    result = check(spec)
+    assert result.status == "ok" and result.checked is not None
+    assert result.checked.properties[0].outcome == "holds"

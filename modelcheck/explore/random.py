@@ -292,6 +292,12 @@ class _Lane:
         return out
 
     def _check_inits(self) -> None:
+        found = semantics.broken_initially(self.model, self.inits)
+        if found is not None:
+            init, state, wrong = found
+            if wrong.error is not None:
+                raise self._error(wrong.function, wrong.error, init, [], [state])
+            raise _Found(_Finding(-1, init, [], Failure(wrong.prop.name, "initial"), []))
         seen: set[int] = set()
         for init, s in self.inits:
             fp = self.key(s)
@@ -689,7 +695,8 @@ def _violation(model: Model, walks: Walks, found: _Finding,
         states.append(succs[k] if k < len(succs) else None)
     original = len(found.path)
     init, path = found.init, list(found.path)
-    if walks.shrink:
+    shrinking = walks.shrink and found.failure.kind != "initial"  # one state: nothing to shrink
+    if shrinking:
         left = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
         shrunk = shrink_path(model, init, path, found.failure, time_limit=left,
                              choices=found.choices)
@@ -699,7 +706,8 @@ def _violation(model: Model, walks: Walks, found: _Finding,
         trace = Trace.from_states(model, init, path, states)
     kind: ViolationKind = found.failure.kind
     message = found.failure.message(len(path), model, path[-1] if path else None)
-    message += f" (walk {found.run} of seed {walks.seed}"
-    message += f", shrunk from {original} steps)" if walks.shrink else ")"
+    message += (f" (walk {found.run} of seed {walks.seed}" if found.run >= 0
+                else f" (an initial state, seed {walks.seed}")
+    message += f", shrunk from {original} steps)" if shrinking else ")"
     return Violation(found.failure.property, kind, trace, message,
-                     shrunk_from=original if walks.shrink else None)
+                     shrunk_from=original if shrinking else None)
