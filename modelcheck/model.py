@@ -24,7 +24,6 @@ from modelcheck._watchdog import Watchdog, resident_memory, size
 from modelcheck.errors import ModelcheckError, SpecRuntimeError, UsageError
 from modelcheck.spec import (
     MAX_INSTANCES,
-    TEMPORAL_KINDS,
     Action,
     Constraint,
     Expect,
@@ -159,8 +158,9 @@ class Model:
     """With symmetry reduction: maps a state to the representative of its orbit, the
     state the explorers fingerprint. None explores every state."""
     temporal: tuple[Property, ...] = ()
-    """Temporal properties (eventually, leads-to, always-possible ...), checked on the
-    complete state graph; empty when the run skips them."""
+    """Temporal properties (eventually, leads-to, always-possible ..., and invariants
+    conditioned on the initial state), checked on the complete state graph; empty when
+    the run skips them."""
     fairness: tuple[FairGroup, ...] = ()
     """The fairness groups in force, bound to action instance indices."""
     initially: tuple[Property, ...] = ()
@@ -292,7 +292,7 @@ def bind(spec: Spec, variant: str | None = None,
             doing[0] = "binding the fairness groups"
             props = spec.properties
             groups: tuple[FairGroup, ...] = ()
-            if fairness or (temporal and any(p.kind in TEMPORAL_KINDS for p in props)):
+            if fairness or (temporal and any(p.temporal for p in props)):
                 groups = bind_fairness(spec, instances, fairness or {})
     except KeyboardInterrupt:
         if not dog.interrupted() or dog.reason is None:
@@ -302,11 +302,11 @@ def bind(spec: Spec, variant: str | None = None,
         raise UsageError(dog.reason) from None
     return Model(
         spec=spec, variant=variant, config=cfg, inits=inits, instances=instances,
-        invariants=tuple(p for p in props if p.kind == "invariant"),
+        invariants=tuple(p for p in props if p.kind == "invariant" and p.when is None),
         sometimes=tuple(p for p in props if p.kind == "sometimes"),
         action_properties=tuple(p for p in props if p.kind == "action"),
         terminal=spec.terminal_fn, expect=spec.expectation(variant), canonical=canonical,
-        temporal=tuple(p for p in props if p.kind in TEMPORAL_KINDS) if temporal else (),
+        temporal=tuple(p for p in props if p.temporal) if temporal else (),
         fairness=groups, constraints=tuple(spec.constraints),
         initially=tuple(p for p in props if p.kind == "initially"))
 

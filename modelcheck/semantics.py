@@ -52,7 +52,7 @@ from modelcheck.errors import NondeterminismError, SpecRuntimeError
 from modelcheck.fingerprint import fingerprint
 from modelcheck.model import ActionTable, Instance, Model, Successors
 from modelcheck.result import Check, Checked, Violation, ViolationKind
-from modelcheck.spec import TEMPORAL_KINDS, Constraint, Property
+from modelcheck.spec import Constraint, Property
 from modelcheck.state import field_items
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ __all__ = [
     "PathViolation",
     "broken_initially",
     "broken_step",
+    "conditioned_message",
     "constrained",
     "constraint_name",
     "deadlocked",
@@ -112,7 +113,7 @@ _KIND_NAMES = {"invariant": "invariant", "initially": "initial-state predicate",
 def describe(prop: Property, fn: Callable[..., Any] | None = None) -> str:
     """How errors name ``prop`` (``invariant bounded``); for a temporal property, which of
     its predicates ``fn`` is (``temporal property p_leads_to_q (p)``)."""
-    if prop.kind in TEMPORAL_KINDS:
+    if prop.temporal:
         return f"temporal property {prop.name} ({(fn or prop.fn).__name__})"
     return f"{_KIND_NAMES[prop.kind]} {prop.name}"
 
@@ -552,6 +553,14 @@ def violation_message(kind: ViolationKind, prop: str, length: int,
     if kind == "sometimes":
         return f"no reachable state satisfies {prop} (@spec.sometimes)"
     raise ValueError(f"violation_message does not word {kind} violations")
+
+
+def conditioned_message(prop: Property, length: int) -> str:
+    """How a violation of invariant ``prop``, conditioned on the initial state (its
+    ``when``), shown by a trace of ``length`` steps is worded."""
+    when = prop.when.__name__ if prop.when is not None else "its condition"
+    return (f"{violation_message('invariant', prop.name, length)}, from an initial state "
+            f"satisfying {when}")
 
 
 def violation(kind: ViolationKind, prop: str, trace: Trace | None, *,

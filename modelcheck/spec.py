@@ -49,6 +49,7 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 Domain = Callable[[Any], Iterable[Any]] | Iterable[Any]
+Predicate = Callable[[Any, Any], bool]
 PropertyKind = Literal["invariant", "initially", "sometimes", "action", "eventually",
                        "always_eventually", "leads_to", "always_possible"]
 FairnessKind = Literal["weak", "strong"]
@@ -445,9 +446,22 @@ class Spec:
         self.fairness.append(group)
         return group
 
-    def always(self, fn: F, /) -> F:
-        """Declare an invariant ``(cfg, state) -> bool`` that must hold in every state."""
-        return self._add_property(fn, "invariant")
+    @overload
+    def always(self, fn: F, /) -> F: ...
+    @overload
+    def always(self, /, *, when: Predicate) -> Callable[[F], F]: ...
+
+    def always(self, fn: F | None = None, /, *,
+               when: Predicate | None = None) -> F | Callable[[F], F]:
+        """Declare an invariant ``(cfg, state) -> bool`` that must hold in every state.
+
+        With ``when`` (a predicate ``(cfg, state) -> bool`` on the initial state), it must
+        hold in every state of the behaviours that start in a state satisfying ``when``
+        (``P ⇒ □Q``): it is then checked on the complete state graph after the search, as
+        temporal properties are, and the counterexample is a shortest path from such an
+        initial state.
+        """
+        return self._conditioned(fn, "invariant", when)
 
     def initially(self, fn: F, /) -> F:
         """Declare ``(cfg, state) -> bool`` that must hold in every initial state (TLA+'s
@@ -467,21 +481,38 @@ class Spec:
         """Declare ``(cfg, before, after) -> bool`` that must hold for every transition."""
         return self._add_property(fn, "action")
 
-    def eventually(self, fn: F, /) -> F:
-        """Declare ``(cfg, state) -> bool`` that every fair behaviour eventually satisfies
-        (TLA+'s ``<>p``), checked from each initial state."""
-        return self._add_property(fn, "eventually")
+    @overload
+    def eventually(self, fn: F, /) -> F: ...
+    @overload
+    def eventually(self, /, *, when: Predicate) -> Callable[[F], F]: ...
 
-    def always_eventually(self, fn: F, /) -> F:
+    def eventually(self, fn: F | None = None, /, *,
+                   when: Predicate | None = None) -> F | Callable[[F], F]:
+        """Declare ``(cfg, state) -> bool`` that every fair behaviour eventually satisfies
+        (TLA+'s ``<>p``), checked from each initial state (with ``when``, a predicate on
+        the initial state: from each initial state satisfying it, ``P ⇒ ◇Q``)."""
+        return self._conditioned(fn, "eventually", when)
+
+    @overload
+    def always_eventually(self, fn: F, /) -> F: ...
+    @overload
+    def always_eventually(self, /, *, when: Predicate) -> Callable[[F], F]: ...
+
+    def always_eventually(self, fn: F | None = None, /, *,
+                          when: Predicate | None = None) -> F | Callable[[F], F]:
         """Declare ``(cfg, state) -> bool`` that every fair behaviour satisfies again and
-        again, forever (TLA+'s ``[]<>p``): no fair behaviour ends up avoiding it."""
-        return self._add_property(fn, "always_eventually")
+        again, forever (TLA+'s ``[]<>p``): no fair behaviour ends up avoiding it (with
+        ``when``: no fair behaviour from an initial state satisfying it)."""
+        return self._conditioned(fn, "always_eventually", when)
 
     def leads_to(self, p: Callable[..., Any], q: Callable[..., Any], /, *,
-                 name: str | None = None, doc: str = "") -> Property:
+                 name: str | None = None, doc: str = "",
+                 when: Predicate | None = None) -> Property:
         """Declare that every state satisfying ``p`` is followed, in every fair behaviour,
         by one satisfying ``q`` (TLA+'s ``p ~> q``). Both are ``(cfg, state) -> bool``;
-        the property is named ``name``, by default ``{p}_leads_to_{q}``."""
+        the property is named ``name``, by default ``{p}_leads_to_{q}``; with ``when`` (a
+        predicate on the initial state) only the behaviours starting in a state that
+        satisfies it must satisfy it."""
         for fn in (p, q):
             if not callable(fn):
                 raise SpecDefinitionError(f"spec.leads_to(p, q): p and q must be predicates "
@@ -494,7 +525,8 @@ class Spec:
             raise SpecDefinitionError(
                 f"spec {self.name!r}: the name {pname!r} is already {taken}; pass "
                 "spec.leads_to(p, q, name=...) a unique name")
-        prop = Property(pname, "leads_to", p, inspect.cleandoc(doc), goal=q)
+        self._check_when(when, "spec.leads_to")
+        prop = Property(pname, "leads_to", p, inspect.cleandoc(doc), goal=q, when=when)
         self.properties.append(prop)
         return prop
 
@@ -769,7 +801,29 @@ class Spec:
         return Action(aname, fn, rest, {p: domains[p] for p in rest},
                       inspect.getdoc(fn) or "", depends, multi)
 
-    def _add_property(self, fn: F, kind: PropertyKind) -> F:
+    def _conditioned(self, fn: F | None, kind: PropertyKind,
+                     when: Predicate | None) -> F | Callable[[F], F]:
+        """``@spec.<kind>`` or ``@spec.<kind>(when=...)``."""
+        role = _PROPERTY_ROLES[kind][0]
+        if fn is not None and when is not None:
+            raise SpecDefinitionError(f"{role}(fn, when=...): write @{role[1:]}(when=...)")
+        self._check_when(when, f"{role}(when=...)")
+        if fn is not None:
+            return self._add_property(fn, kind)
+        return lambda f: self._add_property(f, kind, when)
+
+    def _check_when(self, when: Predicate | None, role: str) -> None:
+        if when is None:
+            return
+        if not callable(when):
+            raise SpecDefinitionError(
+                f"{role}: when must be a predicate (cfg, state) -> bool on the initial "
+                f"state, got {when!r}")
+        _check_params(when, ("cfg", "state"), role, "(cfg, state) -> bool")
+        _check_predicate_annotation(when, role, "(cfg, state) -> bool")
+
+    def _add_property(self, fn: F, kind: PropertyKind,
+                      when: Predicate | None = None) -> F:
         role, shape = _PROPERTY_ROLES[kind]
         if not callable(fn):
             raise SpecDefinitionError(f"{role} must decorate a function, got {fn!r}")
@@ -781,7 +835,8 @@ class Spec:
             raise SpecDefinitionError(
                 f"spec {self.name!r}: the name {fn.__name__!r} is already {taken}; names of "
                 "inits, actions and properties must be unique")
-        self.properties.append(Property(fn.__name__, kind, fn, inspect.getdoc(fn) or ""))
+        self.properties.append(Property(fn.__name__, kind, fn, inspect.getdoc(fn) or "",
+                                        when=when))
         return fn
 
 

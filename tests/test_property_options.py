@@ -235,3 +235,81 @@ def test_an_initial_state_predicate_is_not_asked_about_later_states() -> None:
     result = check(spec)
     assert result.status == "ok" and result.checked is not None
     assert result.checked.properties[0].outcome == "holds"
+
+
+# -- properties conditioned on the initial state ----------------------------------------------
+
+
+def low(cfg: Counter, s: int) -> bool:
+    return s < 10
+
+
+def high(cfg: Counter, s: int) -> bool:
+    return s >= 10
+
+
+def two_starts(when: bool) -> Spec:
+    """From 0 a counter counts to 3 and stops; from 10 it cycles 10 → 11 → 10 forever.
+    With ``when``, the properties are asked of the behaviours from 0 (or from 10) only."""
+    spec = Spec("two-starts", Counter, doc="Two starts.", check_deadlock=False)
+    spec.init(n=(0, 10))(lambda cfg, n: n)
+    spec.action(name="tick")(
+        lambda cfg, s: s + 1 if s < 3 or s == 10 else 10 if s == 11 else None)
+    spec.fair("tick")
+    cond: dict[str, Any] = {"when": low} if when else {}
+
+    def three(cfg: Counter, s: int) -> bool:
+        return s == 3
+
+    def below_ten(cfg: Counter, s: int) -> bool:
+        return s < 10
+
+    def below_eleven(cfg: Counter, s: int) -> bool:
+        return s < 11
+
+    spec.eventually(**cond)(three)
+    spec.always(**cond)(below_ten)
+    spec.always(when=high)(below_eleven)
+    return spec
+
+
+def test_conditioned_properties_ask_only_the_behaviours_from_their_initial_states() -> None:
+    result = check(two_starts(True))
+    assert result.violation is not None and result.violation.property == "below_eleven"
+    assert result.violation.kind == "invariant"
+    assert result.violation.message == ("invariant below_eleven is violated after 1 step, "
+                                        "from an initial state satisfying high")
+    trace = result.violation.trace
+    assert trace is not None and trace.loop_start is None
+    assert [s.state for s in trace.steps] == [10, 11]
+    assert result.checked is not None
+    assert [(c.name, c.outcome) for c in result.checked.properties] == [
+        ("three", "holds"), ("below_ten", "holds"), ("below_eleven", "violated")]
+    model = bind(two_starts(True))
+    verdict = judge(model, trace, replay(model, trace))
+    assert (verdict.property, verdict.kind, verdict.step) == ("below_eleven", "invariant", 1)
+    assert verdict.message == result.violation.message
+
+
+def test_unconditioned_the_same_properties_fail_from_the_other_start() -> None:
+    result = check(two_starts(False))
+    assert result.violation is not None and result.violation.property == "below_ten"
+    assert result.violation.trace is not None and result.violation.trace.length == 0
+    spec = two_starts(False)
+    spec.properties.pop(1)
+    result = check(spec)
+    assert result.violation is not None and result.violation.property == "three"
+    trace = result.violation.trace
+    assert trace is not None and trace.loop_start == 0
+    assert [s.state for s in trace.steps] == [10, 11, 10]
+    conditioned = two_starts(True)
+    conditioned.properties.pop()
+    model = bind(conditioned)  # from 10, "three" is not asked
+    assert not judge(model, trace, replay(model, trace)).violated
+
+
+def test_a_condition_must_be_a_predicate_on_a_state() -> None:
+    with pytest.raises(SpecDefinitionError, match=r"when must be a predicate"):
+        two_starts(False).eventually(when=3)  # type: ignore[arg-type]
+    with pytest.raises(SpecDefinitionError, match=r"takes \(s\), but a property is a"):
+        two_starts(False).always(when=lambda s: True)
