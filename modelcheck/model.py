@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,7 @@ from modelcheck.spec import (
 from modelcheck.state import JSON, to_json
 
 __all__ = ["BIND_MEMORY", "MAX_INSTANCES", "ActionTable", "BindStopped", "FairGroup", "Instance",
-           "Model", "Successors", "bind", "bind_fairness"]
+           "Model", "Successors", "bind", "bind_fairness", "choose"]
 
 BIND_MEMORY = 2**30
 """Bytes of memory binding a model may add to the process before it is refused, when the
@@ -165,6 +165,12 @@ class Model:
     """The fairness groups in force, bound to action instance indices."""
     initially: tuple[Property, ...] = ()
     """The initial-state predicates, checked on the initial states only."""
+    skipped: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """The properties (and ``deadlock``) left out of the run, each with why
+    (``--skip``, or ``not chosen by --property``)."""
+    chosen: tuple[str, ...] | None = None
+    """The properties (and ``deadlock``) the run was asked to check, when it was asked for
+    some only (by :func:`bind`'s ``properties`` or ``skip``); None: every one."""
     constraints: tuple[Constraint, ...] = ()
     """The state constraints bounding the search: a state outside one is checked but
     neither stored as distinct nor expanded (see :meth:`Spec.constraint`)."""
@@ -250,12 +256,15 @@ class Model:
 def bind(spec: Spec, variant: str | None = None,
          params: Mapping[str, Any] | None = None, *, symmetry: bool = False,
          fairness: Mapping[str, str | None] | None = None, temporal: bool = True,
-         max_memory: int | None = None) -> Model:
+         max_memory: int | None = None, properties: Collection[str] | None = None,
+         skip: Collection[str] = ()) -> Model:
     """Bind ``spec`` to a configuration: the variant's params, then ``params`` over them.
 
     ``symmetry`` reduces the search to one state per orbit of the spec's symmetric sets.
     ``fairness`` overrides fairness groups by name (``"weak"``, ``"strong"``, or None to
     drop one); ``temporal=False`` leaves the temporal properties out of the model.
+    ``properties`` names the only properties to check (None: all), ``skip`` those not to
+    check; either may name ``deadlock``, the deadlock check (see :func:`choose`).
 
     A model of more than :data:`MAX_INSTANCES` action (or initial-state) instances is a
     :class:`UsageError`, and so is binding that takes more than :data:`BIND_MEMORY` of
@@ -263,6 +272,7 @@ def bind(spec: Spec, variant: str | None = None,
     raises :class:`BindStopped` instead.
     """
     spec.validate()
+    skipped = choose(spec, properties, skip)
     cfg = spec.params_of(variant, params)
     doing = ["setting up the model"]
     ceiling = max_memory if max_memory is not None else resident_memory() + BIND_MEMORY
@@ -290,7 +300,7 @@ def bind(spec: Spec, variant: str | None = None,
             inits = _enumerate(spec.inits, cfg, "init", doing)
             instances = _enumerate(spec.actions, cfg, "action", doing)
             doing[0] = "binding the fairness groups"
-            props = spec.properties
+            props = [p for p in spec.properties if p.name not in skipped]
             groups: tuple[FairGroup, ...] = ()
             if fairness or (temporal and any(p.temporal for p in props)):
                 groups = bind_fairness(spec, instances, fairness or {})
@@ -308,7 +318,27 @@ def bind(spec: Spec, variant: str | None = None,
         terminal=spec.terminal_fn, expect=spec.expectation(variant), canonical=canonical,
         temporal=tuple(p for p in props if p.temporal) if temporal else (),
         fairness=groups, constraints=tuple(spec.constraints),
-        initially=tuple(p for p in props if p.kind == "initially"))
+        initially=tuple(p for p in props if p.kind == "initially"), skipped=skipped,
+        chosen=None if properties is None and not skip else tuple(
+            n for n in [*(p.name for p in spec.properties), "deadlock"] if n not in skipped))
+
+
+def choose(spec: Spec, properties: Collection[str] | None,
+           skip: Collection[str]) -> dict[str, str]:
+    """The properties of ``spec`` (and ``deadlock``) left out by choosing only
+    ``properties`` (None: all) and skipping ``skip``, each with why; a name that is
+    neither a property nor ``deadlock`` is a :class:`UsageError` listing them."""
+    known = [p.name for p in spec.properties] + ["deadlock"]
+    for option, names in (("--property", properties or ()), ("--skip", skip)):
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise UsageError(
+                f"{option} {unknown[0]}: spec {spec.name!r} has no property {unknown[0]!r}; "
+                f"its properties: {', '.join(known)}")
+    out = {n: "--skip" for n in known if n in skip}
+    if properties is not None:
+        out.update({n: "not chosen by --property" for n in known if n not in properties})
+    return out
 
 
 def bind_fairness(spec: Spec, instances: Sequence[Instance],

@@ -106,6 +106,9 @@ class Checked:
     fairness: tuple[str, ...] = ()
     constraints: tuple[str, ...] = ()
     """The state constraints that bounded the search (their names)."""
+    chosen: tuple[str, ...] | None = None
+    """The properties (and ``deadlock``) the run was asked to check, when it was asked
+    for some only (``--property``, ``--skip``); None: every one."""
 
     @property
     def nothing_checked(self) -> bool:
@@ -116,7 +119,8 @@ class Checked:
         """The ``checked`` object of the result JSON."""
         return {"properties": [c.to_json() for c in self.properties],
                 "deadlock": self.deadlock.to_json(), "fairness": list(self.fairness),
-                "constraints": list(self.constraints), "nothing_checked": self.nothing_checked}
+                "constraints": list(self.constraints), "nothing_checked": self.nothing_checked,
+                "chosen": None if self.chosen is None else list(self.chosen)}
 
 
 @dataclass(frozen=True)

@@ -613,7 +613,9 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
         label = _KIND_LABELS[p.kind]
         mine = violation is not None and violation.property == p.name
         erred = failed is not None and failed in (describe(p), describe(p, p.goal))
-        if erred:
+        if p.name in model.skipped:
+            out.append(Check(p.name, label, False, "skipped", model.skipped[p.name]))
+        elif erred:
             out.append(Check(p.name, label, True, "error"))
         elif p.kind in ("invariant", "action", "initially") and p.when is None:
             if mine:
@@ -650,7 +652,9 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
                              "the search stopped at the first violation"))
         else:
             out.append(Check(p.name, label, False, "not checked", graph))
-    if not deadlock:
+    if "deadlock" in model.skipped:
+        dead = Check("deadlock", "deadlock", False, "skipped", model.skipped["deadlock"])
+    elif not deadlock:
         dead = Check("deadlock", "deadlock", False, "skipped",
                      "--no-deadlock" if model.spec.check_deadlock
                      else "check_deadlock=False")
@@ -663,11 +667,13 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
     else:
         dead = Check("deadlock", "deadlock", True, "no violation found", why)
     checked = Checked(tuple(out), dead, tuple(g.describe() for g in model.fairness),
-                      tuple(c.name for c in model.constraints))
+                      tuple(c.name for c in model.constraints), model.chosen)
     warnings: list[str] = []
     if status == "ok" and checked.nothing_checked:
         if not model.spec.properties:
             why = "the spec declares none"
+        elif all(p.name in model.skipped for p in model.spec.properties):
+            why = "every one was left out by --property or --skip"
         elif any(c.outcome == "skipped" for c in out):
             why = "its temporal properties were skipped by --no-temporal"
         elif strategy == "random":

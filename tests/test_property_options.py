@@ -4,13 +4,14 @@ verdicts and traces on small specs written for them."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from modelcheck import Result, Spec, SpecDefinitionError, check
+from modelcheck import Result, Spec, SpecDefinitionError, UsageError, check
 from modelcheck.explore.random import simulate
 from modelcheck.model import bind
 from modelcheck.properties.verdict import judge
@@ -313,3 +314,66 @@ def test_a_condition_must_be_a_predicate_on_a_state() -> None:
         two_starts(False).eventually(when=3)  # type: ignore[arg-type]
     with pytest.raises(SpecDefinitionError, match=r"takes \(s\), but a property is a"):
         two_starts(False).always(when=lambda s: True)
+
+
+# -- choosing the properties to check ---------------------------------------------------------
+
+
+def test_properties_are_chosen_and_skipped_by_name() -> None:
+    spec = starts(2)  # 2, 3 and 4 start: 3 is odd, 4 breaks "small", 4 → 5 deadlocks
+    assert check(spec, deadlock=True).violation.property == "even"  # type: ignore[union-attr]
+    chosen = check(spec, properties=["small"])
+    assert chosen.violation is not None and chosen.violation.property == "small"
+    assert chosen.violation.trace is not None and chosen.violation.trace.length == 0
+    assert chosen.checked is not None and chosen.checked.chosen == ("small",)
+    assert [(c.name, c.outcome, c.note) for c in chosen.checked.properties] == [
+        ("even", "skipped", "not chosen by --property"), ("small", "violated", "")]
+    assert chosen.checked.deadlock.note == "not chosen by --property"
+    dead = check(spec, skip=["even", "small"], deadlock=True)
+    assert dead.violation is not None and dead.violation.kind == "deadlock"
+    assert dead.violation.trace is not None and dead.violation.trace.length == 1
+    assert dead.checked is not None and dead.checked.chosen == ("deadlock",)
+    nothing = check(spec, skip=["even", "small"])
+    assert nothing.status == "ok" and nothing.warnings == (
+        "no property was checked: every one was left out by --property or --skip",)
+    with pytest.raises(UsageError, match=r"--skip smal: spec 'starts' has no property "
+                       r"'smal'; its properties: even, small, deadlock"):
+        check(spec, skip=["smal"])
+    with pytest.raises(UsageError, match="drop one of the two"):
+        check(spec, properties=["even"], deadlock=True)
+
+
+def test_verify_says_which_properties_it_checks(tmp_path: Path, invoke: Invoke) -> None:
+    path = tmp_path / "starts.py"
+    path.write_text(STARTS_FILE)
+    code, out, _ = invoke("verify", str(path), "--property", "small", "--property", "deadlock")
+    assert code == 1
+    assert out.splitlines()[0] == "starts (), bfs, checking small, deadlock"
+    assert "✗ invariant small is violated after 2 steps" in out
+    code, out, _ = invoke("verify", str(path), "--skip", "small", "--json")
+    assert code == 1 and json.loads(out)["checked"]["chosen"] == ["even", "deadlock"]
+    assert json.loads(out)["violation"]["kind"] == "deadlock"
+    code, _, err = invoke("verify", str(path), "--property", "big")
+    assert code == 2 and "its properties: even, small, deadlock" in err
+
+
+STARTS_FILE = '''
+from dataclasses import dataclass
+from modelcheck import Spec
+
+@dataclass(frozen=True)
+class Counter:
+    """No parameters."""
+
+spec = Spec("starts", Counter, doc="Counters.")
+spec.init(n=(0, 2))(lambda cfg, n: n)
+spec.action(name="tick")(lambda cfg, s: s + 1 if s < 5 else None)
+
+@spec.initially
+def even(cfg, s):
+    return s % 2 == 0
+
+@spec.always
+def small(cfg, s):
+    return s < 4
+'''

@@ -66,6 +66,8 @@ class Configuration:
     no_fairness: bool
     no_temporal: bool
     deadlock: bool | None
+    properties: tuple[str, ...]
+    skip: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,11 @@ class Search:
                    "behaviour to stop).")
 @click.option("--no-temporal", is_flag=True,
               help="Skip temporal properties (eventually, leads-to, always-possible ...).")
+@click.option("--property", "properties", multiple=True, metavar="NAME",
+              help="Check only this property (repeatable; 'deadlock' names the deadlock "
+                   "check, left out unless named).")
+@click.option("--skip", "skip", multiple=True, metavar="NAME",
+              help="Do not check this property (repeatable; 'deadlock' too).")
 @click.option("--audit", is_flag=True,
               help="Keep every state and check that no two distinct states share a "
                    "fingerprint (memory for every state; single process).")
@@ -180,7 +187,8 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                        resume=search.resume_dir,
                        max_memory=parse_size(search.max_memory) if search.max_memory else None,
                        fairness=fairness, temporal=not config.no_temporal, seed=search.seed,
-                       runs=search.runs, audit=search.audit)
+                       runs=search.runs, audit=search.audit,
+                       properties=config.properties or None, skip=config.skip)
     except ModelcheckError as e:
         fail(e, as_json=as_json)
     emit(result, as_json=as_json, full=report.full, trace_out=report.trace_out, spec=spec)

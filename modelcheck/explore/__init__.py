@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from modelcheck._signals import terminate_as_interrupt
@@ -41,7 +41,8 @@ def check(spec: Spec | Model, *, variant: str | None = None,
           checkpoint_every: float = 60.0, resume: str | None = None,
           max_memory: int | None = None, fairness: Mapping[str, str | None] | None = None,
           temporal: bool = True, seed: int | None = None, runs: int | None = None,
-          audit: bool = False) -> Result:
+          audit: bool = False, properties: Collection[str] | None = None,
+          skip: Collection[str] = ()) -> Result:
     """Check ``spec`` (or an already bound model) and return the :class:`Result`.
 
     ``variant`` and ``params`` choose the configuration; ``strategy`` is ``"bfs"``
@@ -61,7 +62,10 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     walks ``runs`` random walks of ``max_depth`` states from ``seed`` (see
     :mod:`modelcheck.explore.random`), in ``workers`` processes. ``audit`` keeps every
     state and checks that no two distinct states shared a fingerprint (single-process
-    breadth- or depth-first searches; it costs the memory of every state).
+    breadth- or depth-first searches; it costs the memory of every state). ``properties``
+    names the only properties to check (None: all) and ``skip`` those not to check (either
+    may name ``deadlock``, the deadlock check, which ``deadlock=True`` then contradicts); the
+    result's ``checked`` says which were.
     """
     if strategy not in STRATEGIES:
         raise UsageError(
@@ -94,11 +98,24 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     else:
         try:
             model = bind(spec, variant, params, symmetry=symmetry, fairness=fairness,
-                         temporal=temporal, max_memory=max_memory)
+                         temporal=temporal, max_memory=max_memory, properties=properties,
+                         skip=skip)
         except BindStopped as stop:
             return _stopped_binding(spec, variant, params, strategy, stop.message)
         except KeyboardInterrupt:
             return _stopped_binding(spec, variant, params, strategy, "interrupted")
+    if isinstance(spec, Model) and (properties is not None or skip):
+        raise UsageError("choose the properties to check when the model is bound: "
+                         "bind(..., properties=..., skip=...)")
+    if model.skipped and (checkpoint or resume):
+        # A checkpoint holds states judged by the properties of the search that saved it.
+        raise UsageError("--property and --skip do not go with --checkpoint and --resume: "
+                         "a resumed search must check what the saved one checked")
+    if "deadlock" in model.skipped:
+        if deadlock:
+            raise UsageError(f"deadlocks are asked for (--deadlock), but left out "
+                             f"({model.skipped['deadlock']}); drop one of the two")
+        deadlock = False
     if deadlock is None:
         deadlock = model.spec.check_deadlock
     if not temporal and model.temporal:
