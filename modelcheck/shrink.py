@@ -397,6 +397,10 @@ def shrink_trace(model: Model, trace: Trace, *, deadlock: bool | None = None,
     if verdict.kind not in ("invariant", "action", "deadlock"):
         raise UsageError(f"the trace shows a {verdict.kind} violation of {verdict.property}; "
                          "only invariant, action-property and deadlock violations are shrunk")
+    if any(p.name == verdict.property and p.when is not None for p in model.temporal):
+        raise UsageError(f"the trace violates {verdict.property}, an invariant conditioned on "
+                         "the initial state: the search found it by a shortest path from "
+                         "such a state, and such violations are not shrunk")
     kind = typing.cast(ViolationKind, verdict.kind)
     failure = Failure(verdict.property, kind)
     init = _find(model, trace, 0, model.inits)
