@@ -333,7 +333,8 @@ def test_properties_are_chosen_and_skipped_by_name() -> None:
     assert dead.violation is not None and dead.violation.kind == "deadlock"
     assert dead.violation.trace is not None and dead.violation.trace.length == 1
     assert dead.checked is not None and dead.checked.chosen == ("deadlock",)
-    nothing = check(spec, skip=["even", "small"])
+    nothing = check(spec, skip=["even", "small"])  # and the spec checks no deadlock
+    assert nothing.checked is not None and nothing.checked.chosen == ()
     assert nothing.status == "ok" and nothing.warnings == (
         "no property was checked: every one was left out by --property or --skip",)
     with pytest.raises(UsageError, match=r"--skip smal: spec 'starts' has no property "

@@ -118,6 +118,9 @@ def check(spec: Spec | Model, *, variant: str | None = None,
         deadlock = False
     if deadlock is None:
         deadlock = model.spec.check_deadlock
+    if not deadlock and model.chosen is not None and "deadlock" in model.chosen:
+        model = dataclasses.replace(model, chosen=tuple(
+            n for n in model.chosen if n != "deadlock"))
     if not temporal and model.temporal:
         model = dataclasses.replace(model, temporal=(), fairness=())
     if model.multi and (checkpoint or resume):
