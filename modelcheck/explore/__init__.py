@@ -50,8 +50,8 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     an initial state being depth 1), ``max_states`` (distinct states), ``time_limit``
     (seconds) and ``max_memory`` (bytes of resident memory). ``deadlock=False`` accepts
     states with no enabled action (None, the default: as the spec's ``check_deadlock``
-    says). ``symmetry`` explores one state per orbit of the spec's
-    declared symmetric sets. ``workers`` > 1 explores breadth-first in that many
+    says). ``symmetry`` explores one state per orbit of the spec's declared symmetric
+    sets. ``workers`` > 1 explores breadth-first in that many
     processes; ``scheduler`` (an address, or ``"local"`` for a LocalCluster of
     ``workers`` processes) on a dask.distributed cluster. ``checkpoint`` saves progress
     to a directory every ``checkpoint_every`` seconds and when interrupted; ``resume``
