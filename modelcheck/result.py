@@ -18,7 +18,8 @@ __all__ = ["Check", "Checked", "ErrorSite", "Result", "Stats", "Status", "Violat
            "ViolationKind"]
 
 Status = Literal["ok", "violation", "incomplete", "error"]
-ViolationKind = Literal["invariant", "action", "deadlock", "liveness", "possibility", "sometimes"]
+ViolationKind = Literal["invariant", "initial", "action", "deadlock", "liveness", "possibility",
+                        "sometimes"]
 
 EXIT_CODES: dict[str, int] = {"ok": 0, "violation": 1, "error": 2, "incomplete": 3}
 
@@ -124,6 +125,9 @@ class Checked:
     fairness: tuple[str, ...] = ()
     constraints: tuple[str, ...] = ()
     """The state constraints that bounded the search (their names)."""
+    chosen: tuple[str, ...] | None = None
+    """The properties (and ``deadlock``) the run was asked to check, when it was asked
+    for some only (``--property``, ``--skip``); None: every one."""
 
     @property
     def nothing_checked(self) -> bool:
@@ -134,7 +138,8 @@ class Checked:
         """The ``checked`` object of the result JSON."""
         return {"properties": [c.to_json() for c in self.properties],
                 "deadlock": self.deadlock.to_json(), "fairness": list(self.fairness),
-                "constraints": list(self.constraints), "nothing_checked": self.nothing_checked}
+                "constraints": list(self.constraints), "nothing_checked": self.nothing_checked,
+                "chosen": None if self.chosen is None else list(self.chosen)}
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,9 @@ time_limit_option: Decorator = click.option(
     "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Stop after S seconds.")
 
 no_deadlock_option: Decorator = click.option(
-    "--no-deadlock", is_flag=True, help="Do not report states with no enabled action.")
+    "--deadlock/--no-deadlock", "deadlock", default=None,
+    help="Report states with no enabled action as deadlocks, or not (default: as the spec "
+         "says, Spec(..., check_deadlock=...); deadlocks are reported unless it says False).")
 
 output_option: Decorator = click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path),

@@ -66,7 +66,9 @@ class Configuration:
     fairness_specs: tuple[str, ...]
     no_fairness: bool
     no_temporal: bool
-    no_deadlock: bool
+    deadlock: bool | None
+    properties: tuple[str, ...]
+    skip: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,11 @@ class Search:
                    "behaviour to stop).")
 @click.option("--no-temporal", is_flag=True,
               help="Skip temporal properties (eventually, leads-to, always-possible ...).")
+@click.option("--property", "properties", multiple=True, metavar="NAME",
+              help="Check only this property (repeatable; 'deadlock' names the deadlock "
+                   "check, left out unless named).")
+@click.option("--skip", "skip", multiple=True, metavar="NAME",
+              help="Do not check this property (repeatable; 'deadlock' too).")
 @click.option("--audit", is_flag=True,
               help="Keep every state and check that no two distinct states share a "
                    "fingerprint (memory for every state; single process).")
@@ -189,7 +196,7 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                        strategy=search.strategy,
                        max_depth=search.max_depth, max_states=search.max_states,
                        time_limit=search.time_limit,
-                       deadlock=not config.no_deadlock,
+                       deadlock=config.deadlock,
                        progress=None if (as_json or report.quiet) else ProgressLine(),
                        symmetry=search.symmetry, workers=search.workers,
                        scheduler=search.scheduler,
@@ -200,7 +207,8 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                        fairness=fairness, temporal=not config.no_temporal, seed=search.seed,
                        runs=search.runs, audit=search.audit,
                        max_violations=None if search.keep_going else
-                       search.max_violations or 1)
+                       search.max_violations or 1,
+                       properties=config.properties or None, skip=config.skip)
     except ModelcheckError as e:
         fail(e, as_json=as_json)
     emit(result, as_json=as_json, full=report.full, trace_out=report.trace_out, spec=spec)

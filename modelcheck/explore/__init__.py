@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from modelcheck._signals import terminate_as_interrupt
@@ -35,21 +35,23 @@ STRATEGIES: dict[str, Callable[[Model, Options], Result]] = {
 def check(spec: Spec | Model, *, variant: str | None = None,
           params: Mapping[str, Any] | None = None, strategy: str = "bfs",
           max_depth: int | None = None, max_states: int | None = None,
-          time_limit: float | None = None, deadlock: bool = True,
+          time_limit: float | None = None, deadlock: bool | None = None,
           progress: Callable[[Progress], None] | None = None, symmetry: bool = False,
           workers: int = 1, scheduler: str | None = None, checkpoint: str | None = None,
           checkpoint_every: float = 60.0, resume: str | None = None,
           max_memory: int | None = None, fairness: Mapping[str, str | None] | None = None,
           temporal: bool = True, seed: int | None = None, runs: int | None = None,
-          audit: bool = False, max_violations: int | None = 1) -> Result:
+          audit: bool = False, max_violations: int | None = 1,
+          properties: Collection[str] | None = None, skip: Collection[str] = ()) -> Result:
     """Check ``spec`` (or an already bound model) and return the :class:`Result`.
 
     ``variant`` and ``params`` choose the configuration; ``strategy`` is ``"bfs"``
     (shortest counterexamples) or ``"dfs"``. Bounds: ``max_depth`` (states along a path,
     an initial state being depth 1), ``max_states`` (distinct states), ``time_limit``
     (seconds) and ``max_memory`` (bytes of resident memory). ``deadlock=False`` accepts
-    states with no enabled action. ``symmetry`` explores one state per orbit of the spec's
-    declared symmetric sets. ``workers`` > 1 explores breadth-first in that many
+    states with no enabled action (None, the default: as the spec's ``check_deadlock``
+    says). ``symmetry`` explores one state per orbit of the spec's declared symmetric
+    sets. ``workers`` > 1 explores breadth-first in that many
     processes; ``scheduler`` (an address, or ``"local"`` for a LocalCluster of
     ``workers`` processes) on a dask.distributed cluster. ``checkpoint`` saves progress
     to a directory every ``checkpoint_every`` seconds and when interrupted; ``resume``
@@ -63,6 +65,9 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     breadth- or depth-first searches; it costs the memory of every state).
     ``max_violations`` > 1 (None: no limit) goes on after a violation until that many are
     found: one per property, one per class of deadlock (single-process bfs or dfs).
+    ``properties`` names the only properties to check (None: all) and ``skip`` those not to
+    check (either may name ``deadlock``, the deadlock check, which ``deadlock=True`` then
+    contradicts); the result's ``checked`` says which were.
     """
     if strategy not in STRATEGIES:
         raise UsageError(
@@ -101,11 +106,29 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     else:
         try:
             model = bind(spec, variant, params, symmetry=symmetry, fairness=fairness,
-                         temporal=temporal, max_memory=max_memory)
+                         temporal=temporal, max_memory=max_memory, properties=properties,
+                         skip=skip)
         except BindStopped as stop:
             return _stopped_binding(spec, variant, params, strategy, stop.message)
         except KeyboardInterrupt:
             return _stopped_binding(spec, variant, params, strategy, "interrupted")
+    if isinstance(spec, Model) and (properties is not None or skip):
+        raise UsageError("choose the properties to check when the model is bound: "
+                         "bind(..., properties=..., skip=...)")
+    if model.skipped and (checkpoint or resume):
+        # A checkpoint holds states judged by the properties of the search that saved it.
+        raise UsageError("--property and --skip do not go with --checkpoint and --resume: "
+                         "a resumed search must check what the saved one checked")
+    if "deadlock" in model.skipped:
+        if deadlock:
+            raise UsageError(f"deadlocks are asked for (--deadlock), but left out "
+                             f"({model.skipped['deadlock']}); drop one of the two")
+        deadlock = False
+    if deadlock is None:
+        deadlock = model.spec.check_deadlock
+    if not deadlock and model.chosen is not None and "deadlock" in model.chosen:
+        model = dataclasses.replace(model, chosen=tuple(
+            n for n in model.chosen if n != "deadlock"))
     if not temporal and model.temporal:
         model = dataclasses.replace(model, temporal=(), fairness=())
     if model.multi and (checkpoint or resume):

@@ -193,10 +193,25 @@ class Run:
         """The initial states (of the init instances ``first`` to ``stop``), each checked
         to be hashable (a spec error names the init)."""
         states = semantics.initial_states(self.model, self.fingerprint, first, stop)
+        self.check_initially(states)
         span = range(len(self.model.inits))[first:stop]
         with contextlib.suppress(RecursionError):
             self.init_nesting[span.start, span.stop] = deepest_nesting(s for _, s in states)
         return states
+
+    def check_initially(self, inits: Sequence[tuple[int, Any]]) -> None:
+        """Judge initial states (``(init index, state)`` pairs) by the initial-state
+        predicates: a violation or spec error with the one-state trace of the first that
+        one does not accept."""
+        found = semantics.broken_initially(self.model, inits)
+        if found is None:
+            return
+        init, state, broken = found
+        trace = Trace.from_states(self.model, init, [], [state])
+        if broken.error is not None:
+            raise semantics.spec_error(broken.function, broken.error,
+                                       at=" in an initial state", trace=trace, step=0)
+        raise Found(semantics.violation("initial", broken.prop.name, trace))
 
     def check_new(self, states: Sequence[Any], first_index: int,
                   unstored: Mapping[int, tuple[int, int]] | None = None) -> None:

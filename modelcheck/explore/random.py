@@ -135,7 +135,7 @@ def simulate(spec: Spec | Model, *, variant: str | None = None,
              params: Mapping[str, Any] | None = None, runs: int | None = DEFAULT_RUNS,
              depth: int = DEFAULT_DEPTH, seed: int | None = None,
              time_limit: float | None = None, workers: int = 1, swarm: bool = True,
-             guided: bool = False, shrink: bool = True, deadlock: bool = True,
+             guided: bool = False, shrink: bool = True, deadlock: bool | None = None,
              progress: Callable[[Progress], None] | None = None) -> Result:
     """Search ``spec`` by ``runs`` random walks of at most ``depth`` states.
 
@@ -143,9 +143,12 @@ def simulate(spec: Spec | Model, *, variant: str | None = None,
     search repeatable and is reported in the result; ``workers`` processes share the
     walks. ``swarm`` draws a configuration per walk, ``guided`` prefers unseen states,
     ``shrink`` shrinks a counterexample. Temporal properties are not checked (a walk
-    shows no infinite behaviour); invariants, action properties and deadlocks are.
+    shows no infinite behaviour); invariants, action properties and deadlocks are
+    (``deadlock=False`` accepts states with no enabled action; None: as the spec says).
     """
     model = spec if isinstance(spec, Model) else bind(spec, variant, params, temporal=False)
+    if deadlock is None:
+        deadlock = model.spec.check_deadlock
     for name, bound in (("runs", runs), ("depth", depth), ("time_limit", time_limit),
                         ("workers", workers)):
         if bound is not None and bound <= 0:
@@ -297,6 +300,12 @@ class _Lane:
         return out
 
     def _check_inits(self) -> None:
+        found = semantics.broken_initially(self.model, self.inits)
+        if found is not None:
+            init, state, wrong = found
+            if wrong.error is not None:
+                raise self._error(wrong.function, wrong.error, init, [], [state])
+            raise _Found(_Finding(-1, init, [], Failure(wrong.prop.name, "initial"), []))
         seen: set[int] = set()
         for init, s in self.inits:
             fp = self.key(s)
@@ -696,7 +705,8 @@ def _violation(model: Model, walks: Walks, found: _Finding,
         states.append(succs[k] if k < len(succs) else None)
     original = len(found.path)
     init, path = found.init, list(found.path)
-    if walks.shrink:
+    shrinking = walks.shrink and found.failure.kind != "initial"  # one state: nothing to shrink
+    if shrinking:
         left = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
         shrunk = shrink_path(model, init, path, found.failure, time_limit=left,
                              choices=found.choices)
@@ -706,7 +716,8 @@ def _violation(model: Model, walks: Walks, found: _Finding,
         trace = Trace.from_states(model, init, path, states)
     kind: ViolationKind = found.failure.kind
     message = found.failure.message(len(path), model, path[-1] if path else None)
-    message += f" (walk {found.run} of seed {walks.seed}"
-    message += f", shrunk from {original} steps)" if walks.shrink else ")"
+    message += (f" (walk {found.run} of seed {walks.seed}" if found.run >= 0
+                else f" (an initial state, seed {walks.seed}")
+    message += f", shrunk from {original} steps)" if shrinking else ")"
     return Violation(found.failure.property, kind, trace, message,
-                     shrunk_from=original if walks.shrink else None)
+                     shrunk_from=original if shrinking else None)

@@ -178,6 +178,8 @@ def render_result(result: Result, *, full: bool = False, spec: Spec | None = Non
     search = result.strategy + (", symmetry" if result.symmetry else "")
     if result.seed is not None:
         search += f", seed {result.seed}"
+    if result.checked is not None and result.checked.chosen is not None:
+        search += ", checking " + (", ".join(result.checked.chosen) or "no property")
     lines = [f"{title} ({render_params(result.params)}), {search}"]
     v = result.violation
     if result.status == "ok":
