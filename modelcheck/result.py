@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from modelcheck.coverage import Coverage
+from modelcheck.coverage import Coverage, SearchCoverage
 from modelcheck.state import JSON
 from modelcheck.trace import Trace
 
@@ -139,9 +139,10 @@ class Result:
     """Whether the search explored one state per orbit of the spec's symmetric sets."""
     seed: int | None = None
     """The seed of a random search (the same seed gives the same walks), or None."""
-    coverage: Coverage | None = None
+    coverage: Coverage | SearchCoverage | None = None
     """What a random search covered: states, actions, walk lengths, an estimate of the
-    reachable states; None for exhaustive searches."""
+    reachable states; for an exhaustive search with ``coverage=True``, how often each
+    action was enabled, taken and led to a new state; otherwise None."""
     checked: Checked | None = None
     """Every property with what the search made of it, and the fairness in force."""
     warnings: tuple[str, ...] = ()

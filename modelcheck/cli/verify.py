@@ -86,6 +86,7 @@ class Search:
     resume_dir: str | None
     max_memory: str | None
     audit: bool
+    coverage: bool
 
 
 @click.command("verify")
@@ -142,6 +143,9 @@ class Search:
 @click.option("--audit", is_flag=True,
               help="Keep every state and check that no two distinct states share a "
                    "fingerprint (memory for every state; single process).")
+@click.option("--coverage", is_flag=True,
+              help="Report per action how often it was enabled, taken and led to a new "
+                   "state, and the actions never enabled (single-process bfs).")
 @faults_option
 @gather(AllChecks, "every")
 @gather(Configuration, "config")
@@ -180,7 +184,7 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                        resume=search.resume_dir,
                        max_memory=parse_size(search.max_memory) if search.max_memory else None,
                        fairness=fairness, temporal=not config.no_temporal, seed=search.seed,
-                       runs=search.runs, audit=search.audit)
+                       runs=search.runs, audit=search.audit, coverage=search.coverage)
     except ModelcheckError as e:
         fail(e, as_json=as_json)
     emit(result, as_json=as_json, full=report.full, trace_out=report.trace_out, spec=spec)

@@ -41,7 +41,7 @@ def check(spec: Spec | Model, *, variant: str | None = None,
           checkpoint_every: float = 60.0, resume: str | None = None,
           max_memory: int | None = None, fairness: Mapping[str, str | None] | None = None,
           temporal: bool = True, seed: int | None = None, runs: int | None = None,
-          audit: bool = False) -> Result:
+          audit: bool = False, coverage: bool = False) -> Result:
     """Check ``spec`` (or an already bound model) and return the :class:`Result`.
 
     ``variant`` and ``params`` choose the configuration; ``strategy`` is ``"bfs"``
@@ -60,7 +60,10 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     walks ``runs`` random walks of ``max_depth`` states from ``seed`` (see
     :mod:`modelcheck.explore.random`), in ``workers`` processes. ``audit`` keeps every
     state and checks that no two distinct states shared a fingerprint (single-process
-    breadth- or depth-first searches; it costs the memory of every state).
+    breadth- or depth-first searches; it costs the memory of every state). ``coverage``
+    counts per action how often it was enabled, taken and led to a new state (the
+    result's :class:`~modelcheck.coverage.SearchCoverage`; single-process breadth-first
+    searches, not resumed; a random search always reports its own coverage).
     """
     if strategy not in STRATEGIES:
         raise UsageError(
@@ -86,6 +89,9 @@ def check(spec: Spec | Model, *, variant: str | None = None,
         raise UsageError("--audit keeps every state in this process: it goes with a "
                          "single-process --strategy bfs or dfs, without --workers, "
                          "--scheduler, --checkpoint or --resume")
+    if coverage and strategy != "random" and (strategy != "bfs" or parallel or resume):
+        raise UsageError("--coverage counts the transitions of a single-process breadth-first "
+                         "search: drop --strategy dfs, --workers, --scheduler and --resume")
     if resume and not checkpoint:
         checkpoint = resume  # a resumed search goes on saving where it came from
     if isinstance(spec, Model):
@@ -112,7 +118,7 @@ def check(spec: Spec | Model, *, variant: str | None = None,
                       deadlock=deadlock, progress=progress, workers=workers,
                       scheduler=scheduler, checkpoint=checkpoint,
                       checkpoint_every=checkpoint_every, resume=resume, max_memory=max_memory,
-                      seed=seed, runs=runs, audit=audit)
+                      seed=seed, runs=runs, audit=audit, coverage=coverage)
     explore = STRATEGIES[strategy]
     if scheduler is not None:
         from modelcheck.explore import distributed

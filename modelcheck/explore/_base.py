@@ -19,6 +19,7 @@ from modelcheck import _watchdog as watchdog
 from modelcheck import semantics
 from modelcheck._watchdog import resident_memory
 from modelcheck._watchdog import size as _size
+from modelcheck.coverage import SearchCoverage
 from modelcheck.errors import NondeterminismError, SpecRuntimeError
 from modelcheck.fingerprint import Audit, collision_probability, deepest_nesting, fingerprint
 from modelcheck.model import Model
@@ -71,6 +72,9 @@ class Options:
     """Random walks of a random search; None: 1,000, or as many as ``time_limit`` allows."""
     audit: bool = False
     """Keep every state and check that no two distinct states share a fingerprint."""
+    coverage: bool = False
+    """Count, per action, how often it was enabled, taken and led to a new state
+    (breadth-first, single process)."""
 
 
 class Found(Exception):
@@ -131,6 +135,8 @@ class Run:
         self.table = model.table()
         self.rechecks = 0
         """Chunks whose expansion was executed again (see :meth:`recheck`)."""
+        self.coverage: Callable[[], SearchCoverage] | None = None
+        """With ``--coverage``: the per-action counts so far, for the result."""
         self.init_nesting: dict[tuple[int, int], int] = {}
         """The :func:`nesting` of the initial states this run enumerated, by range of init
         instances (so that the result's statistics need not enumerate them again)."""
@@ -550,7 +556,8 @@ class Run:
         return Result(model.spec.name, model.variant, model.params, self.strategy, status,
                       exhaustive, stats, violation, error, stopped, details,
                       symmetry=model.canonical is not None, checked=checked,
-                      warnings=warnings)
+                      warnings=warnings,
+                      coverage=self.coverage() if self.coverage is not None else None)
 
     def finish(self, *, bounded: str | None) -> Result:
         """The result of a search that ran out of states to explore (maybe within a bound:
