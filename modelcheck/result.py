@@ -137,6 +137,9 @@ class Result:
     details: dict[str, Any] = field(default_factory=dict, compare=False)
     symmetry: bool = False
     """Whether the search explored one state per orbit of the spec's symmetric sets."""
+    view: str | None = None
+    """The name of the spec's view when the search identified states by it (see
+    :meth:`~modelcheck.spec.Spec.view`), else None."""
     seed: int | None = None
     """The seed of a random search (the same seed gives the same walks), or None."""
     coverage: Coverage | SearchCoverage | None = None
@@ -157,7 +160,8 @@ class Result:
         """The result as the JSON object that ``--json`` prints."""
         return {
             "spec": self.spec, "variant": self.variant, "params": self.params,
-            "strategy": self.strategy, "symmetry": self.symmetry, "status": self.status,
+            "strategy": self.strategy, "symmetry": self.symmetry, "view": self.view,
+            "status": self.status,
             "exhaustive": self.exhaustive,
             "violation": self.violation.to_json() if self.violation else None,
             "stats": self.stats.to_json(), "error": self.error, "stopped": self.stopped,

@@ -103,7 +103,7 @@ def test_off_by_default_and_refused_where_it_cannot_count() -> None:
     assert check(spec).coverage is None
     for kw in ({"strategy": "dfs"}, {"workers": 2}):
         with pytest.raises(UsageError, match="--coverage"):
-            check(spec, coverage=True, **kw)  # type: ignore[arg-type]
+            check(spec, coverage=True, **kw)
 
 
 def test_cli_text_and_json(cli_result: CliResult) -> None:

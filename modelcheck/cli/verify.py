@@ -87,6 +87,7 @@ class Search:
     max_memory: str | None
     audit: bool
     coverage: bool
+    no_view: bool
 
 
 @click.command("verify")
@@ -146,6 +147,8 @@ class Search:
 @click.option("--coverage", is_flag=True,
               help="Report per action how often it was enabled, taken and led to a new "
                    "state, and the actions never enabled (single-process bfs).")
+@click.option("--no-view", is_flag=True,
+              help="Tell states apart in full, ignoring the spec's view (@spec.view).")
 @faults_option
 @gather(AllChecks, "every")
 @gather(Configuration, "config")
@@ -184,7 +187,8 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                        resume=search.resume_dir,
                        max_memory=parse_size(search.max_memory) if search.max_memory else None,
                        fairness=fairness, temporal=not config.no_temporal, seed=search.seed,
-                       runs=search.runs, audit=search.audit, coverage=search.coverage)
+                       runs=search.runs, audit=search.audit, coverage=search.coverage,
+                       view=not search.no_view)
     except ModelcheckError as e:
         fail(e, as_json=as_json)
     emit(result, as_json=as_json, full=report.full, trace_out=report.trace_out, spec=spec)

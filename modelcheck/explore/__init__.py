@@ -41,7 +41,7 @@ def check(spec: Spec | Model, *, variant: str | None = None,
           checkpoint_every: float = 60.0, resume: str | None = None,
           max_memory: int | None = None, fairness: Mapping[str, str | None] | None = None,
           temporal: bool = True, seed: int | None = None, runs: int | None = None,
-          audit: bool = False, coverage: bool = False) -> Result:
+          audit: bool = False, coverage: bool = False, view: bool = True) -> Result:
     """Check ``spec`` (or an already bound model) and return the :class:`Result`.
 
     ``variant`` and ``params`` choose the configuration; ``strategy`` is ``"bfs"``
@@ -64,6 +64,7 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     counts per action how often it was enabled, taken and led to a new state (the
     result's :class:`~modelcheck.coverage.SearchCoverage`; single-process breadth-first
     searches, not resumed; a random search always reports its own coverage).
+    ``view=False`` ignores the spec's view (:meth:`~modelcheck.spec.Spec.view`).
     """
     if strategy not in STRATEGIES:
         raise UsageError(
@@ -99,7 +100,7 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     else:
         try:
             model = bind(spec, variant, params, symmetry=symmetry, fairness=fairness,
-                         temporal=temporal, max_memory=max_memory)
+                         temporal=temporal, max_memory=max_memory, view=view)
         except BindStopped as stop:
             return _stopped_binding(spec, variant, params, strategy, stop.message)
         except KeyboardInterrupt:
@@ -110,6 +111,12 @@ def check(spec: Spec | Model, *, variant: str | None = None,
         raise UsageError("checkpoints cannot hold the paths to states reached by generator "
                          "actions (a step records its action alone); drop --checkpoint and "
                          "--resume, or make each generator action one action per witness")
+    if model.view is not None and strategy == "dfs" and max_depth is not None:
+        raise UsageError(
+            "a depth-first search with --max-depth stores a shorter path to a state met "
+            "again, which under a view may lead to another state than the one explored: "
+            "its traces could end in a state that was never checked; use --strategy bfs, "
+            "drop --max-depth, or drop the view (--no-view)")
     refused = unsupported(model, strategy=strategy, parallel=parallel,
                           checkpoint=bool(checkpoint or resume))
     if refused is not None:

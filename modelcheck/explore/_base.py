@@ -28,7 +28,7 @@ from modelcheck.spec import Property
 from modelcheck.store import NO_PARENT, DictStore, FingerprintStore
 from modelcheck.trace import Trace
 
-__all__ = ["Found", "Options", "Progress", "Run", "StepFailure", "multi_path"]
+__all__ = ["Found", "Options", "Progress", "Run", "StepFailure", "multi_path", "view_name"]
 
 
 @dataclass(frozen=True)
@@ -113,10 +113,11 @@ class Run:
                          if options.time_limit is not None else None)
         self.pending_sometimes: list[Property] = list(model.sometimes)
         self.state_type = model.spec.state
-        canonical = model.canonical
+        identify = model.identify
         self.fingerprint: Callable[[Any], int] = (
-            fingerprint if canonical is None else lambda s: fingerprint(canonical(s)))
-        """The fingerprint a state is stored under: its orbit's under symmetry reduction."""
+            fingerprint if identify is None else lambda s: fingerprint(identify(s)))
+        """The fingerprint a state is stored under: its orbit's under symmetry reduction,
+        its view's under a view."""
         self.cut_short = False
         """Whether the state limit kept some new states of the last expansion out."""
         self.audit = Audit() if options.audit else None
@@ -395,7 +396,7 @@ class Run:
         states = [s]
         key = self.fingerprint
         targets = self._path_fingerprints(index, len(actions)) \
-            if model.canonical is not None or model.multi else None
+            if model.identify is not None or model.multi else None
         taken: list[int] = []
         found = (self._multi_path(index, s, actions, state, then)
                  if model.multi and targets is None else None)
@@ -409,7 +410,7 @@ class Run:
                 fp = key(t)
                 return fp == targets[step] if targets is not None else fp in self.store
             nxt = model.step_to(aid, s, reaches)
-            if not reaches(nxt) and model.canonical is not None:
+            if not reaches(nxt) and model.identify is not None:
                 aid, nxt = self._orbit_step(s, reaches, aid)
             if not reaches(nxt):
                 label = model.instances[aid].label()
@@ -555,7 +556,8 @@ class Run:
             temporal_ran="temporal" in details, states=stats.distinct_states)
         return Result(model.spec.name, model.variant, model.params, self.strategy, status,
                       exhaustive, stats, violation, error, stopped, details,
-                      symmetry=model.canonical is not None, checked=checked,
+                      symmetry=model.canonical is not None, view=view_name(model),
+                      checked=checked,
                       warnings=warnings,
                       coverage=self.coverage() if self.coverage is not None else None)
 
@@ -594,6 +596,12 @@ class Run:
                            details={"exception": error})
 
 
+def view_name(model: Model) -> str | None:
+    """The name of the view the search identified states by, or None."""
+    fn = model.spec.view_fn
+    return fn.__name__ if model.view is not None and fn is not None else None
+
+
 def _stored_index(j: int, first_index: int,
                   unstored: Mapping[int, tuple[int, int]] | None) -> int:
     """The store index of the ``j``-th of a batch of new states stored from ``first_index``
@@ -616,7 +624,7 @@ def multi_path(model: Model, key: Callable[[Any], int], init: Any, actions: Sequ
     def last(t: Any) -> bool:
         if want is not None and key(t) != want:
             return False
-        if then is None or model.canonical is not None:
+        if then is None or model.identify is not None:
             return True  # under symmetry the step is transported to the state replayed
         try:
             return then[1] in model.successors(then[0], t)

@@ -25,7 +25,7 @@ from modelcheck._signals import note_terminate
 from modelcheck.coverage import ActionCoverage, SearchCoverage
 from modelcheck.errors import UsageError
 from modelcheck.explore import temporal
-from modelcheck.explore._base import Found, Options, Run, StepFailure
+from modelcheck.explore._base import Found, Options, Run, StepFailure, view_name
 from modelcheck.explore._codegen import expander
 from modelcheck.fingerprint import fingerprint, fingerprints_into
 from modelcheck.model import ActionTable, Model, Successors
@@ -407,6 +407,9 @@ def _identity(model: Model) -> dict[str, Any]:
         "instances": len(model.instances)}
     if model.constraints:
         out["constraints"] = [c.name for c in model.constraints]
+    # Absent from checkpoints of searches without a view, as from those saved before
+    # views existed: None for both.
+    out["view"] = view_name(model)
     return out
 
 
@@ -464,7 +467,7 @@ def _rebuild(model: Model, cp: checkpoint.Checkpoint, store: FingerprintStore,
         wanted.append(np.unique(up[up != NO_PARENT]).astype(np.int64))
     order = np.unique(np.concatenate(wanted)).tolist()
     cfg = model.config
-    canon = model.canonical
+    canon = model.identify
 
     def refuse(what: str) -> UsageError:
         return UsageError(
@@ -580,7 +583,7 @@ def _fingerprints(run: Run, succs: list[Any], actions: list[int]) -> npt.NDArray
     Under symmetry reduction a state's fingerprint is that of its orbit's representative;
     the frontier keeps the successors themselves, so stored paths replay exactly.
     """
-    canonical = run.model.canonical
+    canonical = run.model.identify
     states = succs if canonical is None else list(map(canonical, succs))
     out = np.empty(len(succs), dtype=np.int64)
     try:
@@ -592,5 +595,5 @@ def _fingerprints(run: Run, succs: list[Any], actions: list[int]) -> npt.NDArray
 
 def _identities(run: Run, succs: list[Any]) -> list[Any]:
     """What ``succs`` are stored as: themselves, or their orbits' representatives."""
-    canonical = run.model.canonical
+    canonical = run.model.identify
     return succs if canonical is None else list(map(canonical, succs))

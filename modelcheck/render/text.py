@@ -176,6 +176,8 @@ def render_result(result: Result, *, full: bool = False, spec: Spec | None = Non
     when known, says how the trace's steps read)."""
     title = result.spec + (f" --variant {result.variant}" if result.variant else "")
     search = result.strategy + (", symmetry" if result.symmetry else "")
+    if result.view is not None:
+        search += f", view {result.view}"
     if result.seed is not None:
         search += f", seed {result.seed}"
     lines = [f"{title} ({render_params(result.params)}), {search}"]
