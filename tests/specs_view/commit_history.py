@@ -7,13 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from modelcheck import IndexedBy, Record, Spec
+from modelcheck import Between, IndexedBy, Record, Spec
 from modelcheck_specs import transaction_commit as tc
 
 
 @dataclass(frozen=True)
 class Config:
-    rms: int = 3
+    rms: Annotated[int, Between(1)] = 3
     abort_after_commit: bool = False
 
 
