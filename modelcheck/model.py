@@ -15,6 +15,7 @@ memory limit), each with an error that names the action.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -174,6 +175,18 @@ class Model:
     constraints: tuple[Constraint, ...] = ()
     """The state constraints bounding the search: a state outside one is checked but
     neither stored as distinct nor expanded (see :meth:`Spec.constraint`)."""
+    view: Callable[[Any], Any] | None = None
+    """With the spec's view (see :meth:`Spec.view`): maps a state to its view."""
+
+    @functools.cached_property
+    def identify(self) -> Callable[[Any], Any] | None:
+        """What the explorers fingerprint a state by: None for the state itself, else its
+        orbit's representative (symmetry), its view, or (both) the view of the
+        representative."""
+        canonical, view = self.canonical, self.view
+        if view is None or canonical is None:
+            return view if view is not None else canonical
+        return lambda s: view(canonical(s))
 
     @property
     def params(self) -> dict[str, JSON]:
@@ -257,7 +270,7 @@ def bind(spec: Spec, variant: str | None = None,
          params: Mapping[str, Any] | None = None, *, symmetry: bool = False,
          fairness: Mapping[str, str | None] | None = None, temporal: bool = True,
          max_memory: int | None = None, properties: Collection[str] | None = None,
-         skip: Collection[str] = ()) -> Model:
+         skip: Collection[str] = (), view: bool = True) -> Model:
     """Bind ``spec`` to a configuration: the variant's params, then ``params`` over them.
 
     ``symmetry`` reduces the search to one state per orbit of the spec's symmetric sets.
@@ -265,6 +278,7 @@ def bind(spec: Spec, variant: str | None = None,
     drop one); ``temporal=False`` leaves the temporal properties out of the model.
     ``properties`` names the only properties to check (None: all), ``skip`` those not to
     check; either may name ``deadlock``, the deadlock check (see :func:`choose`).
+    ``view=False`` ignores the spec's view (see :meth:`Spec.view`).
 
     A model of more than :data:`MAX_INSTANCES` action (or initial-state) instances is a
     :class:`UsageError`, and so is binding that takes more than :data:`BIND_MEMORY` of
@@ -320,7 +334,8 @@ def bind(spec: Spec, variant: str | None = None,
         fairness=groups, constraints=tuple(spec.constraints),
         initially=tuple(p for p in props if p.kind == "initially"), skipped=skipped,
         chosen=None if properties is None and not skip else tuple(
-            n for n in [*(p.name for p in spec.properties), "deadlock"] if n not in skipped))
+            n for n in [*(p.name for p in spec.properties), "deadlock"] if n not in skipped),
+        view=_viewer(spec.view_fn, cfg) if view and spec.view_fn is not None else None)
 
 
 def choose(spec: Spec, properties: Collection[str] | None,
@@ -339,6 +354,20 @@ def choose(spec: Spec, properties: Collection[str] | None,
     if properties is not None:
         out.update({n: "not chosen by --property" for n in known if n not in properties})
     return out
+
+
+def _viewer(fn: Callable[[Any, Any], Any], cfg: Any) -> Callable[[Any], Any]:
+    """``fn(cfg, state)`` as a function of the state; what it raises becomes a
+    :class:`SpecRuntimeError` naming it."""
+    name = fn.__name__
+
+    def view(state: Any) -> Any:
+        try:
+            return fn(cfg, state)
+        except Exception as e:
+            raise SpecRuntimeError(f"view {name} raised {type(e).__name__}: {e}",
+                                   function=name) from e
+    return view
 
 
 def bind_fairness(spec: Spec, instances: Sequence[Instance],

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from modelcheck.coverage import Coverage
+from modelcheck.coverage import Coverage, SearchCoverage
 from modelcheck.state import JSON
 from modelcheck.trace import Trace
 
@@ -161,11 +161,15 @@ class Result:
     details: dict[str, Any] = field(default_factory=dict, compare=False)
     symmetry: bool = False
     """Whether the search explored one state per orbit of the spec's symmetric sets."""
+    view: str | None = None
+    """The name of the spec's view when the search identified states by it (see
+    :meth:`~modelcheck.spec.Spec.view`), else None."""
     seed: int | None = None
     """The seed of a random search (the same seed gives the same walks), or None."""
-    coverage: Coverage | None = None
+    coverage: Coverage | SearchCoverage | None = None
     """What a random search covered: states, actions, walk lengths, an estimate of the
-    reachable states; None for exhaustive searches."""
+    reachable states; for an exhaustive search with ``coverage=True``, how often each
+    action was enabled, taken and led to a new state; otherwise None."""
     checked: Checked | None = None
     """Every property with what the search made of it, and the fairness in force."""
     warnings: tuple[str, ...] = ()
@@ -192,7 +196,8 @@ class Result:
         """The result as the JSON object that ``--json`` prints."""
         return {
             "spec": self.spec, "variant": self.variant, "params": self.params,
-            "strategy": self.strategy, "symmetry": self.symmetry, "status": self.status,
+            "strategy": self.strategy, "symmetry": self.symmetry, "view": self.view,
+            "status": self.status,
             "exhaustive": self.exhaustive,
             "violation": self.violation.to_json() if self.violation else None,
             "stats": self.stats.to_json(), "error": self.error, "stopped": self.stopped,

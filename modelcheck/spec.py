@@ -303,6 +303,8 @@ class Spec:
     fairness: list[Fairness] = field(default_factory=list, init=False, repr=False)
     terminal_fn: Callable[[Any, Any], bool] | None = field(default=None, init=False, repr=False)
     constraints: list[Constraint] = field(default_factory=list, init=False, repr=False)
+    view_fn: Callable[[Any, Any], Any] | None = field(default=None, init=False, repr=False)
+    """The view declared by :meth:`view`, or None: states are told apart in full."""
     variants: dict[str, Variant] = field(default_factory=dict, init=False, repr=False)
     accepted_mutants: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     """Mutant id -> why its surviving is no gap (see :meth:`accept_mutant`)."""
@@ -567,6 +569,26 @@ class Spec:
                 f"spec {self.name!r}: the name {fn.__name__!r} is already {taken}; names of "
                 "inits, actions, properties and constraints must be unique")
         self.constraints.append(Constraint(fn.__name__, fn, inspect.getdoc(fn) or ""))
+        return fn
+
+    def view(self, fn: F, /) -> F:
+        """Declare a view ``(cfg, state) -> value``, as TLA+'s ``VIEW``: what identifies a
+        state. Two states with the same view are one state to the search: the first one
+        reached is stored and explored, the others are not (auxiliary or history fields
+        left out of the view then do not multiply the states). The value must be one a
+        state could hold (a tuple, a record, numbers, strings, frozensets ...).
+
+        Properties, deadlocks and traces are still checked on real states, but a view that
+        leaves out something that matters for future behaviour makes the search miss
+        states, and its verdict unsound. Temporal properties are not checked under a view
+        (their graph would join states that differ).
+        """
+        _check_params(fn, ("cfg", "state"), "@spec.view", "(cfg, state) -> value")
+        if self.view_fn is not None:
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: @spec.view is declared twice ({self.view_fn.__name__} "
+                f"and {fn.__name__}); combine them into one function")
+        self.view_fn = fn
         return fn
 
     def accept_mutant(self, mutant: str, why: str) -> None:

@@ -91,6 +91,8 @@ class Search:
     audit: bool
     keep_going: bool
     max_violations: int | None
+    coverage: bool
+    no_view: bool
 
 
 @click.command("verify")
@@ -162,6 +164,11 @@ class Search:
 @click.option("--max-violations", type=click.IntRange(min=1), metavar="N",
               help="As --continue, but stop after N violations (1: the default, stop at "
                    "the first).")
+@click.option("--coverage", is_flag=True,
+              help="Report per action how often it was enabled, taken and led to a new "
+                   "state, and the actions never enabled (single-process bfs).")
+@click.option("--no-view", is_flag=True,
+              help="Tell states apart in full, ignoring the spec's view (@spec.view).")
 @faults_option
 @gather(AllChecks, "every")
 @gather(Configuration, "config")
@@ -205,7 +212,8 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                        resume=search.resume_dir,
                        max_memory=parse_size(search.max_memory) if search.max_memory else None,
                        fairness=fairness, temporal=not config.no_temporal, seed=search.seed,
-                       runs=search.runs, audit=search.audit,
+                       runs=search.runs, audit=search.audit, coverage=search.coverage,
+                       view=not search.no_view,
                        max_violations=None if search.keep_going else
                        search.max_violations or 1,
                        properties=config.properties or None, skip=config.skip)

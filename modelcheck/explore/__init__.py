@@ -42,7 +42,8 @@ def check(spec: Spec | Model, *, variant: str | None = None,
           max_memory: int | None = None, fairness: Mapping[str, str | None] | None = None,
           temporal: bool = True, seed: int | None = None, runs: int | None = None,
           audit: bool = False, max_violations: int | None = 1,
-          properties: Collection[str] | None = None, skip: Collection[str] = ()) -> Result:
+          properties: Collection[str] | None = None, skip: Collection[str] = (),
+          coverage: bool = False, view: bool = True) -> Result:
     """Check ``spec`` (or an already bound model) and return the :class:`Result`.
 
     ``variant`` and ``params`` choose the configuration; ``strategy`` is ``"bfs"``
@@ -68,6 +69,10 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     ``properties`` names the only properties to check (None: all) and ``skip`` those not to
     check (either may name ``deadlock``, the deadlock check, which ``deadlock=True`` then
     contradicts); the result's ``checked`` says which were.
+    ``coverage`` counts per action how often it was enabled, taken and led to a new state
+    (the result's :class:`~modelcheck.coverage.SearchCoverage`; single-process
+    breadth-first searches, not resumed; a random search always reports its own
+    coverage). ``view=False`` ignores the spec's view (:meth:`~modelcheck.spec.Spec.view`).
     """
     if strategy not in STRATEGIES:
         raise UsageError(
@@ -99,6 +104,9 @@ def check(spec: Spec | Model, *, variant: str | None = None,
         raise UsageError("--continue and --max-violations go with a single-process "
                          "--strategy bfs or dfs, without --workers, --scheduler, "
                          "--checkpoint or --resume")
+    if coverage and strategy != "random" and (strategy != "bfs" or parallel or resume):
+        raise UsageError("--coverage counts the transitions of a single-process breadth-first "
+                         "search: drop --strategy dfs, --workers, --scheduler and --resume")
     if resume and not checkpoint:
         checkpoint = resume  # a resumed search goes on saving where it came from
     if isinstance(spec, Model):
@@ -107,7 +115,7 @@ def check(spec: Spec | Model, *, variant: str | None = None,
         try:
             model = bind(spec, variant, params, symmetry=symmetry, fairness=fairness,
                          temporal=temporal, max_memory=max_memory, properties=properties,
-                         skip=skip)
+                         skip=skip, view=view)
         except BindStopped as stop:
             return _stopped_binding(spec, variant, params, strategy, stop.message)
         except KeyboardInterrupt:
@@ -135,6 +143,12 @@ def check(spec: Spec | Model, *, variant: str | None = None,
         raise UsageError("checkpoints cannot hold the paths to states reached by generator "
                          "actions (a step records its action alone); drop --checkpoint and "
                          "--resume, or make each generator action one action per witness")
+    if model.view is not None and strategy == "dfs" and max_depth is not None:
+        raise UsageError(
+            "a depth-first search with --max-depth stores a shorter path to a state met "
+            "again, which under a view may lead to another state than the one explored: "
+            "its traces could end in a state that was never checked; use --strategy bfs, "
+            "drop --max-depth, or drop the view (--no-view)")
     refused = unsupported(model, strategy=strategy, parallel=parallel,
                           checkpoint=bool(checkpoint or resume))
     if refused is not None:
@@ -143,7 +157,8 @@ def check(spec: Spec | Model, *, variant: str | None = None,
                       deadlock=deadlock, progress=progress, workers=workers,
                       scheduler=scheduler, checkpoint=checkpoint,
                       checkpoint_every=checkpoint_every, resume=resume, max_memory=max_memory,
-                      seed=seed, runs=runs, audit=audit, max_violations=max_violations)
+                      seed=seed, runs=runs, audit=audit, max_violations=max_violations,
+                      coverage=coverage)
     explore = STRATEGIES[strategy]
     if scheduler is not None:
         from modelcheck.explore import distributed

@@ -22,6 +22,7 @@ from modelcheck import _watchdog as watchdog
 from modelcheck import semantics
 from modelcheck._watchdog import resident_memory
 from modelcheck._watchdog import size as _size
+from modelcheck.coverage import SearchCoverage
 from modelcheck.errors import NondeterminismError, SpecRuntimeError
 from modelcheck.fingerprint import Audit, collision_probability, deepest_nesting, fingerprint
 from modelcheck.model import Model
@@ -31,7 +32,7 @@ from modelcheck.store import NO_PARENT, DictStore, FingerprintStore
 from modelcheck.trace import Trace
 
 __all__ = ["Found", "Options", "Progress", "Run", "StepFailure", "error_site", "multi_path",
-           "source_line"]
+           "source_line", "view_name"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,9 @@ class Options:
     """Violations to find before the search stops; None: every one (``--continue``). Past
     the first, each property is reported once (its first violation, found at its shortest
     depth by a breadth-first search) and deadlocks once per action leading into them."""
+    coverage: bool = False
+    """Count, per action, how often it was enabled, taken and led to a new state
+    (breadth-first, single process)."""
 
 
 class Found(Exception):
@@ -117,10 +121,11 @@ class Run:
                          if options.time_limit is not None else None)
         self.pending_sometimes: list[Property] = list(model.sometimes)
         self.state_type = model.spec.state
-        canonical = model.canonical
+        identify = model.identify
         self.fingerprint: Callable[[Any], int] = (
-            fingerprint if canonical is None else lambda s: fingerprint(canonical(s)))
-        """The fingerprint a state is stored under: its orbit's under symmetry reduction."""
+            fingerprint if identify is None else lambda s: fingerprint(identify(s)))
+        """The fingerprint a state is stored under: its orbit's under symmetry reduction,
+        its view's under a view."""
         self.cut_short = False
         """Whether the state limit kept some new states of the last expansion out."""
         self.audit = Audit() if options.audit else None
@@ -139,6 +144,8 @@ class Run:
         self.table = model.table()
         self.rechecks = 0
         """Chunks whose expansion was executed again (see :meth:`recheck`)."""
+        self.coverage: Callable[[], SearchCoverage] | None = None
+        """With ``--coverage``: the per-action counts so far, for the result."""
         self.init_nesting: dict[tuple[int, int], int] = {}
         """The :func:`nesting` of the initial states this run enumerated, by range of init
         instances (so that the result's statistics need not enumerate them again)."""
@@ -474,7 +481,7 @@ class Run:
         states = [s]
         key = self.fingerprint
         targets = self._path_fingerprints(index, len(actions)) \
-            if model.canonical is not None or model.multi else None
+            if model.identify is not None or model.multi else None
         taken: list[int] = []
         found = (self._multi_path(index, s, actions, state, then)
                  if model.multi and targets is None else None)
@@ -488,7 +495,7 @@ class Run:
                 fp = key(t)
                 return fp == targets[step] if targets is not None else fp in self.store
             nxt = model.step_to(aid, s, reaches)
-            if not reaches(nxt) and model.canonical is not None:
+            if not reaches(nxt) and model.identify is not None:
                 aid, nxt = self._orbit_step(s, reaches, aid)
             if not reaches(nxt):
                 label = model.instances[aid].label()
@@ -502,7 +509,9 @@ class Run:
             states.append(s)
             taken.append(aid)
         if state is not None and s != state:
-            if model.canonical is None or key(s) != key(state):
+            # Under a view another state with the same view need not violate what the
+            # held one does: the trace must end in the very state that was checked.
+            if model.canonical is None or model.view is not None or key(s) != key(state):
                 raise NondeterminismError(
                     f"replaying the path to a state gave a different state after "
                     f"{len(actions)} steps: the spec is nondeterministic", function="?",
@@ -645,9 +654,11 @@ class Run:
             stopped = f"--max-violations {stopped_at} reached"
         return Result(model.spec.name, model.variant, model.params, self.strategy, status,
                       exhaustive, stats, violation, error, stopped, details,
-                      symmetry=model.canonical is not None, checked=checked,
+                      symmetry=model.canonical is not None, view=view_name(model),
+                      checked=checked,
                       warnings=warnings, violations=violations if self.continuing else (),
-                      error_site=error_site(model, spec_error) if spec_error else None)
+                      error_site=error_site(model, spec_error) if spec_error else None,
+                      coverage=self.coverage() if self.coverage is not None else None)
 
     def finish(self, *, bounded: str | None) -> Result:
         """The result of a search that ran out of states to explore (maybe within a bound:
@@ -735,6 +746,12 @@ def _spec_files(spec: Spec) -> set[str]:
             if isinstance(f, str) and not str(Path(f).resolve()).startswith(_ENGINE)}
 
 
+def view_name(model: Model) -> str | None:
+    """The name of the view the search identified states by, or None."""
+    fn = model.spec.view_fn
+    return fn.__name__ if model.view is not None and fn is not None else None
+
+
 def _stored_index(j: int, first_index: int,
                   unstored: Mapping[int, tuple[int, int]] | None) -> int:
     """The store index of the ``j``-th of a batch of new states stored from ``first_index``
@@ -757,7 +774,7 @@ def multi_path(model: Model, key: Callable[[Any], int], init: Any, actions: Sequ
     def last(t: Any) -> bool:
         if want is not None and key(t) != want:
             return False
-        if then is None or model.canonical is not None:
+        if then is None or model.identify is not None:
             return True  # under symmetry the step is transported to the state replayed
         try:
             return then[1] in model.successors(then[0], t)

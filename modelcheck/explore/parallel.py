@@ -595,8 +595,8 @@ class _Worker:
         except SpecRuntimeError:
             for k, t in enumerate(succs):
                 try:
-                    fingerprint(t if self.model.canonical is None else self.model.canonical(t))
-                except (TypeError, RecursionError):
+                    fingerprint(t if self.model.identify is None else self.model.identify(t))
+                except (TypeError, RecursionError, SpecRuntimeError):  # the view raised
                     owner = np.searchsorted(np.cumsum(counts), k, side="right")
                     self.report("step", int(parents_of[owner]), actions[k])
                     return None

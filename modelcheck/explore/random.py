@@ -56,7 +56,7 @@ from typing import Any
 from modelcheck import semantics
 from modelcheck.coverage import ActionCount, Coverage, estimate_states
 from modelcheck.errors import NondeterminismError, SpecRuntimeError, UsageError
-from modelcheck.explore._base import Options, Progress, source_line
+from modelcheck.explore._base import Options, Progress, source_line, view_name
 from modelcheck.fingerprint import collision_probability, fingerprint
 from modelcheck.model import Model, Successors, bind
 from modelcheck.result import ErrorSite, Result, Stats, Status, Violation, ViolationKind
@@ -266,7 +266,7 @@ class _Lane:
                     self.fault_budget[spec_actions[name]] = budget
         self.faults = sorted(self.fault_budget)
         self.inits: list[tuple[int, Any]] = []
-        canonical = model.canonical
+        canonical = model.identify
         self.key: Callable[[Any], int] = (
             fingerprint if canonical is None else lambda s: fingerprint(canonical(s)))
         self.out = _LaneResult(enabled=[0] * self.families, taken=[0] * self.families)
@@ -692,7 +692,8 @@ def _result(model: Model, options: Options, walks: Walks, lanes: list[_LaneResul
         states=distinct)
     return Result(model.spec.name, model.variant, model.params, "random", status, False,
                   stats, violation, errors[0].message if errors else None, stopped, details,
-                  symmetry=model.canonical is not None, seed=walks.seed, coverage=coverage,
+                  symmetry=model.canonical is not None, view=view_name(model),
+                  seed=walks.seed, coverage=coverage,
                   checked=checked, warnings=warnings,
                   error_site=failures[0].site() if failures else None)
 

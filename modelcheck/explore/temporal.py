@@ -101,6 +101,10 @@ def unsupported(model: Model, *, strategy: str, parallel: bool, checkpoint: bool
     if checkpoint:
         return (f"temporal properties ({names}) need the state graph, which checkpoints do "
                 "not hold: drop --checkpoint and --resume" + fix)
+    if model.view is not None:
+        return (f"temporal properties ({names}) are checked on the state graph, which the "
+                "spec's view would join states that differ in; drop the view "
+                "(--no-view)" + fix)
     live = [p.name for p in model.temporal if p.kind in LIVENESS_KINDS and p.when is None]
     if live and model.canonical is not None:
         return (f"liveness properties ({', '.join(live)}) cannot be checked under symmetry "
