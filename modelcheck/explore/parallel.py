@@ -242,6 +242,8 @@ def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStor
     run.depth = 1
     ctx = mp.get_context("fork")
     n = options.workers
+    # The watchdog may check a worker as soon as it is listed, before its first beat.
+    supervisor.start()
     for w in range(n):
         ours, theirs = ctx.Pipe()
         share = list(range(w, len(frontier), n))
