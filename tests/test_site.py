@@ -9,7 +9,8 @@ Each page of ``docs/`` is run in a directory of its own, its fenced blocks in or
   compiled, not run;
 * in a ``console`` or ``sh`` block, a line ``$ modelcheck ARGS`` is run (in-process), and
   the lines after it, up to the next ``$``, are what it prints: the parts between ``…``
-  appear in its output, in order; it exits 0 or 1, or 2 when what it prints is an error;
+  appear in its output, in order; it exits 0 or 1, or 2 when a line shown starts with
+  ``error:``;
 * any other line of such a block that starts with ``modelcheck`` names a long search or a
   cluster: it is parsed against the command line (each command and option exists and takes
   the values given), not run.
@@ -121,7 +122,7 @@ def run_page(page: str, where: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                     parse(argv)
                     continue
                 result = run_cli(argv)
-                error = shown.lstrip("…\n").startswith("error:")
+                error = any(line.startswith("error:") for line in shown.splitlines())
                 assert result.exit_code in ((2,) if error else (0, 1)), (at, argv,
                                                                         result.output)
                 shows(result.output, shown)

@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from modelcheck.coverage import Coverage
+from modelcheck.coverage import Coverage, SearchCoverage
 from modelcheck.render.labels import step_label
 from modelcheck.result import Check, Checked, Result
 from modelcheck.spec import Spec
@@ -176,8 +176,12 @@ def render_result(result: Result, *, full: bool = False, spec: Spec | None = Non
     when known, says how the trace's steps read)."""
     title = result.spec + (f" --variant {result.variant}" if result.variant else "")
     search = result.strategy + (", symmetry" if result.symmetry else "")
+    if result.view is not None:
+        search += f", view {result.view}"
     if result.seed is not None:
         search += f", seed {result.seed}"
+    if result.checked is not None and result.checked.chosen is not None:
+        search += ", checking " + (", ".join(result.checked.chosen) or "no property")
     lines = [f"{title} ({render_params(result.params)}), {search}"]
     v = result.violation
     if result.status == "ok":
@@ -185,13 +189,26 @@ def render_result(result: Result, *, full: bool = False, spec: Spec | None = Non
         lines.append(f"✓ {what}" + (f" ({result.stopped})" if result.stopped else ""))
         lines += [f"⚠ warning: {w}" for w in result.warnings]
     elif result.status == "violation" and v is not None:
-        lines.append(f"✗ {v.message or v.property}")
-        if v.trace is not None:
-            lines.append(render_trace(v.trace, full=full, spec=spec))
+        found = result.all_violations
+        if len(found) > 1:
+            lines.append(f"✗ {len(found)} violations"
+                         + (f" ({result.stopped})" if result.stopped else ""))
+        for k, u in enumerate(found, start=1):
+            number = f"[{k}/{len(found)}] " if len(found) > 1 else ""
+            lines.append(f"✗ {number}{u.message or u.property}")
+            if u.trace is not None:
+                lines.append(render_trace(u.trace, full=full, spec=spec))
     elif result.status == "incomplete":
         lines.append(f"… stopped: {result.stopped}; no violation found so far")
     else:
         lines.append(f"error: {result.error}")
+        site = result.error_site
+        if site is not None and site.source is not None:
+            lines.append(f"  raised at {site.source}")
+        if site is not None and site.trace is not None:
+            lines.append(f"trace to the state {site.function} was given "
+                         f"({site.trace.length} step{'s' if site.trace.length != 1 else ''}):")
+            lines.append(render_trace(site.trace, full=full, spec=spec))
     if result.checked is not None:
         lines.append(render_checked(result.checked))
     lines.append(render_stats(result))
@@ -242,8 +259,11 @@ def _checks(checks: list[Check]) -> str:
     return "; ".join(parts)
 
 
-def render_coverage(cov: Coverage) -> str:
-    """What a random search covered, in a few lines: walks, actions, the state estimate."""
+def render_coverage(cov: Coverage | SearchCoverage) -> str:
+    """What a search covered, in a few lines: for a random search the walks, actions and
+    the state estimate; for an exhaustive one a table of the actions."""
+    if isinstance(cov, SearchCoverage):
+        return _render_search_coverage(cov)
     lengths = sorted(cov.lengths.items())
     walked = ""
     if lengths:
@@ -267,6 +287,27 @@ def render_coverage(cov: Coverage) -> str:
     unmet = [name for name, met in cov.sometimes.items() if not met]
     if unmet:
         lines.append("  sometimes goals not met: " + ", ".join(unmet))
+    return "\n".join(lines)
+
+
+def _render_search_coverage(cov: SearchCoverage) -> str:
+    """The per-action table of ``verify --coverage``, and a warning line naming the actions
+    never enabled."""
+    rows = [("action", "instances", "enabled", "taken", "new states"),
+            ("(initial states)", "", "", f"{cov.initial:,}", f"{cov.initial_new:,}")]
+    rows += [(a.name, f"{a.instances_enabled:,}/{a.instances:,}", f"{a.enabled:,}",
+              f"{a.taken:,}", f"{a.new:,}") for a in cov.actions if a.instances]
+    widths = [max(len(r[k]) for r in rows) for k in range(5)]
+    lines = ["coverage:"]
+    for r in rows:
+        lines.append("  " + r[0].ljust(widths[0]) + "".join(
+            "  " + c.rjust(w) for c, w in zip(r[1:], widths[1:])))
+    absent = [a.name for a in cov.actions if not a.instances]
+    if absent:
+        lines.append("  no instances in this configuration: " + ", ".join(absent))
+    if cov.never_enabled:
+        lines.append(f"⚠ warning: never enabled: {', '.join(cov.never_enabled)} (likely a "
+                     "spec bug, or a bound too tight)")
     return "\n".join(lines)
 
 
