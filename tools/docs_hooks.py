@@ -18,10 +18,12 @@ so that nothing of them reaches the built site, and the Sphinx roles (``:class:`
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -112,15 +114,31 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def _scores() -> ModuleType:
+    """``tools/mutation_scores.py``, which records the catalogue's mutation scores."""
+    path = Path(__file__).resolve().parent / "mutation_scores.py"
+    spec = importlib.util.spec_from_file_location("mutation_scores", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _index(specs: dict[str, Spec]) -> str:
+    scores = _scores()
+    records = scores.recorded()
     rows = ["# The catalogue", "",
             "Each entry is a protocol with its properties and its variants: configurations,",
             "usually flawed, with the verdict each must produce. `modelcheck list` lists them",
-            "and `modelcheck verify --all` checks them all against those verdicts.", "",
-            "| spec | what | variants |", "|---|---|---|"]
+            "and `modelcheck verify --all` checks them all against those verdicts. The",
+            "mutation score is `modelcheck mutate NAME`'s at the entry's default configuration",
+            "(or the one shown): the share of planted bugs that its properties catch, as",
+            "killed of counted (mutants neither equivalent nor accepted with a reason; see",
+            "[Mutation testing](../guides/mutation.md)); — where none is recorded.", "",
+            "| spec | what | variants | mutation score |", "|---|---|---|---|"]
     for name, spec in specs.items():
         rows.append(f"| [`{name}`]({name}.md) | {_cell(_first_line(spec.doc))} | "
-                    f"{len(spec.variants)} |")
+                    f"{len(spec.variants)} | {_cell(scores.cell(name, spec, records))} |")
     return "\n".join(rows) + "\n"
 
 
