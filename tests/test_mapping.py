@@ -13,11 +13,12 @@ import itertools
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -42,6 +43,9 @@ from modelcheck.render.text import render_trace
 from modelcheck.symmetry import canonicalizer
 from modelcheck.trace import model_for, replay
 from modelcheck_specs import two_phase_commit as tpc
+
+if TYPE_CHECKING:
+    from conftest import CliResult
 
 SPEC_FILE = Path(__file__).parent / "specs_mapping" / "two_phase_map.py"
 R1, R2, R3 = model_values("r", 3)
@@ -149,6 +153,16 @@ def test_the_planted_bug_is_found_and_its_trace_reads_by_key(symmetry: bool) -> 
     assert replay(model_for(spec(), back), back) == list(trace.states or ())
     itf = Trace.loads(render_as(trace, "itf"))
     assert itf == trace and replay(model_for(spec(), itf), itf) == list(trace.states or ())
+
+
+def test_readme_shows_the_trace(cli_result: CliResult, readme: str) -> None:
+    section = re.search(r"### Maps and model values.*?```sh\n\$ (modelcheck verify .*?)\n"
+                        r"(.*?)```", readme, re.S)
+    assert section is not None
+    result = cli_result(section.group(1).split()[1:])
+    assert result.exit_code == 1
+    for block in section.group(2).split("…\n"):  # each excerpt appears in the output as written
+        assert block in result.stdout, block
 
 
 def test_workers_ship_maps_and_model_values() -> None:
