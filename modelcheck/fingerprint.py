@@ -166,6 +166,10 @@ def plan(cls: type) -> Plan:
     if dataclasses.is_dataclass(cls):
         fields = tuple(f.name for f in dataclasses.fields(cls) if f.compare)
         return (_DATACLASS, name, fields, None)
+    if issubclass(cls, Map):
+        # The C version reads the map's dict (items in canonical order) rather than call
+        # __fingerprint__, whose tuple of keys and values it encodes alike.
+        return (_CUSTOM, name, ("_d",), None)
     if callable(getattr(cls, "__fingerprint__", None)):
         return (_CUSTOM, name, None, None)
     if issubclass(cls, tuple):

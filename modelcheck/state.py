@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import itertools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -307,6 +308,8 @@ def model_values(prefix: str, n: int) -> tuple[ModelValue, ...]:
     return tuple(_model_value(prefix, i) for i in range(n))
 
 
+_chain = itertools.chain.from_iterable
+
 _NATURAL = (int, str)
 """Key types whose own order is total: a map whose keys are all of one of them (or of one
 model-value set) iterates in that order."""
@@ -325,6 +328,9 @@ def _canonical(d: dict[Any, Any]) -> dict[Any, Any]:
     if ordered == keys:
         return d
     return {k: d[k] for k in ordered}
+
+
+_new_map = object.__new__
 
 
 class Map(Mapping[_K, _V], Generic[_K, _V]):
@@ -359,7 +365,7 @@ class Map(Mapping[_K, _V], Generic[_K, _V]):
 
     @classmethod
     def _of(cls, d: dict[Any, Any]) -> Map[Any, Any]:
-        m = object.__new__(cls)
+        m = _new_map(cls)
         m._d = d
         m._flat = None
         m._hash = None
@@ -385,15 +391,15 @@ class Map(Mapping[_K, _V], Generic[_K, _V]):
     def set(self, key: _K, value: _V) -> Map[_K, _V]:
         """A map with ``key`` mapped to ``value`` (TLA+'s ``[f EXCEPT ![k] = v]``)."""
         d = self._d
-        if key in d:
-            if d[key] is value:
-                return self
-            d = d.copy()
-            d[key] = value
-            return self._of(d)
+        known = key in d
+        if known and d[key] is value:
+            return self
         d = d.copy()
         d[key] = value
-        return self._of(_canonical(d))
+        m = _new_map(type(self))
+        m._d = d if known else _canonical(d)  # a new key may belong before others
+        m._flat = m._hash = None
+        return m
 
     def remove(self, key: _K) -> Map[_K, _V]:
         """A map without ``key`` (itself when it has no such key)."""
@@ -422,7 +428,7 @@ class Map(Mapping[_K, _V], Generic[_K, _V]):
         fingerprint of a map is computed from."""
         flat = self._flat
         if flat is None:
-            flat = self._flat = tuple(x for kv in self._d.items() for x in kv)
+            flat = self._flat = tuple(_chain(self._d.items()))
         return flat
 
     def __repr__(self) -> str:
