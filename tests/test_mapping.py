@@ -168,6 +168,12 @@ def test_readme_shows_the_trace(cli_result: CliResult, readme: str) -> None:
 def test_workers_ship_maps_and_model_values() -> None:
     r = check(spec(), params={"rms": 3}, workers=2)
     assert (r.stats.distinct_states, r.stats.generated_states) == (288, 1_146)
+    pytest.importorskip("distributed")
+    from modelcheck.explore.distributed.messages import pack, unpack
+    states = _reachable(bind(spec(), params={"rms": 2}))
+    back = unpack(pack(states))
+    assert back == states and [fingerprint(s) for s in back] == [fingerprint(s) for s in states]
+    assert all(type(k) is type(R1) for s in back for k in s.rm_state)
 
 
 # -- Map: values, fingerprints, encodings ------------------------------------------------
