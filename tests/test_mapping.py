@@ -16,9 +16,10 @@ import pickle
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pytest
 
@@ -129,6 +130,86 @@ def test_the_canonical_form_renames_keys_and_values() -> None:
     bad = states[0].replace(rm_state=Map.fromkeys(range(3), "working"))
     with pytest.raises(SpecRuntimeError, match="rm_state"):
         canon(bad)
+
+
+# -- maps whose values hold elements too, inside records inside sets -------------------------
+
+
+@dataclass(frozen=True)
+class VoteConfig:
+    """Voters vote once each for a voter; a voter who has seen every vote may snapshot them."""
+
+    voters: int = 3
+
+
+VOTERS = Symmetric("Voter", size="voters", prefix="v")
+Voter = Annotated[ModelValue, VOTERS]
+
+
+class Snap(Record):
+    """``owner`` saw the votes ``seen``."""
+
+    owner: Voter
+    seen: Map[Voter, Voter]
+
+
+class VoteState(Record):
+    """Who voted for whom, and the snapshots taken."""
+
+    votes: Map[Voter, Voter]
+    snaps: frozenset[Snap]
+
+
+votes_spec = Spec("votes", VoteConfig, VoteState)
+
+
+@votes_spec.init
+def votes_init(cfg: VoteConfig) -> VoteState:
+    """Nobody has voted."""
+    return VoteState(Map(), frozenset())
+
+
+@votes_spec.action(a=VOTERS.elements, b=VOTERS.elements)
+def vote(cfg: VoteConfig, s: VoteState, a: ModelValue, b: ModelValue) -> VoteState | None:
+    """``a`` votes for ``b``."""
+    if a in s.votes:
+        return None
+    return s.replace(votes=s.votes.set(a, b))
+
+
+@votes_spec.action(a=VOTERS.elements)
+def snap(cfg: VoteConfig, s: VoteState, a: ModelValue) -> VoteState | None:
+    """``a`` records every vote, once."""
+    if len(s.votes) < cfg.voters or any(x.owner == a for x in s.snaps):
+        return None
+    return s.replace(snaps=s.snaps | {Snap(a, s.votes)})
+
+
+@votes_spec.terminal
+def all_snapped(cfg: VoteConfig, s: VoteState) -> bool:
+    """Everyone took a snapshot."""
+    return len(s.snaps) == cfg.voters
+
+
+def _renamed_votes(s: VoteState, perm: tuple[int, ...]) -> VoteState:
+    vs = model_values("v", len(perm))
+
+    def m(x: Map[ModelValue, ModelValue]) -> Map[ModelValue, ModelValue]:
+        return Map({vs[perm[k]]: vs[perm[v]] for k, v in x.items()})
+    return VoteState(m(s.votes), frozenset(Snap(vs[perm[x.owner]], m(x.seen)) for x in s.snaps))
+
+
+def test_maps_of_elements_inside_records_inside_sets_reduce_to_the_orbits() -> None:
+    model = bind(votes_spec)
+    states = _reachable(model)
+    forms = {min(json.dumps(to_json(_renamed_votes(s, p)), sort_keys=True)
+                 for p in itertools.permutations(range(3)))
+             for s in states}
+    plain = check(votes_spec)
+    reduced = check(votes_spec, symmetry=True)
+    assert (plain.status, reduced.status) == ("ok", "ok")
+    assert (plain.stats.distinct_states, reduced.stats.distinct_states) == (
+        len(states), len(forms)) == (253, 53)
 
 
 # -- the planted bug, its trace, and the trace's formats -------------------------------------
