@@ -23,7 +23,15 @@ import functools
 import itertools
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    ValuesView,
+)
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, dataclass_transform, overload
 
 __all__ = ["ACCELERATED", "JSON", "Map", "ModelValue", "Record", "defaults", "model_values",
@@ -387,6 +395,18 @@ class Map(Mapping[_K, _V], Generic[_K, _V]):
 
     def __len__(self) -> int:
         return len(self._d)
+
+    def keys(self) -> KeysView[_K]:
+        """The keys, in canonical order."""
+        return self._d.keys()
+
+    def values(self) -> ValuesView[_V]:
+        """The values, in the canonical order of their keys."""
+        return self._d.values()
+
+    def items(self) -> ItemsView[_K, _V]:
+        """The ``(key, value)`` pairs, in canonical key order."""
+        return self._d.items()
 
     def set(self, key: _K, value: _V) -> Map[_K, _V]:
         """A map with ``key`` mapped to ``value`` (TLA+'s ``[f EXCEPT ![k] = v]``)."""

@@ -9,6 +9,7 @@ distinct maps, and maps travel through JSON, ITF, traces, replay and pickling.
 
 from __future__ import annotations
 
+import doctest
 import itertools
 import json
 import os
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import pytest
 
+import modelcheck.state
 from modelcheck import (
     Map,
     ModelValue,
@@ -307,6 +309,10 @@ def test_map_operations() -> None:
     assert all(k is v for k, v in zip(back, state))
 
 
+def test_the_examples_in_the_docstrings_run() -> None:
+    assert doctest.testmod(modelcheck.state).failed == 0
+
+
 def test_model_values() -> None:
     assert (repr(R1), str(R3), f"{R2}", f"{R2:d}", R2 == 1, R2 + 1) == (
         "r1", "r3", "r2", "1", True, 2)
@@ -329,6 +335,7 @@ def test_model_values() -> None:
 _FIELDS = """
 import pickle
 from modelcheck.state import Record
+import modelcheck.state
 from modelcheck.fingerprint import fingerprint, fingerprint_py
 
 class Entry(Record):
