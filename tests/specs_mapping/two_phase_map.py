@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from modelcheck import Map, ModelValue, Record, Spec, Symmetric
+from modelcheck import Between, Map, ModelValue, Record, Spec, Symmetric
 
 
 @dataclass(frozen=True)
 class Config:
     """Constants of the model."""
 
-    rms: int = 3
+    rms: Annotated[int, Between(1)] = 3
     """Number of resource managers (TLA+'s RM = {r1, ..., rn})."""
     commit_early: bool = False
     """Flaw: the TM commits once any RM is prepared."""
