@@ -50,19 +50,28 @@ Change = tuple[str, str, Any, Any]
 def diff(before: JSON, after: JSON, path: str = "") -> list[Change]:
     """What changed between two JSON-encoded values, as a list of located changes.
 
-    Records and objects are compared field by field, arrays of equal length item by item,
+    Records are compared field by field, maps (objects without a type) key by key (an item
+    of ``rm_state`` is ``rm_state[r1]``), arrays of equal length item by item,
     and arrays whose length changed as multisets (elements added and removed), which is
     how sets of messages grow and shrink.
     """
     if before == after:
         return []
     if isinstance(before, dict) and isinstance(after, dict) \
-            and before.get("$type") == after.get("$type") and before.keys() == after.keys():
+            and before.get("$type") == after.get("$type"):
         out: list[Change] = []
-        for k in before:
-            if k != "$type":
-                out += diff(before[k], after[k], f"{path}.{k}" if path else k)
-        return out
+        if "$type" not in before and path:  # a map: its items by key, rm_state[r1]
+            for k in before:
+                at = f"{path}[{k}]"
+                out += ([(at, "removed", before[k], None)] if k not in after
+                        else diff(before[k], after[k], at))
+            return out + [(f"{path}[{k}]", "added", None, v)
+                          for k, v in after.items() if k not in before]
+        if before.keys() == after.keys():
+            for k in before:
+                if k != "$type":
+                    out += diff(before[k], after[k], f"{path}.{k}" if path else k)
+            return out
     if isinstance(before, list) and isinstance(after, list):
         # Sets arrive as sorted arrays, so one message replaced by another shifts every
         # item after it; show whichever reading is shorter: item by item (tuples indexed
