@@ -21,8 +21,8 @@ and every receipt; ``wall`` with the replica's physical clock, kept monotonic at
 replica as a timestamp generator keeps it (a write is stamped at least one tick past the
 replica's previous one), but blind to the timestamps it receives. A physical clock reads
 real time plus its skew, moved one tick at a time by the ``drift`` fault (one tick by
-default, ``--faults drift=1``). With the defaults (2 replicas, two writes each, one tick of drift) the
-search finds 9,917 distinct and 17,315 generated states in about a second.
+default, ``--faults drift=1``). With the defaults (2 replicas, two writes each, one tick
+of drift) the search finds 9,917 distinct and 17,315 generated states in about a second.
 
 **Properties.** Write a → b for "a happened before b". ``no_causal_overwrite``: a replica
 never holds a write a once it has seen a write b with a → b ("a write that happens after
@@ -163,10 +163,10 @@ def write(cfg: Config, s: State, r: int) -> State | None:
         return None
     w = len(s.writes) + 1
     pt = _pt(s, r, w)
-    l, c = s.clock[r]
-    ln = max(l, pt)
-    cn = c + 1 if ln == l else 0
-    ts = (ln, cn) if cfg.resolution == "hlc" else (max(pt, l + 1), 0)
+    lj, cj = s.clock[r]
+    ln = max(lj, pt)
+    cn = cj + 1 if ln == lj else 0
+    ts = (ln, cn) if cfg.resolution == "hlc" else (max(pt, lj + 1), 0)
     t = s.replace(writes=(*s.writes, Write(r, ts, pt, s.seen[r])))
     value = w if _key(t, w) > _key(t, s.value[r]) else s.value[r]
     return t.replace(value=set_at(s.value, r, value), clock=set_at(s.clock, r, ts),
@@ -183,13 +183,13 @@ def receive(cfg: Config, s: State, m: Replicate) -> State:
     every write before it."""
     r, w = m.dst, m.write
     pt = _pt(s, r, len(s.writes))
-    l, c = s.clock[r]
+    lj, cj = s.clock[r]
     lm, cm = _write(s, w).ts
-    ln = max(l, lm, pt)
-    if ln == l and ln == lm:
-        cn = max(c, cm) + 1
-    elif ln == l:
-        cn = c + 1
+    ln = max(lj, lm, pt)
+    if ln == lj and ln == lm:
+        cn = max(cj, cm) + 1
+    elif ln == lj:
+        cn = cj + 1
     elif ln == lm:
         cn = cm + 1
     else:
