@@ -34,7 +34,10 @@ it has seen, so replicas that have seen the same writes hold the same value
 replica's physical clock, nor more than ε, the drift budget, ahead of it (Theorem 2 of
 Kulkarni et al.). ``concurrent_writes_resolved`` and ``causal_write_wins`` (sometimes)
 make sure both kinds of conflict are reached: two concurrent writes at one replica, and a
-write made after another has been received.
+write made after another has been received. ``modelcheck mutate lww-skew`` kills every mutant but
+the equivalent ones and the accepted survivors, each declared with its reason (the bound
+on writes, clocks that start elsewhere, HLC counters that count higher than they must,
+and two receipt rules whose error needs two ticks of drift to show).
 
 **Variant ``wall-clock``.** Timestamps are the physical clock alone. Shortest
 counterexample (4 steps): replica 0's clock drifts a tick behind; replica 1 writes at
@@ -299,6 +302,26 @@ for _id in ("write:off-by-one:7", "write:off-by-one:9", "receive:off-by-one:2",
         """An HLC counter that counts up by 2, or restarts at 1, still orders the
         timestamps along happened-before: only the counter's bound (Theorem 3 of the
         paper, checked by ``logical-clocks``' ``hlc_counter_bound``) tells it apart.""")
+for _id in ("receive:drop-conjunct:1", "receive:drop-conjunct:2", "receive:and-or:1"):
+    spec.accept_mutant(
+        _id,
+        """A receipt that counts up from the larger of both counters whenever it keeps
+        either l sets the counter at least as high as the rule does: the timestamps stay
+        ordered along happened-before, and only the counter's bound tells it apart.""")
+spec.accept_mutant(
+    "write:flip-comparison:4",
+    """Stamping a write (max(pt, l + 1), 0), the counter folded into l, still orders the
+    writes along happened-before, as receipts still advance l. It breaks the drift bound
+    only when several events share a tick: at these bounds real time advances a tick with
+    every write, so it does not (``logical-clocks`` checks that bound with time standing
+    still).""")
+for _id in ("receive:flip-comparison:1", "receive:flip-comparison:2"):
+    spec.accept_mutant(
+        _id,
+        """A receipt that takes the counter of the wrong clock falls behind the write it
+        receives only when both replicas' clocks stand at one l, which needs two ticks of
+        drift: ``--faults drift=2`` kills it (``hlc_covers_seen``, 4 steps); the default
+        keeps one tick, for a run of about a second.""")
 
 spec.variant(
     "wall-clock", params={"resolution": "wall"}, violates="no_causal_overwrite",

@@ -3,6 +3,7 @@ loses to it; hybrid logical clocks keep the later write."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +13,7 @@ from modelcheck.render.labels import step_label
 from modelcheck_specs import lww_skew as lww
 
 if TYPE_CHECKING:
-    from conftest import InvokeOutput
+    from conftest import Invoke, InvokeOutput
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 
@@ -60,3 +61,14 @@ def test_the_sequence_diagram_tells_the_story(invoke_output: InvokeOutput,
     if os.environ.get("MODELCHECK_UPDATE_SNAPSHOTS") == "1":
         snapshot.write_text(out, encoding="utf-8")
     assert out == snapshot.read_text(encoding="utf-8")
+
+
+def test_two_ticks_of_drift_kill_the_accepted_receipt_mutants(invoke: Invoke) -> None:
+    code, out, _ = invoke("mutate", "lww-skew", "--faults", "drift=2", "--param", "writes=1",
+                          "--show", "receive:flip-comparison:1",
+                          "--show", "receive:flip-comparison:2", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert [(m["id"], m["status"], m["property"], m["trace_length"]) for m in data["mutants"]] \
+        == [("receive:flip-comparison:1", "killed", "hlc_covers_seen", 4),
+            ("receive:flip-comparison:2", "killed", "hlc_covers_seen", 4)]

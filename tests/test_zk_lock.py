@@ -3,16 +3,19 @@ takes the lock, and without fencing both holders' writes land."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import pytest
 
 from modelcheck import check
 from modelcheck.render.labels import step_label
 from modelcheck_specs import zk_lock as zk
 
 if TYPE_CHECKING:
-    from conftest import InvokeOutput
+    from conftest import Invoke, InvokeOutput
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 
@@ -64,3 +67,19 @@ def test_the_sequence_diagram_tells_the_story(invoke_output: InvokeOutput,
     if os.environ.get("MODELCHECK_UPDATE_SNAPSHOTS") == "1":
         snapshot.write_text(out, encoding="utf-8")
     assert out == snapshot.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_mutation_score_at_the_default_bounds(invoke: Invoke) -> None:
+    # The accepted mutants that write again and again never end: a short limit ends them.
+    code, out, _ = invoke("mutate", "zk-lock", "--json", "--timeout", "4")
+    assert code == 0
+    data = json.loads(out)
+    assert data["counts"] == {"mutants": 62, "killed": 47, "error": 4, "survived": 0,
+                              "equivalent": 3, "accepted": 8, "timeout": 0}
+    assert data["score"] == 1.0 and data["stale_acceptances"] == []
+    by = {m["id"]: (m["status"], m["property"]) for m in data["mutants"]}
+    # Storage that does not remember the highest token it accepted, and a client that
+    # writes under another token: no_stale_write, stated over the order of grants.
+    assert by["storage_rcv_write:drop-update:1"] == ("killed", "no_stale_write")
+    assert by["write:field-constant:1"] == ("killed", "no_stale_write")
