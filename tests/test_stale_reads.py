@@ -3,16 +3,19 @@ with the value from before the client's own write, unless the read carries a ses
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import pytest
 
 from modelcheck import check
 from modelcheck.render.labels import step_label
 from modelcheck_specs import stale_reads as sr
 
 if TYPE_CHECKING:
-    from conftest import InvokeOutput
+    from conftest import Invoke, InvokeOutput
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 
@@ -64,3 +67,21 @@ def test_the_sequence_diagram_tells_the_story(invoke_output: InvokeOutput,
     if os.environ.get("MODELCHECK_UPDATE_SNAPSHOTS") == "1":
         snapshot.write_text(out, encoding="utf-8")
     assert out == snapshot.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_mutation_score_at_the_default_bounds(invoke: Invoke) -> None:
+    # The accepted mutants that resend without end never finish: a short limit ends them.
+    code, out, _ = invoke("mutate", "stale-reads", "--json", "--timeout", "3")
+    assert code == 0
+    data = json.loads(out)
+    assert data["counts"] == {"mutants": 81, "killed": 63, "error": 0, "survived": 0,
+                              "equivalent": 6, "accepted": 12, "timeout": 0}
+    assert data["score"] == 1.0 and data["stale_acceptances"] == []
+    by = {m["id"]: (m["status"], m["property"]) for m in data["mutants"]}
+    # A replica that answers without waiting for the token, or answers a constant.
+    assert by["replica_rcv_read:drop-guard:1"] == ("killed", "read_your_writes")
+    assert by["replica_rcv_read:field-constant:2"] == ("killed", "read_your_writes")
+    # A primary that acknowledges a write it has not applied; a backup that never applies.
+    assert by["replica_rcv_write:drop-update:1"] == ("killed", "acknowledged_writes_applied")
+    assert by["replica_rcv_replicate:drop-update:1"] == ("killed", "operations_can_complete")
