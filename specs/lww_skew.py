@@ -10,10 +10,10 @@ line; Leslie Lamport, "Time, Clocks, and the Ordering of Events in a Distributed
 (CACM 1978), for happened-before.
 
 ``replicas`` replicas hold one register. Each replica takes ``writes`` writes (a client
-writes there after reading that replica's value, so the write happens
-after every write the replica has seen); real time advances one tick with each write. A
-replica applies its own write and sends it to every other replica (``Replicate``
-messages on a ``bag`` network: any order, delayed without limit). Every replica resolves
+writes there after reading that replica's value, so the write happens after every write
+the replica has seen); real time advances one tick with each write. A replica applies
+its own write and sends it to every other replica (``Replicate`` messages on a ``bag``
+network: any order, delayed without limit). Every replica resolves
 the writes it holds by last-writer-wins: it keeps the write with the largest timestamp,
 ties broken by the replica that made it. ``resolution`` picks the timestamp: ``hlc`` (the
 default) stamps a write with the replica's hybrid logical clock, updated on every write
@@ -32,19 +32,24 @@ ts(a) < ts(b), which is what makes last-writer-wins keep the later write.
 it has seen, so replicas that have seen the same writes hold the same value
 (convergence). ``hlc_within_drift``: an HLC timestamp's physical part is never behind the
 replica's physical clock, nor more than ε, the drift budget, ahead of it (Theorem 2 of
-Kulkarni et al.). ``concurrent_writes_resolved`` and ``causal_write_wins`` (sometimes)
-make sure both kinds of conflict are reached: two concurrent writes at one replica, and a
-write made after another has been received. ``modelcheck mutate lww-skew`` kills every mutant but
-the equivalent ones and the accepted survivors, each declared with its reason (the bound
-on writes, clocks that start elsewhere, HLC counters that count higher than they must,
-and two receipt rules whose error needs two ticks of drift to show).
+Kulkarni et al.). ``hlc_covers_seen``: a replica's HLC is at least the timestamp of every
+write it has seen, and past that of every write it has received, so that its next write
+is stamped later; ``hlc_advances`` (an action property): the HLC never goes back, and
+moves forward with every event that shows the replica a new write.
+``concurrent_writes_resolved`` and ``causal_write_wins`` (sometimes) make sure both kinds
+of conflict are reached: two concurrent writes at one replica, and a write made after
+another has been received. ``modelcheck mutate lww-skew`` kills every mutant but the
+equivalent ones and the accepted survivors, each declared with its reason (the bound on
+writes, clocks that start elsewhere, HLC counters that count higher than they must, and
+two receipt rules whose error needs two ticks of drift to show).
 
-**Variant ``wall-clock``.** Timestamps are the physical clock alone. Shortest
-counterexample (4 steps): replica 0's clock drifts a tick behind; replica 1 writes at
-time 1 (timestamp 1); replica 0 receives the write, and then writes at time 2, its clock
-reading 1: the new write's timestamp ties with the one it follows, the tie goes to
-replica 1, and replica 0 keeps the older write: its client's write is lost, although it
-was made after reading the one that wins.
+**Variant ``wall-clock``.** Timestamps are the physical clock, monotonic per replica.
+Shortest counterexample (4 steps): replica 0's clock drifts a tick behind; replica 1
+writes at time 1 (timestamp 1); replica 0 receives the write, and then writes at time 2,
+its clock reading 1: the new write's timestamp ties with the one it follows, the tie goes
+to replica 1, and replica 0 keeps the older write: its client's write is lost, although
+it was made after reading the one that wins. Without drift (``--faults none``) the variant
+holds: the clocks then follow real time, which follows happened-before.
 
 **Faults.** ``drift`` moves a replica's clock (its budget is ε); ``loss`` and ``dup``
 lose and duplicate ``Replicate`` messages; ``crash`` stops a replica.
