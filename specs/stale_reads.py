@@ -28,16 +28,18 @@ distinct and 187 generated states.
 client's last acknowledged write when it read (the session guarantee of Terry et al.).
 ``values_were_written``: replicas hold, and reads return, only values the client has
 sent. ``acknowledged_writes_applied``: the write acknowledged is one the client sent and
-some replica has applied. ``operations_can_complete`` (always possible): from every
-reachable state the client can still finish its writes and reads; a request that can
-never be answered violates it (``--faults crash=1,loss=1`` does: a lost request is never
-sent again, and a lost ``Replicate`` leaves a read after a failover waiting forever, the
-price of the guarantee, while the write itself is lost, as ``replication --variant
-async-failover`` shows). ``read_after_failover`` (sometimes)
-makes sure a read is answered by a promoted replica. ``modelcheck mutate stale-reads`` kills every
-mutant but the equivalent ones and the accepted survivors, each declared with its reason
-(a replica renamed, initial values nothing reads, a client that resends more often than
-it must, a promotion on a false suspicion).
+some replica has applied. ``client_follows_its_program``: the client starts at most ``2
+× writes`` operations, one at a time, and the reads answered are its reads done.
+``operations_can_complete`` (always possible): from every reachable state the client can
+still finish its writes and reads; a request that can never be answered violates it
+(``--faults crash=1,loss=1`` does: a lost request is never sent again, and a lost
+``Replicate`` leaves a read after a failover waiting forever, the price of the
+guarantee, while the write itself is lost, as ``replication --variant async-failover``
+shows). ``read_after_failover`` (sometimes) makes sure a read is answered by a promoted
+replica. ``modelcheck mutate stale-reads`` kills every mutant but the equivalent ones
+and the accepted survivors, each declared with its reason (a replica renamed, initial
+values nothing reads, a client that resends more often than it must, a promotion on a
+false suspicion).
 
 **Variant ``no-session-tokens``.** Reads carry no token, and the new primary answers at
 once. Shortest counterexample (8 steps): the client writes 1 through primary 0, which
