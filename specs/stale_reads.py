@@ -28,8 +28,8 @@ distinct and 187 generated states.
 client's last acknowledged write when it read (the session guarantee of Terry et al.).
 ``values_were_written``: replicas hold, and reads return, only values the client has
 sent. ``acknowledged_writes_applied``: the write acknowledged is one the client sent and
-some replica has applied. ``client_follows_its_program``: the client starts at most ``2
-× writes`` operations, one at a time, and the reads answered are its reads done.
+some replica has applied. ``client_follows_its_program``: the client starts two
+operations per write at most, one at a time, and the reads answered are its reads done.
 ``operations_can_complete`` (always possible): from every reachable state the client can
 still finish its writes and reads; a request that can never be answered violates it
 (``--faults crash=1,loss=1`` does: a lost request is never sent again, and a lost
