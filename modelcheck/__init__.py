@@ -26,7 +26,7 @@ from modelcheck.model import Model, bind
 from modelcheck.params import Between
 from modelcheck.result import Result, Stats, Violation
 from modelcheck.spec import Expect, Spec, Variant
-from modelcheck.state import Record, set_at, to_json
+from modelcheck.state import Map, ModelValue, Record, model_values, set_at, to_json
 from modelcheck.symmetry import IndexedBy, Symmetric
 from modelcheck.trace import ReplayError, Step, Trace, replay
 
@@ -34,7 +34,9 @@ __all__ = [
     "Between",
     "Expect",
     "IndexedBy",
+    "Map",
     "Model",
+    "ModelValue",
     "ModelcheckError",
     "NondeterminismError",
     "Options",
@@ -56,6 +58,7 @@ __all__ = [
     "bind",
     "check",
     "load_spec",
+    "model_values",
     "replay",
     "set_at",
     "simulate",

@@ -501,6 +501,46 @@ fp_plan_of(PyTypeObject *tp)
     return rc < 0 ? NULL : p; /* the dict holds it now */
 }
 
+/* A map (modelcheck.Map) whose items are the dict held in its attribute ``attr``: the
+ * encoding of a class defining __fingerprint__ that returns (k1, v1, k2, v2, ...). */
+static int
+fp_map(PyObject *v, PyObject *attr, uint64_t name, uint64_t *out)
+{
+    PyObject *d = PyObject_GetAttr(v, attr);
+    if (d == NULL) {
+        return -1;
+    }
+    if (!PyDict_CheckExact(d)) {
+        Py_DECREF(d);
+        PyErr_SetString(PyExc_TypeError, "a Map's items are not a dict");
+        return -1;
+    }
+    Py_ssize_t n = PyDict_GET_SIZE(d);
+    uint64_t acc = fp_round(fp_begin(K_TUPLE), (uint64_t)(2 * n));
+    Py_ssize_t pos = 0, seen = 0;
+    PyObject *key, *value;
+    int rc = 0;
+    while (PyDict_Next(d, &pos, &key, &value)) {
+        uint64_t hk, hv;
+        if (++seen > n || fp_value(key, &hk, 1) < 0 || fp_value(value, &hv, 1) < 0) {
+            rc = -1;
+            break;
+        }
+        acc = fp_round(fp_round(acc, hk), hv);
+    }
+    if (rc == 0 && seen != n) {
+        rc = -1;
+    }
+    if (rc < 0 && !PyErr_Occurred()) {
+        PyErr_SetString(PyExc_RuntimeError, "a Map's items changed while fingerprinted");
+    }
+    Py_DECREF(d);
+    if (rc == 0) {
+        *out = fp_avalanche(fp_round(fp_round(fp_begin(K_CUSTOM), name), fp_avalanche(acc)));
+    }
+    return rc;
+}
+
 /* A value of a class that is not one of the builtins handled inline. */
 static int
 fp_planned(PyObject *v, uint64_t *out)
@@ -525,6 +565,12 @@ fp_planned(PyObject *v, uint64_t *out)
         part = PyObject_GetAttr(v, str_name_attr);
         break;
     case K_CUSTOM:
+        if (PyTuple_Check(PyTuple_GET_ITEM(plan, 2))) {
+            /* A modelcheck.Map: the plan names its dict, whose items are in canonical
+             * order; fingerprinted as the tuple (k1, v1, k2, v2, ...) that __fingerprint__
+             * returns, without building it. */
+            return fp_map(v, PyTuple_GET_ITEM(PyTuple_GET_ITEM(plan, 2), 0), name, out);
+        }
         part = PyObject_CallMethodNoArgs(v, str_fingerprint_attr);
         break;
     case K_DATACLASS: {

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 
 from modelcheck.state import JSON
 
-__all__ = ["ActionCount", "Coverage", "Estimate", "estimate_states"]
+__all__ = ["ActionCount", "ActionCoverage", "Coverage", "Estimate", "SearchCoverage",
+           "estimate_states"]
 
 _Z95 = 1.959964
 """The standard normal quantile of a two-sided 95% interval."""
@@ -112,6 +113,62 @@ class Coverage:
             "ends": dict(sorted(self.ends.items())),
             "estimate": self.estimate.to_json(),
             "sometimes": dict(self.sometimes),
+        }
+
+
+@dataclass(frozen=True)
+class ActionCoverage:
+    """How often an action (all its instances together) was enabled, taken and led to a
+    new state in an exhaustive search, and how many of its instances were ever enabled."""
+
+    name: str
+    instances: int
+    """Action instances (argument tuples) the configuration gives it."""
+    instances_enabled: int
+    """Those enabled in at least one state expanded."""
+    enabled: int
+    """(State expanded, instance) pairs in which an instance was enabled."""
+    taken: int
+    """Transitions by it generated (a generator action's instance may give several from
+    one state)."""
+    new: int
+    """Of those, the ones that reached a state not seen before (and stored)."""
+
+
+@dataclass(frozen=True)
+class SearchCoverage:
+    """The coverage of an exhaustive search (``verify --coverage``; the ``coverage`` object
+    of the result JSON), as TLC's ``-coverage`` reports it.
+
+    Counted over the states the search expanded: with a depth bound the states of the
+    last level are expanded too, and their successors counted as taken though never
+    stored. ``initial`` and ``initial_new`` are the initial states generated and stored;
+    with the actions' ``taken`` and ``new`` they sum to the search's generated and
+    distinct states (but for a state limit that cut the last chunk short).
+    """
+
+    initial: int
+    initial_new: int
+    actions: tuple[ActionCoverage, ...]
+
+    @property
+    def never_enabled(self) -> tuple[str, ...]:
+        """Actions with instances that no state expanded enabled: usually a spec bug, or
+        a bound too tight. (An action with no instances in the configuration, such as a
+        fault action switched off, is not one of them.)"""
+        return tuple(a.name for a in self.actions if a.enabled == 0 and a.instances > 0)
+
+    def to_json(self) -> dict[str, JSON]:
+        """``{"exhaustive": true, "initial", "initial_new", "actions", "never_enabled"}``:
+        ``actions`` lists ``{"name", "instances", "instances_enabled", "enabled", "taken",
+        "new"}`` in declaration order; ``never_enabled`` names the actions with
+        ``enabled`` 0 but some instances."""
+        return {
+            "exhaustive": True, "initial": self.initial, "initial_new": self.initial_new,
+            "actions": [{"name": a.name, "instances": a.instances,
+                         "instances_enabled": a.instances_enabled, "enabled": a.enabled,
+                         "taken": a.taken, "new": a.new} for a in self.actions],
+            "never_enabled": list(self.never_enabled),
         }
 
 

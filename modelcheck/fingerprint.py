@@ -27,10 +27,11 @@ share most of their parts with their parents); :func:`fingerprint_py` here is th
 reference it is tested against, used when the extension is not built.
 
 A state is made of None, bools, ints, floats, strings, bytes, tuples, frozensets, enums,
-:class:`~modelcheck.Record` records, named tuples and frozen dataclasses, nested freely; a
-class of the user's may take part by defining ``__fingerprint__(self)``, returning such a
-value that identifies it. Anything else (a list, a dict, an arbitrary object) is refused
-with a ``TypeError`` that names its type.
+:class:`~modelcheck.Record` records, :class:`~modelcheck.Map` maps, named tuples and frozen
+dataclasses, nested freely; a class of the user's may take part by defining
+``__fingerprint__(self)``, returning such a value that identifies it (a map is encoded so:
+its class's name, then its keys and values in their canonical order). Anything else (a
+list, a dict, an arbitrary object) is refused with a ``TypeError`` that names its type.
 
 As in TLC, distinct states can still share a 64-bit fingerprint by chance; see
 :func:`collision_probability`.
@@ -46,7 +47,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from modelcheck.errors import SpecRuntimeError
-from modelcheck.state import Record
+from modelcheck.state import Map, Record
 
 __all__ = ["ACCELERATED", "ENCODING", "Audit", "FingerprintCollision", "collision_probability",
            "deepest_nesting", "fingerprint", "fingerprint_py", "fingerprints_into", "identical",
@@ -146,7 +147,7 @@ def _base_value(v: Any) -> int:
 _UNHASHABLE = (list, dict, set, bytearray)
 
 _SUPPORTED = ("states are made of None, bools, ints, floats, strings, bytes, tuples, "
-              "frozensets, enums, records, named tuples and frozen dataclasses (a class "
+              "frozensets, enums, records, Maps, named tuples and frozen dataclasses (a class "
               "of your own may define __fingerprint__(self) returning such a value)")
 
 Plan = tuple[int, int, tuple[str, ...] | None, str | None]
@@ -165,6 +166,10 @@ def plan(cls: type) -> Plan:
     if dataclasses.is_dataclass(cls):
         fields = tuple(f.name for f in dataclasses.fields(cls) if f.compare)
         return (_DATACLASS, name, fields, None)
+    if issubclass(cls, Map):
+        # The C version reads the map's dict (items in canonical order) rather than call
+        # __fingerprint__, whose tuple of keys and values it encodes alike.
+        return (_CUSTOM, name, ("_d",), None)
     if callable(getattr(cls, "__fingerprint__", None)):
         return (_CUSTOM, name, None, None)
     if issubclass(cls, tuple):
@@ -266,7 +271,7 @@ else:
 
 def nesting(value: Any) -> int:
     """How many fingerprints are nested in ``value``'s: 1 for a value without parts, and
-    one more than its deepest part for a tuple, frozenset, record or dataclass."""
+    one more than its deepest part for a tuple, frozenset, record, map or dataclass."""
     return deepest_nesting((value,))
 
 
@@ -289,6 +294,8 @@ def deepest_nesting(values: Iterable[Any]) -> int:
     def measure(value: Any) -> int:
         if isinstance(value, (tuple, frozenset)):
             items: Iterable[Any] = value
+        elif isinstance(value, Map):  # encoded through its flat tuple of keys and values
+            items = (value.__fingerprint__(),)
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             items = [getattr(value, f.name) for f in dataclasses.fields(value)]
         else:

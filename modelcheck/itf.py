@@ -13,8 +13,9 @@ a record or dataclass ``T``   the variant ``{"tag": "T", "value": {field: ...}}`
                               (``{"#tup": []}`` as the payload when it has no field)
 a tuple / a list              ``{"#tup": [...]}`` / a list
 a set or frozenset            ``{"#set": [...]}``
-a dict                        ``{"#map": [[key, value], ...]}`` (keys other than
+a dict or a ``Map``            ``{"#map": [[key, value], ...]}`` (keys other than
                               numbers and strings as their Python text)
+a model value (``r1``)        its name, a string
 an int beyond 2**53 - 1       ``{"#bigint": "digits"}`` (read for any int)
 an enum member                its name, a string
 None                          the variant ``None``, Quint's empty Option
@@ -43,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from modelcheck.errors import TraceFormatError
-from modelcheck.state import JSON, Record, _sort_key
+from modelcheck.state import JSON, Map, ModelValue, Record, _sort_key
 
 __all__ = ["ACTION_TAKEN", "NONDET_PICKS", "SUFFIX", "decode", "encode", "encode_json",
            "is_itf", "is_itf_path", "read", "write"]
@@ -88,6 +89,8 @@ def encode(value: Any) -> JSON:
         return value.name
     if isinstance(value, (bool, str, float)):
         return value
+    if isinstance(value, ModelValue):
+        return repr(value)
     if isinstance(value, int):
         return value if -_SAFE <= value <= _SAFE else {"#bigint": str(value)}
     if isinstance(value, Record):
@@ -102,7 +105,7 @@ def encode(value: Any) -> JSON:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _variant(type(value).__name__, {f.name: encode(getattr(value, f.name))
                                                for f in dataclasses.fields(value)})
-    if isinstance(value, dict):
+    if isinstance(value, (dict, Map)):
         return {"#map": [[_key(k), encode(v)] for k, v in value.items()]}
     return {"#unserializable": repr(value)}
 

@@ -15,7 +15,9 @@ memory limit), each with an error that names the action.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+import functools
+import json
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +25,6 @@ from modelcheck._watchdog import Watchdog, resident_memory, size
 from modelcheck.errors import ModelcheckError, SpecRuntimeError, UsageError
 from modelcheck.spec import (
     MAX_INSTANCES,
-    TEMPORAL_KINDS,
     Action,
     Constraint,
     Expect,
@@ -35,7 +36,7 @@ from modelcheck.spec import (
 from modelcheck.state import JSON, format_value, to_json
 
 __all__ = ["BIND_MEMORY", "MAX_INSTANCES", "ActionTable", "BindStopped", "FairGroup", "Instance",
-           "Model", "Successors", "bind", "bind_fairness"]
+           "Model", "Successors", "bind", "bind_fairness", "choose"]
 
 BIND_MEMORY = 2**30
 """Bytes of memory binding a model may add to the process before it is refused, when the
@@ -111,10 +112,34 @@ class FairGroup:
     kind: FairnessKind
     instances: tuple[int, ...]
     per_instance: bool
+    by: tuple[str, tuple[tuple[JSON, tuple[int, ...]], ...]] | None = None
+    """For a group by a parameter: its name, and each of its values (as JSON) with the
+    instances that take it, in order of first appearance."""
+
+    @property
+    def units(self) -> tuple[tuple[int, ...], ...]:
+        """The instances of each fairness condition of the group: each instance alone
+        (per instance), those of each value (by a parameter), or all of them."""
+        if self.per_instance:
+            return tuple((i,) for i in self.instances)
+        if self.by is not None:
+            return tuple(members for _, members in self.by[1])
+        return (self.instances,)
+
+    def unit_name(self, unit: int) -> str | None:
+        """``node[self=1]``: the fairness condition ``unit`` of a group by a parameter
+        (None for the others)."""
+        if self.by is None:
+            return None
+        param, values = self.by
+        return f"{self.name}[{param}={json.dumps(values[unit][0], ensure_ascii=False)}]"
 
     def describe(self) -> str:
-        """``system (weak)`` or ``deliver (strong, each instance)``."""
-        return f"{self.name} ({self.kind}" + (", each instance)" if self.per_instance else ")")
+        """``system (weak)``, ``deliver (strong, each instance)`` or ``node (weak, each
+        self)``."""
+        each = (", each instance" if self.per_instance
+                else f", each {self.by[0]}" if self.by is not None else "")
+        return f"{self.name} ({self.kind}{each})"
 
 
 @dataclass(frozen=True)
@@ -135,13 +160,34 @@ class Model:
     """With symmetry reduction: maps a state to the representative of its orbit, the
     state the explorers fingerprint. None explores every state."""
     temporal: tuple[Property, ...] = ()
-    """Temporal properties (eventually, leads-to, always-possible ...), checked on the
-    complete state graph; empty when the run skips them."""
+    """Temporal properties (eventually, leads-to, always-possible ..., and invariants
+    conditioned on the initial state), checked on the complete state graph; empty when
+    the run skips them."""
     fairness: tuple[FairGroup, ...] = ()
     """The fairness groups in force, bound to action instance indices."""
+    initially: tuple[Property, ...] = ()
+    """The initial-state predicates, checked on the initial states only."""
+    skipped: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """The properties (and ``deadlock``) left out of the run, each with why
+    (``--skip``, or ``not chosen by --property``)."""
+    chosen: tuple[str, ...] | None = None
+    """The properties (and ``deadlock``) the run was asked to check, when it was asked for
+    some only (by :func:`bind`'s ``properties`` or ``skip``); None: every one."""
     constraints: tuple[Constraint, ...] = ()
     """The state constraints bounding the search: a state outside one is checked but
     neither stored as distinct nor expanded (see :meth:`Spec.constraint`)."""
+    view: Callable[[Any], Any] | None = None
+    """With the spec's view (see :meth:`Spec.view`): maps a state to its view."""
+
+    @functools.cached_property
+    def identify(self) -> Callable[[Any], Any] | None:
+        """What the explorers fingerprint a state by: None for the state itself, else its
+        orbit's representative (symmetry), its view, or (both) the view of the
+        representative."""
+        canonical, view = self.canonical, self.view
+        if view is None or canonical is None:
+            return view if view is not None else canonical
+        return lambda s: view(canonical(s))
 
     @property
     def params(self) -> dict[str, JSON]:
@@ -224,12 +270,16 @@ class Model:
 def bind(spec: Spec, variant: str | None = None,
          params: Mapping[str, Any] | None = None, *, symmetry: bool = False,
          fairness: Mapping[str, str | None] | None = None, temporal: bool = True,
-         max_memory: int | None = None) -> Model:
+         max_memory: int | None = None, properties: Collection[str] | None = None,
+         skip: Collection[str] = (), view: bool = True) -> Model:
     """Bind ``spec`` to a configuration: the variant's params, then ``params`` over them.
 
     ``symmetry`` reduces the search to one state per orbit of the spec's symmetric sets.
     ``fairness`` overrides fairness groups by name (``"weak"``, ``"strong"``, or None to
     drop one); ``temporal=False`` leaves the temporal properties out of the model.
+    ``properties`` names the only properties to check (None: all), ``skip`` those not to
+    check; either may name ``deadlock``, the deadlock check (see :func:`choose`).
+    ``view=False`` ignores the spec's view (see :meth:`Spec.view`).
 
     A model of more than :data:`MAX_INSTANCES` action (or initial-state) instances is a
     :class:`UsageError`, and so is binding that takes more than :data:`BIND_MEMORY` of
@@ -237,6 +287,7 @@ def bind(spec: Spec, variant: str | None = None,
     raises :class:`BindStopped` instead.
     """
     spec.validate()
+    skipped = choose(spec, properties, skip)
     cfg = spec.params_of(variant, params)
     doing = ["setting up the model"]
     ceiling = max_memory if max_memory is not None else resident_memory() + BIND_MEMORY
@@ -264,9 +315,9 @@ def bind(spec: Spec, variant: str | None = None,
             inits = _enumerate(spec.inits, cfg, "init", doing)
             instances = _enumerate(spec.actions, cfg, "action", doing)
             doing[0] = "binding the fairness groups"
-            props = spec.properties
+            props = [p for p in spec.properties if p.name not in skipped]
             groups: tuple[FairGroup, ...] = ()
-            if fairness or (temporal and any(p.kind in TEMPORAL_KINDS for p in props)):
+            if fairness or (temporal and any(p.temporal for p in props)):
                 groups = bind_fairness(spec, instances, fairness or {})
     except KeyboardInterrupt:
         if not dog.interrupted() or dog.reason is None:
@@ -276,12 +327,48 @@ def bind(spec: Spec, variant: str | None = None,
         raise UsageError(dog.reason) from None
     return Model(
         spec=spec, variant=variant, config=cfg, inits=inits, instances=instances,
-        invariants=tuple(p for p in props if p.kind == "invariant"),
+        invariants=tuple(p for p in props if p.kind == "invariant" and p.when is None),
         sometimes=tuple(p for p in props if p.kind == "sometimes"),
         action_properties=tuple(p for p in props if p.kind == "action"),
         terminal=spec.terminal_fn, expect=spec.expectation(variant), canonical=canonical,
-        temporal=tuple(p for p in props if p.kind in TEMPORAL_KINDS) if temporal else (),
-        fairness=groups, constraints=tuple(spec.constraints))
+        temporal=tuple(p for p in props if p.temporal) if temporal else (),
+        fairness=groups, constraints=tuple(spec.constraints),
+        initially=tuple(p for p in props if p.kind == "initially"), skipped=skipped,
+        chosen=None if properties is None and not skip else tuple(
+            n for n in [*(p.name for p in spec.properties), "deadlock"] if n not in skipped),
+        view=_viewer(spec.view_fn, cfg) if view and spec.view_fn is not None else None)
+
+
+def choose(spec: Spec, properties: Collection[str] | None,
+           skip: Collection[str]) -> dict[str, str]:
+    """The properties of ``spec`` (and ``deadlock``) left out by choosing only
+    ``properties`` (None: all) and skipping ``skip``, each with why; a name that is
+    neither a property nor ``deadlock`` is a :class:`UsageError` listing them."""
+    known = [p.name for p in spec.properties] + ["deadlock"]
+    for option, names in (("--property", properties or ()), ("--skip", skip)):
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise UsageError(
+                f"{option} {unknown[0]}: spec {spec.name!r} has no property {unknown[0]!r}; "
+                f"its properties: {', '.join(known)}")
+    out = {n: "--skip" for n in known if n in skip}
+    if properties is not None:
+        out.update({n: "not chosen by --property" for n in known if n not in properties})
+    return out
+
+
+def _viewer(fn: Callable[[Any, Any], Any], cfg: Any) -> Callable[[Any], Any]:
+    """``fn(cfg, state)`` as a function of the state; what it raises becomes a
+    :class:`SpecRuntimeError` naming it."""
+    name = fn.__name__
+
+    def view(state: Any) -> Any:
+        try:
+            return fn(cfg, state)
+        except Exception as e:
+            raise SpecRuntimeError(f"view {name} raised {type(e).__name__}: {e}",
+                                   function=name) from e
+    return view
 
 
 def bind_fairness(spec: Spec, instances: Sequence[Instance],
@@ -310,8 +397,17 @@ def bind_fairness(spec: Spec, instances: Sequence[Instance],
         kind = kinds[name]
         if kind is None:
             continue
-        members = tuple(i.index for i in instances if i.action.name in group.actions)
-        out.append(FairGroup(name, kind, members, group.per_instance))  # type: ignore[arg-type]
+        chosen = [i for i in instances if i.action.name in group.actions]
+        by = None
+        if group.by is not None:
+            values: dict[str, tuple[JSON, list[int]]] = {}
+            for i in chosen:
+                value = to_json(i.kwargs[group.by])
+                key = json.dumps(value, sort_keys=True)
+                values.setdefault(key, (value, []))[1].append(i.index)
+            by = (group.by, tuple((v, tuple(m)) for v, m in values.values()))
+        out.append(FairGroup(name, kind, tuple(i.index for i in chosen),  # type: ignore[arg-type]
+                             group.per_instance, by))
     return tuple(out)
 
 

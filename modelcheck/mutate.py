@@ -81,7 +81,8 @@ class Settings:
     variant: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     max_depth: int | None = None
-    deadlock: bool = True
+    deadlock: bool | None = None
+    """Whether a state with no enabled action is a violation (None: as the spec says)."""
     temporal: bool = True
     timeout: float = 60.0
     """Seconds per mutant."""

@@ -10,14 +10,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from modelcheck.coverage import Coverage
+from modelcheck.coverage import Coverage, SearchCoverage
 from modelcheck.state import JSON
 from modelcheck.trace import Trace
 
-__all__ = ["Check", "Checked", "Result", "Stats", "Status", "Violation", "ViolationKind"]
+__all__ = ["Check", "Checked", "ErrorSite", "Result", "Stats", "Status", "Violation",
+           "ViolationKind"]
 
 Status = Literal["ok", "violation", "incomplete", "error"]
-ViolationKind = Literal["invariant", "action", "deadlock", "liveness", "possibility", "sometimes"]
+ViolationKind = Literal["invariant", "initial", "action", "deadlock", "liveness", "possibility",
+                        "sometimes"]
 
 EXIT_CODES: dict[str, int] = {"ok": 0, "violation": 1, "error": 2, "incomplete": 3}
 
@@ -72,6 +74,24 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class ErrorSite:
+    """Where a spec function raised during a search: the function as errors name it
+    (``action inc``, ``invariant bounded``), the line of the spec's source that raised
+    (``specs/x.py:42``, None when no frame of the traceback is in the spec's files), the
+    number of steps to the state it was given, and the trace to that state."""
+
+    function: str
+    source: str | None
+    step: int | None
+    trace: Trace | None
+
+    def to_json(self) -> dict[str, JSON]:
+        """The ``error_site`` object of the result JSON."""
+        return {"function": self.function, "source": self.source, "step": self.step,
+                "trace": self.trace.to_json() if self.trace is not None else None}
+
+
+@dataclass(frozen=True)
 class Check:
     """What a search made of one property, or of the deadlock check.
 
@@ -105,6 +125,9 @@ class Checked:
     fairness: tuple[str, ...] = ()
     constraints: tuple[str, ...] = ()
     """The state constraints that bounded the search (their names)."""
+    chosen: tuple[str, ...] | None = None
+    """The properties (and ``deadlock``) the run was asked to check, when it was asked
+    for some only (``--property``, ``--skip``); None: every one."""
 
     @property
     def nothing_checked(self) -> bool:
@@ -115,7 +138,8 @@ class Checked:
         """The ``checked`` object of the result JSON."""
         return {"properties": [c.to_json() for c in self.properties],
                 "deadlock": self.deadlock.to_json(), "fairness": list(self.fairness),
-                "constraints": list(self.constraints), "nothing_checked": self.nothing_checked}
+                "constraints": list(self.constraints), "nothing_checked": self.nothing_checked,
+                "chosen": None if self.chosen is None else list(self.chosen)}
 
 
 @dataclass(frozen=True)
@@ -137,15 +161,31 @@ class Result:
     details: dict[str, Any] = field(default_factory=dict, compare=False)
     symmetry: bool = False
     """Whether the search explored one state per orbit of the spec's symmetric sets."""
+    view: str | None = None
+    """The name of the spec's view when the search identified states by it (see
+    :meth:`~modelcheck.spec.Spec.view`), else None."""
     seed: int | None = None
     """The seed of a random search (the same seed gives the same walks), or None."""
-    coverage: Coverage | None = None
+    coverage: Coverage | SearchCoverage | None = None
     """What a random search covered: states, actions, walk lengths, an estimate of the
-    reachable states; None for exhaustive searches."""
+    reachable states; for an exhaustive search with ``coverage=True``, how often each
+    action was enabled, taken and led to a new state; otherwise None."""
     checked: Checked | None = None
     """Every property with what the search made of it, and the fairness in force."""
     warnings: tuple[str, ...] = ()
     """What a user must not miss about a verdict (a passing run that checked no property)."""
+    violations: tuple[Violation, ...] = ()
+    """Every violation found, in order (``--continue``, ``--max-violations``); empty when
+    the search stopped at its first, which is then :attr:`violation` alone."""
+    error_site: ErrorSite | None = None
+    """Where the spec error that ended the search happened, with the trace to it."""
+
+    @property
+    def all_violations(self) -> tuple[Violation, ...]:
+        """Every violation found, in order; the first is :attr:`violation`."""
+        if self.violations:
+            return self.violations
+        return (self.violation,) if self.violation is not None else ()
 
     @property
     def exit_code(self) -> int:
@@ -156,7 +196,8 @@ class Result:
         """The result as the JSON object that ``--json`` prints."""
         return {
             "spec": self.spec, "variant": self.variant, "params": self.params,
-            "strategy": self.strategy, "symmetry": self.symmetry, "status": self.status,
+            "strategy": self.strategy, "symmetry": self.symmetry, "view": self.view,
+            "status": self.status,
             "exhaustive": self.exhaustive,
             "violation": self.violation.to_json() if self.violation else None,
             "stats": self.stats.to_json(), "error": self.error, "stopped": self.stopped,
@@ -164,6 +205,8 @@ class Result:
             "coverage": self.coverage.to_json() if self.coverage is not None else None,
             "checked": self.checked.to_json() if self.checked is not None else None,
             "warnings": list(self.warnings),
+            "violations": [v.to_json() for v in self.all_violations],
+            "error_site": self.error_site.to_json() if self.error_site is not None else None,
         }
 
     def dumps(self) -> str:

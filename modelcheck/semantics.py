@@ -52,7 +52,7 @@ from modelcheck.errors import NondeterminismError, SpecRuntimeError
 from modelcheck.fingerprint import fingerprint
 from modelcheck.model import ActionTable, Instance, Model, Successors
 from modelcheck.result import Check, Checked, Violation, ViolationKind
-from modelcheck.spec import TEMPORAL_KINDS, Constraint, Property
+from modelcheck.spec import Constraint, Property
 from modelcheck.state import field_items
 
 if TYPE_CHECKING:
@@ -64,7 +64,9 @@ __all__ = [
     "Misbehaved",
     "NotABool",
     "PathViolation",
+    "broken_initially",
     "broken_step",
+    "conditioned_message",
     "constrained",
     "constraint_name",
     "deadlocked",
@@ -104,14 +106,14 @@ _NONDETERMINISM_CAUSES = (
 # -- naming the user's functions ------------------------------------------------------------
 
 
-_KIND_NAMES = {"invariant": "invariant", "sometimes": "sometimes goal",
-               "action": "action property"}
+_KIND_NAMES = {"invariant": "invariant", "initially": "initial-state predicate",
+               "sometimes": "sometimes goal", "action": "action property"}
 
 
 def describe(prop: Property, fn: Callable[..., Any] | None = None) -> str:
     """How errors name ``prop`` (``invariant bounded``); for a temporal property, which of
     its predicates ``fn`` is (``temporal property p_leads_to_q (p)``)."""
-    if prop.kind in TEMPORAL_KINDS:
+    if prop.temporal:
         return f"temporal property {prop.name} ({(fn or prop.fn).__name__})"
     return f"{_KIND_NAMES[prop.kind]} {prop.name}"
 
@@ -368,7 +370,7 @@ def deadlocked(model: Model, state: Any) -> bool:
                                          state)
 
 
-PathKind = Literal["invariant", "action", "deadlock"]
+PathKind = Literal["initial", "invariant", "action", "deadlock"]
 
 
 @dataclass(frozen=True)
@@ -384,10 +386,16 @@ class PathViolation:
 def first_violation(model: Model, states: Sequence[Any], *,
                     deadlock: bool) -> PathViolation | None:
     """The first violation along the path ``states`` (from an initial state), judged as a
-    search would: each state's incoming step, then its invariants; a deadlock in the last
+    search would: the initial-state predicates on the first state, then each state's
+    incoming step, then its invariants; a deadlock in the last
     state (inside the state constraints). :class:`Misbehaved` (``at`` the index of the
     state) when a predicate misbehaves on the way."""
     cfg = model.config
+    b = first_broken(model.initially, cfg, states[:1])
+    if b is not None:
+        if b.error is not None:
+            raise Misbehaved(b.function, b.error, 0)
+        return PathViolation("initial", b.prop.name, 0)
     for i, s in enumerate(states):
         if i:
             b = broken_step(model.action_properties, cfg, states[i - 1], s)
@@ -413,6 +421,19 @@ def first_violation(model: Model, states: Sequence[Any], *,
 
 
 # -- initial states and hashing -------------------------------------------------------------
+
+
+def broken_initially(model: Model, inits: Sequence[tuple[int, Any]]
+                     ) -> tuple[int, Any, Broken] | None:
+    """The first of ``inits`` (``(init index, state)`` pairs) that an initial-state
+    predicate does not accept: its init, the state and what broke; None when all hold."""
+    if not model.initially:
+        return None
+    broken = first_broken(model.initially, model.config, [s for _, s in inits])
+    if broken is None:
+        return None
+    init, state = inits[broken.at]
+    return init, state, broken
 
 
 def initial_states(model: Model, key: Callable[[Any], int] = fingerprint, first: int = 0,
@@ -521,6 +542,8 @@ def violation_message(kind: ViolationKind, prop: str, length: int,
     ``length`` steps (``action``: the label of the last step, for an action property)."""
     if kind == "invariant":
         return f"invariant {prop} is violated after {steps(length)}"
+    if kind == "initial":
+        return f"initial-state predicate {prop} is violated by an initial state"
     if kind == "action":
         return (f"action property {prop} is violated by step {length}"
                 + (f" ({action})" if action is not None else ""))
@@ -530,6 +553,14 @@ def violation_message(kind: ViolationKind, prop: str, length: int,
     if kind == "sometimes":
         return f"no reachable state satisfies {prop} (@spec.sometimes)"
     raise ValueError(f"violation_message does not word {kind} violations")
+
+
+def conditioned_message(prop: Property, length: int) -> str:
+    """How a violation of invariant ``prop``, conditioned on the initial state (its
+    ``when``), shown by a trace of ``length`` steps is worded."""
+    when = prop.when.__name__ if prop.when is not None else "its condition"
+    return (f"{violation_message('invariant', prop.name, length)}, from an initial state "
+            f"satisfying {when}")
 
 
 def violation(kind: ViolationKind, prop: str, trace: Trace | None, *,
@@ -542,7 +573,8 @@ def violation(kind: ViolationKind, prop: str, trace: Trace | None, *,
 # -- what was checked -----------------------------------------------------------------------
 
 
-_KIND_LABELS = {"invariant": "invariant", "sometimes": "sometimes", "action": "action property",
+_KIND_LABELS = {"invariant": "invariant", "initially": "initially", "sometimes": "sometimes",
+                "action": "action property",
                 "eventually": "eventually", "always_eventually": "always eventually",
                 "leads_to": "leads to", "always_possible": "always possible"}
 
@@ -550,18 +582,23 @@ _KIND_LABELS = {"invariant": "invariant", "sometimes": "sometimes", "action": "a
 def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bool,
                      stopped: str | None, violation: Violation | None,
                      error: SpecRuntimeError | None, deadlock: bool, unmet: Collection[str],
-                     temporal_ran: bool, states: int) -> tuple[Checked, tuple[str, ...]]:
+                     temporal_ran: bool, states: int, violations: Sequence[Violation] = (),
+                     continued: bool = False) -> tuple[Checked, tuple[str, ...]]:
     """Every property of ``model``'s spec with what the search made of it, the deadlock
     check and the fairness in force; and the warnings a user must not miss.
 
     ``unmet`` names the ``sometimes`` goals no state met; ``temporal_ran`` says whether the
     temporal properties were decided on the whole state graph (in declaration order, up
     to the first violated one); ``error`` is the spec error that ended the search;
-    ``stopped`` why the search stopped or was bounded.
+    ``stopped`` why the search stopped or was bounded. ``violations`` lists every violation
+    of a search that went on after the first (``violation`` is then the first of them);
+    ``continued`` says it went on after each (no ``max_violations`` stopped it).
     """
     bound = {p.name for p in model.temporal}
     failed = error.function if error is not None else None
-    complete = exhaustive or (violation is not None and violation.kind in (
+    found = list(violations) or ([violation] if violation is not None else [])
+    violated = {v.property for v in found}
+    complete = exhaustive or (violation is not None and not violations and violation.kind in (
         "sometimes", "liveness", "possibility"))
     # The breadth-first search says in ``stopped`` that temporal properties were not
     # checked; here each property says it.
@@ -569,7 +606,9 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
     if status == "ok":
         why = bound_by
     elif status == "violation":
-        why = "the search stopped at the first violation"
+        why = ("the search stopped at the first violation" if not violations else
+               f"the search stopped: {bound_by}" if bound_by else
+               f"the search stopped after {len(violations)} violations")
     elif status == "error":
         why = "the search ended with a spec error"
     else:
@@ -579,11 +618,13 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
     temporal_done = True  # no temporal property violated before this one
     for p in model.spec.properties:
         label = _KIND_LABELS[p.kind]
-        mine = violation is not None and violation.property == p.name
+        mine = p.name in violated
         erred = failed is not None and failed in (describe(p), describe(p, p.goal))
-        if erred:
+        if p.name in model.skipped:
+            out.append(Check(p.name, label, False, "skipped", model.skipped[p.name]))
+        elif erred:
             out.append(Check(p.name, label, True, "error"))
-        elif p.kind in ("invariant", "action"):
+        elif p.kind in ("invariant", "action", "initially") and p.when is None:
             if mine:
                 out.append(Check(p.name, label, True, "violated"))
             elif complete and status in ("ok", "violation"):
@@ -609,18 +650,21 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
                 out.append(Check(p.name, label, False, "skipped", "--no-temporal"))
         elif temporal_ran and temporal_done:
             if mine:
-                temporal_done = False
+                temporal_done = continued
                 out.append(Check(p.name, label, True, "violated"))
             else:
                 out.append(Check(p.name, label, True, "holds"))
         elif temporal_ran:
-            out.append(Check(p.name, label, False, "not checked",
-                             "the search stopped at the first violation"))
+            out.append(Check(p.name, label, False, "not checked", why))
         else:
             out.append(Check(p.name, label, False, "not checked", graph))
-    if not deadlock:
-        dead = Check("deadlock", "deadlock", False, "skipped", "--no-deadlock")
-    elif violation is not None and violation.kind == "deadlock":
+    if "deadlock" in model.skipped:
+        dead = Check("deadlock", "deadlock", False, "skipped", model.skipped["deadlock"])
+    elif not deadlock:
+        dead = Check("deadlock", "deadlock", False, "skipped",
+                     "--no-deadlock" if model.spec.check_deadlock
+                     else "check_deadlock=False")
+    elif any(v.kind == "deadlock" for v in found):
         dead = Check("deadlock", "deadlock", True, "violated")
     elif model.terminal is not None and failed == terminal_name(model.terminal):
         dead = Check("deadlock", "deadlock", True, "error")
@@ -629,11 +673,13 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
     else:
         dead = Check("deadlock", "deadlock", True, "no violation found", why)
     checked = Checked(tuple(out), dead, tuple(g.describe() for g in model.fairness),
-                      tuple(c.name for c in model.constraints))
+                      tuple(c.name for c in model.constraints), model.chosen)
     warnings: list[str] = []
     if status == "ok" and checked.nothing_checked:
         if not model.spec.properties:
             why = "the spec declares none"
+        elif all(p.name in model.skipped for p in model.spec.properties):
+            why = "every one was left out by --property or --skip"
         elif any(c.outcome == "skipped" for c in out):
             why = "its temporal properties were skipped by --no-temporal"
         elif strategy == "random":

@@ -522,13 +522,14 @@ def readable(model: Model, violation: Violation) -> Violation:
                                message=failure.message(better.length, model, last))
 
 
-def shrink_trace(model: Model, trace: Trace, *, deadlock: bool = True,
+def shrink_trace(model: Model, trace: Trace, *, deadlock: bool | None = None,
                  max_replays: int = MAX_REPLAYS,
                  time_limit: float | None = None) -> tuple[Trace, Violation, Shrunk]:
     """Shrink a saved counterexample: replay it, find what it violates, and shrink it.
 
-    Raises :class:`UsageError` for a liveness trace (a lasso), a trace that no longer
-    replays, or one that violates nothing.
+    ``deadlock`` (None: as the spec says) makes a last state with no enabled action a
+    violation. Raises :class:`UsageError` for a liveness trace (a lasso), a trace that no
+    longer replays, or one that violates nothing.
     """
     if trace.loop_start is not None:
         raise UsageError("the trace is a liveness counterexample (a lasso); only traces "
@@ -542,6 +543,10 @@ def shrink_trace(model: Model, trace: Trace, *, deadlock: bool = True,
     if verdict.kind not in ("invariant", "action", "deadlock"):
         raise UsageError(f"the trace shows a {verdict.kind} violation of {verdict.property}; "
                          "only invariant, action-property and deadlock violations are shrunk")
+    if any(p.name == verdict.property and p.when is not None for p in model.temporal):
+        raise UsageError(f"the trace violates {verdict.property}, an invariant conditioned on "
+                         "the initial state: the search found it by a shortest path from "
+                         "such a state, and such violations are not shrunk")
     kind = typing.cast(ViolationKind, verdict.kind)
     failure = Failure(verdict.property, kind)
     init = _find(model, trace, 0, model.inits)

@@ -49,8 +49,9 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 Domain = Callable[[Any], Iterable[Any]] | Iterable[Any]
-PropertyKind = Literal["invariant", "sometimes", "action", "eventually", "always_eventually",
-                       "leads_to", "always_possible"]
+Predicate = Callable[[Any, Any], bool]
+PropertyKind = Literal["invariant", "initially", "sometimes", "action", "eventually",
+                       "always_eventually", "leads_to", "always_possible"]
 FairnessKind = Literal["weak", "strong"]
 
 TEMPORAL_KINDS: frozenset[str] = frozenset(
@@ -60,6 +61,7 @@ TEMPORAL_KINDS: frozenset[str] = frozenset(
 
 _PROPERTY_ROLES: dict[PropertyKind, tuple[str, str]] = {
     "invariant": ("@spec.always", "(cfg, state) -> bool"),
+    "initially": ("@spec.initially", "(cfg, state) -> bool"),
     "sometimes": ("@spec.sometimes", "(cfg, state) -> bool"),
     "action": ("@spec.action_property", "(cfg, before, after) -> bool"),
     "eventually": ("@spec.eventually", "(cfg, state) -> bool"),
@@ -173,6 +175,16 @@ class Property:
     fn: Callable[..., Any]
     doc: str
     goal: Callable[..., Any] | None = None
+    when: Callable[..., Any] | None = None
+    """A predicate ``(cfg, state) -> bool`` on the initial state: only the behaviours
+    starting in a state that satisfies it must satisfy the property (``P ⇒ □Q``,
+    ``P ⇒ ◇Q``); None: every behaviour must."""
+
+    @property
+    def temporal(self) -> bool:
+        """Whether the property is checked on the complete state graph after the search:
+        a temporal kind, or an invariant conditioned on the initial state."""
+        return self.kind in TEMPORAL_KINDS or self.when is not None
 
 
 @dataclass(frozen=True)
@@ -192,8 +204,11 @@ class Fairness:
     ``kind`` is ``"weak"`` (an action continuously enabled is eventually taken) or
     ``"strong"`` (one enabled infinitely often is taken infinitely often). With
     ``per_instance`` every instance of ``actions`` (each argument tuple: each message,
-    each server) is fair on its own; otherwise the group is fair as one action, the union
-    of all their instances (TLA+'s ``WF_vars(A ∨ B)``).
+    each server) is fair on its own; with ``by`` (the name of a parameter every action of
+    the group has), the instances with the same value of that parameter are fair as one
+    action, one fair group per value (TLA+'s ``\\A self \\in Procs : WF_vars(node(self))``);
+    otherwise the group is fair as one action, the union of all their instances (TLA+'s
+    ``WF_vars(A ∨ B)``).
     """
 
     name: str
@@ -201,12 +216,14 @@ class Fairness:
     actions: tuple[str, ...]
     per_instance: bool = False
     doc: str = ""
+    by: str | None = None
 
     def describe(self) -> str:
         """``weak fairness of each instance of deliver`` as shown by ``modelcheck show``."""
         each = "each instance of " if self.per_instance else ""
         joined = " ∨ ".join(self.actions)
-        return f"{self.kind} fairness of {each}{joined}"
+        per = f", for each value of {self.by}" if self.by is not None else ""
+        return f"{self.kind} fairness of {each}{joined}{per}"
 
 
 @dataclass(frozen=True)
@@ -262,6 +279,9 @@ class Spec:
     ``doc`` defaults to the docstring of the module that creates the spec. ``violates``
     names the property the default configuration must violate, for a spec that exists to
     show an impossibility (the Two Generals); by default it must hold.
+    ``check_deadlock=False`` makes a state with no enabled action acceptable by default
+    (TLC's ``CHECK_DEADLOCK FALSE``); ``--deadlock`` and ``--no-deadlock`` (``check(...,
+    deadlock=...)``) override it for one run.
 
     **Hooks.** A library that builds actions on this API (modelcheck.network's ``Network``
     does) tells the engine what its actions mean through a few attributes, each meaning
@@ -276,12 +296,15 @@ class Spec:
     state: type | None = None
     doc: str = ""
     violates: str | None = None
+    check_deadlock: bool = True
     inits: list[Action] = field(default_factory=list, init=False, repr=False)
     actions: list[Action] = field(default_factory=list, init=False, repr=False)
     properties: list[Property] = field(default_factory=list, init=False, repr=False)
     fairness: list[Fairness] = field(default_factory=list, init=False, repr=False)
     terminal_fn: Callable[[Any, Any], bool] | None = field(default=None, init=False, repr=False)
     constraints: list[Constraint] = field(default_factory=list, init=False, repr=False)
+    view_fn: Callable[[Any, Any], Any] | None = field(default=None, init=False, repr=False)
+    """The view declared by :meth:`view`, or None: states are told apart in full."""
     variants: dict[str, Variant] = field(default_factory=dict, init=False, repr=False)
     accepted_mutants: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     """Mutant id -> why its surviving is no gap (see :meth:`accept_mutant`)."""
@@ -404,15 +427,18 @@ class Spec:
 
     def fair(self, name: str, kind: FairnessKind = "weak", *,
              actions: Iterable[str] | None = None, per_instance: bool = False,
-             doc: str = "") -> Fairness:
+             by: str | None = None, doc: str = "") -> Fairness:
         """Assume fairness of ``actions`` (names; by default the action called ``name``).
 
         ``kind`` is ``"weak"`` or ``"strong"``. The group is fair as one action (the union
         of every instance of ``actions``, TLA+'s ``WF_vars(A ∨ B)``), or with
-        ``per_instance`` each instance on its own (every message is eventually delivered).
-        ``name`` is what ``--fairness NAME=weak|strong|none`` overrides. Liveness
-        properties hold only of behaviours that satisfy every fairness group; without
-        fairness a behaviour may stop (stutter) in any state, as in TLA+.
+        ``per_instance`` each instance on its own (every message is eventually delivered),
+        or with ``by="self"`` one fair group per value of the actions' parameter ``self``:
+        the union of the instances with that value (a process's steps, TLA+'s
+        ``\\A self \\in Procs : WF_vars(node(self))``); every action of the group must
+        have that parameter. ``name`` is what ``--fairness NAME=weak|strong|none``
+        overrides. Liveness properties hold only of behaviours that satisfy every fairness
+        group; without fairness a behaviour may stop (stutter) in any state, as in TLA+.
         """
         where = f"spec.fair({name!r})"
         if not name or not isinstance(name, str):
@@ -422,17 +448,41 @@ class Spec:
         if not names or not all(isinstance(a, str) for a in names):
             raise SpecDefinitionError(
                 f"{where}: actions must be a non-empty list of action names, got {actions!r}")
+        if by is not None and (per_instance or not isinstance(by, str) or not by):
+            raise SpecDefinitionError(
+                f"{where}: by= names a parameter of the actions (by='self'), and goes "
+                "without per_instance (which makes each instance fair on its own)")
         if any(f.name == name for f in self.fairness):
             raise SpecDefinitionError(
                 f"spec {self.name!r}: fairness group {name!r} is declared twice (by "
                 "spec.fair or @spec.action(fairness=...)); give each group a unique name")
-        group = Fairness(name, kind, names, per_instance, inspect.cleandoc(doc))
+        group = Fairness(name, kind, names, per_instance, inspect.cleandoc(doc), by)
+        self._check_by(group, {a.name: a for a in self.actions})
         self.fairness.append(group)
         return group
 
-    def always(self, fn: F, /) -> F:
-        """Declare an invariant ``(cfg, state) -> bool`` that must hold in every state."""
-        return self._add_property(fn, "invariant")
+    @overload
+    def always(self, fn: F, /) -> F: ...
+    @overload
+    def always(self, /, *, when: Predicate) -> Callable[[F], F]: ...
+
+    def always(self, fn: F | None = None, /, *,
+               when: Predicate | None = None) -> F | Callable[[F], F]:
+        """Declare an invariant ``(cfg, state) -> bool`` that must hold in every state.
+
+        With ``when`` (a predicate ``(cfg, state) -> bool`` on the initial state), it must
+        hold in every state of the behaviours that start in a state satisfying ``when``
+        (``P ⇒ □Q``): it is then checked on the complete state graph after the search, as
+        temporal properties are, and the counterexample is a shortest path from such an
+        initial state.
+        """
+        return self._conditioned(fn, "invariant", when)
+
+    def initially(self, fn: F, /) -> F:
+        """Declare ``(cfg, state) -> bool`` that must hold in every initial state (TLA+'s
+        ``Init ⇒ P``); a violation is a trace of the initial state alone. Initial states
+        are judged by these before the invariants."""
+        return self._add_property(fn, "initially")
 
     def sometimes(self, fn: F, /) -> F:
         """Declare ``(cfg, state) -> bool`` that some reachable state must satisfy.
@@ -446,21 +496,38 @@ class Spec:
         """Declare ``(cfg, before, after) -> bool`` that must hold for every transition."""
         return self._add_property(fn, "action")
 
-    def eventually(self, fn: F, /) -> F:
-        """Declare ``(cfg, state) -> bool`` that every fair behaviour eventually satisfies
-        (TLA+'s ``<>p``), checked from each initial state."""
-        return self._add_property(fn, "eventually")
+    @overload
+    def eventually(self, fn: F, /) -> F: ...
+    @overload
+    def eventually(self, /, *, when: Predicate) -> Callable[[F], F]: ...
 
-    def always_eventually(self, fn: F, /) -> F:
+    def eventually(self, fn: F | None = None, /, *,
+                   when: Predicate | None = None) -> F | Callable[[F], F]:
+        """Declare ``(cfg, state) -> bool`` that every fair behaviour eventually satisfies
+        (TLA+'s ``<>p``), checked from each initial state (with ``when``, a predicate on
+        the initial state: from each initial state satisfying it, ``P ⇒ ◇Q``)."""
+        return self._conditioned(fn, "eventually", when)
+
+    @overload
+    def always_eventually(self, fn: F, /) -> F: ...
+    @overload
+    def always_eventually(self, /, *, when: Predicate) -> Callable[[F], F]: ...
+
+    def always_eventually(self, fn: F | None = None, /, *,
+                          when: Predicate | None = None) -> F | Callable[[F], F]:
         """Declare ``(cfg, state) -> bool`` that every fair behaviour satisfies again and
-        again, forever (TLA+'s ``[]<>p``): no fair behaviour ends up avoiding it."""
-        return self._add_property(fn, "always_eventually")
+        again, forever (TLA+'s ``[]<>p``): no fair behaviour ends up avoiding it (with
+        ``when``: no fair behaviour from an initial state satisfying it)."""
+        return self._conditioned(fn, "always_eventually", when)
 
     def leads_to(self, p: Callable[..., Any], q: Callable[..., Any], /, *,
-                 name: str | None = None, doc: str = "") -> Property:
+                 name: str | None = None, doc: str = "",
+                 when: Predicate | None = None) -> Property:
         """Declare that every state satisfying ``p`` is followed, in every fair behaviour,
         by one satisfying ``q`` (TLA+'s ``p ~> q``). Both are ``(cfg, state) -> bool``;
-        the property is named ``name``, by default ``{p}_leads_to_{q}``."""
+        the property is named ``name``, by default ``{p}_leads_to_{q}``; with ``when`` (a
+        predicate on the initial state) only the behaviours starting in a state that
+        satisfies it must satisfy it."""
         for fn in (p, q):
             if not callable(fn):
                 raise SpecDefinitionError(f"spec.leads_to(p, q): p and q must be predicates "
@@ -473,7 +540,8 @@ class Spec:
             raise SpecDefinitionError(
                 f"spec {self.name!r}: the name {pname!r} is already {taken}; pass "
                 "spec.leads_to(p, q, name=...) a unique name")
-        prop = Property(pname, "leads_to", p, inspect.cleandoc(doc), goal=q)
+        self._check_when(when, "spec.leads_to")
+        prop = Property(pname, "leads_to", p, inspect.cleandoc(doc), goal=q, when=when)
         self.properties.append(prop)
         return prop
 
@@ -514,6 +582,26 @@ class Spec:
                 f"spec {self.name!r}: the name {fn.__name__!r} is already {taken}; names of "
                 "inits, actions, properties and constraints must be unique")
         self.constraints.append(Constraint(fn.__name__, fn, inspect.getdoc(fn) or ""))
+        return fn
+
+    def view(self, fn: F, /) -> F:
+        """Declare a view ``(cfg, state) -> value``, as TLA+'s ``VIEW``: what identifies a
+        state. Two states with the same view are one state to the search: the first one
+        reached is stored and explored, the others are not (auxiliary or history fields
+        left out of the view then do not multiply the states). The value must be one a
+        state could hold (a tuple, a record, numbers, strings, frozensets ...).
+
+        Properties, deadlocks and traces are still checked on real states, but a view that
+        leaves out something that matters for future behaviour makes the search miss
+        states, and its verdict unsound. Temporal properties are not checked under a view
+        (their graph would join states that differ).
+        """
+        _check_params(fn, ("cfg", "state"), "@spec.view", "(cfg, state) -> value")
+        if self.view_fn is not None:
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: @spec.view is declared twice ({self.view_fn.__name__} "
+                f"and {fn.__name__}); combine them into one function")
+        self.view_fn = fn
         return fn
 
     def accept_mutant(self, mutant: str, why: str) -> None:
@@ -619,6 +707,7 @@ class Spec:
                 raise SpecDefinitionError(
                     f"spec {self.name!r}: fairness group {group.name!r} names {unknown}, "
                     f"which are not actions; actions: {sorted(actions)}")
+            self._check_by(group, {a.name: a for a in self.actions})
         names = {p.name for p in self.properties} | {"deadlock"}
         if self.violates is not None and self.violates not in names:
             raise SpecDefinitionError(
@@ -673,6 +762,19 @@ class Spec:
         except UsageError as e:
             raise SpecDefinitionError(
                 f"spec {self.name!r}: the default configuration is refused: {e}") from None
+
+    def _check_by(self, group: Fairness, actions: Mapping[str, Action]) -> None:
+        """Refuse a fairness group ``by`` a parameter that one of its (declared) actions
+        does not have."""
+        if group.by is None:
+            return
+        lacking = [a for a in group.actions if a in actions and group.by not in actions[a].params]
+        if lacking:
+            have = "; ".join(f"{a} has ({', '.join(actions[a].params)})" for a in lacking)
+            raise SpecDefinitionError(
+                f"spec {self.name!r}: fairness group {group.name!r} is by parameter "
+                f"{group.by!r}, which {', '.join(lacking)} does not have ({have}); every "
+                "action of a group by a parameter must take it")
 
     def _taken(self, name: str) -> str | None:
         for a in self.inits:
@@ -734,7 +836,29 @@ class Spec:
         return Action(aname, fn, rest, {p: domains[p] for p in rest},
                       inspect.getdoc(fn) or "", depends, multi)
 
-    def _add_property(self, fn: F, kind: PropertyKind) -> F:
+    def _conditioned(self, fn: F | None, kind: PropertyKind,
+                     when: Predicate | None) -> F | Callable[[F], F]:
+        """``@spec.<kind>`` or ``@spec.<kind>(when=...)``."""
+        role = _PROPERTY_ROLES[kind][0]
+        if fn is not None and when is not None:
+            raise SpecDefinitionError(f"{role}(fn, when=...): write @{role[1:]}(when=...)")
+        self._check_when(when, f"{role}(when=...)")
+        if fn is not None:
+            return self._add_property(fn, kind)
+        return lambda f: self._add_property(f, kind, when)
+
+    def _check_when(self, when: Predicate | None, role: str) -> None:
+        if when is None:
+            return
+        if not callable(when):
+            raise SpecDefinitionError(
+                f"{role}: when must be a predicate (cfg, state) -> bool on the initial "
+                f"state, got {when!r}")
+        _check_params(when, ("cfg", "state"), role, "(cfg, state) -> bool")
+        _check_predicate_annotation(when, role, "(cfg, state) -> bool")
+
+    def _add_property(self, fn: F, kind: PropertyKind,
+                      when: Predicate | None = None) -> F:
         role, shape = _PROPERTY_ROLES[kind]
         if not callable(fn):
             raise SpecDefinitionError(f"{role} must decorate a function, got {fn!r}")
@@ -746,7 +870,8 @@ class Spec:
             raise SpecDefinitionError(
                 f"spec {self.name!r}: the name {fn.__name__!r} is already {taken}; names of "
                 "inits, actions and properties must be unique")
-        self.properties.append(Property(fn.__name__, kind, fn, inspect.getdoc(fn) or ""))
+        self.properties.append(Property(fn.__name__, kind, fn, inspect.getdoc(fn) or "",
+                                        when=when))
         return fn
 
 

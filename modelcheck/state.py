@@ -20,12 +20,22 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import itertools
 import json
 import os
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, dataclass_transform
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    ValuesView,
+)
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, dataclass_transform, overload
 
-__all__ = ["ACCELERATED", "JSON", "Record", "defaults", "format_value", "set_at", "to_json"]
+__all__ = ["ACCELERATED", "JSON", "Map", "ModelValue", "Record", "defaults", "format_value",
+           "model_values", "set_at", "to_json"]
 
 try:  # the C versions of record construction, replace() and set_at(); see _speedups.c
     if os.environ.get("MODELCHECK_PURE_PYTHON"):
@@ -42,6 +52,8 @@ JSON = Any
 
 _T = TypeVar("_T")
 _R = TypeVar("_R", bound="Record")
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 _MISSING: Any = object()
 
@@ -54,7 +66,10 @@ except ImportError:  # pragma: no cover - other interpreters
         return property(itemgetter(index), doc=doc)
 
 
-_RESERVED = frozenset(dir(tuple)) | {"replace"}
+_RESERVED = frozenset({"replace"})
+"""Field names a record refuses besides those starting with ``_``: ``replace`` is the
+record's own method. Tuple methods (``index``, ``count``) may be field names: a field
+hides the method of its name on its record, and modelcheck never calls either on a state."""
 
 
 class _RecordMeta(type):
@@ -75,7 +90,7 @@ class _RecordMeta(type):
             if f.startswith("_") or f in _RESERVED:
                 raise TypeError(
                     f"record {name}: field name {f!r} is reserved (it starts with '_' or "
-                    f"names a tuple method); choose another name")
+                    f"is the record's replace method); choose another name")
         names = list(fields)
         seen_default = False
         for f in names:
@@ -110,21 +125,22 @@ def _generate_methods(cls: type, tag: str, names: list[str], defaults: dict[str,
             params.append(f)
     items = "".join(f"{f}, " for f in names)
     rep_params = ", ".join(f"{f}=_M" for f in names)
-    rep_items = "".join(f"self[{i + 1}] if {f} is _M else {f}, " for i, f in enumerate(names))
-    unchanged = " and ".join(f"({f} is _M or {f} is self[{i + 1}])" for i, f in enumerate(names))
+    rep_items = "".join(f"_self[{i + 1}] if {f} is _M else {f}, " for i, f in enumerate(names))
+    unchanged = " and ".join(f"({f} is _M or {f} is _self[{i + 1}])"
+                             for i, f in enumerate(names))
     if _speedups is not None:
         # replace() is RecordBase's, in C; it finds fields by name in _field_index.
         cls._field_index = {f: i + 1 for i, f in enumerate(names)}  # type: ignore[attr-defined]
-        src = (f"def __new__(cls, {', '.join(params)}):\n"
-               f"    return _make(cls, _TAG, {items})\n")
+        src = (f"def __new__(_cls, {', '.join(params)}):\n"
+               f"    return _make(_cls, _TAG, {items})\n")
     else:
         src = (
-            f"def __new__(cls, {', '.join(params)}):\n"
-            f"    return _tnew(cls, (_TAG, {items}))\n"
-            f"def replace(self, *, {rep_params}):\n"
+            f"def __new__(_cls, {', '.join(params)}):\n"
+            f"    return _tnew(_cls, (_TAG, {items}))\n"
+            f"def replace(_self, *, {rep_params}):\n"
             f"    if {unchanged}:\n"
-            f"        return self\n"
-            f"    return _tnew(type(self), (_TAG, {rep_items}))\n"
+            f"        return _self\n"
+            f"    return _tnew(_self.__class__, (_TAG, {rep_items}))\n"
         ) if names else (
             "def __new__(cls):\n    return _tnew(cls, (_TAG,))\n"
             "def replace(self):\n    return self\n"
@@ -236,16 +252,237 @@ set_at: Callable[[tuple[_T, ...], int, _T], tuple[_T, ...]] = (
     _speedups.set_at if _speedups is not None else _set_at)
 
 
+# -- model values and maps ----------------------------------------------------------------------
+
+
+class ModelValue(int):
+    """A named element of a set of interchangeable values: TLA+'s model values.
+
+    ``model_values("r", 3)`` gives ``r1, r2, r3``: ints ``0, 1, 2`` (so they index tuples
+    and are the elements a :class:`~modelcheck.Symmetric` set renames) that show, and are
+    encoded in JSON and traces, by name. Each prefix has its own class, so ``r1`` and an
+    ``s1`` of another set have different fingerprints; compared with ``==`` they are the
+    ints they stand for, so keep the values of one set in a collection.
+    """
+
+    __slots__ = ()
+    prefix: ClassVar[str] = ""
+
+    def __repr__(self) -> str:
+        return f"{self.prefix}{int(self) + 1}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self) if not spec else int.__format__(self, spec)
+
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        return (_model_value, (self.prefix, int(self)))
+
+
+_value_classes: dict[str, type[ModelValue]] = {}
+_values: dict[tuple[str, int], ModelValue] = {}
+
+
+def _model_value(prefix: str, index: int) -> ModelValue:
+    """The model value ``index`` (from 0) of the set named by ``prefix``, one object each."""
+    value = _values.get((prefix, index))
+    if value is None:
+        cls = _value_classes.get(prefix)
+        if cls is None:
+            cls = _value_classes[prefix] = type(
+                "ModelValue", (ModelValue,),
+                {"__slots__": (), "prefix": prefix, "__module__": __name__,
+                 "__qualname__": f"ModelValue[{prefix}]"})
+        value = _values[prefix, index] = cls(index)
+    return value
+
+
+def model_values(prefix: str, n: int) -> tuple[ModelValue, ...]:
+    """The model values ``{prefix}1 .. {prefix}n``: the ints ``0 .. n - 1``, named.
+
+    >>> rms = model_values("r", 3)
+    >>> rms, rms[1] == 1, Map.fromkeys(rms, "working")[rms[0]]
+    ((r1, r2, r3), True, 'working')
+
+    The same prefix and index give the very same object everywhere (and after pickling).
+    For a set that symmetry reduction permutes, declare it with
+    ``Symmetric(..., prefix="r")`` and take its values from ``Symmetric.elements(cfg)``.
+    """
+    if not isinstance(prefix, str) or not prefix:
+        raise ValueError(f"model_values({prefix!r}, ...): the prefix must be a non-empty string")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"model_values({prefix!r}, {n!r}): the count must be an int >= 0")
+    return tuple(_model_value(prefix, i) for i in range(n))
+
+
+_chain = itertools.chain.from_iterable
+
+_NATURAL = (int, str)
+"""Key types whose own order is total: a map whose keys are all of one of them (or of one
+model-value set) iterates in that order."""
+
+
+def _canonical(d: dict[Any, Any]) -> dict[Any, Any]:
+    """``d`` with its keys in the canonical order of its key set (a new dict if need be)."""
+    keys = list(d)
+    if len(keys) < 2:
+        return d
+    t = type(keys[0])
+    if all(type(k) is t for k in keys) and issubclass(t, _NATURAL) and t is not bool:
+        ordered = sorted(keys)
+    else:  # mixed or unordered keys: by type, then by JSON text (deterministic)
+        ordered = sorted(keys, key=lambda k: (type(k).__qualname__, _sort_key(to_json(k))))
+    if ordered == keys:
+        return d
+    return {k: d[k] for k in ordered}
+
+
+_new_map = object.__new__
+
+
+class Map(Mapping[_K, _V], Generic[_K, _V]):
+    """An immutable, hashable mapping for states: TLA+'s functions over model values.
+
+    >>> m = Map({"r2": "working", "r1": "working"})
+    >>> m2 = m.set("r1", "prepared")
+    >>> m2["r1"], m["r1"], list(m2)
+    ('prepared', 'working', ['r1', 'r2'])
+    >>> m2 == Map({"r1": "prepared", "r2": "working"}), m2 == dict(m2)
+    (True, False)
+
+    Keys iterate in a canonical order (sorted when they are all ints, all strings or all
+    model values of one set), so two equal maps iterate, fingerprint, show and encode
+    alike whatever order they were built in. ``set`` and ``remove`` return a new map (the
+    map itself when nothing changes). Keys and values are state values (hashable). A map
+    keyed by a symmetric set (``Map[RM, str]``) is permuted key by key under symmetry
+    reduction. In JSON a map is an object with its keys as text (``{"r1": "working"}``),
+    in traces its items are shown by key (``rm_state[r1]: working → prepared``).
+    """
+
+    __slots__ = ("_d", "_flat", "_hash")
+
+    _d: dict[_K, _V]
+    _flat: tuple[Any, ...] | None
+    _hash: int | None
+
+    def __init__(self, items: Mapping[_K, _V] | Iterable[tuple[_K, _V]] = (), /) -> None:
+        self._d = _canonical(dict(items))
+        self._flat = None
+        self._hash = None
+
+    @classmethod
+    def _of(cls, d: dict[Any, Any]) -> Map[Any, Any]:
+        m = _new_map(cls)
+        m._d = d
+        m._flat = None
+        m._hash = None
+        return m
+
+    @classmethod
+    def fromkeys(cls, keys: Iterable[_K], value: _V) -> Map[_K, _V]:
+        """The map from each of ``keys`` to ``value``."""
+        return cls._of(_canonical(dict.fromkeys(keys, value)))
+
+    def __getitem__(self, key: _K) -> _V:
+        return self._d[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._d
+
+    def __iter__(self) -> Iterator[_K]:
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def keys(self) -> KeysView[_K]:
+        """The keys, in canonical order."""
+        return self._d.keys()
+
+    def values(self) -> ValuesView[_V]:
+        """The values, in the canonical order of their keys."""
+        return self._d.values()
+
+    def items(self) -> ItemsView[_K, _V]:
+        """The ``(key, value)`` pairs, in canonical key order."""
+        return self._d.items()
+
+    def set(self, key: _K, value: _V) -> Map[_K, _V]:
+        """A map with ``key`` mapped to ``value`` (TLA+'s ``[f EXCEPT ![k] = v]``)."""
+        d = self._d
+        known = key in d
+        if known and d[key] is value:
+            return self
+        d = d.copy()
+        d[key] = value
+        m = _new_map(type(self))
+        m._d = d if known else _canonical(d)  # a new key may belong before others
+        m._flat = m._hash = None
+        return m
+
+    def remove(self, key: _K) -> Map[_K, _V]:
+        """A map without ``key`` (itself when it has no such key)."""
+        if key not in self._d:
+            return self
+        d = self._d.copy()
+        del d[key]
+        return self._of(d)
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        return type(other) is type(self) and self._d == other._d
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if h is None:
+            h = self._hash = hash((Map, frozenset(self._d.items())))
+        return h
+
+    def __fingerprint__(self) -> tuple[Any, ...]:
+        """The keys and values in canonical order, ``(k1, v1, k2, v2, ...)``: what the
+        fingerprint of a map is computed from."""
+        flat = self._flat
+        if flat is None:
+            flat = self._flat = tuple(_chain(self._d.items()))
+        return flat
+
+    def __repr__(self) -> str:
+        return f"Map({{{', '.join(f'{k!r}: {v!r}' for k, v in self._d.items())}}})"
+
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        return (Map, (tuple(self._d.items()),))
+
+    if TYPE_CHECKING:
+        @overload
+        def get(self, key: _K, /) -> _V | None: ...
+        @overload
+        def get(self, key: _K, default: _V | _T, /) -> _V | _T: ...
+        def get(self, key: _K, default: Any = None, /) -> Any: ...
+    else:
+        def get(self, key, default=None, /):
+            """The value of ``key``, or ``default`` when the map has no such key."""
+            return self._d.get(key, default)
+
+
 def to_json(value: Any, *, compact: bool = True) -> JSON:
     """Encode a state (or any value inside one) as plain JSON data.
 
     Records and dataclasses become objects with a ``"$type"`` key, tuples and lists
     become arrays, sets and frozensets become arrays sorted by their JSON text (so the
-    encoding does not depend on hash order), enums become their names and dict keys
-    become strings. A record in its :func:`defaults` form is encoded without fields, as it
-    is shown; with ``compact=False`` with all of them, as the full record would be.
+    encoding does not depend on hash order), enums become their names, dict keys become
+    strings, a :class:`Map` becomes an object keyed by its keys' text in its canonical
+    order, and a :class:`ModelValue` its name. A record in its :func:`defaults` form is
+    encoded without fields, as it is shown; with ``compact=False`` with all of them, as the
+    full record would be.
     """
     if value is None or isinstance(value, (bool, int, float, str)):
+        if isinstance(value, ModelValue):
+            return repr(value)
         if isinstance(value, enum.Enum):
             return value.name
         return value
@@ -258,6 +495,8 @@ def to_json(value: Any, *, compact: bool = True) -> JSON:
         return out
     if isinstance(value, (tuple, list)):
         return [to_json(v, compact=compact) for v in value]
+    if isinstance(value, Map):
+        return {str(k): to_json(v, compact=compact) for k, v in value.items()}
     if isinstance(value, (frozenset, set)):
         return sorted((to_json(v, compact=compact) for v in value), key=_sort_key)
     if isinstance(value, enum.Enum):

@@ -12,7 +12,12 @@ those of the specs a project lists in its ``pyproject.toml``::
 
 Checks run in parallel processes, one per core by default. A check *passes* when its
 verdict is the expected one: no violation where the spec must hold, and a violation of
-the named property where a variant must fail. The outcome is a table, optionally a JUnit
+the named property where a variant must fail. With mutation testing (``verify --all
+--mutate``), each spec whose default configuration must hold gains one more check: every
+mutant of its steps (:mod:`modelcheck.mutate`) is checked at that configuration, and the
+check passes when each is killed, equivalent, or accepted by the spec with a reason; a
+surviving mutant fails it as a violation would (its changes are shown), a timed-out one
+leaves it incomplete. The outcome is a table, optionally a JUnit
 XML file for CI, and the exit code: 1 if a check found a violation it must not (the
 violation and its trace are shown), else 2 if one could not run (spec error) or did not
 find the violation it must (its expectation is wrong), else 3 if one stopped early (time
@@ -50,11 +55,14 @@ class Case:
     spec: str
     variant: str | None
     expect: Expect
+    mutate: bool = False
+    """Mutation testing of the spec at this configuration, rather than its check."""
 
     @property
     def label(self) -> str:
-        """``spec`` or ``spec --variant V``."""
-        return self.spec + (f" --variant {self.variant}" if self.variant else "")
+        """``spec``, ``spec --variant V`` or ``spec (mutants)``."""
+        return self.spec + (f" --variant {self.variant}" if self.variant else "") + (
+            " (mutants)" if self.mutate else "")
 
 
 @dataclass(frozen=True)
@@ -69,17 +77,27 @@ class CaseResult:
     report: str = ""
     """The search's text report (with the counterexample trace) when the check did not pass."""
 
+    score: float | None = None
+    """For mutation testing: killed over counted mutants (None when none counts)."""
+
     @property
     def message(self) -> str:
         """``expected holds, got violates consistent``."""
+        if self.case.mutate:
+            return f"expected every mutant caught, got {self.got}"
         return f"expected {self.case.expect}, got {self.got}"
 
     def to_json(self) -> dict[str, JSON]:
         """A row of ``verify --all --json``."""
-        return {"spec": self.case.spec, "variant": self.case.variant,
-                "expect": self.case.expect.to_json(), "got": self.got,
-                "outcome": self.outcome, "seconds": round(self.seconds, 4),
-                "distinct_states": self.distinct_states}
+        row: dict[str, JSON] = {
+            "spec": self.case.spec, "variant": self.case.variant,
+            "expect": self.case.expect.to_json(), "got": self.got,
+            "outcome": self.outcome, "seconds": round(self.seconds, 4),
+            "distinct_states": self.distinct_states}
+        if self.case.mutate:
+            row["mutants"] = True
+            row["score"] = None if self.score is None else round(self.score, 4)
+        return row
 
 
 def project_config(directory: Path) -> dict[str, Any] | None:
@@ -113,20 +131,26 @@ def _resolve(ref: str, directory: Path) -> str:
     return ref
 
 
-def cases(refs: Sequence[str] | None = None) -> list[Case]:
+def cases(refs: Sequence[str] | None = None, *, mutate: bool = False) -> list[Case]:
     """The checks of ``refs`` (spec references), or of the whole catalogue: each spec's
-    default configuration, then its variants."""
+    default configuration, then its variants; with ``mutate``, then the mutation testing
+    of its default configuration if that must hold."""
     specs = ([(name, spec) for name, spec in entries().items()] if refs is None
              else [(ref, load(ref)) for ref in refs])
     out: list[Case] = []
     for ref, spec in specs:
-        out.append(Case(ref, spec.name, None, spec.expectation()))
+        default = spec.expectation()
+        out.append(Case(ref, spec.name, None, default))
         out += [Case(ref, spec.name, v, spec.expectation(v)) for v in spec.variants]
+        if mutate and default.status == "ok":
+            out.append(Case(ref, spec.name, None, default, mutate=True))
     return out
 
 
 def run_case(case: Case, time_limit: float | None = None) -> CaseResult:
     """Run one check in this process and compare its verdict with the expected one."""
+    if case.mutate:
+        return _run_mutants(case, time_limit)
     from modelcheck.explore import check
     from modelcheck.render.text import render_result
     start = time.perf_counter()
@@ -150,6 +174,36 @@ def run_case(case: Case, time_limit: float | None = None) -> CaseResult:
     outcome: Outcome = "pass" if got == case.expect else "fail"
     return CaseResult(case, outcome, str(got), seconds, result.stats.distinct_states,
                       "" if outcome == "pass" else render_result(result))
+
+
+def _run_mutants(case: Case, time_limit: float | None) -> CaseResult:
+    """Mutation testing of ``case``'s spec at its default configuration, one mutant at a
+    time (the checks around it have the other cores); ``time_limit`` is per mutant."""
+    from modelcheck.mutate import Settings, render_table, run
+    from modelcheck.render.text import render_result
+    start = time.perf_counter()
+    settings = Settings(timeout=time_limit if time_limit is not None else 60.0, jobs=1)
+    try:
+        report = run(load(case.ref), settings)
+    except ModelcheckError as e:
+        return CaseResult(case, "error", f"error: {e.message}", time.perf_counter() - start,
+                          report=e.message)
+    seconds = time.perf_counter() - start
+    original = report.original
+    states = original.stats.distinct_states
+    if original.status != "ok":
+        return CaseResult(case, "error", f"error: the spec itself is {original.status}",
+                          seconds, states, render_result(original))
+    survived = report.count("survived")
+    timeouts = report.count("timeout")
+    counted = len(report.outcomes) - report.count("equivalent") - report.count("accepted")
+    caught = sum(1 for o in report.outcomes if o.caught)
+    got = f"{caught} of {counted} caught" + (f", {survived} survived" if survived else "") + (
+        f", {timeouts} timed out" if timeouts else "")
+    outcome: Outcome = "fail" if survived else "incomplete" if timeouts else "pass"
+    return CaseResult(case, outcome, got, seconds, states,
+                      "" if outcome == "pass" else render_table(report, case.spec),
+                      score=report.score)
 
 
 def _run_indexed(args: tuple[int, Case, float | None]) -> tuple[int, CaseResult]:
@@ -185,7 +239,7 @@ def exit_code(results: Sequence[CaseResult]) -> int:
     where a violation was expected has nothing to show, and is a wrong expectation."""
     def kind(r: CaseResult) -> str:
         if r.outcome == "fail":
-            return "violated" if r.got != str(Expect()) else "error"
+            return "violated" if r.case.mutate or r.got != str(Expect()) else "error"
         return r.outcome
     kinds = {kind(r) for r in results}
     for outcome, code in (("violated", 1), ("error", 2), ("incomplete", 3)):
@@ -199,7 +253,8 @@ _MARK = {"pass": "✓", "fail": "✗", "error": "!", "incomplete": "…"}
 
 def render_table(results: Sequence[CaseResult], seconds: float) -> str:
     """The table ``verify --all`` prints, then the report of each check that did not pass."""
-    rows = [(r.case.spec, r.case.variant or "(default)", str(r.case.expect), r.got,
+    rows = [(r.case.spec, "(mutants)" if r.case.mutate else r.case.variant or "(default)",
+             "every mutant caught" if r.case.mutate else str(r.case.expect), r.got,
              f"{r.seconds:.2f}", _MARK[r.outcome]) for r in results]
     header = ("spec", "variant", "expected", "got", "seconds", "")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
@@ -227,14 +282,16 @@ def junit_xml(results: Sequence[CaseResult], seconds: float) -> str:
     root = ET.Element("testsuites", {"name": "modelcheck", **counts})
     suite = ET.SubElement(root, "testsuite", {"name": "modelcheck verify --all", **counts})
     for r in results:
+        name = "mutants" if r.case.mutate else r.case.variant or "default"
         case = ET.SubElement(suite, "testcase", {
-            "classname": f"modelcheck.{r.case.spec}", "name": r.case.variant or "default",
+            "classname": f"modelcheck.{r.case.spec}", "name": name,
             "time": f"{r.seconds:.3f}"})
         if r.outcome == "error":
             ET.SubElement(case, "error", {"message": r.message, "type": "SpecError"}).text = \
                 r.report
         elif r.outcome != "pass":
-            kind = "VerdictMismatch" if r.outcome == "fail" else "Incomplete"
+            kind = ("SurvivingMutant" if r.case.mutate else "VerdictMismatch") \
+                if r.outcome == "fail" else "Incomplete"
             ET.SubElement(case, "failure", {"message": r.message, "type": kind}).text = r.report
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") \

@@ -64,7 +64,7 @@ from typing import Any, Literal, Union
 from modelcheck.errors import SpecDefinitionError, SpecRuntimeError, UsageError
 from modelcheck.fingerprint import fingerprint
 from modelcheck.spec import Spec
-from modelcheck.state import Record
+from modelcheck.state import Map, ModelValue, Record, model_values
 
 __all__ = ["Canonicalizer", "IndexedBy", "Symmetric", "canonicalizer", "symmetric_sets"]
 
@@ -78,11 +78,22 @@ class Symmetric:
         Server = Annotated[int, Symmetric("Server", size="servers")]
 
     ``size`` names the config field that gives ``n`` (or is a function of the config).
+    With ``prefix="r"`` the elements are named, TLA+'s model values: ``r1 .. rn``
+    (:func:`~modelcheck.model_values`, still the ints ``0 .. n - 1``), shown by name in
+    traces and keys of :class:`~modelcheck.Map`; take them from :meth:`elements`::
+
+        RMS = Symmetric("RM", size="rms", prefix="r")
+        RM = Annotated[ModelValue, RMS]
+        ...
+        @spec.action(rm=RMS.elements)
+
+    The state then holds these values, never plain ints, wherever an element is held.
     """
 
-    __slots__ = ("name", "size")
+    __slots__ = ("name", "prefix", "size")
 
-    def __init__(self, name: str, *, size: str | Callable[[Any], int]) -> None:
+    def __init__(self, name: str, *, size: str | Callable[[Any], int],
+                 prefix: str | None = None) -> None:
         if not isinstance(name, str) or not name:
             raise SpecDefinitionError(
                 f"Symmetric({name!r}, ...): the name must be a non-empty string, e.g. "
@@ -91,8 +102,19 @@ class Symmetric:
             raise SpecDefinitionError(
                 f"Symmetric({name!r}, size={size!r}): size must name a config field "
                 "(size=\"rms\") or be a function of the config (size=lambda cfg: cfg.rms)")
+        if prefix is not None and not (isinstance(prefix, str) and prefix):
+            raise SpecDefinitionError(
+                f"Symmetric({name!r}, prefix={prefix!r}): the prefix must be a non-empty "
+                "string, e.g. prefix=\"r\" for the model values r1, r2, ...")
         self.name = name
         self.size = size
+        self.prefix = prefix
+
+    def elements(self, cfg: Any) -> tuple[int, ...]:
+        """The elements in configuration ``cfg``: the model values ``r1 .. rn`` of a set
+        declared with ``prefix="r"``, else the ints ``0 .. n - 1``."""
+        n = self.count(cfg)
+        return model_values(self.prefix, n) if self.prefix else tuple(range(n))
 
     def count(self, cfg: Any) -> int:
         """The number of elements in configuration ``cfg``."""
@@ -116,7 +138,8 @@ class Symmetric:
 
     def __repr__(self) -> str:
         size = self.size if isinstance(self.size, str) else getattr(self.size, "__name__", "?")
-        return f"Symmetric({self.name!r}, size={size!r})"
+        named = f", prefix={self.prefix!r}" if self.prefix else ""
+        return f"Symmetric({self.name!r}, size={size!r}{named})"
 
 
 class IndexedBy:
@@ -187,6 +210,14 @@ class _Optional:
 
 
 @dataclass(eq=False)
+class _Map:
+    """A :class:`~modelcheck.Map` whose keys or values (or both) hold elements."""
+
+    key: _Node | None
+    value: _Node | None
+
+
+@dataclass(eq=False)
 class _Rec:
     cls: type
     fields: tuple[tuple[str, _Node | None], ...]
@@ -200,7 +231,7 @@ class _Union:
     records: bool
 
 
-_Node = _Elem | _Index | _Seq | _Set | _Fixed | _Optional | _Rec | _Union
+_Node = _Elem | _Index | _Seq | _Set | _Fixed | _Optional | _Map | _Rec | _Union
 
 _NONE_TYPES: tuple[Any, ...] = (None, type(None))
 _IN_PROGRESS: Any = object()
@@ -275,6 +306,10 @@ class _Shape:
         if origin is frozenset:
             item = self.node(args[0], f"{where} (items)") if args else None
             return None if item is None else _Set(item)
+        if origin is Map:
+            key = self.node(args[0], f"{where} (keys)")
+            value = self.node(args[1], f"{where} (values)")
+            return None if key is None and value is None else _Map(key, value)
         if origin is tuple:
             if len(args) == 2 and args[1] is Ellipsis:
                 item = self.node(args[0], f"{where} (items)")
@@ -295,8 +330,8 @@ class _Shape:
         if self._mentions(tp):
             raise SpecDefinitionError(
                 f"{where}: {tp!r} holds elements of a symmetric set inside a type symmetry "
-                "reduction cannot rename; use frozenset, tuple[X, ...], fixed tuples, "
-                "X | None, unions and records (a frozenset of pairs for a map)")
+                "reduction cannot rename; use frozenset, tuple[X, ...], Map[K, V], fixed "
+                "tuples, X | None, unions and records")
         return None
 
     def _annotated(self, tp: Any, where: str) -> _Node | None:
@@ -309,10 +344,11 @@ class _Shape:
                 f"{where}: several symmetry markers {marks}; an annotation holds one")
         mark = marks[0]
         if isinstance(mark, Symmetric):
-            if base is not int:
+            if base is not int and not (isinstance(base, type) and issubclass(base, ModelValue)):
                 raise SpecDefinitionError(
-                    f"{where}: the elements of symmetric set {mark.name} are ints 0 .. n-1, "
-                    f"but the field is annotated {base!r}; write Annotated[int, {mark!r}]")
+                    f"{where}: the elements of symmetric set {mark.name} are ints 0 .. n-1 "
+                    f"(model values with a prefix), but the field is annotated {base!r}; "
+                    f"write Annotated[int, {mark!r}] (or Annotated[ModelValue, ...])")
             return _Elem(self.set_index(mark, where))
         sym = mark.elements
         args = typing.get_args(base)
@@ -385,6 +421,8 @@ def _runtime_classes(tp: Any, node: _Node | None) -> list[type]:
         return [tuple]
     if isinstance(node, _Set):
         return [frozenset]
+    if isinstance(node, _Map):
+        return [Map]
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         return _runtime_classes(tp.__origin__, None)
@@ -447,10 +485,22 @@ class _Walks:
         self.shape = shape
         self.sizes = sizes
         self.names = tuple(s.name for s in shape.sets)
+        # The class of each set's elements, and for a set of model values the values
+        # themselves (a renamed element is the value of its new index).
+        self.values: tuple[tuple[ModelValue, ...] | None, ...] = tuple(
+            model_values(s.prefix, n) if s.prefix else None for s, n in zip(shape.sets, sizes))
+        self.kinds: tuple[type, ...] = tuple(
+            int if v is None else type(_first(v, s.prefix))
+            for v, s in zip(self.values, shape.sets))
         self._done: dict[int, _Walk] = {}
 
     def bad(self, v: Any, k: int) -> None:
         """Raise the error for ``v`` met where an element of set ``k`` belongs."""
+        values = self.values[k]
+        if values is not None:
+            shown = f"{values[0]!r} .. {values[-1]!r}" if values else "empty"
+            raise _ShapeError(f"{v!r} ({type(v).__name__}) is not an element of "
+                              f"{self.names[k]} ({shown})")
         raise _ShapeError(f"{v!r} is not an element of {self.names[k]} "
                           f"(0 .. {self.sizes[k] - 1})")
 
@@ -474,6 +524,8 @@ class _Walks:
             return self._collection(node)
         if isinstance(node, _Optional):
             return self._optional(node)
+        if isinstance(node, _Map):
+            return self._map(node)
         if isinstance(node, _Rec | _Fixed):
             return self._generated(node)
         return self._union(node)
@@ -491,21 +543,25 @@ class _Walks:
         return unit
 
     def _elem(self, k: int) -> _Walk:
-        n, bad = self.sizes[k], self.bad
+        n, bad, kind, values = self.sizes[k], self.bad, self.kinds[k], self.values[k]
 
         def permute(v: int, p: Perms, q: Perms) -> int:
             return p[k][v]
+
+        if values is not None:
+            def permute(v: int, p: Perms, q: Perms) -> int:
+                return values[p[k][v]]
 
         def relabel(v: int, lab: Labels) -> int:
             return lab[k][v]
 
         def collect(v: int, out: list[tuple[int, int]]) -> None:
-            if type(v) is not int or not 0 <= v < n:
+            if type(v) is not kind or not 0 <= v < n:
                 bad(v, k)
             out.append((k, v))
 
         def unit(v: int, sig: Signatures, labs: Any, h: int) -> bool:
-            if type(v) is not int or not 0 <= v < n:
+            if type(v) is not kind or not 0 <= v < n:
                 bad(v, k)
             sig[k][v] += h
             return False
@@ -558,9 +614,15 @@ class _Walks:
             return permute_seq, relabel_seq, collect, self._general_unit(relabel_seq, collect)
         if isinstance(node.item, _Elem):
             k = node.item.set
+            values = self.values[k]
 
             def permute_elems(v: frozenset[int], p: Perms, q: Perms) -> frozenset[int]:
                 return frozenset(map(p[k].__getitem__, v))
+
+            if values is not None:
+                def permute_elems(v: frozenset[int], p: Perms,
+                                  q: Perms) -> frozenset[int]:
+                    return frozenset([values[p[k][e]] for e in v])
 
             def relabel_elems(v: frozenset[int], lab: Labels) -> Any:
                 return tuple(sorted(map(lab[k].__getitem__, v)))
@@ -617,6 +679,25 @@ class _Walks:
         def unit(v: Any, sig: Signatures, labs: Any, h: int) -> bool:
             return v is not None and fu(v, sig, labs, h)
         return permute, relabel, collect, unit
+
+    def _map(self, node: _Map) -> _Walk:
+        kp, kr, kc, _ = _UNCHANGED if node.key is None else self.of(node.key)
+        vp, vr, vc, _ = _UNCHANGED if node.value is None else self.of(node.value)
+
+        def permute(v: Map[Any, Any], p: Perms, q: Perms) -> Map[Any, Any]:
+            return Map({kp(k, p, q): vp(x, p, q) for k, x in v.items()})
+
+        def relabel(v: Map[Any, Any], lab: Labels) -> Any:
+            return tuple(sorted([(kr(k, lab), vr(x, lab)) for k, x in v.items()],
+                                key=fingerprint))
+
+        def collect(v: Map[Any, Any], out: list[tuple[int, int]]) -> None:
+            if type(v) is not Map:
+                raise _ShapeError(f"{v!r} is not a Map")
+            for k, x in v.items():
+                kc(k, out)
+                vc(x, out)
+        return permute, relabel, collect, self._general_unit(relabel, collect)
 
     def tables(self, node: _Union) -> tuple[_Table, _Table, _Table, _Table]:
         """Permute, relabel, collect and unit functions by class (None: nothing to do)."""
@@ -694,10 +775,13 @@ class _Walks:
                 k, opt = elem.set, isinstance(sub, _Optional)
                 elems.append((get, k, opt))
                 guard = f"None if {get} is None else " if opt else ""
-                items.append(f"({guard}p[{k}][{get}])")
+                renamed = (f"p[{k}][{get}]" if self.values[k] is None
+                           else f"_V{k}[p[{k}][{get}]]")
+                env[f"_V{k}"], env[f"_T{k}"] = self.values[k], self.kinds[k]
+                items.append(f"({guard}{renamed})")
                 marks.append(f"({guard}lab[{k}][{get}])")
                 check = (f"    x = {get}\n"
-                         f"    if type(x) is not int or not 0 <= x < {self.sizes[k]}: "
+                         f"    if type(x) is not _T{k} or not 0 <= x < {self.sizes[k]}: "
                          f"_bad(x, {k})\n    out.append(({k}, x))\n")
                 if opt:
                     check = (f"    if {get} is not None:\n"
@@ -744,7 +828,7 @@ def _fused_unit(fields: Sequence[tuple[str, _Node | None]], elems: list[tuple[st
     for get, k, opt in elems:
         a = names[get]
         lines.append(f"    {a} = {get}")
-        test = f"type({a}) is not int or not 0 <= {a} < {sizes[k]}"
+        test = f"type({a}) is not _T{k} or not 0 <= {a} < {sizes[k]}"
         lines.append(f"    if {a} is not None and ({test}): _bad({a}, {k})" if opt
                      else f"    if {test}: _bad({a}, {k})")
     head = "v[0], " if kind == "record" else ("_C, " if kind == "dataclass" else "")
@@ -963,11 +1047,12 @@ def _field_units(walks: _Walks, node: _Node, tag: str) -> _Unit:
     h = fingerprint(tag)
     if isinstance(node, _Set) and isinstance(node.item, _Elem):
         k, n = node.item.set, walks.sizes[node.item.set]
+        kind = walks.kinds[k]
 
         def members(v: frozenset[int], sig: Signatures, labs: Any) -> bool:
             sk = sig[k]
             for e in v:
-                if type(e) is not int or not 0 <= e < n:
+                if type(e) is not kind or not 0 <= e < n:
                     walks.bad(e, k)
                 sk[e] += h
             return False
@@ -981,6 +1066,19 @@ def _field_units(walks: _Walks, node: _Node, tag: str) -> _Unit:
                 return u is not None and u(x, sig, labs, h)
             return _remembered(walks.sizes, dispatched, h)
         return _remembered(walks.sizes, walks.of(node.item)[3], h)
+    if isinstance(node, _Map):
+        # A map's items are units, as a set's: the key with its value.
+        pair = walks.of(_Fixed((node.key, node.value)))[3]
+
+        def entries(v: Map[Any, Any], sig: Signatures, labs: Any) -> bool:
+            if type(v) is not Map:
+                raise _ShapeError(f"{v!r} is not a Map")
+            shared = False
+            for kv in v.items():
+                if pair(kv, sig, labs, h):
+                    shared = True
+            return shared
+        return entries
     if isinstance(node, _Seq):
         item_unit = walks.of(node.item)[3]
 
@@ -1071,7 +1169,8 @@ def _pointers(walks: _Walks, k: int, h: int, *, sets: bool) -> _Unit:
     itself, others, and how many), and to each other element it holds that ``i``'s item
     holds it, so the whole tuple costs one pass instead of a relabelling per element.
     """
-    n = walks.sizes[k]
+    n: int = walks.sizes[k]
+    kind: Any = walks.kinds[k]
 
     def elements(v: tuple[Any, ...], sig: Signatures, labs: Any) -> bool:
         if len(v) != n:
@@ -1082,7 +1181,7 @@ def _pointers(walks: _Walks, k: int, h: int, *, sets: bool) -> _Unit:
             if x is None or x == i:
                 sk[i] += fingerprint((h, x is None))
                 continue
-            if type(x) is not int or not 0 <= x < n:
+            if type(x) is not kind or not 0 <= x < n:
                 walks.bad(x, k)
             sk[i] += fingerprint((h, DOT))
             sk[x] += fingerprint((h, STAR))
@@ -1110,6 +1209,16 @@ def _pointers(walks: _Walks, k: int, h: int, *, sets: bool) -> _Unit:
                         sk[e] += held
         return shared
     return subsets if sets else elements
+
+
+def _first(values: tuple[ModelValue, ...], prefix: str | None) -> ModelValue:
+    """A model value of the set named by ``prefix`` (its class is the set's)."""
+    return values[0] if values else model_values(prefix or "?", 1)[0]
+
+
+_UNCHANGED: _Walk = (lambda v, p, q: v, lambda v, lab: v, lambda v, out: None,
+                     lambda v, sig, labs, h: False)
+"""The walk of a part that holds no element."""
 
 
 def _add_ties(ties: list[tuple[int, int, int]], k: int, ranked: list[int]) -> None:

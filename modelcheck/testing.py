@@ -166,19 +166,23 @@ class _Choice:
 
 def state_machine(spec: Spec | Model, *, variant: str | None = None,
                   params: Mapping[str, Any] | None = None,
-                  adapter: Callable[[], Adapter] | None = None, deadlock: bool = True,
+                  adapter: Callable[[], Adapter] | None = None,
+                  deadlock: bool | None = None,
                   settings: Settings | None = None) -> type[RuleBasedStateMachine]:
     """A Hypothesis ``RuleBasedStateMachine`` class exploring ``spec`` (or a bound model).
 
     ``variant`` and ``params`` choose the configuration. ``adapter`` (a class or factory
     of :class:`Adapter`) runs an implementation in lockstep. ``deadlock=False`` accepts
-    states with no enabled action. ``settings`` apply to the class's ``TestCase``.
+    states with no enabled action (None: as the spec says). ``settings`` apply to the
+    class's ``TestCase``.
     Temporal properties are not checked: a run of a state machine is finite. Properties
     and deadlocks are judged as every search judges them (:mod:`modelcheck.semantics`):
     a violation fails with an AssertionError, a predicate that raises or returns anything
     but a bool with a SpecRuntimeError naming it.
     """
     model = spec if isinstance(spec, Model) else bind(spec, variant, params, temporal=False)
+    if deadlock is None:
+        deadlock = model.spec.check_deadlock
     cfg = model.config
     inits = model.initial_states()
     table = model.table()
@@ -213,6 +217,11 @@ def state_machine(spec: Spec | Model, *, variant: str | None = None,
 
     def start(self: Any, init: int) -> None:
         self.state = inits[init][1]
+        found = semantics.broken_initially(model, [inits[init]])
+        if found is not None:
+            if found[2].error is not None:
+                raise _error(semantics.Misbehaved(found[2].function, found[2].error), 0)
+            raise AssertionError(semantics.violation_message("initial", found[2].prop.name, 0))
         if self.impl is not None:
             self.impl.reset(cfg, self.state)
             self.compare("the initial state")

@@ -82,8 +82,10 @@ def specs_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def readme() -> str:
-    """README.md's text: its examples are run as shown."""
-    return (ROOT / "README.md").read_text(encoding="utf-8")
+    """README.md's text, then the documentation site's pages (``docs/``): their examples
+    are run as shown."""
+    pages = sorted((ROOT / "docs").rglob("*.md"))
+    return "\n".join(p.read_text(encoding="utf-8") for p in [ROOT / "README.md", *pages])
 
 
 @pytest.fixture(scope="session")
@@ -107,8 +109,8 @@ def spec_variant(tmp_path: Path, specs_dir: Path) -> SpecVariant:
 
 @pytest.fixture
 def readme_spec(tmp_path: Path, readme: str) -> ReadmeSpec:
-    """``readme_spec("counter.py")``: the README's Python block that starts with
-    ``# counter.py``, written to ``tmp_path/counter.py``."""
+    """``readme_spec("counter.py")``: the first Python block of the README or the site that
+    starts with ``# counter.py``, written to ``tmp_path/counter.py``."""
     def readme_spec(name: str) -> Path:
         code = re.search(rf"```python\n# {re.escape(name)}\n(.*?)```", readme, re.S)
         assert code is not None, name

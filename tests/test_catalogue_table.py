@@ -62,3 +62,18 @@ def test_the_script_runs_from_the_command_line() -> None:
     r = subprocess.run([sys.executable, str(SCRIPT), "--check"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def test_recorded_mutation_scores_are_of_the_specs_as_they_are() -> None:
+    """A score in the table was measured on the spec's current source, at the configuration
+    the table names; a spec changed since must be measured again (or its record dropped,
+    and the table then says it has no score)."""
+    tool = load()
+    scores = tool._scores()
+    records = scores.recorded()
+    catalogue = entries()
+    assert set(records) <= set(catalogue), "records of entries that no longer exist"
+    stale = {name: why for name in records
+             if (why := scores.stale(name, catalogue[name], records)) is not None}
+    assert not stale, (f"mutation scores to measure again: {stale}; run python "
+                       f"tools/mutation_scores.py {' '.join(sorted(stale))}")

@@ -154,7 +154,7 @@ def test_json_keeps_its_fields_and_adds_what_was_checked(invoke: Invoke) -> None
              "outcome": "met", "note": ""}],
         "deadlock": {"name": "deadlock", "kind": "deadlock", "checked": True,
                      "outcome": "holds", "note": ""},
-        "fairness": [], "constraints": [], "nothing_checked": False}
+        "fairness": [], "constraints": [], "nothing_checked": False, "chosen": None}
 
 
 _NO_PROPERTIES = '''
@@ -246,4 +246,4 @@ def test_check_and_checked_round_trip_as_json() -> None:
                         "outcome": "holds", "note": ""}],
         "deadlock": {"name": "deadlock", "kind": "deadlock", "checked": False,
                      "outcome": "skipped", "note": "--no-deadlock"},
-        "fairness": ["a (weak)"], "constraints": [], "nothing_checked": False}
+        "fairness": ["a (weak)"], "constraints": [], "nothing_checked": False, "chosen": None}

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -66,6 +67,14 @@ def test_symmetry_reduction_gives_the_same_counts(scheduler: str) -> None:
     single, dist = both("two-phase-commit", scheduler, params={"rms": 4}, symmetry=True)
     assert counts(dist) == counts(single)
     assert dist.stats.distinct_states < 1_568
+
+
+@pytest.mark.slow
+def test_maps_over_model_values_give_the_same_counts(scheduler: str) -> None:
+    path = str(Path(__file__).parent / "specs_mapping" / "two_phase_map.py")
+    for symmetry, expected in ((False, ("ok", 288, 1_146, 11)), (True, ("ok", 80, 318, 11))):
+        single, dist = both(path, scheduler, symmetry=symmetry)
+        assert counts(dist) == counts(single) == expected
 
 
 @pytest.mark.parametrize(("spec", "variant"), [

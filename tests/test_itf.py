@@ -115,9 +115,8 @@ def test_the_quint_trace_of_two_phase_commit_replays_against_the_catalogue_spec(
     assert code == 0, out
     assert out == ("✓ two_phase.qnt: the trace replays (12 steps) and shows no violation: the "
                    "trace violates no property\n")
-    readme = (QUINT.parent.parent.parent / "README.md").read_text()
-    assert ("$ modelcheck trace replay tests/fixtures/quint/two_phase.itf.json --spec "
-            f"two-phase-commit\n{out}") in readme
+    guide = (QUINT.parent.parent.parent / "docs" / "guides" / "traces.md").read_text()
+    assert f"$ modelcheck trace replay two_phase.itf.json --spec two-phase-commit\n{out}" in guide
     trace = Trace.load(path)
     assert [s.action for s in trace.steps] == [
         "init", "rm_prepare", "rm_prepare", "deliver", "rm_prepare", "deliver", "deliver",

@@ -61,7 +61,10 @@ def test_empty_records_of_different_types_differ() -> None:
 def test_record_rejects_reserved_and_misordered_fields() -> None:
     with pytest.raises(TypeError, match="reserved"):
         class Bad(Record):
-            count: int
+            replace: int
+    with pytest.raises(TypeError, match="reserved"):
+        class Bad1(Record):
+            _hidden: int
     with pytest.raises(TypeError, match="has no default"):
         class Bad2(Record):
             a: int = 0

@@ -153,10 +153,11 @@ def test_the_generated_module_drives_an_adapter(invoke_output: InvokeOutput, tmp
                          r"implementation shows", r.stdout), r.stdout
 
 
-def test_the_readme_example_is_the_output(invoke_output: InvokeOutput, tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+def test_the_guides_example_is_the_output(invoke_output: InvokeOutput, tmp_path: Path) -> None:
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "guides" /
+             "model-based-testing.md").read_text()
     shown = re.search(r"\$ modelcheck tests two-phase-commit --cover actions --out mbt\n(.*?)```",
-                      readme, re.S)
+                      guide, re.S)
     assert shown is not None
     code, out = invoke_output("tests", "two-phase-commit", "--cover", "actions", "--out",
                               tmp_path / "mbt")

@@ -345,7 +345,7 @@ def test_replay_errors_are_one_paragraph_and_exit_2(invoke_output: InvokeOutput,
 
 def test_readme_example_runs_as_shown(cli_result: CliResult, readme: str, tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    block = re.search(r"## Inspecting traces.*?```sh\n(.*?)```", readme, re.S)
+    block = re.search(r"# Inspecting traces.*?```sh\n(.*?)```", readme, re.S)
     assert block is not None
     monkeypatch.chdir(tmp_path)
     # Each "$ command" is followed by what it prints, with "…" where lines are left out.

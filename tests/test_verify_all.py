@@ -151,3 +151,34 @@ def test_usage_errors(invoke: Invoke, tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.modelcheck]\nspecs = ['missing.py']\n")
     code, _, err = invoke("--all", "--project", str(tmp_path))
     assert code == 2 and "does not exist" in err
+
+
+def test_mutate_adds_the_mutation_testing_of_each_spec_that_holds(
+        invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # transaction-commit: 13 mutants, 11 killed, 2 accepted with their reasons; the
+    # two-generals default shows an impossibility, so it has nothing to mutate
+    _only(monkeypatch, "transaction-commit", "two-generals")
+    junit = tmp_path / "junit.xml"
+    code, out, _ = invoke("--all", "--mutate", "--junit", str(junit), "--jobs", "1")
+    assert code == 0, out
+    assert re.search(r"transaction-commit\s+\(mutants\)\s+every mutant caught\s+"
+                     r"11 of 11 caught\s+[\d.]+\s+✓", out), out
+    assert "two-generals        (mutants)" not in out
+    assert "5 checks in" in out and "5 as expected" in out
+    assert ("modelcheck.transaction-commit", "mutants") in junit_cases(junit)
+
+
+def test_mutate_fails_on_a_surviving_mutant(invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    spec = entries()["transaction-commit"]
+    accepted = dict(spec.accepted_mutants)
+    # as if the spec's reasons for its two accepted mutants were withdrawn
+    monkeypatch.setattr(spec, "accepted_mutants", {})
+    _only(monkeypatch, "transaction-commit")
+    code, out, _ = invoke("--all", "--mutate", "--jobs", "1", "--json")
+    assert code == 1
+    rows = {(r["variant"], r.get("mutants", False)): r for r in json.loads(out)["checks"]}
+    row = rows[(None, True)]
+    assert row["outcome"] == "fail" and row["got"] == "11 of 13 caught, 2 survived"
+    assert row["score"] == round(11 / 13, 4)
+    assert len(accepted) == 2

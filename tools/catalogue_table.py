@@ -8,8 +8,10 @@ suite runs the same comparison, so adding a spec means running ``--write``).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from modelcheck.catalogue import entries
 from modelcheck.spec import Spec
@@ -22,6 +24,16 @@ END = "<!-- end of catalogue table -->"
 _KINDS = {"invariant": "", "action": "action", "eventually": "eventually",
           "always_eventually": "always eventually", "leads_to": "leads to",
           "always_possible": "always possible"}
+
+
+def _scores() -> ModuleType:
+    """``tools/mutation_scores.py``, which records the scores the table shows."""
+    path = Path(__file__).resolve().parent / "mutation_scores.py"
+    spec = importlib.util.spec_from_file_location("mutation_scores", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _cell(text: str) -> str:
@@ -60,11 +72,13 @@ def _variants(spec: Spec) -> str:
 
 def table() -> str:
     """The catalogue as a Markdown table, one row per spec, sorted by name."""
-    rows = ["| spec | what | properties | variants (expected verdict) |",
-            "|---|---|---|---|"]
+    scores = _scores()
+    records = scores.recorded()
+    rows = ["| spec | what | properties | variants (expected verdict) | mutation score |",
+            "|---|---|---|---|---|"]
     for name, spec in entries().items():
         rows.append(f"| `{name}` | {_what(spec)} | {_properties(spec)} | "
-                    f"{_variants(spec) or '—'} |")
+                    f"{_variants(spec) or '—'} | {_cell(scores.cell(name, spec, records))} |")
     return "\n".join(rows) + "\n"
 
 

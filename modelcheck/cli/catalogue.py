@@ -15,7 +15,6 @@ from modelcheck.errors import ModelcheckError
 from modelcheck.model import bind
 from modelcheck.params import parameters
 from modelcheck.render.text import first_line, render_value
-from modelcheck.spec import TEMPORAL_KINDS
 from modelcheck.state import to_json
 from modelcheck.symmetry import symmetric_sets
 
@@ -111,6 +110,8 @@ def show_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...]) -> Non
     for p in spec.properties:
         kind = (f"leads_to: {p.fn.__name__} ~> {p.goal.__name__}"
                 if p.kind == "leads_to" and p.goal is not None else p.kind)
+        if p.when is not None:
+            kind += f", from initial states satisfying {p.when.__name__}"
         click.echo(f"  {p.name} [{kind}]" + (f" — {first_line(p.doc)}" if p.doc else ""))
     if spec.terminal_fn is not None:
         click.echo(f"  terminal states: {spec.terminal_fn.__name__}")
@@ -133,7 +134,7 @@ def show_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...]) -> Non
         for group in spec.fairness:
             click.echo(f"  {group.name}: {group.describe()}" + (
                 f" — {first_line(group.doc)}" if group.doc else ""))
-    if any(p.kind in TEMPORAL_KINDS for p in spec.properties):
+    if any(p.temporal for p in spec.properties):
         click.echo("Temporal properties are checked on the whole state graph by the "
                    "single-process breadth-first search: not with --strategy dfs, --workers, "
                    "--scheduler or checkpoints, and liveness not with --symmetry (--no-temporal "

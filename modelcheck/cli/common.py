@@ -58,7 +58,9 @@ time_limit_option: Decorator = click.option(
     "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Stop after S seconds.")
 
 no_deadlock_option: Decorator = click.option(
-    "--no-deadlock", is_flag=True, help="Do not report states with no enabled action.")
+    "--deadlock/--no-deadlock", "deadlock", default=None,
+    help="Report states with no enabled action as deadlocks, or not (default: as the spec "
+         "says, Spec(..., check_deadlock=...); deadlocks are reported unless it says False).")
 
 output_option: Decorator = click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
@@ -106,8 +108,9 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
         json_option(),
         click.option("--trace-out", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write the counterexample trace to FILE: JSON, or by its suffix "
-                          "the HTML viewer (.html), Mermaid (.mmd), SVG (.svg) or text "
-                          "(.txt)."),
+                          "the HTML viewer (.html), Mermaid (.mmd), SVG (.svg), text (.txt) "
+                          "or ITF (.itf.json); with several violations the second goes to "
+                          "FILE's stem.2.suffix, and so on."),
         click.option("--full", is_flag=True, help="Show every state of the trace in full."),
         click.option("--quiet", "-q", is_flag=True, help="No progress on stderr."),
     ]
@@ -225,16 +228,24 @@ class ProgressLine:
 
 def emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None,
          spec: Spec | None = None, header: bool = True) -> None:
-    """Print the result, and write its trace to ``trace_out``; a trace that cannot be
-    written is an error (exit 2) reported after the verdict, which still stands.
-    ``header=False``: the result's first line was printed before the search."""
-    trace = result.violation.trace if result.violation else None
+    """Print the result, and write its traces to ``trace_out``: each violation's (the
+    second to ``out.2.json`` and so on), or the trace to the state a spec error happened
+    in. A trace that cannot be written is an error (exit 2) reported after the verdict,
+    which still stands. ``header=False``: the result's first line was printed before the
+    search."""
+    traces = [(v.trace, v.message) for v in result.all_violations if v.trace is not None]
+    site = result.error_site
+    if result.status == "error" and site is not None and site.trace is not None:
+        traces = [(site.trace, result.error or "")]
     failed: ModelcheckError | None = None
-    if trace_out is not None and trace is not None:
-        from modelcheck.render.output import write_trace
-        assert result.violation is not None
+    written: list[str] = []
+    if trace_out is not None and traces:
+        from modelcheck.render.output import numbered, write_trace
         try:
-            write_trace(trace, trace_out, spec=spec, verdict=result.violation.message)
+            for k, (trace, verdict) in enumerate(traces, start=1):
+                path = numbered(trace_out, k)
+                write_trace(trace, path, spec=spec, verdict=verdict)
+                written.append(str(path))
         except ModelcheckError as e:
             failed = e
     if as_json:
@@ -245,8 +256,9 @@ def emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None,
         # The error goes to standard error alone: printed once.
         click.echo(render_result(result, full=full, spec=spec,
                                  error=result.status != "error", header=header))
-        if trace_out is not None and trace is not None and failed is None:
-            click.echo(f"trace written to {trace_out}")
+        if written and failed is None:
+            click.echo(f"trace{'s' if len(written) > 1 else ''} written to "
+                       + ", ".join(written))
     if failed is not None:
         click.echo(f"error: {failed.message}", err=True)
         sys.exit(failed.exit_code)

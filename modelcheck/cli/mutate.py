@@ -51,7 +51,7 @@ __all__ = ["mutate_cmd"]
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on standard error.")
 def mutate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], faults: str | None,
-               max_depth: int | None, no_deadlock: bool, no_temporal: bool, jobs: int | None,
+               max_depth: int | None, deadlock: bool | None, no_temporal: bool, jobs: int | None,
                timeout: float, show: tuple[str, ...], as_json: bool, quiet: bool) -> None:
     """Plant bugs in SPEC's steps, one at a time, and see whether its properties catch them.
 
@@ -63,7 +63,7 @@ def mutate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], faul
         spec = load(spec_ref)
         settings = Settings(variant=variant,
                             params=with_faults(spec, parse_params(params), faults),
-                            max_depth=max_depth, deadlock=not no_deadlock,
+                            max_depth=max_depth, deadlock=deadlock,
                             temporal=not no_temporal, timeout=timeout, jobs=jobs)
         progress = None if (as_json or quiet or not sys.stderr.isatty()) else _Progress()
         report = run(spec, settings, only=show, done=progress)

@@ -61,7 +61,7 @@ __all__ = ["simulate_cmd"]
 def simulate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...],
                  faults: str | None, runs: int | None, depth: int, seed: int | None,
                  time_limit: float | None, workers: int, swarm: bool, guided: bool,
-                 no_shrink: bool, no_deadlock: bool, report: Report) -> None:
+                 no_shrink: bool, deadlock: bool | None, report: Report) -> None:
     """Search SPEC by seeded random walks; a counterexample is shrunk before it is shown.
 
     Invariants and action properties are checked on every state a walk generates, not
@@ -80,7 +80,7 @@ def simulate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...],
                               params=with_faults(spec, parse_params(params), faults),
                               runs=runs, depth=depth, seed=seed, time_limit=time_limit,
                               workers=workers, swarm=swarm, guided=guided, shrink=not no_shrink,
-                              deadlock=not no_deadlock,
+                              deadlock=deadlock,
                               progress=None if (as_json or report.quiet) else ProgressLine())
     except ModelcheckError as e:
         fail(e, as_json=as_json)

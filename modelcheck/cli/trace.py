@@ -165,7 +165,7 @@ def replay_cmd(file: Path, spec_ref: str | None, no_deadlock: bool, as_json: boo
         fail(e, as_json=as_json)
     try:
         states = replay(model, trace)
-        verdict = judge(model, trace, states, deadlock=not no_deadlock)
+        verdict = judge(model, trace, states, deadlock=False if no_deadlock else None)
     except ReplayError as e:
         if as_json:
             click.echo(json.dumps({"status": "diverges", "step": e.step, "property": None,
@@ -213,7 +213,8 @@ def shrink_cmd(path: Path, spec_ref: str | None, out: Path | None, no_deadlock: 
         trace = Trace.load(path)
         spec = spec_for(trace, spec_ref)
         model = model_for(spec, trace)
-        shrunk, violation, info = shrink_trace(model, trace, deadlock=not no_deadlock,
+        shrunk, violation, info = shrink_trace(model, trace,
+                                               deadlock=False if no_deadlock else None,
                                                time_limit=time_limit)
         if out is not None:
             write_trace(shrunk, out)

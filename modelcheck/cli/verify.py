@@ -40,6 +40,7 @@ from modelcheck.cli.common import (
 )
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import STRATEGIES, check
+from modelcheck.model import choose
 from modelcheck.render.text import render_header
 from modelcheck.spec import Spec
 from modelcheck.state import to_json
@@ -55,6 +56,7 @@ class AllChecks:
     junit: Path | None
     jobs: int | None
     project: Path | None
+    mutate: bool
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,9 @@ class Configuration:
     fairness_specs: tuple[str, ...]
     no_fairness: bool
     no_temporal: bool
-    no_deadlock: bool
+    deadlock: bool | None
+    properties: tuple[str, ...]
+    skip: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,10 @@ class Search:
     resume_dir: str | None
     max_memory: str | None
     audit: bool
+    keep_going: bool
+    max_violations: int | None
+    coverage: bool
+    no_view: bool
 
 
 @click.command("verify")
@@ -103,6 +111,9 @@ class Search:
 @click.option("--project", type=click.Path(exists=True, path_type=Path),
               help="With --all: the project directory (or pyproject.toml) whose "
                    "[tool.modelcheck] specs to check.")
+@click.option("--mutate", is_flag=True,
+              help="With --all: also plant bugs in each spec that must hold (modelcheck "
+                   "mutate) and fail if one survives; --time-limit is then per mutant.")
 @variant_option
 @param_option
 @click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default="bfs",
@@ -142,9 +153,26 @@ class Search:
                    "behaviour to stop).")
 @click.option("--no-temporal", is_flag=True,
               help="Skip temporal properties (eventually, leads-to, always-possible ...).")
+@click.option("--property", "properties", multiple=True, metavar="NAME",
+              help="Check only this property (repeatable; 'deadlock' names the deadlock "
+                   "check, left out unless named).")
+@click.option("--skip", "skip", multiple=True, metavar="NAME",
+              help="Do not check this property (repeatable; 'deadlock' too).")
 @click.option("--audit", is_flag=True,
               help="Keep every state and check that no two distinct states share a "
                    "fingerprint (memory for every state; single process).")
+@click.option("--continue", "keep_going", is_flag=True,
+              help="Go on after a violation and report every violated property (one "
+                   "shortest trace each) and each class of deadlock (by the action leading "
+                   "into it), as TLC's -continue.")
+@click.option("--max-violations", type=click.IntRange(min=1), metavar="N",
+              help="As --continue, but stop after N violations (1: the default, stop at "
+                   "the first).")
+@click.option("--coverage", is_flag=True,
+              help="Report per action how often it was enabled, taken and led to a new "
+                   "state, and the actions never enabled (single-process bfs).")
+@click.option("--no-view", is_flag=True,
+              help="Tell states apart in full, ignoring the spec's view (@spec.view).")
 @faults_option
 @gather(AllChecks, "every")
 @gather(Configuration, "config")
@@ -161,12 +189,17 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                         "verdicts; drop --variant and --param"), as_json=as_json)
     if every.run_all or spec_ref is None:
         _verify_all(spec_ref, every, time_limit=search.time_limit, as_json=as_json)
-    if every.junit is not None or every.jobs is not None or every.project is not None:
-        fail(UsageError("--junit, --jobs and --project go with --all"), as_json=as_json)
+    if (every.junit is not None or every.jobs is not None or every.project is not None
+            or every.mutate):
+        fail(UsageError("--junit, --jobs, --project and --mutate go with --all (for one "
+                        "spec: modelcheck mutate SPEC)"), as_json=as_json)
     try:
         # Outputs are checked before the search, which may take hours.
         if report.trace_out is not None:
             check_writable(report.trace_out, "--trace-out")
+        if search.keep_going and search.max_violations is not None:
+            raise UsageError("--continue reports every violation and --max-violations N the "
+                             "first N; give one of them")
         spec = load(spec_ref)
         fairness = parse_fairness(spec, config.fairness_specs, config.no_fairness)
         params = with_faults(spec, parse_params(config.params), config.faults)
@@ -175,15 +208,23 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
         header = progress and search.strategy != "random" and sys.stdout.isatty()
         if header:
             cfg = spec.params_of(config.variant, params)
+            chosen = None
+            if config.properties or config.skip:
+                left_out = choose(spec, config.properties or None, config.skip)
+                chosen = [n for n in [*(p.name for p in spec.properties), "deadlock"]
+                          if n not in left_out]
+            view = spec.view_fn.__name__ if spec.view_fn is not None and not search.no_view \
+                else None
             click.echo(render_header(spec.name, config.variant,
                                      {f.name: to_json(getattr(cfg, f.name))
                                       for f in dataclasses.fields(cfg)},
-                                     search.strategy, symmetry=search.symmetry))
+                                     search.strategy, symmetry=search.symmetry, view=view,
+                                     chosen=chosen))
         result = check(spec, variant=config.variant, params=params,
                        strategy=search.strategy,
                        max_depth=search.max_depth, max_states=search.max_states,
                        time_limit=search.time_limit,
-                       deadlock=not config.no_deadlock,
+                       deadlock=config.deadlock,
                        progress=ProgressLine() if progress else None,
                        symmetry=search.symmetry, workers=search.workers,
                        scheduler=search.scheduler,
@@ -192,7 +233,11 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                        resume=search.resume_dir,
                        max_memory=parse_size(search.max_memory) if search.max_memory else None,
                        fairness=fairness, temporal=not config.no_temporal, seed=search.seed,
-                       runs=search.runs, audit=search.audit)
+                       runs=search.runs, audit=search.audit, coverage=search.coverage,
+                       view=not search.no_view,
+                       max_violations=None if search.keep_going else
+                       search.max_violations or 1,
+                       properties=config.properties or None, skip=config.skip)
     except ModelcheckError as e:
         fail(e, as_json=as_json)
     emit(result, as_json=as_json, full=report.full, trace_out=report.trace_out, spec=spec,
@@ -248,7 +293,7 @@ def _verify_all(spec_ref: str | None, every: AllChecks, *, time_limit: float | N
              as_json=as_json)
     try:
         text, code = run_suite(junit=every.junit, jobs=every.jobs, time_limit=time_limit,
-                               project=every.project, as_json=as_json)
+                               project=every.project, as_json=as_json, mutate=every.mutate)
     except JUnitNotWritten as e:
         click.echo(e.text)  # the verdicts stand; then the error
         fail(e)
@@ -267,7 +312,7 @@ class JUnitNotWritten(UsageError):
 
 
 def run_suite(*, junit: Path | None, jobs: int | None, time_limit: float | None,
-              project: Path | None, as_json: bool) -> tuple[str, int]:
+              project: Path | None, as_json: bool, mutate: bool = False) -> tuple[str, int]:
     """Run ``verify --all``: the text (or JSON) to print, and the exit code.
 
     An unwritable ``junit`` path is refused before any check runs; if writing it still
@@ -294,7 +339,7 @@ def run_suite(*, junit: Path | None, jobs: int | None, time_limit: float | None,
     limit = time_limit if time_limit is not None else (config or {}).get("time-limit")
     if junit is not None:
         check_writable(junit, "--junit", parents=True)  # before minutes of checks
-    todo = cases(refs)
+    todo = cases(refs, mutate=mutate)
     start = time.perf_counter()
     results = run_all(todo, jobs=jobs, time_limit=limit)
     seconds = time.perf_counter() - start

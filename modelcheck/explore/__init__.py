@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from modelcheck._signals import terminate_as_interrupt
@@ -36,21 +36,24 @@ STRATEGIES: dict[str, Callable[[Model, Options], Result]] = {
 def check(spec: Spec | Model, *, variant: str | None = None,
           params: Mapping[str, Any] | None = None, strategy: str = "bfs",
           max_depth: int | None = None, max_states: int | None = None,
-          time_limit: float | None = None, deadlock: bool = True,
+          time_limit: float | None = None, deadlock: bool | None = None,
           progress: Callable[[Progress], None] | None = None, symmetry: bool = False,
           workers: int = 1, scheduler: str | None = None, checkpoint: str | None = None,
           checkpoint_every: float = 60.0, resume: str | None = None,
           max_memory: int | None = None, fairness: Mapping[str, str | None] | None = None,
           temporal: bool = True, seed: int | None = None, runs: int | None = None,
-          audit: bool = False, fewer_switches: bool = True) -> Result:
+          audit: bool = False, max_violations: int | None = 1,
+          properties: Collection[str] | None = None, skip: Collection[str] = (),
+          coverage: bool = False, view: bool = True, fewer_switches: bool = True) -> Result:
     """Check ``spec`` (or an already bound model) and return the :class:`Result`.
 
     ``variant`` and ``params`` choose the configuration; ``strategy`` is ``"bfs"``
     (shortest counterexamples) or ``"dfs"``. Bounds: ``max_depth`` (states along a path,
     an initial state being depth 1), ``max_states`` (distinct states), ``time_limit``
     (seconds) and ``max_memory`` (bytes of resident memory). ``deadlock=False`` accepts
-    states with no enabled action. ``symmetry`` explores one state per orbit of the spec's
-    declared symmetric sets. ``workers`` > 1 explores breadth-first in that many
+    states with no enabled action (None, the default: as the spec's ``check_deadlock``
+    says). ``symmetry`` explores one state per orbit of the spec's declared symmetric
+    sets. ``workers`` > 1 explores breadth-first in that many
     processes; ``scheduler`` (an address, or ``"local"`` for a LocalCluster of
     ``workers`` processes) on a dask.distributed cluster. ``checkpoint`` saves progress
     to a directory every ``checkpoint_every`` seconds and when interrupted; ``resume``
@@ -62,6 +65,15 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     :mod:`modelcheck.explore.random`), in ``workers`` processes. ``audit`` keeps every
     state and checks that no two distinct states shared a fingerprint (single-process
     breadth- or depth-first searches; it costs the memory of every state).
+    ``max_violations`` > 1 (None: no limit) goes on after a violation until that many are
+    found: one per property, one per class of deadlock (single-process bfs or dfs).
+    ``properties`` names the only properties to check (None: all) and ``skip`` those not to
+    check (either may name ``deadlock``, the deadlock check, which ``deadlock=True`` then
+    contradicts); the result's ``checked`` says which were.
+    ``coverage`` counts per action how often it was enabled, taken and led to a new state
+    (the result's :class:`~modelcheck.coverage.SearchCoverage`; single-process
+    breadth-first searches, not resumed; a random search always reports its own
+    coverage). ``view=False`` ignores the spec's view (:meth:`~modelcheck.spec.Spec.view`).
     A breadth-first counterexample is reported reordered to switch between nodes less
     (:func:`modelcheck.shrink.readable`); ``fewer_switches=False`` reports it as found.
     """
@@ -89,6 +101,15 @@ def check(spec: Spec | Model, *, variant: str | None = None,
         raise UsageError("--audit keeps every state in this process: it goes with a "
                          "single-process --strategy bfs or dfs, without --workers, "
                          "--scheduler, --checkpoint or --resume")
+    if max_violations is not None and max_violations < 1:
+        raise UsageError(f"max_violations must be at least 1, got {max_violations}")
+    if max_violations != 1 and (parallel or strategy == "random" or checkpoint or resume):
+        raise UsageError("--continue and --max-violations go with a single-process "
+                         "--strategy bfs or dfs, without --workers, --scheduler, "
+                         "--checkpoint or --resume")
+    if coverage and strategy != "random" and (strategy != "bfs" or parallel or resume):
+        raise UsageError("--coverage counts the transitions of a single-process breadth-first "
+                         "search: drop --strategy dfs, --workers, --scheduler and --resume")
     if resume and not checkpoint:
         checkpoint = resume  # a resumed search goes on saving where it came from
     if isinstance(spec, Model):
@@ -96,17 +117,41 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     else:
         try:
             model = bind(spec, variant, params, symmetry=symmetry, fairness=fairness,
-                         temporal=temporal, max_memory=max_memory)
+                         temporal=temporal, max_memory=max_memory, properties=properties,
+                         skip=skip, view=view)
         except BindStopped as stop:
             return _stopped_binding(spec, variant, params, strategy, stop.message)
         except KeyboardInterrupt:
             return _stopped_binding(spec, variant, params, strategy, "interrupted")
+    if isinstance(spec, Model) and (properties is not None or skip):
+        raise UsageError("choose the properties to check when the model is bound: "
+                         "bind(..., properties=..., skip=...)")
+    if model.skipped and (checkpoint or resume):
+        # A checkpoint holds states judged by the properties of the search that saved it.
+        raise UsageError("--property and --skip do not go with --checkpoint and --resume: "
+                         "a resumed search must check what the saved one checked")
+    if "deadlock" in model.skipped:
+        if deadlock:
+            raise UsageError(f"deadlocks are asked for (--deadlock), but left out "
+                             f"({model.skipped['deadlock']}); drop one of the two")
+        deadlock = False
+    if deadlock is None:
+        deadlock = model.spec.check_deadlock
+    if not deadlock and model.chosen is not None and "deadlock" in model.chosen:
+        model = dataclasses.replace(model, chosen=tuple(
+            n for n in model.chosen if n != "deadlock"))
     if not temporal and model.temporal:
         model = dataclasses.replace(model, temporal=(), fairness=())
     if model.multi and (checkpoint or resume):
         raise UsageError("checkpoints cannot hold the paths to states reached by generator "
                          "actions (a step records its action alone); drop --checkpoint and "
                          "--resume, or make each generator action one action per witness")
+    if model.view is not None and strategy == "dfs" and max_depth is not None:
+        raise UsageError(
+            "a depth-first search with --max-depth stores a shorter path to a state met "
+            "again, which under a view may lead to another state than the one explored: "
+            "its traces could end in a state that was never checked; use --strategy bfs, "
+            "drop --max-depth, or drop the view (--no-view)")
     refused = unsupported(model, strategy=strategy, parallel=parallel,
                           checkpoint=bool(checkpoint or resume))
     if refused is not None:
@@ -115,7 +160,8 @@ def check(spec: Spec | Model, *, variant: str | None = None,
                       deadlock=deadlock, progress=progress, workers=workers,
                       scheduler=scheduler, checkpoint=checkpoint,
                       checkpoint_every=checkpoint_every, resume=resume, max_memory=max_memory,
-                      seed=seed, runs=runs, audit=audit)
+                      seed=seed, runs=runs, audit=audit, max_violations=max_violations,
+                      coverage=coverage)
     explore = STRATEGIES[strategy]
     if scheduler is not None:
         from modelcheck.explore import distributed

@@ -8,9 +8,12 @@ on what a violation, a deadlock or a spec error is.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,15 +22,17 @@ from modelcheck import _watchdog as watchdog
 from modelcheck import semantics
 from modelcheck._watchdog import resident_memory
 from modelcheck._watchdog import size as _size
+from modelcheck.coverage import SearchCoverage
 from modelcheck.errors import NondeterminismError, SpecRuntimeError
 from modelcheck.fingerprint import Audit, collision_probability, deepest_nesting, fingerprint
 from modelcheck.model import Model
-from modelcheck.result import Result, Stats, Status, Violation
-from modelcheck.spec import Property
+from modelcheck.result import ErrorSite, Result, Stats, Status, Violation
+from modelcheck.spec import Property, Spec
 from modelcheck.store import NO_PARENT, DictStore, FingerprintStore
 from modelcheck.trace import Trace
 
-__all__ = ["Found", "Options", "Progress", "Run", "StepFailure", "multi_path"]
+__all__ = ["Found", "Options", "Progress", "Run", "StepFailure", "error_site", "multi_path",
+           "source_line", "view_name"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,13 @@ class Options:
     """Random walks of a random search; None: 1,000, or as many as ``time_limit`` allows."""
     audit: bool = False
     """Keep every state and check that no two distinct states share a fingerprint."""
+    max_violations: int | None = 1
+    """Violations to find before the search stops; None: every one (``--continue``). Past
+    the first, each property is reported once (its first violation, found at its shortest
+    depth by a breadth-first search) and deadlocks once per action leading into them."""
+    coverage: bool = False
+    """Count, per action, how often it was enabled, taken and led to a new state
+    (breadth-first, single process)."""
 
 
 class Found(Exception):
@@ -109,10 +121,11 @@ class Run:
                          if options.time_limit is not None else None)
         self.pending_sometimes: list[Property] = list(model.sometimes)
         self.state_type = model.spec.state
-        canonical = model.canonical
+        identify = model.identify
         self.fingerprint: Callable[[Any], int] = (
-            fingerprint if canonical is None else lambda s: fingerprint(canonical(s)))
-        """The fingerprint a state is stored under: its orbit's under symmetry reduction."""
+            fingerprint if identify is None else lambda s: fingerprint(identify(s)))
+        """The fingerprint a state is stored under: its orbit's under symmetry reduction,
+        its view's under a view."""
         self.cut_short = False
         """Whether the state limit kept some new states of the last expansion out."""
         self.audit = Audit() if options.audit else None
@@ -131,9 +144,22 @@ class Run:
         self.table = model.table()
         self.rechecks = 0
         """Chunks whose expansion was executed again (see :meth:`recheck`)."""
+        self.coverage: Callable[[], SearchCoverage] | None = None
+        """With ``--coverage``: the per-action counts so far, for the result."""
         self.init_nesting: dict[tuple[int, int], int] = {}
         """The :func:`nesting` of the initial states this run enumerated, by range of init
         instances (so that the result's statistics need not enumerate them again)."""
+        self.continuing = options.max_violations != 1
+        """Whether the search goes on after a violation (see :meth:`found`)."""
+        self.violations: list[Violation] = []
+        """The violations found so far, when the search goes on after one."""
+        self.invariants = list(model.invariants)
+        """The invariants still checked: those without a violation yet."""
+        self.action_properties = list(model.action_properties)
+        """The action properties still checked: those without a violation yet."""
+        self.deadlocks: set[str] = set()
+        """The deadlock classes reported: the name of the action leading into each (or
+        ``init`` for an initial state)."""
 
     # -- limits and progress ------------------------------------------------------------
 
@@ -174,10 +200,25 @@ class Run:
         """The initial states (of the init instances ``first`` to ``stop``), each checked
         to be hashable (a spec error names the init)."""
         states = semantics.initial_states(self.model, self.fingerprint, first, stop)
+        self.check_initially(states)
         span = range(len(self.model.inits))[first:stop]
         with contextlib.suppress(RecursionError):
             self.init_nesting[span.start, span.stop] = deepest_nesting(s for _, s in states)
         return states
+
+    def check_initially(self, inits: Sequence[tuple[int, Any]]) -> None:
+        """Judge initial states (``(init index, state)`` pairs) by the initial-state
+        predicates: a violation or spec error with the one-state trace of the first that
+        one does not accept."""
+        found = semantics.broken_initially(self.model, inits)
+        if found is None:
+            return
+        init, state, broken = found
+        trace = Trace.from_states(self.model, init, [], [state])
+        if broken.error is not None:
+            raise semantics.spec_error(broken.function, broken.error,
+                                       at=" in an initial state", trace=trace, step=0)
+        raise Found(semantics.violation("initial", broken.prop.name, trace))
 
     def check_new(self, states: Sequence[Any], first_index: int,
                   unstored: Mapping[int, tuple[int, int]] | None = None) -> None:
@@ -200,7 +241,10 @@ class Run:
                             None if parent == NO_PARENT else parent,
                             None if parent == NO_PARENT else aid)
                     self._bad_state(s, _stored_index(j, first_index, unstored))
-        broken = semantics.first_broken(self.model.invariants, self.cfg, states)
+        if self.continuing:
+            self._check_every(states, first_index, unstored)
+            return
+        broken = semantics.first_broken(self.invariants, self.cfg, states)
         if self.pending_sometimes:
             limit = len(states) if broken is None else broken.at
             met, missed = semantics.meet(self.pending_sometimes, self.cfg, states, limit)
@@ -210,7 +254,33 @@ class Run:
                 self.pending_sometimes.remove(prop)
         if broken is None:
             return
-        j = broken.at
+        self._broken_state(broken, broken.at, states, first_index, unstored)
+
+    def _check_every(self, states: Sequence[Any], first_index: int,
+                     unstored: Mapping[int, tuple[int, int]] | None) -> None:
+        """:meth:`check_new` for a search that goes on after a violation: every invariant
+        still checked is judged on every state (from the first violation of one on, the
+        others on the rest), and the ``sometimes`` goals on every state."""
+        start = 0
+        while self.invariants:
+            broken = semantics.first_broken(self.invariants, self.cfg,
+                                            states[start:] if start else states)
+            if broken is None:
+                break
+            start += broken.at
+            self._broken_state(broken, start, states, first_index, unstored)
+        if self.pending_sometimes:
+            met, missed = semantics.meet(self.pending_sometimes, self.cfg, states,
+                                         len(states))
+            if missed is not None:
+                self._broken_state(missed, missed.at, states, first_index, unstored)
+            for prop in met:
+                self.pending_sometimes.remove(prop)
+
+    def _broken_state(self, broken: semantics.Broken, j: int, states: Sequence[Any],
+                      first_index: int, unstored: Mapping[int, tuple[int, int]] | None
+                      ) -> None:
+        """Report what ``broken`` found at ``states[j]`` (see :meth:`check_new`)."""
         if unstored is not None and j in unstored:
             parent, aid = unstored[j]
             trace = self.unstored_trace(parent, aid, states[j])
@@ -218,7 +288,9 @@ class Run:
                 raise semantics.spec_error(broken.function, broken.error,
                                            at=semantics.where(trace.length), trace=trace,
                                            step=trace.length)
-            raise Found(semantics.violation("invariant", broken.prop.name, trace))
+            self.invariants.remove(broken.prop)
+            self.found(semantics.violation("invariant", broken.prop.name, trace))
+            return
         self._report(broken, _stored_index(j, first_index, unstored), states[j])
 
     def unstored_trace(self, parent: int, action: int, state: Any) -> Trace:
@@ -267,7 +339,7 @@ class Run:
 
     def check_transition(self, before: Any, before_index: int, action: int, after: Any) -> None:
         """Check the action properties on one transition."""
-        broken = semantics.broken_step(self.model.action_properties, self.cfg, before, after)
+        broken = semantics.broken_step(self.action_properties, self.cfg, before, after)
         if broken is not None:
             self._report(broken, before_index, before, (action, after))
 
@@ -278,9 +350,22 @@ class Run:
             raise self.spec_error(broken.function, broken.error, index)
         trace = self.trace_to(index, state, then=then)
         if then is None:
-            raise Found(semantics.violation("invariant", broken.prop.name, trace))
-        raise Found(semantics.violation("action", broken.prop.name, trace,
-                                        action=self.model.instances[then[0]].label()))
+            self.invariants.remove(broken.prop)
+            self.found(semantics.violation("invariant", broken.prop.name, trace))
+        else:
+            self.action_properties.remove(broken.prop)
+            self.found(semantics.violation("action", broken.prop.name, trace,
+                                           action=self.model.instances[then[0]].label()))
+
+    def found(self, violation: Violation) -> None:
+        """A violation: it ends the search (:class:`Found`), unless the search goes on
+        after violations and has found fewer than ``max_violations`` with this one."""
+        if not self.continuing:
+            raise Found(violation)
+        self.violations.append(violation)
+        limit = self.options.max_violations
+        if limit is not None and len(self.violations) >= limit:
+            raise Found(violation)
 
     def deadlock(self, index: int, state: Any) -> None:
         """``state`` has no successor: a violation unless it is terminal or checks are off."""
@@ -290,8 +375,15 @@ class Run:
             dead = semantics.deadlocked(self.model, state)
         except semantics.Misbehaved as m:
             raise self.spec_error(m.function, m.error, index) from m.error
-        if dead:
-            raise Found(semantics.violation("deadlock", "deadlock", self.trace_to(index, state)))
+        if not dead:
+            return
+        if self.continuing:
+            _, path = self.store.path(index)
+            kind = self.model.instances[path[-1]].name if path else "init"
+            if kind in self.deadlocks:
+                return
+            self.deadlocks.add(kind)
+        self.found(semantics.violation("deadlock", "deadlock", self.trace_to(index, state)))
 
     def recheck(self, chunk: Sequence[Any], base: int, succs: Sequence[Any],
                 actions: Sequence[int], counts: Sequence[int]) -> None:
@@ -389,7 +481,7 @@ class Run:
         states = [s]
         key = self.fingerprint
         targets = self._path_fingerprints(index, len(actions)) \
-            if model.canonical is not None or model.multi else None
+            if model.identify is not None or model.multi else None
         taken: list[int] = []
         found = (self._multi_path(index, s, actions, state, then)
                  if model.multi and targets is None else None)
@@ -403,7 +495,7 @@ class Run:
                 fp = key(t)
                 return fp == targets[step] if targets is not None else fp in self.store
             nxt = model.step_to(aid, s, reaches)
-            if not reaches(nxt) and model.canonical is not None:
+            if not reaches(nxt) and model.identify is not None:
                 aid, nxt = self._orbit_step(s, reaches, aid)
             if not reaches(nxt):
                 label = model.instances[aid].label()
@@ -417,7 +509,9 @@ class Run:
             states.append(s)
             taken.append(aid)
         if state is not None and s != state:
-            if model.canonical is None or key(s) != key(state):
+            # Under a view another state with the same view need not violate what the
+            # held one does: the trace must end in the very state that was checked.
+            if model.canonical is None or model.view is not None or key(s) != key(state):
                 raise NondeterminismError(
                     f"replaying the path to a state gave a different state after "
                     f"{len(actions)} steps: the spec is nondeterministic", function="?",
@@ -541,16 +635,30 @@ class Run:
         details = {**self.details, **(details or {})}
         stats = self.stats()
         exception = details.get("exception")
+        spec_error = exception if isinstance(exception, SpecRuntimeError) else None
+        violations = tuple(self.violations)
+        if status == "incomplete" and violations:
+            status = "violation"  # a limit stopped a search that had found violations
+        if violation is None and violations:
+            violation = violations[0]
+        limit = self.options.max_violations
+        stopped_at = (limit if self.continuing and limit is not None
+                      and len(violations) >= limit else None)
         checked, warnings = semantics.what_was_checked(
             model, strategy=self.strategy, status=status, exhaustive=exhaustive,
-            stopped=stopped, violation=violation,
-            error=exception if isinstance(exception, SpecRuntimeError) else None,
+            stopped=stopped, violation=violation, error=spec_error,
             deadlock=self.options.deadlock, unmet={p.name for p in self.pending_sometimes},
-            temporal_ran="temporal" in details, states=stats.distinct_states)
+            temporal_ran="temporal" in details, states=stats.distinct_states,
+            violations=violations, continued=self.continuing and stopped_at is None)
+        if status == "violation" and stopped_at is not None and stopped is None:
+            stopped = f"--max-violations {stopped_at} reached"
         return Result(model.spec.name, model.variant, model.params, self.strategy, status,
                       exhaustive, stats, violation, error, stopped, details,
-                      symmetry=model.canonical is not None, checked=checked,
-                      warnings=warnings)
+                      symmetry=model.canonical is not None, view=view_name(model),
+                      checked=checked,
+                      warnings=warnings, violations=violations if self.continuing else (),
+                      error_site=error_site(model, spec_error) if spec_error else None,
+                      coverage=self.coverage() if self.coverage is not None else None)
 
     def finish(self, *, bounded: str | None) -> Result:
         """The result of a search that ran out of states to explore (maybe within a bound:
@@ -558,7 +666,16 @@ class Run:
         constrained = semantics.constrained(self.model)
         if constrained is not None:
             bounded = constrained if bounded is None else f"{bounded}; {constrained}"
-        if bounded is None:
+        if self.continuing:
+            if bounded is None:
+                for prop in list(self.pending_sometimes):
+                    try:
+                        self.found(semantics.violation("sometimes", prop.name, None))
+                    except Found:
+                        break
+            if self.violations:
+                return self.result("violation", exhaustive=bounded is None, stopped=bounded)
+        elif bounded is None:
             unmet = self.unmet_sometimes()
             if unmet is not None:
                 return self.result("violation", exhaustive=True, violation=unmet)
@@ -577,14 +694,62 @@ class Run:
             return self.result("incomplete", exhaustive=False, stopped="interrupted")
 
     def violation(self, found: Found, *, exhaustive: bool = False) -> Result:
-        trace = found.violation.trace
-        if trace is not None:
-            self.depth = max(self.depth, len(trace.steps))
-        return self.result("violation", exhaustive=exhaustive, violation=found.violation)
+        for v in self.violations or [found.violation]:
+            if v.trace is not None:
+                self.depth = max(self.depth, len(v.trace.steps))
+        first = self.violations[0] if self.violations else found.violation
+        return self.result("violation", exhaustive=exhaustive, violation=first)
 
     def failed(self, error: SpecRuntimeError) -> Result:
         return self.result("error", exhaustive=False, error=str(error),
                            details={"exception": error})
+
+
+def error_site(model: Model, error: SpecRuntimeError) -> ErrorSite:
+    """Where ``error`` happened: its function, the spec's source line that raised, and the
+    trace to the state the function was given."""
+    trace = error.trace if isinstance(error.trace, Trace) else None
+    return ErrorSite(error.function, source_line(model.spec, error.__cause__), error.step,
+                     trace)
+
+
+def source_line(spec: Spec, error: BaseException | None) -> str | None:
+    """``file:line`` of the innermost frame of ``error``'s traceback in ``spec``'s source
+    files (the module that created it, and those defining its functions), or None."""
+    if error is None or error.__traceback__ is None:
+        return None
+    files = _spec_files(spec)
+    last = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename in files:
+            last = frame
+    if last is None:
+        return None
+    name = Path(last.filename)
+    with contextlib.suppress(ValueError):
+        name = name.relative_to(Path.cwd())
+    return f"{name}:{last.lineno}"
+
+
+_ENGINE = str(Path(__file__).resolve().parent.parent)
+
+
+def _spec_files(spec: Spec) -> set[str]:
+    """The source files of ``spec``'s module and functions, modelcheck's own left out (the
+    actions a network library makes)."""
+    module = sys.modules.get(spec.module)
+    named = [getattr(module, "__file__", None)]
+    fns: list[Any] = [a.fn for a in (*spec.inits, *spec.actions)]
+    fns += [p.fn for p in spec.properties]
+    named += [getattr(getattr(fn, "__code__", None), "co_filename", None) for fn in fns]
+    return {f for f in named
+            if isinstance(f, str) and not str(Path(f).resolve()).startswith(_ENGINE)}
+
+
+def view_name(model: Model) -> str | None:
+    """The name of the view the search identified states by, or None."""
+    fn = model.spec.view_fn
+    return fn.__name__ if model.view is not None and fn is not None else None
 
 
 def _stored_index(j: int, first_index: int,
@@ -609,7 +774,7 @@ def multi_path(model: Model, key: Callable[[Any], int], init: Any, actions: Sequ
     def last(t: Any) -> bool:
         if want is not None and key(t) != want:
             return False
-        if then is None or model.canonical is not None:
+        if then is None or model.identify is not None:
             return True  # under symmetry the step is transported to the state replayed
         try:
             return then[1] in model.successors(then[0], t)

@@ -22,9 +22,10 @@ import numpy.typing as npt
 
 from modelcheck import checkpoint, semantics
 from modelcheck._signals import note_terminate
+from modelcheck.coverage import ActionCoverage, SearchCoverage
 from modelcheck.errors import UsageError
 from modelcheck.explore import temporal
-from modelcheck.explore._base import Found, Options, Run, StepFailure
+from modelcheck.explore._base import Found, Options, Run, StepFailure, view_name
 from modelcheck.explore._codegen import expander
 from modelcheck.fingerprint import fingerprint, fingerprints_into
 from modelcheck.model import ActionTable, Model, Successors
@@ -101,10 +102,54 @@ def explore(model: Model, options: Options) -> Result:
         store = FingerprintStore(narrow=narrow_links(model),
                                  indexed=_records_graph(model) or model.multi)
     run = Run(model, options, store, "bfs")
+    tally = _Tally(model, store) if options.coverage else None
+    if tally is not None:
+        run.coverage = tally.coverage
     saver = _Saver(run, options) if options.checkpoint else None
     with _interrupts_deferred(saver is not None) as interrupted:
         return run.outcome(
-            lambda: _search(run, model, options, store, resumed, saver, interrupted))
+            lambda: _search(run, model, options, store, resumed, saver, interrupted, tally))
+
+
+class _Tally:
+    """What ``--coverage`` counts, per action instance, a chunk at a time (never in the
+    generated expansion code, which is the same with and without it)."""
+
+    def __init__(self, model: Model, store: FingerprintStore) -> None:
+        self.model = model
+        self.store = store
+        n = len(model.instances)
+        self.enabled = np.zeros(n, dtype=np.int64)
+        self.taken = np.zeros(n, dtype=np.int64)
+        self.initial = 0
+
+    def add(self, actions: list[int], counts: list[int]) -> None:
+        """Count the transitions of one expanded chunk: ``actions`` holds the instance of
+        each successor, state after state (``counts`` successors each), and an instance's
+        successors from one state are consecutive."""
+        if not actions:
+            return
+        a = np.array(actions, dtype=np.int64)
+        n = len(self.model.instances)
+        self.taken += np.bincount(a, minlength=n)
+        first = np.ones(len(a), dtype=bool)  # the first successor of an instance and state
+        first[1:] = a[1:] != a[:-1]
+        starts = np.cumsum(np.array(counts, dtype=np.int64))[:-1]
+        first[starts[starts < len(a)]] = True
+        self.enabled += np.bincount(a[first], minlength=n)
+
+    def coverage(self) -> SearchCoverage:
+        """The counts so far, by action; the new states are read from the store's links."""
+        _, parents, acts = self.store.snapshot()
+        derived = parents != NO_PARENT
+        new = np.bincount(acts[derived].astype(np.int64), minlength=len(self.model.instances))
+        out: list[ActionCoverage] = []
+        for action in self.model.spec.actions:
+            idx = [i.index for i in self.model.instances if i.action is action]
+            out.append(ActionCoverage(
+                action.name, len(idx), int(np.count_nonzero(self.enabled[idx])),
+                int(self.enabled[idx].sum()), int(self.taken[idx].sum()), int(new[idx].sum())))
+        return SearchCoverage(self.initial, int(np.count_nonzero(~derived)), tuple(out))
 
 
 def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[int],
@@ -193,7 +238,7 @@ def _admit_constrained(run: Run, store: FingerprintStore, succs: list[Any], acti
 
 def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
             resumed: checkpoint.Checkpoint | None, saver: _Saver | None,
-            interrupted: list[bool]) -> Result:
+            interrupted: list[bool], tally: _Tally | None = None) -> Result:
     cfg = model.config
     table = model.table()
     cut = False
@@ -207,6 +252,8 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
             inits = run.initial_states(lo, lo + size)
             init_states = [s for _, s in inits]
             run.generated += len(init_states)
+            if tally is not None:
+                tally.initial += len(init_states)
             frontier += _admit(run, store, init_states, [i for i, _ in inits],
                                np.full(len(inits), NO_PARENT, dtype=np.uint32), graph,
                                transitions=False)
@@ -253,7 +300,7 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
                 except Found:
                     # A deadlock in this level has a shorter trace than a transition out
                     # of it: look for one before reporting.
-                    if options.deadlock:
+                    if options.deadlock and not run.continuing:
                         _scan_deadlocks(run, cfg, table, frontier, start, level_start)
                     raise
                 except Exception as e:
@@ -266,6 +313,8 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
                 raise run.step_failure(failure, base + at) from failure.error
             run.recheck(chunk, base, succs, actions, counts)
             run.generated += len(succs)
+            if tally is not None:
+                tally.add(actions, counts)
             if graph is not None:
                 graph.expanded(counts)
             if 0 in counts:
@@ -282,7 +331,7 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
                 except Found:
                     # A deadlock later in this level has a shorter trace than a violation
                     # found one level deeper: look for one before reporting.
-                    if options.deadlock:
+                    if options.deadlock and not run.continuing:
                         _scan_deadlocks(run, cfg, table, frontier, start + len(chunk),
                                         level_start)
                     raise
@@ -315,9 +364,10 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
         if bounded is not None:
             bounded += _UNCHECKED
         else:
-            violation = temporal.check(run, graph.build(store.parents, store.actions))
+            violation = temporal.check(run, graph.build(store.parents, store.actions),
+                                       every=run.continuing)
             if violation is not None:
-                raise Found(violation)
+                run.found(violation)
     return run.finish(bounded=bounded)
 
 
@@ -358,6 +408,9 @@ def _identity(model: Model) -> dict[str, Any]:
         "instances": len(model.instances)}
     if model.constraints:
         out["constraints"] = [c.name for c in model.constraints]
+    # Absent from checkpoints of searches without a view, as from those saved before
+    # views existed: None for both.
+    out["view"] = view_name(model)
     return out
 
 
@@ -415,7 +468,7 @@ def _rebuild(model: Model, cp: checkpoint.Checkpoint, store: FingerprintStore,
         wanted.append(np.unique(up[up != NO_PARENT]).astype(np.int64))
     order = np.unique(np.concatenate(wanted)).tolist()
     cfg = model.config
-    canon = model.canonical
+    canon = model.identify
 
     def refuse(what: str) -> UsageError:
         return UsageError(
@@ -531,7 +584,7 @@ def _fingerprints(run: Run, succs: list[Any], actions: list[int]) -> npt.NDArray
     Under symmetry reduction a state's fingerprint is that of its orbit's representative;
     the frontier keeps the successors themselves, so stored paths replay exactly.
     """
-    canonical = run.model.canonical
+    canonical = run.model.identify
     states = succs if canonical is None else list(map(canonical, succs))
     out = np.empty(len(succs), dtype=np.int64)
     try:
@@ -543,5 +596,5 @@ def _fingerprints(run: Run, succs: list[Any], actions: list[int]) -> npt.NDArray
 
 def _identities(run: Run, succs: list[Any]) -> list[Any]:
     """What ``succs`` are stored as: themselves, or their orbits' representatives."""
-    canonical = run.model.canonical
+    canonical = run.model.identify
     return succs if canonical is None else list(map(canonical, succs))

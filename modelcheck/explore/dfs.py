@@ -38,9 +38,10 @@ def _search(run: Run, model: Model, options: Options, store: DictStore) -> Resul
     max_depth = options.max_depth
     cap = options.max_states  # held exactly: checked as each new state is stored
     checked = bool(model.action_properties)
-    # Under symmetry reduction the fingerprint of a state is its orbit's (run.fingerprint).
-    key = fingerprint if model.canonical is None else run.fingerprint
-    audit, canonical = run.audit, model.canonical
+    # Under symmetry reduction the fingerprint of a state is its orbit's, under a view
+    # its view's (run.fingerprint).
+    key = fingerprint if model.identify is None else run.fingerprint
+    audit, canonical = run.audit, model.identify
     stack: list[tuple[Any, int, int]] = []
     outside: set[int] = set()  # stored states outside the state constraints: not expanded
     unbounded = not model.constraints

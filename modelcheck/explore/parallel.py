@@ -242,6 +242,8 @@ def _coordinate(run: Run, model: Model, options: Options, store: FingerprintStor
     run.depth = 1
     ctx = mp.get_context("fork")
     n = options.workers
+    # The watchdog may check a worker as soon as it is listed, before its first beat.
+    supervisor.start()
     for w in range(n):
         ours, theirs = ctx.Pipe()
         share = list(range(w, len(frontier), n))
@@ -595,8 +597,8 @@ class _Worker:
         except SpecRuntimeError:
             for k, t in enumerate(succs):
                 try:
-                    fingerprint(t if self.model.canonical is None else self.model.canonical(t))
-                except (TypeError, RecursionError):
+                    fingerprint(t if self.model.identify is None else self.model.identify(t))
+                except (TypeError, RecursionError, SpecRuntimeError):  # the view raised
                     owner = np.searchsorted(np.cumsum(counts), k, side="right")
                     self.report("step", int(parents_of[owner]), actions[k])
                     return None

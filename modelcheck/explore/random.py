@@ -56,10 +56,10 @@ from typing import Any
 from modelcheck import semantics
 from modelcheck.coverage import ActionCount, Coverage, estimate_states
 from modelcheck.errors import NondeterminismError, SpecRuntimeError, UsageError
-from modelcheck.explore._base import Options, Progress
+from modelcheck.explore._base import Options, Progress, source_line, view_name
 from modelcheck.fingerprint import collision_probability, fingerprint
 from modelcheck.model import Model, Successors, bind
-from modelcheck.result import Result, Stats, Status, Violation, ViolationKind
+from modelcheck.result import ErrorSite, Result, Stats, Status, Violation, ViolationKind
 from modelcheck.shrink import Failure
 from modelcheck.shrink import shrink as shrink_path
 from modelcheck.spec import Spec
@@ -135,7 +135,7 @@ def simulate(spec: Spec | Model, *, variant: str | None = None,
              params: Mapping[str, Any] | None = None, runs: int | None = DEFAULT_RUNS,
              depth: int = DEFAULT_DEPTH, seed: int | None = None,
              time_limit: float | None = None, workers: int = 1, swarm: bool = True,
-             guided: bool = False, shrink: bool = True, deadlock: bool = True,
+             guided: bool = False, shrink: bool = True, deadlock: bool | None = None,
              progress: Callable[[Progress], None] | None = None) -> Result:
     """Search ``spec`` by ``runs`` random walks of at most ``depth`` states.
 
@@ -143,9 +143,12 @@ def simulate(spec: Spec | Model, *, variant: str | None = None,
     search repeatable and is reported in the result; ``workers`` processes share the
     walks. ``swarm`` draws a configuration per walk, ``guided`` prefers unseen states,
     ``shrink`` shrinks a counterexample. Temporal properties are not checked (a walk
-    shows no infinite behaviour); invariants, action properties and deadlocks are.
+    shows no infinite behaviour); invariants, action properties and deadlocks are
+    (``deadlock=False`` accepts states with no enabled action; None: as the spec says).
     """
     model = spec if isinstance(spec, Model) else bind(spec, variant, params, temporal=False)
+    if deadlock is None:
+        deadlock = model.spec.check_deadlock
     for name, bound in (("runs", runs), ("depth", depth), ("time_limit", time_limit),
                         ("workers", workers)):
         if bound is not None and bound <= 0:
@@ -209,11 +212,19 @@ class _Error:
     step: int | None
     trace: dict[str, Any] | None
     nondeterministic: bool
+    source: str | None
+    """The spec's source line that raised (see :func:`~modelcheck.explore._base.source_line`)."""
 
     @classmethod
-    def of(cls, e: SpecRuntimeError) -> _Error:
+    def of(cls, e: SpecRuntimeError, spec: Spec) -> _Error:
         trace = e.trace.to_json() if isinstance(e.trace, Trace) else None
-        return cls(e.message, e.function, e.step, trace, isinstance(e, NondeterminismError))
+        return cls(e.message, e.function, e.step, trace, isinstance(e, NondeterminismError),
+                   source_line(spec, e.__cause__))
+
+    def site(self) -> ErrorSite:
+        """Where the error happened, as a result reports it."""
+        trace = Trace.from_json(self.trace) if self.trace is not None else None
+        return ErrorSite(self.function, self.source, self.step, trace)
 
     def exception(self) -> SpecRuntimeError:
         kind = NondeterminismError if self.nondeterministic else SpecRuntimeError
@@ -255,7 +266,7 @@ class _Lane:
                     self.fault_budget[spec_actions[name]] = budget
         self.faults = sorted(self.fault_budget)
         self.inits: list[tuple[int, Any]] = []
-        canonical = model.canonical
+        canonical = model.identify
         self.key: Callable[[Any], int] = (
             fingerprint if canonical is None else lambda s: fingerprint(canonical(s)))
         self.out = _LaneResult(enabled=[0] * self.families, taken=[0] * self.families)
@@ -283,12 +294,18 @@ class _Lane:
             if found.finding.run < self.lowest.value:
                 self.lowest.value = found.finding.run
         except SpecRuntimeError as e:
-            out.error = _Error.of(e)
+            out.error = _Error.of(e, self.model.spec)
         except _TimeUp:
             out.timed_out = True
         return out
 
     def _check_inits(self) -> None:
+        found = semantics.broken_initially(self.model, self.inits)
+        if found is not None:
+            init, state, wrong = found
+            if wrong.error is not None:
+                raise self._error(wrong.function, wrong.error, init, [], [state])
+            raise _Found(_Finding(-1, init, [], Failure(wrong.prop.name, "initial"), []))
         seen: set[int] = set()
         for init, s in self.inits:
             fp = self.key(s)
@@ -637,7 +654,8 @@ def _result(model: Model, options: Options, walks: Walks, lanes: list[_LaneResul
         estimate_states(incidence.values(), runs, closed=incidence.keys() <= expanded),
         {p.name: p.name in met for p in model.sometimes})
     findings = [lane.finding for lane in lanes if lane.finding is not None]
-    errors = [lane.error.exception() for lane in lanes if lane.error is not None]
+    failures = [lane.error for lane in lanes if lane.error is not None]
+    errors = [f.exception() for f in failures]
     violation = None
     if findings and not errors:
         first = min(findings, key=lambda f: f.run)
@@ -674,8 +692,10 @@ def _result(model: Model, options: Options, walks: Walks, lanes: list[_LaneResul
         states=distinct)
     return Result(model.spec.name, model.variant, model.params, "random", status, False,
                   stats, violation, errors[0].message if errors else None, stopped, details,
-                  symmetry=model.canonical is not None, seed=walks.seed, coverage=coverage,
-                  checked=checked, warnings=warnings)
+                  symmetry=model.canonical is not None, view=view_name(model),
+                  seed=walks.seed, coverage=coverage,
+                  checked=checked, warnings=warnings,
+                  error_site=failures[0].site() if failures else None)
 
 
 def _violation(model: Model, walks: Walks, found: _Finding,
@@ -686,7 +706,8 @@ def _violation(model: Model, walks: Walks, found: _Finding,
         states.append(succs[k] if k < len(succs) else None)
     original = len(found.path)
     init, path = found.init, list(found.path)
-    if walks.shrink:
+    shrinking = walks.shrink and found.failure.kind != "initial"  # one state: nothing to shrink
+    if shrinking:
         left = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
         shrunk = shrink_path(model, init, path, found.failure, time_limit=left,
                              choices=found.choices)
@@ -696,7 +717,8 @@ def _violation(model: Model, walks: Walks, found: _Finding,
         trace = Trace.from_states(model, init, path, states)
     kind: ViolationKind = found.failure.kind
     message = found.failure.message(len(path), model, path[-1] if path else None)
-    message += f" (walk {found.run} of seed {walks.seed}"
-    message += f", shrunk from {original} steps)" if walks.shrink else ")"
+    message += (f" (walk {found.run} of seed {walks.seed}" if found.run >= 0
+                else f" (an initial state, seed {walks.seed}")
+    message += f", shrunk from {original} steps)" if shrinking else ")"
     return Violation(found.failure.property, kind, trace, message,
-                     shrunk_from=original if walks.shrink else None)
+                     shrunk_from=original if shrinking else None)

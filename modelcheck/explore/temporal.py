@@ -39,6 +39,11 @@ back to it; when no fair group is enabled there the cycle is the stutter of that
 the reversed graph. A reachable state outside that set violates it; the one found first
 by the breadth-first search has a shortest trace. Fairness plays no part.
 
+**Conditioned on the initial state.** A property declared with ``when`` (``P ⇒ ◇Q``,
+``P ⇒ □Q``) is checked on the behaviours starting in an initial state that satisfies P:
+the stems of its lassos start there, and an invariant with ``when`` is a breadth-first
+search from those states to one where it fails (a shortest counterexample from them).
+
 **Symmetry.** Under symmetry reduction the graph is the quotient by the spec's
 symmetric sets. For a predicate that treats symmetric elements alike, the quotient is
 bisimilar to the full graph (each state's successors are, up to renaming, those of any
@@ -96,13 +101,21 @@ def unsupported(model: Model, *, strategy: str, parallel: bool, checkpoint: bool
     if checkpoint:
         return (f"temporal properties ({names}) need the state graph, which checkpoints do "
                 "not hold: drop --checkpoint and --resume" + fix)
-    live = [p.name for p in model.temporal if p.kind in LIVENESS_KINDS]
+    if model.view is not None:
+        return (f"temporal properties ({names}) are checked on the state graph, which the "
+                "spec's view would join states that differ in; drop the view "
+                "(--no-view)" + fix)
+    live = [p.name for p in model.temporal if p.kind in LIVENESS_KINDS and p.when is None]
     if live and model.canonical is not None:
         return (f"liveness properties ({', '.join(live)}) cannot be checked under symmetry "
                 "reduction: fairness of an action instance is not preserved when states "
                 "are renamed, so a fair cycle of the reduced graph need not be a fair "
                 "behaviour (always-possible properties are sound under --symmetry); drop "
                 "--symmetry" + fix)
+    conditioned = [p.name for p in model.temporal if p.when is not None]
+    if conditioned and model.canonical is not None:
+        return (f"properties conditioned on the initial state ({', '.join(conditioned)}) "
+                "are not checked under symmetry reduction; drop --symmetry" + fix)
     return None
 
 
@@ -124,20 +137,23 @@ class GraphRecorder:
         self.run = run
         preds: list[Callable[..., Any]] = []
         for p in run.model.temporal:
-            for fn in (p.fn, p.goal):
+            for fn in (p.fn, p.goal, p.when):
                 if fn is not None and fn not in preds:
                     preds.append(fn)
         self.predicates = preds
         self.names = {id(p.fn): semantics.describe(p, p.fn) for p in run.model.temporal}
         self.names.update({id(p.goal): semantics.describe(p, p.goal)
                            for p in run.model.temporal if p.goal})
+        self.names.update({id(p.when): semantics.describe(p, p.when)
+                           for p in run.model.temporal if p.when})
         self.labels = [bytearray() for _ in preds]
         self.node_fps: list[npt.NDArray[np.int64]] = []
         self.dst = array("I")
         narrow = max(len(run.model.instances), 1) < 0xFFFF
         self.act: array[int] | None = (
             array("H" if narrow else "I")
-            if any(p.kind in LIVENESS_KINDS for p in run.model.temporal) else None)
+            if any(p.kind in LIVENESS_KINDS or p.when is not None for p in run.model.temporal)
+            else None)
         self.counts = array("I")
 
     def states(self, fps: npt.NDArray[np.int64], states: Sequence[Any], first_index: int) -> None:
@@ -521,21 +537,17 @@ def _tarjan(k: int, offsets: IntArray, targets: npt.NDArray[Any]) -> array[int]:
 
 
 class _Fairness:
-    """Fairness groups expanded to constraints: one per group, or one per instance of a
-    per-instance group, each with its instances and kind."""
+    """Fairness groups expanded to constraints: one per group, one per instance of a
+    per-instance group, or one per value of a group by a parameter, each with its
+    instances and kind."""
 
     def __init__(self, groups: Sequence[FairGroup], ninstances: int) -> None:
         pairs: list[tuple[int, int]] = []  # (instance, constraint)
         strong: list[bool] = []
         self.names: list[str] = []
         for group in groups:
-            if group.per_instance:
-                for inst in group.instances:
-                    pairs.append((inst, len(strong)))
-                    strong.append(group.kind == "strong")
-                    self.names.append(group.name)
-            else:
-                for inst in group.instances:
+            for unit in group.units:
+                for inst in unit:
                     pairs.append((inst, len(strong)))
                 strong.append(group.kind == "strong")
                 self.names.append(group.name)
@@ -682,9 +694,11 @@ def _path_within(g: StateGraph, members: BoolArray, start: int,
 # -- the check ---------------------------------------------------------------------------
 
 
-def check(run: Run, graph: StateGraph) -> Violation | None:
+def check(run: Run, graph: StateGraph, *, every: bool = False) -> Violation | None:
     """Decide every temporal property of ``run``'s model on ``graph``; the first violated
-    one (in declaration order) with its counterexample, or None."""
+    one (in declaration order) with its counterexample, or None. With ``every``, each
+    violated one is handed to ``run.found`` in turn (which ends the search at its limit),
+    and None is returned."""
     model = run.model
     started = time.perf_counter()
     fair = _Fairness(model.fairness, len(model.instances))
@@ -692,10 +706,14 @@ def check(run: Run, graph: StateGraph) -> Violation | None:
         for prop in model.temporal:
             if prop.kind == "always_possible":
                 violation = _always_possible(run, graph, prop)
+            elif prop.kind == "invariant":
+                violation = _always_from(run, graph, prop)
             else:
                 violation = _liveness(run, graph, fair, prop)
             if violation is not None:
-                return violation
+                if not every:
+                    return violation
+                run.found(violation)
         return None
     finally:
         run.details["temporal"] = {
@@ -730,11 +748,33 @@ def _always_possible(run: Run, graph: StateGraph, prop: Property) -> Violation |
         f"state no sequence of actions reaches a state satisfying {prop.fn.__name__}; {why}")
 
 
+def _starts(g: StateGraph, prop: Property) -> IntArray:
+    """Level 0 at the initial states the behaviours checked for ``prop`` start from
+    (those satisfying its ``when``), -1 elsewhere."""
+    level0 = np.full(g.n, -1, dtype=np.int64)
+    inits = g.inits if prop.when is None else g.inits[g.label(prop.when)[g.inits]]
+    level0[inits] = 0
+    return level0
+
+
+def _always_from(run: Run, g: StateGraph, prop: Property) -> Violation | None:
+    """An invariant conditioned on the initial state (``P ⇒ □Q``): a shortest path from an
+    initial state satisfying P to a state where Q fails."""
+    assert prop.when is not None
+    everywhere = np.ones(g.n, dtype=np.bool_)
+    _, pedge, pnode, hit = _bfs(g, _starts(g, prop), everywhere, ~g.label(prop.fn))
+    if hit < 0:
+        return None
+    nodes, edges = _chain(pnode, pedge, hit)
+    trace = _replay(run, g, nodes, edges, None)
+    return Violation(prop.name, "invariant", trace,
+                     semantics.conditioned_message(prop, trace.length))
+
+
 def _liveness(run: Run, graph: StateGraph, fair: _Fairness, prop: Property) -> Violation | None:
     g = graph
     everywhere = np.ones(g.n, dtype=np.bool_)
-    level0 = np.full(g.n, -1, dtype=np.int64)
-    level0[g.inits] = 0
+    level0 = _starts(g, prop)
     p = g.label(prop.fn)
     trigger: int | None = None
     if prop.kind == "eventually":
@@ -798,11 +838,13 @@ def _liveness_message(model: Model, prop: Property, trace: Trace, loop_start: in
         assert prop.goal is not None
         what = (f"{fn} holds at step {trigger}, but no later state of a fair behaviour "
                 f"satisfies {prop.goal.__name__}")
+    if prop.when is not None:
+        what += f" from an initial state satisfying {prop.when.__name__}"
     return f"liveness {prop.name} is violated: {what}: {forever}{fairness}"
 
 
 def _replay(run: Run, g: StateGraph, nodes: list[int], edges: list[int],
-            loop_start: int) -> Trace:
+            loop_start: int | None) -> Trace:
     """Re-execute a path of the graph from its initial state into a trace, checking each
     state against the fingerprint the search stored for it."""
     model = run.model

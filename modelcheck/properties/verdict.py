@@ -43,12 +43,15 @@ class Verdict:
 
 
 def judge(model: Model, trace: Trace, states: Sequence[Any], *,
-          deadlock: bool = True) -> Verdict:
-    """The first violation the replayed ``trace`` (whose states are ``states``) shows.
+          deadlock: bool | None = None) -> Verdict:
+    """The first violation the replayed ``trace`` (whose states are ``states``) shows;
+    ``deadlock`` (None: as the spec says) makes a last state with no enabled action one.
 
     Raises :class:`SpecRuntimeError` when a predicate or an action misbehaves on the way,
     naming it and the step.
     """
+    if deadlock is None:
+        deadlock = model.spec.check_deadlock
     try:
         found = semantics.first_violation(model, states, deadlock=deadlock and
                                           trace.loop_start is None)
@@ -59,6 +62,13 @@ def judge(model: Model, trace: Trace, states: Sequence[Any], *,
         return Verdict(found.property, found.kind, found.step,
                        semantics.violation_message(found.kind, found.property, found.step,
                                                    label))
+    for p in model.temporal:
+        if p.kind == "invariant" and _starts_in(model, trace, p, states):
+            broken = next((i for i, s in enumerate(states)
+                           if not _holds(model, trace, i, p, p.fn, s)), None)
+            if broken is not None:
+                return Verdict(p.name, "invariant", broken,
+                               semantics.conditioned_message(p, broken))
     if trace.loop_start is None:
         last = len(states) - 1
         for p in model.temporal:
@@ -80,6 +90,12 @@ def _error(m: semantics.Misbehaved, trace: Trace, at: int) -> SpecRuntimeError:
 def _prefix(trace: Trace, at: int) -> Trace:
     return Trace(trace.spec, trace.variant, trace.params, trace.steps[:at + 1], None,
                  trace.states[:at + 1] if trace.states is not None else None)
+
+
+def _starts_in(model: Model, trace: Trace, p: Property, states: Sequence[Any]) -> bool:
+    """Whether the behaviour starts in a state where ``p`` must hold: every state, or one
+    satisfying ``p``'s ``when``."""
+    return p.when is None or _holds(model, trace, 0, p, p.when, states[0])
 
 
 def _holds(model: Model, trace: Trace, at: int, p: Property, fn: Callable[..., Any],
@@ -133,6 +149,8 @@ def _judge_lasso(model: Model, trace: Trace, states: Sequence[Any], start: int) 
     for p in model.temporal:
         def at(i: int, fn: Callable[..., Any] = p.fn, p: Property = p) -> bool:
             return _holds(model, trace, i, p, fn, states[i])
+        if not _starts_in(model, trace, p, states):
+            continue
         if p.kind == "eventually":
             violated = not any(at(i) for i in range(last + 1))
         elif p.kind == "always_eventually":
@@ -166,13 +184,13 @@ def _unfair_group(model: Model, trace: Trace, cycle: Sequence[tuple[int, Any]],
     enabled: list[set[int]] = [{a for a, t in _successors(model, trace, i, s) if t != s}
                                for i, s in cycle]
     for group in model.fairness:
-        units = [(i,) for i in group.instances] if group.per_instance else [group.instances]
-        for unit in units:
+        for k, unit in enumerate(group.units):
             if taken.intersection(unit):
                 continue
             on = [bool(e.intersection(unit)) for e in enabled]
             if (group.kind == "weak" and all(on)) or (group.kind == "strong" and any(on)):
-                what = model.instances[unit[0]].label() if group.per_instance else group.name
+                what = (model.instances[unit[0]].label() if group.per_instance
+                        else group.unit_name(k) or group.name)
                 return (f"{what} is {group.kind}ly fair, enabled "
                         f"{'throughout' if group.kind == 'weak' else 'in'} the loop and "
                         "never taken in it")

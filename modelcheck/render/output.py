@@ -21,7 +21,7 @@ from modelcheck.render.text import render_trace
 from modelcheck.spec import Spec
 from modelcheck.trace import Trace, shown
 
-__all__ = ["FORMATS", "format_for_path", "render_as", "write_trace"]
+__all__ = ["FORMATS", "format_for_path", "numbered", "render_as", "write_trace"]
 
 FORMATS = ("text", "json", "itf", "mermaid", "svg", "html")
 """The formats a trace renders to."""
@@ -65,6 +65,19 @@ def render_as(trace: Trace, fmt: str, *, spec: Spec | None = None, full: bool = 
             return render_html(trace, None, verdict=verdict, spec=spec)
         return render_html(trace, drawn, verdict=verdict, spec=spec)
     raise UsageError(f"unknown trace format {fmt!r}; valid formats: {', '.join(FORMATS)}")
+
+
+def numbered(path: Path, k: int) -> Path:
+    """The file the ``k``-th trace of a run goes to (from 1): ``path`` itself for the first,
+    then ``out.2.json``, ``out.3.json``… (``cex.2.itf.json`` for ITF), in its format."""
+    if k == 1:
+        return path
+    name = path.name
+    if itf.is_itf_path(name):
+        stem, suffix = name[:-len(itf.SUFFIX)], name[-len(itf.SUFFIX):]
+    else:
+        stem, suffix = (name[:-len(path.suffix)], path.suffix) if path.suffix else (name, "")
+    return path.with_name(f"{stem}.{k}{suffix}")
 
 
 def write_trace(trace: Trace, path: str | Path, *, spec: Spec | None = None,

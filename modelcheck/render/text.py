@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
-from modelcheck.coverage import Coverage
+from modelcheck.coverage import Coverage, SearchCoverage
 from modelcheck.render.labels import step_label
 from modelcheck.result import Check, Checked, Result
 from modelcheck.spec import Spec
@@ -37,7 +38,8 @@ Change = tuple[str, str, Any, Any]
 def diff(before: JSON, after: JSON, path: str = "") -> list[Change]:
     """What changed between two JSON-encoded values, as a list of located changes.
 
-    Records and objects are compared field by field; arrays of messages (records with a
+    Records and objects are compared field by field, maps (objects without a type) key by
+    key (an item of ``rm_state`` is ``rm_state[r1]``); arrays of messages (records with a
     ``src`` and a ``dst``: the network's sets and bags) always as multisets, by content
     (elements added and removed); other arrays of equal length item by item (tuples
     indexed by node), unless reading them as multisets says it shorter, and arrays whose
@@ -46,12 +48,20 @@ def diff(before: JSON, after: JSON, path: str = "") -> list[Change]:
     if before == after:
         return []
     if isinstance(before, dict) and isinstance(after, dict) \
-            and before.get("$type") == after.get("$type") and before.keys() == after.keys():
+            and before.get("$type") == after.get("$type"):
         out: list[Change] = []
-        for k in before:
-            if k != "$type":
-                out += diff(before[k], after[k], f"{path}.{k}" if path else k)
-        return out
+        if "$type" not in before and path:  # a map: its items by key, rm_state[r1]
+            for k in before:
+                at = f"{path}[{k}]"
+                out += ([(at, "removed", before[k], None)] if k not in after
+                        else diff(before[k], after[k], at))
+            return out + [(f"{path}[{k}]", "added", None, v)
+                          for k, v in after.items() if k not in before]
+        if before.keys() == after.keys():
+            for k in before:
+                if k != "$type":
+                    out += diff(before[k], after[k], f"{path}.{k}" if path else k)
+            return out
     if isinstance(before, list) and isinstance(after, list):
         if _messages(before) or _messages(after):
             # Messages in flight (a set or a bag) are told apart by content, never by
@@ -215,12 +225,18 @@ def render_stats(result: Result) -> str:
 
 
 def render_header(spec: str, variant: str | None, params: dict[str, JSON] | Any,
-                  strategy: str, *, symmetry: bool = False, seed: int | None = None) -> str:
-    """The first line of a result: ``raft --variant vote-twice (servers=3, ...), bfs``."""
+                  strategy: str, *, symmetry: bool = False, seed: int | None = None,
+                  view: str | None = None, chosen: Sequence[str] | None = None) -> str:
+    """The first line of a result: ``raft --variant vote-twice (servers=3, ...), bfs``,
+    then the view, the seed, and the properties checked when some were chosen."""
     title = spec + (f" --variant {variant}" if variant else "")
     search = strategy + (", symmetry" if symmetry else "")
+    if view is not None:
+        search += f", view {view}"
     if seed is not None:
         search += f", seed {seed}"
+    if chosen is not None:
+        search += ", checking " + (", ".join(chosen) or "no property")
     return f"{title} ({render_params(params)}), {search}"
 
 
@@ -230,21 +246,36 @@ def render_result(result: Result, *, full: bool = False, spec: Spec | None = Non
     when known, says how the trace's steps read). ``error=False`` leaves out the line of a
     spec error, for a caller that prints it on standard error; ``header=False`` the first
     line (:func:`render_header`), for a caller that printed it before the search."""
+    chosen = result.checked.chosen if result.checked is not None else None
     lines = [render_header(result.spec, result.variant, result.params, result.strategy,
-                           symmetry=result.symmetry, seed=result.seed)] if header else []
+                           symmetry=result.symmetry, seed=result.seed, view=result.view,
+                           chosen=chosen)] if header else []
     v = result.violation
     if result.status == "ok":
         what = "no violation" if result.exhaustive else "no violation within the bounds"
         lines.append(f"✓ {what}" + (f" ({result.stopped})" if result.stopped else ""))
         lines += [f"⚠ warning: {w}" for w in result.warnings]
     elif result.status == "violation" and v is not None:
-        lines.append(f"✗ {v.message or v.property}")
-        if v.trace is not None:
-            lines.append(render_trace(v.trace, full=full, spec=spec))
+        found = result.all_violations
+        if len(found) > 1:
+            lines.append(f"✗ {len(found)} violations"
+                         + (f" ({result.stopped})" if result.stopped else ""))
+        for k, u in enumerate(found, start=1):
+            number = f"[{k}/{len(found)}] " if len(found) > 1 else ""
+            lines.append(f"✗ {number}{u.message or u.property}")
+            if u.trace is not None:
+                lines.append(render_trace(u.trace, full=full, spec=spec))
     elif result.status == "incomplete":
         lines.append(f"… stopped: {result.stopped}; no violation found so far")
     elif error:
         lines.append(f"error: {result.error}")
+        site = result.error_site
+        if site is not None and site.source is not None:
+            lines.append(f"  raised at {site.source}")
+        if site is not None and site.trace is not None:
+            lines.append(f"trace to the state {site.function} was given "
+                         f"({site.trace.length} step{'s' if site.trace.length != 1 else ''}):")
+            lines.append(render_trace(site.trace, full=full, spec=spec))
     if result.checked is not None:
         lines.append(render_checked(result.checked))
     lines.append(render_stats(result))
@@ -295,8 +326,11 @@ def _checks(checks: list[Check]) -> str:
     return "; ".join(parts)
 
 
-def render_coverage(cov: Coverage) -> str:
-    """What a random search covered, in a few lines: walks, actions, the state estimate."""
+def render_coverage(cov: Coverage | SearchCoverage) -> str:
+    """What a search covered, in a few lines: for a random search the walks, actions and
+    the state estimate; for an exhaustive one a table of the actions."""
+    if isinstance(cov, SearchCoverage):
+        return _render_search_coverage(cov)
     lengths = sorted(cov.lengths.items())
     walked = ""
     if lengths:
@@ -320,6 +354,27 @@ def render_coverage(cov: Coverage) -> str:
     unmet = [name for name, met in cov.sometimes.items() if not met]
     if unmet:
         lines.append("  sometimes goals not met: " + ", ".join(unmet))
+    return "\n".join(lines)
+
+
+def _render_search_coverage(cov: SearchCoverage) -> str:
+    """The per-action table of ``verify --coverage``, and a warning line naming the actions
+    never enabled."""
+    rows = [("action", "instances", "enabled", "taken", "new states"),
+            ("(initial states)", "", "", f"{cov.initial:,}", f"{cov.initial_new:,}")]
+    rows += [(a.name, f"{a.instances_enabled:,}/{a.instances:,}", f"{a.enabled:,}",
+              f"{a.taken:,}", f"{a.new:,}") for a in cov.actions if a.instances]
+    widths = [max(len(r[k]) for r in rows) for k in range(5)]
+    lines = ["coverage:"]
+    for r in rows:
+        lines.append("  " + r[0].ljust(widths[0]) + "".join(
+            "  " + c.rjust(w) for c, w in zip(r[1:], widths[1:])))
+    absent = [a.name for a in cov.actions if not a.instances]
+    if absent:
+        lines.append("  no instances in this configuration: " + ", ".join(absent))
+    if cov.never_enabled:
+        lines.append(f"⚠ warning: never enabled: {', '.join(cov.never_enabled)} (likely a "
+                     "spec bug, or a bound too tight)")
     return "\n".join(lines)
 
 

@@ -203,7 +203,7 @@ class Browser:
                         f"{p.goal.__name__}: {'true' if qv else 'false'} here")
             else:
                 value = holds(p, p.fn, s)
-                if p.kind == "invariant":
+                if p.kind == "invariant" and p.when is None:
                     text = "holds" if value else "violated"
                 elif p.kind == "sometimes":
                     text = "reached here" if value else "not here"

@@ -307,7 +307,7 @@ class _Search:
         try:
             # An init that raises, or returns a state that is not hashable, is reported
             # before set-up.
-            semantics.initial_states(self.model, hash)
+            run.check_initially(semantics.initial_states(self.model, hash))
             self._start()
             outcome = functools.partial(run.finish, bounded=self._search())
         except Found as found:

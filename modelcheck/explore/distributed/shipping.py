@@ -49,6 +49,10 @@ class SpecRef:
     symmetry: bool
     labels: str
     """Digest of every init and action instance label, in order: indices must agree."""
+    skip: tuple[str, ...] = ()
+    """The properties the run leaves out (``--property``, ``--skip``)."""
+    view: bool = True
+    """Whether the model identifies states by the spec's view."""
 
 
 def _labels_digest(model: Model) -> str:
@@ -95,7 +99,8 @@ def spec_ref(model: Model) -> SpecRef:
     params = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
     return SpecRef(module_name, attr, source, _digest(source),
                     getattr(module, "__file__", None), model.variant, params,
-                    model.canonical is not None, _labels_digest(model))
+                    model.canonical is not None, _labels_digest(model), tuple(model.skipped),
+                    model.view is not None)
 
 
 _LOADED: dict[str, tuple[str | None, types.ModuleType]] = {}
@@ -135,7 +140,8 @@ def _load_module(ref: SpecRef) -> types.ModuleType:
 def load_model(ref: SpecRef) -> Model:
     """Bind, in a worker, the model the client described."""
     spec = getattr(_load_module(ref), ref.attr)
-    model = bind(spec, ref.variant, ref.params, symmetry=ref.symmetry)
+    model = bind(spec, ref.variant, ref.params, symmetry=ref.symmetry, skip=ref.skip,
+                 view=ref.view)
     if _labels_digest(model) != ref.labels:
         raise UsageError(
             f"spec {spec.name!r} enumerates different actions on a Dask worker than in the "

@@ -124,7 +124,7 @@ class Partition:
         self.deadlock = deadlock
         self.table = self.model.table()
         self.expand_fn = expander(self.model, checked=bool(self.model.action_properties))
-        canonical = self.model.canonical
+        canonical = self.model.identify
         self.fingerprint: Callable[[Any], int] = (
             fingerprint if canonical is None else lambda s: fingerprint(canonical(s)))
         self.action_bits = action_bits(self.model)
@@ -328,7 +328,7 @@ class Partition:
         fp = self.fingerprint
         parents = np.repeat(np.arange(base, base + len(counts), dtype=np.uint32),
                             np.array(counts, dtype=np.int64))
-        canonical = self.model.canonical
+        canonical = self.model.identify
         fps = np.empty(len(succs), dtype=np.int64)
         try:
             fingerprints_into(succs if canonical is None else list(map(canonical, succs)), fps)

@@ -1,0 +1,147 @@
+"""The catalogue's mutation scores, measured by ``modelcheck mutate`` and recorded for the
+README's catalogue table.
+
+``python tools/mutation_scores.py [SPEC ...]`` runs ``modelcheck mutate SPEC --json`` for
+each named entry (every entry without names) at the configuration listed in ``CONFIGS``
+(the entry's default one unless said otherwise), and records its counts and score in
+``tools/mutation_scores.json`` together with a digest of the spec's source file. A record
+whose digest no longer matches the source is stale: the test suite says so, and names the
+command that measures it again, so the table never shows a score of a spec that has changed
+since. Measuring the whole catalogue takes tens of minutes; ``--jobs`` is passed on to
+``modelcheck mutate`` (mutants checked at once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from modelcheck.catalogue import entries
+from modelcheck.mutants import source_of
+from modelcheck.spec import Spec
+
+SCORES = Path(__file__).resolve().parent / "mutation_scores.json"
+
+CONFIGS: dict[str, tuple[tuple[str, ...], str]] = {
+    # entry: (arguments of `modelcheck mutate` beyond the spec's name, why they differ
+    # from the default run)
+    "raft": (("--param", "max_log_len=0"),
+             "elections only: 191 mutants at the default run's minute each take hours"),
+}
+"""Entries measured at another configuration than their default, and why."""
+
+TIMEOUT = 60.0
+"""Seconds each mutant's check may take (``modelcheck mutate``'s default)."""
+
+
+def digest(spec: Spec) -> str:
+    """The SHA-256 of the spec's source file: what a recorded score was measured on."""
+    source, _ = source_of(spec)
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def recorded() -> dict[str, dict[str, object]]:
+    """The records of ``tools/mutation_scores.json`` (empty when there is none)."""
+    if not SCORES.exists():
+        return {}
+    data: dict[str, dict[str, object]] = json.loads(SCORES.read_text(encoding="utf-8"))
+    return data
+
+
+def stale(name: str, spec: Spec, records: dict[str, dict[str, object]]) -> str | None:
+    """Why the record of ``name`` cannot be shown (None when it is current)."""
+    record = records.get(name)
+    if record is None:
+        return "no score recorded"
+    if record.get("digest") != digest(spec):
+        return "the spec changed since its score was measured"
+    if record.get("args", []) != list(CONFIGS.get(name, ((), ""))[0]):
+        return "its configuration changed since its score was measured"
+    return None
+
+
+def cell(name: str, spec: Spec, records: dict[str, dict[str, object]]) -> str:
+    """The table's cell: ``0.968 (30 of 31)``, the configuration when not the default, or
+    ``—`` when there is no current record."""
+    record = records.get(name)
+    if record is None or stale(name, spec, records) is not None:
+        return "—"
+    if record.get("not_measured"):
+        return "n/a (an impossibility)"
+    counts = record["counts"]
+    assert isinstance(counts, dict)
+    counted = counts["mutants"] - counts["equivalent"] - counts["accepted"]
+    caught = counts["killed"] + counts["error"]
+    score = record["score"]
+    text = "—" if score is None else f"{score:.3f} ({caught} of {counted})"
+    args = record.get("args") or []
+    assert isinstance(args, list)
+    if args:
+        text += f" at `{' '.join(str(a) for a in args)}`"
+    return text
+
+
+def measure(name: str, spec: Spec, jobs: int | None) -> dict[str, object]:
+    """Run ``modelcheck mutate`` on ``name`` and return its record."""
+    args, _ = CONFIGS.get(name, ((), ""))
+    command = [sys.executable, "-m", "modelcheck", "mutate", name, *args, "--json",
+               "--quiet", "--timeout", str(TIMEOUT)]
+    if jobs is not None:
+        command += ["--jobs", str(jobs)]
+    started = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode not in (0, 1, 3):
+        raise SystemExit(f"{name}: modelcheck mutate exited {done.returncode}:\n"
+                         f"{done.stderr.strip()}")
+    report = json.loads(done.stdout)
+    if report["original"]["status"] != "ok":
+        if spec.expectation(None).status == "ok":
+            where = " ".join(args) or "its default configuration"
+            raise SystemExit(f"{name}: the spec itself does not pass at {where}")
+        # an impossibility result: its default run shows the violation, so a mutant that
+        # also violates it is not caught by anything
+        return {"args": list(args), "digest": digest(spec), "score": None,
+                "counts": report["counts"], "exit_code": done.returncode,
+                "seconds": round(time.monotonic() - started, 1),
+                "not_measured": "its default configuration violates a property by design"}
+    return {"args": list(args), "digest": digest(spec), "score": report["score"],
+            "counts": report["counts"], "exit_code": done.returncode,
+            "seconds": round(time.monotonic() - started, 1),
+            "surviving": [m["id"] for m in report["mutants"] if m["status"] == "survived"],
+            "timed_out": [m["id"] for m in report["mutants"] if m["status"] == "timeout"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure the named entries (every one by default) and update the records."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", metavar="SPEC")
+    parser.add_argument("--jobs", type=int, help="mutants checked at once")
+    parser.add_argument("--stale", action="store_true",
+                        help="measure only the entries whose record is missing or stale")
+    args = parser.parse_args(argv)
+    catalogue = entries()
+    unknown = sorted(set(args.names) - set(catalogue))
+    if unknown:
+        print(f"unknown entries: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    records = recorded()
+    names = args.names or list(catalogue)
+    if args.stale:
+        names = [n for n in names if stale(n, catalogue[n], records) is not None]
+    for name in names:
+        record = measure(name, catalogue[name], args.jobs)
+        records = recorded()  # another run may have written meanwhile
+        records[name] = record
+        SCORES.write_text(json.dumps(dict(sorted(records.items())), indent=1) + "\n",
+                          encoding="utf-8")
+        print(f"{name}: {record['score']} {record['counts']} in {record['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
