@@ -251,11 +251,16 @@ def emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None,
     if as_json:
         click.echo(result.dumps())
     else:
+        text = render_result(result, full=full, spec=spec, error=result.status != "error",
+                             header=header)
         if result.status == "error":
+            # The error goes to standard error alone, printed once, after the result's
+            # first line and before where it happened.
+            first, _, text = text.partition("\n") if header else ("", "", text)
+            if first:
+                click.echo(first)
             click.echo(f"error: {result.error}", err=True)
-        # The error goes to standard error alone: printed once.
-        click.echo(render_result(result, full=full, spec=spec,
-                                 error=result.status != "error", header=header))
+        click.echo(text)
         if written and failed is None:
             click.echo(f"trace{'s' if len(written) > 1 else ''} written to "
                        + ", ".join(written))

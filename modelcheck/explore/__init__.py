@@ -195,8 +195,11 @@ def check(spec: Spec | Model, *, variant: str | None = None,
         # The watchdog stopped the search as Ctrl-C would; say why.
         result = dataclasses.replace(result, stopped=dog.reason)
     if strategy == "bfs" and fewer_switches and result.violation is not None:
-        # Among shortest counterexamples, one that switches between nodes less.
-        result = dataclasses.replace(result, violation=readable(model, result.violation))
+        # Among shortest counterexamples, one that switches between nodes less (for each
+        # violation of a search that went on; the same for the first as when it stops).
+        result = dataclasses.replace(
+            result, violation=readable(model, result.violation),
+            violations=tuple(readable(model, v) for v in result.violations))
     return result
 
 

@@ -267,8 +267,9 @@ def render_result(result: Result, *, full: bool = False, spec: Spec | None = Non
                 lines.append(render_trace(u.trace, full=full, spec=spec))
     elif result.status == "incomplete":
         lines.append(f"… stopped: {result.stopped}; no violation found so far")
-    elif error:
-        lines.append(f"error: {result.error}")
+    elif result.status == "error":
+        if error:
+            lines.append(f"error: {result.error}")
         site = result.error_site
         if site is not None and site.source is not None:
             lines.append(f"  raised at {site.source}")
