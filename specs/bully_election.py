@@ -54,7 +54,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from modelcheck import Between, IndexedBy, Record, Spec, set_at
+from modelcheck import Between, Record, Spec, set_at
 from modelcheck.network import Faults, FaultState, Net, Network
 
 
@@ -109,8 +109,8 @@ class State(Record):
     yet; ``waiting``: answered, waiting for a COORDINATOR), lost in a crash; the leader
     it follows (None until it knows one), kept on disk; the network."""
 
-    phase: Annotated[tuple[str, ...], IndexedBy(Node)]
-    leader: Annotated[tuple[Node | None, ...], IndexedBy(Node)]
+    phase: tuple[str, ...]
+    leader: tuple[Node | None, ...]
     msgs: Net[Election | Answer | Coordinator]
     faults: NodeFaults
 

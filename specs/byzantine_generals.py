@@ -47,7 +47,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from modelcheck import Between, IndexedBy, Record, Spec, set_at
+from modelcheck import Between, Record, Spec, set_at
 from modelcheck.network import Faults, FaultState, Net, Network
 
 
@@ -98,9 +98,9 @@ class State(Record):
 
     order: int | None
     commanded: bool
-    heard: Annotated[tuple[int | None, ...], IndexedBy(General)]
-    relayed: Annotated[tuple[tuple[int | None, ...], ...], IndexedBy(General)]
-    decision: Annotated[tuple[int | None, ...], IndexedBy(General)]
+    heard: tuple[int | None, ...]
+    relayed: tuple[tuple[int | None, ...], ...]
+    decision: tuple[int | None, ...]
     msgs: Net[Order | Relay]
     faults: NodeFaults
 

@@ -63,7 +63,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from modelcheck import Between, IndexedBy, Record, Spec, set_at
+from modelcheck import Between, Record, Spec, set_at
 from modelcheck.network import Faults, FaultState, Net, Network
 
 
@@ -126,11 +126,11 @@ class State(Record):
     value) pairs, and the values it delivered; the network."""
 
     sent: bool
-    echoed: Annotated[tuple[int | None, ...], IndexedBy(Node)]
-    readied: Annotated[tuple[int | None, ...], IndexedBy(Node)]
-    echoes: Annotated[tuple[frozenset[tuple[Node, int]], ...], IndexedBy(Node)]
-    readies: Annotated[tuple[frozenset[tuple[Node, int]], ...], IndexedBy(Node)]
-    delivered: Annotated[tuple[tuple[int, ...], ...], IndexedBy(Node)]
+    echoed: tuple[int | None, ...]
+    readied: tuple[int | None, ...]
+    echoes: tuple[frozenset[tuple[Node, int]], ...]
+    readies: tuple[frozenset[tuple[Node, int]], ...]
+    delivered: tuple[tuple[int, ...], ...]
     msgs: Net[Initial | Echo | Ready]
     faults: NodeFaults
 
