@@ -283,6 +283,16 @@ def settled_under_highest(cfg: Config, s: State) -> bool:
     return s.faults.restart == 0 and s.faults.crash == 0 and _settled(cfg, s)
 
 
+# -- mutants that survive, and why that is no gap (``modelcheck mutate bully-election``) -----
+
+for _id in ("win:drop-conjunct:3", "win:drop-conjunct:4", "win:drop-conjunct:6",
+            "give_up_waiting:drop-conjunct:3", "give_up_waiting:drop-conjunct:6"):
+    spec.accept_mutant(
+        _id,
+        """A timeout that also waits for messages it need not wait for (any message of the
+        node's, any ELECTION, any message to it) is a longer timeout: the node acts later,
+        in fewer interleavings, each of them one the original has.""")
+
 spec.variant(
     "no-recovery-election", params={"recovery_election": False}, violates="one_leader",
     doc="A restarted node takes back the leader it knew, itself, instead of holding an "

@@ -242,6 +242,27 @@ def attack_decided(cfg: Config, s: State) -> bool:
     return all(s.decision[i] == ATTACK for i in _loyal_lieutenants(cfg))
 
 
+# -- mutants that survive, and why that is no gap (``modelcheck mutate byzantine-generals``) --
+
+for _id in ("command:drop-guard:1", "command:and-or:1", "command:drop-update:1"):
+    spec.accept_mutant(
+        _id,
+        """A loyal commander that sends its order again and again: the bag never stops
+        growing and the check times out. Each copy carries the one order, and a
+        lieutenant takes only the first order it receives.""")
+spec.accept_mutant(
+    "receive_order:and-or:1",
+    """A loyal lieutenant that takes every order it receives, not the first: at the default
+    configuration the commander is loyal and all its orders carry one value. With a
+    traitorous commander (``--variant traitorous-commander``) it is killed on
+    ``agreement`` in 12 steps.""")
+spec.accept_mutant(
+    "receive_relay:and-or:1",
+    """A loyal lieutenant that lets a later relay replace an earlier one from the same
+    lieutenant: only the traitor relays more than once, and its last relay counting
+    instead of its first is the traitor having sent that one first, which it may. With a
+    traitorous commander the mutant's state graph is the original's.""")
+
 spec.variant(
     "three-generals", params={"generals": 3}, violates="obedience",
     doc="Three generals, one of them a traitorous lieutenant (n <= 3f): the loyal "

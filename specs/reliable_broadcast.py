@@ -297,9 +297,10 @@ def integrity(cfg: Config, s: State) -> bool:
 
 @spec.always
 def validity(cfg: Config, s: State) -> bool:
-    """Once quiescent, if the sender is correct and has sent, every correct node has
-    delivered its value."""
-    return not (s.sent and _quiescent(cfg, s)) or \
+    """Once quiescent, if the sender is correct and has sent (its INITIALs are in the
+    network), every correct node has delivered its value."""
+    sent = _byzantine(cfg) != SENDER and any(isinstance(m, Initial) for m in s.msgs)
+    return not (sent and _quiescent(cfg, s)) or \
         all(s.delivered[i] == (SENT,) for i in _correct(cfg))
 
 
@@ -317,6 +318,19 @@ def delivered(cfg: Config, s: State) -> bool:
     """Every correct node has delivered."""
     return all(s.delivered[i] for i in _correct(cfg))
 
+
+# -- mutants that survive, and why that is no gap (``modelcheck mutate reliable-broadcast``) --
+
+spec.accept_mutant(
+    "broadcast:drop-guard:1",
+    """A correct sender that sends again puts the same INITIALs into a set network, which
+    changes nothing; a Byzantine sender that also sends the correct sender's INITIALs is a
+    Byzantine node doing one more of the things it may do: a stronger adversary, not a bug
+    of the protocol.""")
+spec.accept_mutant(
+    "broadcast:and-or:1",
+    """As ``broadcast:drop-guard:1``: the sender sends again (nothing changes), or a
+    Byzantine sender sends the correct value once more (a stronger adversary).""")
 
 spec.variant(
     "n-equals-3f", params={"nodes": 3, "byzantine": "receiver"}, violates="validity",
