@@ -26,7 +26,7 @@ SLOW = {"raft:commit-old-term", "raft:forget-vote", "raft:default", "raft:no-tru
         "gossip:crashed-node", "paxos:default", "paxos:accept-lower-ballot",
         "paxos:ignore-accepted-value", "byzantine-generals:default",
         "byzantine-generals:traitorous-commander", "reliable-broadcast:default",
-        "reliable-broadcast:byzantine-receiver"}
+        "reliable-broadcast:byzantine-receiver", "reliable-broadcast:low-echo-threshold"}
 """The configurations that take more than about half a second (``pytest -m "not slow"``)."""
 
 ELSEWHERE = {("raft", None)}
