@@ -328,11 +328,6 @@ spec.accept_mutant(
     Byzantine node doing one more of the things it may do: a stronger adversary, not a bug
     of the protocol.""")
 spec.accept_mutant(
-    "broadcast:drop-update:1",
-    """A correct sender that does not record that it has sent sends again, and again: on a
-    set network the same INITIALs, which changes nothing (validity reads the network, not
-    this flag).""")
-spec.accept_mutant(
     "broadcast:and-or:1",
     """As ``broadcast:drop-guard:1``: the sender sends again (nothing changes), or a
     Byzantine sender sends the correct value once more (a stronger adversary).""")
