@@ -37,8 +37,9 @@ each lieutenant something else, and the relays still bring every loyal lieutenan
 same three values.
 
 **Faults.** ``equivocate`` is the traitor's (its budget bounds the messages it forges:
-below 3 the traitor is weaker); ``loss`` breaks the synchrony OM assumes (a lost relay
-reads as retreat) and ``crash`` makes a loyal general a traitor that falls silent.
+below 3 the traitor is weaker). ``loss`` and ``crash`` break the synchrony OM assumes: a
+lost relay, or a loyal general that crashes, leaves a loyal lieutenant waiting for a
+value forever (a deadlock, in 12 and 7 steps).
 """
 
 from __future__ import annotations

@@ -54,8 +54,8 @@ budgets expensive: 200,763 states at 2, about half a minute); 14,631 states.
 
 **Faults.** ``equivocate`` is the Byzantine node's budget: with the sender Byzantine, 3
 forged INITIALs tell every correct node something else (``equivocate=4``: 261,778
-states, about half a minute). ``loss`` breaks validity and totality (reliable links are
-assumed).
+states, about half a minute). ``loss`` breaks validity (in 8 steps with a
+Byzantine receiver): reliable links are assumed.
 """
 
 from __future__ import annotations
