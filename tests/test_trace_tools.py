@@ -24,10 +24,16 @@ if TYPE_CHECKING:
     from conftest import CliResult, InvokeOutput, SpecVariant
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
-FIXTURES = ["raft-vote-twice", "raft-forget-vote", "two-phase-commit-tm-commits-early"]
+FIXTURES = ["raft-vote-twice", "raft-forget-vote", "two-phase-commit-tm-commits-early",
+            "byzantine-generals-three-generals", "reliable-broadcast-n-equals-3f",
+            "reliable-broadcast-low-echo-threshold", "bully-election-no-recovery-election",
+            "bully-election-no-await-answers"]
 """Counterexamples saved by the catalogue's specs (tests/snapshots/NAME.json): fixed inputs,
 so the snapshots pin the renderings, not the specs of the day."""
-LIVE = [("raft", "vote-twice"), ("raft", "forget-vote"), ("two-phase-commit", "tm-commits-early")]
+LIVE = [("raft", "vote-twice"), ("raft", "forget-vote"), ("two-phase-commit", "tm-commits-early"),
+        ("byzantine-generals", "three-generals"), ("reliable-broadcast", "n-equals-3f"),
+        ("reliable-broadcast", "low-echo-threshold"),
+        ("bully-election", "no-recovery-election"), ("bully-election", "no-await-answers")]
 
 
 @cache
