@@ -230,6 +230,20 @@ def leader_elected(cfg: Config, s: State) -> bool:
     return any(is_leader(s, i) for i in _nodes(cfg))
 
 
+@spec.sometimes
+def leadership_passes(cfg: Config, s: State) -> bool:
+    """A node is leader after another node's lease has run out: the lease passes on."""
+    return any(is_leader(s, i) and any(
+        j != i and s.lease_until[j] is not None and not is_leader(s, j)
+        for j in _nodes(cfg)) for i in _nodes(cfg))
+
+
+@spec.always
+def within_horizon(cfg: Config, s: State) -> bool:
+    """Time runs from 0 to the horizon and stops there."""
+    return 0 <= s.now <= cfg.horizon
+
+
 spec.variant(
     "drift-beyond-guard", params={"faults": "drift=2"}, violates="one_leader",
     doc="Clocks drift by two ticks against a guard of one: an old leader's slow clock "
