@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 def test_a_rule_asking_for_more_than_a_quorum_is_caught(invoke: Invoke) -> None:
     # `count(candidate) < quorum` -> `<=`: a candidate needs quorum + 1 votes.
-    code, out, _ = invoke("mutate", "quorum-election", "--json",
+    code, out, _ = invoke("mutate", "quorum-election", "--json", "--param", "terms=1",
                           "--show", "become_leader:flip-comparison:1")
     assert code == 0
     [m] = json.loads(out)["mutants"]
