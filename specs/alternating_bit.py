@@ -18,7 +18,8 @@ as the property ``ABCSpec``, as an action property: every step is a step of the
 high-level specification ABCorrectness (a new value sent, the value received, the ack
 received) or leaves its variables unchanged (TLA+'s ``[ABCNext]_cvars``). The liveness
 property ``SentLeadsToRcvd`` needs the whole state graph, which a constrained search
-does not have; it is not ported. Added to the TLA+ module's properties (they change no
+does not have; it is not ported. ``abc_init`` is the initial half of the refinement
+(ABCInit, which TLC checks of every initial state). Added to the TLA+ module's properties (they change no
 count): ``bits_in_order``, the protocol's classic invariant (read from the sender's bit
 along the message channel to the receiver's bit and along the ack channel to the sender's
 ack, the bits change at most once, and a message carrying the sender's bit carries the
@@ -165,6 +166,13 @@ def type_ok(cfg: Config, s: State) -> bool:
 def _abstract(s: State) -> tuple[int, int, int, str, str]:
     """cvars of ABCorrectness: sBit, sAck, rBit, sent, rcvd."""
     return s.s_bit, s.s_ack, s.r_bit, s.sent, s.rcvd
+
+
+@spec.initially
+def abc_init(cfg: Config, s: State) -> bool:
+    """The initial state is one of ABCorrectness (ABCInit): the sender's ack and the
+    receiver's bit equal the sender's bit, and the channels are empty."""
+    return s.s_ack == s.s_bit and s.r_bit == s.s_bit and not s.msg_q and not s.ack_q
 
 
 @spec.action_property

@@ -46,7 +46,8 @@ def test_a_receiver_that_flips_its_bit_takes_a_resent_message_as_new() -> None:
 
 def test_the_added_properties_catch_these_mutants(invoke: Invoke) -> None:
     killed = {
-        "init:field-constant:3": "bits_in_order",  # the receiver starts on another bit
+        "init:field-constant:1": "abc_init",  # the sender's ack starts on another bit
+        "init:field-constant:3": "abc_init",  # the receiver starts on another bit
         "snd_new_value:drop-update:1": "bits_in_order",  # a new bit carrying the old value
         "re_snd_msg:drop-update:1": "one_message_moves",  # the sender never sends again
         "rcv_msg:drop-update:1": "one_message_moves",  # the receiver never dequeues
