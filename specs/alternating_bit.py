@@ -19,10 +19,10 @@ high-level specification ABCorrectness (a new value sent, the value received, th
 received) or leaves its variables unchanged (TLA+'s ``[ABCNext]_cvars``). The liveness
 property ``SentLeadsToRcvd`` needs the whole state graph, which a constrained search
 does not have; it is not ported. ``abc_init`` is the initial half of the refinement
-(ABCInit, which TLC checks of every initial state). Added to the TLA+ module's properties (they change no
-count): ``bits_in_order``, the protocol's classic invariant (read from the sender's bit
-along the message channel to the receiver's bit and along the ack channel to the sender's
-ack, the bits change at most once, and a message carrying the sender's bit carries the
+(ABCInit, which TLC checks of every initial state). Added to the TLA+ module's properties
+(they change no count): ``bits_in_order``, the protocol's classic invariant (read from the
+sender's bit along the message channel to the receiver's bit and along the ack channel to
+the sender's ack, the bits change at most once, and a message carrying the sender's bit carries the
 value it is sending), and the action property ``one_message_moves`` (each step sends,
 receives or loses one message: the channels are lossy FIFO queues). A sender that never
 sends a new value, or never takes in an ack, only does less: the reachable states are a

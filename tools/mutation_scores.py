@@ -7,7 +7,8 @@ each named entry (every entry without names) at the configuration listed in ``CO
 ``tools/mutation_scores.json`` together with a digest of the spec's code (its module's
 syntax tree, docstrings left out: rewording a docstring changes no mutant). A record whose
 digest no longer matches the code is stale: the test suite says so, and names the command
-that measures it again, so the table never shows a score of a spec that has changed since. Measuring the whole catalogue takes tens of minutes; ``--jobs`` is passed on to
+that measures it again, so the table never shows a score of a spec that has changed since.
+Measuring the whole catalogue takes tens of minutes; ``--jobs`` is passed on to
 ``modelcheck mutate`` (mutants checked at once).
 """
 
