@@ -27,7 +27,7 @@ def test_a_restarted_leader_that_skips_its_election_keeps_leading() -> None:
     assert r.violation.property == "one_leader"
     trace = r.violation.trace
     assert [step_label(s) for s in trace.steps] == [
-        "init", "⚡ crash 0", "boot(i=1)", "deliver Election 1→2", "win(i=1)", "⚡ crash 1",
+        "init", "⚡ crash 0", "boot(i=1)", "deliver Election(1→2)", "win(i=1)", "⚡ crash 1",
         "boot(i=2)", "win(i=2)", "↺ restart 1", "boot(i=1)"]
     assert trace.steps[-1].state["leader"] == [None, 1, 2]
 
@@ -39,8 +39,8 @@ def test_a_node_that_does_not_await_answers_leaves_two_leaders() -> None:
     trace = r.violation.trace
     assert trace.length == 13
     assert [step_label(s) for s in trace.steps][-4:] == [
-        "deliver Election 1→2", "win(i=1)", "deliver Coordinator 1→0",
-        "deliver Coordinator 2→1"]
+        "win(i=1)", "deliver Election(1→2)", "deliver Coordinator(1→0)",
+        "deliver Coordinator(2→1)"]
     assert trace.steps[-1].state["leader"] == [1, 2, 2]
 
 

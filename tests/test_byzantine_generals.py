@@ -36,7 +36,7 @@ def test_three_generals_cannot_survive_one_traitor() -> None:
     assert r.violation.property == "obedience"
     trace = r.violation.trace
     assert [step_label(s) for s in trace.steps] == [
-        "init(order=1)", "command", "deliver Order 0→1 value=1", "decide(i=1)"]
+        "init(order=1)", "command", "deliver Order(0→1, value=1)", "decide(i=1)"]
     assert trace.steps[-1].state["decision"] == [None, 0, None]
 
 

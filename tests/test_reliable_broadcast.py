@@ -30,8 +30,8 @@ def test_with_n_equal_to_3f_a_silent_byzantine_node_blocks_delivery() -> None:
     assert r.violation.property == "validity"
     trace = r.violation.trace
     assert [step_label(s) for s in trace.steps] == [
-        "init", "broadcast", "deliver Initial 0→0 value=1", "deliver Initial 0→1 value=1",
-        "deliver Echo 0→1 value=1", "deliver Echo 1→0 value=1"]
+        "init", "broadcast", "deliver Initial(0→0, value=1)", "deliver Initial(0→1, value=1)",
+        "deliver Echo(0→1, value=1)", "deliver Echo(1→0, value=1)"]
     assert trace.steps[-1].state["delivered"] == [[], [], []]
 
 
@@ -41,8 +41,8 @@ def test_with_an_echo_threshold_of_f_a_correct_node_delivers_a_forged_value() ->
     assert r.violation.property == "integrity"
     trace = r.violation.trace
     assert [step_label(s) for s in trace.steps] == [
-        "init", "☠ forge Echo 3→0 value=0", "deliver Echo 3→0 value=0",
-        "deliver Ready 0→1 value=0", "☠ forge Ready 3→1 value=0", "deliver Ready 3→1 value=0"]
+        "init", "☠ forge Echo(3→0, value=0)", "deliver Echo(3→0, value=0)",
+        "deliver Ready(0→1, value=0)", "☠ forge Ready(3→1, value=0)", "deliver Ready(3→1, value=0)"]
     assert trace.steps[-1].state["delivered"] == [[], [0], [], []]
 
 
