@@ -33,7 +33,7 @@ from modelcheck.spec import (
     Property,
     Spec,
 )
-from modelcheck.state import JSON, to_json
+from modelcheck.state import JSON, format_value, to_json
 
 __all__ = ["BIND_MEMORY", "MAX_INSTANCES", "ActionTable", "BindStopped", "FairGroup", "Instance",
            "Model", "Successors", "bind", "bind_fairness", "choose"]
@@ -99,7 +99,8 @@ class Instance:
 
     def label(self) -> str:
         """``name(a=1, b=2)`` as shown in traces and errors."""
-        inner = ", ".join(f"{k}={v!r}" for k, v in zip(self.action.params, self.args))
+        inner = ", ".join(f"{k}={format_value(to_json(v))}"
+                          for k, v in zip(self.action.params, self.args))
         return f"{self.action.name}({inner})" if inner else self.action.name
 
 

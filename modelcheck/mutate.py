@@ -233,7 +233,10 @@ def load_mutant(spec: Spec, mutant: Mutant, *, keep: bool = False) -> Spec:
 
 
 def _check(spec: Spec, settings: Settings, time_limit: float | None) -> Result:
+    # A mutant is judged by the property it breaks and the length of the counterexample:
+    # the order of its steps does not matter.
     return check(spec, variant=settings.variant, params=settings.params, strategy="bfs",
+                 fewer_switches=False,
                  max_depth=settings.max_depth, time_limit=time_limit,
                  deadlock=settings.deadlock, temporal=settings.temporal)
 

@@ -31,12 +31,23 @@ replaying the shrunk trace reports the violation it was shrunk for. Smaller mean
 steps, then fewer fault steps, then earlier action instances, an order in which every
 proposal accepted makes progress, so shrinking ends.
 
+**Fewer context switches.** Among counterexamples of one length, one that lets a node take
+several steps in a row reads more easily than one that jumps between nodes at every step.
+:func:`fewer_switches` moves steps of a counterexample next to steps of the same node (the
+node of a step is what the spec's :attr:`~modelcheck.spec.Spec.step_node` hook says, by
+default its first argument), keeping a move whenever the moved sequence, replayed as above,
+still shows the same violation with as many steps and fewer switches between nodes. The
+breadth-first explorers pass every shortest counterexample through it.
+
 The same shrinker serves any strategy: ``modelcheck trace shrink FILE`` shrinks a saved
 trace of an invariant, action-property or deadlock violation.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import json
 import time
 import typing
 from collections.abc import Sequence
@@ -44,16 +55,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelcheck import semantics
-from modelcheck.errors import UsageError
+from modelcheck.errors import SpecRuntimeError, UsageError
 from modelcheck.model import Model
 from modelcheck.properties.verdict import judge
 from modelcheck.result import Violation, ViolationKind
-from modelcheck.trace import Trace, replay
+from modelcheck.trace import ReplayError, Trace, replay
 
-__all__ = ["Failure", "Shrunk", "shrink", "shrink_trace"]
+__all__ = ["Failure", "Shrunk", "fewer_switches", "readable", "shrink", "shrink_trace",
+           "switches"]
 
 MAX_REPLAYS = 20_000
 """Replays a shrink may spend before it settles for the smallest sequence found so far."""
+MAX_SWITCH_REPLAYS = 4_000
+"""Replays :func:`fewer_switches` may spend (a count, not a time, so that the result does
+not depend on the machine)."""
 MAX_DETOURS = 64
 """Other successors of generator steps one replay may try (each counts as a replay) before
 it gives the proposal up."""
@@ -118,6 +133,9 @@ class _Shrinker:
         self.deadline = deadline
         self.replays = 0
         self.inits = dict(model.initial_states())
+        self.nodes: dict[int, Any] = {}
+        self.switched: _Best | None = None
+        """The counterexample with the fewest switches found so far."""
         faults = set(model.spec.fault_actions)
         self.is_fault = [inst.name in faults for inst in model.instances]
         self.table = model.table()
@@ -245,6 +263,54 @@ class _Shrinker:
         if broken.error is not None:
             raise semantics.Misbehaved(broken.function, broken.error)
         return kind == self.failure.kind and broken.prop.name == self.failure.property
+
+    # -- context switches --------------------------------------------------------------------
+
+    def node(self, aid: int) -> Any:
+        """The node that takes a step of instance ``aid`` (as JSON text, so any node value
+        compares), from :func:`step_node`."""
+        got = self.nodes.get(aid, _UNKNOWN)
+        if got is _UNKNOWN:
+            got = self.nodes[aid] = step_node(self.model, aid)
+        return got
+
+    def switches(self, path: _Steps) -> int:
+        """How often consecutive steps of ``path`` are taken by different nodes."""
+        nodes = [self.node(a) for a, _ in path]
+        return sum(1 for x, y in itertools.pairwise(nodes) if x != y)
+
+    def fewer_switches(self, best: _Best) -> _Best:
+        """Move single steps next to steps of the same node while that keeps the failure,
+        the length and the fault steps, and lowers the switches; until no move does."""
+        init = best[0]
+        faults = sum(self.is_fault[a] for a, _ in best[1])
+        score = self.switches(best[1])
+        improved = True
+        while improved and score > 0:
+            improved = False
+            path = best[1]
+            for j, moved in enumerate(path):
+                rest = path[:j] + path[j + 1:]
+                me = self.node(moved[0])
+                for i in range(len(rest) + 1):
+                    if i == j or not ((i > 0 and self.node(rest[i - 1][0]) == me)
+                                      or (i < len(rest) and self.node(rest[i][0]) == me)):
+                        continue
+                    candidate = rest[:i] + (moved,) + rest[i:]
+                    if self.switches(candidate) >= score:
+                        continue
+                    got = self.reproduce(init, candidate)
+                    if got is None or len(got[0]) != len(path) \
+                            or sum(self.is_fault[a] for a, _ in got[0]) != faults:
+                        continue
+                    new = self.switches(got[0])
+                    if new < score:
+                        best, score, improved = (init, got[0], got[1]), new, True
+                        self.switched = best
+                        break
+                if improved:
+                    break
+        return best
 
     # -- the order ---------------------------------------------------------------------------
 
@@ -374,6 +440,86 @@ def shrink(model: Model, init: int, path: Sequence[int], failure: Failure, *,
         raise UsageError(f"the steps given do not violate {failure.property} when replayed; "
                          "nothing to shrink")
     return shrinker.run(init, got[0], got[1])
+
+
+_UNKNOWN = object()
+
+
+def step_node(model: Model, aid: int) -> str:
+    """The node that takes a step of action instance ``aid``, as JSON text: what the spec's
+    :attr:`~modelcheck.spec.Spec.step_node` hook says, else the instance's first argument
+    (``"null"`` for a step of no one node, or of an action without arguments)."""
+    inst = model.instances[aid]
+    args = inst.args_json()
+    hook = model.spec.step_node
+    if hook is None:
+        return json.dumps(next(iter(args.values()), None), sort_keys=True)
+    try:
+        return json.dumps(hook(model.config, inst.name, args), sort_keys=True)
+    except Exception as e:
+        raise SpecRuntimeError(
+            f"spec {model.spec.name!r}: step_node({inst.name!r}, ...) raised "
+            f"{type(e).__name__}: {e} (it must return a node as JSON, or None)",
+            function="step_node") from e
+
+
+def switches(model: Model, path: Sequence[int]) -> int:
+    """How often consecutive steps of ``path`` (action instance indices) are taken by
+    different nodes (:func:`step_node`)."""
+    nodes = [step_node(model, a) for a in path]
+    return sum(1 for x, y in itertools.pairwise(nodes) if x != y)
+
+
+def fewer_switches(model: Model, init: int, path: Sequence[int], failure: Failure, *,
+                   choices: Sequence[int] | None = None,
+                   max_replays: int = MAX_SWITCH_REPLAYS) -> Shrunk:
+    """The counterexample ``path`` (action instance indices from init instance ``init``)
+    with its steps reordered so that it switches between nodes less: a real execution of
+    the same length, with the same fault steps, ending in the same violation of
+    ``failure`` (checked by replay), and the counterexample itself when no reordering
+    within ``max_replays`` replays switches less. ``choices`` as for :func:`shrink`.
+
+    Raises :class:`UsageError` when ``path`` does not show ``failure``.
+    """
+    shrinker = _Shrinker(model, failure, max_replays + 1, None)
+    picks = [0] * len(path) if choices is None else list(choices)
+    got = shrinker.reproduce(init, list(zip(path, picks, strict=True)), strict=True)
+    if got is None:
+        raise UsageError(f"the steps given do not violate {failure.property} when replayed")
+    best: _Best = (init, got[0], got[1])
+    shrinker.switched = best
+    try:
+        best = shrinker.fewer_switches(best)
+    except _Budget:
+        assert shrinker.switched is not None
+        best = shrinker.switched
+    return Shrunk(best[0], tuple(a for a, _ in best[1]), best[2], len(path), shrinker.replays,
+                  tuple(k for _, k in best[1]))
+
+
+def readable(model: Model, violation: Violation) -> Violation:
+    """``violation`` with its counterexample passed through :func:`fewer_switches`, its
+    message worded anew for the steps it now has; ``violation`` itself when it has no
+    trace, a lasso, or one that does not replay against ``model``."""
+    trace = violation.trace
+    if trace is None or trace.loop_start is not None or trace.length < 2 \
+            or violation.kind not in ("invariant", "action", "deadlock"):
+        return violation
+    failure = Failure(violation.property, violation.kind)
+    try:
+        states = list(trace.states) if trace.states is not None else replay(model, trace)
+        init = _find(model, trace, 0, model.inits)
+        path = [_find(model, trace, i, model.instances) for i in range(1, len(trace.steps))]
+        choices = [model.choice(aid, states[i], states[i + 1]) or 0
+                   for i, aid in enumerate(path)]
+        better = fewer_switches(model, init, path, failure, choices=choices)
+    except (ReplayError, UsageError, AssertionError):
+        return violation
+    if better.path == tuple(path):
+        return violation
+    last = better.path[-1] if better.path else None
+    return dataclasses.replace(violation, trace=better.trace(model),
+                               message=failure.message(better.length, model, last))
 
 
 def shrink_trace(model: Model, trace: Trace, *, deadlock: bool | None = None,

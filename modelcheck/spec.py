@@ -26,7 +26,7 @@ import inspect
 import itertools
 import math
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, overload
 
@@ -287,8 +287,8 @@ class Spec:
     does) tells the engine what its actions mean through a few attributes, each meaning
     "nothing of the kind" by default: :attr:`fault_actions`, :attr:`faults_param`,
     :attr:`fault_budgets` and :attr:`supported_faults` (faults injected as actions),
-    :attr:`format_step` (how a step reads) and :attr:`network_layout` (how messages are
-    drawn).
+    :attr:`format_step` (how a step reads), :attr:`network_layout` (how messages are
+    drawn), :attr:`display` (how states read) and :attr:`step_node` (who takes a step).
     """
 
     name: str
@@ -333,6 +333,19 @@ class Spec:
         default=None, init=False, repr=False)
     """``(cfg) -> NetworkLayout``: the nodes and message routes a sequence diagram of a
     trace draws; None: the spec's traces have no messages to draw."""
+    display: Callable[[Any, Sequence[Any]], Sequence[Callable[[Any], Any]]] | None = field(
+        default=None, init=False, repr=False)
+    """``(cfg, states) -> views``: for each state of a trace, a function from that state, or
+    a value a step takes from it (a message in flight), to what a reader should see; None:
+    states are shown as they are. A spec that normalises its states (raft's relative
+    terms) sets it so that traces show the values a reader expects; the search, trace files
+    and replay keep the states as they are."""
+    step_node: Callable[[Any, str, Mapping[str, JSON]], JSON] | None = field(
+        default=None, init=False, repr=False)
+    """``(cfg, action, args) -> node``: the node that takes a step (its arguments as JSON;
+    a network's deliveries are taken by their receivers), or None for a step of no one
+    node; counterexamples are ordered to switch between nodes less
+    (:func:`modelcheck.shrink.fewer_switches`). None: a step's first argument is its node."""
 
     def __post_init__(self) -> None:
         caller = sys._getframe(2).f_globals if hasattr(sys, "_getframe") else {}

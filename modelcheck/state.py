@@ -34,8 +34,8 @@ from collections.abc import (
 )
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, dataclass_transform, overload
 
-__all__ = ["ACCELERATED", "JSON", "Map", "ModelValue", "Record", "defaults", "model_values",
-           "set_at", "to_json"]
+__all__ = ["ACCELERATED", "JSON", "Map", "ModelValue", "Record", "defaults", "format_value",
+           "model_values", "set_at", "to_json"]
 
 try:  # the C versions of record construction, replace() and set_at(); see _speedups.c
     if os.environ.get("MODELCHECK_PURE_PYTHON"):
@@ -524,3 +524,29 @@ def field_items(value: Any) -> Iterable[tuple[str, Any]] | None:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
     return None
+
+
+def format_value(v: JSON) -> str:
+    """A JSON-encoded value as traces show it, the same in step headers, diffs and messages.
+
+    Records read as ``Prepared(rm=1)``, and a record with ``src`` and ``dst`` fields (a
+    message) as ``RequestVoteRequest(0→1, term=1)``; arrays as ``[a, b]``, objects as
+    ``{k: v}``, text without quotes, ``None``, ``True`` and numbers as in Python.
+    """
+    if isinstance(v, dict):
+        if "$type" in v:
+            route = "src" in v and "dst" in v
+            parts = [f"{format_value(v['src'])}→{format_value(v['dst'])}"] if route else []
+            parts += [f"{k}={format_value(x)}" for k, x in v.items()
+                      if k != "$type" and not (route and k in ("src", "dst"))]
+            return f"{v['$type']}({', '.join(parts)})"
+        if "$repr" in v and len(v) == 1:
+            return str(v["$repr"])
+        return "{" + ", ".join(f"{k}: {format_value(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(format_value(x) for x in v) + "]"
+    if isinstance(v, str):
+        return v
+    if v is None or isinstance(v, bool):
+        return repr(v)
+    return json.dumps(v)

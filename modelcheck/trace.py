@@ -19,9 +19,9 @@ from modelcheck.errors import ModelcheckError, SpecRuntimeError, TraceFormatErro
 from modelcheck.model import Model, bind
 from modelcheck.params import parameters
 from modelcheck.spec import Spec
-from modelcheck.state import JSON, to_json
+from modelcheck.state import JSON, format_value, to_json
 
-__all__ = ["FORMAT", "ReplayError", "Step", "Trace", "model_for", "replay"]
+__all__ = ["FORMAT", "ReplayError", "Step", "Trace", "model_for", "replay", "shown"]
 
 FORMAT = "modelcheck-trace/1"
 
@@ -59,16 +59,15 @@ class Step:
 
     def label(self, spec: Spec | None = None) -> str:
         """``action(a=1)``, or as ``spec``'s :attr:`~modelcheck.spec.Spec.format_step` hook
-        reads the step (a network's steps read as events: ``✗ drop RequestVoteRequest 0→1
-        term=1``, ``⚡ crash 2``). Renderings read steps with
+        reads the step (a network's steps read as events: ``✗ drop RequestVoteRequest(0→1,
+        term=1)``, ``⚡ crash 2``). Renderings read steps with
         :func:`modelcheck.render.labels.step_label`, which knows those events without the
         spec too."""
         own = self.own_label(spec)
         if own is not None:
             return own
-        inner = ", ".join(f"{k}={_short(v)}" for k, v in self.args.items())
+        inner = ", ".join(f"{k}={format_value(v)}" for k, v in self.args.items())
         return f"{self.action}({inner})" if inner else self.action
-
 
     def own_label(self, spec: Spec | None) -> str | None:
         """What ``spec``'s ``format_step`` hook says of this step: None when there is no
@@ -283,6 +282,40 @@ def model_for(spec: Spec, trace: Trace) -> Model:
     return bind(spec, trace.variant, params)
 
 
+def shown(trace: Trace, spec: Spec) -> Trace:
+    """``trace`` as ``spec``'s :attr:`~modelcheck.spec.Spec.display` hook shows it: each
+    state, and each step's arguments, as a reader should see them (raft's absolute terms).
+
+    The trace itself when the spec has no such hook, or when the trace no longer replays
+    against the spec (it is then shown as recorded). The result is for reading only: it
+    need not replay. A hook that raises is a spec error (exit 2).
+    """
+    if spec.display is None:
+        return trace
+    try:
+        model = model_for(spec, trace)
+        states = list(trace.states) if trace.states is not None else replay(model, trace)
+        found = [model.find_instance(step.action, step.args,
+                                     model.inits if i == 0 else None)
+                 for i, step in enumerate(trace.steps)]
+    except ModelcheckError:
+        return trace
+    if len(states) != len(trace.steps) or None in found:
+        return trace
+    try:
+        views = list(spec.display(model.config, states))
+        steps = []
+        for i, (step, inst, state) in enumerate(zip(trace.steps, found, states)):
+            assert inst is not None
+            view = views[max(i - 1, 0)]  # a step's arguments are read in the state before it
+            args = {k: to_json(view(v)) for k, v in zip(inst.action.params, inst.args)}
+            steps.append(Step(step.action, args, to_json(views[i](state)), step.choice))
+    except Exception as e:
+        raise SpecRuntimeError(f"spec {spec.name!r}: display raised {type(e).__name__}: {e}",
+                               function="display") from e
+    return Trace(trace.spec, trace.variant, trace.params, tuple(steps), trace.loop_start)
+
+
 def _same(state: Any, step: Step) -> bool:
     # A record in its defaults form may have been saved with all its fields (a trace
     # written before that form existed): either encoding is the same state.
@@ -302,10 +335,3 @@ def _compare(state: Any, step: Step, i: int, spec: Spec) -> None:
         raise ReplayError(
             f"step {i}: {step.label(spec)} gives a different state than the trace records", i)
 
-
-def _short(v: JSON) -> str:
-    if isinstance(v, str):
-        return v
-    if v is None or isinstance(v, bool):
-        return repr(v)
-    return json.dumps(v, ensure_ascii=False)

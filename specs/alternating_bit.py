@@ -18,7 +18,16 @@ as the property ``ABCSpec``, as an action property: every step is a step of the
 high-level specification ABCorrectness (a new value sent, the value received, the ack
 received) or leaves its variables unchanged (TLA+'s ``[ABCNext]_cvars``). The liveness
 property ``SentLeadsToRcvd`` needs the whole state graph, which a constrained search
-does not have; it is not ported.
+does not have; it is not ported. ``abc_init`` is the initial half of the refinement
+(ABCInit, which TLC checks of every initial state). Added to the TLA+ module's properties
+(they change no count): ``bits_in_order``, the protocol's classic invariant (read from the
+sender's bit along the message channel to the receiver's bit and along the ack channel to
+the sender's ack, the bits change at most once, and a message carrying the sender's bit carries the
+value it is sending), and the action property ``one_message_moves`` (each step sends,
+receives or loses one message: the channels are lossy FIFO queues). A sender that never
+sends a new value, or never takes in an ack, only does less: the reachable states are a
+subset of the correct protocol's, which no invariant can tell, and a constrained search
+checks no progress property; ``modelcheck mutate`` reports those as survivors.
 
 **Variant ``receiver-flips-bit``.** The receiver flips its bit on every message instead of
 taking the message's bit, so a message sent again is taken as a new value: a receive step
@@ -28,6 +37,7 @@ the high-level specification does not allow.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Annotated
 
 from modelcheck import Between, Record, Spec
@@ -158,6 +168,13 @@ def _abstract(s: State) -> tuple[int, int, int, str, str]:
     return s.s_bit, s.s_ack, s.r_bit, s.sent, s.rcvd
 
 
+@spec.initially
+def abc_init(cfg: Config, s: State) -> bool:
+    """The initial state is one of ABCorrectness (ABCInit): the sender's ack and the
+    receiver's bit equal the sender's bit, and the channels are empty."""
+    return s.s_ack == s.s_bit and s.r_bit == s.s_bit and not s.msg_q and not s.ack_q
+
+
 @spec.action_property
 def implements_abc(cfg: Config, before: State, after: State) -> bool:
     """Every step is a step of ABCorrectness or leaves its variables unchanged
@@ -173,7 +190,57 @@ def implements_abc(cfg: Config, before: State, after: State) -> bool:
     return c_snd_new_value or c_rcv_msg or c_rcv_ack
 
 
+@spec.always
+def bits_in_order(cfg: Config, s: State) -> bool:
+    """From the sender's bit, along the message channel (newest first), the receiver's bit
+    and the ack channel (newest first) to the sender's ack, the bits change at most once;
+    a message carrying the sender's bit carries the value being sent."""
+    bits = ([s.s_bit] + [b for b, _ in reversed(s.msg_q)] + [s.r_bit]
+            + list(reversed(s.ack_q)) + [s.s_ack])
+    changes = sum(1 for x, y in pairwise(bits) if x != y)
+    return changes <= 1 and all(d == s.sent for b, d in s.msg_q if b == s.s_bit)
+
+
+def _moved(before: tuple[object, ...], after: tuple[object, ...]) -> str:
+    """How a step changed one channel: ``same``, ``sent`` (one message appended at the
+    tail), ``taken`` (one message removed: the head received, or any one lost) or
+    ``other``."""
+    if after == before:
+        return "same"
+    if len(after) == len(before) + 1 and after[:-1] == before:
+        return "sent"
+    if len(after) == len(before) - 1 and any(
+            after == before[:i] + before[i + 1:] for i in range(len(before))):
+        return "taken"
+    return "other"
+
+
+@spec.action_property
+def one_message_moves(cfg: Config, before: State, after: State) -> bool:
+    """Every step puts one message on one channel or takes one off it: the channels are
+    lossy FIFO queues, and each step is a send, a receive or a loss."""
+    moves = sorted((_moved(before.msg_q, after.msg_q), _moved(before.ack_q, after.ack_q)))
+    return moves in (["same", "sent"], ["same", "taken"])
+
+
 spec.variant(
     "receiver-flips-bit", params={"receiver_flips_bit": True}, violates="implements_abc",
     doc="The receiver flips its bit on every message: a message sent again is taken as a "
         "new value.")
+
+
+# -- mutants that survive, and why that is no gap (``modelcheck mutate alternating-bit``) --
+
+spec.accept_mutant(
+    "rcv_msg:off-by-one:2",
+    """The receiver takes the newest message and the oldest leaves the channel. By
+    ``bits_in_order`` the bits on the channel change at most once and messages with the same
+    bit carry the same value, so it reads a message the sender did send, never one older
+    than the last it read, and what stays is newer than what left. Its reachable states are
+    exactly the original's.""")
+spec.accept_mutant(
+    "rcv_ack:off-by-one:4",
+    """The sender takes the newest ack and the oldest leaves the channel. By
+    ``bits_in_order`` the acks change bit at most once, the newest being the receiver's
+    latest bit, so the sender learns only a bit the receiver sent, never an older one after
+    a newer. Its reachable states are exactly the original's.""")

@@ -168,3 +168,21 @@ def every_node_stores_keys(cfg: Config, s: State) -> bool:
 spec.variant(
     "modulo", params={"modulo": True}, violates="minimal_movement",
     doc="hash(key) % n placement: a change of n moves keys between nodes that stayed.")
+
+
+# -- mutants that survive, and why that is no gap (``modelcheck mutate consistent-hashing``) -
+
+spec.accept_mutant(
+    "init:off-by-one:1",
+    """Starting from node 1 alone instead of node 0 reaches the same states (every
+    non-empty set of members on each ring) by the same steps: only the initial states
+    differ.""")
+spec.accept_mutant(
+    "init:field-constant:1",
+    """Every initial state names ring 0; node 0 alone stores every key on any ring, so the
+    initial states are ring 0's and the search covers that ring only: the same protocol
+    on one ring instead of ``seeds``, a smaller search rather than another protocol.""")
+spec.accept_mutant(
+    "join:drop-guard:1",
+    """A member that joins again changes nothing (the same members, so the same
+    placement): a stuttering step.""")

@@ -19,18 +19,21 @@ by a partition neither grants nor hears. With the defaults (2 nodes, lease 2, gu
 (depth 15, about 1.5 s); without drift, 4,742. With 3 nodes the delays' interleavings
 pass several million states. Nodes are a symmetric set: with ``--symmetry``, 20,664.
 
-**Property.** ``one_leader``: at no instant do two nodes believe they are leader, each by
+**Properties.** ``one_leader``: at no instant do two nodes believe they are leader, each by
 its own clock. It holds while drift is within the guard: a new leader needs a grant from
 some node of the old leader's majority, which grants again only once its clock is
 ``lease + guard`` past its grant, made no earlier than the old leader's request; the old
 leader's clock lags it by at most the drift, so it reads at least ``lease`` past its
 request, and the old lease is over.
+``within_horizon``: time runs from 0 to ``horizon`` and stops there.
+``leadership_passes`` (sometimes): a node becomes leader after another node's lease has
+run out, so the grantors' promises do run out within the horizon and a new round wins.
 
 **Variant ``lease-from-grant``** (flag ``lease_from_grant``). The holder counts its lease
 from when the grants arrive instead of from its request. The shortest counterexample (13
 steps): node 0 asks for the lease at time 0 and both nodes grant it, promising until 3;
-node 1's grant is delayed until time 2, so node 0 is leader until its clock reads 4; at
-time 3 both promises have run out and node 1 is elected: two leaders at once.
+node 1's grant is delayed until time 3, and node 0 counts its lease from then; at time 3
+both promises have run out and node 1 is elected: two leaders at once.
 **Variant ``drift-beyond-guard``** (``drift=2`` against a guard of 1) and **variant
 ``no-guard``** (guard 0) fail the same way through clock drift, in 15 and 13 steps.
 """
@@ -230,6 +233,20 @@ def leader_elected(cfg: Config, s: State) -> bool:
     return any(is_leader(s, i) for i in _nodes(cfg))
 
 
+@spec.sometimes
+def leadership_passes(cfg: Config, s: State) -> bool:
+    """A node is leader after another node's lease has run out: the lease passes on."""
+    return any(is_leader(s, i) and any(
+        j != i and s.lease_until[j] is not None and not is_leader(s, j)
+        for j in _nodes(cfg)) for i in _nodes(cfg))
+
+
+@spec.always
+def within_horizon(cfg: Config, s: State) -> bool:
+    """Time runs from 0 to the horizon and stops there."""
+    return 0 <= s.now <= cfg.horizon
+
+
 spec.variant(
     "drift-beyond-guard", params={"faults": "drift=2"}, violates="one_leader",
     doc="Clocks drift by two ticks against a guard of one: an old leader's slow clock "
@@ -243,3 +260,23 @@ spec.variant(
     "lease-from-grant", params={"lease_from_grant": True}, violates="one_leader",
     doc="The holder counts its lease from when the grants arrive instead of from its "
         "request: a grant delayed in the network outlives the grantor's promise.")
+
+
+# -- mutants that survive, and why that is no gap (``modelcheck mutate lease-election``) --
+
+for _k in ("request_lease:drop-guard:1", "request_lease:drop-update:1"):
+    spec.accept_mutant(
+        _k,
+        """The guard is the model's bound of one round per node: without it rounds never end,
+        the states never end and the check times out; each run is the correct protocol
+        with more rounds.""")
+spec.accept_mutant(
+    "receive_grant:drop-update:2",
+    """The round stays open once its holder is leader, but the grants of it still to come
+    are fewer than a majority (a majority has granted already), so they never elect it
+    again; and an election would give the same lease, counted from the same request.""")
+spec.accept_mutant(
+    "receive_grant:drop-update:3",
+    """The grants counted stay recorded once the holder is leader, but its round is closed
+    (``requested`` is cleared) and each node opens one round: every later grant is stale
+    and the record is never read again.""")

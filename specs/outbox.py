@@ -39,8 +39,8 @@ and the service crashes before committing the order, for good.
 
 **Variant ``consumer-not-idempotent``.** The outbox with a consumer that applies every
 event it receives. Shortest counterexample (7 steps): the relay publishes order 0's
-event and the consumer applies it; the service crashes before marking the row sent,
-restarts, and the relay publishes it again; the consumer applies it a second time.
+event; the service crashes before marking the row sent, restarts, and the relay publishes
+it again; the consumer applies both copies.
 
 **Faults.** Besides the default crash and restart of the service, ``dup`` duplicates an
 event in flight (the broker's at-least-once delivery; the idempotent consumer absorbs

@@ -8,7 +8,9 @@ term becomes leader of that term. With the defaults (3 servers, 2 terms) the sea
 8,836 distinct and 37,789 generated states (depth 9).
 
 **Properties.** ``election_safety``: at most one leader per term. It holds because two
-majorities of the same servers intersect and each server votes once per term. The spec
+majorities of the same servers intersect and each server votes once per term.
+``quorum_elects`` (always possible): a candidate holding a quorum of votes can still
+become leader, so a rule that asks for more than a quorum fails it. The spec
 ships a symbolic encoding (``symbolic``) for ``modelcheck prove induction``:
 ``election_safety`` alone is not inductive (a state in which some server has voted for two
 candidates satisfies it, and the second candidate's election breaks it), but with
@@ -101,6 +103,14 @@ def all_voted(cfg: Config, s: State) -> bool:
 def election_safety(cfg: Config, s: State) -> bool:
     """At most one leader per term."""
     return all(len(leaders) <= 1 for leaders in s.leaders)
+
+
+@spec.always_possible
+def quorum_elects(cfg: Config, s: State) -> bool:
+    """A candidate holding a quorum of votes can still become leader: from every state, a
+    state is reachable where every candidate holding a quorum in a term is its leader."""
+    return all(c in s.leaders[t] for t in _terms(cfg) for c in _servers(cfg)
+               if s.votes[t].count(c) >= quorum(cfg))
 
 
 @spec.sometimes

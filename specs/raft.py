@@ -30,11 +30,13 @@ only what the follower may lack (an entry, an unacknowledged consistency check o
 commit index: heartbeats that carry nothing are left out). **Terms are relative**: Raft
 only compares terms with each other, so every state is shifted so that the lowest term it
 holds (of a server, a log entry, a committed entry or an entry in flight) is 0, and
-``max_term`` bounds how far above it a server may time out. Terms shown in traces are
-these relative terms. A round of elections that ends as it began, one term up, returns
-to the very same state, so the model has genuine cycles (needed for liveness) and is
-finite. A message whose term is below every server's is dropped as lost (it could only
-be refused). ``max_log_len`` bounds logs and ``values`` the client values.
+``max_term`` bounds how far above it a server may time out. Traces show absolute terms:
+each state of a trace is lifted back by the shifts along it (:func:`absolute_terms`, the
+spec's ``display`` hook), while trace files keep the model's relative states. A round of
+elections that ends as it began, one term up, returns to the very same state, so the model
+has genuine cycles (needed for liveness) and is finite. A message whose term is below
+every server's is dropped as lost (it could only be refused). ``max_log_len`` bounds
+logs and ``values`` the client values.
 
 **Timeouts.** By default (``timeouts="stabilising"``) the model is partially
 synchronous, after Dwork, Lynch and Stockmeyer's global stabilisation time: until the
@@ -86,21 +88,21 @@ faults) of restarting a crashed server. ``leader_elected`` and
 **Variant ``commit-old-term``** (Figure 3.7; enablers ``max_term`` 3 and randomised
 timeouts, which keep three terms affordable). A leader commits an entry of an earlier
 term as soon as a majority stores it, instead of only entries of its own term. The
-shortest counterexample (27 steps, terms relative) is the figure's scenario on three
-servers: server 0 leads term 0, server 1 then leads term 1 with server 2's vote; server
-0 appends an entry (of term 0) that it does not replicate; it wins term 2 with server
-2's vote, while server 1, still leader of term 1, appends an entry of term 1; server 1
-times out into term 3; server 0 replicates its term-0 entry to server 2 (after one
-failed consistency check), server 2 votes for server 1, whose last entry is more up to
-date, and server 0, receiving server 2's acknowledgement, counts two replicas and
-commits its term-0 entry in term 2. Server 1 becomes leader of term 3 without it:
+shortest counterexample (27 steps, terms as its trace shows them) is the figure's
+scenario on three servers: server 0 leads term 1, server 1 then leads term 2 with server
+2's vote; server 0 appends an entry (of term 1) that it does not replicate; it wins term 3
+with server 2's vote, while server 1, still leader of term 2, appends an entry of term 2;
+server 1 times out into term 4; server 0 replicates its term-1 entry to server 2 (after
+one failed consistency check), server 2 votes for server 1, whose last entry is more up
+to date, and server 0, receiving server 2's acknowledgement, counts two replicas and
+commits its term-1 entry in term 3. Server 1 becomes leader of term 4 without it:
 ``leader_completeness`` breaks, and ``state_machine_safety`` follows as soon as server 1
 replicates its own entry over the committed one.
 
 **Variant ``no-truncate``** (the default bounds). A follower that already holds an entry
 at the index of the leader's new one keeps it even when the terms differ, and
 acknowledges the request as if it matched. The shortest counterexample (16 steps):
-server 0 leads term 0 and appends an entry it does not replicate; server 1 leads term 1
+server 0 leads term 1 and appends an entry it does not replicate; server 1 leads term 2
 and appends another; server 1 replicates its entry to server 2, commits it, and sends it
 to server 0, which keeps its own entry, acknowledges, and learns the commit index: it
 applies an entry no leader committed, so ``state_machine_safety`` breaks.
@@ -139,7 +141,8 @@ crashes, restarts and partitions; every property holds under each of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Literal, TypeVar
@@ -761,6 +764,62 @@ def term_bound_reached(cfg: Config, s: State) -> bool:
         s = _settle(cfg, s)
     return all(i in down or r == LEADER or t >= cfg.max_term
                for i, (r, t) in enumerate(zip(s.role, s.current_term)))
+
+
+# -- traces ---------------------------------------------------------------------------------
+
+
+def _up(t: int | None, d: int) -> int | None:
+    return t if t is None or t < 0 else t + d
+
+
+def _lift(value: Any, d: int) -> Any:
+    """``value`` (a state, a message or a network encoding of one) with every term ``d``
+    higher: the inverse of :func:`_settle`'s shift. ``STALE``, ``NO_ENTRY`` and None stay
+    as they are; any other value (a server, a value) is returned unchanged."""
+    tv = type(value)
+    if d == 0 or tv in (int, str, bool) or value is None:
+        return value
+    if tv is State:
+        return value.replace(
+            current_term=tuple(_up(t, d) for t in value.current_term),
+            log=tuple(tuple((t + d, v) for t, v in log) for log in value.log),
+            msgs=frozenset(_lift(m, d) for m in value.msgs),
+            elected=frozenset((t + d, i) for t, i in value.elected),
+            committed=frozenset((k, t + d, v, _up(c, d)) for k, t, v, c in value.committed))
+    if tv is Copies:
+        return Copies(_lift(value.msg, d), value.extra)
+    if tv is Behind:
+        return Behind(_lift(value.first, d), tuple(_lift(x, d) for x in value.rest))
+    if tv is RequestVoteRequest:
+        return value.replace(term=value.term + d, last_log_term=_up(value.last_log_term, d))
+    if tv is AppendEntriesRequest:
+        return value.replace(term=value.term + d, prev_log_term=_up(value.prev_log_term, d),
+                             entries=tuple((t + d, v) for t, v in value.entries))
+    if tv in (RequestVoteResponse, AppendEntriesResponse):
+        return value.replace(term=value.term + d)
+    return value
+
+
+def absolute_terms(cfg: Config, states: Sequence[State]) -> list[Callable[[Any], Any]]:
+    """The ``display`` hook: each state of a trace with the terms a reader expects.
+
+    Terms are relative in the model (see the docstring); along a trace they are lifted
+    back. A step changes the term of one server at most, and a server's term never
+    decreases: so the shift between two consecutive states is the largest drop of a
+    server's relative term (0 when none drops), and the absolute terms of the trace's
+    first state are its relative ones. A server's term that reads ``STALE`` (one down for
+    good) is left out of the comparison.
+    """
+    shifts = [0]
+    for before, after in itertools.pairwise(states):
+        drop = max((b - a for b, a in zip(before.current_term, after.current_term)
+                    if b != STALE and a != STALE), default=0)
+        shifts.append(shifts[-1] + max(drop, 0))
+    return [lambda v, d=d: _lift(v, d) for d in shifts]
+
+
+spec.display = absolute_terms
 
 
 # -- properties ---------------------------------------------------------------------------

@@ -29,8 +29,9 @@ step that committed has been compensated. ``compensation_order``: compensations 
 the reverse order of the steps they undo: a step is compensated only after every later
 step that committed before has been (a later step may depend on an earlier one's effect,
 as a payment on a reservation). The log of commits and compensations in the state is
-what both are checked against. ``saga_committed`` and ``saga_compensated`` (sometimes)
-make sure both outcomes happen.
+what both are checked against, and ``log_agrees`` checks the log against the steps'
+states. ``can_settle`` (always possible): from every state the saga can still settle.
+``saga_committed`` and ``saga_compensated`` (sometimes) make sure both outcomes happen.
 
 **Variant ``orchestrated-forward``.** The orchestrator compensates the completed steps
 first to last. Shortest counterexample (10 steps): steps 0 and 1 commit, step 2 fails,
@@ -43,9 +44,9 @@ violates ``compensation_order`` the same way (6 steps).
 **Variant ``timeout``** (``--faults timeout=1``) holds: the orchestrator's timer may
 fire while it waits for a step. **Variant ``skip-compensation-on-timeout``** compensates
 only the steps before the one it was waiting for. Shortest counterexample (4 steps): step
-0 receives its ``Execute``; the orchestrator's timer fires and, with no step before step
-0 to compensate, it ends the saga as aborted; step 0 commits, and its ``Done`` arrives
-too late to matter: step 0 stays committed in an aborted saga.
+0 receives its ``Execute`` and commits; the orchestrator's timer fires and, with no step
+before step 0 to compensate, it ends the saga as aborted; step 0's ``Done`` arrives too
+late to matter: step 0 stays committed in an aborted saga.
 
 **Faults.** ``loss`` loses a message, which leaves the saga waiting (a deadlock, unless
 the orchestrator's timer may fire); ``dup`` duplicates one; ``timeout`` fires the
@@ -359,6 +360,26 @@ def compensation_order(cfg: Config, s: State) -> bool:
     return True
 
 
+@spec.always
+def log_agrees(cfg: Config, s: State) -> bool:
+    """The log records each commit and compensation once, as the steps' states show: a
+    committed step has committed once, a compensated one has committed and been
+    compensated once, any other has done neither."""
+    for i, state in enumerate(s.step):
+        done = (s.log.count(("commit", i)), s.log.count(("compensate", i)))
+        want = (1, 0) if state == COMMITTED else (1, 1) if state == COMPENSATED else (0, 0)
+        if done != want:
+            return False
+    return True
+
+
+@spec.always_possible
+def can_settle(cfg: Config, s: State) -> bool:
+    """From every state the saga can still settle: nothing in flight, no step running,
+    the orchestrator finished."""
+    return _settled(cfg, s)
+
+
 @spec.sometimes
 def saga_committed(cfg: Config, s: State) -> bool:
     """Every step committed."""
@@ -394,3 +415,14 @@ spec.variant(
     params={"faults": "timeout=1", "skip_compensation_on_timeout": True},
     violates="saga_atomic",
     doc="On a timeout the orchestrator leaves the step it waited for uncompensated.")
+
+
+# -- mutants that survive, and why that is no gap (``modelcheck mutate saga``) ------------
+
+for _k in ("orchestrator_rcv_done:field-constant:1",
+           "orchestrator_rcv_compensated:field-constant:1"):
+    spec.accept_mutant(
+        _k,
+        """A finished orchestrator (``committed`` or ``aborted``) records step 0 as the step
+        it was at: every handler and the timer read ``at`` only while the orchestrator is
+        ``running``, so nothing reads it again.""")

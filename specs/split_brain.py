@@ -20,7 +20,7 @@ in flight, and the network brings the faults (a crashed node neither votes nor s
 ``--faults crash=1,partition=1``) the search finds 154 distinct and 341 generated states
 (depth 8). Nodes are not a symmetric set: node 0 starts as the primary.
 
-**Property.** ``no_split_brain`` (an action property): once a primary has accepted a
+**Properties.** ``no_split_brain`` (an action property): once a primary has accepted a
 write, no other primary of the same or an older epoch accepts one; writes come from one
 primary at a time, in epoch order. Split brain — two nodes that both act as primary and
 both accept writes — breaks it, and with it the data: each side's writes are lost to
@@ -28,6 +28,14 @@ the other. With majority votes at most one primary is elected per epoch (majorit
 intersect, and a node votes for one epoch only once), and the fencing tokens stop a
 deposed primary: its write needs a majority whose tokens are no newer than its epoch,
 and every majority includes a node that has voted for the newer one.
+``tokens_track_epochs`` (an invariant): a node's fencing token is at least the epoch it
+took part in and at most the newest epoch any node took part in — a node that votes or
+steps down records the epoch, and no token names an epoch nobody started.
+``writes_can_resume`` (always possible): from every state, writes can go on in the newest
+epoch, unless the faults leave no majority of live nodes that reach each other or every
+epoch is used; a deposed primary that never steps down (so that the backups it reaches
+keep hearing its heartbeats and never take over), or a primary that needs more than a
+majority to write, breaks it.
 
 **Variant ``naive``** (no quorum, no fencing). The shortest counterexample (4 steps): the
 network splits {0} from {1, 2}; node 1 hears no heartbeat, takes over alone as primary of
@@ -190,6 +198,34 @@ def no_split_brain(cfg: Config, before: State, after: State) -> bool:
     return old is None or new == old or (new is not None and new[0] > old[0])
 
 
+@spec.always
+def tokens_track_epochs(cfg: Config, s: State) -> bool:
+    """One role, epoch and token per node; each node's fencing token is at least the epoch
+    it took part in, and at most the newest epoch any node took part in: a node has seen
+    its own epoch, and no node has seen an epoch nobody started."""
+    n = cfg.nodes
+    if not len(s.role) == len(s.epoch) == len(s.token) == n:
+        return False
+    newest = max(s.epoch)
+    return all(s.role[j] in (PRIMARY, BACKUP) and s.epoch[j] <= s.token[j] <= newest
+               for j in range(n))
+
+
+@spec.always_possible
+def writes_can_resume(cfg: Config, s: State) -> bool:
+    """From every state, a state is reachable where the newest epoch any node has seen has
+    accepted a write, unless every epoch up to ``max_epoch`` is used or no majority of live
+    nodes reach each other: a deposed primary steps down, a backup takes over, and the
+    new primary writes."""
+    newest = max(s.token)
+    if s.last_write is not None and s.last_write[0] == newest:
+        return True
+    if newest >= cfg.max_epoch:
+        return True
+    return not any(net.up(s, i) and len(_reachable(cfg, s, i)) >= _majority(cfg)
+                   for i in _nodes(cfg))
+
+
 @spec.sometimes
 def failover(cfg: Config, s: State) -> bool:
     """A backup can take over and accept writes."""
@@ -204,3 +240,32 @@ spec.variant(
 spec.variant(
     "no-fencing", params={"fencing": False}, violates="no_split_brain",
     doc="A majority elects the new primary, but the deposed one, cut off, still writes.")
+
+
+# -- mutants that survive, and why that is no gap (``modelcheck mutate split-brain``) -----
+
+spec.accept_mutant(
+    "heartbeat_timeout:off-by-one:5",
+    """Epochs that skip a number still only grow, which is all the votes, the fencing and
+    the step-downs compare; ``max_epoch`` then allows fewer take-overs.""")
+for _k in (1, 2):
+    spec.accept_mutant(
+        f"client_write:drop-update:{_k}",
+        """The replicas of a write do not record its epoch: the vote has already recorded
+        it on a majority, and every majority a deposed primary could write to includes one
+        of those voters, so older epochs stay fenced off; a deposed primary still learns of
+        the newer epoch from the voters' tokens and steps down.""")
+spec.accept_mutant(
+    "step_down:drop-guard:2",
+    """A primary may step down without having heard of a newer epoch (the newest token it
+    reaches then equals its epoch): an abdication, after which a backup takes over in a
+    newer epoch; ``writes_can_resume`` checks that writes go on.""")
+spec.accept_mutant(
+    "step_down:flip-comparison:2",
+    """The same abdication as without the guard: the newest token a primary reaches is
+    never older than its epoch, so the guard ``newest < epoch`` never holds.""")
+spec.accept_mutant(
+    "step_down:drop-update:2",
+    """A node that steps down keeps the epoch it was primary of: no step reads a backup's
+    epoch (taking over sets it anew), and its fencing token, which the votes and writes
+    compare, still records the newer epoch.""")

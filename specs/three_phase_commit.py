@@ -48,9 +48,9 @@ suspecting the coordinator, runs the termination protocol alone and aborts.
 
 **Variant ``backup-decides-alone``** (flag ``backup_decides_alone``). A backup decides from
 its own state instead of polling the participants. The shortest counterexample (11 steps):
-both vote yes, the coordinator sends PreCommit and participant 0 receives it, the
-coordinator crashes; both become backups; participant 0, precommitted, commits, and
-participant 1, only prepared, aborts.
+both vote yes, the coordinator sends PreCommit and crashes, and participant 0 receives it;
+participant 0 becomes a backup and, precommitted, commits; participant 1 becomes a backup
+and, only prepared, aborts.
 """
 
 from __future__ import annotations

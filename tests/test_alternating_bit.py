@@ -8,10 +8,16 @@ no error (tlaplus/Examples' manifest.json records the same). With msgQLen = ackQ
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING
+
 import pytest
 
 from modelcheck import bind, check, replay
 from modelcheck.catalogue import load
+
+if TYPE_CHECKING:
+    from conftest import Invoke
 
 
 @pytest.mark.parametrize(("bound", "distinct", "generated", "depth"),
@@ -36,3 +42,21 @@ def test_a_receiver_that_flips_its_bit_takes_a_resent_message_as_new() -> None:
     assert [s.action for s in v.trace.steps] == [
         "init", "snd_new_value", "re_snd_msg", "rcv_msg", "rcv_msg"]
     replay(bind(spec, "receiver-flips-bit"), v.trace)
+
+
+def test_the_added_properties_catch_these_mutants(invoke: Invoke) -> None:
+    killed = {
+        "init:field-constant:1": "abc_init",  # the sender's ack starts on another bit
+        "init:field-constant:3": "abc_init",  # the receiver starts on another bit
+        "snd_new_value:drop-update:1": "bits_in_order",  # a new bit carrying the old value
+        "re_snd_msg:drop-update:1": "one_message_moves",  # the sender never sends again
+        "rcv_msg:drop-update:1": "one_message_moves",  # the receiver never dequeues
+        "snd_ack:drop-update:1": "one_message_moves",  # no ack is ever sent
+        "lose_msg:drop-update:1": "one_message_moves",  # a channel that never loses
+    }
+    shown = [arg for mutant in [*killed, "rcv_msg:off-by-one:2"] for arg in ("--show", mutant)]
+    code, out, _ = invoke("mutate", "alternating-bit", "--json", "--jobs", "2", *shown)
+    assert code == 0
+    by = {m["id"]: (m["status"], m["property"]) for m in json.loads(out)["mutants"]}
+    assert by == {**{m: ("killed", p) for m, p in killed.items()},
+                  "rcv_msg:off-by-one:2": ("accepted", None)}

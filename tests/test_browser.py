@@ -213,7 +213,7 @@ def test_without_chromium_the_tests_skip_with_the_install_command_except_on_ci(
     env["PATH"] = str(tmp_path)  # an empty directory: no chromium on the path
     if ci is not None:
         env["CI"] = ci
-    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", "0",
                         __file__, "-k", "not without_chromium"],
                        cwd=Path(__file__).parent.parent, env=env, capture_output=True,
                        text=True, timeout=300)

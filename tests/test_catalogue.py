@@ -24,7 +24,9 @@ from modelcheck.spec import TEMPORAL_KINDS
 SLOW = {"raft:commit-old-term", "raft:forget-vote", "raft:default", "raft:no-truncate",
         "multi-paxos:default", "replication:default", "logical-clocks:hlc-drift",
         "gossip:crashed-node", "paxos:default", "paxos:accept-lower-ballot",
-        "paxos:ignore-accepted-value", "lww-skew:default"}
+        "paxos:ignore-accepted-value", "lww-skew:default", "byzantine-generals:default",
+        "byzantine-generals:traitorous-commander", "reliable-broadcast:default",
+        "reliable-broadcast:byzantine-receiver", "reliable-broadcast:low-echo-threshold"}
 """The configurations that take more than about half a second (``pytest -m "not slow"``)."""
 
 ELSEWHERE = {("raft", None)}

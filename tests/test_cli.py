@@ -44,10 +44,24 @@ def test_list_text(invoke: Invoke) -> None:
 def test_show_lists_params_actions_properties_and_variants(invoke: Invoke) -> None:
     code, out, _ = invoke("show", "two-phase-commit")
     assert code == 0
-    for text in ("rms: int = 3", "rm_prepare(rm ∈ [0, 1, 2])", "tm_commit — ",
+    for text in ("rms: int = 3", "rm_prepare(rm ∈ [0, 1, 2]) [3 instances]",
+                 "tm_commit [1 instance] — ",
                  "consistent [invariant]", "all_committed [sometimes]",
                  "tm-commits-early: violates consistent", "TwoPhase.tla"):
         assert text in out, text
+
+
+def test_show_takes_a_configuration_and_elides_long_domains(invoke: Invoke) -> None:
+    code, out, _ = invoke("show", "two-phase-commit", "--variant", "tm-commits-early",
+                          "--param", "rms=5")
+    assert code == 0
+    assert "Configuration: --variant tm-commits-early --param rms=5" in out
+    assert "rms: int = 5" in out and "rm_prepare(rm ∈ [0, 1, 2, 3, 4]) [5 instances]" in out
+    deliver = next(line for line in out.splitlines() if line.startswith("  deliver("))
+    assert "…] (" in deliver and " values)" in out and len(deliver) <= 100
+    lines = out.splitlines()
+    actions = lines[lines.index("Actions:"):lines.index("Properties:")]
+    assert max(map(len, actions)) <= 100
 
 
 def test_verify_json_contract_ok(invoke: Invoke) -> None:

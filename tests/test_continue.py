@@ -246,4 +246,4 @@ def test_the_readme_examples_run_as_shown(cli_result: CliResult, readme: str,
         result = cli_result(command)
         assert result.exit_code == code
         for block in shown.split("…\n"):  # each excerpt appears in the output as written
-            assert block in result.stdout, block
+            assert block in result.output, block  # standard error interleaved

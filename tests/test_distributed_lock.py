@@ -36,7 +36,7 @@ def test_without_fencing_a_stale_write_lands() -> None:
     trace = r.violation.trace
     assert [step_label(s) for s in trace.steps] == [
         "init", "acquire(c=0)", "write(c=0)", "tick", "acquire(c=1)", "write(c=1)",
-        "deliver WriteRequest 1→3 token=2", "deliver WriteRequest 0→3 token=1"]
+        "deliver WriteRequest(1→3, token=2)", "deliver WriteRequest(0→3, token=1)"]
     assert trace.steps[-1].state["accepted"] == [[1, 2], [0, 1]]
 
 

@@ -28,6 +28,7 @@ def test_spec_function_that_raises_names_function_and_step(counter_spec: str, in
     assert "inc raised ZeroDivisionError" in err
     assert "after 2 steps" in err
     assert "Traceback" not in out + err
+    assert "error" not in out.splitlines()[0] and "inc raised" not in out  # printed once
 
 
 def test_spec_function_that_raises_in_json(counter_spec: str, invoke: Invoke) -> None:

@@ -88,8 +88,8 @@ def test_the_background_search_finds_the_counterexample(base: str) -> None:
     assert len(path.split(".")) == 6
     _, v = get(f"{base}/api/state?path={path}")
     assert [s["label"] for s in v["steps"]] == [
-        "init", "rm_prepare(rm=0)", "deliver Prepared rm=0", "tm_commit",
-        "deliver Commit rm=0", "rm_choose_to_abort(rm=1)"]
+        "init", "rm_prepare(rm=0)", "deliver Prepared(rm=0)", "tm_commit",
+        "deliver Commit(rm=0)", "rm_choose_to_abort(rm=1)"]
     assert {p["name"]: p["text"] for p in v["properties"]}["consistent"] == "violated"
 
 
@@ -97,7 +97,7 @@ def test_the_background_search_finds_the_counterexample(base: str) -> None:
     ("x", "expected dot-separated numbers"),
     ("1", "there are 1 initial states"),
     ("0.9999", "step 1: no action instance 9999"),
-    ("0.0", "step 1: deliver Prepared rm=0 is not enabled"),
+    ("0.0", "step 1: deliver Prepared(rm=0) is not enabled"),
 ])
 def test_bad_paths_are_answered_with_400_and_the_reason(base: str, path: str,
                                                         message: str) -> None:

@@ -26,12 +26,12 @@ def spec_file(name: str) -> Spec:
 
 # (spec file, --faults, violated property, the shortest trace's labels after init)
 CASES = [
-    ("ping_pong", "loss=1", "deadlock", ["ping", "✗ drop Ping 0→1"]),
+    ("ping_pong", "loss=1", "deadlock", ["ping", "✗ drop Ping(0→1)"]),
     ("counter", "dup=1", "counted_once",
-     ["increment", "⧉ duplicate Inc 0→1", "deliver Inc 0→1", "deliver Inc 0→1"]),
+     ["increment", "⧉ duplicate Inc(0→1)", "deliver Inc(0→1)", "deliver Inc(0→1)"]),
     ("fifo_writes", "reorder=1", "in_order",
-     ["write", "write", "⇅ reorder Write 0→1 value=2", "deliver Write 0→1 value=2",
-      "deliver Write 0→1 value=1"]),
+     ["write", "write", "⇅ reorder Write(0→1, value=2)", "deliver Write(0→1, value=2)",
+      "deliver Write(0→1, value=1)"]),
     ("ping_pong", "crash=1", "deadlock", ["⚡ crash 1", "ping"]),
     ("id_server", "crash=1,restart=1", "unique_ids",
      ["issue", "⚡ crash 0", "↺ restart 0", "issue"]),
@@ -39,8 +39,8 @@ CASES = [
     ("split_brain", "timeout=1", "one_primary", ["⏰ fire election_timer 1"]),
     ("lease", "drift=1", "exclusive", ["⌚ drift 1 +1", "tick", "regrant"]),
     ("echo", "equivocate=1", "agreement",
-     ["☠ forge Propose 0→1 value=1", "deliver Propose 0→1 value=1", "propose",
-      "deliver Propose 0→2 value=0"]),
+     ["☠ forge Propose(0→1, value=1)", "deliver Propose(0→1, value=1)", "propose",
+      "deliver Propose(0→2, value=0)"]),
 ]
 
 # The step each fault adds to a trace (restart needs a crash first).
@@ -84,7 +84,7 @@ def test_a_set_network_redelivers_without_any_fault() -> None:
     r = check(spec_file("counter"), params={"network": "set"})
     assert r.violation is not None and r.violation.trace is not None
     assert [step_label(s) for s in r.violation.trace.steps] == [
-        "init", "increment", "deliver Inc 0→1", "deliver Inc 0→1"]
+        "init", "increment", "deliver Inc(0→1)", "deliver Inc(0→1)"]
 
 
 # -- bad settings -----------------------------------------------------------------------------

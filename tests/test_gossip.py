@@ -21,8 +21,8 @@ def test_merge_overwrites_goes_backwards_in_four_steps() -> None:
     assert r.violation is not None and r.violation.trace is not None
     assert (r.violation.property, r.violation.kind) == ("versions_never_go_back", "action")
     assert [step_label(s) for s in r.violation.trace.steps] == [
-        "init", "update(n=0)", "update(n=1)", "gossip(i=0, j=1)",
-        "deliver Push 0→1 version=1"]
+        "init", "update(n=0)", "gossip(i=0, j=1)", "update(n=1)",
+        "deliver Push(0→1, version=1)"]
 
 
 @pytest.mark.slow

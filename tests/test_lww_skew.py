@@ -38,7 +38,7 @@ def test_with_wall_clocks_a_causally_later_write_loses() -> None:
     assert r.violation.property == "no_causal_overwrite"
     trace = r.violation.trace
     assert [step_label(s) for s in trace.steps] == [
-        "init", "⌚ drift 0 -1", "write(r=1)", "deliver Replicate 1→0 write=1", "write(r=0)"]
+        "init", "write(r=1)", "⌚ drift 0 -1", "deliver Replicate(1→0, write=1)", "write(r=0)"]
     last = trace.steps[-1].state
     assert [w["ts"] for w in last["writes"]] == [[1, 0], [1, 0]]
     assert last["value"] == [1, 1] and last["seen"] == [[1, 2], [1]]

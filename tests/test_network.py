@@ -191,16 +191,15 @@ def test_forget_vote_violates_election_safety_after_a_crash_and_restart() -> Non
     assert trace is not None and trace.length == 10
     assert [step_label(s) for s in trace.steps] == [
         "init", "timeout(i=0)",
-        "deliver RequestVoteRequest 0→1 term=1 last_log_term=None last_log_index=0",
-        "deliver RequestVoteResponse 1→0 term=1 granted=True", "⚡ crash 1", "↺ restart 1",
-        "timeout(i=2)",
-        "deliver RequestVoteRequest 2→1 term=0 last_log_term=None last_log_index=0",
-        "deliver RequestVoteResponse 1→2 term=0 granted=True", "become_leader(i=0)",
-        "become_leader(i=2)"]
-    assert trace.steps[5].state["voted_for"] == [0, None, None]  # forgotten on restart
-    assert trace.steps[5].state["current_term"] == [1, 1, 0]  # the term is durable
+        "deliver RequestVoteRequest(0→1, term=1, last_log_term=None, last_log_index=0)",
+        "deliver RequestVoteResponse(1→0, term=1, granted=True)", "become_leader(i=0)",
+        "⚡ crash 1", "↺ restart 1", "timeout(i=2)",
+        "deliver RequestVoteRequest(2→1, term=0, last_log_term=None, last_log_index=0)",
+        "deliver RequestVoteResponse(1→2, term=0, granted=True)", "become_leader(i=2)"]
+    assert trace.steps[6].state["voted_for"] == [0, None, None]  # forgotten on restart
+    assert trace.steps[6].state["current_term"] == [1, 1, 0]  # the term is durable
     # Terms are relative: once every server is in term 1, the state holds it as 0.
-    assert trace.steps[7].state["current_term"] == [0, 0, 0]
+    assert trace.steps[8].state["current_term"] == [0, 0, 0]
     replay(bind(raft.spec, "forget-vote"), trace)
     # With voted_for durable the same faults are harmless.
     ok = check(raft.spec, params={**ELECTIONS, "timeouts": "nondeterministic",

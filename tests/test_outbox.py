@@ -19,7 +19,7 @@ def test_outbox_survives_a_crash() -> None:
 
 @pytest.mark.parametrize(("variant", "labels"), [
     ("dual-write", ["init", "place_order(o=0)", "⚡ crash 0", "↺ restart 0"]),
-    ("dual-write-publish-first", ["init", "place_order(o=0)", "deliver Event 0→1 order=0",
+    ("dual-write-publish-first", ["init", "place_order(o=0)", "deliver Event(0→1, order=0)",
                                   "⚡ crash 0", "↺ restart 0"]),
 ])
 def test_dual_write_loses_or_invents_an_event(variant: str, labels: list[str]) -> None:

@@ -73,7 +73,7 @@ def test_accept_lower_ballot_votes_below_its_promise() -> None:
     r = check(paxos.spec, variant="accept-lower-ballot")
     assert r.violation is not None and r.violation.trace is not None
     steps = r.violation.trace.steps
-    assert step_label(steps[-1]).startswith("deliver Phase2a bal=0")
+    assert step_label(steps[-1]).startswith("deliver Phase2a(bal=0,")
     assert steps[-2].state["max_bal"][0] == 1  # it promised ballot 1, then votes in 0
 
 

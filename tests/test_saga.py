@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING
+
 import pytest
 
 from modelcheck import check
 from modelcheck.render.labels import step_label
 from modelcheck_specs import saga
+
+if TYPE_CHECKING:
+    from conftest import Invoke
 
 
 @pytest.mark.parametrize(("variant", "distinct"), [
@@ -32,8 +38,8 @@ def test_skipped_compensation_leaves_a_step_committed() -> None:
     r = check(saga.spec, variant="skip-compensation-on-timeout")
     assert r.violation is not None and r.violation.trace is not None
     assert [step_label(s) for s in r.violation.trace.steps] == [
-        "init", "deliver Execute 3→0", "⏰ fire orchestrator_timeout 3", "step_commit(i=0)",
-        "deliver Done 0→3"]
+        "init", "deliver Execute(3→0)", "step_commit(i=0)", "⏰ fire orchestrator_timeout 3",
+        "deliver Done(0→3)"]
     last = r.violation.trace.steps[-1].state
     assert last["step"] == ["committed", "idle", "idle"]
     assert last["orchestrator"]["phase"] == "aborted"
@@ -45,3 +51,18 @@ def test_a_compensation_that_overtakes_its_execute_cancels_the_step() -> None:
     s = saga.step_rcv_compensate(cfg, s, saga.Compensate(3, 0, 3))
     assert s.step[0] == "cancelled"
     assert saga.step_rcv_execute(cfg, s, saga.Execute(3, 0)).step[0] == "cancelled"
+
+
+def test_the_mutants_these_properties_catch(invoke: Invoke) -> None:
+    killed = {
+        "step_commit:drop-update:1": "log_agrees",  # a commit the log misses
+        "step_rcv_compensate:drop-update:1": "log_agrees",  # a compensation it misses
+        "step_commit:drop-update:3": "log_agrees",  # a step that commits again and again
+        # the orchestrator compensates the same step for ever: the saga never settles
+        "orchestrator_rcv_compensated:off-by-one:4": "can_settle",
+    }
+    shown = [arg for mutant in killed for arg in ("--show", mutant)]
+    code, out, _ = invoke("mutate", "saga", "--json", "--jobs", "2", *shown)
+    assert code == 0
+    by = {m["id"]: (m["status"], m["property"]) for m in json.loads(out)["mutants"]}
+    assert by == {m: ("killed", p) for m, p in killed.items()}

@@ -112,3 +112,50 @@ def test_trace_shrink_refuses_what_it_cannot_shrink(invoke: Invoke, tmp_path: Pa
     assert code == 2 and "not valid JSON" in err
     code, _, err = invoke("trace", "shrink", str(tmp_path / "missing.json"))
     assert code == 2 and "cannot read trace file" in err
+
+
+# -- fewer context switches -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("spec", "variant", "before", "after"), [
+    ("gossip", "merge-overwrites", 3, 1),
+    ("raft", "minority-leader", 3, 1),
+    ("outbox", "consumer-not-idempotent", 3, 1),
+])
+def test_shortest_counterexamples_switch_between_nodes_less(spec: str, variant: str,
+                                                            before: int, after: int) -> None:
+    from modelcheck.explore import bfs
+    from modelcheck.explore._base import Options
+    from modelcheck.properties.verdict import judge
+    from modelcheck.shrink import switches
+
+    model = bind(load_spec(spec), variant)
+    found = bfs.explore(model, Options()).violation  # as breadth-first search finds it
+    shown = check(model).violation  # as it is reported
+    assert found is not None and found.trace is not None
+    assert shown is not None and shown.trace is not None
+    paths = [[model.find_instance(s.action, s.args).index  # type: ignore[union-attr]
+              for s in t.steps[1:]] for t in (found.trace, shown.trace)]
+    assert [switches(model, p) for p in paths] == [before, after]
+    # A real execution of the same length, violating the same property at its last step.
+    verdict = judge(model, shown.trace, replay(model, shown.trace))
+    assert (verdict.property, verdict.step) == (found.property, found.trace.length)
+    assert shown.trace.length == found.trace.length and shown.message == found.message
+
+
+def test_a_spec_says_who_takes_a_step_with_its_step_node_hook() -> None:
+    from modelcheck.errors import SpecRuntimeError
+
+    spec = load_spec("gossip")
+    own = spec.step_node
+    try:
+        spec.step_node = lambda cfg, action, args: None  # one node takes every step
+        r = check(spec, variant="merge-overwrites")
+        assert r.violation is not None and r.violation.trace is not None
+        assert [s.action for s in r.violation.trace.steps] == [
+            "init", "update", "update", "gossip", "deliver"]  # as found: nothing to gain
+        spec.step_node = lambda cfg, action, args: 1 / 0
+        with pytest.raises(SpecRuntimeError, match=r"step_node\('update', ...\) raised"):
+            check(spec, variant="merge-overwrites")
+    finally:
+        spec.step_node = own

@@ -3,11 +3,17 @@ does not."""
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING
+
 import pytest
 
 from modelcheck import check
 from modelcheck.render.labels import step_label
 from modelcheck_specs import split_brain as sb
+
+if TYPE_CHECKING:
+    from conftest import Invoke
 
 
 @pytest.mark.parametrize(("params", "distinct", "generated"), [
@@ -47,3 +53,21 @@ def test_a_deposed_primary_is_fenced_off() -> None:
     healed = t.replace(faults=t.faults.replace(sides=frozenset()))
     assert sb.client_write(cfg, healed, 0) is None  # nodes 1 and 2 hold token 2
     assert sb.step_down(cfg, healed, 0) is not None
+
+
+def test_the_mutants_these_properties_catch(invoke: Invoke) -> None:
+    killed = {
+        "init:off-by-one:6": "tokens_track_epochs",  # tokens of an epoch nobody started
+        "heartbeat_timeout:drop-update:5": "tokens_track_epochs",  # voters record no token
+        "step_down:drop-update:3": "tokens_track_epochs",  # a deposed primary's old token
+        "step_down:flip-comparison:1": "writes_can_resume",  # a primary never steps down
+        "step_down:max-min:1": "writes_can_resume",  # ... until every node has the epoch
+        "client_write:flip-comparison:3": "writes_can_resume",  # writes need every node
+    }
+    shown = [arg for mutant in [*killed, "step_down:drop-update:2"]
+             for arg in ("--show", mutant)]
+    code, out, _ = invoke("mutate", "split-brain", "--json", "--jobs", "2", *shown)
+    assert code == 0
+    by = {m["id"]: (m["status"], m["property"]) for m in json.loads(out)["mutants"]}
+    assert by == {**{m: ("killed", p) for m, p in killed.items()},
+                  "step_down:drop-update:2": ("accepted", None)}

@@ -47,9 +47,10 @@ def test_without_session_tokens_the_promoted_replica_answers_a_stale_read() -> N
     assert r.violation.property == "read_your_writes"
     trace = r.violation.trace
     assert [step_label(s) for s in trace.steps] == [
-        "init", "invoke", "deliver WriteRequest client→0 value=1",
-        "deliver WriteAck 0→client value=1", "⚡ crash 0", "failover(r=1)", "invoke",
-        "deliver ReadRequest client→1 op=1 token=0", "deliver ReadReply 1→client op=1 value=0"]
+        "init", "invoke", "deliver WriteRequest(client→0, value=1)", "⚡ crash 0",
+        "deliver WriteAck(0→client, value=1)", "failover(r=1)", "invoke",
+        "deliver ReadRequest(client→1, op=1, token=0)",
+        "deliver ReadReply(1→client, op=1, value=0)"]
     last = trace.steps[-1].state
     assert last["reads"] == [[1, 0, 1]] and last["store"] == [1, 0]
     assert last["msgs"] == [{"$type": "Replicate", "src": 0, "dst": 1, "value": 1}]

@@ -425,7 +425,7 @@ def test_a_path_stored_from_another_orbit_member_replays_as_a_real_execution() -
     i2 = store.add_one(run.fingerprint(held2), i1, ids["deliver(m=Prepared(rm=1))"], 3)
     trace = run.trace_to(i2, held2)
     assert [step_label(s) for s in trace.steps] == [
-        "init", "rm_prepare(rm=0)", "deliver Prepared rm=0"]
+        "init", "rm_prepare(rm=0)", "deliver Prepared(rm=0)"]
     replay(model, trace)
     # One more step from the held state (as for an action property) is renamed to match.
     after = model.apply(ids["rm_choose_to_abort(rm=0)"], held2)

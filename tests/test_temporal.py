@@ -269,7 +269,7 @@ def test_always_possible() -> None:
     v = result.violation
     assert v.kind == "possibility" and v.trace is not None and v.trace.loop_start is None
     assert [s.state for s in v.trace.steps] == [0, 2]
-    assert "still enabled there: next(e=(2, 3)), none leading to such a state" in v.message
+    assert "still enabled there: next(e=[2, 3]), none leading to such a state" in v.message
     ok = graph({"next": [(0, 1), (1, 0), (0, 2), (2, 0)]})
     ok.always_possible(at(1))
     assert verify(ok).status == "ok"

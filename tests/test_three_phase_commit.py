@@ -65,10 +65,10 @@ def test_a_backup_deciding_alone_commits_and_aborts_in_eleven_steps() -> None:
     trace = r.violation.trace
     assert trace is not None and trace.length == 11
     assert [step_label(s) for s in trace.steps[5:]] == [
-        "coordinator_precommit", "deliver PreCommit", "⚡ crash coordinator",
-        "backup_start(p=0)", "backup_start(p=1)", "backup_decide(p=0)", "backup_decide(p=1)"]
+        "coordinator_precommit", "⚡ crash coordinator", "deliver PreCommit(dst=0)",
+        "backup_start(p=0)", "backup_decide(p=0)", "backup_start(p=1)", "backup_decide(p=1)"]
     states = replay(bind(tpc.spec, "backup-decides-alone"), trace)
-    assert states[6].part_state == ("precommitted", "prepared")
+    assert states[7].part_state == ("precommitted", "prepared")
     assert states[-1].part_state == ("committed", "aborted")
 
 

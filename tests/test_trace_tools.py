@@ -24,10 +24,16 @@ if TYPE_CHECKING:
     from conftest import CliResult, InvokeOutput, SpecVariant
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
-FIXTURES = ["raft-vote-twice", "raft-forget-vote", "two-phase-commit-tm-commits-early"]
+FIXTURES = ["raft-vote-twice", "raft-forget-vote", "two-phase-commit-tm-commits-early",
+            "byzantine-generals-three-generals", "reliable-broadcast-n-equals-3f",
+            "reliable-broadcast-low-echo-threshold", "bully-election-no-recovery-election",
+            "bully-election-no-await-answers"]
 """Counterexamples saved by the catalogue's specs (tests/snapshots/NAME.json): fixed inputs,
 so the snapshots pin the renderings, not the specs of the day."""
-LIVE = [("raft", "vote-twice"), ("raft", "forget-vote"), ("two-phase-commit", "tm-commits-early")]
+LIVE = [("raft", "vote-twice"), ("raft", "forget-vote"), ("two-phase-commit", "tm-commits-early"),
+        ("byzantine-generals", "three-generals"), ("reliable-broadcast", "n-equals-3f"),
+        ("reliable-broadcast", "low-echo-threshold"),
+        ("bully-election", "no-recovery-election"), ("bully-election", "no-await-answers")]
 
 
 @cache
@@ -144,7 +150,7 @@ def test_mermaid_of_a_raft_trace_parses_and_draws_each_delivery(trace: Any) -> N
         m = step.args["m"]
         assert isinstance(m, dict)
         assert (src, dst) == (f"n{m['src']}", f"n{m['dst']}")
-        assert label.startswith(f"{i} {m['$type']} term=")
+        assert label.startswith(f"{i} {m['$type']}(term=")
     notes = [g[-1] for k, g in parsed if k == "note"]
     faults = [(i, step_label(s)) for i, s in enumerate(trace.steps)
               if s.action in ("crash", "restart")]
@@ -170,7 +176,7 @@ def test_two_phase_commit_routes_come_from_the_spec() -> None:
     assert drawn.participants == ("0", "1", "2", "tm")
     arrows = [(r.arrow.src, r.arrow.dst, r.arrow.sent, r.arrow.delivered, r.arrow.text)
               for r in drawn.rows if r.arrow is not None]
-    assert arrows == [(0, 3, 1, 2, "Prepared rm=0"), (3, 0, 3, 4, "Commit rm=0")]
+    assert arrows == [(0, 3, 1, 2, "Prepared(rm=0)"), (3, 0, 3, 4, "Commit(rm=0)")]
 
 
 def test_a_spec_without_a_network_has_no_diagram(invoke_output: InvokeOutput,
@@ -443,7 +449,7 @@ def test_a_catalogue_name_in_a_trace_is_looked_up_and_anything_else_needs_spec(
     assert code == 2
     assert out == ("error: the trace names spec 'stuck', which is not a catalogue entry; a "
                    "trace never loads the code it names: pass the spec it belongs to with "
-                   "--spec (a .py file or module:attribute)\n")
+                   "--spec FILE (the .py file that defines 'stuck', or module:attribute)\n")
     assert invoke_output("trace", "replay", path, "--spec", stuck)[0] == 1
     # A name that is not a catalogue entry never reaches the general loader.
     for ref in ("os:path", "json", "x.py"):
@@ -460,3 +466,37 @@ def test_rendering_a_trace_from_python_looks_up_the_catalogue_only(tmp_path: Pat
     with pytest.raises(UsageError, match="not a catalogue entry"):
         topology_for(trace)
     assert not marker.exists()
+
+
+# -- how values, messages and terms read ----------------------------------------------------
+
+
+def test_raft_traces_read_absolute_terms_and_messages_by_content() -> None:
+    from modelcheck.render.text import render_trace
+    from modelcheck.trace import shown
+
+    spec = load_spec("raft")
+    trace = counterexample("raft", "vote-twice")
+    text = render_trace(trace, spec=spec)
+    # The model's terms are relative: the second candidate's timeout lowers every term.
+    assert trace.steps[-1].state["current_term"] == [0, 0, 0]
+    assert shown(trace, spec).steps[-1].state["current_term"] == [1, 1, 1]
+    assert re.search(r"current_term\[\d\]: 1 → 0", text) is None
+    assert "timeout(i=2)\n      current_term[2]: 0 → 1\n" in text
+    # One formatter: a message reads the same in a step's header and in the diffs.
+    request = "RequestVoteRequest(0→1, term=1, last_log_term=None, last_log_index=0)"
+    assert f"deliver {request}\n" in text and f"msgs + {request}\n" in text
+    assert f"msgs − {request}\n" in text and "msgs[" not in text
+    # Fields no step changes are shown once, in the initial state.
+    assert text.count("stable: False") == 1
+    assert "      unchanged throughout:\n        log: [[], [], []]\n" in text
+
+
+def test_messages_in_a_bag_are_diffed_by_content_copies_unfolded() -> None:
+    from modelcheck.render.text import diff
+
+    a = {"$type": "M", "src": 0, "dst": 1}
+    b = {"$type": "M", "src": 0, "dst": 2}
+    before = {"$type": "S", "msgs": [a, b]}
+    after = {"$type": "S", "msgs": [{"$type": "Copies", "msg": a, "extra": 1}, a]}
+    assert diff(before, after) == [("msgs", "removed", b, None), ("msgs", "added", None, a)]

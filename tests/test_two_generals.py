@@ -28,9 +28,9 @@ def test_the_last_messenger_captured_breaks_coordination_at_every_depth(
     assert trace is not None and trace.length == messengers + 2
     labels = [step_label(s) for s in trace.steps]
     last = tg._messenger(messengers)
-    assert labels[-2:] == [f"✗ drop Messenger {last.src}→{last.dst} seq={messengers}", "dawn"]
-    assert labels.count("✗ drop Messenger 0→1 seq=1") + labels.count(
-        "deliver Messenger 0→1 seq=1") == 1
+    assert labels[-2:] == [f"✗ drop Messenger({last.src}→{last.dst}, seq={messengers})", "dawn"]
+    assert labels.count("✗ drop Messenger(0→1, seq=1)") + labels.count(
+        "deliver Messenger(0→1, seq=1)") == 1
     # The sender of the last messenger attacks, the other general does not.
     assert trace.steps[-1].state["received"][last.src] == max(0, messengers - 1)
 

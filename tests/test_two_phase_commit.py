@@ -32,8 +32,8 @@ def test_tm_commits_early_has_a_shortest_trace_of_five_steps() -> None:
     trace = r.violation.trace
     assert trace is not None and trace.length == 5
     assert [step_label(s) for s in trace.steps] == [
-        "init", "rm_prepare(rm=0)", "deliver Prepared rm=0", "tm_commit",
-        "deliver Commit rm=0", "rm_choose_to_abort(rm=1)"]
+        "init", "rm_prepare(rm=0)", "deliver Prepared(rm=0)", "tm_commit",
+        "deliver Commit(rm=0)", "rm_choose_to_abort(rm=1)"]
     assert trace.steps[-1].state["rm_state"] == ["committed", "aborted", "working"]
     states = replay(bind(tpc.spec, "tm-commits-early"), trace)
     assert not tpc.consistent(tpc.Config(tm_commit_early=True), states[-1])

@@ -42,9 +42,9 @@ def test_without_fencing_two_holders_write() -> None:
     assert r.violation.property == "no_stale_write"
     trace = r.violation.trace
     assert [step_label(s) for s in trace.steps] == [
-        "init", "create(c=0)", "create(c=1)", "acquire(c=0)", "write(c=0)", "expire(c=0)",
-        "acquire(c=1)", "write(c=1)", "deliver WriteRequest 1→storage token=2",
-        "deliver WriteRequest 0→storage token=1"]
+        "init", "create(c=0)", "acquire(c=0)", "write(c=0)", "expire(c=0)", "create(c=1)",
+        "acquire(c=1)", "write(c=1)", "deliver WriteRequest(1→storage, token=2)",
+        "deliver WriteRequest(0→storage, token=1)"]
     last = trace.steps[-1].state
     assert last["grants"] == [[0, 1], [1, 2]] and last["accepted"] == [[1, 2], [0, 1]]
 

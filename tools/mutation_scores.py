@@ -4,16 +4,18 @@ README's catalogue table.
 ``python tools/mutation_scores.py [SPEC ...]`` runs ``modelcheck mutate SPEC --json`` for
 each named entry (every entry without names) at the configuration listed in ``CONFIGS``
 (the entry's default one unless said otherwise), and records its counts and score in
-``tools/mutation_scores.json`` together with a digest of the spec's source file. A record
-whose digest no longer matches the source is stale: the test suite says so, and names the
-command that measures it again, so the table never shows a score of a spec that has changed
-since. Measuring the whole catalogue takes tens of minutes; ``--jobs`` is passed on to
+``tools/mutation_scores.json`` together with a digest of the spec's code (its module's
+syntax tree, docstrings left out: rewording a docstring changes no mutant). A record whose
+digest no longer matches the code is stale: the test suite says so, and names the command
+that measures it again, so the table never shows a score of a spec that has changed since.
+Measuring the whole catalogue takes tens of minutes; ``--jobs`` is passed on to
 ``modelcheck mutate`` (mutants checked at once).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import subprocess
@@ -40,9 +42,18 @@ TIMEOUT = 60.0
 
 
 def digest(spec: Spec) -> str:
-    """The SHA-256 of the spec's source file: what a recorded score was measured on."""
-    source, _ = source_of(spec)
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+    """The SHA-256 of the spec module's syntax tree without its docstrings (nor comments):
+    the code a recorded score was measured on."""
+    source, path = source_of(spec)
+    tree = ast.parse(source, path)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.dump(tree).encode("utf-8")).hexdigest()
 
 
 def recorded() -> dict[str, dict[str, object]]:

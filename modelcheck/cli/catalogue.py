@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import textwrap
+from collections import Counter
 from typing import Any
 
 import click
 
 from modelcheck.catalogue import entries, load
-from modelcheck.cli.common import fail, show_faults
+from modelcheck.cli.common import fail, param_option, parse_params, show_faults, variant_option
 from modelcheck.errors import ModelcheckError
 from modelcheck.model import bind
 from modelcheck.params import parameters
@@ -42,18 +44,47 @@ def list_cmd(as_json: bool) -> None:
         click.echo(f"{label:<{width}} {verdict}")
 
 
+DOMAIN_WIDTH = 72
+"""Characters of an action parameter's domain that ``modelcheck show`` prints; a longer
+domain shows its first values and how many there are."""
+
+
+def _domain(values: Any) -> str:
+    """``[0, 1, 2]``, or ``[RequestVoteRequest(0→1, term=0), …] (2,412 values)`` for a domain
+    longer than :data:`DOMAIN_WIDTH` characters."""
+    text = render_value(to_json(values))
+    items = list(values) if isinstance(values, (list, tuple, range, frozenset, set)) else None
+    if len(text) <= DOMAIN_WIDTH or items is None:
+        return text
+    shown: list[str] = []
+    for v in items:
+        item = render_value(to_json(v))
+        if shown and len(", ".join([*shown, item])) > DOMAIN_WIDTH:
+            break
+        shown.append(item)
+    return f"[{', '.join(shown)}, …] ({len(items):,} values)"
+
+
 @click.command("show")
 @click.argument("spec_ref", metavar="SPEC")
-def show_cmd(spec_ref: str) -> None:
-    """Show a spec: its documentation, parameters, actions, properties and variants."""
+@variant_option
+@param_option
+def show_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...]) -> None:
+    """Show a spec: its documentation, parameters, actions, properties and variants, in its
+    default configuration or the one --variant and --param choose."""
     try:
         spec = load(spec_ref)
-        model = bind(spec)
+        model = bind(spec, variant, parse_params(params))
     except ModelcheckError as e:
         fail(e)
+    counts = Counter(inst.name for inst in model.instances)
     click.echo(click.style(spec.name, bold=True))
     if spec.doc:
         click.echo(f"\n{spec.doc}\n")
+    if variant is not None or params:
+        click.echo("Configuration: " + (f"--variant {variant}" if variant else "")
+                   + ("" if not params or not variant else " ")
+                   + " ".join(f"--param {p}" for p in params))
     click.echo("Parameters (--param NAME=VALUE):")
     for param in parameters(spec.config).values():
         valid = param.describe()
@@ -67,10 +98,14 @@ def show_cmd(spec_ref: str) -> None:
             continue  # listed under Faults
         doms = ", ".join(
             f"{p} ∈ (depends on {', '.join(a.depends[p])})" if a.depends.get(p)
-            else f"{p} ∈ {render_value(to_json(a.domain(p, model.config)))}"
+            else f"{p} ∈ {_domain(a.domain(p, model.config))}"
             for p in a.params)
-        click.echo(f"  {a.name}" + (f"({doms})" if doms else "") +
-                   (f" — {first_line(a.doc)}" if a.doc else ""))
+        n = counts[a.name]
+        line = (f"  {a.name}" + (f"({doms})" if doms else "")
+                + f" [{n:,} instance{'' if n == 1 else 's'}]"
+                + (f" — {first_line(a.doc)}" if a.doc else ""))
+        click.echo(textwrap.fill(line, width=100, subsequent_indent="      ",
+                                 break_long_words=False, break_on_hyphens=False))
     click.echo("Properties:")
     for p in spec.properties:
         kind = (f"leads_to: {p.fn.__name__} ~> {p.goal.__name__}"

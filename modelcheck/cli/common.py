@@ -227,11 +227,12 @@ class ProgressLine:
 
 
 def emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None,
-         spec: Spec | None = None) -> None:
+         spec: Spec | None = None, header: bool = True) -> None:
     """Print the result, and write its traces to ``trace_out``: each violation's (the
     second to ``out.2.json`` and so on), or the trace to the state a spec error happened
     in. A trace that cannot be written is an error (exit 2) reported after the verdict,
-    which still stands."""
+    which still stands. ``header=False``: the result's first line was printed before the
+    search."""
     traces = [(v.trace, v.message) for v in result.all_violations if v.trace is not None]
     site = result.error_site
     if result.status == "error" and site is not None and site.trace is not None:
@@ -250,9 +251,16 @@ def emit(result: Result, *, as_json: bool, full: bool, trace_out: Path | None,
     if as_json:
         click.echo(result.dumps())
     else:
+        text = render_result(result, full=full, spec=spec, error=result.status != "error",
+                             header=header)
         if result.status == "error":
+            # The error goes to standard error alone, printed once, after the result's
+            # first line and before where it happened.
+            first, _, text = text.partition("\n") if header else ("", "", text)
+            if first:
+                click.echo(first)
             click.echo(f"error: {result.error}", err=True)
-        click.echo(render_result(result, full=full, spec=spec))
+        click.echo(text)
         if written and failed is None:
             click.echo(f"trace{'s' if len(written) > 1 else ''} written to "
                        + ", ".join(written))

@@ -60,8 +60,8 @@ def spec_for(trace: Trace, ref: str | None) -> Spec:
     if spec is None:
         raise UsageError(
             f"the trace names spec {trace.spec!r}, which is not a catalogue entry; a trace "
-            "never loads the code it names: pass the spec it belongs to with --spec (a .py "
-            "file or module:attribute)")
+            "never loads the code it names: pass the spec it belongs to with --spec FILE (the "
+            f".py file that defines {trace.spec!r}, or module:attribute)")
     return spec
 
 
@@ -109,8 +109,8 @@ def show_cmd(file: Path, fmt: str, full: bool, spec_ref: str | None,
         spec = None
         if fmt in ("mermaid", "svg") or spec_ref is not None:
             spec = spec_for(trace, spec_ref)
-        elif fmt == "html":
-            # The viewer reads without the spec too: no diagram and no verdict then.
+        elif fmt in ("html", "text"):
+            # Both read without the spec too: as recorded, and no diagram nor verdict then.
             with contextlib.suppress(ModelcheckError):
                 spec = spec_for(trace, None)
         if fmt == "itf":
@@ -171,8 +171,11 @@ def replay_cmd(file: Path, spec_ref: str | None, no_deadlock: bool, as_json: boo
             click.echo(json.dumps({"status": "diverges", "step": e.step, "property": None,
                                    "message": e.message}))
         else:
-            click.echo(f"error: {_title(trace)}: the trace no longer replays: {e.message}",
-                       err=True)
+            hint = "" if spec_ref is not None else (
+                f" (if it was recorded from a spec of your own named {trace.spec!r}, pass "
+                "that spec with --spec FILE)")
+            click.echo(f"error: {_title(trace)}: the trace no longer replays: {e.message}"
+                       + hint, err=True)
         sys.exit(2)
     except ModelcheckError as e:
         fail(e, as_json=as_json)
@@ -208,7 +211,8 @@ def shrink_cmd(path: Path, spec_ref: str | None, out: Path | None, no_deadlock: 
     """
     try:
         trace = Trace.load(path)
-        model = model_for(spec_for(trace, spec_ref), trace)
+        spec = spec_for(trace, spec_ref)
+        model = model_for(spec, trace)
         shrunk, violation, info = shrink_trace(model, trace,
                                                deadlock=False if no_deadlock else None,
                                                time_limit=time_limit)
@@ -218,6 +222,6 @@ def shrink_cmd(path: Path, spec_ref: str | None, out: Path | None, no_deadlock: 
         fail(e)
     click.echo(f"✗ {violation.message}, shrunk from {info.original_length} steps "
                f"({info.replays:,} replays)")
-    click.echo(render_trace(shrunk, full=full))
+    click.echo(render_trace(shrunk, full=full, spec=spec))
     if out is not None:
         click.echo(f"shrunk trace written to {out}")

@@ -10,6 +10,7 @@ stopped early, else 0 (:func:`modelcheck.suite.exit_code`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 import time
@@ -39,7 +40,10 @@ from modelcheck.cli.common import (
 )
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import STRATEGIES, check
+from modelcheck.model import choose
+from modelcheck.render.text import render_header
 from modelcheck.spec import Spec
+from modelcheck.state import to_json
 
 __all__ = ["AllChecks", "Configuration", "JUnitNotWritten", "Search", "verify_cmd"]
 
@@ -198,13 +202,30 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                              "first N; give one of them")
         spec = load(spec_ref)
         fairness = parse_fairness(spec, config.fairness_specs, config.no_fairness)
-        result = check(spec, variant=config.variant,
-                       params=with_faults(spec, parse_params(config.params), config.faults),
+        params = with_faults(spec, parse_params(config.params), config.faults)
+        progress = not (as_json or report.quiet)
+        # On a terminal, say what runs before the progress lines of a long search.
+        header = progress and search.strategy != "random" and sys.stdout.isatty()
+        if header:
+            cfg = spec.params_of(config.variant, params)
+            chosen = None
+            if config.properties or config.skip:
+                left_out = choose(spec, config.properties or None, config.skip)
+                chosen = [n for n in [*(p.name for p in spec.properties), "deadlock"]
+                          if n not in left_out]
+            view = spec.view_fn.__name__ if spec.view_fn is not None and not search.no_view \
+                else None
+            click.echo(render_header(spec.name, config.variant,
+                                     {f.name: to_json(getattr(cfg, f.name))
+                                      for f in dataclasses.fields(cfg)},
+                                     search.strategy, symmetry=search.symmetry, view=view,
+                                     chosen=chosen))
+        result = check(spec, variant=config.variant, params=params,
                        strategy=search.strategy,
                        max_depth=search.max_depth, max_states=search.max_states,
                        time_limit=search.time_limit,
                        deadlock=config.deadlock,
-                       progress=None if (as_json or report.quiet) else ProgressLine(),
+                       progress=ProgressLine() if progress else None,
                        symmetry=search.symmetry, workers=search.workers,
                        scheduler=search.scheduler,
                        checkpoint=search.checkpoint_dir,
@@ -219,7 +240,8 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                        properties=config.properties or None, skip=config.skip)
     except ModelcheckError as e:
         fail(e, as_json=as_json)
-    emit(result, as_json=as_json, full=report.full, trace_out=report.trace_out, spec=spec)
+    emit(result, as_json=as_json, full=report.full, trace_out=report.trace_out, spec=spec,
+         header=not header)
     sys.exit(result.exit_code)
 
 

@@ -20,6 +20,7 @@ from modelcheck.explore._base import Options, Progress
 from modelcheck.explore.temporal import unsupported
 from modelcheck.model import BindStopped, Model, bind
 from modelcheck.result import Result, Stats
+from modelcheck.shrink import readable
 from modelcheck.spec import Spec
 from modelcheck.state import JSON, to_json
 
@@ -43,7 +44,7 @@ def check(spec: Spec | Model, *, variant: str | None = None,
           temporal: bool = True, seed: int | None = None, runs: int | None = None,
           audit: bool = False, max_violations: int | None = 1,
           properties: Collection[str] | None = None, skip: Collection[str] = (),
-          coverage: bool = False, view: bool = True) -> Result:
+          coverage: bool = False, view: bool = True, fewer_switches: bool = True) -> Result:
     """Check ``spec`` (or an already bound model) and return the :class:`Result`.
 
     ``variant`` and ``params`` choose the configuration; ``strategy`` is ``"bfs"``
@@ -73,6 +74,8 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     (the result's :class:`~modelcheck.coverage.SearchCoverage`; single-process
     breadth-first searches, not resumed; a random search always reports its own
     coverage). ``view=False`` ignores the spec's view (:meth:`~modelcheck.spec.Spec.view`).
+    A breadth-first counterexample is reported reordered to switch between nodes less
+    (:func:`modelcheck.shrink.readable`); ``fewer_switches=False`` reports it as found.
     """
     if strategy not in STRATEGIES:
         raise UsageError(
@@ -191,6 +194,12 @@ def check(spec: Spec | Model, *, variant: str | None = None,
     if dog.reason is not None and result.stopped == "interrupted":
         # The watchdog stopped the search as Ctrl-C would; say why.
         result = dataclasses.replace(result, stopped=dog.reason)
+    if strategy == "bfs" and fewer_switches and result.violation is not None:
+        # Among shortest counterexamples, one that switches between nodes less (for each
+        # violation of a search that went on; the same for the first as when it stops).
+        result = dataclasses.replace(
+            result, violation=readable(model, result.violation),
+            violations=tuple(readable(model, v) for v in result.violations))
     return result
 
 

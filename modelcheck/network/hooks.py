@@ -10,14 +10,20 @@ draws.
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from modelcheck.network.core import NetworkCore
 from modelcheck.network.faults import FAULT_ACTIONS, Faults
 from modelcheck.render.labels import event_label
 from modelcheck.spec import NetworkLayout
+from modelcheck.state import JSON, to_json
 
-__all__ = ["attach", "fault_budgets", "layout"]
+__all__ = ["attach", "fault_budgets", "layout", "step_node"]
+
+_MESSAGE_STEPS = ("deliver", "drop", "duplicate", "reorder", "forge")
 
 
 def attach(net: NetworkCore, fault_actions: tuple[str, ...]) -> None:
@@ -29,6 +35,7 @@ def attach(net: NetworkCore, fault_actions: tuple[str, ...]) -> None:
     spec.supported_faults = net.supported
     spec.format_step = event_label
     spec.network_layout = lambda cfg: layout(net, cfg)
+    spec.step_node = lambda cfg, action, args: step_node(net, cfg, action, args)
 
 
 def fault_budgets(net: NetworkCore, cfg: Any) -> dict[str, int]:
@@ -44,3 +51,23 @@ def layout(net: NetworkCore, cfg: Any) -> NetworkLayout:
     plan = net.plan(cfg)
     routes = tuple((m, *net.route(m)) for m in plan.messages)
     return NetworkLayout(plan.nodes, net.field, net.faults_field, routes)
+
+
+def step_node(net: NetworkCore, cfg: Any, action: str, args: Mapping[str, JSON]) -> JSON:
+    """The node that takes a step: the receiver of the message a message step (``deliver``,
+    ``drop``, ...) takes, the node of a timer that fires, else the step's first argument
+    (the node of ``net.action(node="i")`` steps and of crashes)."""
+    if action in _MESSAGE_STEPS and set(args) == {"m"}:
+        receivers = _receivers(net, cfg)
+        return receivers.get(json.dumps(args["m"], sort_keys=True))
+    timer = args.get("timer")
+    if action == "fire" and isinstance(timer, list) and len(timer) == 2:
+        return timer[1]
+    return next(iter(args.values()), None)
+
+
+@functools.lru_cache(maxsize=8)
+def _receivers(net: NetworkCore, cfg: Any) -> dict[str, JSON]:
+    """Each message ``cfg`` can put in flight (by its JSON text) -> its receiver."""
+    return {json.dumps(to_json(m), sort_keys=True): to_json(net.route(m)[1])
+            for m in net.plan(cfg).messages}

@@ -4,18 +4,18 @@ Every trace shares one step vocabulary for messages and faults, whatever spec re
 ``deliver``, ``drop``, ``duplicate``, ``reorder`` and ``forge`` of a message ``m``,
 ``crash`` and ``restart`` of a ``node``, ``partition`` and ``heal`` of two ``sides``,
 ``fire`` of a ``timer`` and ``drift`` of a ``node`` by a ``delta``. Such a step reads as an
-event (``✗ drop RequestVoteRequest 0→1 term=1``, ``⚡ crash 2``, ``⟂ partition {0} | {1,
-2}``), so that a trace file reads the same with or without its spec. A spec's own
+event (``✗ drop RequestVoteRequest(0→1, term=1)``, ``⚡ crash 2``, ``⟂ partition {0} |
+{1, 2}``), so that a trace file reads the same with or without its spec. A spec's own
 :attr:`~modelcheck.spec.Spec.format_step` hook, when the spec is known, comes first.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from modelcheck.spec import Spec
+from modelcheck.state import format_value
 from modelcheck.trace import Step
 
 __all__ = ["event_label", "step_label"]
@@ -33,29 +33,14 @@ def step_label(step: Step, spec: Spec | None = None) -> str:
 
 
 def _text(v: Any) -> str:
-    if isinstance(v, dict):
-        if "$type" in v:
-            inner = ", ".join(f"{k}={_text(x)}" for k, x in v.items() if k != "$type")
-            return f"{v['$type']}({inner})"
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, list):
-        return "[" + ", ".join(_text(x) for x in v) + "]"
-    if isinstance(v, str):
-        return v
-    if v is None or isinstance(v, bool):
-        return repr(v)
-    return json.dumps(v)
+    return format_value(v)
 
 
 def _message(v: Any) -> str | None:
-    """``RequestVoteRequest 0→1 term=1`` for a JSON-encoded message record."""
+    """``RequestVoteRequest(0→1, term=1)`` for a JSON-encoded message record."""
     if not (isinstance(v, dict) and isinstance(v.get("$type"), str)):
         return None
-    rest = [f"{k}={_text(x)}" for k, x in v.items() if k not in ("$type", "src", "dst")]
-    head = v["$type"]
-    if "src" in v and "dst" in v:
-        head += f" {_text(v['src'])}→{_text(v['dst'])}"
-    return " ".join([head, *rest])
+    return format_value(v)
 
 
 def _side(v: Any) -> str:
@@ -72,8 +57,8 @@ _GLYPHS = {"deliver": "", "drop": "✗ ", "duplicate": "⧉ ", "reorder": "⇅ "
 
 
 def event_label(action: str, args: Mapping[str, Any]) -> str | None:
-    """How a network or fault step reads in a trace (``✗ drop RequestVoteRequest 0→1
-    term=1``, ``⚡ crash 2``, ``⟂ partition {0} | {1, 2}``); None for other steps."""
+    """How a network or fault step reads in a trace (``✗ drop RequestVoteRequest(0→1,
+    term=1)``, ``⚡ crash 2``, ``⟂ partition {0} | {1, 2}``); None for other steps."""
     keys = set(args)
     if action in _GLYPHS and keys == {"m"}:
         msg = _message(args["m"])

@@ -19,7 +19,7 @@ from modelcheck.render.sequence import chart, topology_for
 from modelcheck.render.svg import render_svg
 from modelcheck.render.text import render_trace
 from modelcheck.spec import Spec
-from modelcheck.trace import Trace
+from modelcheck.trace import Trace, shown
 
 __all__ = ["FORMATS", "format_for_path", "numbered", "render_as", "write_trace"]
 
@@ -43,6 +43,8 @@ def render_as(trace: Trace, fmt: str, *, spec: Spec | None = None, full: bool = 
 
     Mermaid and SVG need the spec's network (``spec``, or the catalogue entry the trace
     names) and raise a UsageError without one; the HTML viewer then leaves the diagram out.
+    Every rendering but JSON and ITF shows states as the spec's ``display`` hook reads them
+    (:func:`modelcheck.trace.shown`); the trace formats keep them as recorded.
     """
     if fmt == "json":
         return trace.dumps() + "\n"
@@ -50,6 +52,8 @@ def render_as(trace: Trace, fmt: str, *, spec: Spec | None = None, full: bool = 
         return json.dumps(itf.write(trace), indent=1, ensure_ascii=False) + "\n"
     if fmt == "text":
         return render_trace(trace, full=full, spec=spec) + "\n"
+    if spec is not None and fmt in ("mermaid", "svg", "html"):
+        trace = shown(trace, spec)
     if fmt in ("mermaid", "svg"):
         drawn = chart(trace, topology_for(trace, spec), spec=spec)
         title = trace.spec + (f" --variant {trace.variant}" if trace.variant else "")

@@ -160,11 +160,10 @@ class Chart:
 
 
 def message_text(m: JSON) -> str:
-    """``RequestVoteRequest term=1``: a message without its route fields."""
+    """``RequestVoteRequest(term=1)``: a message without its route fields (its arrow shows
+    them), formatted as every rendering formats values."""
     if isinstance(m, dict) and isinstance(m.get("$type"), str):
-        rest = [f"{k}={render_value(v)}" for k, v in m.items()
-                if k not in ("$type", "src", "dst")]
-        return " ".join([str(m["$type"]), *rest])
+        return render_value({k: v for k, v in m.items() if k not in ("src", "dst")})
     return render_value(m)
 
 

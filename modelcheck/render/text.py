@@ -10,37 +10,25 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from modelcheck.coverage import Coverage, SearchCoverage
 from modelcheck.render.labels import step_label
 from modelcheck.result import Check, Checked, Result
 from modelcheck.spec import Spec
-from modelcheck.state import JSON
-from modelcheck.trace import Trace
+from modelcheck.state import JSON, format_value
+from modelcheck.trace import Trace, shown
 
 __all__ = ["diff", "first_line", "render_change", "render_checked", "render_coverage",
-           "render_result", "render_trace", "render_value"]
+           "render_header", "render_result", "render_trace", "render_value"]
 
 
 def render_value(v: JSON) -> str:
-    """A JSON-encoded state value as Python-like text: ``Prepared(rm=1)``, ``[a, b]``."""
-    if isinstance(v, dict):
-        if "$type" in v:
-            inner = ", ".join(f"{k}={render_value(x)}" for k, x in v.items() if k != "$type")
-            return f"{v['$type']}({inner})"
-        if "$repr" in v and len(v) == 1:
-            return str(v["$repr"])
-        return "{" + ", ".join(f"{k}: {render_value(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, list):
-        return "[" + ", ".join(render_value(x) for x in v) + "]"
-    if isinstance(v, str):
-        return v
-    if v is None:
-        return "None"
-    if isinstance(v, bool):
-        return "True" if v else "False"
-    return json.dumps(v)
+    """A JSON-encoded state value as Python-like text: ``Prepared(rm=1)``, ``[a, b]``, a
+    message as ``RequestVoteRequest(0→1, term=1)`` (:func:`modelcheck.state.format_value`,
+    the one formatter of every rendering)."""
+    return format_value(v)
 
 
 Change = tuple[str, str, Any, Any]
@@ -50,10 +38,12 @@ Change = tuple[str, str, Any, Any]
 def diff(before: JSON, after: JSON, path: str = "") -> list[Change]:
     """What changed between two JSON-encoded values, as a list of located changes.
 
-    Records are compared field by field, maps (objects without a type) key by key (an item
-    of ``rm_state`` is ``rm_state[r1]``), arrays of equal length item by item,
-    and arrays whose length changed as multisets (elements added and removed), which is
-    how sets of messages grow and shrink.
+    Records and objects are compared field by field, maps (objects without a type) key by
+    key (an item of ``rm_state`` is ``rm_state[r1]``); arrays of messages (records with a
+    ``src`` and a ``dst``: the network's sets and bags) always as multisets, by content
+    (elements added and removed); other arrays of equal length item by item (tuples
+    indexed by node), unless reading them as multisets says it shorter, and arrays whose
+    length changed as multisets.
     """
     if before == after:
         return []
@@ -73,6 +63,10 @@ def diff(before: JSON, after: JSON, path: str = "") -> list[Change]:
                     out += diff(before[k], after[k], f"{path}.{k}" if path else k)
             return out
     if isinstance(before, list) and isinstance(after, list):
+        if _messages(before) or _messages(after):
+            # Messages in flight (a set or a bag) are told apart by content, never by
+            # where they sort: a message delivered is removed, a reply sent is added.
+            return _multiset_diff(_unfold(before), _unfold(after), path)
         # Sets arrive as sorted arrays, so one message replaced by another shifts every
         # item after it; show whichever reading is shorter: item by item (tuples indexed
         # by node) or elements added and removed (sets and bags).
@@ -84,6 +78,36 @@ def diff(before: JSON, after: JSON, path: str = "") -> list[Change]:
             by_item += diff(x, y, f"{path}[{i}]")
         return by_item if len(by_item) <= len(as_set) else as_set
     return [(path, "changed", before, after)]
+
+
+_NET_ENCODINGS = ("Copies", "Behind")
+"""The network's encodings of extra copies of a message (a bag) and of the messages queued
+behind a channel's head (FIFO)."""
+
+
+def _is_message(v: JSON) -> bool:
+    return isinstance(v, dict) and (v.get("$type") in _NET_ENCODINGS
+                                    or ("$type" in v and "src" in v and "dst" in v))
+
+
+def _messages(items: list[JSON]) -> bool:
+    """Whether ``items`` is a collection of messages: records with a ``src`` and a
+    ``dst``, or the network's encodings of them."""
+    return bool(items) and all(_is_message(x) for x in items)
+
+
+def _unfold(items: list[JSON]) -> list[JSON]:
+    """The messages in flight, once per copy (``Copies`` and ``Behind`` unfolded)."""
+    out: list[JSON] = []
+    for x in items:
+        kind = x.get("$type") if isinstance(x, dict) else None
+        if isinstance(x, dict) and kind == "Copies" and isinstance(x.get("extra"), int):
+            out += [x["msg"]] * x["extra"]
+        elif isinstance(x, dict) and kind == "Behind" and isinstance(x.get("rest"), list):
+            out += x["rest"]
+        else:
+            out.append(x)
+    return out
 
 
 def _multiset_diff(before: list[JSON], after: list[JSON], path: str) -> list[Change]:
@@ -131,25 +155,45 @@ def render_params(params: dict[str, JSON] | Any) -> str:
 def render_trace(trace: Trace, *, full: bool = False, spec: Spec | None = None) -> str:
     """The trace as text: the first state in full, then each step with what changed.
 
-    With ``full`` every state is shown in full; ``spec``, when known, says how its steps
-    read (:func:`~modelcheck.render.labels.step_label`).
+    With ``full`` every state is shown in full. Fields that hold the same value in every
+    state of the trace are shown once, in the first state, under ``unchanged throughout``.
+    ``spec``, when known, says how its steps read
+    (:func:`~modelcheck.render.labels.step_label`) and how its states read (its
+    :attr:`~modelcheck.spec.Spec.display` hook, through :func:`modelcheck.trace.shown`).
     """
+    raw = trace
+    if spec is not None:
+        trace = shown(trace, spec)
     lines: list[str] = []
     width = len(str(len(trace.steps) - 1))
+    first = _fields(trace.steps[0].state)
+    same = {k for k, v in first if len(trace.steps) > 1
+            and all(dict(_fields(s.state)).get(k, _ABSENT) == v for s in trace.steps[1:])}
     prev: JSON = None
+    pad = " " * (width + 5)
     for i, step in enumerate(trace.steps):
         marker = "↻" if trace.loop_start is not None and i == trace.loop_start else " "
         lines.append(f"{marker}{i:>{width}}  {step_label(step, spec)}")
-        pad = " " * (width + 5)
-        if i == 0 or full:
-            lines += [f"{pad}{k}: {render_value(v)}" for k, v in _fields(step.state)]
+        if i == 0:
+            lines += [f"{pad}{k}: {render_value(v)}" for k, v in first if k not in same]
+            if same and len(same) < len(first):
+                lines.append(f"{pad}unchanged throughout:")
+                lines += [f"{pad}  {k}: {render_value(v)}" for k, v in first if k in same]
+            elif same:
+                lines += [f"{pad}{k}: {render_value(v)}" for k, v in first]
+        elif full:
+            lines += [f"{pad}{k}: {render_value(v)}" for k, v in _fields(step.state)
+                      if k not in same]
         else:
             changes = diff(prev, step.state)
             lines += [f"{pad}{_render_change(c)}" for c in changes] or [f"{pad}(no change)"]
         prev = step.state
-    if trace.loop_start is not None:
-        lines.append(_render_loop(trace, trace.loop_start))
+    if raw.loop_start is not None:
+        lines.append(_render_loop(raw, raw.loop_start))
     return "\n".join(lines)
+
+
+_ABSENT = object()
 
 
 def _render_loop(trace: Trace, start: int) -> str:
@@ -180,18 +224,32 @@ def render_stats(result: Result) -> str:
     return line
 
 
-def render_result(result: Result, *, full: bool = False, spec: Spec | None = None) -> str:
+def render_header(spec: str, variant: str | None, params: dict[str, JSON] | Any,
+                  strategy: str, *, symmetry: bool = False, seed: int | None = None,
+                  view: str | None = None, chosen: Sequence[str] | None = None) -> str:
+    """The first line of a result: ``raft --variant vote-twice (servers=3, ...), bfs``,
+    then the view, the seed, and the properties checked when some were chosen."""
+    title = spec + (f" --variant {variant}" if variant else "")
+    search = strategy + (", symmetry" if symmetry else "")
+    if view is not None:
+        search += f", view {view}"
+    if seed is not None:
+        search += f", seed {seed}"
+    if chosen is not None:
+        search += ", checking " + (", ".join(chosen) or "no property")
+    return f"{title} ({render_params(params)}), {search}"
+
+
+def render_result(result: Result, *, full: bool = False, spec: Spec | None = None,
+                  error: bool = True, header: bool = True) -> str:
     """A result as shown by ``modelcheck verify``: verdict, trace and statistics (``spec``,
-    when known, says how the trace's steps read)."""
-    title = result.spec + (f" --variant {result.variant}" if result.variant else "")
-    search = result.strategy + (", symmetry" if result.symmetry else "")
-    if result.view is not None:
-        search += f", view {result.view}"
-    if result.seed is not None:
-        search += f", seed {result.seed}"
-    if result.checked is not None and result.checked.chosen is not None:
-        search += ", checking " + (", ".join(result.checked.chosen) or "no property")
-    lines = [f"{title} ({render_params(result.params)}), {search}"]
+    when known, says how the trace's steps read). ``error=False`` leaves out the line of a
+    spec error, for a caller that prints it on standard error; ``header=False`` the first
+    line (:func:`render_header`), for a caller that printed it before the search."""
+    chosen = result.checked.chosen if result.checked is not None else None
+    lines = [render_header(result.spec, result.variant, result.params, result.strategy,
+                           symmetry=result.symmetry, seed=result.seed, view=result.view,
+                           chosen=chosen)] if header else []
     v = result.violation
     if result.status == "ok":
         what = "no violation" if result.exhaustive else "no violation within the bounds"
@@ -209,8 +267,9 @@ def render_result(result: Result, *, full: bool = False, spec: Spec | None = Non
                 lines.append(render_trace(u.trace, full=full, spec=spec))
     elif result.status == "incomplete":
         lines.append(f"… stopped: {result.stopped}; no violation found so far")
-    else:
-        lines.append(f"error: {result.error}")
+    elif result.status == "error":
+        if error:
+            lines.append(f"error: {result.error}")
         site = result.error_site
         if site is not None and site.source is not None:
             lines.append(f"  raised at {site.source}")

@@ -1,0 +1,55 @@
+"""Bracha's broadcast: 3f + 1 nodes deliver alike despite an equivocating sender; 3f nodes,
+or an echo threshold of f, do not."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelcheck import check
+from modelcheck.render.labels import step_label
+from modelcheck_specs import reliable_broadcast as rb
+
+
+@pytest.mark.slow
+def test_an_equivocating_sender_cannot_split_the_correct_nodes() -> None:
+    r = check(rb.spec)
+    assert r.status == "ok" and r.exhaustive  # delivered is reached
+    assert (r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == \
+        (22_675, 149_041, 19)
+
+
+def test_a_correct_sender_is_delivered_whatever_a_byzantine_receiver_says() -> None:
+    r = check(rb.spec, variant="byzantine-receiver")
+    assert r.status == "ok" and r.exhaustive
+    assert (r.stats.distinct_states, r.stats.generated_states) == (14_631, 204_524)
+
+
+def test_with_n_equal_to_3f_a_silent_byzantine_node_blocks_delivery() -> None:
+    r = check(rb.spec, variant="n-equals-3f")
+    assert r.violation is not None and r.violation.trace is not None
+    assert r.violation.property == "validity"
+    trace = r.violation.trace
+    assert [step_label(s) for s in trace.steps] == [
+        "init", "broadcast", "deliver Initial(0→0, value=1)", "deliver Initial(0→1, value=1)",
+        "deliver Echo(0→1, value=1)", "deliver Echo(1→0, value=1)"]
+    assert trace.steps[-1].state["delivered"] == [[], [], []]
+
+
+def test_with_an_echo_threshold_of_f_a_correct_node_delivers_a_forged_value() -> None:
+    r = check(rb.spec, variant="low-echo-threshold")
+    assert r.violation is not None and r.violation.trace is not None
+    assert r.violation.property == "integrity"
+    trace = r.violation.trace
+    assert [step_label(s) for s in trace.steps] == [
+        "init", "☠ forge Echo(3→0, value=0)", "deliver Echo(3→0, value=0)",
+        "deliver Ready(0→1, value=0)", "☠ forge Ready(3→1, value=0)", "deliver Ready(3→1, value=0)"]
+    assert trace.steps[-1].state["delivered"] == [[], [0], [], []]
+
+
+def test_each_variant_changes_its_parameter_and_documented_enablers_only() -> None:
+    assert {v.name: v.params for v in rb.spec.variants.values()} == {
+        "n-equals-3f": {"nodes": 3, "byzantine": "receiver"},
+        "low-echo-threshold": {"echo_threshold": 1, "byzantine": "receiver"},
+        "byzantine-receiver": {"byzantine": "receiver", "faults": "equivocate=1"}}
+    for v in rb.spec.variants.values():
+        assert "Enabler" in v.doc
