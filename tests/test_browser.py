@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from modelcheck import check, load_spec
 from modelcheck.render.labels import step_label
 from modelcheck.render.text import diff, render_change
+from modelcheck.trace import shown
 
 if TYPE_CHECKING:
     from conftest import CliResult
@@ -89,7 +90,7 @@ def test_viewer_of_a_raft_counterexample(cli_result: CliResult, page: Page, tmp_
     # What the page must show, read from the same counterexample found in this process.
     found = check(load_spec("raft"), variant="forget-vote").violation
     assert found is not None and found.trace is not None
-    trace = found.trace
+    trace = shown(found.trace, load_spec("raft"))  # as the page reads it: absolute terms
     steps = [step_label(s) for s in trace.steps]
     crash, restart = steps.index("⚡ crash 1"), steps.index("↺ restart 1")
 
@@ -183,8 +184,8 @@ def test_explorer_walks_two_phase_commit_to_its_counterexample(page: Page,
     expect(page.locator("#path li")).to_have_count(2)
     expect(page.locator("#state .row.changed")).to_contain_text("prepared")
     expect(page.locator("#state .row.added")).to_have_text("Prepared(rm=0)")
-    page.get_by_role("button", name="deliver Prepared rm=0").click()
-    expect(page.locator("#step-title")).to_have_text("Step 2: deliver Prepared rm=0")
+    page.get_by_role("button", name="deliver Prepared(rm=0)").click()
+    expect(page.locator("#step-title")).to_have_text("Step 2: deliver Prepared(rm=0)")
     page.locator("#back").click()
     expect(page.locator("#step-title")).to_have_text("Step 1: rm_prepare(rm=0)")
 
@@ -199,7 +200,7 @@ def test_explorer_walks_two_phase_commit_to_its_counterexample(page: Page,
     # Back along the path: the counterexample's next step is highlighted among the actions.
     page.locator("#path li").nth(3).click()
     expect(page.locator("#step-title")).to_have_text("Step 3: tm_commit")
-    expect(page.locator("#successors li.on-cex button")).to_have_text("deliver Commit rm=0")
+    expect(page.locator("#successors li.on-cex button")).to_have_text("deliver Commit(rm=0)")
     expect(page.locator("#successors li.on-cex .violates")).to_have_count(0)
     page.get_by_role("button", name="rm_choose_to_abort(rm=1)").click()
     expect(page).to_have_url(re.compile(r"#0(\.\d+){4}$"))

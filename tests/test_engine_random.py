@@ -473,8 +473,18 @@ def run_both(g: Graph, *, deadlock: bool, max_depth: int | None = None,
     batches = (mock.patch.object(modelcheck.explore.bfs, "CHUNK", chunk) if chunk
                else contextlib.nullcontext())
     with batches:
-        bfs = check(spec, strategy="bfs", deadlock=deadlock, max_depth=max_depth)
+        # as found: the oracle knows the textbook BFS order the trace must follow
+        bfs = check(spec, strategy="bfs", deadlock=deadlock, max_depth=max_depth,
+                    fewer_switches=False)
     check_bfs(g, spec, o, bfs, e)
+    if bfs.violation is not None and bfs.violation.trace is not None:
+        # as reported: reordered to switch between nodes less, still a shortest real
+        # execution ending in a violation of the same property
+        shown = check(spec, strategy="bfs", deadlock=deadlock, max_depth=max_depth)
+        v, w = bfs.violation, shown.violation
+        assert w is not None and w.trace is not None
+        assert (w.kind, w.property, w.trace.length) == (v.kind, v.property, v.trace.length)
+        check_trace(g, spec, shown)
     dfs = check(spec, strategy="dfs", deadlock=deadlock, max_depth=max_depth)
     check_dfs(g, spec, bfs, dfs, e, max_depth)
 

@@ -37,8 +37,9 @@ def test_verify_writes_the_viewer_by_suffix(invoke_output: InvokeOutput, tmp_pat
     assert page.count('class="message"') == 4
     data = data_of(page)
     assert data["verdict"] == "invariant election_safety is violated after 8 steps"
-    assert [s["label"] for s in data["steps"]][7:] == ["become_leader(i=0)",
-                                                       "become_leader(i=2)"]
+    assert [s["label"] for s in data["steps"]][6:] == [
+        "become_leader(i=0)", "deliver RequestVoteResponse(0→2, term=1, granted=True)",
+        "become_leader(i=2)"]
     # .json stays the JSON trace
     code, _ = invoke_output("verify", "raft", "--variant", "vote-twice", "--trace-out",
                             tmp_path / "t.json", "-q")

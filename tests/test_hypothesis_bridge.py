@@ -61,7 +61,7 @@ def test_the_oracle_catches_the_planted_bug_in_three_calls(kv: Any) -> None:
         run_state_machine_as_test(machine, settings=QUICK)
     message = str(caught.value)
     # Shrunk: two writes to overlapping majorities, then a read whose first answer is stale.
-    assert message.startswith("after step 3 (read(key=0, quorum=(0, 1))) the implementation "
+    assert message.startswith("after step 3 (read(key=0, quorum=[0, 1])) the implementation "
                               "shows ")
     assert message.endswith("(0, 0)), but the spec expects ((((0, 1, 0),), ((0, 2, 1),), "
                             "((0, 2, 1),)), (0, 1))")
