@@ -29,7 +29,9 @@ property ``termination_eventually_detected`` is ``terminated ~> terminationDetec
 ``WF_vars(System)``, the fairness group ``system``), once every node is passive the
 token reaches node 0 white. Without that fairness (``--no-fairness``) it is violated by
 a behaviour that stops once the nodes are passive. TLC's EWD840.cfg also checks the
-refinement ``TDSpec``, which is not a property kind of modelcheck.
+refinement ``TDSpec`` of SyncTerminationDetection.tla; its safety part is ``td_init``
+(an initial-state predicate) and ``refines_td`` (an action property), under the mapping
+``active``, ``terminationDetected`` (they change no count).
 
 **Variant ``pass-keeps-color``.** A node passing the token does not whiten itself. A black
 node then stains every later token, so after termination probes go round forever and
@@ -176,6 +178,32 @@ def dijkstra_invariant(cfg: Config, s: State) -> bool:
             or s.tcolor == BLACK)
 
 
+@spec.initially
+def td_init(cfg: Config, s: State) -> bool:
+    """The initial state is one of SyncTerminationDetection (TD!Init): termination is
+    detected initially only if it has happened."""
+    return not termination_detected(cfg, s) or terminated(cfg, s)
+
+
+@spec.action_property
+def refines_td(cfg: Config, before: State, after: State) -> bool:
+    """Every step is a step of SyncTerminationDetection under the refinement mapping
+    ``active``, ``terminationDetected`` (TDSpec's safety, ``[][TD!Next]_TD!vars``): a node
+    that terminates (detection may then hold, if everything has terminated), an active
+    node that activates one, termination detected once it has happened, or a step that
+    leaves both unchanged."""
+    a, b = before.active, after.active
+    d, e = termination_detected(cfg, before), termination_detected(cfg, after)
+    if a == b and d == e:
+        return True
+    changed = [i for i in range(cfg.n) if a[i] != b[i]]
+    if len(changed) == 1 and a[changed[0]] and not b[changed[0]]:  # Terminate(i)
+        return e in (d, terminated(cfg, after))
+    if len(changed) == 1 and not a[changed[0]] and b[changed[0]]:  # Wakeup(i, j)
+        return d == e and any(a[i] for i in range(cfg.n) if i != changed[0])
+    return not changed and terminated(cfg, before) and e  # DetectTermination
+
+
 spec.leads_to(terminated, termination_detected, name="termination_eventually_detected",
               doc="Once every node is passive, termination is eventually detected (Liveness).")
 
@@ -184,6 +212,21 @@ spec.leads_to(terminated, termination_detected, name="termination_eventually_det
 def detected(cfg: Config, s: State) -> bool:
     """Termination can be detected."""
     return termination_detected(cfg, s)
+
+
+spec.accept_mutant(
+    "initiate_probe:flip-comparison:3",
+    """The two instances of ``initiate_probe`` swap their guards: the same steps, each under
+    the other instance's ``guard`` label (the parameter only splits TLC's generated
+    count).""")
+spec.accept_mutant(
+    "pass_token:flip-comparison:4",
+    """The ``black_node`` and ``black_token`` instances of ``pass_token`` swap their guards:
+    the same steps under each other's label.""")
+spec.accept_mutant(
+    "deactivate:drop-guard:1",
+    """A passive node "becoming passive" is a step to the same state: a self-loop, which no
+    property of a state or of a change can see.""")
 
 
 spec.variant(

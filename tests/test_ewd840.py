@@ -10,10 +10,16 @@ runs N = 8 against TLC).
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING
+
 import pytest
 
 from modelcheck import bind, check, replay
 from modelcheck.catalogue import load
+
+if TYPE_CHECKING:
+    from conftest import Invoke
 
 
 @pytest.mark.parametrize(("n", "distinct", "generated", "depth"),
@@ -72,3 +78,17 @@ def test_safety_alone_agrees_with_every_strategy() -> None:
         result = check(spec, strategy=strategy, temporal=False)
         assert result.status == "ok"
         assert (result.stats.distinct_states, result.stats.generated_states) == (302, 2001)
+
+
+def test_the_refinement_of_the_abstract_spec_catches_a_probe_that_starts_too_early(
+        invoke: Invoke) -> None:
+    # `initiate_probe` with `and` for `or`: node 0 starts a probe whenever it holds the
+    # token, even once termination is detected, which takes the detection back: a step
+    # SyncTerminationDetection does not allow (terminationDetected never falls)
+    code, out, _ = invoke("mutate", "ewd840", "--json", "--jobs", "1",
+                          "--show", "initiate_probe:and-or:1", "--show", "deactivate:drop-guard:1")
+    assert code == 0
+    by = {m["id"]: (m["status"], m["property"], m["trace_length"])
+          for m in json.loads(out)["mutants"]}
+    assert by == {"initiate_probe:and-or:1": ("killed", "refines_td", 4),
+                  "deactivate:drop-guard:1": ("accepted", None, None)}
