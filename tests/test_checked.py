@@ -116,6 +116,8 @@ def test_a_violation_says_what_was_left_unchecked() -> None:
     assert rows(liveness.checked) == [
         ("termination_detection", "invariant", True, "holds", ""),
         ("dijkstra_invariant", "invariant", True, "holds", ""),
+        ("td_init", "initially", True, "holds", ""),
+        ("refines_td", "action property", True, "holds", ""),
         ("termination_eventually_detected", "leads to", True, "violated", ""),
         ("detected", "sometimes", True, "met", ""),
         ("deadlock", "deadlock", True, "holds", "")]
