@@ -367,15 +367,16 @@ class _Search:
         run = self.run_
         last_report = time.perf_counter()
         waiting = list(futures)
+        nap = 0.001
         while waiting:
-            try:
-                waiting[0].result(timeout=POLL)  # returns as soon as the round ends
+            # Polled with done(), not result(timeout=...): Dask runs a timed result() as
+            # asyncio.wait_for, whose cancellation can race the answer and surface as an
+            # UnboundLocalError from inside Dask instead of the result.
+            if waiting[0].done():  # finished, or failed: raised again below
                 waiting.pop(0)
                 continue
-            except TimeoutError:
-                pass
-            except Exception:
-                break  # raised again below
+            time.sleep(nap)
+            nap = min(2 * nap, POLL)  # quick rounds answer in a millisecond or two
             self._health()
             now = time.perf_counter()
             if run.deadline is not None and now >= run.deadline:
