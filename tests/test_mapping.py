@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pytest
+from test_symmetry import reachable
 
 import modelcheck.state
 from modelcheck import (
@@ -40,7 +41,7 @@ from modelcheck import (
 )
 from modelcheck.fingerprint import fingerprint, fingerprint_py, identical, nesting
 from modelcheck.itf import encode
-from modelcheck.model import Model, bind
+from modelcheck.model import bind
 from modelcheck.render.output import render_as
 from modelcheck.render.text import render_trace
 from modelcheck.symmetry import canonicalizer
@@ -84,22 +85,6 @@ def test_counts_with_symmetry_equal_the_tuple_based_port(strategy: str, rms: int
         t.stats.distinct_states, t.stats.generated_states)
 
 
-def _reachable(model: Model) -> list[Any]:
-    cfg = model.config
-    seen = {s: None for _, s in model.initial_states()}
-    frontier = list(seen)
-    while frontier:
-        new = []
-        for s in frontier:
-            for _, fn, args in model.table():
-                t = fn(cfg, s, *args)
-                if t is not None and t not in seen:
-                    seen[t] = None
-                    new.append(t)
-        frontier = new
-    return list(seen)
-
-
 def _renamed(s: Any, perm: tuple[int, ...]) -> Any:
     """State ``s`` with RM ``i`` renamed ``perm[i]``, written out for this spec."""
     rms = model_values("r", len(perm))
@@ -115,7 +100,7 @@ def test_the_reduced_count_is_the_number_of_orbits_by_brute_force() -> None:
     model = bind(spec(), params={"rms": 3})
     forms = {min(json.dumps(to_json(_renamed(s, p)), sort_keys=True)
                  for p in itertools.permutations(range(3)))
-             for s in _reachable(model)}
+             for s in reachable(model)}
     reduced = check(spec(), params={"rms": 3}, symmetry=True)
     assert len(forms) == 80 == reduced.stats.distinct_states
 
@@ -123,7 +108,7 @@ def test_the_reduced_count_is_the_number_of_orbits_by_brute_force() -> None:
 def test_the_canonical_form_renames_keys_and_values() -> None:
     model = bind(spec(), params={"rms": 3})
     canon = canonicalizer(model.spec, model.config)
-    states = _reachable(model)
+    states = reachable(model)
     for s in states[::7]:
         image = canon(s)
         assert all(canon(_renamed(s, p)) == image for p in itertools.permutations(range(3)))
@@ -203,7 +188,7 @@ def _renamed_votes(s: VoteState, perm: tuple[int, ...]) -> VoteState:
 
 def test_maps_of_elements_inside_records_inside_sets_reduce_to_the_orbits() -> None:
     model = bind(votes_spec)
-    states = _reachable(model)
+    states = reachable(model)
     forms = {min(json.dumps(to_json(_renamed_votes(s, p)), sort_keys=True)
                  for p in itertools.permutations(range(3)))
              for s in states}
@@ -253,7 +238,7 @@ def test_workers_ship_maps_and_model_values() -> None:
     assert (r.stats.distinct_states, r.stats.generated_states) == (288, 1_146)
     pytest.importorskip("distributed")
     from modelcheck.explore.distributed.messages import pack, unpack
-    states = _reachable(bind(spec(), params={"rms": 2}))
+    states = reachable(bind(spec(), params={"rms": 2}))
     back = unpack(pack(states))
     assert back == states and [fingerprint(s) for s in back] == [fingerprint(s) for s in states]
     assert all(type(k) is type(R1) for s in back for k in s.rm_state)
