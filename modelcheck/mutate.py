@@ -15,12 +15,14 @@ a time limit each, and says what became of it:
 ``survived``
     every property holds: the properties, or the bounds, miss this change.
 ``equivalent``
-    the mutant survived and its reachable state graph is the original's: the same
-    initial states, the same distinct states and the same transitions, each labelled
-    with its action instance, compared by fingerprint. No property can tell it from the
-    original at this configuration, so it leaves the score. (Decided when both graphs
-    could be built: not with a depth bound, nor when building the mutant's graph takes
-    longer than the time limit.)
+    the mutant's reachable state graph is the original's: the same initial states, the
+    same distinct states and the same transitions, each labelled with its action
+    instance, compared by fingerprint. No property can tell it from the original at this
+    configuration, so it leaves the score. Told before searching the mutant, from where
+    its changed function ran in the original (:mod:`modelcheck.equivalence`); failing
+    that (a function a property also calls, a spec with a view), a surviving mutant's
+    graph is built and compared. Not decided with a depth bound, nor when that takes
+    longer than the time limit.
 ``accepted``
     the mutant survived (or timed out: a mutant that lifts one of the model's bounds has
     no end) and the spec declares why that is no gap
@@ -52,6 +54,7 @@ from multiprocessing.connection import Connection, wait
 from types import ModuleType
 from typing import Any, Literal
 
+from modelcheck.equivalence import Reference, reference
 from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import check
 from modelcheck.fingerprint import fingerprint
@@ -280,9 +283,23 @@ def _summary(result: Result) -> _Summary:
     return ("error", None, None, None, n, result.error or "")
 
 
-def _child(conn: Connection, spec: Spec, mutant: Mutant, settings: Settings) -> None:
-    """Check one mutant; send its summary, then (survived) its graph's digest."""
+def _child(conn: Connection, spec: Spec, mutant: Mutant, settings: Settings,
+           reference: Reference | None) -> None:
+    """Check one mutant. With the original's ``reference``, first tell whether it is
+    equivalent (sending ``screened`` when it is not, or the final ``result`` when it is);
+    then send the search's summary: ``result``, followed by its graph's digest if it
+    survived and equivalence is still open, or ``final``."""
     try:
+        equivalent = None
+        if reference is not None:
+            equivalent = reference.equivalent(
+                mutant, time.monotonic() + settings.timeout)
+            if equivalent:
+                conn.send(("final", ("equivalent", None, None, None, len(reference.states),
+                                     "the same reachable state graph as the original")))
+                return
+            if equivalent is not None:
+                conn.send(("screened", None))
         try:
             mutated = load_mutant(spec, mutant, keep=True)
             result = _check(mutated, settings, settings.timeout)
@@ -293,8 +310,11 @@ def _child(conn: Connection, spec: Spec, mutant: Mutant, settings: Settings) -> 
             conn.send(("error", f"{type(e).__name__}: {e}"))
             return
         summary = _summary(result)
+        if equivalent is not None or not settings.equivalence:
+            conn.send(("final", summary))
+            return
         conn.send(("result", summary))
-        if summary[0] == "survived" and settings.equivalence:
+        if summary[0] == "survived":
             conn.send(("digest", graph_digest(_bind(mutated, settings))))
     except BaseException:
         pass
@@ -314,11 +334,14 @@ class _Running:
 
 def run_mutants(spec: Spec, mutants: Sequence[Mutant], settings: Settings, *,
                 original_digest: Callable[[], str] | None = None,
+                reference: Reference | None = None,
                 done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Check every mutant in a process of its own, ``settings.jobs`` at once.
 
-    ``original_digest`` gives the original's graph digest (called once, if a mutant
-    survives) to tell equivalent mutants; ``done`` is called with each outcome.
+    ``reference`` (the original's explored graph) tells equivalent mutants without
+    searching them; ``original_digest`` gives the original's graph digest (called once,
+    if a mutant the reference cannot judge survives) to tell the others; ``done`` is
+    called with each outcome.
     """
     if "fork" not in mp.get_all_start_methods():
         raise UsageError("modelcheck mutate needs processes started by fork (Linux or macOS)")
@@ -353,7 +376,8 @@ def run_mutants(spec: Spec, mutants: Sequence[Mutant], settings: Settings, *,
             while pending and len(running) < jobs:
                 m = pending.popleft()
                 receive, send = ctx.Pipe(duplex=False)
-                p = ctx.Process(target=_child, args=(send, spec, m, settings), daemon=True)
+                p = ctx.Process(target=_child, args=(send, spec, m, settings, reference),
+                                daemon=True)
                 p.start()
                 send.close()
                 now = time.monotonic()
@@ -376,6 +400,11 @@ def run_mutants(spec: Spec, mutants: Sequence[Mutant], settings: Settings, *,
                 if tag == "error":
                     finish(conn, Outcome(r.mutant, "error", seconds=now - r.start,
                                          detail=str(payload)))
+                elif tag == "screened":  # not equivalent: the search gets its full time
+                    r.deadline = now + settings.timeout + GRACE
+                elif tag == "final":
+                    r.summary = payload
+                    finish(conn, of(r, now))
                 elif tag == "result":
                     r.summary = payload
                     if payload[0] != "survived" or not settings.equivalence:
@@ -399,9 +428,9 @@ def run_mutants(spec: Spec, mutants: Sequence[Mutant], settings: Settings, *,
             r.process.join()
             conn.close()
     if survivors:
-        reference = original_digest() if original_digest is not None else None
+        wanted = original_digest() if original_digest is not None else None
         for outcome, digest in survivors:
-            if digest == reference:
+            if digest == wanted:
                 outcome = Outcome(outcome.mutant, "equivalent", None, None, None,
                                   outcome.distinct_states, outcome.seconds,
                                   "the same reachable state graph as the original")
@@ -429,9 +458,10 @@ def run(spec: Spec, settings: Settings, *, only: Sequence[str] = (),
             return dataclasses.replace(o, status="accepted", detail=accepted[o.mutant.id])
         return o
 
+    screen = reference(spec, _bind(spec, settings)) if settings.equivalence else None
     outcomes = [judged(o) for o in run_mutants(
         spec, chosen, settings, original_digest=lambda: graph_digest(_bind(spec, settings)),
-        done=None if done is None else lambda o: done(judged(o)))]
+        reference=screen, done=None if done is None else lambda o: done(judged(o)))]
     ids = {m.id for m in mutants}
     checked = {o.mutant.id: o.status for o in outcomes}
     stale = tuple(sorted(i for i in accepted if i not in ids or checked.get(i) in (

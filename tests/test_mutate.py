@@ -13,9 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from modelcheck import Spec, SpecDefinitionError
+from modelcheck import Spec, SpecDefinitionError, check
 from modelcheck.catalogue import load
+from modelcheck.equivalence import reference
+from modelcheck.errors import ModelcheckError
+from modelcheck.fingerprint import fingerprint
+from modelcheck.model import Model, bind
 from modelcheck.mutate import Settings, load_mutant, mutants_of, run, select
+from modelcheck.statespace import reachable_graph
 
 if TYPE_CHECKING:
     from conftest import Invoke
@@ -176,6 +181,57 @@ def test_a_mutant_that_raises_is_an_error_and_counts_as_caught(tmp_path: Path) -
     status, _, _, detail = _outcome(_quorum(tmp_path, WEAK), "elect:drop-guard:2")
     assert status == "error"
     assert "elect" in detail and "ValueError" in detail
+
+
+def _same_graph(original: Model, mutant: Model) -> bool:
+    """Whether the two models' reachable graphs are equal, searched and compared whole (at
+    most 500 states: a mutant that lifts a bound differs)."""
+    def graph(model: Model) -> tuple[Any, ...]:
+        space = reachable_graph(model, limit=500)
+        fps = [fingerprint(s) for s in space.states]
+        return (sorted(fps[i] for i in space.initial), sorted(fps),
+                sorted((fps[a], k, fps[b]) for a, b, k in space.edges))
+    try:
+        return graph(original) == graph(mutant)
+    except ModelcheckError:
+        return False  # a step raised, or the mutant's graph is larger
+
+
+@pytest.mark.parametrize("prop", [STRONG, WEAK])
+def test_the_screen_tells_equivalence_as_searching_and_comparing_whole_graphs_does(
+        tmp_path: Path, prop: tuple[str, str]) -> None:
+    spec = load(str(_quorum(tmp_path, prop)))
+    ref = reference(spec, bind(spec))
+    assert ref is not None and len(ref.states) == 39
+    told = {m.id: ref.equivalent(m) for m in mutants_of(spec)}
+    assert told == {m.id: _same_graph(bind(spec), bind(load_mutant(spec, m)))
+                    for m in mutants_of(spec)}
+    # A leader is the highest of a majority, never node 0; the clock never passes 2.
+    assert sorted(k for k, v in told.items() if v) == [
+        "elect:flip-comparison:1", "elect:off-by-one:1", "elect:off-by-one:5",
+        "vote:drop-guard:2", "vote:flip-comparison:1", "vote:off-by-one:1",
+        "vote:off-by-one:2"]
+    # Each step's code went back: the original still passes, with its own counts.
+    result = check(spec, deadlock=False)
+    assert (result.status, result.stats.distinct_states) == ("ok", 39)
+    # Out of time: not told.
+    (m,) = select(mutants_of(spec), ["vote:drop-guard:2"])
+    assert ref.equivalent(m, deadline=0.0) is None
+
+
+def test_a_step_that_a_property_calls_is_not_screened_but_still_compared(
+        tmp_path: Path) -> None:
+    path = tmp_path / "calls_tick.py"
+    path.write_text(QUORUM.replace("PROPERTY", "majority").replace(
+        "BODY", STRONG[1] + " or tick(cfg, s) is None"))
+    spec = load(str(path))
+    ref = reference(spec, bind(spec))
+    assert ref is not None and ref.named_outside == {"tick"}
+    (m,) = select(mutants_of(spec), ["tick:off-by-one:1"])
+    assert ref.equivalent(m) is None
+    # The search and the whole graphs decide instead.
+    assert _outcome(path, "tick:off-by-one:1")[0] == "survived"
+    assert _outcome(path, "vote:drop-guard:2")[0] == "equivalent"
 
 
 @pytest.mark.slow
