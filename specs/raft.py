@@ -835,6 +835,28 @@ def election_safety(cfg: Config, s: State) -> bool:
     return len({t for t, _ in s.elected}) == len(s.elected)
 
 
+@spec.always
+def elections_recorded(cfg: Config, s: State) -> bool:
+    """Every leader is in the history of elections, in its term: what
+    ``election_safety`` reads misses no leader (a leader down for good is left out, as
+    its term may be, see :func:`_settle`)."""
+    down = s.faults.down
+    return all((s.current_term[i], i) in s.elected for i, r in enumerate(s.role)
+               if r == LEADER and i not in down)
+
+
+@spec.always
+def votes_in_term(cfg: Config, s: State) -> bool:
+    """A server's vote goes to a server that has reached the voter's term: a vote is
+    granted only to a candidate's request of the voter's current term, terms never go
+    back, and a server that moves to a newer term votes anew (a server down for good is
+    left out: its term may be dropped, see :func:`_settle`)."""
+    down = s.faults.down
+    terms = s.current_term
+    return all(j is None or j in down or terms[j] >= terms[i]
+               for i, j in enumerate(s.voted_for) if i not in down)
+
+
 @spec.action_property
 def leader_append_only(cfg: Config, before: State, after: State) -> bool:
     """A leader only appends to its log (Leader Append-Only, Figure 3.2).
@@ -920,6 +942,17 @@ def leader_elected(cfg: Config, s: State) -> bool:
 
 
 @spec.sometimes
+def split_vote(cfg: Config, s: State) -> bool:
+    """Elections can overlap: two servers are candidates in the same term at once, which
+    only timers firing during an election allow. Met at once with
+    ``timeouts="randomised"``, where one election runs at a time by design."""
+    if cfg.timeouts == RANDOMISED:
+        return True
+    terms = [t for t, r in zip(s.current_term, s.role) if r == CANDIDATE]
+    return len(terms) != len(set(terms))
+
+
+@spec.sometimes
 def entry_committed(cfg: Config, s: State) -> bool:
     """Replication can succeed: every server has applied an entry.
 
@@ -985,3 +1018,51 @@ spec.variant(
     violates="election_safety",
     doc="votedFor is not persisted: a server that crashes and restarts votes again in the "
         "same term. Enabler: a crash and a restart (--faults crash=1,restart=1).")
+
+
+# -- mutants that cannot matter (``modelcheck mutate raft``) -------------------------------
+
+spec.accept_mutant(
+    "stabilise:drop-guard:1",
+    """Once the system has stabilised, ``stabilise`` sets ``stable`` to what it already is: a
+    step that changes nothing (a stutter), which no property can see.""")
+spec.accept_mutant(
+    "stabilise:and-or:1",
+    """With the default timing the guard never holds, so ``stabilise`` also runs once the
+    system is stable: a step that changes nothing (a stutter), which no property can see.""")
+spec.accept_mutant(
+    "timeout:drop-guard:2",
+    """Lifts the term bound ``max_term``: the terms, and the states, have no end (the
+    search times out); the protocol is the same.""")
+spec.accept_mutant(
+    "timeout:flip-comparison:3",
+    """Raises the term bound by one: the model of ``max_term=2``, the same protocol at a
+    larger bound, whose search does not finish in minutes (it times out).""")
+spec.accept_mutant(
+    "client_request:and-or:1",
+    """A leader takes client requests beyond ``max_log_len`` (and a non-leader still takes
+    none while its log is full): lifts the log bound, so the states have no end.""")
+for _mutant in ("handle_request_vote_request:drop-conjunct:4",
+                "handle_request_vote_request:drop-conjunct:5",
+                "handle_request_vote_request:drop-conjunct:6",
+                "handle_request_vote_request:and-or:4",
+                "handle_request_vote_request:flip-comparison:5"):
+    spec.accept_mutant(
+        _mutant,
+        """A reply the model leaves out because it can change nothing is sent: a refusal
+        of the candidate's own term, or an answer to a server that is no longer a
+        candidate of that term, both of which ``handle_request_vote_response`` ignores
+        (only more messages in flight, and more states).""")
+spec.accept_mutant(
+    "handle_request_vote_request:drop-update:3",
+    """A refused vote is not answered. A refusal only tells the candidate a newer term,
+    which it learns from any later message or by timing out; no safety property reads
+    it, and elections still succeed.""")
+spec.accept_mutant(
+    "become_leader:drop-update:1",
+    """The new leader's pending vote responses stay in flight instead of being dropped:
+    a response of its term or older is ignored by a leader, so they change nothing.""")
+spec.accept_mutant(
+    "become_leader:drop-update:4",
+    """A leader keeps its tally of votes: nothing reads it while it leads, and it is reset
+    when the server next becomes a candidate or steps down.""")

@@ -264,3 +264,28 @@ def test_forget_vote_elects_two_leaders_after_a_restart_in_ten_steps() -> None:
     assert [step_label(s) for s in trace.steps][4:7] == [
         "become_leader(i=0)", "⚡ crash 1", "↺ restart 1"]
     replay(bind(raft.spec, "forget-vote"), trace)
+
+
+def test_votes_go_to_servers_of_the_voters_term_and_every_leader_is_recorded() -> None:
+    cfg = raft.Config()
+    s = raft.init(cfg).replace(current_term=(1, 1, 0), voted_for=(1, 1, None))
+    assert raft.votes_in_term(cfg, s)
+    assert not raft.votes_in_term(cfg, s.replace(voted_for=(2, 1, None)))  # 2 is in term 0
+    leader = s.replace(role=("follower", "leader", "follower"))
+    assert not raft.elections_recorded(cfg, leader)
+    assert raft.elections_recorded(cfg, leader.replace(elected=frozenset({(1, 1)})))
+
+
+@pytest.mark.slow
+def test_planted_election_bugs_are_killed_by_elections_alone() -> None:
+    # Each of these survived the properties before votes_in_term, elections_recorded and
+    # split_vote: a vote granted to a candidate of an older term, an election left out
+    # of the history, timers that never fire during an election.
+    from modelcheck.mutate import Settings, run
+    report = run(raft.spec, Settings(params={"max_log_len": 0}, timeout=120.0), only=[
+        "handle_request_vote_request:drop-conjunct:1", "become_leader:drop-update:2",
+        "timeout:drop-conjunct:1"])
+    assert [(o.mutant.id, o.status, o.killed_by, o.trace_length) for o in report.outcomes] == [
+        ("timeout:drop-conjunct:1", "killed", "split_vote", None),
+        ("handle_request_vote_request:drop-conjunct:1", "killed", "votes_in_term", 7),
+        ("become_leader:drop-update:2", "killed", "elections_recorded", 4)]
