@@ -1042,17 +1042,15 @@ spec.accept_mutant(
     "client_request:and-or:1",
     """A leader takes client requests beyond ``max_log_len`` (and a non-leader still takes
     none while its log is full): lifts the log bound, so the states have no end.""")
-for _mutant in ("handle_request_vote_request:drop-conjunct:4",
-                "handle_request_vote_request:drop-conjunct:5",
-                "handle_request_vote_request:drop-conjunct:6",
-                "handle_request_vote_request:and-or:4",
-                "handle_request_vote_request:flip-comparison:5"):
-    spec.accept_mutant(
-        _mutant,
-        """A reply the model leaves out because it can change nothing is sent: a refusal
-        of the candidate's own term, or an answer to a server that is no longer a
-        candidate of that term, both of which ``handle_request_vote_response`` ignores
-        (only more messages in flight, and more states).""")
+_IGNORED_REPLY = """A reply the model leaves out because it can change nothing is sent: a
+    refusal of the candidate's own term, or an answer to a server that is no longer a
+    candidate of that term, both of which ``handle_request_vote_response`` ignores (only
+    more messages in flight, and more states)."""
+spec.accept_mutant("handle_request_vote_request:drop-conjunct:4", _IGNORED_REPLY)
+spec.accept_mutant("handle_request_vote_request:drop-conjunct:5", _IGNORED_REPLY)
+spec.accept_mutant("handle_request_vote_request:drop-conjunct:6", _IGNORED_REPLY)
+spec.accept_mutant("handle_request_vote_request:and-or:4", _IGNORED_REPLY)
+spec.accept_mutant("handle_request_vote_request:flip-comparison:5", _IGNORED_REPLY)
 spec.accept_mutant(
     "handle_request_vote_request:drop-update:3",
     """A refused vote is not answered. A refusal only tells the candidate a newer term,

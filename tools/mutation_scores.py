@@ -5,9 +5,12 @@ README's catalogue table.
 each named entry (every entry without names) at the configuration listed in ``CONFIGS``
 (the entry's default one unless said otherwise), and records its counts and score in
 ``tools/mutation_scores.json`` together with a digest of the spec's code (its module's
-syntax tree, docstrings left out: rewording a docstring changes no mutant). A record whose
-digest no longer matches the code is stale: the test suite says so, and names the command
-that measures it again, so the table never shows a score of a spec that has changed since.
+syntax tree, docstrings left out: rewording a docstring changes no mutant; and its
+``accept_mutant`` statements left out: an acceptance changes no mutant either, only how
+its outcome counts, so the table judges the recorded survivors and time-outs with the
+spec's acceptances as they are). A record whose digest no longer matches the code is
+stale: the test suite says so, and names the command that measures it again, so the table
+never shows a score of a spec that has changed since.
 Measuring the whole catalogue takes tens of minutes; ``--jobs`` is passed on to
 ``modelcheck mutate`` (mutants checked at once).
 """
@@ -41,11 +44,22 @@ TIMEOUT = 60.0
 """Seconds each mutant's check may take (``modelcheck mutate``'s default)."""
 
 
-def digest(spec: Spec) -> str:
-    """The SHA-256 of the spec module's syntax tree without its docstrings (nor comments):
-    the code a recorded score was measured on."""
+def _is_acceptance(stmt: ast.stmt) -> bool:
+    """``X.accept_mutant(...)`` as a statement of its own."""
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Attribute)
+            and stmt.value.func.attr == "accept_mutant")
+
+
+def digest(spec: Spec, *, acceptances: bool = False) -> str:
+    """The SHA-256 of the spec module's syntax tree without its docstrings (nor comments)
+    and, unless ``acceptances``, without its ``accept_mutant`` declarations: the code a
+    recorded score was measured on. An acceptance changes no mutant, only how its outcome
+    is judged, which :func:`cell` does with the spec's acceptances as they are now."""
     source, path = source_of(spec)
     tree = ast.parse(source, path)
+    if not acceptances:
+        tree.body = [stmt for stmt in tree.body if not _is_acceptance(stmt)]
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
@@ -69,8 +83,11 @@ def stale(name: str, spec: Spec, records: dict[str, dict[str, object]]) -> str |
     record = records.get(name)
     if record is None:
         return "no score recorded"
-    if record.get("digest") != digest(spec):
-        return "the spec changed since its score was measured"
+    if "accepted" in record:  # acceptances are judged as they are now (see cell)
+        if record.get("digest") != digest(spec):
+            return "the spec changed since its score was measured"
+    elif record.get("digest") != digest(spec, acceptances=True):
+        return "the spec (or one of its acceptances) changed since its score was measured"
     if record.get("args", []) != list(CONFIGS.get(name, ((), ""))[0]):
         return "its configuration changed since its score was measured"
     return None
@@ -84,17 +101,32 @@ def cell(name: str, spec: Spec, records: dict[str, dict[str, object]]) -> str:
         return "—"
     if record.get("not_measured"):
         return "n/a (an impossibility)"
-    counts = record["counts"]
-    assert isinstance(counts, dict)
-    counted = counts["mutants"] - counts["equivalent"] - counts["accepted"]
-    caught = counts["killed"] + counts["error"]
-    score = record["score"]
-    text = "—" if score is None else f"{score:.3f} ({caught} of {counted})"
+    counted, caught = judged(spec, record)
+    text = f"{caught / counted:.3f} ({caught} of {counted})" if counted else "—"
     args = record.get("args") or []
     assert isinstance(args, list)
     if args:
         text += f" at `{' '.join(str(a) for a in args)}`"
     return text
+
+
+def judged(spec: Spec, record: dict[str, object]) -> tuple[int, int]:
+    """The mutants counted in the score, and those caught (killed, or by a spec error):
+    of a record that lists its accepted mutants, with the spec's acceptances as they are
+    now (a survivor accepted since leaves the score; an acceptance withdrawn puts its
+    mutant back, as not caught)."""
+    counts = record["counts"]
+    assert isinstance(counts, dict)
+    caught = counts["killed"] + counts["error"]
+    if "accepted" not in record:
+        return counts["mutants"] - counts["equivalent"] - counts["accepted"], caught
+    pool: set[str] = set()
+    for key in ("surviving", "timed_out", "accepted"):
+        ids = record.get(key) or []
+        assert isinstance(ids, list)
+        pool.update(str(i) for i in ids)
+    accepted = len(pool & set(spec.accepted_mutants))
+    return counts["mutants"] - counts["equivalent"] - accepted, caught
 
 
 def measure(name: str, spec: Spec, jobs: int | None) -> dict[str, object]:
@@ -124,7 +156,8 @@ def measure(name: str, spec: Spec, jobs: int | None) -> dict[str, object]:
             "counts": report["counts"], "exit_code": done.returncode,
             "seconds": round(time.monotonic() - started, 1),
             "surviving": [m["id"] for m in report["mutants"] if m["status"] == "survived"],
-            "timed_out": [m["id"] for m in report["mutants"] if m["status"] == "timeout"]}
+            "timed_out": [m["id"] for m in report["mutants"] if m["status"] == "timeout"],
+            "accepted": [m["id"] for m in report["mutants"] if m["status"] == "accepted"]}
 
 
 def main(argv: list[str] | None = None) -> int:
