@@ -476,7 +476,7 @@ def test_show_prints_each_domain_next_to_its_type_and_default(invoke_output: Inv
     for line in ("  replicas: int = 3 (valid: >= 1)",
                  "  mode: str = quorum (valid: quorum, sync, async)",
                  "  read_repair: bool = True (valid: true or false)",
-                 "  faults: Faults = none\n"):
+                 "  faults: Faults = crash=1\n"):
         assert line in out, line
     _, out = invoke_output("show", "raft")
     assert "  servers: int = 3 (valid: 2 .. 9)" in out
