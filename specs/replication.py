@@ -403,18 +403,18 @@ for _k in ("init:off-by-one:5", "ask_replica:off-by-one:3"):
 for _k in ("ask_replica:drop-conjunct:1", "ask_replica:and-or:2"):
     spec.accept_mutant(
         _k,
-        """The writer's ``Replicate`` messages sent in the ``quorum`` and ``sync`` modes too
-        are background replication (Dynamo's anti-entropy): a replica applies a value only
-        when its version is newer, as the write itself does, so the write reaches more
-        replicas sooner; a quorum read, which writes back what it returns, stays
-        linearizable, and a primary-backup read is served by the primary alone.""")
+        """The writer's ``Replicate`` messages sent in the ``quorum`` and ``sync`` modes too:
+        the network of those modes carries none (its messages are the ``async`` mode's), so
+        they are never delivered and change nothing but the messages in flight, which no
+        step and no property reads; delivered, they would be background replication (a
+        replica takes a value only when its version is newer, as the write itself does).""")
 spec.accept_mutant(
     "ask_replica:flip-comparison:4",
-    """In the ``quorum`` and ``sync`` modes, the ``Replicate`` messages of
-    ``ask_replica:drop-conjunct:1`` (background replication); in ``async`` mode, none: there
-    the primary serves every operation, so a backup's value is read only after a failover,
-    which can lose an acknowledged write with the messages as without them
-    (``async-failover``), and without a crash nothing tells the two apart.""")
+    """In the ``quorum`` and ``sync`` modes, the undelivered ``Replicate`` messages of
+    ``ask_replica:drop-conjunct:1``; in ``async`` mode, none: there the primary serves every
+    operation, so a backup's value is read only after a failover, which can lose an
+    acknowledged write with the messages as without them (``async-failover``), and without
+    a crash nothing tells the two apart.""")
 
 spec.variant(
     "small-quorums", params={"write_quorum": 1, "read_quorum": 1}, violates="linearizable",
