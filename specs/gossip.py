@@ -21,7 +21,10 @@ the search finds 2,572 distinct and 14,686 generated states.
 version. ``every_node_learns_every_update`` (always eventually, under the fairness
 above): every fair behaviour reaches, again and again, a state where every node holds
 the newest version; as updates are finitely many, every node ends up knowing every
-update. ``update_spread`` (sometimes): a state where an update has reached every node.
+update. ``type_ok``: at most ``updates`` versions are written, no node holds one not yet
+written, and each push in flight goes to a peer with an update. ``updates_meet``
+(sometimes): two nodes hold different updates, so that a merge has a choice to make;
+``update_spread`` (sometimes): a state where an update has reached every node.
 
 **Rounds to convergence.** ``python benchmarks/gossip_rounds.py`` drives this spec's
 actions in synchronous rounds (every node holding the update pushes to a random peer)
@@ -128,17 +131,20 @@ def update(cfg: Config, s: State, n: int) -> State | None:
     return s.replace(version=set_at(s.version, n, v), latest=v)
 
 
-def _pushing(cfg: Config, s: State, i: int, j: int) -> bool:
-    return any(m.src == i and m.dst == j for m in net.in_flight(cfg, s.msgs))
+def _pushing(cfg: Config, s: State, push: Push) -> bool:
+    return any(m.src == push.src and m.dst == push.dst for m in net.in_flight(cfg, s.msgs))
 
 
 @net.action(node="i", i=_nodes, j=_nodes)
 def gossip(cfg: Config, s: State, i: int, j: int) -> State | None:
     """``i`` pushes its version to peer ``j`` (anti-entropy)."""
     v = s.version[i]
-    if i == j or v == 0 or _pushing(cfg, s, i, j):
+    if i == j or v == 0:
         return None
-    return s.replace(msgs=net.send(cfg, s.msgs, Push(i, j, v)))
+    push = Push(i, j, v)
+    if _pushing(cfg, s, push):
+        return None
+    return s.replace(msgs=net.send(cfg, s.msgs, push))
 
 
 spec.fair("gossip", "weak", per_instance=True,
@@ -168,6 +174,14 @@ def nothing_to_tell(cfg: Config, s: State) -> bool:
 # -- properties ---------------------------------------------------------------------------
 
 
+@spec.always
+def type_ok(cfg: Config, s: State) -> bool:
+    """At most ``updates`` versions written, no node holds a version not yet written, and
+    each push in flight goes to a peer with an update."""
+    return (0 <= s.latest <= cfg.updates and all(0 <= v <= s.latest for v in s.version)
+            and all(m.src != m.dst and m.version > 0 for m in net.in_flight(cfg, s.msgs)))
+
+
 @spec.action_property
 def versions_never_go_back(cfg: Config, before: State, after: State) -> bool:
     """No node's version decreases."""
@@ -186,10 +200,24 @@ def every_node_learns_every_update(cfg: Config, s: State) -> bool:
 
 
 @spec.sometimes
+def updates_meet(cfg: Config, s: State) -> bool:
+    """Two nodes hold different updates: a merge has two versions to choose from."""
+    return len(set(s.version) - {0}) >= 2
+
+
+@spec.sometimes
 def update_spread(cfg: Config, s: State) -> bool:
     """An update has reached every node."""
     return s.latest > 0 and converged(cfg, s)
 
+
+# -- mutants that survive, and why that is no gap (``modelcheck mutate gossip``) ------------
+
+spec.accept_mutant(
+    "gossip:drop-guard:2",
+    """The guard is the model's bound of one push to each peer in flight: without it pushes
+    pile up without end, the states never end and the check times out; each run is the
+    correct protocol with more pushes in flight, each carrying what its sender holds.""")
 
 spec.variant(
     "crashed-node", params={"faults": "crash=1"}, violates="every_node_learns_every_update",

@@ -27,8 +27,12 @@ generated states.
 **Properties.** ``events_match_orders`` (always eventually): again and again, the orders
 whose event the consumer has applied are exactly the committed orders: "an event is
 published if and only if its order is committed", eventually. ``applied_at_most_once``:
-the consumer never applies an order's event twice. ``event_applied`` (sometimes) makes
-sure an event gets through.
+the consumer never applies an order's event twice. ``republished_only_after_faults``:
+each order's event has at most one copy in flight, plus one per crash of the service and
+per duplication by the network so far; at least once, but duplicates only from faults (it
+also bounds a service that publishes again and again, whose states would never end).
+``relay_holds_unsent_rows``: the rows the relay is publishing are unsent outbox rows.
+``event_applied`` (sometimes) makes sure an event gets through.
 
 **Variant ``dual-write``** loses an event: the shortest counterexample (3 steps) commits
 order 0, then the service crashes before publishing and restarts without the memory of
@@ -234,6 +238,26 @@ def events_match_orders(cfg: Config, s: State) -> bool:
 def applied_at_most_once(cfg: Config, s: State) -> bool:
     """No order's event is applied twice."""
     return all(n <= 1 for n in s.applied)
+
+
+def _copies(cfg: Config, s: State, o: int) -> int:
+    return sum(1 for m in net.in_flight(cfg, s.msgs) if m.order == o)
+
+
+@spec.always
+def republished_only_after_faults(cfg: Config, s: State) -> bool:
+    """Each order's event has at most one copy in flight, plus one for each crash of the
+    service and each duplication by the network so far: the service publishes an event
+    again only when a crash made it forget that it had."""
+    budget = net.initial(cfg)
+    extra = 1 + budget.crash - s.faults.crash + budget.dup - s.faults.dup
+    return all(_copies(cfg, s, o) <= extra for o in _orders(cfg))
+
+
+@spec.always
+def relay_holds_unsent_rows(cfg: Config, s: State) -> bool:
+    """In the outbox design, the rows the relay is publishing are unsent outbox rows."""
+    return cfg.design != "outbox" or _pending(s) <= s.outbox
 
 
 @spec.sometimes

@@ -517,23 +517,25 @@ def test_resume_with_symmetry_from_within_a_level(tmp_path: Path) -> None:
     # The store links the successors themselves, not their orbits' representatives, so
     # the rebuilt frontier is the one the search held: same counts, same trace.
     spec = load_spec("replication")
-    direct = check(spec, variant="no-read-repair", symmetry=True, temporal=False)
+    none = {"faults": "none"}  # the entry without its default crash
+    direct = check(spec, variant="no-read-repair", params=none, symmetry=True, temporal=False)
     assert direct.violation is not None and direct.violation.trace is not None
     cp = tmp_path / "cp"
-    first = check(spec, variant="no-read-repair", symmetry=True, checkpoint=str(cp),
+    first = check(spec, variant="no-read-repair", params=none, symmetry=True, checkpoint=str(cp),
                   checkpoint_every=1e-9, max_states=1_200, temporal=False)
     assert first.status == "incomplete"
     meta = json.loads((cp / "meta.json").read_text())
     assert meta["expand_from"] < meta["next_level"] < meta["distinct"]  # within a level
-    r = check(spec, variant="no-read-repair", symmetry=True, resume=str(cp), temporal=False)
+    r = check(spec, variant="no-read-repair", params=none, symmetry=True, resume=str(cp),
+              temporal=False)
     assert r.violation is not None
     assert r.violation.trace == direct.violation.trace
     assert counts(r) == counts(direct) == (1_995, 5_592, 9)
-    whole = check(spec, symmetry=True, temporal=False)
+    whole = check(spec, params=none, symmetry=True, temporal=False)
     cp2 = tmp_path / "cp2"
     seen = []
     for limit in (3_000, 6_000, None):
-        r = check(spec, symmetry=True, checkpoint=str(cp2), checkpoint_every=1e-9,
+        r = check(spec, params=none, symmetry=True, checkpoint=str(cp2), checkpoint_every=1e-9,
                   resume=str(cp2) if seen else None, max_states=limit, temporal=False)
         seen.append(r.status)
     assert seen == ["incomplete", "incomplete", "ok"]

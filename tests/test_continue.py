@@ -51,7 +51,8 @@ def test_continue_reports_each_violated_property_with_its_shortest_trace(every: 
     assert every.violation == every.violations[0]
     assert every.checked is not None
     assert {c.name: c.outcome for c in every.checked.properties} == {
-        "versions_never_go_back": "violated", "every_node_learns_every_update": "violated",
+        "type_ok": "holds", "versions_never_go_back": "violated",
+        "every_node_learns_every_update": "violated", "updates_meet": "met",
         "update_spread": "met"}
     data = json.loads(every.dumps())
     assert [v["property"] for v in data["violations"]] == [

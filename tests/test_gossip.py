@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelcheck import check
+from modelcheck.mutate import Settings, run
 from modelcheck.render.labels import step_label
 from modelcheck_specs import gossip
 
@@ -40,3 +41,18 @@ def test_liveness_survives_loss_and_healed_partitions() -> None:
     assert r.status == "ok" and r.stats.distinct_states == 5_143
     r = check(gossip.spec, params={"nodes": 2, "faults": "partition=1"})
     assert r.status == "ok" and r.stats.distinct_states == 105
+
+
+def test_mutants_caught_at_the_default_bounds() -> None:
+    only = {
+        # Updates without the bound of ``updates``, or skipping a version: one update alone
+        # never meets another, which the overwriting merge needs to show.
+        "update:drop-guard:1": "type_ok", "update:off-by-one:2": "updates_meet",
+        # A push to the node itself, or of version 0, which nothing delivers.
+        "gossip:drop-guard:1": "type_ok",
+        # Every push addressed to node 0: node 0's own go to itself.
+        "gossip:field-constant:2": "type_ok",
+    }
+    report = run(gossip.spec, Settings(jobs=2, timeout=30), only=[*only])
+    assert {o.mutant.id: (o.status, o.killed_by) for o in report.outcomes} == {
+        mutant: ("killed", prop) for mutant, prop in only.items()}

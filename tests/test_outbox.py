@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelcheck import check
+from modelcheck.mutate import Settings, run
 from modelcheck.render.labels import step_label
 from modelcheck_specs import outbox
 
@@ -44,3 +45,19 @@ def test_a_consumer_that_is_not_idempotent_applies_twice() -> None:
 def test_loss_is_not_at_least_once() -> None:
     r = check(outbox.spec, params={"faults": "crash=1,restart=1,loss=1"})
     assert r.violation is not None and r.violation.property == "events_match_orders"
+
+
+def test_mutants_that_publish_again_are_caught() -> None:
+    # An order placed again, a dual-write step enabled in the outbox design, a relay that
+    # does not remember what it is publishing or does not clear the row: each publishes an
+    # event again without a crash, and its states would have no end.
+    report = run(outbox.spec, Settings(jobs=1, timeout=30))
+    assert (report.count("killed"), report.count("survived"), report.count("equivalent"),
+            report.count("timeout")) == (28, 0, 12, 0)
+    by = {o.mutant.id: o.killed_by for o in report.outcomes}
+    for mutant in ("place_order:drop-guard:1", "place_order:drop-update:3",
+                   "publish:drop-guard:1", "commit:drop-guard:1",
+                   "relay_publish:drop-update:1", "relay_mark_sent:drop-update:1"):
+        assert by[mutant] == "republished_only_after_faults"
+    # A relay that marks a row sent but still holds it as being published.
+    assert by["relay_mark_sent:drop-update:2"] == "relay_holds_unsent_rows"

@@ -73,7 +73,7 @@ def test_the_json_error_names_the_field_and_its_choices(invoke_output: InvokeOut
 def test_the_real_mode_explores_the_full_model(invoke_output: InvokeOutput) -> None:
     code, out = invoke_output("verify", "replication", "--param", "mode=quorum", "--json")
     assert code == 0
-    assert json.loads(out)["stats"]["distinct_states"] == 17904
+    assert json.loads(out)["stats"]["distinct_states"] == 71616
 
 
 def test_a_quorum_larger_than_the_replicas_is_a_usage_error(invoke_output: InvokeOutput) -> None:
@@ -476,7 +476,7 @@ def test_show_prints_each_domain_next_to_its_type_and_default(invoke_output: Inv
     for line in ("  replicas: int = 3 (valid: >= 1)",
                  "  mode: str = quorum (valid: quorum, sync, async)",
                  "  read_repair: bool = True (valid: true or false)",
-                 "  faults: Faults = none\n"):
+                 "  faults: Faults = crash=1\n"):
         assert line in out, line
     _, out = invoke_output("show", "raft")
     assert "  servers: int = 3 (valid: 2 .. 9)" in out
