@@ -31,7 +31,8 @@ receiver: the correct nodes send finitely many messages, so every fair behaviour
 one, and none of them moves again without the Byzantine node): there, ``validity`` says
 that if the sender is correct and has sent its value, every correct node has delivered
 it, and ``totality`` that if a correct node has delivered, every correct node has.
-``delivered`` (sometimes) makes sure delivery happens. ``no_equivocation``: a correct
+``delivered`` (sometimes) makes sure delivery happens, and ``delivered_and_quiescent``
+that validity and totality judge some state. ``no_equivocation``: a correct
 node echoes at most one value, one the sender sent it, and sends READY for at most one.
 ``justified``: a correct node sends READY for a value only once an ECHO quorum or ``f + 1``
 READYs of it have been sent to it, and delivers it only once ``2f + 1`` READYs have.
@@ -370,6 +371,13 @@ def delivered(cfg: Config, s: State) -> bool:
     return all(s.delivered[i] for i in _correct(cfg))
 
 
+@spec.sometimes
+def delivered_and_quiescent(cfg: Config, s: State) -> bool:
+    """Every correct node has delivered and the network is quiescent: ``validity`` and
+    ``totality`` judge some state."""
+    return all(s.delivered[i] for i in _correct(cfg)) and _quiescent(cfg, s)
+
+
 # -- mutants that survive, and why that is no gap (``modelcheck mutate reliable-broadcast``) --
 
 spec.accept_mutant(
@@ -387,8 +395,8 @@ spec.accept_mutant(
     "broadcast:flip-comparison:1",
     """With the sender Byzantine (the default), it also sends the correct sender's INITIALs,
     once: a stronger adversary, as ``broadcast:drop-guard:1``; with the sender correct, it
-    never sends, which ``validity`` would catch, but the default run has no correct
-    sender.""")
+    never sends, which ``delivered`` catches (``--variant byzantine-receiver``), but the
+    default run has no correct sender.""")
 spec.accept_mutant(
     "receive_echo:and-or:1",
     """The node also counts ECHOs after sending READY, and a second ECHO of the other value
