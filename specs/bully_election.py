@@ -59,7 +59,8 @@ COORDINATOR of its own: node 0 follows 1, node 1 follows 2.
 
 **Faults.** ``crash`` and ``restart`` as above (``crash=1,restart=1``: 1,155 states;
 ``crash=2,restart=2``: 7,864); ``loss`` breaks the synchronous system the algorithm
-assumes (``one_leader`` fails in 7 steps). The default is 3 nodes: at 4 (``--param
+assumes: a lost ELECTION lets a node win while a higher one listens
+(``winner_outranks_listeners`` fails in 7 steps). The default is 3 nodes: at 4 (``--param
 nodes=4``) the check fails on ``one_leader`` (in 28 steps with ``crash=1,restart=1``, 26
 with the default budgets, after about a minute): a COORDINATOR that a node sent before the
 leader it named crashed arrives after a later election's, which the bag allows and a
