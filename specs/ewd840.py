@@ -31,7 +31,12 @@ token reaches node 0 white. Without that fairness (``--no-fairness``) it is viol
 a behaviour that stops once the nodes are passive. TLC's EWD840.cfg also checks the
 refinement ``TDSpec`` of SyncTerminationDetection.tla; its safety part is ``td_init``
 (an initial-state predicate) and ``refines_td`` (an action property), under the mapping
-``active``, ``terminationDetected`` (they change no count).
+``active``, ``terminationDetected`` (they change no count). Added to the TLA+ module's
+properties (they change no count either): ``spoiled_round_ends``, a token held by a black
+node goes on to node 0 without waiting for the nodes on its way (PassToken's other
+disjuncts), ``detectable`` (always possible: from every state, termination can still be
+detected), and the goal ``reactivated_behind_probe`` (a node the white token has passed is
+activated again: the case Dijkstra's invariant answers with a black node).
 
 **Variant ``pass-keeps-color``.** A node passing the token does not whiten itself. A black
 node then stains every later token, so after termination probes go round forever and
@@ -214,6 +219,36 @@ def detected(cfg: Config, s: State) -> bool:
     return termination_detected(cfg, s)
 
 
+@spec.always_possible
+def detectable(cfg: Config, s: State) -> bool:
+    """From every state, the nodes can all become passive and the token can bring the news
+    to node 0: termination detection never becomes impossible."""
+    return termination_detected(cfg, s)
+
+
+@spec.sometimes
+def reactivated_behind_probe(cfg: Config, s: State) -> bool:
+    """A node the white token has passed is active again (reactivated by a node the token
+    has yet to visit): the case Dijkstra's invariant covers by a black node."""
+    return s.tcolor == WHITE and any(s.active[i] for i in range(s.tpos + 1, cfg.n))
+
+
+def held_by_black_node(cfg: Config, s: State) -> bool:
+    """A black node other than node 0 holds the token: the round is spoiled."""
+    return s.tpos != 0 and s.color[s.tpos] == BLACK
+
+
+def at_node_0(cfg: Config, s: State) -> bool:
+    """Node 0 holds the token."""
+    return s.tpos == 0
+
+
+spec.leads_to(held_by_black_node, at_node_0, name="spoiled_round_ends",
+              doc="A token held by a black node goes on to node 0 without waiting for the "
+                  "nodes on its way to become passive (PassToken's second and third "
+                  "disjuncts).")
+
+
 spec.accept_mutant(
     "initiate_probe:flip-comparison:3",
     """The two instances of ``initiate_probe`` swap their guards: the same steps, each under
@@ -223,6 +258,12 @@ spec.accept_mutant(
     "pass_token:flip-comparison:4",
     """The ``black_node`` and ``black_token`` instances of ``pass_token`` swap their guards:
     the same steps under each other's label.""")
+spec.accept_mutant(
+    "init:field-constant:1",
+    """Every token starts at node 0 rather than anywhere: a subset of Init's initial states
+    (the states of a ring that has run since its start). Each is still checked, and no
+    property concerns where the first token starts; the counts the tests pin (192 initial
+    states, TLC's) tell the two apart.""")
 spec.accept_mutant(
     "deactivate:drop-guard:1",
     """A passive node "becoming passive" is a step to the same state: a self-loop, which no

@@ -31,7 +31,16 @@ receiver: the correct nodes send finitely many messages, so every fair behaviour
 one, and none of them moves again without the Byzantine node): there, ``validity`` says
 that if the sender is correct and has sent its value, every correct node has delivered
 it, and ``totality`` that if a correct node has delivered, every correct node has.
-``delivered`` (sometimes) makes sure delivery happens.
+``delivered`` (sometimes) makes sure delivery happens, and ``delivered_and_quiescent``
+that validity and totality judge some state. ``no_equivocation``: a correct
+node echoes at most one value, one the sender sent it, and sends READY for at most one.
+``justified``: a correct node sends READY for a value only once an ECHO quorum or ``f + 1``
+READYs of it have been sent to it, and delivers it only once ``2f + 1`` READYs have.
+
+A node that keeps counting READYs after it has delivered delivers again when a fourth
+READY comes: with the sender Byzantine that needs 4 forged messages (``equivocate=4``:
+261,778 states), but with the sender correct one is enough
+(``--variant byzantine-receiver`` catches it).
 
 **Variant ``n-equals-3f``** (``nodes=3``): three nodes for one Byzantine fault. Every
 quorum of ``2f + 1`` needs the Byzantine node. Enabler: the Byzantine node is a
@@ -313,10 +322,60 @@ def totality(cfg: Config, s: State) -> bool:
     return all(done) or not any(done)
 
 
+def _sent_to(s: State) -> dict[tuple[type, int, int], set[int]]:
+    """For each (kind, receiver, value), the nodes that sent that receiver that message
+    (a correct node's own ECHO or READY counted as sent to itself too)."""
+    out: dict[tuple[type, int, int], set[int]] = {}
+    for m in s.msgs:
+        out.setdefault((type(m), m.dst, m.value), set()).add(m.src)
+        if not isinstance(m, Initial):
+            out.setdefault((type(m), m.src, m.value), set()).add(m.src)
+    return out
+
+
+@spec.always
+def no_equivocation(cfg: Config, s: State) -> bool:
+    """A correct node echoes at most one value, one the sender sent it, and sends READY
+    for at most one value."""
+    sent = _sent_to(s)
+    for i in _correct(cfg):
+        echoed = [v for v in VALUES if i in sent.get((Echo, i, v), ())]
+        if len(echoed) > 1 or any(SENDER not in sent.get((Initial, i, v), ())
+                                  for v in echoed):
+            return False
+        if sum(1 for v in VALUES if i in sent.get((Ready, i, v), ())) > 1:
+            return False
+    return True
+
+
+@spec.always
+def justified(cfg: Config, s: State) -> bool:
+    """A correct node sends READY for a value only once ECHOs of it from
+    ``⌈(n + f + 1) / 2⌉`` nodes or READYs from ``f + 1`` have been sent to it, and delivers
+    a value only once READYs of it from ``2f + 1`` nodes have (its own included)."""
+    sent = _sent_to(s)
+    for i in _correct(cfg):
+        for v in VALUES:
+            readies = len(sent.get((Ready, i, v), ()))
+            if v in s.delivered[i] and readies < 2 * cfg.f + 1:
+                return False
+            if i in sent.get((Ready, i, v), ()) and readies - 1 < cfg.f + 1 and len(
+                    sent.get((Echo, i, v), ())) < _echo_threshold(cfg):
+                return False
+    return True
+
+
 @spec.sometimes
 def delivered(cfg: Config, s: State) -> bool:
     """Every correct node has delivered."""
     return all(s.delivered[i] for i in _correct(cfg))
+
+
+@spec.sometimes
+def delivered_and_quiescent(cfg: Config, s: State) -> bool:
+    """Every correct node has delivered and the network is quiescent: ``validity`` and
+    ``totality`` judge some state."""
+    return all(s.delivered[i] for i in _correct(cfg)) and _quiescent(cfg, s)
 
 
 # -- mutants that survive, and why that is no gap (``modelcheck mutate reliable-broadcast``) --
@@ -331,6 +390,30 @@ spec.accept_mutant(
     "broadcast:and-or:1",
     """As ``broadcast:drop-guard:1``: the sender sends again (nothing changes), or a
     Byzantine sender sends the correct value once more (a stronger adversary).""")
+
+spec.accept_mutant(
+    "broadcast:flip-comparison:1",
+    """With the sender Byzantine (the default), it also sends the correct sender's INITIALs,
+    once: a stronger adversary, as ``broadcast:drop-guard:1``; with the sender correct, it
+    never sends, which ``delivered`` catches (``--variant byzantine-receiver``), but the
+    default run has no correct sender.""")
+spec.accept_mutant(
+    "receive_echo:and-or:1",
+    """The node also counts ECHOs after sending READY, and a second ECHO of the other value
+    from the same node (only the Byzantine node sends two). Neither changes what it sends:
+    two ECHO quorums of ``⌈(n + f + 1) / 2⌉`` share more than ``f`` nodes, so a second
+    quorum, for another value, would need a correct node that echoed both
+    (``no_equivocation``); and a Byzantine node counted for both values counts for each at
+    most once, as if it had sent this node only the ECHO of the value that reaches the
+    quorum, which it may.""")
+spec.accept_mutant(
+    "receive_initial:flip-comparison:1",
+    """A node whose ECHO quorum is completed by its own ECHO waits for one more ECHO, or for
+    ``f + 1`` READYs, before sending READY: it sends READY later, never another one.
+    Safety is untouched (fewer READYs); totality rests on the READY rule alone; and with
+    the sender correct, a node can stay short only if it counted every other correct
+    node's ECHO before echoing, which at most one correct node can do: the other
+    ``n - f - 1 >= f + 1`` send READY, and so does it.""")
 
 spec.variant(
     "n-equals-3f", params={"nodes": 3, "byzantine": "receiver"}, violates="validity",

@@ -120,6 +120,9 @@ def test_a_violation_says_what_was_left_unchecked() -> None:
         ("refines_td", "action property", True, "holds", ""),
         ("termination_eventually_detected", "leads to", True, "violated", ""),
         ("detected", "sometimes", True, "met", ""),
+        ("detectable", "always possible", False, "not checked", first),
+        ("reactivated_behind_probe", "sometimes", True, "met", ""),
+        ("spoiled_round_ends", "leads to", False, "not checked", first),
         ("deadlock", "deadlock", True, "holds", "")]
 
 

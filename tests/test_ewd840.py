@@ -92,3 +92,22 @@ def test_the_refinement_of_the_abstract_spec_catches_a_probe_that_starts_too_ear
           for m in json.loads(out)["mutants"]}
     assert by == {"initiate_probe:and-or:1": ("killed", "refines_td", 4),
                   "deactivate:drop-guard:1": ("accepted", None, None)}
+
+
+def test_the_added_properties_catch_a_ring_that_only_does_less(invoke: Invoke) -> None:
+    killed = {
+        # An active black node keeps a white token until it is passive.
+        "pass_token:flip-comparison:2": ("spoiled_round_ends", 1),
+        # No node is ever activated: the computation never reaches a node behind the probe.
+        "send_msg:flip-comparison:1": ("reactivated_behind_probe", None),
+        "send_msg:drop-update:3": ("reactivated_behind_probe", None),
+        # No node becomes passive: from an active ring, termination is never detected.
+        "deactivate:drop-update:1": ("detectable", 0),
+    }
+    shown = [arg for mutant in [*killed, "init:field-constant:1"] for arg in ("--show", mutant)]
+    code, out, _ = invoke("mutate", "ewd840", "--json", "--jobs", "1", *shown)
+    assert code == 0
+    by = {m["id"]: (m["status"], m["property"], m["trace_length"])
+          for m in json.loads(out)["mutants"]}
+    assert by == {**{m: ("killed", *p) for m, p in killed.items()},
+                  "init:field-constant:1": ("accepted", None, None)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from modelcheck import check
+from modelcheck.mutate import Settings, run
 from modelcheck.render.labels import step_label
 from modelcheck_specs import reliable_broadcast as rb
 
@@ -53,3 +54,27 @@ def test_each_variant_changes_its_parameter_and_documented_enablers_only() -> No
         "byzantine-receiver": {"byzantine": "receiver", "faults": "equivocate=1"}}
     for v in rb.spec.variants.values():
         assert "Enabler" in v.doc
+
+
+
+def test_no_equivocation_catches_a_node_that_echoes_what_it_was_not_sent() -> None:
+    report = run(rb.spec, Settings(max_depth=5, jobs=2), only=[
+        "receive_initial:drop-update:1",  # a node echoes every INITIAL it receives
+        "receive_initial:field-constant:3",  # a node echoes 0, whatever it received
+    ])
+    by = {o.mutant.id: (o.status, o.killed_by, o.trace_length) for o in report.outcomes}
+    assert by == {"receive_initial:drop-update:1": ("killed", "no_equivocation", 4),
+                  "receive_initial:field-constant:3": ("killed", "no_equivocation", 2)}
+
+
+
+def test_a_correct_sender_shows_a_delivery_quorum_one_short_and_a_second_delivery() -> None:
+    # With the sender Byzantine, a node that counts READYs after delivering needs 4 forged
+    # messages to deliver again; with the sender correct, one is enough.
+    report = run(rb.spec, Settings(variant="byzantine-receiver", max_depth=13, jobs=2), only=[
+        "receive_ready:off-by-one:6",  # a node delivers on 2f READYs
+        "receive_ready:and-or:1",  # a node counts READYs after delivering
+    ])
+    by = {o.mutant.id: (o.status, o.killed_by, o.trace_length) for o in report.outcomes}
+    assert by == {"receive_ready:off-by-one:6": ("killed", "justified", 8),
+                  "receive_ready:and-or:1": ("killed", "integrity", 12)}

@@ -201,9 +201,10 @@ def test_replay_reproduces_saved_counterexamples(invoke_output: InvokeOutput, tm
     outcome = json.loads(out)
     assert outcome["status"] == "reproduces"
     expected = load_spec(spec).variants[variant].expect.property
+    assert expected is not None
     length = counterexample(spec, variant).length
     assert (outcome["property"], outcome["kind"], outcome["step"]) == (
-        expected, "invariant", length)
+        expected, load_spec(spec).property(expected).kind, length)
 
 
 def test_a_trace_saved_with_the_full_fault_record_still_replays(
