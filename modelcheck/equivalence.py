@@ -30,7 +30,6 @@ where the original's does not differs. A spec with a view or with symmetry is no
 from __future__ import annotations
 
 import ast
-import inspect
 import time
 from array import array
 from collections.abc import Callable
@@ -61,15 +60,18 @@ def _code_of(code: CodeType, name: str, line: int) -> CodeType | None:
 
 def _step_objects(spec: Spec, steps: list[ast.FunctionDef]) -> dict[str, FunctionType] | None:
     """The function object of each step function of ``spec``'s module, by name; None if
-    one cannot be found, or two share a name."""
+    one cannot be found, is wrapped, or two share a name."""
     module = module_of(spec)
     names = [fn.name for fn in steps]
     if len(set(names)) != len(names):
         return None
     out: dict[str, FunctionType] = {}
     for name in names:
-        fn = inspect.unwrap(getattr(module, name, None))  # type: ignore[arg-type]
-        if not isinstance(fn, FunctionType) or fn.__module__ != module.__name__:
+        fn = getattr(module, name, None)
+        # A wrapper (a cache, say) could answer for the function without running the
+        # code that is swapped: such a module is not screened.
+        if (not isinstance(fn, FunctionType) or fn.__module__ != module.__name__
+                or hasattr(fn, "__wrapped__")):
             return None
         out[name] = fn
     return out

@@ -234,6 +234,20 @@ def test_a_step_that_a_property_calls_is_not_screened_but_still_compared(
     assert _outcome(path, "vote:drop-guard:2")[0] == "equivalent"
 
 
+def test_a_module_whose_step_is_wrapped_is_not_screened(tmp_path: Path) -> None:
+    # A cache could answer for the step without running its code: no reference, and the
+    # mutants are searched and compared whole instead.
+    path = tmp_path / "cached_tick.py"
+    path.write_text(QUORUM.replace("PROPERTY", "majority").replace("BODY", STRONG[1]).replace(
+        "@spec.action\ndef tick(", "@spec.action\n@cache\ndef tick(").replace(
+        "from typing import Annotated",
+        "from functools import cache\nfrom typing import Annotated"))
+    spec = load(str(path))
+    assert reference(spec, bind(spec)) is None
+    assert _outcome(path, "tick:off-by-one:1")[0] == "survived"
+    assert _outcome(path, "vote:drop-guard:2")[0] == "equivalent"
+
+
 @pytest.mark.slow
 def test_a_mutant_whose_search_does_not_end_times_out(tmp_path: Path) -> None:
     status, _, _, _ = _outcome(_quorum(tmp_path), "tick:drop-guard:1", timeout=0.5)
