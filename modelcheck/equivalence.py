@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from modelcheck import semantics
-from modelcheck.explore._codegen import instance_calls
+from modelcheck.explore import instance_calls
 from modelcheck.fingerprint import fingerprint
 from modelcheck.model import Model
 from modelcheck.mutants import Mutant, module_of, source_of, step_functions

@@ -17,6 +17,7 @@ from modelcheck.errors import ModelcheckError, UsageError
 from modelcheck.explore import bfs, dfs
 from modelcheck.explore import random as random_walks
 from modelcheck.explore._base import Options, Progress
+from modelcheck.explore._codegen import instance_calls
 from modelcheck.explore.temporal import unsupported
 from modelcheck.model import BindStopped, Model, bind
 from modelcheck.result import Result, Stats
@@ -24,7 +25,7 @@ from modelcheck.shrink import readable
 from modelcheck.spec import Spec
 from modelcheck.state import JSON, to_json
 
-__all__ = ["STRATEGIES", "Options", "Progress", "check"]
+__all__ = ["STRATEGIES", "Options", "Progress", "check", "instance_calls"]
 
 STRATEGIES: dict[str, Callable[[Model, Options], Result]] = {
     "bfs": bfs.explore,
