@@ -98,7 +98,9 @@ class Check:
     ``checked`` says whether it was evaluated at all; ``outcome`` is ``holds``,
     ``violated``, ``no violation found`` (checked on the states explored, which were not
     all), ``met``, ``not met``, ``not concluded`` (a ``sometimes`` goal no explored state
-    met, in a search that was not exhaustive), ``skipped`` (by an option), ``not checked``
+    met, in a search that was not complete: a depth limit, a state or time limit, an
+    interruption, random walks; one bounded only by state constraints is complete),
+    ``skipped`` (by an option), ``not checked``
     (the strategy or a bound kept it from being checked) or ``error``; ``note`` says why.
     """
 

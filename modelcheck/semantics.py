@@ -23,7 +23,9 @@ asked only about states without a successor.
 is judged as any other (the step into it, its invariants, the ``sometimes`` goals), and
 counted as generated, but a search neither counts it as a distinct state nor expands it:
 it is never a deadlock, and a state whose successors all lie outside is not one either,
-as in TLC. :func:`within` decides it, the one place every explorer asks.
+as in TLC. :func:`within` decides it, the one place every explorer asks. A search bounded
+only by state constraints explores the constrained model completely: it judges the
+``sometimes`` goals (one never met is a violation), though not the temporal properties.
 
 **Spec errors.** An action that raises is a spec error naming the action instance; a
 state that is not hashable names the action or init that returned it, and its fields.
@@ -537,9 +539,11 @@ def nondeterminism(model: Model, action: int, at: str, *, trace: Trace | None = 
 
 
 def violation_message(kind: ViolationKind, prop: str, length: int,
-                      action: str | None = None) -> str:
+                      action: str | None = None, bounded: str | None = None) -> str:
     """How every search and replay words a violation of ``kind`` shown by a trace of
-    ``length`` steps (``action``: the label of the last step, for an action property)."""
+    ``length`` steps (``action``: the label of the last step, for an action property;
+    ``bounded``: what bounded the search that concluded a ``sometimes`` goal, as
+    :func:`constrained` says it)."""
     if kind == "invariant":
         return f"invariant {prop} is violated after {steps(length)}"
     if kind == "initial":
@@ -551,7 +555,8 @@ def violation_message(kind: ViolationKind, prop: str, length: int,
         return (f"deadlock after {steps(length)}: no action is enabled and the state is not "
                 f"terminal ({_DEADLOCK_HINT})")
     if kind == "sometimes":
-        return f"no reachable state satisfies {prop} (@spec.sometimes)"
+        return (f"no reachable state satisfies {prop} (@spec.sometimes"
+                + (f"; {bounded})" if bounded else ")"))
     raise ValueError(f"violation_message does not word {kind} violations")
 
 
@@ -564,10 +569,10 @@ def conditioned_message(prop: Property, length: int) -> str:
 
 
 def violation(kind: ViolationKind, prop: str, trace: Trace | None, *,
-              action: str | None = None) -> Violation:
+              action: str | None = None, bounded: str | None = None) -> Violation:
     """The :class:`Violation` of ``prop``, worded by :func:`violation_message`."""
     length = trace.length if trace is not None else 0
-    return Violation(prop, kind, trace, violation_message(kind, prop, length, action))
+    return Violation(prop, kind, trace, violation_message(kind, prop, length, action, bounded))
 
 
 # -- what was checked -----------------------------------------------------------------------
@@ -583,7 +588,8 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
                      stopped: str | None, violation: Violation | None,
                      error: SpecRuntimeError | None, deadlock: bool, unmet: Collection[str],
                      temporal_ran: bool, states: int, violations: Sequence[Violation] = (),
-                     continued: bool = False) -> tuple[Checked, tuple[str, ...]]:
+                     continued: bool = False, concluded: bool = False
+                     ) -> tuple[Checked, tuple[str, ...]]:
     """Every property of ``model``'s spec with what the search made of it, the deadlock
     check and the fairness in force; and the warnings a user must not miss.
 
@@ -593,17 +599,20 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
     ``stopped`` why the search stopped or was bounded. ``violations`` lists every violation
     of a search that went on after the first (``violation`` is then the first of them);
     ``continued`` says it went on after each (no ``max_violations`` stopped it).
+    ``concluded`` says the ``sometimes`` goals were judged on a search bounded only by the
+    state constraints, which explored the constrained model completely: ``stopped`` then
+    names the constraints, and a goal never met is ``not met`` within them.
     """
     bound = {p.name for p in model.temporal}
     failed = error.function if error is not None else None
     found = list(violations) or ([violation] if violation is not None else [])
     violated = {v.property for v in found}
-    complete = exhaustive or (violation is not None and not violations and violation.kind in (
-        "sometimes", "liveness", "possibility"))
+    complete = exhaustive or (violation is not None and not violations and stopped is None
+                              and violation.kind in ("sometimes", "liveness", "possibility"))
     # The breadth-first search says in ``stopped`` that temporal properties were not
     # checked; here each property says it.
     bound_by = (stopped or "").split("; temporal properties were not checked")[0]
-    if status == "ok":
+    if status == "ok" or (status == "violation" and concluded and not violations):
         why = bound_by
     elif status == "violation":
         why = ("the search stopped at the first violation" if not violations else
@@ -632,14 +641,13 @@ def what_was_checked(model: Model, *, strategy: str, status: str, exhaustive: bo
             else:
                 out.append(Check(p.name, label, True, "no violation found", why))
         elif p.kind == "sometimes":
+            none = "no reachable state satisfies it" + (f"; {bound_by}" if concluded else "")
             if p.name not in unmet:
                 out.append(Check(p.name, label, True, "met"))
             elif mine:
-                out.append(Check(p.name, label, True, "violated",
-                                 "no reachable state satisfies it"))
-            elif complete:
-                out.append(Check(p.name, label, True, "not met",
-                                 "no reachable state satisfies it"))
+                out.append(Check(p.name, label, True, "violated", none))
+            elif complete or concluded:
+                out.append(Check(p.name, label, True, "not met", none))
             else:
                 out.append(Check(p.name, label, True, "not concluded", why))
         elif p.name not in bound:

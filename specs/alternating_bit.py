@@ -24,10 +24,13 @@ does not have; it is not ported. ``abc_init`` is the initial half of the refinem
 sender's bit along the message channel to the receiver's bit and along the ack channel to
 the sender's ack, the bits change at most once, and a message carrying the sender's bit carries the
 value it is sending), and the action property ``one_message_moves`` (each step sends,
-receives or loses one message: the channels are lossy FIFO queues). A sender that never
-sends a new value, or never takes in an ack, only does less: the reachable states are a
-subset of the correct protocol's, which no invariant can tell, and a constrained search
-checks no progress property; ``modelcheck mutate`` reports those as survivors.
+receives or loses one message: the channels are lossy FIFO queues), and two ``sometimes``
+goals that the protocol makes progress: ``new_value_received`` (the receiver takes a value
+whose ack is still to come) and ``next_value_sent`` (an ack comes back and the next value is
+sent while the previous one is still on the channel). A sender that never sends a new value,
+or never takes in an ack, only does less: its reachable states are a subset of the correct
+protocol's, which no invariant can tell, but it never meets these goals, which a search
+bounded by the state constraint judges as any complete search does.
 
 **Variant ``receiver-flips-bit``.** The receiver flips its bit on every message instead of
 taking the message's bit, so a message sent again is taken as a new value: a receive step
@@ -221,6 +224,20 @@ def one_message_moves(cfg: Config, before: State, after: State) -> bool:
     lossy FIFO queues, and each step is a send, a receive or a loss."""
     moves = sorted((_moved(before.msg_q, after.msg_q), _moved(before.ack_q, after.ack_q)))
     return moves in (["same", "sent"], ["same", "taken"])
+
+
+@spec.sometimes
+def new_value_received(cfg: Config, s: State) -> bool:
+    """The receiver has taken the value being sent, whose ack has not come back yet: the
+    sender's bit and the receiver's agree and differ from the sender's ack."""
+    return s.r_bit == s.s_bit != s.s_ack
+
+
+@spec.sometimes
+def next_value_sent(cfg: Config, s: State) -> bool:
+    """Both bits are on the message channel: an ack came back and the sender sent the next
+    value while copies of the previous one were still on their way."""
+    return len({b for b, _ in s.msg_q}) == 2
 
 
 spec.variant(

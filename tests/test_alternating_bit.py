@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from modelcheck import bind, check, replay
+from modelcheck import bind, check, load_spec, replay
 from modelcheck.catalogue import load
 
 if TYPE_CHECKING:
-    from conftest import Invoke
+    from conftest import Invoke, SpecVariant
 
 
 @pytest.mark.parametrize(("bound", "distinct", "generated", "depth"),
@@ -44,6 +44,26 @@ def test_a_receiver_that_flips_its_bit_takes_a_resent_message_as_new() -> None:
     replay(bind(spec, "receiver-flips-bit"), v.trace)
 
 
+@pytest.mark.parametrize(("old", "new", "goal", "distinct"), [
+    ("if s.s_ack != s.s_bit:\n        return None\n    bit",
+     "if s.s_ack == s.s_bit:\n        return None\n    bit", "new_value_received", 24),
+    ("s.replace(ack_q=s.ack_q[1:], s_ack=s.ack_q[0])", "s.replace(ack_q=s.ack_q[1:])",
+     "next_value_sent", 168)], ids=["never-a-new-value", "never-an-ack"])
+def test_a_sender_that_does_less_misses_a_progress_goal(
+        spec_variant: SpecVariant, old: str, new: str, goal: str, distinct: int) -> None:
+    """A sender that never sends a new value, or never takes in an ack, reaches only some
+    of the protocol's states; the search bounded by the channel constraint is complete, so
+    the goal it never meets is violated."""
+    planted = load_spec(str(spec_variant("alternating_bit", "planted", old, new)))
+    for strategy in ("bfs", "dfs"):
+        r = check(planted, strategy=strategy)
+        assert r.violation is not None and r.violation.property == goal
+        assert r.violation.message == (
+            f"no reachable state satisfies {goal} (@spec.sometimes; bounded by the state "
+            "constraint seq_constraint)")
+        assert r.stats.distinct_states == distinct
+
+
 def test_the_added_properties_catch_these_mutants(invoke: Invoke) -> None:
     killed = {
         "init:field-constant:1": "abc_init",  # the sender's ack starts on another bit
@@ -53,6 +73,8 @@ def test_the_added_properties_catch_these_mutants(invoke: Invoke) -> None:
         "rcv_msg:drop-update:1": "one_message_moves",  # the receiver never dequeues
         "snd_ack:drop-update:1": "one_message_moves",  # no ack is ever sent
         "lose_msg:drop-update:1": "one_message_moves",  # a channel that never loses
+        "snd_new_value:flip-comparison:1": "new_value_received",  # never a new value
+        "rcv_ack:drop-update:2": "next_value_sent",  # the sender never takes in an ack
     }
     shown = [arg for mutant in [*killed, "rcv_msg:off-by-one:2"] for arg in ("--show", mutant)]
     code, out, _ = invoke("mutate", "alternating-bit", "--json", "--jobs", "2", *shown)

@@ -26,6 +26,7 @@ import pytest
 from modelcheck import Record, Spec, SpecDefinitionError, bind, check, replay
 from modelcheck.catalogue import load
 from modelcheck.properties.verdict import judge
+from modelcheck.render.text import render_result
 from modelcheck.result import Result
 from modelcheck.statespace import reachable_graph
 
@@ -220,3 +221,77 @@ def test_explorers_agree_with_constraints(variant: str | None, params: dict[str,
         assert bfs.violation is not None and par.violation is not None
         assert bfs.violation.trace is not None and par.violation.trace is not None
         assert bfs.violation.trace.length == par.violation.trace.length
+
+
+goals = Spec("counter-goal", Config, S)
+goals.inits, goals.actions, goals.constraints = spec.inits, spec.actions, spec.constraints
+
+
+@goals.sometimes
+def six(cfg: Config, s: S) -> bool:
+    return s.x == 6
+
+
+@goals.sometimes
+def five(cfg: Config, s: S) -> bool:
+    return s.x == 5
+
+
+NEVER_SIX = ("no reachable state satisfies six (@spec.sometimes; bounded by the state "
+             "constraint small)")
+
+
+@pytest.mark.parametrize(("strategy", "workers"), EXACT)
+def test_a_goal_never_met_within_the_constraints_is_violated(strategy: str,
+                                                              workers: int) -> None:
+    """The constrained search is complete: 6 is never reached (4 and 5 are not expanded),
+    and 5, outside, is generated and meets its goal."""
+    r = run(A, strategy, workers)  # the counter spec has no goal
+    assert r.status == "ok"
+    r = check(goals, params=A, strategy=strategy, workers=workers)
+    assert (r.status, r.exhaustive, counts(r)[1:]) == ("violation", False, (4, 10))
+    assert r.violation is not None and r.violation.kind == "sometimes"
+    assert r.violation.message == NEVER_SIX and r.violation.trace is None
+    assert r.stopped == "bounded by the state constraint small"
+    assert r.checked is not None
+    assert [(c.name, c.outcome, c.note) for c in r.checked.properties] == [
+        ("six", "violated", "no reachable state satisfies it; bounded by the state "
+                            "constraint small"),
+        ("five", "met", "")]
+    assert (r.checked.deadlock.outcome, r.checked.deadlock.note) == (
+        "no violation found", "bounded by the state constraint small")
+    assert render_result(r).splitlines()[1:3] == [
+        f"✗ {NEVER_SIX}",
+        "checked: six (sometimes): violated (no reachable state satisfies it; bounded by "
+        "the state constraint small); five (sometimes): met; deadlock freedom: no violation "
+        "found (bounded by the state constraint small)"]
+
+
+def test_every_goal_never_met_is_reported_with_continue() -> None:
+    r = check(goals, params={**A, "step2": False}, max_violations=None)
+    assert r.status == "violation"
+    assert [(v.property, v.message) for v in r.violations] == [
+        ("six", NEVER_SIX), ("five", NEVER_SIX.replace("six", "five"))]
+
+
+def test_a_goal_met_within_the_constraints_passes() -> None:
+    met = Spec("counter-met", Config, S)
+    met.inits, met.actions, met.constraints = spec.inits, spec.actions, spec.constraints
+    met.sometimes(five)
+    r = check(met, params=A)
+    assert r.status == "ok" and r.stopped == "bounded by the state constraint small"
+    assert r.checked is not None
+    assert [(c.name, c.outcome) for c in r.checked.properties] == [("five", "met")]
+
+
+def test_a_depth_bound_leaves_a_constrained_goal_not_concluded() -> None:
+    r = check(goals, params=A, max_depth=2)
+    assert r.status == "ok" and not r.exhaustive
+    bound = "depth limit of 2 reached; bounded by the state constraint small"
+    assert r.stopped == bound
+    assert r.checked is not None
+    assert [(c.name, c.outcome, c.note) for c in r.checked.properties] == [
+        ("six", "not concluded", bound), ("five", "not concluded", bound)]
+    r = check(goals, params=A, max_states=2)
+    assert r.status == "incomplete"
+    assert r.checked is not None and r.checked.properties[0].outcome == "not concluded"

@@ -23,7 +23,7 @@ from modelcheck.explore.distributed import local_cluster  # noqa: E402
 from modelcheck.explore.distributed.messages import pack, unpack  # noqa: E402
 
 if TYPE_CHECKING:
-    from conftest import CliResult
+    from conftest import CliResult, SpecVariant
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +232,8 @@ def test_batches_keep_every_value_and_its_type() -> None:
 
 
 @pytest.mark.slow
-def test_state_constraints_give_tlcs_counts(scheduler: str) -> None:
+def test_state_constraints_give_tlcs_counts(scheduler: str,
+                                            spec_variant: SpecVariant) -> None:
     """A state outside the constraint is checked but neither distinct nor expanded."""
     single, dist = both("alternating-bit", scheduler)
     assert counts(single) == counts(dist) == ("ok", 240, 1392, 10)
@@ -241,3 +242,12 @@ def test_state_constraints_give_tlcs_counts(scheduler: str) -> None:
     assert dist.violation is not None and single.violation is not None
     assert dist.violation.trace is not None and single.violation.trace is not None
     assert dist.violation.trace.length == single.violation.trace.length == 4
+    # A sender that never takes in an ack never sends a second value: a goal never met.
+    planted = spec_variant("alternating_bit", "planted",
+                           "s.replace(ack_q=s.ack_q[1:], s_ack=s.ack_q[0])",
+                           "s.replace(ack_q=s.ack_q[1:])")
+    single, dist = both(str(planted), scheduler)
+    assert counts(single) == counts(dist) == ("violation", 168, 924, 7)
+    assert dist.violation is not None and single.violation is not None
+    assert dist.violation.message == single.violation.message
+    assert dist.violation.property == "next_value_sent"

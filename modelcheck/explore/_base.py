@@ -411,12 +411,6 @@ class Run:
         return semantics.nondeterminism(self.model, action, at, trace=trace,
                                         step=trace.length if trace is not None else None)
 
-    def unmet_sometimes(self) -> Violation | None:
-        """After an exhaustive search: the first ``sometimes`` property no state met."""
-        if not self.pending_sometimes:
-            return None
-        return semantics.violation("sometimes", self.pending_sometimes[0].name, None)
-
     # -- errors ---------------------------------------------------------------------------
 
     def _bad_state(self, state: Any, index: int) -> None:
@@ -628,7 +622,7 @@ class Run:
 
     def result(self, status: Status, *, exhaustive: bool, violation: Violation | None = None,
                error: str | None = None, stopped: str | None = None,
-               details: dict[str, Any] | None = None) -> Result:
+               details: dict[str, Any] | None = None, concluded: bool = False) -> Result:
         model = self.model
         if self.audit is not None and status != "error":
             self.details["audit"] = self.audit.summary()
@@ -649,7 +643,8 @@ class Run:
             stopped=stopped, violation=violation, error=spec_error,
             deadlock=self.options.deadlock, unmet={p.name for p in self.pending_sometimes},
             temporal_ran="temporal" in details, states=stats.distinct_states,
-            violations=violations, continued=self.continuing and stopped_at is None)
+            violations=violations, continued=self.continuing and stopped_at is None,
+            concluded=concluded)
         if status == "violation" and stopped_at is not None and stopped is None:
             stopped = f"--max-violations {stopped_at} reached"
         return Result(model.spec.name, model.variant, model.params, self.strategy, status,
@@ -662,24 +657,36 @@ class Run:
 
     def finish(self, *, bounded: str | None) -> Result:
         """The result of a search that ran out of states to explore (maybe within a bound:
-        a depth limit, the state constraints)."""
+        a depth limit, the state constraints).
+
+        The ``sometimes`` goals no state met are violations unless a depth limit bounded
+        the search: a search bounded only by the state constraints explored the
+        constrained model completely (every state inside, and every state generated
+        outside checked), so a goal it never met is met nowhere in that model."""
         constrained = semantics.constrained(self.model)
+        judged = bounded is None
+        within = constrained.split("; ")[0] if judged and constrained is not None else None
         if constrained is not None:
             bounded = constrained if bounded is None else f"{bounded}; {constrained}"
+        exhaustive = bounded is None
         if self.continuing:
-            if bounded is None:
+            if judged:
                 for prop in list(self.pending_sometimes):
                     try:
-                        self.found(semantics.violation("sometimes", prop.name, None))
+                        self.found(semantics.violation("sometimes", prop.name, None,
+                                                       bounded=within))
                     except Found:
                         break
             if self.violations:
-                return self.result("violation", exhaustive=bounded is None, stopped=bounded)
-        elif bounded is None:
-            unmet = self.unmet_sometimes()
-            if unmet is not None:
-                return self.result("violation", exhaustive=True, violation=unmet)
-        return self.result("ok", exhaustive=bounded is None, stopped=bounded)
+                return self.result("violation", exhaustive=exhaustive, stopped=bounded,
+                                   concluded=within is not None)
+        elif judged and self.pending_sometimes:
+            unmet = semantics.violation("sometimes", self.pending_sometimes[0].name, None,
+                                        bounded=within)
+            return self.result("violation", exhaustive=exhaustive, violation=unmet,
+                               stopped=bounded, concluded=within is not None)
+        return self.result("ok", exhaustive=exhaustive, stopped=bounded,
+                           concluded=within is not None)
 
     def outcome(self, search: Callable[[], Result]) -> Result:
         """Run ``search``, turning how it ended (a violation, a spec error, Ctrl-C) into
