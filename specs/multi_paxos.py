@@ -61,12 +61,17 @@ class Config:
 
     acceptors: Annotated[int, Between(1)] = 3
     """Number of acceptors."""
-    slots: Annotated[int, Between(1)] = 2
-    """Length of the log."""
-    max_ballot: Annotated[int, Between(0)] = 1
-    """Ballots are ``0 .. max_ballot``; ballot 0's leader is the stable leader."""
+    slots: Annotated[int, Between(1)] = 1
+    """Length of the log (the variant ``two-slots`` has two)."""
+    max_ballot: Annotated[int, Between(0)] = 2
+    """Ballots are ``0 .. max_ballot``; ballot 0's leader is the stable leader. Two is the
+    least at which value selection matters: a new leader can hear of votes of two ballots
+    and values in one slot."""
     skip_phase1: bool = False
     """Flaw: a leader of a ballot above 0 proposes without running phase 1."""
+    adopt_any_vote: bool = False
+    """Flaw: a new leader adopts, in a slot, any vote its majority reports there, not the
+    one of highest ballot."""
     faults: Faults = NO_FAULTS
     """Fault budgets (``--faults loss=1,crash=1``; see modelcheck.network)."""
 
@@ -241,7 +246,8 @@ def safe(cfg: Config, s: State, b: int, slot: int, v: int) -> bool:
                if type(m) is Promise and m.bal == b and net.reachable(s, m.acc, me)}
     for quorum in itertools.combinations(sorted(reports), _majority(cfg)):
         votes = [reports[a] for a in quorum if reports[a][0] >= 0]
-        if (v == b if not votes else max(votes, key=lambda vote: vote[0])[1] == v):
+        if v == b if not votes else (any(w == v for _, w in votes) if cfg.adopt_any_vote
+                                     else max(votes, key=lambda vote: vote[0])[1] == v):
             return True
     return False
 
@@ -342,6 +348,12 @@ def stable_leader_fills_log(cfg: Config, s: State) -> bool:
     """The stable leader alone can fill the whole log, with phase 2 only: every slot is
     chosen before any Prepare is sent."""
     return all(chosen(cfg, s)) and not any(type(m) is Prepare for m in s.msgs)
+
+
+@spec.sometimes
+def every_leader_proposes(cfg: Config, s: State) -> bool:
+    """The leader of every ballot can propose: one failover can follow another."""
+    return {m.bal for m in s.msgs if type(m) is Accept} == set(_ballots(cfg))
 
 
 @spec.sometimes
@@ -486,6 +498,16 @@ spec.accept_mutant("prepare:off-by-one:2", _BALLOT_0_PREPARES)
 spec.accept_mutant(
     "prepare:and-or:1", _BALLOT_0_PREPARES + """ (It also lets a crashed leader of a higher
     ballot send its Prepare, which matters only with ``--faults crash``.)""")
+
+spec.variant(
+    "two-slots", params={"slots": 2, "max_ballot": 1},
+    doc="A log of two slots, with the stable leader and one failover (ballots 0..1): one "
+        "phase 1 serves both slots.")
+
+spec.variant(
+    "adopt-any-vote", params={"adopt_any_vote": True}, violates="messages_sound",
+    doc="A new leader adopts, in a slot, any vote its majority reports there, not the one "
+        "of highest ballot.")
 
 spec.variant(
     "new-leader-skips-phase1", params={"skip_phase1": True}, violates="messages_sound",
