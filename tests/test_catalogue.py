@@ -26,7 +26,9 @@ SLOW = {"raft:commit-old-term", "raft:forget-vote", "raft:default", "raft:no-tru
         "gossip:crashed-node", "paxos:default", "paxos:accept-lower-ballot",
         "paxos:ignore-accepted-value", "lww-skew:default", "byzantine-generals:default",
         "byzantine-generals:traitorous-commander", "reliable-broadcast:default",
-        "reliable-broadcast:byzantine-receiver", "reliable-broadcast:low-echo-threshold"}
+        "reliable-broadcast:byzantine-receiver", "reliable-broadcast:low-echo-threshold",
+        "paxos:adopt-any-vote", "paxos:flexible-quorums", "paxos:flexible-disjoint-quorums",
+        "multi-paxos:two-slots", "multi-paxos:adopt-any-vote"}
 """The configurations that take more than about half a second (``pytest -m "not slow"``)."""
 
 ELSEWHERE = {("raft", None)}

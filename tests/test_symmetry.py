@@ -363,7 +363,9 @@ SLOW = {"raft:commit-old-term", "raft:forget-vote", "raft:default", "raft:no-tru
         "raft:vote-twice", "multi-paxos:default", "replication:default",
         "replication:sync-replica-down", "replication:no-read-repair", "logical-clocks:default",
         "logical-clocks:hlc-drift", "gossip:crashed-node", "paxos:default",
-        "paxos:accept-lower-ballot", "paxos:ignore-accepted-value", "three-phase-commit:partition"}
+        "paxos:accept-lower-ballot", "paxos:ignore-accepted-value", "three-phase-commit:partition",
+        "paxos:adopt-any-vote", "paxos:flexible-quorums", "paxos:flexible-disjoint-quorums",
+        "multi-paxos:two-slots", "multi-paxos:adopt-any-vote"}
 """The configurations that take more than about half a second (``pytest -m "not slow"``)."""
 
 CASES = [pytest.param(name, variant, id=f"{name}:{variant or 'default'}",
