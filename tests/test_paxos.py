@@ -10,7 +10,6 @@ from modelcheck.mutate import STATUSES, Settings, load_mutant, mutants_of, run, 
 from modelcheck.render.labels import step_label
 from modelcheck_specs import paxos
 
-
 BALLOTS_0_1 = {"max_ballot": 1}
 """The smallest configuration with a phase 1 to learn from: enough for what needs no
 value selection."""
