@@ -37,8 +37,9 @@ phase-2 quorum of acceptors has voted for it in one ballot — the safety of con
 What MCPaxos.cfg checks too: ``type_ok``, ``acceptor_votes_sent``, ``messages_sound`` and
 ``votes_safe`` (Paxos.tla's ``Inv`` conjuncts, Voting.tla's ``VotesSafe`` and
 ``OneValuePerBallot``) and ``refines_voting`` (the refinement of Voting.tla, an action
-property). ``value_chosen`` and ``chosen_again`` (``sometimes``: a value chosen in one
-ballot is chosen again in a higher one) make sure none holds vacuously.
+property). ``value_chosen``, ``every_ballot_proposes`` and ``chosen_again`` (``sometimes``: a value
+is chosen, the proposer of every ballot can propose, and a value chosen in one ballot is
+chosen again in a higher one) make sure none holds vacuously.
 ``modelcheck mutate paxos`` kills every mutant but the equivalent ones and one accepted
 (see the catalogue's score).
 
@@ -386,6 +387,12 @@ def validity(cfg: Config, s: State) -> bool:
 def value_chosen(cfg: Config, s: State) -> bool:
     """A value can be chosen."""
     return bool(chosen(cfg, s))
+
+
+@spec.sometimes
+def every_ballot_proposes(cfg: Config, s: State) -> bool:
+    """The proposer of every ballot can propose: phase 1 can succeed at each."""
+    return {m.bal for m in s.msgs if type(m) is Phase2a} == set(_ballots(cfg))
 
 
 @spec.sometimes
