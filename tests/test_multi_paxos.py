@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from modelcheck import check
+from modelcheck.mutate import load_mutant, mutants_of, select
 from modelcheck.render.labels import step_label
 from modelcheck_specs import multi_paxos as mp
 
@@ -54,6 +55,21 @@ def test_the_default_run_kills_a_new_leader_that_adopts_any_reported_vote() -> N
     trace = r.violation.trace
     assert trace is not None and trace.length == 11
     assert step_label(trace.steps[-1]).startswith("propose(b=2, slot=0, v=0)")
+
+
+@pytest.mark.parametrize(("mutant", "prop", "length"), [
+    ("propose:drop-conjunct:3", "stable_leader_fills_log", None),  # one proposal per ballot
+    ("accept:field-constant:3", "votes_announced", 2),  # every Accepted names slot 0
+])
+def test_two_slots_kill_the_mutants_that_mix_up_slots(mutant: str, prop: str,
+                                                       length: int | None) -> None:
+    """At the default single slot these mutants are equivalent; the variant ``two-slots``
+    kills them."""
+    (m,) = select(mutants_of(mp.spec), [mutant])
+    r = check(load_mutant(mp.spec, m), variant="two-slots")
+    assert r.status == "violation" and r.violation is not None
+    assert r.violation.property == prop
+    assert (r.violation.trace.length if r.violation.trace else None) == length
 
 
 def test_a_new_leader_proposes_the_value_reported_for_the_slot() -> None:
