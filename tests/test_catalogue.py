@@ -31,9 +31,9 @@ SLOW = {"raft:commit-old-term", "raft:forget-vote", "raft:default", "raft:no-tru
         "multi-paxos:two-slots", "multi-paxos:adopt-any-vote"}
 """The configurations that take more than about half a second (``pytest -m "not slow"``)."""
 
-ELSEWHERE = {("raft", None)}
-"""Checked by their own tests with both strategies and exact counts (raft's default run
-takes a minute: tests/test_raft.py)."""
+ELSEWHERE = {("raft", None), ("paxos", None)}
+"""Checked by their own tests with exact counts (raft's default run takes a minute, with
+both strategies: tests/test_raft.py; paxos's half a minute: tests/test_paxos.py)."""
 
 CASES = [pytest.param(name, variant, id=f"{name}:{variant or 'default'}",
                       marks=[pytest.mark.slow] if f"{name}:{variant or 'default'}" in SLOW else [])
