@@ -12,21 +12,34 @@ promise the ballot, and the Promise reports the acceptor's vote of highest ballo
 slot. With the promises of a majority it proposes, in each slot, the value of the
 highest-ballot vote reported there, or its own command if none is. Messages travel on a
 ``set`` network (Paxos.tla's grow-only ``msgs``); a leader reads the promises of its
-ballot in place, and learners read the Accepted messages, as ``chosen`` does. With the
-defaults (3 acceptors, 2 slots, ballots 0..1) the search finds 31,113 distinct and
-229,150 generated states (depth 21). The tlaplus/Examples Multi-Paxos model
+ballot in place, and learners read the Accepted messages, as ``chosen`` does. The defaults
+(3 acceptors, 1 slot, ballots 0..2) are the least at which value selection matters: ballot
+2's leader can hear of votes of ballots 0 and 1 for different commands in one slot, and
+must adopt the higher. The search finds 16,857 distinct and 100,580 generated states
+(depth 21), in a few seconds; the variant ``two-slots`` (2 slots, ballots 0..1: one phase 1
+for the whole log) finds 31,113 distinct and 229,150 generated states (depth 21). Both at
+once, 2 slots and ballots 0..2, exceed 600,000 states. The tlaplus/Examples Multi-Paxos model
 (specifications/MultiPaxos-SMR) is a different, larger protocol (clients, commit notices,
 and no published count for a configuration this small), so no TLC count applies.
-Acceptors are a symmetric set (``--symmetry``: 5,989 distinct states).
+Acceptors are a symmetric set (``--symmetry``: 3,313 distinct states; 5,989 with the
+variant ``two-slots``).
 
 **Properties.** ``slot_agreement``: in every slot at most one value is chosen (chosen: a
 majority of acceptors voted for it in one ballot), so every replica that executes the log
 executes the same commands. Per slot, what MCPaxos.cfg checks of Paxos.tla (see the
 ``paxos`` entry): ``type_ok``, ``votes_announced``, ``messages_sound``, ``votes_safe`` and
-``refines_voting``. ``log_chosen``, ``stable_leader_fills_log`` and ``vote_reproposed``
-(``sometimes``) make sure every slot can be filled, by the stable leader alone, and that a
-new leader can carry a vote over. ``modelcheck mutate multi-paxos`` scores 0.968 (about 3
-minutes; ballots 0..2 with 2 slots exceed 600,000 states, too many for it).
+``refines_voting``. ``log_chosen``, ``stable_leader_fills_log``, ``every_leader_proposes`` and
+``vote_reproposed`` (``sometimes``) make sure every slot can be filled, by the stable
+leader alone, that the leader of every ballot can propose, and that a new leader can carry
+a vote over. ``modelcheck mutate multi-paxos`` kills every mutant but the equivalent and
+accepted ones (see the catalogue's score); at one slot a mutant that mixes up slots is
+equivalent, which ``--variant two-slots`` shows.
+
+**Variant ``adopt-any-vote``.** A new leader adopts, in a slot, any vote its majority
+reports there, not the one of highest ballot: ``messages_sound`` fails in 11 steps, at
+ballot 2's proposal of the stable leader's command over a ballot-1 vote for ballot 1's.
+At ballots 0..1 it passes: a new leader hears of votes of ballot 0 only, all for one
+command.
 
 **Variant ``new-leader-skips-phase1``.** A new leader behaves as if the stable leader's
 phase 1 covered its own ballot: it proposes in phase 2 without gathering promises, so it
@@ -61,12 +74,17 @@ class Config:
 
     acceptors: Annotated[int, Between(1)] = 3
     """Number of acceptors."""
-    slots: Annotated[int, Between(1)] = 2
-    """Length of the log."""
-    max_ballot: Annotated[int, Between(0)] = 1
-    """Ballots are ``0 .. max_ballot``; ballot 0's leader is the stable leader."""
+    slots: Annotated[int, Between(1)] = 1
+    """Length of the log (the variant ``two-slots`` has two)."""
+    max_ballot: Annotated[int, Between(0)] = 2
+    """Ballots are ``0 .. max_ballot``; ballot 0's leader is the stable leader. Two is the
+    least at which value selection matters: a new leader can hear of votes of two ballots
+    and values in one slot."""
     skip_phase1: bool = False
     """Flaw: a leader of a ballot above 0 proposes without running phase 1."""
+    adopt_any_vote: bool = False
+    """Flaw: a new leader adopts, in a slot, any vote its majority reports there, not the
+    one of highest ballot."""
     faults: Faults = NO_FAULTS
     """Fault budgets (``--faults loss=1,crash=1``; see modelcheck.network)."""
 
@@ -241,7 +259,8 @@ def safe(cfg: Config, s: State, b: int, slot: int, v: int) -> bool:
                if type(m) is Promise and m.bal == b and net.reachable(s, m.acc, me)}
     for quorum in itertools.combinations(sorted(reports), _majority(cfg)):
         votes = [reports[a] for a in quorum if reports[a][0] >= 0]
-        if (v == b if not votes else max(votes, key=lambda vote: vote[0])[1] == v):
+        if v == b if not votes else (any(w == v for _, w in votes) if cfg.adopt_any_vote
+                                     else max(votes, key=lambda vote: vote[0])[1] == v):
             return True
     return False
 
@@ -342,6 +361,12 @@ def stable_leader_fills_log(cfg: Config, s: State) -> bool:
     """The stable leader alone can fill the whole log, with phase 2 only: every slot is
     chosen before any Prepare is sent."""
     return all(chosen(cfg, s)) and not any(type(m) is Prepare for m in s.msgs)
+
+
+@spec.sometimes
+def every_leader_proposes(cfg: Config, s: State) -> bool:
+    """The leader of every ballot can propose: one failover can follow another."""
+    return {m.bal for m in s.msgs if type(m) is Accept} == set(_ballots(cfg))
 
 
 @spec.sometimes
@@ -486,6 +511,16 @@ spec.accept_mutant("prepare:off-by-one:2", _BALLOT_0_PREPARES)
 spec.accept_mutant(
     "prepare:and-or:1", _BALLOT_0_PREPARES + """ (It also lets a crashed leader of a higher
     ballot send its Prepare, which matters only with ``--faults crash``.)""")
+
+spec.variant(
+    "two-slots", params={"slots": 2, "max_ballot": 1},
+    doc="A log of two slots, with the stable leader and one failover (ballots 0..1): one "
+        "phase 1 serves both slots.")
+
+spec.variant(
+    "adopt-any-vote", params={"adopt_any_vote": True}, violates="messages_sound",
+    doc="A new leader adopts, in a slot, any vote its majority reports there, not the one "
+        "of highest ballot.")
 
 spec.variant(
     "new-leader-skips-phase1", params={"skip_phase1": True}, violates="messages_sound",

@@ -77,7 +77,7 @@ MODELS = [
     ("raft", {"faults": "loss=1,dup=1,crash=1,restart=1"}),
     ("raft", {"network": "fifo", "faults": "reorder=1,partition=1"}),
     ("raft", {"network": "set", "faults": "loss=1"}),
-    ("paxos", {}),
+    ("paxos", {"max_ballot": 1}),
     ("three-phase-commit", {"faults": "partition=1"}),
 ]
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from modelcheck import check
+from modelcheck.mutate import load_mutant, mutants_of, select
 from modelcheck.render.labels import step_label
 from modelcheck_specs import distributed_lock as dl
 
@@ -38,6 +39,19 @@ def test_without_fencing_a_stale_write_lands() -> None:
         "init", "acquire(c=0)", "write(c=0)", "tick", "acquire(c=1)", "write(c=1)",
         "deliver WriteRequest(1→3, token=2)", "deliver WriteRequest(0→3, token=1)"]
     assert trace.steps[-1].state["accepted"] == [[1, 2], [0, 1]]
+
+
+@pytest.mark.parametrize("mutant", ["acquire:drop-update:3", "acquire:off-by-one:1"])
+def test_the_default_run_kills_a_lock_service_that_reissues_a_token(mutant: str) -> None:
+    """The lock service grants the next client the token it issued last: it does not count
+    its tokens up (``acquire:drop-update:3``), or issues the count itself
+    (``acquire:off-by-one:1``). ``no_stale_write``, stated over the order of grants, fails
+    when the earlier holder's delayed write lands after the next one's."""
+    (m,) = select(mutants_of(dl.spec), [mutant])
+    r = check(load_mutant(dl.spec, m))
+    assert r.status == "violation" and r.violation is not None
+    assert r.violation.property == "no_stale_write"
+    assert r.violation.trace is not None and r.violation.trace.length == 7
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from modelcheck import check
+from modelcheck.mutate import load_mutant, mutants_of, select
 from modelcheck_specs import logical_clocks as lc
 
 if TYPE_CHECKING:
@@ -76,6 +77,23 @@ def test_hlc_rules_follow_the_paper() -> None:
     assert _receipt(4, 1, 3, 4, 2) == (4, 2)
     assert _receipt(2, 1, 3, 4, 2) == (3, 5)
     assert _receipt(2, 1, 3, 4, 6) == (6, 0)
+
+
+@pytest.mark.parametrize(("mutant", "length"), [
+    ("receive:off-by-one:1", 2),  # both l equal: max(cj, cm) instead of max(cj, cm) + 1
+    ("receive:off-by-one:4", 4),  # its own l kept: cj instead of cj + 1
+    ("receive:off-by-one:7", 3),  # the message's l kept: cm instead of cm + 1
+])
+def test_the_default_run_kills_an_hlc_receipt_that_does_not_count_up(mutant: str,
+                                                                      length: int) -> None:
+    """An HLC receive event that keeps the counter of the clock whose ``l`` it keeps
+    instead of incrementing it: with physical time moving (the default run), the receive
+    event's HLC does not exceed the send's, and ``hlc_monotonic`` fails."""
+    (m,) = select(mutants_of(lc.spec), [mutant])
+    r = check(load_mutant(lc.spec, m))
+    assert r.status == "violation" and r.violation is not None
+    assert r.violation.property == "hlc_monotonic"
+    assert r.violation.trace is not None and r.violation.trace.length == length
 
 
 @pytest.mark.slow

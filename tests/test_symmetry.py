@@ -363,14 +363,17 @@ SLOW = {"raft:commit-old-term", "raft:forget-vote", "raft:default", "raft:no-tru
         "raft:vote-twice", "multi-paxos:default", "replication:default",
         "replication:sync-replica-down", "replication:no-read-repair", "logical-clocks:default",
         "logical-clocks:hlc-drift", "gossip:crashed-node", "paxos:default",
-        "paxos:accept-lower-ballot", "paxos:ignore-accepted-value", "three-phase-commit:partition"}
+        "paxos:accept-lower-ballot", "paxos:ignore-accepted-value", "three-phase-commit:partition",
+        "paxos:adopt-any-vote", "paxos:flexible-quorums", "paxos:flexible-disjoint-quorums",
+        "multi-paxos:two-slots", "multi-paxos:adopt-any-vote"}
 """The configurations that take more than about half a second (``pytest -m "not slow"``)."""
 
 CASES = [pytest.param(name, variant, id=f"{name}:{variant or 'default'}",
                       marks=[pytest.mark.slow] if f"{name}:{variant or 'default'}" in SLOW else [])
          for name, spec in entries().items() if symmetric_sets(spec)
          for variant in (None, *spec.variants)
-         if (name, variant) != ("raft", None)]  # test_raft_counts_with_symmetry pins it
+         # test_raft_counts_with_symmetry and test_paxos.py pin these
+         if (name, variant) not in (("raft", None), ("paxos", None))]
 
 
 @pytest.mark.parametrize(("name", "variant"), CASES)

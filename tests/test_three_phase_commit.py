@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from modelcheck import bind, check, replay
+from modelcheck.mutate import load_mutant, mutants_of, select
 from modelcheck.render.labels import step_label
 from modelcheck_specs import three_phase_commit as tpc
 
@@ -59,6 +60,9 @@ def test_partition_decides_both_ways_in_eleven_steps() -> None:
 
 
 def test_a_backup_deciding_alone_commits_and_aborts_in_eleven_steps() -> None:
+    """A backup coordinator that decides from its own state: no automatic mutant makes a
+    backup poll no one, so the shipped variant ``backup-decides-alone`` is that bug; the
+    termination protocol's separate message steps let the default run catch it."""
     r = check(tpc.spec, variant="backup-decides-alone")
     assert r.status == "violation" and r.violation is not None
     assert (r.violation.property, r.violation.kind) == ("consistent", "invariant")
@@ -70,6 +74,16 @@ def test_a_backup_deciding_alone_commits_and_aborts_in_eleven_steps() -> None:
     states = replay(bind(tpc.spec, "backup-decides-alone"), trace)
     assert states[7].part_state == ("precommitted", "prepared")
     assert states[-1].part_state == ("committed", "aborted")
+
+
+def test_the_default_run_kills_a_backup_that_decides_before_every_reply() -> None:
+    """The automatic mutant closest to a backup deciding alone: without the guard that
+    waits for every reachable participant's state, it decides from the replies it has."""
+    (m,) = select(mutants_of(tpc.spec), ["backup_decide:drop-guard:3"])
+    r = check(load_mutant(tpc.spec, m))
+    assert r.status == "violation" and r.violation is not None
+    assert (r.violation.property, r.violation.kind) == ("consistent", "invariant")
+    assert r.violation.trace is not None and r.violation.trace.length == 10
 
 
 @pytest.mark.slow
