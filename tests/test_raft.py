@@ -286,6 +286,6 @@ def test_planted_election_bugs_are_killed_by_elections_alone() -> None:
         "handle_request_vote_request:drop-conjunct:1", "become_leader:drop-update:2",
         "timeout:drop-conjunct:1"])
     assert [(o.mutant.id, o.status, o.killed_by, o.trace_length) for o in report.outcomes] == [
-        ("timeout:drop-conjunct:1", "killed", "split_vote", None),
         ("handle_request_vote_request:drop-conjunct:1", "killed", "votes_in_term", 7),
-        ("become_leader:drop-update:2", "killed", "elections_recorded", 4)]
+        ("become_leader:drop-update:2", "killed", "elections_recorded", 4),
+        ("timeout:drop-conjunct:1", "killed", "split_vote", None)]
