@@ -124,11 +124,6 @@ class Reference:
     named_outside: frozenset[str]
     seconds: float
 
-    def pairs(self, function: str) -> int:
-        """How many (state, instance) evaluations ran ``function`` in the original."""
-        found = self.runs.get(function)
-        return 0 if found is None else len(found)
-
     def equivalent(self, mutant: Mutant, deadline: float | None = None) -> bool | None:
         """Whether ``mutant`` has the original's reachable graph; None when that cannot be
         told this way (its function is named outside the steps, or its code cannot be
@@ -182,12 +177,10 @@ class Reference:
         return True
 
 
-def reference(spec: Spec, model: Model, *,
-              stop: Callable[[], bool] | None = None) -> Reference | None:
+def reference(spec: Spec, model: Model) -> Reference | None:
     """The reachable states of ``model`` (``spec`` bound, which passed its check), with
-    where each step function ran; None for a model with a view or symmetry, for a module
-    whose step functions cannot be told apart, or when ``stop()`` (polled every few
-    thousand states) says so."""
+    where each step function ran; None for a model with a view or symmetry, or for a
+    module whose step functions cannot be told apart."""
     if model.view is not None or model.canonical is not None:
         return None
     start = time.perf_counter()
@@ -225,12 +218,10 @@ def reference(spec: Spec, model: Model, *,
     setattr(module, MARK, ran.append)
     swap.on()
     try:
-        found = _explore(model, ran, stop)
+        found = _explore(model, ran)
     finally:
         swap.off()
         delattr(module, MARK)
-    if found is None:
-        return None
     initial, states, runs = found
     keys = {k: np.frombuffer(v[0], dtype=np.int64) for k, v in runs.items()}
     return Reference(model, functions, initial, states, keys,
@@ -238,9 +229,8 @@ def reference(spec: Spec, model: Model, *,
                      named_outside, time.perf_counter() - start)
 
 
-def _explore(model: Model, ran: list[str], stop: Callable[[], bool] | None
-             ) -> tuple[tuple[int, ...], list[Any],
-                        dict[str, tuple[array[int], array[int]]]] | None:
+def _explore(model: Model, ran: list[str]
+             ) -> tuple[tuple[int, ...], list[Any], dict[str, tuple[array[int], array[int]]]]:
     """Breadth-first, the reachable states of ``model`` and, per marked step function,
     the evaluations (``state number * instances + instance``) that ran it, in order,
     with what each gave."""
@@ -271,8 +261,6 @@ def _explore(model: Model, ran: list[str], stop: Callable[[], bool] | None
     ran.clear()
     n = 0
     while n < len(states):
-        if stop is not None and n % 4096 == 0 and stop():
-            return None
         s = states[n]
         if not model.constraints or semantics.within(model.constraints, cfg, (s,))[0]:
             found.clear()
