@@ -83,7 +83,11 @@ server has applied (up to its commit index) exactly the committed entries.
 ``eventually_leader``: a leader is eventually elected, under weak fairness of message
 delivery, of each timer, of becoming leader with a majority and (with ``restart``
 faults) of restarting a crashed server. ``leader_elected`` and
-``entry_committed`` (``sometimes``) make sure elections and replication can succeed.
+``entry_committed`` (``sometimes``) make sure elections and replication can succeed, and
+``split_vote`` that two candidates of one term can coexist (what timers firing during an
+election allow). Beyond Figure 3.2, so that what ``election_safety`` reads cannot go
+wrong unseen: ``elections_recorded`` (every leader is in the history of elections) and
+``votes_in_term`` (a vote goes to a server that has reached the voter's term).
 
 **Variant ``commit-old-term``** (Figure 3.7; enablers ``max_term`` 3 and randomised
 timeouts, which keep three terms affordable). A leader commits an entry of an earlier
