@@ -122,7 +122,6 @@ class Reference:
     """Per step function, what each of its evaluations gave (:func:`_outcome`), in the
     order of :attr:`runs`."""
     named_outside: frozenset[str]
-    seconds: float
 
     def equivalent(self, mutant: Mutant, deadline: float | None = None) -> bool | None:
         """Whether ``mutant`` has the original's reachable graph; None when that cannot be
@@ -183,7 +182,6 @@ def reference(spec: Spec, model: Model) -> Reference | None:
     module whose step functions cannot be told apart."""
     if model.view is not None or model.canonical is not None:
         return None
-    start = time.perf_counter()
     source, path = source_of(spec)
     tree = ast.parse(source, path)
     steps = step_functions(tree)
@@ -226,7 +224,7 @@ def reference(spec: Spec, model: Model) -> Reference | None:
     keys = {k: np.frombuffer(v[0], dtype=np.int64) for k, v in runs.items()}
     return Reference(model, functions, initial, states, keys,
                      {k: np.frombuffer(v[1], dtype=np.int64) for k, v in runs.items()},
-                     named_outside, time.perf_counter() - start)
+                     named_outside)
 
 
 def _explore(model: Model, ran: list[str]
