@@ -81,13 +81,28 @@ of commits: each committed entry with the term of the leader that committed it).
 ``state_machine_safety``: no two different entries are committed at one index, and every
 server has applied (up to its commit index) exactly the committed entries.
 ``eventually_leader``: a leader is eventually elected, under weak fairness of message
-delivery, of each timer, of becoming leader with a majority and (with ``restart``
-faults) of restarting a crashed server. ``leader_elected`` and
-``entry_committed`` (``sometimes``) make sure elections and replication can succeed, and
-``split_vote`` that two candidates of one term can coexist (what timers firing during an
-election allow). Beyond Figure 3.2, so that what ``election_safety`` reads cannot go
-wrong unseen: ``elections_recorded`` (every leader is in the history of elections) and
-``votes_in_term`` (a vote goes to a server that has reached the voter's term).
+delivery, of each timer, of each leader's requests to each follower, of becoming leader
+with a majority and (with ``restart`` faults) of restarting a crashed server.
+``leader_log_replicated`` (``[]<>``): again and again every server that is up holds the
+newest leader's log, unless no leader is up or a partition cuts the network — the
+liveness of replication, which a leader that cannot repair a follower's log fails.
+``leader_elected`` and ``entry_committed`` (``sometimes``) make sure elections and
+replication can succeed (every server applies an entry that its leader, still leading,
+committed and told them of), and ``split_vote`` that two candidates of one term can
+coexist (what timers firing during an election allow). Beyond Figure 3.2, so that what
+``election_safety`` reads cannot go wrong unseen: ``elections_recorded`` (every leader is
+in the history of elections) and ``votes_in_term`` (a vote goes to a server that has
+reached the voter's term). And the invariants Raft's safety argument rests on, each
+checked on its own so that a bug shows where it starts rather than several steps later
+(as in the inductive invariants of Raft's proofs): ``tallies_from_voters`` (only a
+candidate tallies votes, from servers that reached its term), ``leaders_keep_office``
+(an action property: a leader steps down only for a newer term),
+``candidates_hold_no_entry_of_their_term``, ``entries_from_leaders`` (every entry was
+created by its term's leader, whose log still holds it), ``leader_progress_accurate``
+(``0 <= matchIndex < nextIndex <= len(log) + 1``, and a follower in the leader's term
+holds its entries up to ``matchIndex``: what the commit rule counts on) and
+``append_entries_from_leaders`` (every request agrees with its leader's log, every
+acknowledgement with the follower's).
 
 **Variant ``commit-old-term``** (Figure 3.7; enablers ``max_term`` 3 and randomised
 timeouts, which keep three terms affordable). A leader commits an entry of an earlier
@@ -105,11 +120,14 @@ replicates its own entry over the committed one.
 
 **Variant ``no-truncate``** (the default bounds). A follower that already holds an entry
 at the index of the leader's new one keeps it even when the terms differ, and
-acknowledges the request as if it matched. The shortest counterexample (16 steps):
+acknowledges the request as if it matched. The shortest counterexample (13 steps):
 server 0 leads term 1 and appends an entry it does not replicate; server 1 leads term 2
-and appends another; server 1 replicates its entry to server 2, commits it, and sends it
-to server 0, which keeps its own entry, acknowledges, and learns the commit index: it
-applies an entry no leader committed, so ``state_machine_safety`` breaks.
+and appends another, and sends it to server 0, which keeps its own entry and
+acknowledges: the acknowledgement claims a log that is not the leader's
+(``append_entries_from_leaders``). Checked on its own, ``state_machine_safety`` breaks
+three steps later (16 steps), when server 1 commits its entry with server 2's
+acknowledgement and sends the commit index to server 0: server 0 applies an entry no
+leader committed.
 
 **Variant ``split-votes``** (``timeouts="nondeterministic"``; enablers 2 servers and
 elections only). Without randomised timers, candidates can split the vote forever: both
@@ -709,7 +727,7 @@ def handle_append_entries_response(cfg: Config, s: State, m: AppendEntriesRespon
     if m.success:
         nxt, match = m.match_index + 1, max(match, m.match_index)
     else:
-        nxt = max(nxt - 1, 1)
+        nxt = max(nxt - 1, match + 1)  # a refusal of an entry j already holds is stale
     progress = frozenset(p for p in progress if p[0] != j) | {(j, nxt, match, sent)}
     s = s.replace(progress=set_at(s.progress, i, progress))
     return _advance_commit_index(cfg, s, i)
@@ -939,6 +957,150 @@ def state_machine_safety(cfg: Config, s: State) -> bool:
     return True
 
 
+def _low(s: State) -> int:
+    """The lowest term of a server that is up or may restart (what :func:`_settle` keeps
+    the history of elections from)."""
+    down = s.faults.down
+    terms = s.current_term
+    if down and not s.faults.restart:
+        terms = tuple(t for i, t in enumerate(terms) if i not in down) or terms
+    return min(terms)
+
+
+@spec.always
+def tallies_from_voters(cfg: Config, s: State) -> bool:
+    """Only a candidate tallies votes, its own among them, and every server it counts has
+    reached its term (a vote is granted only in the candidate's term, and terms never go
+    back): a tally never carries votes of an earlier election."""
+    down = s.faults.down
+    terms = s.current_term
+    for i, votes in enumerate(s.votes_granted):
+        if not votes or i in down:
+            continue
+        if s.role[i] != CANDIDATE or i not in votes or any(
+                terms[j] < terms[i] for j in votes if j not in down):
+            return False
+    return True
+
+
+@spec.always
+def candidates_hold_no_entry_of_their_term(cfg: Config, s: State) -> bool:
+    """A candidate's log holds no entry of its own term: entries of a term come only from
+    that term's leader, and a candidate that hears from it steps down."""
+    down = s.faults.down
+    return all(r != CANDIDATE or i in down or all(t != s.current_term[i] for t, _ in s.log[i])
+               for i, r in enumerate(s.role))
+
+
+@spec.always
+def entries_from_leaders(cfg: Config, s: State) -> bool:
+    """Every log entry was created by the leader of its term: some server was elected in
+    that term, and while that leader is still in the term its log holds the entry at the
+    same index (a leader only appends; its log is durable). Entries of terms older than
+    every server's are left out, as the history of elections forgets those terms."""
+    low = _low(s)
+    leaders = dict(s.elected)
+    for log in s.log:
+        for k, (t, v) in enumerate(log):
+            if t < low:
+                continue
+            x = leaders.get(t)
+            if x is None:
+                return False
+            own = s.log[x]
+            if s.current_term[x] == t and (len(own) <= k or own[k] != (t, v)):
+                return False
+    return True
+
+
+@spec.always
+def leader_progress_accurate(cfg: Config, s: State) -> bool:
+    """A leader's view of each follower is sound: ``0 <= matchIndex < nextIndex <=`` its
+    log's length + 1, the commit index it last sent is at most its own, and a follower
+    still in the leader's term holds the leader's entries up to ``matchIndex`` (what the
+    commit rule counts on)."""
+    down = s.faults.down
+    for i, progress in enumerate(s.progress):
+        if not progress or i in down:
+            continue
+        if s.role[i] != LEADER:
+            return False
+        log, term, commit = s.log[i], s.current_term[i], s.commit_index[i]
+        for j, nxt, match, sent in progress:
+            if not (0 <= match < nxt <= len(log) + 1 and 0 <= sent <= commit):
+                return False
+            if s.current_term[j] == term and s.log[j][:match] != log[:match]:
+                return False
+    return True
+
+
+@spec.always
+def append_entries_from_leaders(cfg: Config, s: State) -> bool:
+    """Every AppendEntries request in flight comes from the leader of its term, to another
+    server, and agrees with that leader's log while it is still in the term (the previous
+    entry's term, the entries sent, a commit index a leader has reached); every successful
+    response goes to the leader of its term, and its sender, while still in that term,
+    holds the leader's entries up to the index it acknowledges."""
+    elected = s.elected
+    terms = s.current_term
+    top = max((k for k, _, _, _ in s.committed), default=0)
+    for m in net.in_flight(cfg, s.msgs):
+        tm = type(m)
+        if tm is AppendEntriesRequest:
+            i = m.src
+            if m.dst == i or (m.term, i) not in elected:
+                return False
+            if terms[i] == m.term:
+                log, prev = s.log[i], m.prev_log_index
+                if (len(log) < prev + len(m.entries)
+                        or m.prev_log_term != (log[prev - 1][0] if prev else None)
+                        or log[prev:prev + len(m.entries)] != m.entries
+                        or m.commit_index > top):
+                    return False
+        elif tm is AppendEntriesResponse and m.success:
+            i, j, k = m.dst, m.src, m.match_index
+            if i == j or (m.term, i) not in elected:
+                return False
+            if terms[j] == m.term and terms[i] == m.term and s.log[j][:k] != s.log[i][:k]:
+                return False
+    return True
+
+
+@spec.action_property
+def leaders_keep_office(cfg: Config, before: State, after: State) -> bool:
+    """A leader stays leader until it learns of a newer term (or crashes): it has no
+    election timer, and nothing else makes it step down (§3.3)."""
+    drop = max((b - a for b, a in zip(before.current_term, after.current_term)
+                if b != STALE and a != STALE), default=0)
+    down = before.faults.down | after.faults.down
+    for i, (r0, r1) in enumerate(zip(before.role, after.role)):
+        if r0 == LEADER and r1 != LEADER and i not in down and (
+                after.current_term[i] + drop <= before.current_term[i]):
+            return False
+    return True
+
+
+@spec.always_eventually
+def leader_log_replicated(cfg: Config, s: State) -> bool:
+    """Replication completes: again and again, every server that is up holds the log of
+    the newest leader (as a prefix of its own: a follower keeps entries past the leader's
+    until the leader's next entry overwrites them), unless no server that is up leads or
+    a partition cuts the network (``[]<>``, under the fairness below). A leader that stays
+    in office brings every follower up to its log however far back they diverge; one that
+    could not (a refusal that never moves ``nextIndex`` back) keeps a follower behind
+    forever."""
+    down = s.faults.down
+    if s.faults.sides:
+        return True
+    newest = max(((t, i) for i, (r, t) in enumerate(zip(s.role, s.current_term))
+                  if r == LEADER and i not in down), default=None)
+    if newest is None:
+        return True
+    log = s.log[newest[1]]
+    n = len(log)
+    return all(i in down or s.log[i][:n] == log for i in range(cfg.servers))
+
+
 @spec.sometimes
 def leader_elected(cfg: Config, s: State) -> bool:
     """An election can succeed: some server is leader."""
@@ -958,11 +1120,17 @@ def split_vote(cfg: Config, s: State) -> bool:
 
 @spec.sometimes
 def entry_committed(cfg: Config, s: State) -> bool:
-    """Replication can succeed: every server has applied an entry.
+    """Replication can succeed: every server has applied an entry, which the leader that
+    committed it, still leading, has told them all.
 
     Vacuous when the model has no log entries (``max_log_len`` 0 models elections alone).
     """
-    return cfg.max_log_len == 0 or all(c > 0 for c in s.commit_index)
+    if cfg.max_log_len == 0:
+        return True
+    if not all(c > 0 for c in s.commit_index):
+        return False
+    return any(r == LEADER and any(c == s.current_term[i] for _, _, _, c in s.committed)
+               for i, r in enumerate(s.role))
 
 
 @spec.eventually
@@ -975,6 +1143,8 @@ spec.fair("deliver", "weak", actions=("deliver",), per_instance=True,
           doc="Every message in flight is eventually delivered (or lost to a fault).")
 spec.fair("timeout", "weak", actions=("timeout",), per_instance=True,
           doc="A follower or candidate whose timer can fire eventually times out.")
+spec.fair("replicate", "weak", actions=("append_entries",), per_instance=True,
+          doc="A leader that can send a follower a request eventually sends it.")
 spec.fair("elect", "weak", actions=("become_leader",), per_instance=True,
           doc="A candidate with a majority eventually becomes leader.")
 spec.fair("stabilise", "weak", actions=("stabilise",),
@@ -994,9 +1164,10 @@ spec.variant(
 
 spec.variant(
     "no-truncate", params={"no_truncate": True},
-    violates="state_machine_safety",
+    violates="append_entries_from_leaders",
     doc="A follower keeps an existing entry that conflicts with the leader's new one and "
-        "acknowledges it: it applies an entry the leader never committed.")
+        "acknowledges it: its acknowledgement claims the leader's log, and it goes on to "
+        "apply an entry the leader never committed.")
 
 spec.variant(
     "split-votes", params={"timeouts": NONDETERMINISTIC, "servers": 2, "max_log_len": 0},

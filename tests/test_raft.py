@@ -159,8 +159,22 @@ def test_commit_old_term_is_figure_3_7_in_27_steps() -> None:
     assert not raft.state_machine_safety(cfg, s)
 
 
-def test_no_truncate_applies_an_uncommitted_entry_in_16_steps() -> None:
+def test_no_truncate_acknowledges_a_conflicting_entry_in_13_steps() -> None:
     r = check(raft.spec, variant="no-truncate")
+    assert r.status == "violation" and r.violation is not None
+    assert r.violation.property == "append_entries_from_leaders"
+    trace = r.violation.trace
+    assert trace is not None and trace.length == 13
+    assert [step_label(s) for s in trace.steps][-1] == (
+        "deliver AppendEntriesRequest(1→0, term=2, prev_log_index=0, prev_log_term=None, "
+        "entries=[[2, 0]], commit_index=0)")
+    last = trace.steps[-1].state
+    assert last["log"] == [[[1, 0]], [[2, 0]], []]  # server 0 kept its own entry
+    replay(bind(raft.spec, "no-truncate"), trace)
+
+
+def test_no_truncate_applies_an_uncommitted_entry_in_16_steps() -> None:
+    r = check(raft.spec, variant="no-truncate", properties=["state_machine_safety"])
     assert r.status == "violation" and r.violation is not None
     assert r.violation.property == "state_machine_safety"
     trace = r.violation.trace
@@ -289,3 +303,45 @@ def test_planted_election_bugs_are_killed_by_elections_alone() -> None:
         ("handle_request_vote_request:drop-conjunct:1", "killed", "votes_in_term", 7),
         ("become_leader:drop-update:2", "killed", "elections_recorded", 4),
         ("timeout:drop-conjunct:1", "killed", "split_vote", None)]
+
+
+def test_the_invariants_of_the_safety_argument_reject_what_they_state() -> None:
+    cfg = raft.Config()
+    base = raft.init(cfg)
+    # A candidate's tally holds a vote of an earlier election (its voter is a term behind).
+    cand = base.replace(current_term=(1, 0, 0), role=("candidate", "follower", "follower"),
+                        voted_for=(0, 0, None))
+    assert raft.tallies_from_voters(cfg, cand.replace(votes_granted=(
+        frozenset({0}), frozenset(), frozenset())))
+    assert not raft.tallies_from_voters(cfg, cand.replace(votes_granted=(
+        frozenset({0, 1}), frozenset(), frozenset())))
+    assert not raft.tallies_from_voters(cfg, base.replace(votes_granted=(
+        frozenset({0}), frozenset(), frozenset())))  # a follower tallying
+    # A candidate holding an entry of its own term.
+    assert not raft.candidates_hold_no_entry_of_their_term(cfg, cand.replace(
+        log=(((1, 0),), (), ())))
+    # An entry of a term in which no one was elected, and one its leader does not hold.
+    led = base.replace(current_term=(1, 1, 1), role=("leader", "follower", "follower"),
+                       elected=frozenset({(1, 0)}), log=(((1, 0),), (), ()))
+    assert raft.entries_from_leaders(cfg, led)
+    assert not raft.entries_from_leaders(cfg, led.replace(log=((), ((1, 0),), ())))
+    assert not raft.entries_from_leaders(cfg, led.replace(elected=frozenset()))
+    # A leader's view of a follower: matchIndex below nextIndex, entries really held.
+    fine = led.replace(progress=(frozenset({(1, 2, 1, 0), (2, 1, 0, 0)}), frozenset(),
+                                 frozenset()), log=(((1, 0),), ((1, 0),), ()))
+    assert raft.leader_progress_accurate(cfg, fine)
+    assert not raft.leader_progress_accurate(cfg, fine.replace(
+        progress=(frozenset({(1, 1, 1, 0), (2, 1, 0, 0)}), frozenset(), frozenset())))
+    assert not raft.leader_progress_accurate(cfg, fine.replace(log=(((1, 0),), (), ())))
+    # A request that misstates the leader's log, an acknowledgement of a log it lacks.
+    request = raft.AppendEntriesRequest(1, 0, 1, 1, 1, (), 0)
+    assert raft.append_entries_from_leaders(cfg, fine.replace(msgs=frozenset({request})))
+    assert not raft.append_entries_from_leaders(cfg, fine.replace(
+        msgs=frozenset({request.replace(prev_log_term=0)})))
+    ack = raft.AppendEntriesResponse(1, 2, 0, True, 1)
+    assert not raft.append_entries_from_leaders(cfg, fine.replace(msgs=frozenset({ack})))
+    # A leader that becomes a candidate in its own term.
+    assert not raft.leaders_keep_office(cfg, led, led.replace(
+        role=("candidate", "follower", "follower")))
+    assert raft.leaders_keep_office(cfg, led, led.replace(
+        current_term=(2, 1, 1), role=("follower", "follower", "follower")))
