@@ -364,11 +364,17 @@ def _has_quorum(cfg: Config, votes: frozenset[int]) -> bool:
     return len(votes) > cfg.servers // 2
 
 
+_RESPONSES = (RequestVoteResponse, AppendEntriesResponse)
+
+
 def _discard_replies(cfg: Config, msgs: frozenset[Any], i: int, term: int) -> frozenset[Any]:
     """``msgs`` without the responses to ``i`` of ``term`` or older: called when ``i``
     enters ``term``, becomes its leader or steps down, after which they change nothing."""
-    return net.discard(cfg, msgs, lambda m: m.dst == i and m.term <= term and type(m) in (
-        RequestVoteResponse, AppendEntriesResponse))
+    for m in _messages_in(msgs):
+        if m.dst == i and m.term <= term and type(m) in _RESPONSES:
+            return net.discard(cfg, msgs, lambda m: m.dst == i and m.term <= term
+                               and type(m) in _RESPONSES)
+    return msgs  # none to discard (the common case): the network as it is
 
 
 def _step_down(cfg: Config, s: State, i: int, term: int) -> State:
@@ -393,7 +399,7 @@ def _network_busy(cfg: Config, s: State) -> bool:
     result = any(_has_quorum(cfg, s.votes_granted[c]) for c, r in enumerate(s.role)
                  if r == CANDIDATE and c not in f.down)
     if not result:
-        for m in net.in_flight(cfg, s.msgs):
+        for m in _messages_in(s.msgs):
             if m.dst not in f.down and net.reachable(s, m.src, m.dst):
                 result = True
                 break
@@ -447,19 +453,37 @@ def _settle(cfg: Config, s: State) -> State:
     be elected in such a term any more.
     """
     terms = s.current_term
-    down = s.faults.down
-    if down and not s.faults.restart:
+    f = s.faults
+    down = f.down
+    if down and not f.restart:
         # Crash-stop: a server down for good takes no step and receives nothing, so its
         # term no longer compares with anything and does not hold the others back.
         terms = tuple(t for i, t in enumerate(terms) if i not in down) or terms
     low = min(terms)
+    if low <= 0:
+        # Nothing to drop or shift: every term in flight or in the history of elections is
+        # >= 0. Each was a term of a server that was up when it sent the message or was
+        # elected, which is >= low then: a server's term drops below the lowest one only
+        # while it is down for good (it then stays down, and sends nothing), and only there
+        # can a term be lowered below 0 (to STALE). Every later shift by d <= low first
+        # drops what is below low, so what it lowers stays >= 0. With low <= 0, no term
+        # in flight or elected is below low, and d = low <= 0 shifts nothing.
+        return s
+    # One pass over the messages: those of a term below every server's are dropped; the
+    # others' entries bound the shift.
     msgs = s.msgs
-    if any(m.term < low for m in _messages_in(msgs)):
-        msgs = net.discard(cfg, msgs, lambda m: m.term < low)
-        s = s.replace(msgs=msgs)
-    if s.elected and any(t < low for t, _ in s.elected):
-        s = s.replace(elected=frozenset(e for e in s.elected if e[0] >= low))
     d = low
+    stale = False
+    for m in _messages_in(msgs):
+        if m.term < low:
+            stale = True
+        elif type(m) is AppendEntriesRequest and m.entries and m.entries[0][0] < d:
+            d = m.entries[0][0]
+    if stale:
+        msgs = net.discard(cfg, msgs, lambda m: m.term < low)
+    elected = s.elected
+    if elected and any(t < low for t, _ in elected):
+        elected = frozenset(e for e in elected if e[0] >= low)
     if d > 0:
         for log in s.log:
             for t, _ in log:
@@ -468,17 +492,16 @@ def _settle(cfg: Config, s: State) -> State:
         for _, t, _, _ in s.committed:
             if t < d:
                 d = t
-        for m in _messages_in(msgs):
-            if type(m) is AppendEntriesRequest and m.entries and m.entries[0][0] < d:
-                d = m.entries[0][0]
     if d > 0:
-        s = s.replace(
+        return s.replace(
             current_term=tuple(max(t - d, STALE) for t in s.current_term),
             log=tuple(tuple((t - d, v) for t, v in log) for log in s.log),
             msgs=frozenset(_shift_message(m, d) for m in msgs),
-            elected=frozenset((t - d, i) for t, i in s.elected),
+            elected=frozenset((t - d, i) for t, i in elected),
             committed=frozenset((k, t - d, v, max(c - d, STALE))
                                 for k, t, v, c in s.committed))
+    if stale or elected is not s.elected:
+        return s.replace(msgs=msgs, elected=elected)
     return s
 
 
@@ -607,7 +630,7 @@ def client_request(cfg: Config, s: State, i: int, v: int) -> State | None:
 
 
 def _link_busy(cfg: Config, s: State, i: int, j: int) -> bool:
-    for m in net.in_flight(cfg, s.msgs):
+    for m in _messages_in(s.msgs):
         tm = type(m)
         if (tm is AppendEntriesRequest and m.src == i and m.dst == j) or (
                 tm is AppendEntriesResponse and m.src == j and m.dst == i):
