@@ -370,11 +370,13 @@ _RESPONSES = (RequestVoteResponse, AppendEntriesResponse)
 def _discard_replies(cfg: Config, msgs: frozenset[Any], i: int, term: int) -> frozenset[Any]:
     """``msgs`` without the responses to ``i`` of ``term`` or older: called when ``i``
     enters ``term``, becomes its leader or steps down, after which they change nothing."""
-    for m in _messages_in(msgs):
-        if m.dst == i and m.term <= term and type(m) in _RESPONSES:
-            return net.discard(cfg, msgs, lambda m: m.dst == i and m.term <= term
-                               and type(m) in _RESPONSES)
-    return msgs  # none to discard (the common case): the network as it is
+    def old(m: Any) -> bool:
+        return type(m) in _RESPONSES and m.dst == i and m.term <= term
+    if cfg.network == "fifo":
+        return net.discard(cfg, msgs, old) if any(map(old, _messages_in(msgs))) else msgs
+    # A bag or a set holds each message as itself, or (a bag) as Copies of it too.
+    gone = [x for x in msgs if old(x.msg if type(x) is Copies else x)]
+    return msgs.difference(gone) if gone else msgs
 
 
 def _step_down(cfg: Config, s: State, i: int, term: int) -> State:
@@ -474,13 +476,26 @@ def _settle(cfg: Config, s: State) -> State:
     msgs = s.msgs
     d = low
     stale = False
-    for m in _messages_in(msgs):
-        if m.term < low:
+    m: Any
+    if cfg.network == "fifo":
+        for m in _messages_in(msgs):
+            if m.term < low:
+                stale = True
+            elif type(m) is AppendEntriesRequest and m.entries and m.entries[0][0] < d:
+                d = m.entries[0][0]
+        if stale:
+            msgs = net.discard(cfg, msgs, lambda m: m.term < low)
+    else:  # a bag or a set: each message is held as itself, or (a bag) as Copies of it too
+        gone = []
+        for x in msgs:
+            m = x.msg if type(x) is Copies else x
+            if m.term < low:
+                gone.append(x)
+            elif type(m) is AppendEntriesRequest and m.entries and m.entries[0][0] < d:
+                d = m.entries[0][0]
+        if gone:
             stale = True
-        elif type(m) is AppendEntriesRequest and m.entries and m.entries[0][0] < d:
-            d = m.entries[0][0]
-    if stale:
-        msgs = net.discard(cfg, msgs, lambda m: m.term < low)
+            msgs = msgs.difference(gone)
     elected = s.elected
     if elected and any(t < low for t, _ in elected):
         elected = frozenset(e for e in elected if e[0] >= low)
