@@ -365,17 +365,21 @@ def _has_quorum(cfg: Config, votes: frozenset[int]) -> bool:
 
 
 _RESPONSES = (RequestVoteResponse, AppendEntriesResponse)
+_COPIES = (Copies,)
 
 
 def _discard_replies(cfg: Config, msgs: frozenset[Any], i: int, term: int) -> frozenset[Any]:
     """``msgs`` without the responses to ``i`` of ``term`` or older: called when ``i``
     enters ``term``, becomes its leader or steps down, after which they change nothing."""
-    def old(m: Any) -> bool:
-        return type(m) in _RESPONSES and m.dst == i and m.term <= term
     if cfg.network == "fifo":
+        def old(m: Any) -> bool:
+            return type(m) in _RESPONSES and m.dst == i and m.term <= term
         return net.discard(cfg, msgs, old) if any(map(old, _messages_in(msgs))) else msgs
     # A bag or a set holds each message as itself, or (a bag) as Copies of it too.
-    gone = [x for x in msgs if old(x.msg if type(x) is Copies else x)]
+    gone = [x for x in msgs
+            if (type(x) in _RESPONSES and x.dst == i and x.term <= term) or (
+                type(x) in _COPIES and type(x.msg) in _RESPONSES and x.msg.dst == i
+                and x.msg.term <= term)]
     return msgs.difference(gone) if gone else msgs
 
 
@@ -412,18 +416,18 @@ def _network_busy(cfg: Config, s: State) -> bool:
 def _shift_message(m: Any, d: int) -> Any:
     """Message ``m`` with every term ``d`` lower (a log term below every term the state
     holds becomes ``STALE``: all such terms compare alike with the logs')."""
-    def low(t: int | None) -> int | None:
-        return None if t is None else max(t - d, STALE)
     tm = type(m)
+    if tm is RequestVoteRequest:
+        t = m.last_log_term
+        return m.replace(term=m.term - d, last_log_term=None if t is None else max(t - d, STALE))
+    if tm is AppendEntriesRequest:
+        t = m.prev_log_term
+        return m.replace(term=m.term - d, prev_log_term=None if t is None else max(t - d, STALE),
+                         entries=tuple([(t - d, v) for t, v in m.entries]))
     if tm is Copies:
         return Copies(_shift_message(m.msg, d), m.extra)
     if tm is Behind:
-        return Behind(_shift_message(m.first, d), tuple(_shift_message(x, d) for x in m.rest))
-    if tm is RequestVoteRequest:
-        return m.replace(term=m.term - d, last_log_term=low(m.last_log_term))
-    if tm is AppendEntriesRequest:
-        return m.replace(term=m.term - d, prev_log_term=low(m.prev_log_term),
-                         entries=tuple((t - d, v) for t, v in m.entries))
+        return Behind(_shift_message(m.first, d), tuple([_shift_message(x, d) for x in m.rest]))
     return m.replace(term=m.term - d)
 
 
@@ -497,8 +501,10 @@ def _settle(cfg: Config, s: State) -> State:
             stale = True
             msgs = msgs.difference(gone)
     elected = s.elected
-    if elected and any(t < low for t, _ in elected):
-        elected = frozenset(e for e in elected if e[0] >= low)
+    if elected:
+        kept = [e for e in elected if e[0] >= low]
+        if len(kept) < len(elected):
+            elected = frozenset(kept)
     if d > 0:
         for log in s.log:
             for t, _ in log:
@@ -509,12 +515,12 @@ def _settle(cfg: Config, s: State) -> State:
                 d = t
     if d > 0:
         return s.replace(
-            current_term=tuple(max(t - d, STALE) for t in s.current_term),
-            log=tuple(tuple((t - d, v) for t, v in log) for log in s.log),
-            msgs=frozenset(_shift_message(m, d) for m in msgs),
-            elected=frozenset((t - d, i) for t, i in elected),
-            committed=frozenset((k, t - d, v, max(c - d, STALE))
-                                for k, t, v, c in s.committed))
+            current_term=tuple([max(t - d, STALE) for t in s.current_term]),
+            log=tuple([tuple([(t - d, v) for t, v in log]) for log in s.log]),
+            msgs=frozenset([_shift_message(m, d) for m in msgs]),
+            elected=frozenset([(t - d, i) for t, i in elected]),
+            committed=frozenset([(k, t - d, v, max(c - d, STALE))
+                                 for k, t, v, c in s.committed]))
     if stale or elected is not s.elected:
         return s.replace(msgs=msgs, elected=elected)
     return s
