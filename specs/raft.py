@@ -467,13 +467,12 @@ def _settle(cfg: Config, s: State) -> State:
         terms = tuple(t for i, t in enumerate(terms) if i not in down) or terms
     low = min(terms)
     if low <= 0:
-        # Nothing to drop or shift: every term in flight or in the history of elections is
-        # >= 0. Each was a term of a server that was up when it sent the message or was
-        # elected, which is >= low then: a server's term drops below the lowest one only
-        # while it is down for good (it then stays down, and sends nothing), and only there
-        # can a term be lowered below 0 (to STALE). Every later shift by d <= low first
-        # drops what is below low, so what it lowers stays >= 0. With low <= 0, no term
-        # in flight or elected is below low, and d = low <= 0 shifts nothing.
+        # Nothing to drop or shift. Every term in flight or in the history of elections is
+        # >= 0: it was the term of a server that was up when it sent the message or was
+        # elected, and an up server's term is >= 0 (only the term of a server down for
+        # good, which never comes back, is lowered below the others, to STALE); a shift by
+        # d lowers only terms >= low >= d, what is below low being dropped first. So no
+        # term in flight or elected is below low <= 0, and d = low <= 0 shifts nothing.
         return s
     # One pass over the messages: those of a term below every server's are dropped; the
     # others' entries bound the shift.
