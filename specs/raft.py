@@ -382,11 +382,23 @@ def _has_quorum(cfg: Config, votes: frozenset[int]) -> bool:
     return len(votes) > cfg.servers // 2
 
 
+_RESPONSES = (RequestVoteResponse, AppendEntriesResponse)
+_COPIES = (Copies,)
+
+
 def _discard_replies(cfg: Config, msgs: frozenset[Any], i: int, term: int) -> frozenset[Any]:
     """``msgs`` without the responses to ``i`` of ``term`` or older: called when ``i``
     enters ``term``, becomes its leader or steps down, after which they change nothing."""
-    return net.discard(cfg, msgs, lambda m: m.dst == i and m.term <= term and type(m) in (
-        RequestVoteResponse, AppendEntriesResponse))
+    if cfg.network == "fifo":
+        def old(m: Any) -> bool:
+            return type(m) in _RESPONSES and m.dst == i and m.term <= term
+        return net.discard(cfg, msgs, old) if any(map(old, _messages_in(msgs))) else msgs
+    # A bag or a set holds each message as itself, or (a bag) as Copies of it too.
+    gone = [x for x in msgs
+            if (type(x) in _RESPONSES and x.dst == i and x.term <= term) or (
+                type(x) in _COPIES and type(x.msg) in _RESPONSES and x.msg.dst == i
+                and x.msg.term <= term)]
+    return msgs.difference(gone) if gone else msgs
 
 
 def _step_down(cfg: Config, s: State, i: int, term: int) -> State:
@@ -411,7 +423,7 @@ def _network_busy(cfg: Config, s: State) -> bool:
     result = any(_has_quorum(cfg, s.votes_granted[c]) for c, r in enumerate(s.role)
                  if r == CANDIDATE and c not in f.down)
     if not result:
-        for m in net.in_flight(cfg, s.msgs):
+        for m in _messages_in(s.msgs):
             if m.dst not in f.down and net.reachable(s, m.src, m.dst):
                 result = True
                 break
@@ -422,18 +434,18 @@ def _network_busy(cfg: Config, s: State) -> bool:
 def _shift_message(m: Any, d: int) -> Any:
     """Message ``m`` with every term ``d`` lower (a log term below every term the state
     holds becomes ``STALE``: all such terms compare alike with the logs')."""
-    def low(t: int | None) -> int | None:
-        return None if t is None else max(t - d, STALE)
     tm = type(m)
+    if tm is RequestVoteRequest:
+        t = m.last_log_term
+        return m.replace(term=m.term - d, last_log_term=None if t is None else max(t - d, STALE))
+    if tm is AppendEntriesRequest:
+        t = m.prev_log_term
+        return m.replace(term=m.term - d, prev_log_term=None if t is None else max(t - d, STALE),
+                         entries=tuple([(t - d, v) for t, v in m.entries]))
     if tm is Copies:
         return Copies(_shift_message(m.msg, d), m.extra)
     if tm is Behind:
-        return Behind(_shift_message(m.first, d), tuple(_shift_message(x, d) for x in m.rest))
-    if tm is RequestVoteRequest:
-        return m.replace(term=m.term - d, last_log_term=low(m.last_log_term))
-    if tm is AppendEntriesRequest:
-        return m.replace(term=m.term - d, prev_log_term=low(m.prev_log_term),
-                         entries=tuple((t - d, v) for t, v in m.entries))
+        return Behind(_shift_message(m.first, d), tuple([_shift_message(x, d) for x in m.rest]))
     return m.replace(term=m.term - d)
 
 
@@ -465,19 +477,51 @@ def _settle(cfg: Config, s: State) -> State:
     be elected in such a term any more.
     """
     terms = s.current_term
-    down = s.faults.down
-    if down and not s.faults.restart:
+    f = s.faults
+    down = f.down
+    if down and not f.restart:
         # Crash-stop: a server down for good takes no step and receives nothing, so its
         # term no longer compares with anything and does not hold the others back.
         terms = tuple(t for i, t in enumerate(terms) if i not in down) or terms
     low = min(terms)
+    if low <= 0:
+        # Nothing to drop or shift. Every term in flight or in the history of elections is
+        # >= 0: it was the term of a server that was up when it sent the message or was
+        # elected, and an up server's term is >= 0 (only the term of a server down for
+        # good, which never comes back, is lowered below the others, to STALE); a shift by
+        # d lowers only terms >= low >= d, what is below low being dropped first. So no
+        # term in flight or elected is below low <= 0, and d = low <= 0 shifts nothing.
+        return s
+    # One pass over the messages: those of a term below every server's are dropped; the
+    # others' entries bound the shift.
     msgs = s.msgs
-    if any(m.term < low for m in _messages_in(msgs)):
-        msgs = net.discard(cfg, msgs, lambda m: m.term < low)
-        s = s.replace(msgs=msgs)
-    if s.elected and any(t < low for t, _ in s.elected):
-        s = s.replace(elected=frozenset(e for e in s.elected if e[0] >= low))
     d = low
+    stale = False
+    m: Any
+    if cfg.network == "fifo":
+        for m in _messages_in(msgs):
+            if m.term < low:
+                stale = True
+            elif type(m) is AppendEntriesRequest and m.entries and m.entries[0][0] < d:
+                d = m.entries[0][0]
+        if stale:
+            msgs = net.discard(cfg, msgs, lambda m: m.term < low)
+    else:  # a bag or a set: each message is held as itself, or (a bag) as Copies of it too
+        gone = []
+        for x in msgs:
+            m = x.msg if type(x) is Copies else x
+            if m.term < low:
+                gone.append(x)
+            elif type(m) is AppendEntriesRequest and m.entries and m.entries[0][0] < d:
+                d = m.entries[0][0]
+        if gone:
+            stale = True
+            msgs = msgs.difference(gone)
+    elected = s.elected
+    if elected:
+        kept = [e for e in elected if e[0] >= low]
+        if len(kept) < len(elected):
+            elected = frozenset(kept)
     if d > 0:
         for log in s.log:
             for t, _ in log:
@@ -486,17 +530,16 @@ def _settle(cfg: Config, s: State) -> State:
         for _, t, _, _ in s.committed:
             if t < d:
                 d = t
-        for m in _messages_in(msgs):
-            if type(m) is AppendEntriesRequest and m.entries and m.entries[0][0] < d:
-                d = m.entries[0][0]
     if d > 0:
-        s = s.replace(
-            current_term=tuple(max(t - d, STALE) for t in s.current_term),
-            log=tuple(tuple((t - d, v) for t, v in log) for log in s.log),
-            msgs=frozenset(_shift_message(m, d) for m in msgs),
-            elected=frozenset((t - d, i) for t, i in s.elected),
-            committed=frozenset((k, t - d, v, max(c - d, STALE))
-                                for k, t, v, c in s.committed))
+        return s.replace(
+            current_term=tuple([max(t - d, STALE) for t in s.current_term]),
+            log=tuple([tuple([(t - d, v) for t, v in log]) for log in s.log]),
+            msgs=frozenset([_shift_message(m, d) for m in msgs]),
+            elected=frozenset([(t - d, i) for t, i in elected]),
+            committed=frozenset([(k, t - d, v, max(c - d, STALE))
+                                 for k, t, v, c in s.committed]))
+    if stale or elected is not s.elected:
+        return s.replace(msgs=msgs, elected=elected)
     return s
 
 
@@ -625,7 +668,7 @@ def client_request(cfg: Config, s: State, i: int, v: int) -> State | None:
 
 
 def _link_busy(cfg: Config, s: State, i: int, j: int) -> bool:
-    for m in net.in_flight(cfg, s.msgs):
+    for m in _messages_in(s.msgs):
         tm = type(m)
         if (tm is AppendEntriesRequest and m.src == i and m.dst == j) or (
                 tm is AppendEntriesResponse and m.src == j and m.dst == i):

@@ -180,3 +180,49 @@ def test_large_models_fall_back_to_the_table_loop(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(codegen, "MAX_UNROLLED", 2)
     assert "table" in codegen.expander(model).__code__.co_names  # the loop over the table
     assert _agree(model) > 0
+
+
+class Bag(Record):
+    """Tokens as a frozenset or as a tuple that may repeat one, and a counter."""
+
+    tokens: Any
+    n: int
+
+
+@pytest.mark.parametrize("start", [frozenset({1, 3, 8}), (8, 1, 1, 3), frozenset()])
+def test_a_run_of_membership_tests_is_one_block(start: Any) -> None:
+    # Ten instances guarded on one field make a block: a frozenset is walked, any other
+    # value tested item by item; either way the instances fire in instance order, once.
+    spec = Spec("block", Cfg, Bag)
+    called: list[int] = []
+
+    @spec.init
+    def init(cfg: Cfg) -> Bag:
+        return Bag(start, 0)
+
+    def take(cfg: Cfg, s: Bag, t: int) -> Bag | None:
+        called.append(t)
+        if t not in s.tokens or s.n >= 2:
+            return None
+        rest = [x for x in s.tokens if x != t]
+        return s.replace(tokens=type(s.tokens)(rest), n=s.n + 1)
+
+    def take_t(cfg: Cfg, s: Bag, t: int) -> Bag | None:
+        return take(cfg, s, t)
+
+    take.specialise = lambda cfg, t: Specialised(  # type: ignore[attr-defined]
+        lambda cfg, s: take_t(cfg, s, t), (), ("tokens", t))
+    spec.action(t=lambda cfg: tuple(range(10)))(take)
+    model = bind(spec, None, {})
+    expand = expander(model)
+    assert "hits" in expand.__code__.co_varnames
+    succs: list[Any] = []
+    actions: list[int] = []
+    counts: list[int] = []
+    expand([init(Cfg())], succs, actions, counts)
+    assert called == sorted(set(start)) and actions == sorted(set(start))
+    _agree(model)
+    seen: list[tuple[int, int]] = []
+    expander(model, checked=True)([init(Cfg())], [], [], [], 5,
+                                  lambda s, k, aid, t: seen.append((k, aid)))
+    assert seen == [(5, aid) for aid in sorted(set(start))]

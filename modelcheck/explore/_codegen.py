@@ -14,7 +14,10 @@ configuration and the arguments done once. A call may also declare a membership 
 which the generated code tests inline, reading the field once per state, so that an
 instance that is disabled costs no function call at all. A network's ``deliver`` action
 uses both: each message's handler is bound once, and a message not in flight
-is skipped by one hash look-up.
+is skipped by one hash look-up. A long run of instances guarded by one field (one for each
+message that could be in flight) is tested the other way round when the field holds a
+frozenset: each of its elements is looked up among the instances' items, so that a state
+costs a look-up per message in flight rather than one per message that could be.
 
 A generator action (one that yields its successors) is called the same way, and each state
 it yields but None is appended as one successor; its ``specialise`` hook must give a
@@ -35,6 +38,10 @@ __all__ = ["MAX_UNROLLED", "expander", "instance_calls"]
 
 MAX_UNROLLED = 3000
 """Above this many action instances the generated source would be too large to pay off."""
+
+MIN_BLOCK = 8
+"""A run of at least this many consecutive instances guarded by membership in one field is
+generated as one block (see :func:`_block`)."""
 
 Expander = Callable[..., None]
 """``expand(chunk, succs, actions, counts)``, or with ``checked``
@@ -74,17 +81,22 @@ def expander(model: Model, *, checked: bool = False) -> Expander:
     else:
         reads, calls = instance_calls(model, env)
         lines = []
-        for aid, call, guard in calls:
-            take = (_indent(on_step.format(aid=aid)) +
-                    f"    append(t)\n"
-                    f"    act({aid})\n")
-            if model.instances[aid].action.multi:
-                step = f"for t in {call}:\n    if t is not None:\n" + _indent(take)
-            else:
-                step = f"t = {call}\nif t is not None:\n" + take
-            if guard is not None:
-                step = f"if {guard}:\n" + _indent(step)
-            lines.append(_indent(step, 8))
+        for run in _runs(model, calls):
+            block = _block(run, env, on_step) if len(run) >= MIN_BLOCK else None
+            if block is not None:
+                lines.append(block)
+                continue
+            for aid, call, guard in run:
+                take = (_indent(on_step.format(aid=aid)) +
+                        f"    append(t)\n"
+                        f"    act({aid})\n")
+                if model.instances[aid].action.multi:
+                    step = f"for t in {call}:\n    if t is not None:\n" + _indent(take)
+                else:
+                    step = f"t = {call}\nif t is not None:\n" + take
+                if guard is not None:
+                    step = f"if {guard}:\n" + _indent(step)
+                lines.append(_indent(step, 8))
         body = "".join(f"        {local} = s.{field}\n" for field, local in reads.items())
         body += "".join(lines) or "        pass\n"
     src = (
@@ -141,6 +153,67 @@ def instance_calls(model: Model, env: dict[str, Any]
             guard = f"r{aid} in {reads.setdefault(field, f'g{len(reads)}')}"
         out.append((aid, f"f{aid}({', '.join(call_args)})", guard))
     return reads, out
+
+
+def _runs(model: Model, calls: list[tuple[int, str, str | None]]
+          ) -> list[list[tuple[int, str, str | None]]]:
+    """``calls`` cut into runs: each maximal run of consecutive plain instances guarded by
+    membership in the same field and called with no argument of their own, and every
+    other instance on its own."""
+    runs: list[list[tuple[int, str, str | None]]] = []
+    field = None
+    for aid, call, guard in calls:
+        plain = (guard is not None and not model.instances[aid].action.multi
+                 and call == f"f{aid}(cfg, s)")
+        here = guard.rpartition(" in ")[2] if plain and guard is not None else None
+        if here is not None and here == field:
+            runs[-1].append((aid, call, guard))
+        else:
+            runs.append([(aid, call, guard)])
+        field = here
+    return runs
+
+
+def _block(run: list[tuple[int, str, str | None]], env: dict[str, Any],
+           on_step: str) -> str | None:
+    """Source for a run of instances guarded by membership in one field (see :func:`_runs`),
+    or None if an item is not hashable.
+
+    Testing each instance's item against the field hashes every item in every state; when
+    the field holds a frozenset, the block looks each of its elements up in a dict from
+    item to instances instead (a network holds a few messages of the many that could be
+    in flight), and calls the instances found in instance order: the same calls, in the
+    same order, as the instance-by-instance tests make. Any other value of the field is
+    tested item by item.
+    """
+    first = run[0][0]
+    guard = run[0][2]
+    assert guard is not None
+    local = guard.rpartition(" in ")[2]
+    by_item: dict[Any, list[tuple[int, Any]]] = {}
+    in_order = []
+    for aid, _, _ in run:
+        item, fn = env[f"r{aid}"], env[f"f{aid}"]
+        try:
+            by_item.setdefault(item, []).append((aid, fn))
+        except TypeError:
+            return None
+        in_order.append((item, aid, fn))
+    env[f"b{first}"] = {item: tuple(found) for item, found in by_item.items()}
+    env[f"l{first}"] = tuple(in_order)
+    step = (f"if {local}.__class__ is frozenset:\n"
+            f"    hits = [e for x in {local} if x in b{first} for e in b{first}[x]]\n"
+            "    if len(hits) > 1:\n"
+            "        hits.sort()\n"
+            "else:\n"
+            f"    hits = [(aid, fn) for r, aid, fn in l{first} if r in {local}]\n"
+            "for aid, fn in hits:\n"
+            "    t = fn(cfg, s)\n"
+            "    if t is not None:\n"
+            + _indent(on_step.format(aid="aid"), 8) +
+            "        append(t)\n"
+            "        act(aid)\n")
+    return _indent(step, 8)
 
 
 def _specialised(name: str, specialise: Callable[..., Any], cfg: Any,
