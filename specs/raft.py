@@ -930,10 +930,15 @@ def leader_append_only(cfg: Config, before: State, after: State) -> bool:
     A server leader before and after a step is leader of the same term throughout; its
     term tells by how much the step lowered every term (see :func:`_settle`).
     """
+    logs0, logs1 = before.log, after.log
+    if logs0 is logs1 or LEADER not in before.role:
+        return True  # no log changed (a step that changes none keeps the tuple), or no leader
     for i, (r0, r1) in enumerate(zip(before.role, after.role)):
         if r0 == LEADER and r1 == LEADER:
+            old, new = logs0[i], logs1[i]
+            if old is new:
+                continue
             d = before.current_term[i] - after.current_term[i]
-            old, new = before.log[i], after.log[i]
             if len(new) < len(old) or any(
                     (t - d, v) != new[k] for k, (t, v) in enumerate(old)):
                 return False
@@ -1113,13 +1118,19 @@ def append_entries_from_leaders(cfg: Config, s: State) -> bool:
 def leaders_keep_office(cfg: Config, before: State, after: State) -> bool:
     """A leader stays leader until it learns of a newer term (or crashes): it has no
     election timer, and nothing else makes it step down (§3.3)."""
-    drop = max((b - a for b, a in zip(before.current_term, after.current_term)
-                if b != STALE and a != STALE), default=0)
-    down = before.faults.down | after.faults.down
-    for i, (r0, r1) in enumerate(zip(before.role, after.role)):
-        if r0 == LEADER and r1 != LEADER and i not in down and (
-                after.current_term[i] + drop <= before.current_term[i]):
-            return False
+    roles0, roles1 = before.role, after.role
+    if roles0 is roles1 or LEADER not in roles0:
+        return True  # no role changed, or no leader
+    drop: int | None = None
+    for i, (r0, r1) in enumerate(zip(roles0, roles1)):
+        if r0 == LEADER and r1 != LEADER:
+            if i in before.faults.down or i in after.faults.down:
+                continue
+            if drop is None:  # by how much the step lowered every term (see _settle)
+                drop = max((b - a for b, a in zip(before.current_term, after.current_term)
+                            if b != STALE and a != STALE), default=0)
+            if after.current_term[i] + drop <= before.current_term[i]:
+                return False
     return True
 
 

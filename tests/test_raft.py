@@ -166,10 +166,10 @@ def test_no_truncate_acknowledges_a_conflicting_entry_in_13_steps() -> None:
     trace = r.violation.trace
     assert trace is not None and trace.length == 13
     assert [step_label(s) for s in trace.steps][-1] == (
-        "deliver AppendEntriesRequest(1→0, term=2, prev_log_index=0, prev_log_term=None, "
-        "entries=[[2, 0]], commit_index=0)")
+        "deliver AppendEntriesRequest(1→0, term=1, prev_log_index=0, prev_log_term=None, "
+        "entries=[[1, 0]], commit_index=0)")  # terms relative: term 2 of the display
     last = trace.steps[-1].state
-    assert last["log"] == [[[1, 0]], [[2, 0]], []]  # server 0 kept its own entry
+    assert last["log"] == [[[0, 0]], [[1, 0]], []]  # server 0 kept its own entry
     replay(bind(raft.spec, "no-truncate"), trace)
 
 
@@ -345,3 +345,33 @@ def test_the_invariants_of_the_safety_argument_reject_what_they_state() -> None:
         role=("candidate", "follower", "follower")))
     assert raft.leaders_keep_office(cfg, led, led.replace(
         current_term=(2, 1, 1), role=("follower", "follower", "follower")))
+
+
+@pytest.mark.parametrize(("mutant", "killed_by", "length"), [
+    # A request whose previous entry's term is read from the entry's value.
+    ("append_entries:off-by-one:10", "append_entries_from_leaders", 9),
+    # An acknowledgement that leaves nextIndex at the index acknowledged.
+    ("handle_append_entries_response:off-by-one:1", "leader_progress_accurate", 8),
+    # A follower's acknowledgement that carries term 0 rather than its own.
+    ("handle_append_entries_request:field-constant:7", "append_entries_from_leaders", 7),
+    # A follower that takes client requests as if it led.
+    ("client_request:flip-comparison:1", "entries_from_leaders", 1),
+    # A candidate that keeps its tally of the previous election.
+    ("timeout:drop-update:4", "tallies_from_voters", 3),
+    # A new leader that believes its followers hold its log already.
+    ("become_leader:off-by-one:5", "leader_progress_accurate", 4),
+    # A candidate that hears from its term's leader and stays a candidate.
+    ("handle_append_entries_request:flip-comparison:4",
+     "candidates_hold_no_entry_of_their_term", 8),
+    # A leader whose election timer still fires.
+    ("timeout:drop-guard:1", "leader_progress_accurate", 6),
+])
+def test_planted_replication_bugs_fail_the_default_run(mutant: str, killed_by: str,
+                                                       length: int) -> None:
+    # Each survived the default bounds (or outran the time limit) before the invariants
+    # of the safety argument; each now fails in a fraction of a second.
+    from modelcheck.mutate import load_mutant, mutants_of, select
+    m, = select(mutants_of(raft.spec), [mutant])
+    r = check(load_mutant(raft.spec, m))
+    assert r.violation is not None and r.violation.trace is not None
+    assert (r.violation.property, r.violation.trace.length) == (killed_by, length)
