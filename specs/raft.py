@@ -1174,8 +1174,8 @@ def split_vote(cfg: Config, s: State) -> bool:
 
 @spec.sometimes
 def entry_committed(cfg: Config, s: State) -> bool:
-    """Replication can succeed: every server has applied an entry, which the leader that
-    committed it, still leading, has told them all.
+    """Replication can succeed: every server has applied an entry, told by the leader that
+    committed it, whose term every server is in (no later leader passed the commit on).
 
     Vacuous when the model has no log entries (``max_log_len`` 0 models elections alone).
     """
@@ -1183,7 +1183,9 @@ def entry_committed(cfg: Config, s: State) -> bool:
         return True
     if not all(c > 0 for c in s.commit_index):
         return False
-    return any(r == LEADER and any(c == s.current_term[i] for _, _, _, c in s.committed)
+    terms = s.current_term
+    return any(r == LEADER and all(t == terms[i] for t in terms)
+               and any(c == terms[i] for _, _, _, c in s.committed)
                for i, r in enumerate(s.role))
 
 
