@@ -375,3 +375,18 @@ def test_planted_replication_bugs_fail_the_default_run(mutant: str, killed_by: s
     r = check(load_mutant(raft.spec, m))
     assert r.violation is not None and r.violation.trace is not None
     assert (r.violation.property, r.violation.trace.length) == (killed_by, length)
+
+
+@pytest.mark.parametrize("mutant", [
+    "handle_append_entries_request:off-by-one:8",
+    "handle_append_entries_request:off-by-one:9"])
+def test_a_consistency_check_that_reads_the_value_shows_with_three_terms(mutant: str) -> None:
+    # Accepted at the default bounds (two terms per state: the check at a non-empty prefix
+    # never meets a conflicting entry); three terms, one election at a time, kill them.
+    from modelcheck.mutate import load_mutant, mutants_of, select
+    m, = select(mutants_of(raft.spec), [mutant])
+    r = check(load_mutant(raft.spec, m), params={**RANDOMISED, "max_term": 2})
+    assert r.violation is not None and r.violation.trace is not None
+    assert (r.violation.property, r.violation.trace.length) == (
+        "append_entries_from_leaders", 18)
+    assert mutant in raft.spec.accepted_mutants

@@ -6,7 +6,8 @@ each named entry (every entry without names) at the configuration listed in ``CO
 (the entry's default one unless said otherwise), and records its counts and score in
 ``tools/mutation_scores.json`` together with a digest of the spec's code (its module's
 syntax tree, docstrings left out: rewording a docstring changes no mutant; and its
-``accept_mutant`` statements left out: an acceptance changes no mutant either, only how
+``accept_mutant`` statements left out, with the reasons they share (a string constant
+that only acceptances read): an acceptance changes no mutant either, only how
 its outcome counts, so the table judges the recorded survivors and time-outs with the
 spec's acceptances as they are). A record whose digest no longer matches the code is
 stale: the test suite says so, and names the command that measures it again, so the table
@@ -56,6 +57,24 @@ def _is_acceptance(stmt: ast.stmt) -> bool:
             and stmt.value.func.attr == "accept_mutant")
 
 
+def _reasons(tree: ast.Module) -> set[str]:
+    """Names that only ``accept_mutant`` calls read: shared reasons for acceptances."""
+    in_acceptances: set[str] = set()
+    elsewhere: set[str] = set()
+    for stmt in tree.body:
+        names = {n.id for n in ast.walk(stmt)
+                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        (in_acceptances if _is_acceptance(stmt) else elsewhere).update(names)
+    return in_acceptances - elsewhere
+
+
+def _assigns_reason(stmt: ast.stmt, reasons: set[str]) -> bool:
+    """``NAME = "..."`` at module level, for a name only acceptances read."""
+    return (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id in reasons
+            and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str))
+
+
 def digest(spec: Spec, *, acceptances: bool = False) -> str:
     """The SHA-256 of the spec module's syntax tree without its docstrings (nor comments)
     and, unless ``acceptances``, without its ``accept_mutant`` declarations: the code a
@@ -64,7 +83,9 @@ def digest(spec: Spec, *, acceptances: bool = False) -> str:
     source, path = source_of(spec)
     tree = ast.parse(source, path)
     if not acceptances:
-        tree.body = [stmt for stmt in tree.body if not _is_acceptance(stmt)]
+        reasons = _reasons(tree)
+        tree.body = [stmt for stmt in tree.body
+                     if not _is_acceptance(stmt) and not _assigns_reason(stmt, reasons)]
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
