@@ -296,7 +296,7 @@ def highest_leads(cfg: Config, s: State) -> bool:
     """Once settled, every live node follows the highest live id."""
     if not _settled(cfg, s):
         return True
-    top = max(i for i in _nodes(cfg) if net.up(s, i))
+    top = max((i for i in _nodes(cfg) if net.up(s, i)), default=None)
     return all(s.leader[i] == top for i in _nodes(cfg) if net.up(s, i))
 
 

@@ -20,6 +20,8 @@ def test_the_highest_live_id_leads_once_settled() -> None:
     for faults, states in (("crash=1,restart=1", 1_155), ("crash=2,restart=2", 7_864)):
         r = check(be.spec, params={"faults": faults})
         assert r.status == "ok" and r.stats.distinct_states == states
+    r = check(be.spec, params={"nodes": 2})  # both nodes may crash for good
+    assert r.status == "ok" and r.stats.distinct_states == 205
 
 
 STEP_PROPERTIES = ("winner_outranks_listeners", "only_leaders_claim",
