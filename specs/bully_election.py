@@ -26,7 +26,9 @@ With the defaults (3 nodes) the search finds 5,716 distinct and 12,910 generated
 
 **Properties**, once elections settle (every live node idle, following a live leader,
 and nothing in flight to a live node): ``one_leader``: the live nodes follow one leader;
-``highest_leads``: it is the highest live id. ``settled_under_highest`` (sometimes) makes
+``highest_leads``: it is the highest live id. ``elections_end`` (always eventually, with
+every node's steps and every delivery weakly fair): again and again the elections settle,
+so after the last fault they settle for good. ``settled_under_highest`` (sometimes) makes
 sure the crashes and the recovery all happen and are settled. At every step (action
 properties): ``winner_outranks_listeners``, a node that comes to lead outranks every live
 node that is listening (each higher one is down or booting); ``only_leaders_claim``, a
@@ -35,9 +37,15 @@ that was answered holds a new election only once no COORDINATOR can come (the ti
 of a synchronous system fire no earlier). These catch at 3 nodes what leaves two leaders
 only with more: a node that wins although answered, or without waiting for answers, a
 node that announces itself from its disk while in an election, a timeout that fires
-early. One bug they do not catch: an idle node that answers an ELECTION without holding
-its own (at 3 nodes the only such node follows the highest, which answers the ELECTION
-itself, or detects its crash).
+early. ``elections_end`` catches an idle node that answers an ELECTION without holding its
+own (or holds it only once it has seen its leader fail), which leaves nobody to end the
+election. Shortest counterexample (14 steps): node 2 wins and node 1 follows it; node 2
+crashes and restarts before node 1 finds out; node 0 boots and holds an election; node 2,
+booting, hears nothing; node 1 answers and does not take over; node 0 is answered, waits
+until no COORDINATOR can come, and holds its election again, forever, while node 2's boot
+(which takes longer than an election) never comes. Deployed, node 0 would retry until node
+2 has booted: an election would last as long as a boot, past the bound every node's
+timeouts assume.
 
 **Variant ``no-recovery-election``** (``recovery_election=False``): a node that boots
 knowing a leader (a restarted one) takes that leader back instead of holding an
@@ -288,7 +296,7 @@ def highest_leads(cfg: Config, s: State) -> bool:
     """Once settled, every live node follows the highest live id."""
     if not _settled(cfg, s):
         return True
-    top = max(i for i in _nodes(cfg) if net.up(s, i))
+    top = max((i for i in _nodes(cfg) if net.up(s, i)), default=None)
     return all(s.leader[i] == top for i in _nodes(cfg) if net.up(s, i))
 
 
@@ -339,6 +347,21 @@ def waits_while_a_coordinator_can_come(cfg: Config, before: State, after: State)
     return True
 
 
+spec.fair("steps", "weak", per_instance=True,
+          actions=("boot", "detect_failure", "win", "give_up_waiting"),
+          doc="A node that can boot, detect its leader's crash, win or stop waiting "
+              "eventually does (its timers fire).")
+spec.fair("delivery", "weak", actions=("deliver",), per_instance=True,
+          doc="Every message in flight to a live node is eventually delivered.")
+
+
+@spec.always_eventually
+def elections_end(cfg: Config, s: State) -> bool:
+    """Elections end: again and again the live nodes settle (faults are finite, so after
+    the last one they settle for good)."""
+    return _settled(cfg, s)
+
+
 @spec.sometimes
 def settled_under_highest(cfg: Config, s: State) -> bool:
     """Every crash and restart has happened, and the elections have settled again."""
@@ -353,7 +376,8 @@ for _id in ("win:drop-conjunct:3", "win:drop-conjunct:4", "win:drop-conjunct:6",
         _id,
         """A timeout that also waits for messages it need not wait for (any message of the
         node's, any ELECTION, any message to it) is a longer timeout: the node acts later,
-        in fewer interleavings, each of them one the original has.""")
+        in fewer interleavings, each of them one the original has; what it also waits for
+        is delivered in every fair behaviour, so its elections still end.""")
 
 spec.variant(
     "no-recovery-election", params={"recovery_election": False},

@@ -1,6 +1,6 @@
 """The bully algorithm: the highest live id leads once elections settle, through crashes and
-recoveries; a recovering node that skips its election, or a node that does not await
-answers, leaves two leaders."""
+recoveries, and every election ends; a recovering node that skips its election, or a node
+that does not await answers, leaves two leaders."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ def test_the_highest_live_id_leads_once_settled() -> None:
     for faults, states in (("crash=1,restart=1", 1_155), ("crash=2,restart=2", 7_864)):
         r = check(be.spec, params={"faults": faults})
         assert r.status == "ok" and r.stats.distinct_states == states
+    r = check(be.spec, params={"nodes": 2})  # both nodes may crash for good
+    assert r.status == "ok" and r.stats.distinct_states == 205
 
 
 STEP_PROPERTIES = ("winner_outranks_listeners", "only_leaders_claim",
@@ -84,3 +86,10 @@ def test_the_step_properties_catch_at_3_nodes_what_shows_as_two_leaders_only_at_
         "receive_answer:drop-update:1": ("killed", "winner_outranks_listeners", 12),
         "receive_election:drop-conjunct:1": ("killed", "only_leaders_claim", 16),
         "give_up_waiting:drop-guard:2": ("killed", "waits_while_a_coordinator_can_come", 12)}
+
+
+def test_an_idle_node_that_answers_without_taking_over_leaves_an_election_without_end() -> None:
+    report = run(be.spec, Settings(timeout=60, jobs=1),
+                 only=["receive_election:flip-comparison:4"])
+    (o,) = report.outcomes
+    assert (o.status, o.killed_by, o.trace_length) == ("killed", "elections_end", 14)
