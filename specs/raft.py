@@ -23,20 +23,22 @@ constraint to check it) and ships no model with a published state count, so no c
 here can be cross-checked with TLC; the steps below are merged or pruned to keep the
 state space small, each without losing a reachable combination of server states: a
 candidate broadcasts its RequestVotes at once; a follower deletes, appends and replies in
-one step; a leader advances its commit index on the response that makes it possible; a
-response whose delivery could change nothing is not sent (or is discarded once its
-receiver moves on); a leader has one AppendEntries outstanding per follower and sends
-only what the follower may lack (an entry, an unacknowledged consistency check or a newer
-commit index: heartbeats that carry nothing are left out). **Terms are relative**: Raft
-only compares terms with each other, so every state is shifted so that the lowest term it
-holds (of a server, a log entry, a committed entry or an entry in flight) is 0, and
-``max_term`` bounds how far above it a server may time out. Traces show absolute terms:
-each state of a trace is lifted back by the shifts along it (:func:`absolute_terms`, the
-spec's ``display`` hook), while trace files keep the model's relative states. A round of
-elections that ends as it began, one term up, returns to the very same state, so the model
-has genuine cycles (needed for liveness) and is finite. A message whose term is below
-every server's is dropped as lost (it could only be refused). ``max_log_len`` bounds
-logs and ``values`` the client values.
+one step; a leader advances its commit index at the step that makes it possible (its own
+append, or a response); a response whose delivery could change nothing is not sent (or is
+discarded once its receiver moves on); a leader sends only what the follower may lack
+(an entry, an unacknowledged consistency check or a newer commit index: heartbeats that
+carry nothing are left out). One pruning does lose behaviours: a leader has at most
+``requests`` AppendEntries outstanding per follower (one by default, so requests of one
+term never overtake each other; see *What the default bounds cannot show*). **Terms are
+relative**: Raft only compares terms with each other, so every state is shifted so that
+the lowest term it holds (of a server, a log entry, a committed entry or an entry in
+flight) is 0, and ``max_term`` bounds how far above it a server may time out. Traces show
+absolute terms: each state of a trace is lifted back by the shifts along it
+(:func:`absolute_terms`, the spec's ``display`` hook), while trace files keep the model's
+relative states. A round of elections that ends as it began, one term up, returns to the
+very same state, so the model has genuine cycles (needed for liveness) and is finite. A
+message whose term is below every server's is dropped as lost (it could only be refused).
+``max_log_len`` bounds logs and ``values`` the client values.
 
 **Timeouts.** By default (``timeouts="stabilising"``) the model is partially
 synchronous, after Dwork, Lynch and Stockmeyer's global stabilisation time: until the
@@ -70,6 +72,24 @@ needs a majority that can talk: a crash and a partition together
 (``crash=1,partition=1``) leave servers 1 and 2 cut apart with server 0 down, timing out
 forever. With ``--symmetry`` (safety only: liveness is not checked under symmetry) the
 defaults give 99,082 distinct states (25 s).
+
+**What the default bounds cannot show.** With one entry per log and one request
+outstanding per follower, some replication bugs have nothing to act on, and the bounds
+that give them something cost more than a default run can afford (until reductions of
+the state space make them affordable). ``log_matching`` can fail only with logs of two
+entries from different terms: a follower that skips the consistency check passes the
+default run, while ``--param max_log_len=2 --param max_term=2 --param
+timeouts=randomised`` breaks ``append_entries_from_leaders`` in 18 steps (``log_matching``
+alone in 19). Requests of one term overtake each other only with ``requests`` 2: a
+follower that deletes the entries after a matching one (not only after a conflicting
+one) passes the default run, while ``--param max_log_len=2 --param requests=2 --param
+timeouts=randomised`` catches it in 13 steps; that configuration has not finished in
+minutes (2.1 million states in 200 s), nor has ``requests=2`` at the default bounds (4.3
+million in 300 s). (Its search found an acknowledgement overtaken by a later one moving
+``nextIndex`` back to ``matchIndex``; the handler now keeps the larger, as etcd does.) A
+commit quorum off by one is caught at the default bounds: the commit rule runs on the
+leader's own append too, so a leader that counts ``servers // 2`` copies commits alone
+(``leader_completeness``, 10 steps).
 
 **Properties** (Figure 3.2, one each). ``election_safety``: at most one leader per term,
 over the history of elections (raft.tla's ``elections``), so a leader that has stepped
@@ -188,6 +208,10 @@ class Config:
     """Longest log: a leader takes a client request only while its log is shorter."""
     values: Annotated[int, Between(1)] = 1
     """Number of distinct client values (raft.tla's Value)."""
+    requests: Annotated[int, Between(1)] = 1
+    """AppendEntries a leader may have in flight to one follower, responses included
+    (raft.tla: any number). With 2, a request may be sent again before the first arrives,
+    and requests of one term reach a follower out of order."""
     timeouts: Literal["stabilising", "randomised", "nondeterministic"] = "stabilising"
     """``stabilising``: at any time until the system stabilises (a fair step), randomised
     after it; ``randomised``: a server times out only when no election is under way (the
@@ -202,8 +226,11 @@ class Config:
     """Flaw: a candidate needs ``servers // 2`` votes (off by one) instead of a majority."""
     forget_vote: bool = False
     """Flaw: ``voted_for`` is volatile, so a server that crashes and restarts forgets it."""
-    network: Literal["bag", "fifo", "set"] = "bag"
-    """Network semantics: ``bag`` (raft.tla's), ``fifo`` channels, or a re-delivering ``set``."""
+    network: Literal["bag", "fifo"] = "bag"
+    """Network semantics: ``bag`` (raft.tla's) or ``fifo`` channels. A message delivered
+    more than once is the ``dup`` fault (a ``set`` network, which re-delivers every message
+    forever, would keep each request outstanding for good: the model's leader sends its
+    next request once the last one has arrived)."""
     faults: Faults = NO_FAULTS
     """Fault budgets (``--faults loss=1,crash=1,restart=1``; see modelcheck.network)."""
 
@@ -393,7 +420,7 @@ def _discard_replies(cfg: Config, msgs: frozenset[Any], i: int, term: int) -> fr
         def old(m: Any) -> bool:
             return type(m) in _RESPONSES and m.dst == i and m.term <= term
         return net.discard(cfg, msgs, old) if any(map(old, _messages_in(msgs))) else msgs
-    # A bag or a set holds each message as itself, or (a bag) as Copies of it too.
+    # A bag holds each message as itself, or as Copies of it.
     gone = [x for x in msgs
             if (type(x) in _RESPONSES and x.dst == i and x.term <= term) or (
                 type(x) in _COPIES and type(x.msg) in _RESPONSES and x.msg.dst == i
@@ -460,6 +487,18 @@ def _messages_in(net_value: frozenset[Any]) -> Iterable[Any]:
             yield x
 
 
+def _low(s: State) -> int:
+    """The lowest term of a server that is up or may restart: what :func:`_settle` makes
+    0, and keeps the history of elections from."""
+    terms = s.current_term
+    down = s.faults.down
+    if down and not s.faults.restart:
+        # Crash-stop: a server down for good takes no step and receives nothing, so its
+        # term no longer compares with anything and does not hold the others back.
+        terms = tuple(t for i, t in enumerate(terms) if i not in down) or terms
+    return min(terms)
+
+
 def _settle(cfg: Config, s: State) -> State:
     """``s`` with terms made relative, and what can no longer matter dropped.
 
@@ -476,14 +515,7 @@ def _settle(cfg: Config, s: State) -> State:
     Elections of a term below every server's are dropped from the history: no one can
     be elected in such a term any more.
     """
-    terms = s.current_term
-    f = s.faults
-    down = f.down
-    if down and not f.restart:
-        # Crash-stop: a server down for good takes no step and receives nothing, so its
-        # term no longer compares with anything and does not hold the others back.
-        terms = tuple(t for i, t in enumerate(terms) if i not in down) or terms
-    low = min(terms)
+    low = _low(s)
     if low <= 0:
         # Nothing to drop or shift. Every term in flight or in the history of elections is
         # >= 0: it was the term of a server that was up when it sent the message or was
@@ -506,7 +538,7 @@ def _settle(cfg: Config, s: State) -> State:
                 d = m.entries[0][0]
         if stale:
             msgs = net.discard(cfg, msgs, lambda m: m.term < low)
-    else:  # a bag or a set: each message is held as itself, or (a bag) as Copies of it too
+    else:  # a bag: each message is held as itself, or as Copies of it
         gone = []
         for x in msgs:
             m = x.msg if type(x) is Copies else x
@@ -660,20 +692,35 @@ def _values(cfg: Config) -> range:
 
 @net.action(node="i", i=_servers, v=_values)
 def client_request(cfg: Config, s: State, i: int, v: int) -> State | None:
-    """Leader ``i`` receives a client request and appends ``v`` to its log, in its term."""
+    """Leader ``i`` receives a client request and appends ``v`` to its log, in its term.
+
+    The leader's own copy counts towards the majority that commits an entry, so the
+    commit rule runs here as on a response (it commits nothing unless a single server is a
+    majority: a quorum rule off by one shows here, at once)."""
     log = s.log[i]
     if s.role[i] != LEADER or len(log) >= cfg.max_log_len:
         return None
-    return s.replace(log=set_at(s.log, i, (*log, (s.current_term[i], v))))
+    s = s.replace(log=set_at(s.log, i, (*log, (s.current_term[i], v))))
+    return _advance_commit_index(cfg, s, i)
 
 
 def _link_busy(cfg: Config, s: State, i: int, j: int) -> bool:
-    for m in _messages_in(s.msgs):
+    """Whether ``cfg.requests`` AppendEntries from ``i`` to ``j`` (or their responses)
+    are in flight already, each copy counted."""
+    if cfg.requests == 1:
+        for m in _messages_in(s.msgs):
+            tm = type(m)
+            if (tm is AppendEntriesRequest and m.src == i and m.dst == j) or (
+                    tm is AppendEntriesResponse and m.src == j and m.dst == i):
+                return True
+        return False
+    n = 0
+    for m in net.in_flight(cfg, s.msgs):
         tm = type(m)
         if (tm is AppendEntriesRequest and m.src == i and m.dst == j) or (
                 tm is AppendEntriesResponse and m.src == j and m.dst == i):
-            return True
-    return False
+            n += 1
+    return n >= cfg.requests
 
 
 def _peer(progress: frozenset[tuple[int, int, int, int]], j: int) -> tuple[int, int, int]:
@@ -689,9 +736,9 @@ def append_entries(cfg: Config, s: State, i: int, j: int) -> State | None:
     """Leader ``i`` sends ``j`` the entry at ``nextIndex[j]`` (none if ``j`` has them
     all: a heartbeat) and its commit index, as raft.tla's ``AppendEntries(i, j)``.
 
-    One request is outstanding per pair at a time: ``i`` sends again once the last
-    request, and its response, have arrived or been lost. Faults (``dup``) still put
-    more in flight.
+    At most ``requests`` requests are outstanding per pair (one by default): ``i`` sends
+    again once the last request, and its response, have arrived or been lost. Faults
+    (``dup``) still put more in flight.
     """
     if i == j or s.role[i] != LEADER:
         return None
@@ -767,8 +814,8 @@ def handle_append_entries_response(cfg: Config, s: State, m: AppendEntriesRespon
         return s
     progress = s.progress[i]
     nxt, match, sent = _peer(progress, j)
-    if m.success:
-        nxt, match = m.match_index + 1, max(match, m.match_index)
+    if m.success:  # an acknowledgement overtaken by a later one moves nothing back
+        nxt, match = max(nxt, m.match_index + 1), max(match, m.match_index)
     else:
         nxt = max(nxt - 1, match + 1)  # a refusal of an entry j already holds is stale
     progress = frozenset(p for p in progress if p[0] != j) | {(j, nxt, match, sent)}
@@ -1003,16 +1050,6 @@ def state_machine_safety(cfg: Config, s: State) -> bool:
             if at.get(k + 1) != log[k]:
                 return False
     return True
-
-
-def _low(s: State) -> int:
-    """The lowest term of a server that is up or may restart (what :func:`_settle` keeps
-    the history of elections from)."""
-    down = s.faults.down
-    terms = s.current_term
-    if down and not s.faults.restart:
-        terms = tuple(t for i, t in enumerate(terms) if i not in down) or terms
-    return min(terms)
 
 
 @spec.always

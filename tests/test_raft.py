@@ -377,6 +377,68 @@ def test_planted_replication_bugs_fail_the_default_run(mutant: str, killed_by: s
     assert (r.violation.property, r.violation.trace.length) == (killed_by, length)
 
 
+def test_a_commit_quorum_off_by_one_fails_the_default_run() -> None:
+    # The commit rule is a helper, which `mutate` leaves alone: planted by hand, a leader
+    # counting `>= servers // 2` copies commits its entry on its own (the rule runs on the
+    # leader's own append as on a response) and a leader elected without it breaks
+    # leader completeness. Before the rule ran on appends, the run passed with the correct
+    # protocol's counts.
+    rule = "if 1 + sum(1 for x in matches if x >= k) > cfg.servers // 2:"
+    r = check(_planted(rule, rule.replace("> cfg", ">= cfg")))
+    assert r.violation is not None and r.violation.trace is not None
+    assert (r.violation.property, r.violation.trace.length) == ("leader_completeness", 10)
+
+
+def _planted(old: str, new: str) -> Any:
+    from modelcheck.mutants import Mutant, source_of
+    from modelcheck.mutate import load_mutant
+    source, _ = source_of(raft.spec)
+    assert source.count(old) == 1
+    return load_mutant(raft.spec, Mutant(0, "planted:x:1", "x", "x", 0, "",
+                                         source.replace(old, new), ""))
+
+
+CONSISTENCY_CHECK = "if prev > len(log) or (prev > 0 and log[prev - 1][0] != m.prev_log_term):"
+DELETE_ON_CONFLICT = """            if len(log) >= index and log[index - 1] != m.entries[0]:
+                if not cfg.no_truncate:
+                    log = log[:prev] + m.entries
+            elif len(log) < index:
+                log = log + m.entries"""
+
+
+def test_a_follower_without_the_consistency_check_breaks_log_matching_with_two_entries() -> None:
+    # Invisible at the default bounds (one entry per log); two entries of two terms show it.
+    planted = _planted(CONSISTENCY_CHECK, "if prev > len(log):")
+    deeper = {**RANDOMISED, "max_log_len": 2, "max_term": 2}
+    for properties, killed_by, length in [(None, "append_entries_from_leaders", 18),
+                                          (["log_matching"], "log_matching", 19)]:
+        r = check(planted, params=deeper, properties=properties)
+        assert r.violation is not None and r.violation.trace is not None
+        assert (r.violation.property, r.violation.trace.length) == (killed_by, length)
+
+
+def test_a_follower_deleting_after_a_matching_entry_fails_once_requests_overtake() -> None:
+    # The follower deletes what follows the request's entry even when that entry matches:
+    # harmless while requests arrive in order, wrong for a request overtaken by a later one.
+    planted = _planted(DELETE_ON_CONFLICT, "            log = log[:prev] + m.entries")
+    r = check(planted, params={**RANDOMISED, "max_log_len": 2, "requests": 2})
+    assert r.violation is not None and r.violation.trace is not None
+    assert (r.violation.property, r.violation.trace.length) == (
+        "append_entries_from_leaders", 13)
+
+
+def test_an_overtaken_acknowledgement_moves_nothing_back() -> None:
+    cfg = raft.Config(max_log_len=2, requests=2)
+    s = raft.init(cfg).replace(
+        current_term=(1, 1, 1), role=("leader", "follower", "follower"),
+        log=(((1, 0), (1, 0)), ((1, 0), (1, 0)), ()), elected=frozenset({(1, 0)}),
+        progress=(frozenset({(1, 3, 2, 0), (2, 1, 0, 0)}), frozenset(), frozenset()))
+    stale = raft.AppendEntriesResponse(1, 1, 0, True, 1)
+    after = raft.handle_append_entries_response(cfg, s.replace(msgs=frozenset({stale})), stale)
+    assert (1, 3, 2, 0) in after.progress[0]
+    assert raft.leader_progress_accurate(cfg, after)
+
+
 @pytest.mark.parametrize("mutant", [
     "handle_append_entries_request:off-by-one:8",
     "handle_append_entries_request:off-by-one:9"])
