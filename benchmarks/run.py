@@ -83,6 +83,7 @@ class Case:
 EXTRA_ROWS: tuple[Case, ...] = (
     Case("raft", params=(("max_log_len", "0"),)),
     Case("raft", params=(("timeouts", "randomised"), ("max_term", "2"))),
+    Case("raft", params=(("timeouts", "nondeterministic"),), flags=("--no-temporal",)),
     Case(TWOPHASE, params=(("rms", "7"),), flags=("--symmetry",), name="TwoPhase N=7 --symmetry"),
 )
 """Configurations run after the catalogue's own entries; append new ones here."""
@@ -94,6 +95,8 @@ PINNED: dict[str, tuple[int, int | None, int | None]] = {
     "raft": (593_716, 3_797_685, 30),  # specs/raft.py docstring, its defaults
     "raft max_log_len=0": (19_468, 113_937, 15),  # specs/raft.py docstring, elections alone
     "raft timeouts=randomised max_term=2": (31_795, 116_608, 37),  # specs/raft.py docstring
+    # specs/raft.py docstring: every timing, forever (safety only: eventually_leader fails)
+    "raft timeouts=nondeterministic --no-temporal": (296_858, 1_799_242, 29),
     "TwoPhase N=7 --symmetry": (920, None, None),  # TLC, SYMMETRY Permutations(RM): orbits
 }
 """Expected counts of the catalogue rows, from the published models and the specs' docs."""

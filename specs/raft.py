@@ -150,12 +150,14 @@ acknowledgement and sends the commit index to server 0: server 0 applies an entr
 leader committed.
 
 **Variant ``split-votes``** (``timeouts="nondeterministic"``; enablers 2 servers and
-elections only). Without randomised timers, candidates can split the vote forever: both
-servers time out into the same term, each votes for itself and refuses the other, and
-the next round repeats it one term up. ``eventually_leader`` fails with a lasso (a stem
-of 2 steps, a loop of 22) whose loop is endless rounds of elections, each won by nobody;
-fair delivery and fair timers do not prevent it, which is why real Raft randomises
-timeouts.
+elections only). Without randomised timers, elections can go on forever, each won by
+nobody: ``eventually_leader`` fails with a lasso (a stem of 2 steps, a loop of 5). Server
+0 gathers both votes, but its timer fires before it takes office; server 1 times out into
+the same term, votes for itself and so refuses server 0, whose timer fires again; server 1
+grants the request of the newer term, and the round repeats one term up. Fair delivery
+and fair timers do not prevent it (becoming leader is disabled once the timer has fired),
+which is why real Raft randomises timeouts. With 3 servers (``--param
+timeouts=nondeterministic``) the loop takes 8 steps.
 
 **Variant ``vote-twice``** (the default bounds: it needs two candidates at once, which
 the default timing allows before the system stabilises). A server grants its vote to any

@@ -34,6 +34,10 @@ by a cycle through those states, so they are removed and the rest decomposed aga
 (breadth-first over the graph) to the nearest state of a fair component, then a cycle
 from that state through the component that takes or avoids each fair group as needed,
 back to it; when no fair group is enabled there the cycle is the stutter of that state.
+The cycle is built greedily: from where it stands, it walks (breadth-first, within the
+component) to the nearest state where a group not yet satisfied is disabled, or that
+takes such a group, until every group is satisfied. The stem is shortest; the cycle is
+short but not always the shortest (finding that is NP-hard with several groups).
 
 **Always-possible** (CTL's ``AG EF p``) is backward reachability from the ``p`` states over
 the reversed graph. A reachable state outside that set violates it; the one found first
@@ -627,9 +631,11 @@ def _fair_components(g: StateGraph, fair: _Fairness, region: BoolArray) -> IntAr
 def _loop(g: StateGraph, fair: _Fairness, members: BoolArray,
           entry: int) -> tuple[list[int], list[int]]:
     """A cycle from ``entry`` through the fair component ``members`` that satisfies every
-    constraint: takes a transition of each constraint taken inside it, or visits a state
-    where it is disabled. Returns its states (ending at ``entry``) and edges; no edges
-    means stuttering at ``entry``."""
+    constraint enabled in it: takes one of its transitions, or (a weak constraint) visits
+    a state where it is disabled. Built greedily, always walking to the nearest state
+    that satisfies a constraint not yet satisfied (or leaves by such a transition), so the
+    loop stays short. Returns its states (ending at ``entry``) and edges; no edges means
+    stuttering at ``entry``."""
     nodes = np.flatnonzero(members)
     idx, src = g.out_edges(nodes)
     dst = g.dst[idx].astype(np.int64)
@@ -637,34 +643,46 @@ def _loop(g: StateGraph, fair: _Fairness, members: BoolArray,
     idx, src, dst = idx[moves], src[moves], dst[moves]
     pos, con = fair.expand(g.actions(idx))
     inside = members[dst[pos]]
+    weak = ~fair.strong
+    # Constraints enabled somewhere in the component (the others need nothing); a strong
+    # one enabled there is taken inside it, or the component would not be fair.
+    unsat = np.zeros(fair.count, dtype=np.bool_)
+    unsat[con] = True
+    # The constraints enabled at each state, as runs of a table sorted by state.
+    key = np.unique(src[pos] * fair.count + con)
+    at_state, at_con = key // fair.count, key % fair.count
+
+    def visit(new_nodes: Sequence[int], new_edges: Sequence[int]) -> None:
+        if new_edges:
+            _, taken = fair.expand(g.actions(np.array(new_edges, dtype=np.int64)))
+            unsat[taken] = False
+        for v in new_nodes:
+            lo, hi = np.searchsorted(at_state, [v, v + 1])
+            disabled = unsat & weak
+            disabled[at_con[lo:hi]] = False
+            unsat[disabled] = False
+
     path_nodes = [entry]
     path_edges: list[int] = []
+    visit(path_nodes, path_edges)
     cur = entry
-    for k in range(fair.count):
-        mine = con == k
-        if not mine.any():
-            continue  # disabled in every state of the component
-        taking = np.unique(idx[pos[mine & inside]])
-        if len(taking):
-            if np.isin(path_edges, taking).any():
-                continue
-            sources = np.zeros(g.n, dtype=np.bool_)
-            sources[src[pos[mine & inside]]] = True
-            nodes_to, edges_to = _path_within(g, members, cur, sources)
-            edge = _first_edge_from(g, nodes_to[-1], taking)
-            path_nodes += nodes_to[1:] + [int(g.dst[edge])]
-            path_edges += edges_to + [edge]
-            cur = path_nodes[-1]
-        else:
-            enabled_at = np.zeros(g.n, dtype=np.bool_)
-            enabled_at[src[pos[mine]]] = True
-            disabled = members & ~enabled_at
-            if disabled[path_nodes].any():
-                continue
-            nodes_to, edges_to = _path_within(g, members, cur, disabled)
-            path_nodes += nodes_to[1:]
-            path_edges += edges_to
-            cur = path_nodes[-1]
+    while unsat.any():
+        by_edge = unsat[con] & inside
+        sources = np.zeros(g.n, dtype=np.bool_)
+        sources[src[pos[by_edge]]] = True
+        wanted = unsat & weak
+        still = np.bincount(at_state[wanted[at_con]], minlength=g.n)
+        target = sources | (members & (still < int(wanted.sum())))
+        nodes_to, edges_to = _path_within(g, members, cur, target)
+        hit = nodes_to[-1]
+        if sources[hit] and not (still[hit] < int(wanted.sum())):
+            edge = _first_edge_from(g, hit, np.unique(idx[pos[by_edge]]))
+            nodes_to = [*nodes_to, int(g.dst[edge])]
+            edges_to = [*edges_to, edge]
+        visit(nodes_to[1:], edges_to)
+        path_nodes += nodes_to[1:]
+        path_edges += edges_to
+        cur = path_nodes[-1]
     if cur != entry:
         back = np.zeros(g.n, dtype=np.bool_)
         back[entry] = True
