@@ -709,20 +709,15 @@ def client_request(cfg: Config, s: State, i: int, v: int) -> State | None:
 def _link_busy(cfg: Config, s: State, i: int, j: int) -> bool:
     """Whether ``cfg.requests`` AppendEntries from ``i`` to ``j`` (or their responses)
     are in flight already, each copy counted."""
-    if cfg.requests == 1:
-        for m in _messages_in(s.msgs):
-            tm = type(m)
-            if (tm is AppendEntriesRequest and m.src == i and m.dst == j) or (
-                    tm is AppendEntriesResponse and m.src == j and m.dst == i):
-                return True
-        return False
-    n = 0
-    for m in net.in_flight(cfg, s.msgs):
+    left = cfg.requests
+    for m in _messages_in(s.msgs) if left == 1 else net.in_flight(cfg, s.msgs):
         tm = type(m)
         if (tm is AppendEntriesRequest and m.src == i and m.dst == j) or (
                 tm is AppendEntriesResponse and m.src == j and m.dst == i):
-            n += 1
-    return n >= cfg.requests
+            left -= 1
+            if not left:
+                return True
+    return False
 
 
 def _peer(progress: frozenset[tuple[int, int, int, int]], j: int) -> tuple[int, int, int]:
