@@ -25,15 +25,16 @@ SLOW = {"raft:commit-old-term", "raft:forget-vote", "raft:default", "raft:no-tru
         "multi-paxos:default", "replication:default", "logical-clocks:hlc-drift",
         "gossip:crashed-node", "paxos:default", "paxos:accept-lower-ballot",
         "paxos:ignore-accepted-value", "lww-skew:default", "byzantine-generals:default",
-        "byzantine-generals:traitorous-commander", "reliable-broadcast:default",
-        "reliable-broadcast:byzantine-receiver", "reliable-broadcast:low-echo-threshold",
+        "byzantine-generals:traitorous-commander", "reliable-broadcast:byzantine-receiver",
+        "reliable-broadcast:low-echo-threshold",
         "paxos:adopt-any-vote", "paxos:flexible-quorums", "paxos:flexible-disjoint-quorums",
         "multi-paxos:two-slots", "multi-paxos:adopt-any-vote"}
 """The configurations that take more than about half a second (``pytest -m "not slow"``)."""
 
-ELSEWHERE = {("raft", None), ("paxos", None)}
+ELSEWHERE = {("raft", None), ("paxos", None), ("reliable-broadcast", None)}
 """Checked by their own tests with exact counts (raft's default run takes a minute, with
-both strategies: tests/test_raft.py; paxos's half a minute: tests/test_paxos.py)."""
+both strategies: tests/test_raft.py; paxos's half a minute: tests/test_paxos.py;
+reliable-broadcast's 10 s, breadth-first: tests/test_reliable_broadcast.py)."""
 
 CASES = [pytest.param(name, variant, id=f"{name}:{variant or 'default'}",
                       marks=[pytest.mark.slow] if f"{name}:{variant or 'default'}" in SLOW else [])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from modelcheck import check
-from modelcheck.mutate import Settings, run
+from modelcheck.mutate import Settings, load_mutant, mutants_of, run, select
 from modelcheck.render.labels import step_label
 from modelcheck_specs import reliable_broadcast as rb
 
@@ -16,7 +16,7 @@ def test_an_equivocating_sender_cannot_split_the_correct_nodes() -> None:
     r = check(rb.spec)
     assert r.status == "ok" and r.exhaustive  # delivered is reached
     assert (r.stats.distinct_states, r.stats.generated_states, r.stats.depth) == \
-        (22_675, 149_041, 19)
+        (261_778, 2_399_965, 21)
 
 
 def test_a_correct_sender_is_delivered_whatever_a_byzantine_receiver_says() -> None:
@@ -78,3 +78,29 @@ def test_a_correct_sender_shows_a_delivery_quorum_one_short_and_a_second_deliver
     by = {o.mutant.id: (o.status, o.killed_by, o.trace_length) for o in report.outcomes}
     assert by == {"receive_ready:off-by-one:6": ("killed", "justified", 8),
                   "receive_ready:and-or:1": ("killed", "integrity", 12)}
+
+
+@pytest.mark.slow
+def test_the_default_run_catches_a_node_that_counts_readies_after_delivering() -> None:
+    # A Byzantine sender with 4 forged messages (the default budget): 2 INITIALs and an
+    # ECHO make node 2 send READY, its forged READY makes node 1 send one too and deliver,
+    # node 3 follows, and node 3's READY is a fourth to node 1, which delivers again.
+    (m,) = select(mutants_of(rb.spec), ["receive_ready:and-or:1"])
+    r = check(load_mutant(rb.spec, m))
+    assert r.violation is not None and r.violation.trace is not None
+    assert (r.violation.property, r.violation.trace.length) == ("integrity", 13)
+    assert r.violation.trace.steps[-1].state["delivered"] == [[], [0, 0], [], [0]]
+
+
+def test_unanimous_echo_catches_an_echo_quorum_the_correct_nodes_cannot_make() -> None:
+    # A Byzantine sender that tells every correct node the same value: an ECHO quorum one
+    # node too large, or one that leaves out the node's own ECHO, needs the Byzantine
+    # sender's ECHO, which it never sends.
+    settings = Settings(params={"faults": "equivocate=3"}, max_depth=13, jobs=2)
+    report = run(rb.spec, settings, only=[
+        "receive_echo:flip-comparison:2",  # n - f + 1 ECHOs
+        "receive_initial:drop-update:2",  # a node does not count its own ECHO
+    ])
+    by = {o.mutant.id: (o.status, o.killed_by, o.trace_length) for o in report.outcomes}
+    assert by == {"receive_echo:flip-comparison:2": ("killed", "unanimous_echo", 12),
+                  "receive_initial:drop-update:2": ("killed", "unanimous_echo", 12)}
