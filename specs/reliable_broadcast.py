@@ -71,8 +71,10 @@ budgets expensive: 200,763 states at 2, about half a minute); 14,631 states.
 
 **Faults.** ``equivocate`` is the Byzantine node's budget: with the sender Byzantine, 3
 forged INITIALs tell every correct node something else, and a fourth forged message
-makes every node's READY reach a correct node. ``loss`` breaks validity (in 8 steps with
-a Byzantine receiver): reliable links are assumed.
+makes every node's READY reach a correct node. ``loss`` is refused: reliable links are
+assumed, and the properties read the set network as the record of what was sent, which a
+lost message would erase (``no_equivocation`` would fail three steps after a lost INITIAL,
+with no node at fault).
 """
 
 from __future__ import annotations
@@ -184,10 +186,12 @@ def _forgeable(cfg: Config) -> list[Initial | Echo | Ready]:
 
 
 net = Network(spec, messages=_messages, nodes=lambda cfg: range(cfg.nodes), kind="set",
-              forgeable=_forgeable)
+              forgeable=_forgeable, refused={"loss": (
+                  "Bracha's broadcast assumes reliable links, and its properties read the "
+                  "network as the record of what was sent, which a lost message would erase")})
 """A message once sent stays in the network, to be received at any time (each node counts
 one per sender, so receiving it again changes nothing); the Byzantine node forges messages
-(``equivocate``)."""
+(``equivocate``); ``loss`` is refused."""
 
 
 @spec.init

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from modelcheck import Spec, UsageError, check
+from modelcheck import Spec, SpecDefinitionError, UsageError, check
 from modelcheck.catalogue import load
 from modelcheck.network import FAULTS, FaultError, Faults
 from modelcheck.render.labels import step_label
@@ -115,6 +115,13 @@ def test_restart_without_durable_state_is_refused() -> None:
         check(spec_file("ping_pong"), params={"faults": "crash=1,restart=1"})
 
 
+def test_a_refused_fault_must_be_a_fault() -> None:
+    from modelcheck.network import Network
+    s = Spec("refusing", spec_file("ping_pong").config, spec_file("ping_pong").state)
+    with pytest.raises(SpecDefinitionError, match=r"refused=\['lost'\] are not faults"):
+        Network(s, messages=lambda cfg: [], nodes=lambda cfg: [0], refused={"lost": "why"})
+
+
 @pytest.mark.parametrize(("spec", "faults", "message"), [
     ("two-phase-commit", "crash=1,restart=1", "declares no durable state"),
     ("two-phase-commit", "dup=1", "dup has no effect"),
@@ -124,6 +131,8 @@ def test_restart_without_durable_state_is_refused() -> None:
     ("raft", "loss=-1", "valid faults: loss, dup, reorder"),
     ("raft", "lost=1", "valid faults: loss, dup, reorder"),
     ("transaction-commit", "loss=1", "does not use modelcheck.network"),
+    ("reliable-broadcast", "equivocate=3,loss=1",
+     "does not model loss faults (loss=1): Bracha's broadcast assumes reliable links"),
 ])
 def test_cli_fault_errors_exit_2(cli_result: CliResult, spec: str, faults: str,
                                  message: str) -> None:

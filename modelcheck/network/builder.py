@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -27,7 +27,7 @@ from modelcheck.network.core import (
     _same_side,
     _setter,
 )
-from modelcheck.network.faults import FaultState
+from modelcheck.network.faults import FAULTS, FaultState
 from modelcheck.network.hooks import attach
 from modelcheck.network.kinds import KINDS
 from modelcheck.spec import Spec, Specialised
@@ -51,7 +51,10 @@ class Network(NetworkCore):
     ``crashable(cfg)`` limits which nodes may crash (default: all). ``durable`` and
     ``volatile`` name the per-node tuple fields (indexed by node) a restart keeps and
     resets to their initial value; without them ``restart`` is refused. ``forgeable(cfg)``
-    is the message domain of a Byzantine node (``equivocate``).
+    is the message domain of a Byzantine node (``equivocate``). ``refused`` maps a fault
+    the model does not cover to the reason, which a ``--faults`` asking for it is refused
+    with (e.g. a protocol that assumes reliable links, whose properties read a set network
+    as the record of what was sent, refuses ``loss``).
     """
 
     def __init__(self, spec: Spec, *, messages: Callable[[Any], Iterable[Any]],
@@ -60,7 +63,8 @@ class Network(NetworkCore):
                  field: str = "msgs", faults_field: str = "faults",
                  budgets_field: str = "faults", crashable: Nodes | None = None,
                  durable: Fields | None = None, volatile: Fields | None = None,
-                 forgeable: Callable[[Any], Iterable[Any]] | None = None) -> None:
+                 forgeable: Callable[[Any], Iterable[Any]] | None = None,
+                 refused: Mapping[str, str] | None = None) -> None:
         self.spec = spec
         where = f"spec {spec.name!r}: Network"
         if spec.network_layout is not None:
@@ -95,6 +99,11 @@ class Network(NetworkCore):
         self._durable = durable
         self._volatile = volatile
         self._forgeable = forgeable
+        self._refused = dict(refused or {})
+        unknown = sorted(set(self._refused) - set(FAULTS))
+        if unknown:
+            raise SpecDefinitionError(f"{where}: refused={unknown} are not faults; the faults: "
+                                      f"{', '.join(FAULTS)}")
         self.handlers = {}
         self.timers = {}
         self.get_net = operator.attrgetter(field)

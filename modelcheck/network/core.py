@@ -73,6 +73,7 @@ class NetworkCore:
     _durable: Fields | None
     _volatile: Fields | None
     _forgeable: Callable[[Any], Iterable[Any]] | None
+    _refused: dict[str, str]
     _last: tuple[Any, _Plan] | None
     """The last configuration planned, and its plan."""
 
@@ -96,6 +97,10 @@ class NetworkCore:
             raise FaultError(f"spec {name!r}: network kind {kind_name!r} is not one of "
                              f"{', '.join(KINDS)}")
         b = faults.budgets
+        for fault, why in self._refused.items():
+            if b[fault]:
+                raise FaultError(f"spec {name!r} does not model {fault} faults ({fault}="
+                                 f"{b[fault]}): {why}")
         if b["dup"] and kind_name == "set":
             raise FaultError(
                 f"spec {name!r} uses a set network, where every message can already be "
