@@ -458,6 +458,53 @@ def test_components_and_backward_reachability_match_networkx(
     assert set(np.flatnonzero(_reverse_reach(g, goal)).tolist()) == can
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_every_loop_through_a_fair_component_is_fair(seed: int) -> None:
+    # Random graphs with random actions and random weak and strong fairness: the loop
+    # built through each fair component is a cycle inside it that satisfies every
+    # constraint (weak: taken, or disabled at a state of the loop; strong: taken, or
+    # disabled at every state of the loop), as the verdict of a lasso requires.
+    from modelcheck.explore.temporal import _Fairness, _fair_components, _loop
+    from modelcheck.model import FairGroup
+    rng = random.Random(seed)
+    n, nacts = rng.choice([8, 30, 120]), rng.choice([2, 5, 12])
+    edges = sorted({(rng.randrange(n), rng.randrange(n), rng.randrange(nacts))
+                    for _ in range(int(n * rng.choice([1.5, 3.0])))})
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount([u for u, _, _ in edges], minlength=n), out=offsets[1:])
+    g = StateGraph(n, offsets, np.array([v for _, v, _ in edges], dtype=np.int32),
+                   np.array([a for _, _, a in edges], dtype=np.uint16),
+                   np.zeros(1, dtype=np.int64), {}, np.arange(n, dtype=np.int64),
+                   np.zeros(n, dtype=np.uint16))
+    groups = [FairGroup(f"g{k}", rng.choice(["weak", "strong"]),
+                        tuple(sorted(rng.sample(range(nacts), rng.randint(1, nacts)))),
+                        per_instance=rng.random() < 0.5)
+              for k in range(rng.randint(1, 4))]
+    fair = _Fairness(groups, nacts)
+    comp = _fair_components(g, fair, np.ones(n, dtype=np.bool_))
+    moves = [(u, v, a) for u, v, a in edges if u != v]  # a stutter takes no action
+    units = [(group.kind, set(unit)) for group in groups for unit in group.units]
+    for c in set(comp[comp >= 0].tolist()):
+        members = comp == c
+        entry = int(np.flatnonzero(members)[0])
+        nodes, path = _loop(g, fair, members, entry)
+        assert nodes[0] == nodes[-1] == entry and len(nodes) == len(path) + 1
+        assert all(members[v] for v in nodes)
+        taken = set()
+        for k, e in enumerate(path):
+            u, v, a = edges[e]
+            assert (u, v) == (nodes[k], nodes[k + 1]) and u != v
+            taken.add(a)
+        for kind, unit in units:
+            enabled = [any(u == x and a in unit for u, _, a in moves) for x in nodes]
+            if unit & taken or (not path and not enabled[0]):
+                continue
+            if kind == "weak":
+                assert not all(enabled), (seed, c, unit)
+            else:
+                assert not any(enabled), (seed, c, unit)
+
+
 @pytest.mark.parametrize(("ref", "variant", "kw"), [
     ("ewd840", "pass-keeps-color", {}),
     ("ewd840", None, {"fairness": {"system": None}}),
