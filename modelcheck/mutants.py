@@ -4,9 +4,11 @@ A mutant changes one place in the body of one of the spec's *steps*: its init fu
 its actions and, for a spec on modelcheck.network, its message handlers and timers (the
 bodies of the network's actions). A step is a function defined at the top level of the
 spec's module and decorated with ``X.init``, ``X.action``, ``X.handler`` or ``X.timer``
-(called or not: ``@spec.action(rm=_rms)``, ``@net.handler(Prepared)``); helpers they call,
-properties and parameter domains are left alone. The operators, each the shape of a
-classic protocol bug:
+(called or not: ``@spec.action(rm=_rms)``, ``@net.handler(Prepared)``). With ``helpers``,
+the top-level functions the steps call (or name) in their bodies, directly or through one
+another, are mutated too: a quorum rule or a commit rule often lives in one. Properties and
+parameter domains are left alone. The operators, each the shape of a classic protocol
+bug:
 
 ``drop-guard``
     ``if cond: return None`` removed: the step runs where it must not.
@@ -51,7 +53,8 @@ from typing import Any
 from modelcheck.errors import UsageError
 from modelcheck.spec import Spec
 
-__all__ = ["OPERATORS", "Mutant", "generate", "module_of", "source_of", "step_functions"]
+__all__ = ["OPERATORS", "Mutant", "generate", "helper_functions", "module_of", "source_of",
+           "step_functions"]
 
 OPERATORS = ("drop-guard", "drop-conjunct", "and-or", "flip-comparison", "off-by-one",
              "max-min", "drop-update", "field-constant", "skip-send")
@@ -123,6 +126,29 @@ def step_functions(tree: ast.Module) -> list[ast.FunctionDef]:
     """The module's top-level functions decorated as steps, in source order."""
     return [node for node in tree.body if isinstance(node, ast.FunctionDef)
             and any(_decorator_name(d) in STEP_DECORATORS for d in node.decorator_list)]
+
+
+def _declared(d: ast.expr) -> bool:
+    """Whether decorator ``d`` declares its function to a spec or network (``@spec.always``,
+    ``@net.handler(T)``...), as opposed to wrapping it (``@cache``)."""
+    target = d.func if isinstance(d, ast.Call) else d
+    return isinstance(target, ast.Attribute) and not (
+        isinstance(target.value, ast.Name) and target.value.id == "functools")
+
+
+def helper_functions(tree: ast.Module) -> list[ast.FunctionDef]:
+    """The module's top-level functions, declared to nothing, that a step's body calls or
+    names, directly or through other such functions; in source order."""
+    helpers = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)
+               and not any(_declared(d) for d in node.decorator_list)}
+    found: set[str] = set()
+    todo = [stmt for fn in step_functions(tree) for stmt in fn.body]
+    while todo:
+        for node in ast.walk(todo.pop()):
+            if isinstance(node, ast.Name) and node.id in helpers and node.id not in found:
+                found.add(node.id)
+                todo.extend(helpers[node.id].body)
+    return [fn for fn in helpers.values() if fn.name in found]
 
 
 def _short(node: ast.AST, width: int = 60) -> str:
@@ -321,9 +347,10 @@ def _apply(lines: list[bytes], edit: _Edit) -> list[bytes] | None:
     return [*lines[:first], lines[first][:start] + text + lines[last][end:], *lines[last + 1:]]
 
 
-def generate(source: str, filename: str = "<spec>",
-             module: ModuleType | None = None) -> list[Mutant]:
-    """Every mutant of the steps of the module whose source is ``source``.
+def generate(source: str, filename: str = "<spec>", module: ModuleType | None = None, *,
+             helpers: bool = False) -> list[Mutant]:
+    """Every mutant of the steps of the module whose source is ``source`` (and, with
+    ``helpers``, of the functions they call: :func:`helper_functions`), in source order.
 
     ``module``, the module loaded from that source, lets the record operators know which
     fields are integers and which have defaults; without it they are left out.
@@ -334,7 +361,10 @@ def generate(source: str, filename: str = "<spec>",
     shown = os.path.basename(filename)
     out: list[Mutant] = []
     seen = {source}
-    for fn in step_functions(tree):
+    functions = step_functions(tree)
+    if helpers:
+        functions = sorted(functions + helper_functions(tree), key=lambda fn: fn.lineno)
+    for fn in functions:
         counts: dict[str, int] = {}
         for edit in _edits(fn, module):
             changed = _apply(lines, edit)

@@ -1,6 +1,7 @@
 """Mutation testing of a spec: do its properties and bounds notice a planted bug?
 
-``modelcheck mutate SPEC`` makes the mutants of the spec's steps (:mod:`modelcheck.mutants`),
+``modelcheck mutate SPEC`` makes the mutants of the spec's steps (:mod:`modelcheck.mutants`;
+with ``--helpers``, of the functions they call too),
 checks each one exhaustively, breadth-first, at the configuration given (variant,
 parameters, faults, depth bound, deadlock and temporal options), in parallel processes with
 a time limit each, and says what became of it:
@@ -91,6 +92,8 @@ class Settings:
     """Seconds per mutant."""
     jobs: int | None = None
     """Mutants checked at once, each in a process of its own (None: one per core)."""
+    helpers: bool = False
+    """Whether the functions the steps call are mutated too."""
 
     @property
     def equivalence(self) -> bool:
@@ -178,10 +181,11 @@ class MutationReport:
 # -- the mutants --------------------------------------------------------------------------
 
 
-def mutants_of(spec: Spec) -> list[Mutant]:
-    """Every mutant of ``spec``'s steps."""
+def mutants_of(spec: Spec, *, helpers: bool = False) -> list[Mutant]:
+    """Every mutant of ``spec``'s steps (and, with ``helpers``, of the functions they
+    call)."""
     source, path = source_of(spec)
-    return generate(source, path, module_of(spec))
+    return generate(source, path, module_of(spec), helpers=helpers)
 
 
 def select(mutants: Sequence[Mutant], wanted: Sequence[str]) -> list[Mutant]:
@@ -446,7 +450,7 @@ def run(spec: Spec, settings: Settings, *, only: Sequence[str] = (),
     number or id, if given). If the original does not pass, the report has no outcomes:
     its ``original`` says why."""
     start = time.perf_counter()
-    mutants = mutants_of(spec)
+    mutants = mutants_of(spec, helpers=settings.helpers)
     chosen = select(mutants, only) if only else mutants
     original = check_original(spec, settings)
     if original.status != "ok":
@@ -462,7 +466,8 @@ def run(spec: Spec, settings: Settings, *, only: Sequence[str] = (),
     outcomes = [judged(o) for o in run_mutants(
         spec, chosen, settings, original_digest=lambda: graph_digest(_bind(spec, settings)),
         reference=screen, done=None if done is None else lambda o: done(judged(o)))]
-    ids = {m.id for m in mutants}
+    # An acceptance of a helper's mutant is not stale because helpers were left alone.
+    ids = {m.id for m in (mutants if settings.helpers else mutants_of(spec, helpers=True))}
     checked = {o.mutant.id: o.status for o in outcomes}
     stale = tuple(sorted(i for i in accepted if i not in ids or checked.get(i) in (
         "killed", "error", "equivalent")))

@@ -165,6 +165,48 @@ def test_a_weak_property_lets_the_quorum_off_by_one_survive_and_a_strong_one_kil
         "killed", "majority", 2, "invariant majority is violated after 2 steps")
 
 
+HELPER_QUORUM = QUORUM.replace('''    if len(s.votes) <= cfg.n // 2:
+        return None''', '''    if not _majority(cfg, s.votes):
+        return None''').replace('''spec = Spec("quorum", Config, State)
+''', '''spec = Spec("quorum", Config, State)
+
+
+def _majority(cfg: Config, votes: frozenset[int]) -> bool:
+    return len(votes) > cfg.n // 2
+
+
+def _unused(cfg: Config) -> int:
+    return 1
+
+
+def _nodes(cfg: Config) -> range:
+    return range(cfg.n)
+''').replace("@spec.action(node=lambda cfg: range(cfg.n))", "@spec.action(node=_nodes)")
+
+
+def test_helpers_the_steps_call_are_mutated_on_demand(tmp_path: Path, invoke: Invoke) -> None:
+    # The quorum rule moved into a helper: the steps' mutants leave it alone, --helpers
+    # mutates it (not a helper nothing calls, nor a parameter domain), and the strong
+    # property kills its off-by-one.
+    path = tmp_path / "helper_quorum.py"
+    path.write_text(HELPER_QUORUM.replace("PROPERTY", STRONG[0]).replace("BODY", STRONG[1]))
+    spec = load(str(path))
+    steps = mutants_of(spec)
+    assert {m.function for m in steps} == {"init", "vote", "elect", "tick"}
+    both = mutants_of(spec, helpers=True)
+    assert [m.id for m in both if m.function not in {"init", "vote", "elect", "tick"}] == [
+        "_majority:flip-comparison:1", "_majority:off-by-one:1", "_majority:off-by-one:2",
+        "_majority:off-by-one:3", "_majority:off-by-one:4"]
+    assert [m.id for m in both if m.id in {x.id for x in steps}] == [m.id for m in steps]
+    assert _outcome(path, "_majority:off-by-one:2", helpers=True) == (
+        "killed", "majority", 2, "invariant majority is violated after 2 steps")
+    with pytest.raises(ModelcheckError, match="no mutant '_majority:off-by-one:2'"):
+        _outcome(path, "_majority:off-by-one:2")
+    code, out, _ = invoke("mutate", path, "--helpers", "--no-deadlock", "--show",
+                          "_majority:off-by-one:2")
+    assert code == 0 and "_majority:off-by-one:2" in out and "killed" in out
+
+
 def test_a_mutant_that_changes_nothing_reachable_is_equivalent(tmp_path: Path) -> None:
     # The clock never passes 2: vote's guard on it is dead code, and 3 // 3 == 3 // 2.
     path = _quorum(tmp_path)

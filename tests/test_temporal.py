@@ -464,7 +464,7 @@ def test_every_loop_through_a_fair_component_is_fair(seed: int) -> None:
     # built through each fair component is a cycle inside it that satisfies every
     # constraint (weak: taken, or disabled at a state of the loop; strong: taken, or
     # disabled at every state of the loop), as the verdict of a lasso requires.
-    from modelcheck.explore.temporal import _Fairness, _fair_components, _loop
+    from modelcheck.explore.temporal import _fair_components, _Fairness, _loop
     from modelcheck.model import FairGroup
     rng = random.Random(seed)
     n, nacts = rng.choice([8, 30, 120]), rng.choice([2, 5, 12])

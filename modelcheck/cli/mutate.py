@@ -45,6 +45,9 @@ __all__ = ["mutate_cmd"]
               help="Mutants checked at once, each in a process of its own (default: cores).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
               show_default=True, help="Seconds each mutant's check may take.")
+@click.option("--helpers", is_flag=True,
+              help="Mutate the functions the steps call too (a quorum or commit rule kept "
+                   "in a helper), not only the steps.")
 @click.option("--show", "show", multiple=True, metavar="N",
               help="Check only mutant N (its number in the table, or its id) and print its "
                    "change as a diff; repeatable.")
@@ -52,7 +55,8 @@ __all__ = ["mutate_cmd"]
 @click.option("--quiet", "-q", is_flag=True, help="No progress on standard error.")
 def mutate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], faults: str | None,
                max_depth: int | None, deadlock: bool | None, no_temporal: bool, jobs: int | None,
-               timeout: float, show: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+               timeout: float, helpers: bool, show: tuple[str, ...], as_json: bool,
+               quiet: bool) -> None:
     """Plant bugs in SPEC's steps, one at a time, and see whether its properties catch them.
 
     Each mutant (a dropped guard, a flipped comparison, a quorum off by one, a skipped
@@ -64,7 +68,8 @@ def mutate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], faul
         settings = Settings(variant=variant,
                             params=with_faults(spec, parse_params(params), faults),
                             max_depth=max_depth, deadlock=deadlock,
-                            temporal=not no_temporal, timeout=timeout, jobs=jobs)
+                            temporal=not no_temporal, timeout=timeout, jobs=jobs,
+                            helpers=helpers)
         progress = None if (as_json or quiet or not sys.stderr.isatty()) else _Progress()
         report = run(spec, settings, only=show, done=progress)
     except ModelcheckError as e:
