@@ -1323,6 +1323,14 @@ spec.accept_mutant(
     """A leader does not record the commit index it sent, so it sends the same heartbeat
     again whenever the link is free: Raft's leaders do send heartbeats periodically (the
     model leaves the repeats out); no follower learns anything new from them.""")
+spec.accept_mutant(
+    "append_entries:and-or:2",
+    """A leader sends whenever the follower may lack something, however many requests are
+    outstanding: raft.tla's leader may too, but the model bounds the requests in flight
+    per follower (``requests``, see *What the default bounds cannot show*), and without a
+    bound the bag of re-sent requests grows without end, so the search cannot finish.
+    With two outstanding (``--param requests=2``) re-sent and overtaking requests are
+    checked.""")
 _STALE_REFUSAL = """The refusal of a request of an older term, which only tells its sender (a
     leader of that older term) that a newer term exists: not sent, sent with a term it
     ignores, or from another server (a refusal of a newer term makes its receiver step down
