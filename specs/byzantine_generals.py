@@ -22,7 +22,9 @@ with a traitorous commander (``--param traitor=commander``) 43,181 and 261,244.
 alike. ``obedience`` (IC2): if the commander is loyal, every loyal lieutenant that has
 decided obeyed its order. A state is final once every loyal lieutenant has decided; any
 other state without a step is a deadlock, so every loyal lieutenant is also checked to
-decide. ``attack_decided`` (sometimes) makes sure the loyal lieutenants do attack.
+decide. ``attack_decided`` (sometimes) makes sure the loyal lieutenants do attack, and
+``traitor_equivocates`` (sometimes) that the traitor does lie: two loyal lieutenants hold
+different values from it.
 
 **Variant ``three-generals``** (``generals=3``): with one traitor among three generals
 (n ≤ 3f) OM(1) fails, as the paper's impossibility result says it must. Shortest
@@ -243,6 +245,16 @@ def attack_decided(cfg: Config, s: State) -> bool:
     return all(s.decision[i] == ATTACK for i in _loyal_lieutenants(cfg))
 
 
+@spec.sometimes
+def traitor_equivocates(cfg: Config, s: State) -> bool:
+    """Two loyal lieutenants hold different values from the traitor (as the commander's
+    order, or as its relay): the traitor's lies do reach them, so a ✓ is not won against a
+    traitor that never acts."""
+    t = _traitor(cfg)
+    told = {s.heard[i] if t == COMMANDER else s.relayed[i][t] for i in _loyal_lieutenants(cfg)}
+    return RETREAT in told and ATTACK in told
+
+
 # -- mutants that survive, and why that is no gap (``modelcheck mutate byzantine-generals``) --
 
 for _id in ("command:drop-guard:1", "command:and-or:1", "command:drop-update:1"):
@@ -263,6 +275,12 @@ spec.accept_mutant(
     lieutenant: only the traitor relays more than once, and its last relay counting
     instead of its first is the traitor having sent that one first, which it may. With a
     traitorous commander the mutant's state graph is the original's.""")
+
+spec.accept_mutant(
+    "_traitor:off-by-one:2",
+    """The traitor is the third lieutenant instead of the last (``modelcheck mutate
+    --helpers``): the lieutenants are interchangeable (each relays to every other and
+    decides alike), so this is the same model with two lieutenants renamed.""")
 
 spec.variant(
     "three-generals", params={"generals": 3}, violates="obedience",

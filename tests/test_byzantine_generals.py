@@ -25,9 +25,20 @@ def test_four_generals_with_a_traitorous_commander_agree() -> None:
 
 def test_the_traitor_needs_its_lies() -> None:
     # Without forged messages a traitorous lieutenant is merely silent: still a tie-free
-    # majority for every loyal lieutenant.
+    # majority for every loyal lieutenant, but a run in which the traitor never lies.
     r = check(bg.spec, params={"faults": "none"})
-    assert r.status == "ok" and r.stats.distinct_states == 182
+    assert r.violation is not None and r.stats.distinct_states == 182
+    assert (r.violation.property, r.violation.kind) == ("traitor_equivocates", "sometimes")
+    assert check(bg.spec, params={"faults": "none"}, skip=["traitor_equivocates"]).status == "ok"
+
+
+def test_a_model_without_its_traitor_never_meets_the_equivocation_goal() -> None:
+    # The traitor moved past the last general: nobody forges, and no loyal lieutenant
+    # is ever lied to; the goal notices (it reads the missing general's relays).
+    from modelcheck.mutate import load_mutant, mutants_of, select
+    m, = select(mutants_of(bg.spec, helpers=True), ["_traitor:off-by-one:1"])
+    r = check(load_mutant(bg.spec, m))
+    assert r.status == "error" and "traitor_equivocates" in (r.error or "")
 
 
 def test_three_generals_cannot_survive_one_traitor() -> None:
