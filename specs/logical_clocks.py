@@ -418,6 +418,15 @@ for _id in ("send:field-constant:3", "send:field-constant:4", "send:field-consta
         the clocks and to the relation alike, that event's message. The model takes a
         message's identity as given.""")
 
+for _id in ("_zero:off-by-one:1", "_zero:off-by-one:2", "_zero:off-by-one:8"):
+    spec.accept_mutant(
+        _id,
+        """The clocks before a process's first event start one off (``modelcheck mutate
+        --helpers``): Lamport's at 1 or -1, or the HLC's counter at -1. Every property
+        compares the timestamps of events with each other (the HLC's ``l`` also with
+        physical time, which the counter does not enter), and each clock rule needs only
+        that its clock increase from one event to the next, which a shifted start keeps.""")
+
 spec.variant(
     "lamport-converse", params={"claim_lamport_converse": True},
     violates="lamport_converse",

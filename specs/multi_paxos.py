@@ -28,10 +28,12 @@ variant ``two-slots``).
 majority of acceptors voted for it in one ballot), so every replica that executes the log
 executes the same commands. Per slot, what MCPaxos.cfg checks of Paxos.tla (see the
 ``paxos`` entry): ``type_ok``, ``votes_announced``, ``messages_sound``, ``votes_safe`` and
-``refines_voting``. ``log_chosen``, ``stable_leader_fills_log``, ``every_leader_proposes`` and
-``vote_reproposed`` (``sometimes``) make sure every slot can be filled, by the stable
-leader alone, that the leader of every ballot can propose, and that a new leader can carry
-a vote over. ``modelcheck mutate multi-paxos`` kills every mutant but the equivalent and
+``refines_voting``. ``log_chosen``, ``stable_leader_fills_log``, ``every_leader_proposes``,
+``vote_reproposed`` and ``own_commands_proposed`` (``sometimes``) make sure every slot can
+be filled, by the stable leader alone, that the leader of every ballot can propose, that
+a new leader can carry a vote over, and that leaders propose their own commands where the
+value is free (a leader that proposes another value there, or misreads "no vote" as a
+vote, never meets it). ``modelcheck mutate multi-paxos`` kills every mutant but the equivalent and
 accepted ones (see the catalogue's score); at one slot a mutant that mixes up slots is
 equivalent, which ``--variant two-slots`` shows.
 
@@ -378,6 +380,18 @@ def vote_reproposed(cfg: Config, s: State) -> bool:
                                          for i, v, c in voted) for m in s.msgs)
 
 
+@spec.sometimes
+def own_commands_proposed(cfg: Config, s: State) -> bool:
+    """Leaders can propose their own commands where the value is free: the leader of
+    ballot 0, and a later one whose phase 1 found no vote in the slot (its command, which
+    no lower ballot proposed there). With ``vote_reproposed``, both outcomes of phase 1's
+    choice are reached."""
+    accepts = [m for m in s.msgs if type(m) is Accept]
+    own = {m.bal for m in accepts if m.val == m.bal and not any(
+        n.slot == m.slot and n.bal < m.bal and n.val == m.val for n in accepts)}
+    return 0 in own and len(own) > 1
+
+
 # -- Paxos.tla's invariant and refinement of Voting.tla, in every slot -------------------
 #
 # As MCPaxos.cfg checks them of single-decree Paxos (see the ``paxos`` entry), per slot:
@@ -511,6 +525,16 @@ spec.accept_mutant("prepare:off-by-one:2", _BALLOT_0_PREPARES)
 spec.accept_mutant(
     "prepare:and-or:1", _BALLOT_0_PREPARES + """ (It also lets a crashed leader of a higher
     ballot send its Prepare, which matters only with ``--faults crash``.)""")
+
+for _id in ("_majority:off-by-one:1", "_majority:off-by-one:6"):
+    spec.accept_mutant(
+        _id,
+        """A quorum of every acceptor instead of a majority (``modelcheck mutate --helpers``):
+        quorums still intersect, so no safety property can fail, and every goal is met by
+        runs in which every acceptor answers. What it costs is availability: with an
+        acceptor down no quorum forms, which a goal met only while one is down would show
+        (``--faults crash=1`` makes a crash possible, not necessary, so the goals are still
+        met without one).""")
 
 spec.variant(
     "two-slots", params={"slots": 2, "max_ballot": 1},
