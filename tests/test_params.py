@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     ("replication", "mode=quorom", ["mode='quorom'", "quorum", "sync", "async"]),
     ("saga", "style=orchestrate", ["style='orchestrate'", "orchestrated", "choreographed"]),
     ("raft", "timeouts=randomized", ["timeouts='randomized'", "randomised", "nondeterministic"]),
-    ("raft", "network=lifo", ["network='lifo'", "bag", "fifo", "set"]),
+    ("raft", "network=lifo", ["network='lifo'", "bag", "fifo"]),
     ("two-phase-commit", "rms=-1", ["rms='-1'", "out of range", ">= 1"]),
     ("raft", "servers=0", ["servers='0'", "out of range", "2 .. 9"]),
     ("two-phase-commit", "rms=2.5", ["rms='2.5'", "whole number"]),
