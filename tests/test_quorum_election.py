@@ -29,11 +29,11 @@ QUORUM = "return cfg.servers // 2 + (0 if cfg.minority_quorum else 1)"
 
 @pytest.mark.parametrize("mutant", [
     "quorum:off-by-one:1", "quorum:off-by-one:7",  # a majority plus one: all 3 of 3
-    f"planted:{QUORUM}:return cfg.servers - (1 if cfg.minority_quorum else 0)",  # unanimity
-    f"planted:{QUORUM}:return (cfg.servers + 1) // 2 + (0 if cfg.minority_quorum else 1)",
+    (QUORUM, "return cfg.servers - (1 if cfg.minority_quorum else 0)"),  # unanimity
+    (QUORUM, "return (cfg.servers + 1) // 2 + (0 if cfg.minority_quorum else 1)"),
 ])
 def test_a_quorum_rule_asking_for_more_than_a_majority_fails_the_default_run(
-        mutant: str) -> None:
+        mutant: str | tuple[str, str]) -> None:
     # `quorum_elects` counts a majority itself: a helper that asks for more, which a failed
     # minority would block, leaves a candidate holding two votes of three unelected.
     r = check(_mutant(mutant))
@@ -42,13 +42,14 @@ def test_a_quorum_rule_asking_for_more_than_a_majority_fails_the_default_run(
         "quorum_elects", "possibility", 3)
 
 
-def _mutant(name: str) -> Any:
+def _mutant(mutant: str | tuple[str, str]) -> Any:
+    """A helper mutant, by its id, or a bug planted as ``(old, new)`` source text."""
     from modelcheck.mutants import Mutant, source_of
     from modelcheck.mutate import load_mutant, mutants_of, select
-    if not name.startswith("planted:"):
-        m, = select(mutants_of(qe.spec, helpers=True), [name])
+    if isinstance(mutant, str):
+        m, = select(mutants_of(qe.spec, helpers=True), [mutant])
         return load_mutant(qe.spec, m)
-    _, old, new = name.split(":")
+    old, new = mutant
     source, _ = source_of(qe.spec)
     assert source.count(old) == 1
     return load_mutant(qe.spec, Mutant(0, "planted:x:1", "x", "x", 0, "",
