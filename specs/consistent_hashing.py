@@ -21,7 +21,12 @@ distinct states, every non-empty set of members on each ring, and 1,824 transiti
 ``minimal_movement`` (an action property): when a node joins, the only keys that move are
 those that move to it (the keys in its arcs); when a node leaves, the only keys that move
 are its own. Every other key stays where it was: the property that makes the ring worth
-having, since moving a key means copying its data.
+having, since moving a key means copying its data. ``stored_at_successor``: every key is
+stored at its successor, the node of the first member's virtual node at or after it going
+round the ring (Chord's ``successor(k)``), which is where a lookup that follows successor
+pointers looks for it. The first two hold for many a placement that is no ring: one that
+clamps at the end of the ring (keys past the last virtual node go to the last), takes the
+predecessor, or ignores all but one virtual node per node; this one does not.
 
 **Variant ``modulo``.** Keys are placed by ``hash(key) % n`` over the sorted members,
 the naive scheme. A change of ``n`` reshuffles keys among nodes that stayed: the
@@ -143,6 +148,24 @@ def single_owner(cfg: Config, s: State) -> bool:
     return not stray and sorted(held) == list(range(cfg.keys))
 
 
+@spec.always
+def stored_at_successor(cfg: Config, s: State) -> bool:
+    """Every key is stored where a lookup looks for it: at its successor, the node of the
+    first member's virtual node at or after the key's position, going round the ring (the
+    one at the least distance clockwise; ties go to the lower node, then replica)."""
+    if cfg.modulo:
+        return True  # the naive scheme's lookups compute hash % n, as its placement does
+    size = cfg.ring_size
+    ring = [(position(s.seed, f"node{n}#{v}", size), n, v)
+            for n in s.members for v in range(cfg.vnodes)]
+    for n, keys in enumerate(s.stores):
+        for k in keys:
+            at = position(s.seed, f"key{k}", size)
+            if min(((pos - at) % size, m, v) for pos, m, v in ring)[1] != n:
+                return False
+    return True
+
+
 def _moved(before: State, after: State) -> list[tuple[int, int]]:
     """``(from, to)`` for each key whose owner changed."""
     def owners(s: State) -> dict[int, int]:
@@ -182,6 +205,14 @@ spec.accept_mutant(
     """Every initial state names ring 0; node 0 alone stores every key on any ring, so the
     initial states are ring 0's and the search covers that ring only: the same protocol
     on one ring instead of ``seeds``, a smaller search rather than another protocol.""")
+for _k in (1, 2):
+    spec.accept_mutant(
+        f"position:off-by-one:{_k}",
+        """Another hash: 9 or 7 bytes of the SHA-256 digest instead of 8, as deterministic
+        and, taken modulo a ring of 64 positions (which divides ``2 ** 56`` and ``2 **
+        72``), as uniform. Single ownership, minimal movement and lookups at the successor
+        hold wherever the names land on the ring; the search checks other rings of the same
+        protocol, as other seeds would.""")
 spec.accept_mutant(
     "join:drop-guard:1",
     """A member that joins again changes nothing (the same members, so the same

@@ -420,9 +420,16 @@ spec.variant(
 # -- mutants that survive, and why that is no gap (``modelcheck mutate saga``) ------------
 
 for _k in ("orchestrator_rcv_done:field-constant:1",
-           "orchestrator_rcv_compensated:field-constant:1"):
+           "orchestrator_rcv_compensated:field-constant:1", "_compensate:field-constant:2"):
     spec.accept_mutant(
         _k,
-        """A finished orchestrator (``committed`` or ``aborted``) records step 0 as the step
-        it was at: every handler and the timer read ``at`` only while the orchestrator is
-        ``running``, so nothing reads it again.""")
+        """An orchestrator that has stopped running (``compensating``, ``committed`` or
+        ``aborted``) records step 0 as the step it was at: every handler and the timer read
+        ``at`` only while the orchestrator is ``running``, which it never is again, so
+        nothing reads it.""")
+spec.accept_mutant(
+    "_orchestrated:flip-comparison:1",
+    """The two styles swap: the default run then checks the choreographed saga (the 12
+    states of the ``choreographed`` variant) and that variant the orchestrated one. Both
+    are correct sagas, checked against the same properties either way; which value of
+    ``style`` names which saga is no part of either protocol.""")

@@ -35,7 +35,10 @@ steps down records the epoch, and no token names an epoch nobody started.
 epoch, unless the faults leave no majority of live nodes that reach each other or every
 epoch is used; a deposed primary that never steps down (so that the backups it reaches
 keep hearing its heartbeats and never take over), or a primary that needs more than a
-majority to write, breaks it.
+majority to write, breaks it. ``live_primary_deposed`` (sometimes): a backup takes over
+while the primary it replaces is up and still acts as primary, so the search reaches the
+case the fencing is there for; a failure detector that partitions do not fool (a node that
+hears the heartbeats, or counts the votes, of nodes on the other side) never reaches it.
 
 **Variant ``naive``** (no quorum, no fencing). The shortest counterexample (4 steps): the
 network splits {0} from {1, 2}; node 1 hears no heartbeat, takes over alone as primary of
@@ -230,6 +233,14 @@ def writes_can_resume(cfg: Config, s: State) -> bool:
 def failover(cfg: Config, s: State) -> bool:
     """A backup can take over and accept writes."""
     return s.last_write is not None and s.last_write[1] != 0
+
+
+@spec.sometimes
+def live_primary_deposed(cfg: Config, s: State) -> bool:
+    """A backup can take over from a primary that is still up and still acts as primary:
+    a partition makes a live primary look dead, the case the votes and the fencing are
+    there for."""
+    return sum(1 for j in _nodes(cfg) if s.role[j] == PRIMARY and net.up(s, j)) >= 2
 
 
 spec.variant(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -38,3 +39,41 @@ def test_the_hash_is_deterministic() -> None:
                               env={**os.environ, "PYTHONHASHSEED": seed}, check=True).stdout
                for seed in ("1", "2")}
     assert outputs == {f"{ch.placement(ch.Config(), 5, frozenset({0, 2, 3}))}\n"}
+
+
+SCAN = """    for pos, node, _ in ring:
+        if pos >= at:
+            return node
+    return ring[0][1]"""
+
+
+@pytest.mark.parametrize("mutant", [
+    "_owner_on_ring:off-by-one:4",  # past the last virtual node, keys go to the last
+    "_owner_on_ring:flip-comparison:1",  # a key on a virtual node's position goes on
+    (SCAN, SCAN.replace("ring:", "reversed(ring):").replace(">=", "<=").replace("[0]", "[-1]")),
+    ("return tuple(sorted((position(", "return tuple(((position("),  # the ring unsorted
+    ("if vn[1] in members]", "if vn[1] in members and vn[2] == 0]"),  # one vnode a node
+])
+def test_a_placement_that_is_no_ring_stores_keys_where_lookups_miss_them(
+        mutant: str | tuple[str, str]) -> None:
+    # Each keeps single ownership and minimal movement; the first join shows a key away
+    # from its successor.
+    planted = _mutant(mutant)
+    assert check(planted, properties=["single_owner", "minimal_movement"]).status == "ok"
+    r = check(planted)
+    assert r.violation is not None and r.violation.trace is not None
+    assert (r.violation.property, r.violation.trace.length) == ("stored_at_successor", 1)
+
+
+def _mutant(mutant: str | tuple[str, str]) -> Any:
+    """A helper mutant, by its id, or a bug planted as ``(old, new)`` source text."""
+    from modelcheck.mutants import Mutant, source_of
+    from modelcheck.mutate import load_mutant, mutants_of, select
+    if isinstance(mutant, str):
+        m, = select(mutants_of(ch.spec, helpers=True), [mutant])
+        return load_mutant(ch.spec, m)
+    old, new = mutant
+    source, _ = source_of(ch.spec)
+    assert source.count(old) == 1
+    return load_mutant(ch.spec, Mutant(0, "planted:x:1", "x", "x", 0, "",
+                                       source.replace(old, new), ""))

@@ -4,7 +4,7 @@ does not."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -71,3 +71,38 @@ def test_the_mutants_these_properties_catch(invoke: Invoke) -> None:
     by = {m["id"]: (m["status"], m["property"]) for m in json.loads(out)["mutants"]}
     assert by == {**{m: ("killed", p) for m, p in killed.items()},
                   "step_down:drop-update:2": ("accepted", None)}
+
+
+HEARD = "if any(s.role[j] == PRIMARY for j in peers):"
+REACHABLE = "net.up(s, j) and net.reachable(s, i, j)]"
+
+
+@pytest.mark.parametrize("mutant", [
+    "_reachable:drop-conjunct:2",  # votes and heartbeats cross a partition
+    (REACHABLE, "net.up(s, j) and net.reachable(s, i, i)]"),  # the same, by a typo
+    (HEARD, "if any(s.role[j] == PRIMARY for j in _nodes(cfg) if net.up(s, j)):"),
+])
+def test_a_failure_detector_that_partitions_do_not_fool_is_caught(
+        mutant: str | tuple[str, str]) -> None:
+    # A backup then takes over only from a crashed primary, where the naive failover
+    # passes every other property; `live_primary_deposed` is never met.
+    planted = _mutant(mutant)
+    r = check(planted)
+    assert r.violation is not None
+    assert (r.violation.property, r.violation.kind) == ("live_primary_deposed", "sometimes")
+    naive = check(planted, variant="naive")
+    assert naive.violation is not None and naive.violation.property == "live_primary_deposed"
+
+
+def _mutant(mutant: str | tuple[str, str]) -> Any:
+    """A helper mutant, by its id, or a bug planted as ``(old, new)`` source text."""
+    from modelcheck.mutants import Mutant, source_of
+    from modelcheck.mutate import load_mutant, mutants_of, select
+    if isinstance(mutant, str):
+        m, = select(mutants_of(sb.spec, helpers=True), [mutant])
+        return load_mutant(sb.spec, m)
+    old, new = mutant
+    source, _ = source_of(sb.spec)
+    assert source.count(old) == 1
+    return load_mutant(sb.spec, Mutant(0, "planted:x:1", "x", "x", 0, "",
+                                       source.replace(old, new), ""))
