@@ -115,7 +115,8 @@ def test_mutants_killed_at_the_default_bounds(invoke: Invoke) -> None:
                               "equivalent": 4, "accepted": 7, "timeout": 0}
     assert data["score"] == 1.0 and data["stale_acceptances"] == []
     by = {m["id"]: (m["status"], m["property"]) for m in data["mutants"]}
-    # A backup that decides before every participant has replied (from its own state), and
-    # a participant that takes a PreCommit after reporting its state to a backup.
-    assert by["backup_decide:drop-guard:3"] == ("killed", "consistent")
+    # A backup that decides before every participant has replied (a participant that
+    # never started the termination protocol decides at once), and a participant that
+    # takes a PreCommit after reporting its state to a backup.
+    assert by["backup_decide:drop-guard:3"] == ("killed", "backups_announce")
     assert by["participant_rcv_state_req:drop-update:1"] == ("killed", "consistent")
