@@ -40,7 +40,10 @@ What MCPaxos.cfg checks too: ``type_ok``, ``acceptor_votes_sent``, ``messages_so
 property). ``value_chosen``, ``every_ballot_proposes`` and ``chosen_again`` (``sometimes``: a value
 is chosen, the proposer of every ballot can propose, and a value can be chosen in every
 ballot, each proposer carrying over the vote of the one before) make sure none holds
-vacuously.
+vacuously. ``free_choice`` (``sometimes``: two ballots propose different values and one is
+chosen) is consensus's non-triviality: a proposer that proposes a fixed value whatever its
+client asks (value 0 in every 2a message, or whenever no vote binds it) keeps every safety
+property, as only one value is ever proposed, and fails it.
 ``modelcheck mutate paxos`` kills every mutant but the equivalent ones and one accepted
 (see the catalogue's score).
 
@@ -394,6 +397,16 @@ def value_chosen(cfg: Config, s: State) -> bool:
 def every_ballot_proposes(cfg: Config, s: State) -> bool:
     """The proposer of every ballot can propose: phase 1 can succeed at each."""
     return {m.bal for m in s.msgs if type(m) is Phase2a} == set(_ballots(cfg))
+
+
+@spec.sometimes
+def free_choice(cfg: Config, s: State) -> bool:
+    """A proposer that no reported vote binds proposes a value of its own choosing (its
+    client's): proposers of two ballots can propose different values and one of them be
+    chosen, so that any value can be chosen (met at once with one value or one ballot)."""
+    if cfg.values < 2 or cfg.max_ballot < 1:
+        return True
+    return len({m.val for m in s.msgs if type(m) is Phase2a}) > 1 and bool(chosen(cfg, s))
 
 
 @spec.sometimes

@@ -29,7 +29,11 @@ interleavings pass a million states. Participants are a symmetric set: with
 
 **Properties.** ``consistent``: no site, the coordinator among them, has committed while
 another has aborted. ``committable_only_when_all_voted``: no participant is precommitted or
-committed while another has not voted. ``decisions_final`` (an action property): a
+committed while another has not voted. ``backups_announce``: an Outcome comes from a backup
+coordinator to another participant, and a backup that decided by the termination rule has
+sent its decision to every other participant (a backup that tells only some, or names
+another sender, leaves the others to run the protocol again, which nothing else
+notices). ``decisions_final`` (an action property): a
 participant that has decided stays so. ``all_decide`` (always possible): from every
 reachable state, some sequence of steps leads to every participant having decided — no
 participant is blocked, which two-phase commit's ``tm-crash`` is. The ``sometimes`` goals
@@ -407,6 +411,30 @@ def committable_only_when_all_voted(cfg: Config, s: State) -> bool:
     committable state means every participant voted yes."""
     return "working" not in s.part_state or not any(
         x in ("precommitted", "committed") for x in s.part_state)
+
+
+@spec.always
+def backups_announce(cfg: Config, s: State) -> bool:
+    """The termination protocol's decision phase: an Outcome comes from a backup
+    coordinator to another participant, and a backup that voted yes and has decided with
+    no message to tell it the outcome (it decided by the termination rule) has sent its
+    decision to every other participant (with ``--faults loss`` the copies may be lost, and
+    only the first part is checked)."""
+    told: set[tuple[int, str]] = set()
+    for m in s.msgs:
+        if type(m) is Outcome:
+            if m.src == m.dst or m.src not in s.backups:
+                return False
+            told.add((m.dst, m.outcome))
+        elif type(m) is Commit:
+            told.add((m.dst, "committed"))
+        elif type(m) is Abort:
+            told.add((m.dst, "aborted"))
+    if cfg.faults.budget("loss"):
+        return True
+    return all((p, s.part_state[p]) in told or Prepared(p) not in s.msgs or all(
+        Outcome(p, q, s.part_state[p]) in s.msgs for q in _participants(cfg) if q != p)
+        for p in s.backups if s.part_state[p] in DECIDED)
 
 
 @spec.action_property

@@ -141,3 +141,14 @@ def test_a_proposer_must_propose_the_highest_vote_reported() -> None:
 def test_agreement_holds_under_faults(faults: str) -> None:
     r = check(paxos.spec, params={**BALLOTS_0_1, "faults": faults}, symmetry=True)
     assert r.status == "ok" and r.exhaustive
+
+
+def test_a_proposer_that_proposes_a_fixed_value_fails_non_triviality() -> None:
+    """The helper's mutant that sends value 0 in every 2a message keeps every safety
+    property (only one value is ever proposed); ``free_choice`` reports it, at ballots 0..1
+    as at the defaults."""
+    (m,) = select(mutants_of(paxos.spec, helpers=True), ["_phase2a:field-constant:2"])
+    r = check(load_mutant(paxos.spec, m), params=BALLOTS_0_1)
+    assert r.status == "violation" and r.violation is not None
+    assert r.violation.property == "free_choice"
+    assert r.stats.distinct_states == 1_681

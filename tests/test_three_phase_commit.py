@@ -78,12 +78,32 @@ def test_a_backup_deciding_alone_commits_and_aborts_in_eleven_steps() -> None:
 
 def test_the_default_run_kills_a_backup_that_decides_before_every_reply() -> None:
     """The automatic mutant closest to a backup deciding alone: without the guard that
-    waits for every reachable participant's state, it decides from the replies it has."""
+    waits for every reachable participant's state, it decides from the replies it has,
+    and a participant that never started the termination protocol decides at once and
+    announces it (``backups_announce``, one step); without that property, ``consistent``
+    fails in ten."""
     (m,) = select(mutants_of(tpc.spec), ["backup_decide:drop-guard:3"])
+    mutant = load_mutant(tpc.spec, m)
+    for skip, prop, length in (((), "backups_announce", 1),
+                               (("backups_announce",), "consistent", 10)):
+        r = check(mutant, skip=skip)
+        assert r.status == "violation" and r.violation is not None
+        assert (r.violation.property, r.violation.kind) == (prop, "invariant")
+        assert r.violation.trace is not None and r.violation.trace.length == length
+
+
+@pytest.mark.parametrize("mutant", ["_outcomes:field-constant:1", "_outcomes:field-constant:2"])
+def test_a_backup_announces_its_decision_to_every_other_participant(mutant: str) -> None:
+    """A backup's Outcome messages named from participant 0, or all sent to participant
+    0: the other participant could still run the termination protocol itself, so nothing
+    else fails, but the decision phase is broken (six steps: the coordinator crashes, one
+    participant votes yes, polls the other and decides abort)."""
+    (m,) = select(mutants_of(tpc.spec, helpers=True), [mutant])
     r = check(load_mutant(tpc.spec, m))
     assert r.status == "violation" and r.violation is not None
-    assert (r.violation.property, r.violation.kind) == ("consistent", "invariant")
-    assert r.violation.trace is not None and r.violation.trace.length == 10
+    assert (r.violation.property, r.violation.kind) == ("backups_announce", "invariant")
+    assert r.violation.trace is not None and r.violation.trace.length == 6
+    assert step_label(r.violation.trace.steps[-1]).startswith("backup_decide(p=")
 
 
 @pytest.mark.slow
@@ -95,7 +115,8 @@ def test_mutants_killed_at_the_default_bounds(invoke: Invoke) -> None:
                               "equivalent": 4, "accepted": 7, "timeout": 0}
     assert data["score"] == 1.0 and data["stale_acceptances"] == []
     by = {m["id"]: (m["status"], m["property"]) for m in data["mutants"]}
-    # A backup that decides before every participant has replied (from its own state), and
-    # a participant that takes a PreCommit after reporting its state to a backup.
-    assert by["backup_decide:drop-guard:3"] == ("killed", "consistent")
+    # A backup that decides before every participant has replied (a participant that
+    # never started the termination protocol decides at once), and a participant that
+    # takes a PreCommit after reporting its state to a backup.
+    assert by["backup_decide:drop-guard:3"] == ("killed", "backups_announce")
     assert by["participant_rcv_state_req:drop-update:1"] == ("killed", "consistent")
