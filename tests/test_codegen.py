@@ -76,7 +76,7 @@ MODELS = [
     ("raft", {}),
     ("raft", {"faults": "loss=1,dup=1,crash=1,restart=1"}),
     ("raft", {"network": "fifo", "faults": "reorder=1,partition=1"}),
-    ("raft", {"network": "set", "faults": "loss=1"}),
+    ("raft", {"network": "fifo", "faults": "loss=1"}),
     ("paxos", {"max_ballot": 1}),
     ("three-phase-commit", {"faults": "partition=1"}),
 ]

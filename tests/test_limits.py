@@ -146,7 +146,7 @@ def test_a_domain_function_filling_memory_stops_at_the_memory_limit() -> None:
     assert ("… stopped: memory limit of 300.0 MiB reached" in ran.out
             and "resident) while enumerating the arguments of action grow" in ran.out), ran
     assert "0 distinct states, 0 generated" in ran.out
-    assert ran.peak_rss < 700 * 2**20  # the list would have taken tens of GiB
+    assert ran.peak_rss < 2**30  # tens of GiB unstopped; the poll may lag under load
 
 
 @pytest.mark.slow
@@ -232,7 +232,7 @@ def test_a_step_filling_memory_stops_at_the_memory_limit() -> None:
     assert "… stopped: memory limit of 300.0 MiB reached (" in ran.out, ran
     assert "1 distinct states, 1 generated" in ran.out
     assert "Traceback" not in ran.err
-    assert ran.peak_rss < 700 * 2**20
+    assert ran.peak_rss < 2**30  # tens of GiB unstopped; the poll may lag under load
 
 
 _API_RUN = """
