@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from typing import Any
 
 import pytest
+from planting import plant
 
 from modelcheck import check
 from modelcheck.render.labels import step_label
@@ -58,22 +58,10 @@ def test_a_placement_that_is_no_ring_stores_keys_where_lookups_miss_them(
         mutant: str | tuple[str, str]) -> None:
     # Each keeps single ownership and minimal movement; the first join shows a key away
     # from its successor.
-    planted = _mutant(mutant)
+    planted = plant(ch.spec, mutant)
     assert check(planted, properties=["single_owner", "minimal_movement"]).status == "ok"
     r = check(planted)
     assert r.violation is not None and r.violation.trace is not None
     assert (r.violation.property, r.violation.trace.length) == ("stored_at_successor", 1)
 
 
-def _mutant(mutant: str | tuple[str, str]) -> Any:
-    """A helper mutant, by its id, or a bug planted as ``(old, new)`` source text."""
-    from modelcheck.mutants import Mutant, source_of
-    from modelcheck.mutate import load_mutant, mutants_of, select
-    if isinstance(mutant, str):
-        m, = select(mutants_of(ch.spec, helpers=True), [mutant])
-        return load_mutant(ch.spec, m)
-    old, new = mutant
-    source, _ = source_of(ch.spec)
-    assert source.count(old) == 1
-    return load_mutant(ch.spec, Mutant(0, "planted:x:1", "x", "x", 0, "",
-                                       source.replace(old, new), ""))

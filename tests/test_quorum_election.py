@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
+from planting import plant
 
 from modelcheck import check
 from modelcheck_specs import quorum_election as qe
@@ -36,21 +37,9 @@ def test_a_quorum_rule_asking_for_more_than_a_majority_fails_the_default_run(
         mutant: str | tuple[str, str]) -> None:
     # `quorum_elects` counts a majority itself: a helper that asks for more, which a failed
     # minority would block, leaves a candidate holding two votes of three unelected.
-    r = check(_mutant(mutant))
+    r = check(plant(qe.spec, mutant))
     assert r.violation is not None and r.violation.trace is not None
     assert (r.violation.property, r.violation.kind, r.violation.trace.length) == (
         "quorum_elects", "possibility", 3)
 
 
-def _mutant(mutant: str | tuple[str, str]) -> Any:
-    """A helper mutant, by its id, or a bug planted as ``(old, new)`` source text."""
-    from modelcheck.mutants import Mutant, source_of
-    from modelcheck.mutate import load_mutant, mutants_of, select
-    if isinstance(mutant, str):
-        m, = select(mutants_of(qe.spec, helpers=True), [mutant])
-        return load_mutant(qe.spec, m)
-    old, new = mutant
-    source, _ = source_of(qe.spec)
-    assert source.count(old) == 1
-    return load_mutant(qe.spec, Mutant(0, "planted:x:1", "x", "x", 0, "",
-                                       source.replace(old, new), ""))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from planting import plant
 
 from modelcheck import bind, check, replay
 from modelcheck.render.labels import step_label
@@ -384,18 +385,9 @@ def test_a_commit_quorum_off_by_one_fails_the_default_run() -> None:
     # leader completeness. Before the rule ran on appends, the run passed with the correct
     # protocol's counts.
     rule = "if 1 + sum(1 for x in matches if x >= k) > cfg.servers // 2:"
-    r = check(_planted(rule, rule.replace("> cfg", ">= cfg")))
+    r = check(plant(raft.spec, (rule, rule.replace("> cfg", ">= cfg"))))
     assert r.violation is not None and r.violation.trace is not None
     assert (r.violation.property, r.violation.trace.length) == ("leader_completeness", 10)
-
-
-def _planted(old: str, new: str) -> Any:
-    from modelcheck.mutants import Mutant, source_of
-    from modelcheck.mutate import load_mutant
-    source, _ = source_of(raft.spec)
-    assert source.count(old) == 1
-    return load_mutant(raft.spec, Mutant(0, "planted:x:1", "x", "x", 0, "",
-                                         source.replace(old, new), ""))
 
 
 CONSISTENCY_CHECK = "if prev > len(log) or (prev > 0 and log[prev - 1][0] != m.prev_log_term):"
@@ -408,7 +400,7 @@ DELETE_ON_CONFLICT = """            if len(log) >= index and log[index - 1] != m
 
 def test_a_follower_without_the_consistency_check_breaks_log_matching_with_two_entries() -> None:
     # Invisible at the default bounds (one entry per log); two entries of two terms show it.
-    planted = _planted(CONSISTENCY_CHECK, "if prev > len(log):")
+    planted = plant(raft.spec, (CONSISTENCY_CHECK, "if prev > len(log):"))
     deeper = {**RANDOMISED, "max_log_len": 2, "max_term": 2}
     for properties, killed_by, length in [(None, "append_entries_from_leaders", 18),
                                           (["log_matching"], "log_matching", 19)]:
@@ -420,7 +412,7 @@ def test_a_follower_without_the_consistency_check_breaks_log_matching_with_two_e
 def test_a_follower_deleting_after_a_matching_entry_fails_once_requests_overtake() -> None:
     # The follower deletes what follows the request's entry even when that entry matches:
     # harmless while requests arrive in order, wrong for a request overtaken by a later one.
-    planted = _planted(DELETE_ON_CONFLICT, "            log = log[:prev] + m.entries")
+    planted = plant(raft.spec, (DELETE_ON_CONFLICT, "            log = log[:prev] + m.entries"))
     r = check(planted, params={**RANDOMISED, "max_log_len": 2, "requests": 2})
     assert r.violation is not None and r.violation.trace is not None
     assert (r.violation.property, r.violation.trace.length) == (

@@ -4,9 +4,10 @@ does not."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
+from planting import plant
 
 from modelcheck import check
 from modelcheck.render.labels import step_label
@@ -86,7 +87,7 @@ def test_a_failure_detector_that_partitions_do_not_fool_is_caught(
         mutant: str | tuple[str, str]) -> None:
     # A backup then takes over only from a crashed primary, where the naive failover
     # passes every other property; `live_primary_deposed` is never met.
-    planted = _mutant(mutant)
+    planted = plant(sb.spec, mutant)
     r = check(planted)
     assert r.violation is not None
     assert (r.violation.property, r.violation.kind) == ("live_primary_deposed", "sometimes")
@@ -94,15 +95,3 @@ def test_a_failure_detector_that_partitions_do_not_fool_is_caught(
     assert naive.violation is not None and naive.violation.property == "live_primary_deposed"
 
 
-def _mutant(mutant: str | tuple[str, str]) -> Any:
-    """A helper mutant, by its id, or a bug planted as ``(old, new)`` source text."""
-    from modelcheck.mutants import Mutant, source_of
-    from modelcheck.mutate import load_mutant, mutants_of, select
-    if isinstance(mutant, str):
-        m, = select(mutants_of(sb.spec, helpers=True), [mutant])
-        return load_mutant(sb.spec, m)
-    old, new = mutant
-    source, _ = source_of(sb.spec)
-    assert source.count(old) == 1
-    return load_mutant(sb.spec, Mutant(0, "planted:x:1", "x", "x", 0, "",
-                                       source.replace(old, new), ""))
