@@ -1331,6 +1331,13 @@ spec.accept_mutant(
     bound the bag of re-sent requests grows without end, so the search cannot finish.
     With two outstanding (``--param requests=2``) re-sent and overtaking requests are
     checked.""")
+spec.accept_mutant(
+    "_has_quorum:off-by-one:5",
+    """A candidate needs the votes of every server rather than a majority (``modelcheck
+    mutate --helpers``): elections still cannot elect two leaders of one term, and with no
+    fault at the default bounds every server can vote, so a leader is still elected. What
+    it costs is availability: with a server down no one is elected, which a fault budget
+    makes possible but not necessary.""")
 _STALE_REFUSAL = """The refusal of a request of an older term, which only tells its sender (a
     leader of that older term) that a newer term exists: not sent, sent with a term it
     ignores, or from another server (a refusal of a newer term makes its receiver step down
