@@ -94,6 +94,10 @@ class Settings:
     """Mutants checked at once, each in a process of its own (None: one per core)."""
     helpers: bool = False
     """Whether the functions the steps call are mutated too."""
+    check_accepted: bool = False
+    """Whether the mutants the spec accepts are checked too (by default they are not:
+    their acceptance says why they are no gap), so that an acceptance whose mutant is
+    now killed or equivalent is reported stale."""
 
     @property
     def equivalence(self) -> bool:
@@ -116,7 +120,9 @@ class Outcome:
     seconds: float = 0.0
     detail: str = ""
     """The spec error of an ``error``; for a ``survived`` mutant, why equivalence was not
-    decided, if it was not."""
+    decided, if it was not; for an ``accepted`` one, the spec's reason."""
+    checked: bool = True
+    """False for an accepted mutant left unchecked (see :attr:`Settings.check_accepted`)."""
 
     @property
     def caught(self) -> bool:
@@ -128,7 +134,7 @@ class Outcome:
         return {**self.mutant.to_json(), "status": self.status, "property": self.killed_by,
                 "kind": self.kind, "trace_length": self.trace_length,
                 "distinct_states": self.distinct_states, "seconds": round(self.seconds, 4),
-                "detail": self.detail}
+                "detail": self.detail, "checked": self.checked}
 
 
 @dataclass(frozen=True)
@@ -462,10 +468,17 @@ def run(spec: Spec, settings: Settings, *, only: Sequence[str] = (),
             return dataclasses.replace(o, status="accepted", detail=accepted[o.mutant.id])
         return o
 
-    screen = reference(spec, _bind(spec, settings)) if settings.equivalence else None
-    outcomes = [judged(o) for o in run_mutants(
-        spec, chosen, settings, original_digest=lambda: graph_digest(_bind(spec, settings)),
-        reference=screen, done=None if done is None else lambda o: done(judged(o)))]
+    # An accepted mutant is left unchecked unless asked for (by the setting or by name).
+    unchecked = {m.number: Outcome(m, "accepted", detail=accepted[m.id], checked=False)
+                 for m in chosen if m.id in accepted
+                 and not (settings.check_accepted or only)}
+    searched = [m for m in chosen if m.number not in unchecked]
+    screen = (reference(spec, _bind(spec, settings))
+              if settings.equivalence and searched else None)
+    checked_outcomes = {o.mutant.number: judged(o) for o in run_mutants(
+        spec, searched, settings, original_digest=lambda: graph_digest(_bind(spec, settings)),
+        reference=screen, done=None if done is None else lambda o: done(judged(o)))}
+    outcomes = [unchecked.get(m.number) or checked_outcomes[m.number] for m in chosen]
     # An acceptance of a helper's mutant is not stale because helpers were left alone.
     ids = {m.id for m in (mutants if settings.helpers else mutants_of(spec, helpers=True))}
     checked = {o.mutant.id: o.status for o in outcomes}
@@ -489,6 +502,11 @@ def _by(o: Outcome) -> str:
     return ""
 
 
+def _unchecked(report: MutationReport) -> str:
+    n = sum(1 for o in report.outcomes if not o.checked)
+    return f" ({n} not checked: --check-accepted checks them)" if n else ""
+
+
 def render_table(report: MutationReport, ref: str) -> str:
     """The report as text: a row per mutant, the counts and the score."""
     rows = [(str(o.mutant.number), o.mutant.id, o.status, _by(o), o.mutant.description)
@@ -506,8 +524,8 @@ def render_table(report: MutationReport, ref: str) -> str:
                  + (f" ({errors} by a spec error)" if errors else "")
                  + f", survived {report.count('survived')}, "
                    f"equivalent {report.count('equivalent')}, "
-                 + (f"accepted {report.count('accepted')}, " if report.count("accepted")
-                    else "")
+                 + (f"accepted {report.count('accepted')}{_unchecked(report)}, "
+                    if report.count("accepted") else "")
                  + f"timed out {report.count('timeout')}"
                  + ("" if report.equivalence else " (equivalence not checked: --max-depth)"))
     score = report.score

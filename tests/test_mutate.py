@@ -339,7 +339,7 @@ def test_json(tmp_path: Path, invoke: Invoke) -> None:
     m = data["mutants"][0]
     assert set(m) == {"number", "id", "function", "operator", "line", "description", "diff",
                       "status", "property", "kind", "trace_length", "distinct_states",
-                      "seconds", "detail"}
+                      "seconds", "detail", "checked"}
     assert (m["number"], m["id"], m["operator"], m["status"], m["property"], m["kind"],
             m["trace_length"]) == (18, "elect:off-by-one:4", "off-by-one", "killed",
                                    "majority", "invariant", 2)
@@ -400,6 +400,41 @@ spec.accept_mutant("nothing:drop-guard:1", "no such mutant: stale")
     assert data["stale_acceptances"] == ["elect:off-by-one:5", "nothing:drop-guard:1"]
     code, out, _ = invoke("mutate", path, "--no-deadlock", "--show", "elect:off-by-one:4")
     assert "accepted 1, " in out and "stale accept_mutant declarations" in out
+
+
+def test_accepted_mutants_are_left_unchecked_unless_asked_for(tmp_path: Path,
+                                                              invoke: Invoke) -> None:
+    path = _quorum(tmp_path, WEAK)
+    path.write_text(path.read_text() + '''
+spec.accept_mutant("elect:off-by-one:4", "a reason given in the spec")
+spec.accept_mutant("elect:off-by-one:5", "this mutant is equivalent: stale")
+spec.accept_mutant("init:field-constant:1", "this mutant is killed: stale")
+''')
+    ids = ("elect:off-by-one:4", "elect:off-by-one:5", "init:field-constant:1")
+    code, out, _ = invoke("mutate", path, "--no-deadlock", "--json", "--timeout", "3")
+    data = json.loads(out)
+    assert code == 1  # the weak property lets mutants survive
+    by_id = {m["id"]: m for m in data["mutants"]}
+    # Not run: accepted with the spec's reason, and no acceptance is known to be stale.
+    assert [(by_id[i]["status"], by_id[i]["checked"], by_id[i]["seconds"]) for i in ids] == [
+        ("accepted", False, 0.0)] * 3
+    assert by_id["init:field-constant:1"]["detail"] == "this mutant is killed: stale"
+    assert data["counts"]["accepted"] == 3 and data["stale_acceptances"] == []
+    assert all(m["checked"] for m in data["mutants"] if m["id"] not in ids)
+    unchecked = data
+    code, out, _ = invoke("mutate", path, "--no-deadlock", "--json", "--timeout", "3",
+                          "--check-accepted")
+    data = json.loads(out)
+    assert code == 1
+    by_id = {m["id"]: m for m in data["mutants"]}
+    assert [(by_id[i]["status"], by_id[i]["checked"]) for i in ids] == [
+        ("accepted", True), ("equivalent", True), ("killed", True)]
+    assert data["stale_acceptances"] == ["elect:off-by-one:5", "init:field-constant:1"]
+    # Every other mutant fares the same either way.
+    assert [(m["id"], m["status"]) for m in data["mutants"] if m["id"] not in ids] == [
+        (m["id"], m["status"]) for m in unchecked["mutants"] if m["id"] not in ids]
+    code, out, _ = invoke("mutate", path, "--no-deadlock", "--timeout", "3")
+    assert code == 1 and "accepted 3 (3 not checked: --check-accepted checks them), " in out
 
 
 @pytest.mark.parametrize(("mutant", "why"), [
