@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from modelcheck import Spec, SpecDefinitionError, check
+from modelcheck import Spec, SpecDefinitionError, check, mutate
 from modelcheck.catalogue import load
 from modelcheck.equivalence import reference
 from modelcheck.errors import ModelcheckError
@@ -315,7 +315,7 @@ def test_the_table_and_the_exit_code(tmp_path: Path, invoke: Invoke) -> None:
                           "--jobs", "2")
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == "quorum: 30 mutants checked at 39 states of the original"
+    assert lines[0] == "quorum: 30 mutants checked at 39 states of the original, 1 s each at most"
     assert lines[-3:] == [
         "killed 4 (1 by a spec error), survived 18, equivalent 7, timed out 1",
         "mutation score: 4/23 = 0.174",
@@ -330,12 +330,13 @@ def test_json(tmp_path: Path, invoke: Invoke) -> None:
     assert code == 0
     data = json.loads(out)
     assert set(data) == {"spec", "variant", "params", "original", "counts", "score",
-                         "equivalence_checked", "stale_acceptances", "mutants", "seconds",
-                         "exit_code"}
+                         "equivalence_checked", "stale_acceptances", "mutants", "timeout",
+                         "seconds", "exit_code"}
     assert data["original"]["status"] == "ok" and data["original"]["distinct_states"] == 39
     assert data["counts"] == {"mutants": 3, "killed": 1, "error": 1, "survived": 0,
                               "equivalent": 1, "accepted": 0, "timeout": 0}
     assert data["score"] == 1.0 and data["exit_code"] == 0
+    assert data["timeout"] == 60.0  # the least default: the original takes milliseconds
     m = data["mutants"][0]
     assert set(m) == {"number", "id", "function", "operator", "line", "description", "diff",
                       "status", "property", "kind", "trace_length", "distinct_states",
@@ -361,6 +362,16 @@ def test_show_prints_the_change_as_a_diff(tmp_path: Path, invoke: Invoke) -> Non
         "+    if len(s.votes) <= (cfg.n // 2 - 1):\n"
         "         return None\n"
         "     return s.replace(leader=max(s.votes))\n")
+
+
+def test_the_default_time_limit_grows_with_the_originals_check(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mutate, "TIMEOUT", 0.0)
+    monkeypatch.setattr(mutate, "TIMES_ORIGINAL", 1e6)
+    report = run(load(str(_quorum(tmp_path))), Settings(deadlock=False),
+                 only=["elect:off-by-one:4"])
+    assert report.timeout == round(1e6 * report.original.stats.seconds, 1) > 0
+    assert [o.status for o in report.outcomes] == ["killed"]
 
 
 def test_usage_errors_exit_2(tmp_path: Path, invoke: Invoke) -> None:

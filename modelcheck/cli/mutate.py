@@ -43,8 +43,9 @@ __all__ = ["mutate_cmd"]
               help="Skip temporal properties (eventually, leads-to, always-possible ...).")
 @click.option("--jobs", type=click.IntRange(min=1),
               help="Mutants checked at once, each in a process of its own (default: cores).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
-              show_default=True, help="Seconds each mutant's check may take.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+              help="Seconds each mutant's check may take (default: 60, or four times the "
+                   "original's check if that is longer).")
 @click.option("--helpers", is_flag=True,
               help="Mutate the functions the steps call too (a quorum or commit rule kept "
                    "in a helper), not only the steps.")
@@ -59,7 +60,7 @@ __all__ = ["mutate_cmd"]
 @click.option("--quiet", "-q", is_flag=True, help="No progress on standard error.")
 def mutate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], faults: str | None,
                max_depth: int | None, deadlock: bool | None, no_temporal: bool, jobs: int | None,
-               timeout: float, helpers: bool, check_accepted: bool, show: tuple[str, ...],
+               timeout: float | None, helpers: bool, check_accepted: bool, show: tuple[str, ...],
                as_json: bool, quiet: bool) -> None:
     """Plant bugs in SPEC's steps, one at a time, and see whether its properties catch them.
 
