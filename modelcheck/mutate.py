@@ -73,6 +73,12 @@ Status = Literal["killed", "error", "survived", "equivalent", "accepted", "timeo
 STATUSES: tuple[Status, ...] = ("killed", "error", "survived", "equivalent", "accepted",
                                 "timeout")
 
+TIMEOUT = 60.0
+"""Seconds a mutant's check may take by default, at least."""
+
+TIMES_ORIGINAL = 4.0
+"""By default, a mutant's check may take this many times the original's."""
+
 GRACE = 5.0
 """Seconds a mutant's process gets past its time limit before it is killed (a step that
 never returns does not see the search's own time limit)."""
@@ -88,12 +94,18 @@ class Settings:
     deadlock: bool | None = None
     """Whether a state with no enabled action is a violation (None: as the spec says)."""
     temporal: bool = True
-    timeout: float = 60.0
-    """Seconds per mutant."""
+    timeout: float | None = None
+    """Seconds per mutant; None: :data:`TIMEOUT`, or :data:`TIMES_ORIGINAL` times the
+    original's check if that is longer (a mutant's search may well be longer than the
+    original's)."""
     jobs: int | None = None
     """Mutants checked at once, each in a process of its own (None: one per core)."""
     helpers: bool = False
     """Whether the functions the steps call are mutated too."""
+    check_accepted: bool = False
+    """Whether the mutants the spec accepts are checked too (by default they are not:
+    their acceptance says why they are no gap), so that an acceptance whose mutant is
+    now killed or equivalent is reported stale."""
 
     @property
     def equivalence(self) -> bool:
@@ -116,7 +128,9 @@ class Outcome:
     seconds: float = 0.0
     detail: str = ""
     """The spec error of an ``error``; for a ``survived`` mutant, why equivalence was not
-    decided, if it was not."""
+    decided, if it was not; for an ``accepted`` one, the spec's reason."""
+    checked: bool = True
+    """False for an accepted mutant left unchecked (see :attr:`Settings.check_accepted`)."""
 
     @property
     def caught(self) -> bool:
@@ -128,7 +142,7 @@ class Outcome:
         return {**self.mutant.to_json(), "status": self.status, "property": self.killed_by,
                 "kind": self.kind, "trace_length": self.trace_length,
                 "distinct_states": self.distinct_states, "seconds": round(self.seconds, 4),
-                "detail": self.detail}
+                "detail": self.detail, "checked": self.checked}
 
 
 @dataclass(frozen=True)
@@ -141,6 +155,8 @@ class MutationReport:
     equivalence: bool
     stale: tuple[str, ...] = ()
     """The spec's accepted mutants that do not exist or were killed: what to update."""
+    timeout: float | None = None
+    """Seconds each mutant's check could take."""
 
     def count(self, status: Status) -> int:
         """How many mutants ended as ``status``."""
@@ -174,7 +190,8 @@ class MutationReport:
             "score": round(score, 4) if score is not None else None,
             "equivalence_checked": self.equivalence,
             "mutants": [x.to_json() for x in self.outcomes],
-            "seconds": round(self.seconds, 4), "exit_code": self.exit_code,
+            "timeout": self.timeout, "seconds": round(self.seconds, 4),
+            "exit_code": self.exit_code,
         }
 
 
@@ -297,7 +314,7 @@ def _child(conn: Connection, spec: Spec, mutant: Mutant, settings: Settings,
         equivalent = None
         if reference is not None:
             equivalent = reference.equivalent(
-                mutant, time.monotonic() + settings.timeout)
+                mutant, time.monotonic() + (settings.timeout or TIMEOUT))
             if equivalent:
                 conn.send(("final", ("equivalent", None, None, None, len(reference.states),
                                      "the same reachable state graph as the original")))
@@ -306,7 +323,7 @@ def _child(conn: Connection, spec: Spec, mutant: Mutant, settings: Settings,
                 conn.send(("screened", None))
         try:
             mutated = load_mutant(spec, mutant, keep=True)
-            result = _check(mutated, settings, settings.timeout)
+            result = _check(mutated, settings, settings.timeout or TIMEOUT)
         except ModelcheckError as e:
             conn.send(("error", e.message if hasattr(e, "message") else str(e)))
             return
@@ -351,6 +368,8 @@ def run_mutants(spec: Spec, mutants: Sequence[Mutant], settings: Settings, *,
         raise UsageError("modelcheck mutate needs processes started by fork (Linux or macOS)")
     ctx = mp.get_context("fork")
     jobs = settings.jobs or os.cpu_count() or 1
+    limit = TIMEOUT if settings.timeout is None else settings.timeout
+    settings = dataclasses.replace(settings, timeout=limit)
     pending = deque(mutants)
     running: dict[Connection, _Running] = {}
     outcomes: dict[int, Outcome] = {}
@@ -385,7 +404,7 @@ def run_mutants(spec: Spec, mutants: Sequence[Mutant], settings: Settings, *,
                 p.start()
                 send.close()
                 now = time.monotonic()
-                running[receive] = _Running(m, p, now, now + settings.timeout + GRACE)
+                running[receive] = _Running(m, p, now, now + limit + GRACE)
             now = time.monotonic()
             nearest = min(r.deadline for r in running.values())
             ready = wait(list(running), timeout=max(0.0, min(nearest - now, 1.0)))
@@ -405,7 +424,7 @@ def run_mutants(spec: Spec, mutants: Sequence[Mutant], settings: Settings, *,
                     finish(conn, Outcome(r.mutant, "error", seconds=now - r.start,
                                          detail=str(payload)))
                 elif tag == "screened":  # not equivalent: the search gets its full time
-                    r.deadline = now + settings.timeout + GRACE
+                    r.deadline = now + limit + GRACE
                 elif tag == "final":
                     r.summary = payload
                     finish(conn, of(r, now))
@@ -414,7 +433,7 @@ def run_mutants(spec: Spec, mutants: Sequence[Mutant], settings: Settings, *,
                     if payload[0] != "survived" or not settings.equivalence:
                         finish(conn, of(r, now))
                     else:
-                        r.deadline = now + settings.timeout + GRACE
+                        r.deadline = now + limit + GRACE
                 else:
                     finish(conn, of(r, now), digest=str(payload))
             now = time.monotonic()
@@ -455,6 +474,9 @@ def run(spec: Spec, settings: Settings, *, only: Sequence[str] = (),
     original = check_original(spec, settings)
     if original.status != "ok":
         return MutationReport(original, (), time.perf_counter() - start, settings.equivalence)
+    if settings.timeout is None:
+        settings = dataclasses.replace(settings, timeout=round(max(
+            TIMEOUT, TIMES_ORIGINAL * original.stats.seconds), 1))
     accepted = spec.accepted_mutants
 
     def judged(o: Outcome) -> Outcome:
@@ -462,17 +484,24 @@ def run(spec: Spec, settings: Settings, *, only: Sequence[str] = (),
             return dataclasses.replace(o, status="accepted", detail=accepted[o.mutant.id])
         return o
 
-    screen = reference(spec, _bind(spec, settings)) if settings.equivalence else None
-    outcomes = [judged(o) for o in run_mutants(
-        spec, chosen, settings, original_digest=lambda: graph_digest(_bind(spec, settings)),
-        reference=screen, done=None if done is None else lambda o: done(judged(o)))]
+    # An accepted mutant is left unchecked unless asked for (by the setting or by name).
+    unchecked = {m.number: Outcome(m, "accepted", detail=accepted[m.id], checked=False)
+                 for m in chosen if m.id in accepted
+                 and not (settings.check_accepted or only)}
+    searched = [m for m in chosen if m.number not in unchecked]
+    screen = (reference(spec, _bind(spec, settings))
+              if settings.equivalence and searched else None)
+    checked_outcomes = {o.mutant.number: judged(o) for o in run_mutants(
+        spec, searched, settings, original_digest=lambda: graph_digest(_bind(spec, settings)),
+        reference=screen, done=None if done is None else lambda o: done(judged(o)))}
+    outcomes = [unchecked.get(m.number) or checked_outcomes[m.number] for m in chosen]
     # An acceptance of a helper's mutant is not stale because helpers were left alone.
     ids = {m.id for m in (mutants if settings.helpers else mutants_of(spec, helpers=True))}
     checked = {o.mutant.id: o.status for o in outcomes}
     stale = tuple(sorted(i for i in accepted if i not in ids or checked.get(i) in (
         "killed", "error", "equivalent")))
     return MutationReport(original, tuple(outcomes), time.perf_counter() - start,
-                          settings.equivalence, stale)
+                          settings.equivalence, stale, settings.timeout)
 
 
 # -- the report ---------------------------------------------------------------------------
@@ -489,6 +518,11 @@ def _by(o: Outcome) -> str:
     return ""
 
 
+def _unchecked(report: MutationReport) -> str:
+    n = sum(1 for o in report.outcomes if not o.checked)
+    return f" ({n} not checked: --check-accepted checks them)" if n else ""
+
+
 def render_table(report: MutationReport, ref: str) -> str:
     """The report as text: a row per mutant, the counts and the score."""
     rows = [(str(o.mutant.number), o.mutant.id, o.status, _by(o), o.mutant.description)
@@ -499,15 +533,16 @@ def render_table(report: MutationReport, ref: str) -> str:
                        enumerate(zip(row, [*widths, 0]))).rstrip() for row in [head, *rows]]
     o = report.original
     lines.insert(0, f"{o.spec}: {len(report.outcomes)} mutants checked at "
-                    f"{o.stats.distinct_states:,} states of the original")
+                    f"{o.stats.distinct_states:,} states of the original"
+                    + (f", {report.timeout:g} s each at most" if report.timeout else ""))
     errors = report.count("error")
     lines.append("")
     lines.append(f"killed {report.count('killed') + errors}"
                  + (f" ({errors} by a spec error)" if errors else "")
                  + f", survived {report.count('survived')}, "
                    f"equivalent {report.count('equivalent')}, "
-                 + (f"accepted {report.count('accepted')}, " if report.count("accepted")
-                    else "")
+                 + (f"accepted {report.count('accepted')}{_unchecked(report)}, "
+                    if report.count("accepted") else "")
                  + f"timed out {report.count('timeout')}"
                  + ("" if report.equivalence else " (equivalence not checked: --max-depth)"))
     score = report.score

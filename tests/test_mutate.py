@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from modelcheck import Spec, SpecDefinitionError, check
+from modelcheck import Spec, SpecDefinitionError, check, mutate
 from modelcheck.catalogue import load
 from modelcheck.equivalence import reference
 from modelcheck.errors import ModelcheckError
@@ -315,7 +315,7 @@ def test_the_table_and_the_exit_code(tmp_path: Path, invoke: Invoke) -> None:
                           "--jobs", "2")
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == "quorum: 30 mutants checked at 39 states of the original"
+    assert lines[0] == "quorum: 30 mutants checked at 39 states of the original, 1 s each at most"
     assert lines[-3:] == [
         "killed 4 (1 by a spec error), survived 18, equivalent 7, timed out 1",
         "mutation score: 4/23 = 0.174",
@@ -330,16 +330,17 @@ def test_json(tmp_path: Path, invoke: Invoke) -> None:
     assert code == 0
     data = json.loads(out)
     assert set(data) == {"spec", "variant", "params", "original", "counts", "score",
-                         "equivalence_checked", "stale_acceptances", "mutants", "seconds",
-                         "exit_code"}
+                         "equivalence_checked", "stale_acceptances", "mutants", "timeout",
+                         "seconds", "exit_code"}
     assert data["original"]["status"] == "ok" and data["original"]["distinct_states"] == 39
     assert data["counts"] == {"mutants": 3, "killed": 1, "error": 1, "survived": 0,
                               "equivalent": 1, "accepted": 0, "timeout": 0}
     assert data["score"] == 1.0 and data["exit_code"] == 0
+    assert data["timeout"] == 60.0  # the least default: the original takes milliseconds
     m = data["mutants"][0]
     assert set(m) == {"number", "id", "function", "operator", "line", "description", "diff",
                       "status", "property", "kind", "trace_length", "distinct_states",
-                      "seconds", "detail"}
+                      "seconds", "detail", "checked"}
     assert (m["number"], m["id"], m["operator"], m["status"], m["property"], m["kind"],
             m["trace_length"]) == (18, "elect:off-by-one:4", "off-by-one", "killed",
                                    "majority", "invariant", 2)
@@ -361,6 +362,16 @@ def test_show_prints_the_change_as_a_diff(tmp_path: Path, invoke: Invoke) -> Non
         "+    if len(s.votes) <= (cfg.n // 2 - 1):\n"
         "         return None\n"
         "     return s.replace(leader=max(s.votes))\n")
+
+
+def test_the_default_time_limit_grows_with_the_originals_check(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mutate, "TIMEOUT", 0.0)
+    monkeypatch.setattr(mutate, "TIMES_ORIGINAL", 1e6)
+    report = run(load(str(_quorum(tmp_path))), Settings(deadlock=False),
+                 only=["elect:off-by-one:4"])
+    assert report.timeout == round(1e6 * report.original.stats.seconds, 1) > 0
+    assert [o.status for o in report.outcomes] == ["killed"]
 
 
 def test_usage_errors_exit_2(tmp_path: Path, invoke: Invoke) -> None:
@@ -400,6 +411,41 @@ spec.accept_mutant("nothing:drop-guard:1", "no such mutant: stale")
     assert data["stale_acceptances"] == ["elect:off-by-one:5", "nothing:drop-guard:1"]
     code, out, _ = invoke("mutate", path, "--no-deadlock", "--show", "elect:off-by-one:4")
     assert "accepted 1, " in out and "stale accept_mutant declarations" in out
+
+
+def test_accepted_mutants_are_left_unchecked_unless_asked_for(tmp_path: Path,
+                                                              invoke: Invoke) -> None:
+    path = _quorum(tmp_path, WEAK)
+    path.write_text(path.read_text() + '''
+spec.accept_mutant("elect:off-by-one:4", "a reason given in the spec")
+spec.accept_mutant("elect:off-by-one:5", "this mutant is equivalent: stale")
+spec.accept_mutant("init:field-constant:1", "this mutant is killed: stale")
+''')
+    ids = ("elect:off-by-one:4", "elect:off-by-one:5", "init:field-constant:1")
+    code, out, _ = invoke("mutate", path, "--no-deadlock", "--json", "--timeout", "3")
+    data = json.loads(out)
+    assert code == 1  # the weak property lets mutants survive
+    by_id = {m["id"]: m for m in data["mutants"]}
+    # Not run: accepted with the spec's reason, and no acceptance is known to be stale.
+    assert [(by_id[i]["status"], by_id[i]["checked"], by_id[i]["seconds"]) for i in ids] == [
+        ("accepted", False, 0.0)] * 3
+    assert by_id["init:field-constant:1"]["detail"] == "this mutant is killed: stale"
+    assert data["counts"]["accepted"] == 3 and data["stale_acceptances"] == []
+    assert all(m["checked"] for m in data["mutants"] if m["id"] not in ids)
+    unchecked = data
+    code, out, _ = invoke("mutate", path, "--no-deadlock", "--json", "--timeout", "3",
+                          "--check-accepted")
+    data = json.loads(out)
+    assert code == 1
+    by_id = {m["id"]: m for m in data["mutants"]}
+    assert [(by_id[i]["status"], by_id[i]["checked"]) for i in ids] == [
+        ("accepted", True), ("equivalent", True), ("killed", True)]
+    assert data["stale_acceptances"] == ["elect:off-by-one:5", "init:field-constant:1"]
+    # Every other mutant fares the same either way.
+    assert [(m["id"], m["status"]) for m in data["mutants"] if m["id"] not in ids] == [
+        (m["id"], m["status"]) for m in unchecked["mutants"] if m["id"] not in ids]
+    code, out, _ = invoke("mutate", path, "--no-deadlock", "--timeout", "3")
+    assert code == 1 and "accepted 3 (3 not checked: --check-accepted checks them), " in out
 
 
 @pytest.mark.parametrize(("mutant", "why"), [

@@ -158,8 +158,9 @@ def judged(spec: Spec, record: dict[str, object]) -> tuple[int, int]:
 def measure(name: str, spec: Spec, jobs: int | None) -> dict[str, object]:
     """Run ``modelcheck mutate`` on ``name`` and return its record."""
     args, _ = CONFIGS.get(name, ((), ""))
+    # Accepted mutants checked too: a record reports an acceptance gone stale.
     command = [sys.executable, "-m", "modelcheck", "mutate", name, *args, "--json",
-               "--quiet", "--timeout", str(TIMEOUTS.get(name, TIMEOUT))]
+               "--quiet", "--check-accepted", "--timeout", str(TIMEOUTS.get(name, TIMEOUT))]
     if jobs is not None:
         command += ["--jobs", str(jobs)]
     started = time.monotonic()

@@ -43,11 +43,16 @@ __all__ = ["mutate_cmd"]
               help="Skip temporal properties (eventually, leads-to, always-possible ...).")
 @click.option("--jobs", type=click.IntRange(min=1),
               help="Mutants checked at once, each in a process of its own (default: cores).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
-              show_default=True, help="Seconds each mutant's check may take.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+              help="Seconds each mutant's check may take (default: 60, or four times the "
+                   "original's check if that is longer).")
 @click.option("--helpers", is_flag=True,
               help="Mutate the functions the steps call too (a quorum or commit rule kept "
                    "in a helper), not only the steps.")
+@click.option("--check-accepted", is_flag=True,
+              help="Check the mutants the spec accepts too (by default they are not: "
+                   "their acceptance says why they are no gap), and report an acceptance "
+                   "whose mutant is killed or equivalent as stale.")
 @click.option("--show", "show", multiple=True, metavar="N",
               help="Check only mutant N (its number in the table, or its id) and print its "
                    "change as a diff; repeatable.")
@@ -55,8 +60,8 @@ __all__ = ["mutate_cmd"]
 @click.option("--quiet", "-q", is_flag=True, help="No progress on standard error.")
 def mutate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], faults: str | None,
                max_depth: int | None, deadlock: bool | None, no_temporal: bool, jobs: int | None,
-               timeout: float, helpers: bool, show: tuple[str, ...], as_json: bool,
-               quiet: bool) -> None:
+               timeout: float | None, helpers: bool, check_accepted: bool, show: tuple[str, ...],
+               as_json: bool, quiet: bool) -> None:
     """Plant bugs in SPEC's steps, one at a time, and see whether its properties catch them.
 
     Each mutant (a dropped guard, a flipped comparison, a quorum off by one, a skipped
@@ -69,7 +74,7 @@ def mutate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...], faul
                             params=with_faults(spec, parse_params(params), faults),
                             max_depth=max_depth, deadlock=deadlock,
                             temporal=not no_temporal, timeout=timeout, jobs=jobs,
-                            helpers=helpers)
+                            helpers=helpers, check_accepted=check_accepted)
         progress = None if (as_json or quiet or not sys.stderr.isatty()) else _Progress()
         report = run(spec, settings, only=show, done=progress)
     except ModelcheckError as e:

@@ -204,6 +204,20 @@ def _admit(run: Run, store: FingerprintStore, succs: list[Any], actions: list[in
     return new
 
 
+def _admit_met(run: Run, store: FingerprintStore, succs: list[Any], actions: list[int],
+               counts: list[int], base: int) -> None:
+    """Admit the successors an expansion stopped by an action property had produced
+    (``counts`` per state expanded in full, the rest from the state it stopped at), so
+    that a new state among them that breaks an invariant is reported first: it comes
+    before the broken transition in breadth-first order, with a trace as short. Whatever
+    size the batches are, the violation reported is then the first a textbook search
+    meets."""
+    per_state = [*counts, len(succs) - sum(counts)]
+    parents = np.repeat(np.arange(base, base + len(per_state), dtype=np.uint32),
+                        np.array(per_state, dtype=np.int64))
+    _admit(run, store, succs, actions, parents)
+
+
 def _admit_constrained(run: Run, store: FingerprintStore, succs: list[Any], actions: list[int],
                        parents: Any, fps: npt.NDArray[np.int64], pos: Any) -> list[Any]:
     """:func:`_admit` for a model with state constraints, where the search applies them.
@@ -299,9 +313,13 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
                         expand(chunk, succs, actions, counts)
                 except Found:
                     # A deadlock in this level has a shorter trace than a transition out
-                    # of it: look for one before reporting.
-                    if options.deadlock and not run.continuing:
-                        _scan_deadlocks(run, cfg, table, frontier, start, level_start)
+                    # of it: look for one before reporting. Then, as a textbook search
+                    # would, check the new states met before the broken transition.
+                    if not run.continuing:
+                        if options.deadlock:
+                            _scan_deadlocks(run, cfg, table, frontier, start, level_start)
+                        if not last:
+                            _admit_met(run, store, succs, actions, counts, base)
                     raise
                 except Exception as e:
                     # Find the state and action (or action property) that raised, one
