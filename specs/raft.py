@@ -112,7 +112,8 @@ are all in committed and told them of), and ``split_vote`` that two candidates o
 coexist (what timers firing during an election allow). Beyond Figure 3.2, so that what
 ``election_safety`` reads cannot go wrong unseen: ``elections_recorded`` (every leader is
 in the history of elections) and ``votes_in_term`` (a vote goes to a server that has
-reached the voter's term). And the invariants Raft's safety argument rests on, each
+reached the voter's term) and ``messages_in_term`` (every message in flight comes from a
+server that has reached its term). And the invariants Raft's safety argument rests on, each
 checked on its own so that a bug shows where it starts rather than several steps later
 (as in the inductive invariants of Raft's proofs): ``tallies_from_voters`` (only a
 candidate tallies votes, from servers that reached its term), ``leaders_keep_office``
@@ -964,6 +965,16 @@ def votes_in_term(cfg: Config, s: State) -> bool:
     terms = s.current_term
     return all(j is None or j in down or terms[j] >= terms[i]
                for i, j in enumerate(s.voted_for) if i not in down)
+
+
+@spec.always
+def messages_in_term(cfg: Config, s: State) -> bool:
+    """Every message in flight comes from a server that has reached the message's term: a
+    server sends in its current term, and terms never go back (a server down for good is
+    left out, as in :func:`votes_in_term`). A reply in another server's name breaks it."""
+    down = s.faults.down
+    terms = s.current_term
+    return all(m.src in down or terms[m.src] >= m.term for m in net.in_flight(cfg, s.msgs))
 
 
 @spec.action_property

@@ -390,6 +390,26 @@ def test_a_commit_quorum_off_by_one_fails_the_default_run() -> None:
     assert (r.violation.property, r.violation.trace.length) == ("leader_completeness", 10)
 
 
+def test_a_refusal_in_another_servers_name_fails_the_default_run() -> None:
+    # A follower that refuses an AppendEntries in server 0's name: the leader would step
+    # server 0's nextIndex back, not its own, and never repair it. Its search did not end
+    # in 15 minutes (the liveness property that would fail needs the whole graph);
+    # messages_in_term catches the refusal while server 0 is a term behind.
+    r = check(plant(raft.spec, "handle_append_entries_request:field-constant:5"))
+    assert r.violation is not None and r.violation.trace is not None
+    assert (r.violation.property, r.violation.trace.length) == ("messages_in_term", 13)
+
+
+def test_messages_come_from_servers_of_their_term() -> None:
+    cfg = raft.Config()
+    s = raft.init(cfg).replace(current_term=(1, 1, 0))
+    assert raft.messages_in_term(cfg, s)
+    refusal = raft.AppendEntriesResponse(1, 1, 0, False, 0)
+    assert raft.messages_in_term(cfg, s.replace(msgs=raft.net.send(cfg, s.msgs, refusal)))
+    forged = refusal.replace(src=2)  # server 2 is in term 0
+    assert not raft.messages_in_term(cfg, s.replace(msgs=raft.net.send(cfg, s.msgs, forged)))
+
+
 CONSISTENCY_CHECK = "if prev > len(log) or (prev > 0 and log[prev - 1][0] != m.prev_log_term):"
 DELETE_ON_CONFLICT = """            if len(log) >= index and log[index - 1] != m.entries[0]:
                 if not cfg.no_truncate:
