@@ -1357,7 +1357,6 @@ _STALE_REFUSAL = """The refusal of a request of an older term, which only tells 
     ``eventually_leader`` holds either way."""
 spec.accept_mutant("handle_append_entries_request:skip-send:1", _STALE_REFUSAL)
 spec.accept_mutant("handle_append_entries_request:field-constant:1", _STALE_REFUSAL)
-spec.accept_mutant("handle_append_entries_request:field-constant:2", _STALE_REFUSAL)
 spec.accept_mutant(
     "handle_append_entries_request:flip-comparison:3",
     """The refusal of a request of an older term is also sent to a server already in the
