@@ -182,7 +182,7 @@ def _run_mutants(case: Case, time_limit: float | None) -> CaseResult:
     from modelcheck.mutate import Settings, render_table, run
     from modelcheck.render.text import render_result
     start = time.perf_counter()
-    settings = Settings(timeout=time_limit if time_limit is not None else 60.0, jobs=1)
+    settings = Settings(timeout=time_limit, jobs=1)  # None: as `modelcheck mutate` sets it
     try:
         report = run(load(case.ref), settings)
     except ModelcheckError as e:
