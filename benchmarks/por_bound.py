@@ -174,14 +174,12 @@ def reduce(g: Graph, cls: list[int]) -> Bound:
     return Bound(persistent, search(False), search(True))
 
 
-def row(name: str, params: Mapping[str, str]) -> None:
-    """Measure one spec and print its line of the table."""
-    start = time.perf_counter()
-    spec = catalogue.load(name)
-    model = bind(spec, None, dict(params), temporal=False)
+def graph(model: Model) -> tuple[Graph, int]:
+    """``model``'s reachable graph without the steps that change nothing, and the number of
+    its transitions (those included)."""
     if model.multi:
-        raise SystemExit(f"{name}: actions that yield several successors are not "
-                         "supported here (one target per action instance)")
+        raise SystemExit(f"{model.spec.name}: actions that yield several successors are "
+                         "not supported here (one target per action instance)")
     space = reachable_graph(model, limit=None)
     n = len(space.states)
     succ: list[dict[int, int]] = [{} for _ in range(n)]
@@ -190,14 +188,22 @@ def row(name: str, params: Mapping[str, str]) -> None:
         if a != b:  # a step that changes nothing (a set network's message again) is left out
             succ[a][i] = b
             into[b].append((a, i))
-    g = Graph(space.initial, succ, into)
+    return Graph(space.initial, succ, into), len(space.edges)
+
+
+def row(name: str, params: Mapping[str, str]) -> None:
+    """Measure one spec and print its line of the table."""
+    start = time.perf_counter()
+    model = bind(catalogue.load(name), None, dict(params), temporal=False)
+    g, transitions = graph(model)
+    n = len(g.succ)
     cells = []
     for by in ("node", "step"):
         r = reduce(g, classes(model, by))
         cells.append(f"{r.persistent / n:.1%} | {r.bound:,} ({n / r.bound:.2f}×) "
                      f"| {r.with_proviso:,} ({n / r.with_proviso:.2f}×)")
     label = " ".join([name, *(f"{k}={v}" for k, v in params.items())])
-    print(f"| {label} | {n:,} | {len(space.edges):,} | {' | '.join(cells)} "
+    print(f"| {label} | {n:,} | {transitions:,} | {' | '.join(cells)} "
           f"| {time.perf_counter() - start:.0f} |", flush=True)
 
 
