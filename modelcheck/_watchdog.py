@@ -1,12 +1,14 @@
-"""A thread that watches a run from outside: its memory, and the health of its workers.
+"""A thread that watches a run from outside: its memory, its time, and the health of its
+workers.
 
 The explorers check their limits between chunks, but some work has no chunks: a domain
 function of the spec that builds a huge list while the model is bound, one frontier state
 with an enormous number of successors, a wait on a worker that died or was stopped. The
-watchdog samples resident memory (and any health checks an explorer registers) a few
-times a second; when one fails it records *why* and interrupts the main thread with
-SIGINT, so the code running there stops as if Ctrl-C had been pressed, and whoever
-catches the ``KeyboardInterrupt`` asks the watchdog for the reason.
+watchdog samples resident memory (and any checks an explorer registers: the time limit,
+past a second's grace, and the health of workers) a few times a second; when one fails
+it records *why* and interrupts the main thread with SIGINT, so the code running there
+stops as if Ctrl-C had been pressed, and whoever catches the ``KeyboardInterrupt`` asks
+the watchdog for the reason.
 
 What cannot be interrupted: a single call into C that holds the interpreter lock (one huge
 allocation, one numpy operation) runs to its end first, since the watchdog thread itself

@@ -2,10 +2,11 @@
 
 A configuration can make a model absurd (a size parameter of 10**20); binding must refuse
 it with an error that names the action, the parameter and the size, never enumerate it.
-``--max-states`` stores exactly that many states, and ``--max-memory`` stops work that has
-no limit check of its own (a domain function or a step that fills memory), through the
-watchdog (modelcheck._watchdog). The CLI runs here in a real process whose address space
-is capped, so a regression fails the test instead of exhausting the machine.
+``--max-states`` stores exactly that many states, and ``--max-memory`` and ``--time-limit``
+stop work that has no limit check of its own (a domain function or a step that fills
+memory, a step that never returns), through the watchdog (modelcheck._watchdog). The CLI
+runs here in a real process whose address space is capped, so a regression fails the test
+instead of exhausting the machine.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from modelcheck.explore import bfs
 SPECS = Path(__file__).parent / "specs_limits"
 WIDE = str(SPECS / "wide.py")
 HOG = str(SPECS / "hog.py")
+SLOW = str(SPECS / "slow.py")
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,32 @@ def test_a_step_filling_memory_stops_at_the_memory_limit() -> None:
     assert "1 distinct states, 1 generated" in ran.out
     assert "Traceback" not in ran.err
     assert ran.peak_rss < 2**30  # tens of GiB unstopped; the poll may lag under load
+
+
+@pytest.mark.slow
+def test_a_step_outlasting_the_time_limit_is_interrupted() -> None:
+    # The explorers check the time limit between chunks; a step that never returns is
+    # stopped by the watchdog, the first frontier state half expanded.
+    ran = run_cli("verify", SLOW, "--param", "sleep=3600", "--time-limit", "1", timeout=60)
+    assert ran.returncode == 3, ran
+    assert "… stopped: time limit of 1 s reached; no violation found so far" in ran.out, ran
+    assert "(the search stopped: time limit of 1 s reached)" in ran.out, ran
+    assert "1 distinct states, 1 generated, depth 1" in ran.out, ran
+    assert "Traceback" not in ran.err
+
+
+@pytest.mark.slow
+def test_a_frontier_state_with_huge_successors_stops_at_the_time_limit() -> None:
+    # A size tests/test_robustness.py draws: the initial state has 80,000 successors of
+    # 40,000 RMs each, tens of GiB in one chunk, which the time limit checked between
+    # chunks never stopped (a pytest worker was killed by the kernel at 24 GiB; here a
+    # MemoryError in the 3 GiB process).
+    ran = run_cli("verify", "two-phase-commit", "--param", "rms=40000", "--max-states",
+                  "3000", "--time-limit", "1", "-q", "--no-temporal", timeout=60)
+    assert ran.returncode == 3, ran
+    assert "… stopped: time limit of 1 s reached; no violation found so far" in ran.out, ran
+    assert "1 distinct states, 1 generated, depth 1" in ran.out, ran
+    assert "Traceback" not in ran.err
 
 
 _API_RUN = """
