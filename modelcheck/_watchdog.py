@@ -8,7 +8,11 @@ watchdog samples resident memory (and any checks an explorer registers: the time
 past a second's grace, and the health of workers) a few times a second; when one fails
 it records *why* and interrupts the main thread with SIGINT, so the code running there
 stops as if Ctrl-C had been pressed, and whoever catches the ``KeyboardInterrupt`` asks
-the watchdog for the reason.
+the watchdog for the reason (:meth:`Watchdog.interrupted`).
+
+A run that stops on its own (at a limit it checks itself, with a violation) stands the
+watchdog down (:meth:`Watchdog.stand_down`), so that an interrupt the watchdog decided on
+at the same moment does not land in what the run still does.
 
 What cannot be interrupted: a single call into C that holds the interpreter lock (one huge
 allocation, one numpy operation) runs to its end first, since the watchdog thread itself
@@ -33,6 +37,10 @@ __all__ = ["Watchdog", "active", "memory_limit", "process_state", "resident_memo
 
 INTERVAL = 0.1
 """Seconds between two samples."""
+
+ABSORB = 1.0
+"""Seconds an interrupt that may be on its way is waited for, to take it, when a run
+stands the watchdog down."""
 
 WORKER_TIMEOUT = 60.0
 """Seconds a worker may show no sign of life before the search gives up on it."""
@@ -95,6 +103,9 @@ class Watchdog:
         self._thread: threading.Thread | None = None
         self._main: int | None = None
         self._signalled = False
+        """Whether an interrupt was sent that the run has not acknowledged."""
+        self._quiet = False
+        """Whether the run stopped, or caught an interrupt: it is sent no more."""
         self._closing = False
 
     def add(self, check: Callable[[], str | None], *, fatal: bool = False) -> None:
@@ -128,27 +139,40 @@ class Watchdog:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         global _active
         _active = self._previous
         with self._lock:
             self._closing = True
-            signalled = self._signalled
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        if signalled:
-            self.absorb()
+        if exc_type is None or not issubclass(exc_type, KeyboardInterrupt):
+            self.stand_down()  # an interrupt still on its way must not stop what follows
 
-    def absorb(self) -> None:
-        """Take the interrupt this watchdog sent, if it has not arrived yet, so that it
-        does not stop whatever runs after the run it was meant for."""
-        with self._lock:
-            pending = self._signalled
-            self._signalled = False
-        if pending:
-            with contextlib.suppress(KeyboardInterrupt):
-                time.sleep(1.0)  # a signal sent to this thread ends the sleep at once
+    def stand_down(self) -> None:
+        """The run has stopped (at a limit of its own, with a violation): interrupt it no
+        more, and take an interrupt already sent that has not arrived, so that it does
+        not stop what the run still does (write a checkpoint, build its result's traces)
+        nor whatever runs after it.
+
+        What the watchdog found still counts: :attr:`reason` is kept, and an explorer
+        reads it at its limit check."""
+        pending = False
+        try:
+            with self._lock:
+                self._quiet = True
+                pending, self._signalled = self._signalled, False
+            if pending:
+                # A signal sent to this thread ends the sleep at once.
+                time.sleep(ABSORB)
+        except KeyboardInterrupt:
+            with self._lock:
+                self._quiet = True
+                ours = pending or self._signalled
+                self._signalled = False
+            if not ours:
+                raise  # Ctrl-C: not this watchdog's to take
 
     def _watch(self) -> None:
         while not self._stop.wait(INTERVAL):
@@ -160,22 +184,29 @@ class Watchdog:
                 self._interrupt()
                 return
 
-    def _interrupt(self) -> None:
+    def _interrupt(self) -> bool:
+        """Send the main thread SIGINT, unless the run has stopped or ends anyway;
+        whether it was sent."""
         with self._lock:
-            if self._closing or self._main is None:
-                return  # the run ends anyway; another thread reads the reason instead
+            if self._closing or self._quiet or self._main is None:
+                return False  # off the main thread, the explorers read the reason instead
             self._signalled = True
             try:
                 signal.pthread_kill(self._main, signal.SIGINT)
             except (OSError, ValueError):
                 self._signalled = False
+            return self._signalled
 
     def interrupted(self) -> bool:
-        """Whether a ``KeyboardInterrupt`` just caught came from this watchdog; it is then
-        taken as delivered."""
+        """Whether a ``KeyboardInterrupt`` just caught came from this watchdog, rather
+        than from Ctrl-C (the reason is then :attr:`reason`).
+
+        The interrupt is then taken as delivered, and the run, which is stopping, is sent
+        no other."""
         with self._lock:
             ours = self._signalled
             self._signalled = False
+            self._quiet = True
         return ours or self.reason is not None
 
 

@@ -263,6 +263,40 @@ def test_a_frontier_state_with_huge_successors_stops_at_the_time_limit() -> None
     assert "Traceback" not in ran.err
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["simulate"], ["verify", "--strategy", "random", "-q",
+                                                    "--no-temporal"]])
+def test_a_walk_through_a_state_with_huge_successors_stops_at_the_time_limit(
+        command: list[str]) -> None:
+    # A walk looks at the clock between steps; the first state's 80,000 successors of
+    # 40,000 RMs each are tens of GiB, built at about 2 GiB/s (before: "action
+    # rm_prepare(rm=...) raised MemoryError", exit 2, at the cap; a pytest worker reached
+    # 5.5 GiB). Stopped a second past the limit, the walk holds about 3.5 GiB.
+    ran = run_cli(*command, "two-phase-commit", "--param", "rms=40000", "--runs", "20",
+                  "--seed", "1", "--time-limit", "1", timeout=60, address_space=8 * 2**30)
+    assert ran.returncode == 3, ran
+    assert ("… stopped: time limit of 1 s reached after 0 of 20 walks; no violation "
+            "found so far") in ran.out, ran
+    assert "MemoryError" not in ran.out + ran.err and "Traceback" not in ran.err
+
+
+@pytest.mark.slow
+def test_a_walk_filling_memory_stops_at_the_memory_limit() -> None:
+    ran = run_cli("simulate", HOG, "--param", "step=1000000000", "--max-memory", "300M",
+                  "--seed", "1", timeout=60)
+    assert ran.returncode == 3, ran
+    assert "… stopped: memory limit of 300.0 MiB reached (" in ran.out, ran
+    assert "coverage: 0 walks, 0 steps" in ran.out, ran
+    assert ran.peak_rss < 2**30  # tens of GiB unstopped
+
+
+def test_simulate_refuses_a_malformed_memory_limit() -> None:
+    ran = run_cli("simulate", HOG, "--max-memory", "lots", timeout=60)
+    assert ran.returncode == 2, ran
+    assert ran.err.strip() == ("error: --max-memory 'lots': expected a size such as 4G, "
+                               "500M or 1073741824"), ran
+
+
 _API_RUN = """
 import json, sys
 from modelcheck import check, load_spec
