@@ -175,7 +175,31 @@ class Run:
         return time.perf_counter() - self.started
 
     def limit_reached(self) -> str | None:
-        """Why the search must stop now (time, state or memory limit), or None."""
+        """Why the search must stop now (time, state or memory limit), or None.
+
+        A search stops when this says why, so the watchdog is then stood down: its
+        interrupt, decided on at the same moment or sent before a checkpointed search's
+        handler deferred it, must not cut the checkpoint or the result that follow."""
+        why = self._limit()
+        if why is not None:
+            self.stand_down()
+        return why
+
+    def stand_down(self) -> None:
+        """The search is stopping on its own: the watchdog interrupts it no more (see
+        :meth:`modelcheck._watchdog.Watchdog.stand_down`)."""
+        if self.watchdog is not None:
+            self.watchdog.stand_down()
+
+    def interrupt_reason(self) -> str | None:
+        """Why the ``KeyboardInterrupt`` just caught was raised: the watchdog's reason
+        when it came from the watchdog, None for Ctrl-C or SIGTERM. Whoever catches one
+        asks this first: it acknowledges the interrupt, which the watchdog otherwise
+        sends again (see :mod:`modelcheck._watchdog`)."""
+        dog = self.watchdog
+        return dog.reason if dog is not None and dog.interrupted() else None
+
+    def _limit(self) -> str | None:
         if self.watchdog is not None and self.watchdog.reason is not None:
             return self.watchdog.reason
         if self.deadline is not None and time.perf_counter() >= self.deadline:
@@ -711,15 +735,18 @@ class Run:
         """Run ``search``, turning how it ended (a violation, a spec error, Ctrl-C or the
         watchdog's interrupt, with its reason) into the result, as every explorer does."""
         try:
-            return search()
+            result = search()
         except Found as found:
+            self.stand_down()  # the violation's traces are built whatever the time
             return self.violation(found)
         except SpecRuntimeError as e:
+            self.stand_down()
             return self.failed(e)
         except KeyboardInterrupt:
-            dog = self.watchdog
-            why = dog.reason if dog is not None and dog.interrupted() else None
+            why = self.interrupt_reason()
             return self.result("incomplete", exhaustive=False, stopped=why or "interrupted")
+        self.stand_down()
+        return result
 
     def violation(self, found: Found, *, exhaustive: bool = False) -> Result:
         for v in self.violations or [found.violation]:
