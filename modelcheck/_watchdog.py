@@ -1,12 +1,31 @@
-"""A thread that watches a run from outside: its memory, and the health of its workers.
+"""A thread that watches a run from outside: its memory, its time, and the health of its
+workers.
 
 The explorers check their limits between chunks, but some work has no chunks: a domain
 function of the spec that builds a huge list while the model is bound, one frontier state
 with an enormous number of successors, a wait on a worker that died or was stopped. The
-watchdog samples resident memory (and any health checks an explorer registers) a few
-times a second; when one fails it records *why* and interrupts the main thread with
-SIGINT, so the code running there stops as if Ctrl-C had been pressed, and whoever
-catches the ``KeyboardInterrupt`` asks the watchdog for the reason.
+watchdog samples resident memory (and any checks an explorer registers: the time limit,
+past a second's grace, and the health of workers) a few times a second; when one fails
+it records *why* and interrupts the main thread with SIGINT, so the code running there
+stops as if Ctrl-C had been pressed, and whoever catches the ``KeyboardInterrupt`` asks
+the watchdog for the reason (:meth:`Watchdog.interrupted`).
+
+An interrupt can be lost: when the signal lands while a gc callback (Hypothesis registers
+one), a ``__del__`` or a weakref callback runs, Python reports the ``KeyboardInterrupt`` as
+an "unraisable exception" and goes on; a checkpointed search's handler only notes a first
+one. So the watchdog sends SIGINT again every :data:`RESEND` seconds until the run
+acknowledges it: by catching the interrupt and asking why (:meth:`Watchdog.interrupted`),
+by stopping at a limit of its own (:meth:`Watchdog.stand_down`), or by leaving the
+watchdog. While one of its interrupts is outstanding, the watchdog takes a
+``KeyboardInterrupt`` reported as unraisable as its own lost one: it is not reported (a
+test run with warnings as errors would fail on it) and the next is sent at once. To a
+checkpointed search the second signal is the "second Ctrl-C" that stops it at once,
+without the final checkpoint: the watchdog acts only when something overruns (a chunk a
+second past the time limit, memory past its limit), and that chunk is not waited for.
+
+A run that stops on its own (at a limit it checks itself, with a violation) stands the
+watchdog down, so that an interrupt the watchdog decided on at the same moment does not
+land in what the run still does (writing a checkpoint, building traces).
 
 What cannot be interrupted: a single call into C that holds the interpreter lock (one huge
 allocation, one numpy operation) runs to its end first, since the watchdog thread itself
@@ -25,12 +44,21 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 __all__ = ["Watchdog", "active", "memory_limit", "process_state", "resident_memory", "size",
            "worker_timeout"]
 
 INTERVAL = 0.1
 """Seconds between two samples."""
+
+RESEND = 1.0
+"""Seconds between two interrupts of a run that has acknowledged neither (see the module's
+docstring); long enough for whoever catches the first to acknowledge it."""
+
+ABSORB = 1.0
+"""Seconds an interrupt that may be on its way is waited for, to take it, when a run
+stands the watchdog down."""
 
 WORKER_TIMEOUT = 60.0
 """Seconds a worker may show no sign of life before the search gives up on it."""
@@ -93,7 +121,14 @@ class Watchdog:
         self._thread: threading.Thread | None = None
         self._main: int | None = None
         self._signalled = False
+        """Whether an interrupt was sent that the run has not acknowledged."""
+        self._quiet = False
+        """Whether the run stopped, or caught an interrupt: it is sent no more."""
         self._closing = False
+        self._lost = threading.Event()
+        """Set when an interrupt was swallowed as unraisable (or the watchdog stops)."""
+        self._hook = self._unraisable
+        self._previous_hook: Callable[[Any], Any] | None = None
 
     def add(self, check: Callable[[], str | None], *, fatal: bool = False) -> None:
         """Run ``check`` with the others from now on."""
@@ -121,32 +156,61 @@ class Watchdog:
         _active = self
         if threading.current_thread() is threading.main_thread():
             self._main = threading.main_thread().ident
+            self._previous_hook = sys.unraisablehook
+            sys.unraisablehook = self._hook
         self._thread = threading.Thread(target=self._watch, name="modelcheck-watchdog",
                                         daemon=True)
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         global _active
         _active = self._previous
         with self._lock:
             self._closing = True
-            signalled = self._signalled
         self._stop.set()
+        self._lost.set()
         if self._thread is not None:
             self._thread.join()
-        if signalled:
-            self.absorb()
+        if exc_type is None or not issubclass(exc_type, KeyboardInterrupt):
+            self.stand_down()  # an interrupt still on its way must not stop what follows
+        if self._previous_hook is not None and sys.unraisablehook is self._hook:
+            sys.unraisablehook = self._previous_hook
 
-    def absorb(self) -> None:
-        """Take the interrupt this watchdog sent, if it has not arrived yet, so that it
-        does not stop whatever runs after the run it was meant for."""
-        with self._lock:
-            pending = self._signalled
-            self._signalled = False
-        if pending:
-            with contextlib.suppress(KeyboardInterrupt):
-                time.sleep(1.0)  # a signal sent to this thread ends the sleep at once
+    def _unraisable(self, info: Any) -> None:
+        """``sys.unraisablehook`` while the watchdog watches the main thread: an
+        interrupt of the watchdog's swallowed (see the module's docstring) is sent again
+        without being reported; anything else goes to the hook that was there."""
+        # No lock: the main thread may hold it (a collection can start anywhere).
+        if self._signalled and isinstance(info.exc_value, KeyboardInterrupt):
+            self._lost.set()
+        elif self._previous_hook is not None:
+            self._previous_hook(info)
+
+    def stand_down(self) -> None:
+        """The run has stopped (at a limit of its own, with a violation): interrupt it no
+        more, and take an interrupt already sent that has not arrived, so that it does
+        not stop what the run still does (write a checkpoint, build its result's traces)
+        nor whatever runs after it.
+
+        What the watchdog found still counts: :attr:`reason` is kept, and an explorer
+        reads it at its limit check."""
+        pending = False
+        try:
+            with self._lock:
+                self._quiet = True
+                pending, self._signalled = self._signalled, False
+            if pending:
+                # A signal sent to this thread ends the sleep at once; one that was lost
+                # costs the wait.
+                time.sleep(ABSORB)
+        except KeyboardInterrupt:
+            with self._lock:
+                self._quiet = True
+                ours = pending or self._signalled
+                self._signalled = False
+            if not ours:
+                raise  # Ctrl-C: not this watchdog's to take
 
     def _watch(self) -> None:
         while not self._stop.wait(INTERVAL):
@@ -155,25 +219,42 @@ class Watchdog:
             except Exception:
                 continue  # a check that fails to run must not end the watching
             if failed:
-                self._interrupt()
+                break
+        else:
+            return
+        # Again until the run acknowledges it; at once (nearly) when it was swallowed.
+        while self._interrupt():
+            if self._lost.wait(RESEND):
+                self._lost.clear()
+                # Let the collection or finalizer that swallowed it end first.
+                self._stop.wait(INTERVAL)
+            if self._stop.is_set():
                 return
 
-    def _interrupt(self) -> None:
+    def _interrupt(self) -> bool:
+        """Send the main thread SIGINT, unless the run has acknowledged an interrupt,
+        has stopped or ends anyway; whether it was sent."""
         with self._lock:
-            if self._closing or self._main is None:
-                return  # the run ends anyway; another thread reads the reason instead
+            if self._closing or self._quiet or self._main is None:
+                return False  # off the main thread, the explorers read the reason instead
             self._signalled = True
             try:
                 signal.pthread_kill(self._main, signal.SIGINT)
             except (OSError, ValueError):
                 self._signalled = False
+            return self._signalled
 
     def interrupted(self) -> bool:
-        """Whether a ``KeyboardInterrupt`` just caught came from this watchdog; it is then
-        taken as delivered."""
+        """Whether a ``KeyboardInterrupt`` just caught came from this watchdog, rather
+        than from Ctrl-C (the reason is then :attr:`reason`).
+
+        Whoever catches a ``KeyboardInterrupt`` while the watchdog watches asks this at
+        once: it tells the watchdog that its interrupt arrived, and that the run, which
+        is stopping, is to be sent no other (see the module's docstring)."""
         with self._lock:
             ours = self._signalled
             self._signalled = False
+            self._quiet = True
         return ours or self.reason is not None
 
 

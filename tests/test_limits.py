@@ -2,14 +2,16 @@
 
 A configuration can make a model absurd (a size parameter of 10**20); binding must refuse
 it with an error that names the action, the parameter and the size, never enumerate it.
-``--max-states`` stores exactly that many states, and ``--max-memory`` stops work that has
-no limit check of its own (a domain function or a step that fills memory), through the
-watchdog (modelcheck._watchdog). The CLI runs here in a real process whose address space
-is capped, so a regression fails the test instead of exhausting the machine.
+``--max-states`` stores exactly that many states, and ``--max-memory`` and ``--time-limit``
+stop work that has no limit check of its own (a domain function or a step that fills
+memory, a step that never returns), through the watchdog (modelcheck._watchdog). The CLI
+runs here in a real process whose address space is capped, so a regression fails the test
+instead of exhausting the machine.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource
@@ -31,6 +33,8 @@ from modelcheck.explore import bfs
 SPECS = Path(__file__).parent / "specs_limits"
 WIDE = str(SPECS / "wide.py")
 HOG = str(SPECS / "hog.py")
+SLOW = str(SPECS / "slow.py")
+FINALIZER = str(SPECS / "finalizer.py")
 
 
 @dataclass(frozen=True)
@@ -235,6 +239,66 @@ def test_a_step_filling_memory_stops_at_the_memory_limit() -> None:
     assert ran.peak_rss < 2**30  # tens of GiB unstopped; the poll may lag under load
 
 
+@pytest.mark.slow
+def test_a_step_outlasting_the_time_limit_is_interrupted() -> None:
+    # The explorers check the time limit between chunks; a step that never returns is
+    # stopped by the watchdog, the first frontier state half expanded.
+    ran = run_cli("verify", SLOW, "--param", "sleep=3600", "--time-limit", "1", timeout=60)
+    assert ran.returncode == 3, ran
+    assert "… stopped: time limit of 1 s reached; no violation found so far" in ran.out, ran
+    assert "(the search stopped: time limit of 1 s reached)" in ran.out, ran
+    assert "1 distinct states, 1 generated, depth 1" in ran.out, ran
+    assert "Traceback" not in ran.err
+
+
+@pytest.mark.slow
+def test_a_frontier_state_with_huge_successors_stops_at_the_time_limit() -> None:
+    # A size tests/test_robustness.py draws: the initial state has 80,000 successors of
+    # 40,000 RMs each, tens of GiB in one chunk, which the time limit checked between
+    # chunks never stopped (a pytest worker was killed by the kernel at 24 GiB; here a
+    # MemoryError in the 3 GiB process).
+    ran = run_cli("verify", "two-phase-commit", "--param", "rms=40000", "--max-states",
+                  "3000", "--time-limit", "1", "-q", "--no-temporal", timeout=60)
+    assert ran.returncode == 3, ran
+    assert "… stopped: time limit of 1 s reached; no violation found so far" in ran.out, ran
+    assert "1 distinct states, 1 generated, depth 1" in ran.out, ran
+    assert "Traceback" not in ran.err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["simulate"], ["verify", "--strategy", "random", "-q",
+                                                    "--no-temporal"]])
+def test_a_walk_through_a_state_with_huge_successors_stops_at_the_time_limit(
+        command: list[str]) -> None:
+    # A walk looks at the clock between steps; the first state's 80,000 successors of
+    # 40,000 RMs each are tens of GiB, built at about 2 GiB/s (before: "action
+    # rm_prepare(rm=...) raised MemoryError", exit 2, at the cap; a pytest worker reached
+    # 5.5 GiB). Stopped a second past the limit, the walk holds about 3.5 GiB.
+    ran = run_cli(*command, "two-phase-commit", "--param", "rms=40000", "--runs", "20",
+                  "--seed", "1", "--time-limit", "1", timeout=60, address_space=8 * 2**30)
+    assert ran.returncode == 3, ran
+    assert ("… stopped: time limit of 1 s reached after 0 of 20 walks; no violation "
+            "found so far") in ran.out, ran
+    assert "MemoryError" not in ran.out + ran.err and "Traceback" not in ran.err
+
+
+@pytest.mark.slow
+def test_a_walk_filling_memory_stops_at_the_memory_limit() -> None:
+    ran = run_cli("simulate", HOG, "--param", "step=1000000000", "--max-memory", "300M",
+                  "--seed", "1", timeout=60)
+    assert ran.returncode == 3, ran
+    assert "… stopped: memory limit of 300.0 MiB reached (" in ran.out, ran
+    assert "coverage: 0 walks, 0 steps" in ran.out, ran
+    assert ran.peak_rss < 2**30  # tens of GiB unstopped
+
+
+def test_simulate_refuses_a_malformed_memory_limit() -> None:
+    ran = run_cli("simulate", HOG, "--max-memory", "lots", timeout=60)
+    assert ran.returncode == 2, ran
+    assert ran.err.strip() == ("error: --max-memory 'lots': expected a size such as 4G, "
+                               "500M or 1073741824"), ran
+
+
 _API_RUN = """
 import json, sys
 from modelcheck import check, load_spec
@@ -298,3 +362,119 @@ def test_a_watchdog_in_another_thread_only_records_the_reason() -> None:
     t.start()
     t.join()
     assert seen == ["stop"]
+
+
+# -- an interrupt swallowed is sent again ------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("command", "stopped"), [
+    (["verify"], "time limit of 1 s reached; no violation found so far"),
+    (["verify", "--checkpoint", "CP"], "time limit of 1 s reached; no violation found so far"),
+    (["simulate", "--runs", "1", "--seed", "1"],
+     "time limit of 1 s reached after 0 of 1 walks; no violation found so far"),
+])
+def test_an_interrupt_a_finalizer_swallows_is_sent_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str],
+        stopped: str) -> None:
+    # The watchdog's first interrupt lands in a __del__ sleeping 30 s, where Python
+    # swallows it (a checkpointed search's handler defers it instead, and the second
+    # lands there); the step then sleeps an hour. Before, the step was never stopped (the
+    # 60 s timeout); now the interrupt sent again stops it.
+    mark = tmp_path / "finalizer"
+    monkeypatch.setenv("MODELCHECK_TEST_MARK", str(mark))
+    argv = [str(tmp_path / "cp") if a == "CP" else a for a in command]
+    ran = run_cli(argv[0], FINALIZER, *argv[1:], "--time-limit", "1", timeout=60)
+    assert ran.returncode == 3, ran
+    assert f"… stopped: {stopped}" in ran.out, ran
+    assert float(mark.read_text()) < 30  # the finalizer's sleep was cut by an interrupt
+    assert "Traceback" not in ran.err and "Exception ignored" not in ran.err, ran
+
+
+@pytest.mark.slow
+def test_the_watchdog_sends_again_an_interrupt_a_gc_callback_swallowed() -> None:
+    # As Hypothesis's gc callback did with the guard of model.bind and with --max-memory:
+    # the interrupt lands in a callback, is swallowed, and was lost. Under pytest a
+    # swallowed interrupt also fails the test (an unraisable exception is an error here):
+    # the watchdog takes it as its own, unreported.
+    dog = Watchdog()
+    tripped = threading.Event()
+    dog.add(lambda: "too much" if tripped.is_set() else None)
+    cut: list[float] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and not cut:
+            started = time.monotonic()
+            try:
+                time.sleep(30)
+            finally:
+                cut.append(time.monotonic() - started)
+
+    started = time.monotonic()
+    gc.callbacks.append(callback)
+    try:
+        with pytest.raises(KeyboardInterrupt), dog:
+            tripped.set()
+            gc.collect()  # the first interrupt lands in the callback
+            time.sleep(30)  # the one sent again lands here
+    finally:
+        gc.callbacks.remove(callback)
+    assert cut and cut[0] < 30
+    assert time.monotonic() - started < 30
+    assert dog.interrupted() and dog.reason == "too much"
+
+
+@pytest.mark.slow
+def test_a_search_stops_at_the_time_limit_when_a_gc_callback_swallowed_the_interrupt() -> None:
+    spec = Spec("collects", _Sizes, _Count)
+    spec.init(lambda cfg: _Count(0))
+    spec.action(_collect_then_sleep, name="collect")
+    spec.terminal(lambda cfg, s: s.n >= 1)
+    swallowed: list[bool] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and not swallowed:
+            try:
+                time.sleep(30)
+            finally:
+                swallowed.append(True)
+
+    gc.callbacks.append(callback)
+    try:
+        r = check(spec, time_limit=1)
+    finally:
+        gc.callbacks.remove(callback)
+    assert swallowed
+    assert (r.status, r.exit_code, r.stopped) == ("incomplete", 3, "time limit of 1 s reached")
+    assert r.stats.distinct_states == 1  # stopped in the step (before: 2, 30 s later)
+
+
+def _collect_then_sleep(cfg: _Sizes, s: _Count) -> _Count | None:
+    if s.n >= 1:
+        return None
+    gc.collect()
+    time.sleep(30)
+    return _Count(s.n + 1)
+
+
+@pytest.mark.slow
+def test_an_acknowledged_interrupt_is_not_sent_again() -> None:
+    dog = Watchdog()
+    dog.add(lambda: "stop")
+    with dog:
+        with pytest.raises(KeyboardInterrupt):
+            time.sleep(30)
+        assert dog.interrupted()
+        time.sleep(2.5)  # past two resends: none comes
+
+
+@pytest.mark.slow
+def test_a_run_that_stood_the_watchdog_down_is_not_interrupted() -> None:
+    dog = Watchdog()
+    tripped = threading.Event()
+    dog.add(lambda: "late" if tripped.is_set() else None)
+    with dog:
+        dog.stand_down()
+        tripped.set()
+        time.sleep(1.5)
+    assert dog.reason == "late"  # found, and left for the run to read

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,8 +33,9 @@ from modelcheck.result import Result
 from modelcheck.spec import Spec
 
 __all__ = ["ProgressLine", "Report", "check_writable", "emit", "fail",
-           "faults_option", "gather", "json_option", "no_deadlock_option", "output_option",
-           "param_option", "parse_params", "report_options", "show_faults",
+           "faults_option", "gather", "json_option", "max_memory_option", "no_deadlock_option",
+           "output_option", "param_option", "parse_params", "parse_size", "report_options",
+           "show_faults",
            "time_limit_option", "variant_option", "with_faults", "write_output"]
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -56,6 +58,10 @@ faults_option: Decorator = click.option(
 
 time_limit_option: Decorator = click.option(
     "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Stop after S seconds.")
+
+max_memory_option: Decorator = click.option(
+    "--max-memory", metavar="SIZE",
+    help="Stop (exit 3) when resident memory exceeds SIZE, e.g. 4G or 500M.")
 
 no_deadlock_option: Decorator = click.option(
     "--deadlock/--no-deadlock", "deadlock", default=None,
@@ -121,6 +127,25 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # -- parsing ----------------------------------------------------------------------------------
+
+
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def parse_size(text: str) -> int:
+    """``4G``, ``500M``, ``1.5G`` or a plain number of bytes (``--max-memory``)."""
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = t[-1] if t and t[-1] in _UNITS else ""
+    try:
+        value = float(t[:len(t) - len(unit)])
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise UsageError(f"--max-memory {text!r}: expected a size such as 4G, 500M or "
+                         "1073741824")
+    if value <= 0:
+        raise UsageError(f"--max-memory {text!r}: must be positive")
+    return int(value * _UNITS[unit])
 
 
 def parse_params(pairs: Sequence[str]) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 ``simulate`` exits as ``verify`` does (the exit codes of README.md): 0 when the walks asked
 for found no violation, 1 with a (shrunk) counterexample, 2 on a usage or spec error, 3 when
-the time limit or Ctrl-C ended the walks early.
+the time limit, the memory limit or Ctrl-C ended the walks early.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from modelcheck.cli.common import (
     emit,
     fail,
     faults_option,
+    max_memory_option,
     no_deadlock_option,
     param_option,
     parse_params,
+    parse_size,
     report_options,
     time_limit_option,
     variant_option,
@@ -48,6 +50,7 @@ __all__ = ["simulate_cmd"]
               help="Seed of the walks: the same seed gives the same walks and trace "
                    "(default: a fresh one, printed with the result).")
 @time_limit_option
+@max_memory_option
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Share the walks among N processes.")
 @click.option("--swarm/--no-swarm", default=True, show_default=True,
@@ -60,8 +63,9 @@ __all__ = ["simulate_cmd"]
 @report_options
 def simulate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...],
                  faults: str | None, runs: int | None, depth: int, seed: int | None,
-                 time_limit: float | None, workers: int, swarm: bool, guided: bool,
-                 no_shrink: bool, deadlock: bool | None, report: Report) -> None:
+                 time_limit: float | None, max_memory: str | None, workers: int,
+                 swarm: bool, guided: bool, no_shrink: bool, deadlock: bool | None,
+                 report: Report) -> None:
     """Search SPEC by seeded random walks; a counterexample is shrunk before it is shown.
 
     Invariants and action properties are checked on every state a walk generates, not
@@ -81,7 +85,8 @@ def simulate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...],
                               runs=runs, depth=depth, seed=seed, time_limit=time_limit,
                               workers=workers, swarm=swarm, guided=guided, shrink=not no_shrink,
                               deadlock=deadlock,
-                              progress=None if (as_json or report.quiet) else ProgressLine())
+                              progress=None if (as_json or report.quiet) else ProgressLine(),
+                              max_memory=parse_size(max_memory) if max_memory else None)
     except ModelcheckError as e:
         fail(e, as_json=as_json)
     emit(result, as_json=as_json, full=report.full, trace_out=report.trace_out, spec=spec)

@@ -11,7 +11,6 @@ stopped early, else 0 (:func:`modelcheck.suite.exit_code`).
 from __future__ import annotations
 
 import dataclasses
-import math
 import sys
 import time
 from collections.abc import Sequence
@@ -30,9 +29,11 @@ from modelcheck.cli.common import (
     fail,
     faults_option,
     gather,
+    max_memory_option,
     no_deadlock_option,
     param_option,
     parse_params,
+    parse_size,
     report_options,
     time_limit_option,
     variant_option,
@@ -143,8 +144,7 @@ class Search:
               show_default=True, help="Seconds between checkpoints.")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False),
               help="Continue the search saved in DIR (by --checkpoint).")
-@click.option("--max-memory", metavar="SIZE",
-              help="Stop (exit 3) when resident memory exceeds SIZE, e.g. 4G or 500M.")
+@max_memory_option
 @click.option("--fairness", "fairness_specs", multiple=True, metavar="NAME=KIND,...",
               help="Override fairness groups (or make an action fair): KIND is weak, strong "
                    "or none, e.g. --fairness deliver=strong,timeout=weak.")
@@ -258,25 +258,6 @@ def parse_fairness(spec: Spec, specs: Sequence[str],
                                  "comma-separated, e.g. --fairness deliver=strong,timeout=weak")
             out[name.strip()] = None if kind == "none" else kind
     return out
-
-
-_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
-
-
-def parse_size(text: str) -> int:
-    """``4G``, ``500M``, ``1.5G`` or a plain number of bytes."""
-    t = text.strip().upper().removesuffix("B").removesuffix("I")
-    unit = t[-1] if t and t[-1] in _UNITS else ""
-    try:
-        value = float(t[:len(t) - len(unit)])
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise UsageError(f"--max-memory {text!r}: expected a size such as 4G, 500M or "
-                         "1073741824")
-    if value <= 0:
-        raise UsageError(f"--max-memory {text!r}: must be positive")
-    return int(value * _UNITS[unit])
 
 
 # -- verify --all -----------------------------------------------------------------------------

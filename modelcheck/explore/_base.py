@@ -31,8 +31,14 @@ from modelcheck.spec import Property, Spec
 from modelcheck.store import NO_PARENT, DictStore, FingerprintStore
 from modelcheck.trace import Trace
 
-__all__ = ["Found", "Options", "Progress", "Run", "StepFailure", "error_site", "multi_path",
-           "source_line", "view_name"]
+__all__ = ["OVERRUN", "Found", "Options", "Progress", "Run", "StepFailure", "error_site",
+           "multi_path", "source_line", "view_name"]
+
+OVERRUN = 1.0
+"""Seconds a search may go on past its time limit in work that has not reached a limit
+check (the explorers check theirs between chunks) before the run's watchdog interrupts it.
+Ordinary chunks end well within it, so a search stops at a chunk boundary, with a
+checkpoint if it takes them."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,8 @@ class Run:
         """The watchdog of the run (see :mod:`modelcheck._watchdog`), when there is one."""
         if self.watchdog is not None:
             self.watchdog.pids = lambda: self.worker_pids
+            if self.deadline is not None:
+                self.watchdog.add(self.overrun)
         self.outside = 0
         """Stored states outside the state constraints: checked but neither counted as
         distinct nor expanded (see :meth:`explorable`)."""
@@ -167,11 +175,35 @@ class Run:
         return time.perf_counter() - self.started
 
     def limit_reached(self) -> str | None:
-        """Why the search must stop now (time, state or memory limit), or None."""
+        """Why the search must stop now (time, state or memory limit), or None.
+
+        A search stops when this says why, so the watchdog is then stood down: its
+        interrupt, decided on at the same moment or sent before a checkpointed search's
+        handler deferred it, must not cut the checkpoint or the result that follow."""
+        why = self._limit()
+        if why is not None:
+            self.stand_down()
+        return why
+
+    def stand_down(self) -> None:
+        """The search is stopping on its own: the watchdog interrupts it no more (see
+        :meth:`modelcheck._watchdog.Watchdog.stand_down`)."""
+        if self.watchdog is not None:
+            self.watchdog.stand_down()
+
+    def interrupt_reason(self) -> str | None:
+        """Why the ``KeyboardInterrupt`` just caught was raised: the watchdog's reason
+        when it came from the watchdog, None for Ctrl-C or SIGTERM. Whoever catches one
+        asks this first: it acknowledges the interrupt, which the watchdog otherwise
+        sends again (see :mod:`modelcheck._watchdog`)."""
+        dog = self.watchdog
+        return dog.reason if dog is not None and dog.interrupted() else None
+
+    def _limit(self) -> str | None:
         if self.watchdog is not None and self.watchdog.reason is not None:
             return self.watchdog.reason
         if self.deadline is not None and time.perf_counter() >= self.deadline:
-            return f"time limit of {self.options.time_limit:g} s reached"
+            return self._out_of_time()
         if self.options.max_states is not None and len(self.store) >= self.options.max_states:
             return f"state limit of {self.options.max_states:,} distinct states reached"
         if self.options.max_memory is not None:
@@ -180,6 +212,17 @@ class Run:
                 return (f"memory limit of {_size(self.options.max_memory)} reached "
                         f"({_size(used)} resident)")
         return None
+
+    def overrun(self) -> str | None:
+        """The watchdog's check of the time limit: why to interrupt the search once it has
+        run :data:`OVERRUN` seconds past its deadline without reaching a limit check (one
+        frontier state whose successors take minutes and fill memory), or None."""
+        if self.deadline is not None and time.perf_counter() >= self.deadline + OVERRUN:
+            return self._out_of_time()
+        return None
+
+    def _out_of_time(self) -> str:
+        return f"time limit of {self.options.time_limit:g} s reached"
 
     def room(self) -> int | None:
         """How many more states the state limit lets the search store (None: no limit).
@@ -689,16 +732,21 @@ class Run:
                            concluded=within is not None)
 
     def outcome(self, search: Callable[[], Result]) -> Result:
-        """Run ``search``, turning how it ended (a violation, a spec error, Ctrl-C) into
-        the result, as every explorer does."""
+        """Run ``search``, turning how it ended (a violation, a spec error, Ctrl-C or the
+        watchdog's interrupt, with its reason) into the result, as every explorer does."""
         try:
-            return search()
+            result = search()
         except Found as found:
+            self.stand_down()  # the violation's traces are built whatever the time
             return self.violation(found)
         except SpecRuntimeError as e:
+            self.stand_down()
             return self.failed(e)
         except KeyboardInterrupt:
-            return self.result("incomplete", exhaustive=False, stopped="interrupted")
+            why = self.interrupt_reason()
+            return self.result("incomplete", exhaustive=False, stopped=why or "interrupted")
+        self.stand_down()
+        return result
 
     def violation(self, found: Found, *, exhaustive: bool = False) -> Result:
         for v in self.violations or [found.violation]:

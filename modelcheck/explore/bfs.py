@@ -357,6 +357,8 @@ def _search(run: Run, model: Model, options: Options, store: FingerprintStore,
             run.queue = len(frontier) - done + len(next_frontier)
             run.report()
             stop = run.limit_reached() or ("interrupted" if interrupted[0] else None)
+            if stop is not None:
+                run.stand_down()  # a deferred Ctrl-C too: the checkpoint is written
             if saver is not None and (stop is not None or saver.due()):
                 if run.cut_short and not last:
                     # The state limit left successors of this chunk unstored: a resumed

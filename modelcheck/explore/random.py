@@ -41,6 +41,7 @@ and coverage count the walks each worker finished, so they repeat exactly with o
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing as mp
 import os
 import pickle
@@ -53,12 +54,14 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from modelcheck import _watchdog as watchdog
 from modelcheck import semantics
+from modelcheck._watchdog import Watchdog, memory_limit
 from modelcheck.coverage import ActionCount, Coverage, estimate_states
 from modelcheck.errors import NondeterminismError, SpecRuntimeError, UsageError
-from modelcheck.explore._base import Options, Progress, source_line, view_name
+from modelcheck.explore._base import OVERRUN, Options, Progress, source_line, view_name
 from modelcheck.fingerprint import collision_probability, fingerprint
-from modelcheck.model import Model, Successors, bind
+from modelcheck.model import BindStopped, Model, Successors, bind
 from modelcheck.result import ErrorSite, Result, Stats, Status, Violation, ViolationKind
 from modelcheck.shrink import Failure
 from modelcheck.shrink import shrink as shrink_path
@@ -119,16 +122,53 @@ def explore(model: Model, options: Options, walks: Walks | None = None) -> Resul
                       walks.shrink)
     started = time.perf_counter()
     deadline = started + options.time_limit if options.time_limit is not None else None
-    interrupted = False
-    if options.workers > 1:
-        lanes, interrupted = _fork_lanes(model, options, walks, deadline)
-    else:
-        lane = _Lane(model, options, walks, deadline, 0, 1, _Lowest())
-        try:
-            lanes = [lane.run()]
-        except KeyboardInterrupt:
-            lanes, interrupted = [lane.out], True
-    return _result(model, options, walks, lanes, started, deadline, interrupted)
+    # A walk looks at the clock between steps; one state whose successors take minutes
+    # and fill memory (two-phase-commit --param rms=40000: 80,000 successors of 40,000
+    # RMs each) is stopped by the run's watchdog, OVERRUN seconds past the deadline, as
+    # an exhaustive search is (modelcheck.explore._base.Run.overrun).
+    late = (f"time limit of {options.time_limit:g} s reached"
+            if options.time_limit is not None else None)
+
+    def overrun() -> str | None:
+        if deadline is not None and time.perf_counter() >= deadline + OVERRUN:
+            return late
+        return None
+
+    dog = watchdog.active()
+    if dog is not None and deadline is not None:
+        dog.add(overrun)
+    interrupted: str | None = None
+    try:
+        if options.workers > 1:
+            lanes, interrupted = _fork_lanes(model, options, walks, deadline)
+        else:
+            lane = _Lane(model, options, walks, deadline, 0, 1, _Lowest())
+            try:
+                lanes = [lane.run()]
+            except KeyboardInterrupt:
+                lanes, interrupted = [lane.out], _interrupted()
+        if dog is not None and interrupted is None:
+            # The walks are over, maybe at the time limit just as the watchdog acted:
+            # its interrupt must not land in the shrinking of a counterexample.
+            dog.stand_down()
+    finally:
+        if dog is not None:
+            dog.remove(overrun)
+    # The watchdog's interrupt at the time limit ends the walks as the clock between two
+    # steps does: the walk under way is left out, and the result is the same.
+    timed_out = late is not None and interrupted == late
+    return _result(model, options, walks, lanes, started, deadline,
+                   None if timed_out else interrupted, timed_out)
+
+
+def _interrupted() -> str:
+    """Why the walks were interrupted: the reason of the run's watchdog when the
+    ``KeyboardInterrupt`` just caught came from it (which tells the watchdog it has
+    arrived), otherwise ``interrupted`` (Ctrl-C, SIGTERM)."""
+    dog = watchdog.active()
+    if dog is not None and dog.interrupted() and dog.reason is not None:
+        return dog.reason
+    return "interrupted"
 
 
 def simulate(spec: Spec | Model, *, variant: str | None = None,
@@ -136,7 +176,8 @@ def simulate(spec: Spec | Model, *, variant: str | None = None,
              depth: int = DEFAULT_DEPTH, seed: int | None = None,
              time_limit: float | None = None, workers: int = 1, swarm: bool = True,
              guided: bool = False, shrink: bool = True, deadlock: bool | None = None,
-             progress: Callable[[Progress], None] | None = None) -> Result:
+             progress: Callable[[Progress], None] | None = None,
+             max_memory: int | None = None) -> Result:
     """Search ``spec`` by ``runs`` random walks of at most ``depth`` states.
 
     ``runs=None`` walks until ``time_limit``; ``seed`` (None: a fresh one) makes the
@@ -145,17 +186,52 @@ def simulate(spec: Spec | Model, *, variant: str | None = None,
     ``shrink`` shrinks a counterexample. Temporal properties are not checked (a walk
     shows no infinite behaviour); invariants, action properties and deadlocks are
     (``deadlock=False`` accepts states with no enabled action; None: as the spec says).
+    ``max_memory`` (bytes of resident memory, the walkers' included) stops the search,
+    incomplete, when it is exceeded.
+
+    The walks run under a watchdog (:mod:`modelcheck._watchdog`), as
+    :func:`~modelcheck.check` runs a search: the time limit and ``max_memory`` hold even
+    inside the expansion of one state, which the walks' own look at the clock (between
+    steps) cannot stop.
     """
-    model = spec if isinstance(spec, Model) else bind(spec, variant, params, temporal=False)
-    if deadlock is None:
-        deadlock = model.spec.check_deadlock
     for name, bound in (("runs", runs), ("depth", depth), ("time_limit", time_limit),
-                        ("workers", workers)):
+                        ("workers", workers), ("max_memory", max_memory)):
         if bound is not None and bound <= 0:
             raise UsageError(f"{name} must be positive, got {bound}")
+    if isinstance(spec, Model):
+        model = spec
+    else:
+        try:
+            model = bind(spec, variant, params, temporal=False, max_memory=max_memory)
+        except BindStopped as stop:
+            from modelcheck.explore import _stopped_binding
+            return _stopped_binding(spec, variant, params, "random", stop.message)
+    if deadlock is None:
+        deadlock = model.spec.check_deadlock
     options = Options(time_limit=time_limit, deadlock=deadlock, progress=progress,
-                      workers=workers)
-    return explore(model, options, Walks(runs, depth, seed, swarm, guided, shrink))
+                      workers=workers, max_memory=max_memory)
+    # As check() does: states are immutable tuples, the walks create no reference cycles,
+    # and the cyclic collector's passes (and the callbacks a test harness hangs on them,
+    # where an interrupt is swallowed) are only overhead.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with Watchdog() as dog:
+            if max_memory is not None:
+                dog.add(memory_limit(max_memory, lambda: dog.pids()))
+            try:
+                return explore(model, options,
+                               Walks(runs, depth, seed, swarm, guided, shrink))
+            except KeyboardInterrupt:
+                if not dog.interrupted() or dog.reason is None:
+                    raise
+                # The watchdog's interrupt arrived just as the walks ended by themselves.
+    finally:
+        if enabled:
+            gc.enable()
+    from modelcheck.explore import _stopped
+    return _stopped(model.spec, model.variant, model.params, "random",
+                    dog.reason or "interrupted")
 
 
 # -- one worker's walks ----------------------------------------------------------------------
@@ -559,9 +635,10 @@ _REPORT_AFTER_STOP = 10.0
 
 
 def _fork_lanes(model: Model, options: Options, walks: Walks,
-                deadline: float | None) -> tuple[list[_LaneResult], bool]:
-    """What each worker's walks met, and whether Ctrl-C (or SIGTERM) stopped them: then
-    every worker ends the walk it is on and reports, so what was explored is kept."""
+                deadline: float | None) -> tuple[list[_LaneResult], str | None]:
+    """What each worker's walks met, and why Ctrl-C (or SIGTERM, or the run's watchdog)
+    stopped them, if it did: then every worker ends the walk it is on and reports, so
+    what was explored is kept."""
     if "fork" not in mp.get_all_start_methods():
         raise UsageError("--workers needs processes started by fork (Linux or macOS); "
                          "run with --workers 1")
@@ -569,6 +646,11 @@ def _fork_lanes(model: Model, options: Options, walks: Walks,
     lowest = ctx.Value("q", _NONE_FOUND, lock=False)
     procs: list[Any] = []
     conns: list[Connection] = []
+    interrupted: str | None = None
+    dog = watchdog.active()
+    if dog is not None:
+        # The walkers' memory counts towards a memory limit with this process's.
+        dog.pids = lambda: [p.pid for p in procs if p.pid is not None]
     try:
         for w in range(options.workers):
             recv, send = ctx.Pipe(duplex=False)
@@ -580,16 +662,27 @@ def _fork_lanes(model: Model, options: Options, walks: Walks,
             procs.append(proc)
             conns.append(recv)
         results: list[_LaneResult] = []
-        interrupted = False
+        # After the watchdog's interrupt, the walkers' reports are waited for until
+        # ``reports_until`` only: a walker that met the time limit has reported already,
+        # and one that has not is most likely deep in the expansion that made the
+        # watchdog act (filling memory); it is killed.
+        reports_until = 0.0
+
+        def left() -> float:
+            if interrupted == "interrupted":
+                return _REPORT_AFTER_STOP
+            return max(reports_until - time.monotonic(), 0.0)
+
         for proc, conn in zip(procs, conns):
             try:
-                if interrupted and not conn.poll(_REPORT_AFTER_STOP):
+                if interrupted and not conn.poll(left()):
                     continue  # a worker that does not report in time is left out
                 results.append(pickle.loads(conn.recv_bytes()))
             except KeyboardInterrupt:
-                interrupted = True
+                interrupted = _interrupted()
                 lowest.value = -1  # every worker stops after the walk it is on
-                if conn.poll(_REPORT_AFTER_STOP):
+                reports_until = time.monotonic() + OVERRUN
+                if conn.poll(left()):
                     # The interrupted read may have left half a message: then skip it.
                     with contextlib.suppress(Exception):
                         results.append(pickle.loads(conn.recv_bytes()))
@@ -602,7 +695,7 @@ def _fork_lanes(model: Model, options: Options, walks: Walks,
     finally:
         lowest.value = -1  # any worker still walking stops after its walk
         for proc in procs:
-            proc.join(timeout=5)
+            proc.join(timeout=5 if interrupted in (None, "interrupted") else 0)
             if proc.is_alive():
                 proc.kill()
                 proc.join()
@@ -621,7 +714,11 @@ def _lane_main(model: Model, options: Options, walks: Walks, deadline: float | N
 
 
 def _result(model: Model, options: Options, walks: Walks, lanes: list[_LaneResult],
-            started: float, deadline: float | None, interrupted: bool) -> Result:
+            started: float, deadline: float | None, interrupted: str | None,
+            timed_out: bool) -> Result:
+    """The result of the walks ``lanes`` report; ``interrupted`` says why they were
+    interrupted (None: they were not), ``timed_out`` whether the watchdog stopped them
+    at the time limit (the lanes say whether they met it themselves)."""
     incidence: dict[int, int] = {}
     expanded: set[int] = set()
     enabled = [0] * len(model.spec.actions)
@@ -667,9 +764,9 @@ def _result(model: Model, options: Options, walks: Walks, lanes: list[_LaneResul
         status = "error"
     elif violation is not None:
         status = "violation"
-    elif interrupted:
-        status, stopped = "incomplete", "interrupted"
-    elif any(lane.timed_out for lane in lanes) and walks.runs is not None:
+    elif interrupted is not None:
+        status, stopped = "incomplete", interrupted
+    elif (timed_out or any(lane.timed_out for lane in lanes)) and walks.runs is not None:
         status = "incomplete"
         stopped = (f"time limit of {options.time_limit:g} s reached after {runs:,} of "
                    f"{walks.runs:,} walks")

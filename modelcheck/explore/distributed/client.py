@@ -268,7 +268,8 @@ def explore(model: Model, options: Options) -> Result:
             return _Search(model, options, ref, client, workers).run()
     except KeyboardInterrupt:  # while the cluster starts or stops
         run = Run(model, options, FingerprintStore(), "bfs")
-        return run.result("incomplete", exhaustive=False, stopped="interrupted")
+        return run.result("incomplete", exhaustive=False,
+                          stopped=run.interrupt_reason() or "interrupted")
 
 
 class _Search:
@@ -318,9 +319,10 @@ class _Search:
             outcome = functools.partial(run.result, "incomplete", exhaustive=False,
                                         stopped=stop.reason)
         except KeyboardInterrupt:
+            why = run.interrupt_reason()  # first: stopping the cluster takes a while
             self._stop_all()
             outcome = functools.partial(run.result, "incomplete", exhaustive=False,
-                                        stopped="interrupted")
+                                        stopped=why or "interrupted")
         except WorkerFailure:
             self._stop_all(wait=1.0)  # the others' work is lost anyway
             raise
