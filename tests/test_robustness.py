@@ -454,7 +454,9 @@ def spec_files(draw: st.DrawFn) -> str:
 @EXAMPLES
 @pytest.mark.slow
 def test_malformed_spec_files(tmp_path: Path, source: str, strategy: list[str]) -> None:
-    path = tmp_path / "fuzzed_spec.py"
+    # One directory per example: a spec file is loaded once per process and path, so a
+    # file rewritten in place would be the first example's spec again in every example.
+    path = Path(tempfile.mkdtemp(dir=tmp_path)) / "fuzzed_spec.py"
     path.write_text(source, encoding="utf-8")
     run(["verify", str(path), *strategy, *BOUNDS, "-q"])
 
