@@ -209,8 +209,9 @@ _ONE_PROCESS = ("error: --continue and --max-violations go with a single-process
      "error: --continue reports every violation and --max-violations N the first N; give "
      "one of them\n"),
     # click's own range check: the one case of this test that is about option parsing
-    (("--max-violations", "0"),
-     "Error: Invalid value for '--max-violations': 0 is not in the range x>=1.\n")],
+    pytest.param(("--max-violations", "0"),
+                 "Error: Invalid value for '--max-violations': 0 is not in the range x>=1.\n",
+                 marks=pytest.mark.click_usage_error)],
     ids=["continue-workers", "max-violations-random", "continue-and-max", "max-violations-0"])
 def test_unsupported_or_invalid_requests_are_refused(invoke: Invoke, args: tuple[str, ...],
                                                      refusal: str) -> None:
