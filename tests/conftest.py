@@ -3,7 +3,11 @@
 ``invoke`` and ``invoke_output`` run ``modelcheck ARGS`` through click's ``CliRunner``, as
 the ``modelcheck`` command would, and re-raise any exception the command let escape (a bug,
 where a real process would print a traceback), so that a test sees its traceback rather
-than an exit code of 1.
+than an exit code of 1. A run that click refuses before any command runs (a misspelt
+option, a missing argument, a value its type refuses: a usage error, exit 2) fails the test
+instead, unless the test is marked ``click_usage_error``: such a test is about click's
+parsing. Otherwise a misspelt option makes a test that expects exit 2 pass without running
+what it means.
 
 Tests marked ``slow`` take more than about half a second each: ``pytest -m "not slow"`` is
 the quick loop, the whole suite (plain ``pytest``, as CI runs it) includes them.
@@ -12,10 +16,12 @@ the quick loop, the whole suite (plain ``pytest``, as CI runs it) includes them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -36,11 +42,36 @@ ReadmeSpec = Callable[[str], Path]
 """``readme_spec(file name) -> the path the README's block was written to``."""
 
 
+_click_usage_errors = {"expected": False}
+"""Whether the running test is marked ``click_usage_error`` (set for each test below)."""
+
+
+@pytest.fixture(autouse=True)
+def _click_usage_error_marker(request: pytest.FixtureRequest) -> Iterator[None]:
+    _click_usage_errors["expected"] = \
+        request.node.get_closest_marker("click_usage_error") is not None
+    yield
+    _click_usage_errors["expected"] = False
+
+
 def run_cli(args: Sequence[str | Path], **kwargs: Any) -> Result:
-    """``modelcheck ARGS`` in-process; an exception the command let escape is re-raised."""
-    result = CliRunner().invoke(cli, [str(a) for a in args], **kwargs)
+    """``modelcheck ARGS`` in-process; an exception the command let escape is re-raised, and
+    a click usage error fails the test unless it is marked ``click_usage_error``."""
+    refused: list[click.UsageError] = []
+    show = click.UsageError.show
+
+    def shown(error: click.UsageError, file: Any = None) -> None:
+        refused.append(error)
+        show(error, file)
+
+    with mock.patch.object(click.UsageError, "show", shown):
+        result = CliRunner().invoke(cli, [str(a) for a in args], **kwargs)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
+    if refused and not _click_usage_errors["expected"]:
+        pytest.fail(f"click refused `modelcheck {' '.join(map(str, args))}` before any "
+                    f"command ran: {refused[0].format_message()}\n(mark the test "
+                    "click_usage_error if that is what it is about)", pytrace=False)
     return result
 
 

@@ -437,7 +437,11 @@ def test_resume_needs_the_options_the_search_was_saved_with(resume: Resume, tmp_
            "same options (this one has no --max-depth, deadlock checks)" in out
     assert resume(cp, "--no-deadlock")[0] == 0
     cp2, _ = _saved(tmp_path / "2", max_depth=5)
-    assert resume(cp2)[0] == 2
+    code, out = resume(cp2)
+    assert code == 2
+    assert out == (f"error: checkpoint {cp2} was saved by a search with --max-depth 5, "
+                   "deadlock checks; resume it with the same options (this one has no "
+                   "--max-depth, deadlock checks)\n")
     assert resume(cp2, "--max-depth", "5")[0] == 0
 
 
@@ -454,10 +458,13 @@ def test_saving_deletes_only_the_files_a_checkpoint_writes(tmp_path: Path) -> No
 
 
 def test_checkpoint_options_need_one_bfs_process(cli_result: CliResult, tmp_path: Path) -> None:
-    for extra in (["--workers", "2"], ["--strategy", "dfs"]):
+    for extra, refusal in (
+            (["--workers", "2"], "checkpoints are taken by single-process searches; drop "
+                                 "--workers and --scheduler to use --checkpoint or --resume"),
+            (["--strategy", "dfs"], "workers, a scheduler and checkpoints need --strategy bfs")):
         res = cli_result(["verify", "raft", "--checkpoint", str(tmp_path),
                           "--no-temporal", *extra])
-        assert res.exit_code == 2 and "error:" in res.output
+        assert res.exit_code == 2 and res.output == f"error: {refusal}\n", res.output
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

@@ -117,6 +117,7 @@ def test_usage_errors_exit_2_with_the_valid_names(invoke: Invoke, args: list[str
     assert "Traceback" not in out + err
 
 
+@pytest.mark.click_usage_error  # --strategy is a click.Choice
 def test_unknown_strategy_is_a_usage_error(counter_spec: str, invoke: Invoke) -> None:
     code, _, err = invoke("verify", counter_spec, "--strategy", "sideways")
     assert code == 2 and "sideways" in err

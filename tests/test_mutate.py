@@ -375,9 +375,15 @@ def test_the_default_time_limit_grows_with_the_originals_check(
 
 
 def test_usage_errors_exit_2(tmp_path: Path, invoke: Invoke) -> None:
-    assert invoke("mutate", "no-such-spec")[0] == 2
-    assert invoke("mutate", _quorum(tmp_path), "--param", "n=0")[0] == 2
-    assert invoke("mutate", _quorum(tmp_path), "--param", "m=1")[0] == 2
+    code, _, err = invoke("mutate", "no-such-spec")
+    assert code == 2 and err.startswith("error: unknown spec 'no-such-spec'; give a "
+                                        "catalogue name"), err
+    code, _, err = invoke("mutate", _quorum(tmp_path), "--param", "n=0")
+    assert (code, err) == (2, "error: spec 'quorum': parameter n='0' is out of range; valid "
+                              "values: >= 1\n")
+    code, _, err = invoke("mutate", _quorum(tmp_path), "--param", "m=1")
+    assert (code, err) == (2, "error: spec 'quorum' has no parameter 'm'; valid parameters: "
+                              "n\n")
     code, _, err = invoke("mutate", _quorum(tmp_path), "--no-deadlock", "--show", "31")
     assert code == 2 and "no mutant '31': there are 30" in err
 

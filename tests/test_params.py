@@ -240,7 +240,16 @@ def test_json_values_arrive_as_a_trace_records_them() -> None:
         P["ids"].convert([0, 7], as_json=True)
 
 
-@given(st.text())
+def _near(words: list[str]) -> st.SearchStrategy[str]:
+    """``words`` as written, and each with its case changed or space around it: random
+    text alone is almost never one of them, and the tests' admitting branch never ran."""
+    return st.sampled_from(words) | st.builds(
+        lambda w, upper, before, after: before + (w.upper() if upper else w.title()) + after,
+        st.sampled_from(words), st.booleans(), st.sampled_from(["", " ", "\t"]),
+        st.sampled_from(["", " ", "\n"]))
+
+
+@given(st.text() | _near(["sync", "async", "quorum"]))
 def test_a_literal_admits_exactly_its_choices(text: str) -> None:
     try:
         value = P["mode"].convert(text)
@@ -251,7 +260,8 @@ def test_a_literal_admits_exactly_its_choices(text: str) -> None:
         assert value == text and text in ("sync", "async", "quorum")
 
 
-@given(st.integers() | st.text(max_size=8))
+@given(st.integers() | st.text(max_size=8) | st.integers(-2, 15)
+       | st.integers(-2, 15).map(str))
 def test_a_range_admits_exactly_the_numbers_in_it(value: int | str) -> None:
     try:
         n = int(value)
@@ -266,7 +276,7 @@ def test_a_range_admits_exactly_the_numbers_in_it(value: int | str) -> None:
         assert n is not None and 1 <= n <= 12 and got == n
 
 
-@given(st.text())
+@given(st.text() | _near(["true", "yes", "1", "false", "no", "0", "on", "off"]))
 def test_a_bool_admits_only_its_six_words(text: str) -> None:
     words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
     try:

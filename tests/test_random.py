@@ -186,10 +186,15 @@ def test_errors_are_usage_errors_with_exit_code_2(invoke: Invoke) -> None:
     assert "action inc raised ZeroDivisionError" in err
     code, _, err = invoke("simulate", "raft", "--param", "nope=1")
     assert code == 2 and "has no parameter 'nope'" in err
-    code, _, err = invoke("simulate", "raft", "--runs", "0")
-    assert code == 2
     code, _, err = invoke("simulate", "no-such-spec")
     assert code == 2 and "unknown spec" in err
+
+
+@pytest.mark.click_usage_error  # --runs is a click.IntRange
+def test_no_runs_is_refused_by_the_option_itself(invoke: Invoke) -> None:
+    code, out, err = invoke("simulate", "raft", "--runs", "0")
+    assert code == 2 and out == ""
+    assert err.endswith("Error: Invalid value for '--runs': 0 is not in the range x>=1.\n"), err
 
 
 @pytest.mark.slow
