@@ -123,8 +123,16 @@ def load(ref: str) -> Spec:
 def _load_file(path: Path) -> ModuleType:
     if not path.is_file():
         raise UsageError(f"spec file {str(path)!r} does not exist")
-    # A name that is the same in every process (Dask workers load the spec under it).
-    digest = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogatepass")).hexdigest()
+    try:
+        source = path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"cannot read spec file {str(path)!r}: {e.strerror or e}") from e
+    # A name that is the same in every process (Dask workers load the spec under it), and
+    # that changes with the file's text: a process that loads a file again after it was
+    # edited (a notebook, a test session, an explorer left running) checks the edited
+    # model, not the one it loaded first.
+    digest = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogatepass") + b"\0"
+                            + source).hexdigest()
     name = f"modelcheck_user_{digest[:16]}"
     if name in sys.modules:
         return sys.modules[name]

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from modelcheck import Result, Spec, bind, check, replay
+from modelcheck import Result, Spec, bind, check, load_spec, replay
 from modelcheck.catalogue import entries, find, load
 from modelcheck.spec import TEMPORAL_KINDS
 
@@ -229,3 +229,35 @@ def test_a_third_party_catalogue_is_looked_up_too(tmp_path: Path) -> None:
                             env=_env(path))
     names = {row["spec"] for row in json.loads(listed.stdout)}
     assert {"token-ring", "bank-ledger", "raft", "two-phase-commit"} <= names
+
+
+def test_a_spec_file_edited_after_loading_is_loaded_again(tmp_path: Path) -> None:
+    # The model checked is the model asked for: a process that loads a spec file again
+    # after it was edited gets the edited spec, not the module it loaded first.
+    path = tmp_path / "counter.py"
+    text = """
+from dataclasses import dataclass
+from modelcheck import Record, Spec
+
+@dataclass(frozen=True)
+class Config:
+    pass
+
+class State(Record):
+    n: int
+
+spec = Spec("counter", Config, State, check_deadlock=False)
+
+@spec.init
+def init(cfg):
+    return State(0)
+
+@spec.action()
+def inc(cfg, s):
+    return s.replace(n=s.n + 1) if s.n < TOP else None
+"""
+    path.write_text("TOP = 3\n" + text)
+    assert check(load_spec(str(path))).stats.distinct_states == 4
+    assert load_spec(str(path)) is load_spec(str(path))  # unchanged: loaded once
+    path.write_text("TOP = 5\n" + text)
+    assert check(load_spec(str(path))).stats.distinct_states == 6
