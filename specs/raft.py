@@ -107,9 +107,11 @@ with a majority and (with ``restart`` faults) of restarting a crashed server.
 newest leader's log, unless no leader is up or a partition cuts the network — the
 liveness of replication, which a leader that cannot repair a follower's log fails.
 ``leader_elected`` and ``entry_committed`` (``sometimes``) make sure elections and
-replication can succeed (every server applies an entry that the leader of the term they
-are all in committed and told them of), and ``split_vote`` that two candidates of one term can
-coexist (what timers firing during an election allow). Beyond Figure 3.2, so that what
+replication can succeed (every server applies an entry of the term they are all in, which
+its leader committed and told them of), ``committed_by_a_majority`` that a leader commits
+as soon as a bare majority stores an entry (not only once every server does), and
+``split_vote`` that two candidates of one term can coexist (what timers firing during an
+election allow). Beyond Figure 3.2, so that what
 ``election_safety`` reads cannot go wrong unseen: ``elections_recorded`` (every leader is
 in the history of elections) and ``votes_in_term`` (a vote goes to a server that has
 reached the voter's term) and ``messages_in_term`` (every message in flight comes from a
@@ -1051,8 +1053,8 @@ def state_machine_safety(cfg: Config, s: State) -> bool:
     """
     at: dict[int, tuple[int, int]] = {}
     for k, t, v, _ in s.committed:
-        if at.setdefault(k, (t, v)) != (t, v):
-            return False
+        if k < 1 or at.setdefault(k, (t, v)) != (t, v):
+            return False  # log indices start at 1
     for log, commit in zip(s.log, s.commit_index):
         for k in range(commit):
             if at.get(k + 1) != log[k]:
@@ -1220,7 +1222,8 @@ def split_vote(cfg: Config, s: State) -> bool:
 @spec.sometimes
 def entry_committed(cfg: Config, s: State) -> bool:
     """Replication can succeed: every server has applied an entry, told by the leader that
-    committed it, whose term every server is in (no later leader passed the commit on).
+    committed it, whose term every server is in (no later leader passed the commit on); an
+    entry of that leader's own term, the only kind a leader commits by counting replicas.
 
     Vacuous when the model has no log entries (``max_log_len`` 0 models elections alone).
     """
@@ -1230,8 +1233,23 @@ def entry_committed(cfg: Config, s: State) -> bool:
         return False
     terms = s.current_term
     return any(r == LEADER and all(t == terms[i] for t in terms)
-               and any(c == terms[i] for _, _, _, c in s.committed)
+               and any(t == c == terms[i] for _, t, _, c in s.committed)
                for i, r in enumerate(s.role))
+
+
+@spec.sometimes
+def committed_by_a_majority(cfg: Config, s: State) -> bool:
+    """A leader commits an entry of its term as soon as a majority stores it (Figure 3.2's
+    rule for ``commitIndex``): some committed entry is held by a bare majority of the
+    servers only, the others not having received it yet.
+
+    Vacuous when the model has no log entries (``max_log_len`` 0 models elections alone).
+    """
+    if cfg.max_log_len == 0:
+        return True
+    majority = cfg.servers // 2 + 1
+    return any(t == c and sum(1 for log in s.log if len(log) >= k and log[k - 1] == (t, v))
+               == majority for k, t, v, c in s.committed)
 
 
 @spec.eventually
@@ -1380,3 +1398,24 @@ _VALUE_FOR_TERM = """The consistency check at a non-empty prefix reads the entry
     three terms do not finish in minutes."""
 spec.accept_mutant("handle_append_entries_request:off-by-one:8", _VALUE_FOR_TERM)
 spec.accept_mutant("handle_append_entries_request:off-by-one:9", _VALUE_FOR_TERM)
+_COMMIT_VALUE_FOR_TERM = """The commit rule reads the entry's value where its term belongs
+    (``modelcheck mutate --helpers``; ``[1]``, and ``[-1]``, the same field). With one client
+    value (0) the misread value equals the leader's term exactly when the leader is in the
+    lowest term held (terms are relative, see :func:`_settle`), and then every entry of its
+    log is of its term, so it commits as the original does; in a higher term it commits
+    nothing. A leader that commits later, or never, breaks no safety property, and the
+    goals are still met in the lowest term."""
+spec.accept_mutant("_advance_commit_index:off-by-one:6", _COMMIT_VALUE_FOR_TERM)
+spec.accept_mutant("_advance_commit_index:off-by-one:7", _COMMIT_VALUE_FOR_TERM)
+spec.accept_mutant(
+    "_advance_commit_index:drop-conjunct:2",
+    """The rule skips entries of earlier terms whatever ``commit_old_term`` says
+    (``modelcheck mutate --helpers``): at the default configuration, where the flag is
+    False, it is the original rule; the flawed variant ``commit-old-term``, whose expected
+    violation needs the flag, is what checks it.""")
+spec.accept_mutant(
+    "_step_down:drop-update:1",
+    """A server that steps down keeps the replies in flight to it that the model discards
+    (``modelcheck mutate --helpers``): replies of its term or older, which a follower
+    ignores (delivering one only removes it); more messages in flight and more states, a
+    search that does not end within the time limit.""")

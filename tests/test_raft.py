@@ -464,3 +464,39 @@ def test_a_consistency_check_that_reads_the_value_shows_with_three_terms(mutant:
     assert (r.violation.property, r.violation.trace.length) == (
         "append_entries_from_leaders", 18)
     assert mutant in raft.spec.accepted_mutants
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("bug", "goal"), [
+    # A leader that commits only entries of earlier terms (the comparison of Figure 3.7's
+    # rule flipped): its own entries are never committed.
+    ("_advance_commit_index:flip-comparison:1", "entry_committed"),
+    # A leader that does not count its own copy: it commits only once every server holds
+    # the entry, never with a bare majority.
+    ("_advance_commit_index:off-by-one:9", "committed_by_a_majority"),
+])
+def test_a_commit_rule_that_waits_too_long_misses_a_goal(bug: str, goal: str) -> None:
+    r = check(plant(raft.spec, bug), temporal=False)
+    assert r.status == "violation" and r.violation is not None
+    assert (r.violation.property, r.violation.kind) == (goal, "sometimes")
+
+
+def test_a_commit_recorded_at_index_zero_breaks_state_machine_safety() -> None:
+    # The commit rule's range starting one too low records the leader's last entry at
+    # index 0 as well, a phantom commit.
+    r = check(plant(raft.spec, "_advance_commit_index:off-by-one:26"), temporal=False)
+    assert r.status == "violation" and r.violation is not None
+    assert r.violation.property == "state_machine_safety"
+    assert r.violation.trace is not None and r.violation.trace.length == 8
+
+
+def test_committed_by_a_majority_asks_for_a_bare_majority() -> None:
+    cfg = raft.Config()
+    s = raft.init(cfg).replace(committed=frozenset({(1, 0, 0, 0)}))
+    held = ((0, 0),)
+    assert raft.committed_by_a_majority(cfg, s.replace(log=(held, held, ())))
+    assert not raft.committed_by_a_majority(cfg, s.replace(log=(held, held, held)))
+    assert not raft.committed_by_a_majority(cfg, s.replace(log=(held, (), ())))
+    # An entry committed in a later term than its own (by a later leader) does not count.
+    old = s.replace(committed=frozenset({(1, 0, 0, 1)}), log=(held, held, ()))
+    assert not raft.committed_by_a_majority(cfg, old)
