@@ -15,6 +15,7 @@ the quick loop, the whole suite (plain ``pytest``, as CI runs it) includes them.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -54,9 +55,10 @@ def _click_usage_error_marker(request: pytest.FixtureRequest) -> Iterator[None]:
     _click_usage_errors["expected"] = False
 
 
-def run_cli(args: Sequence[str | Path], **kwargs: Any) -> Result:
-    """``modelcheck ARGS`` in-process; an exception the command let escape is re-raised, and
-    a click usage error fails the test unless it is marked ``click_usage_error``."""
+@contextlib.contextmanager
+def click_refusals() -> Iterator[list[click.UsageError]]:
+    """The usage errors click shows (it refused a command line before any command ran)
+    while the block runs, in a list the block can read once it has run."""
     refused: list[click.UsageError] = []
     show = click.UsageError.show
 
@@ -65,6 +67,13 @@ def run_cli(args: Sequence[str | Path], **kwargs: Any) -> Result:
         show(error, file)
 
     with mock.patch.object(click.UsageError, "show", shown):
+        yield refused
+
+
+def run_cli(args: Sequence[str | Path], **kwargs: Any) -> Result:
+    """``modelcheck ARGS`` in-process; an exception the command let escape is re-raised, and
+    a click usage error fails the test unless it is marked ``click_usage_error``."""
+    with click_refusals() as refused:
         result = CliRunner().invoke(cli, [str(a) for a in args], **kwargs)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception

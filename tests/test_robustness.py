@@ -26,11 +26,11 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import click
 import pytest
 from click.testing import CliRunner, Result
+from conftest import click_refusals
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -91,14 +91,7 @@ def run(args: Sequence[str]) -> Result:
     """``modelcheck ARGS`` in-process, checked against the promises, and past click's
     option parsing."""
     before = _listing()
-    refused: list[click.UsageError] = []
-    show = click.UsageError.show
-
-    def shown(error: click.UsageError, file: Any = None) -> None:
-        refused.append(error)
-        show(error, file)
-
-    with mock.patch.object(click.UsageError, "show", shown):
+    with click_refusals() as refused:
         r = CliRunner().invoke(_Console(), list(args),  # type: ignore[arg-type]
                                catch_exceptions=True)
     _assert_kept_promises(r, before)
