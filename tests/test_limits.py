@@ -292,10 +292,13 @@ def test_a_walk_filling_memory_stops_at_the_memory_limit() -> None:
     assert ran.peak_rss < 2**30  # tens of GiB unstopped
 
 
-def test_simulate_refuses_a_malformed_memory_limit() -> None:
-    ran = run_cli("simulate", HOG, "--max-memory", "lots", timeout=60)
+@pytest.mark.parametrize("command", ["simulate", "verify"])
+@pytest.mark.parametrize("size", ["lots", ""])
+def test_a_malformed_memory_limit_is_refused(command: str, size: str) -> None:
+    # An empty size too: it asks for a limit, and running without one would not be it.
+    ran = run_cli(command, HOG, "--max-memory", size, timeout=60)
     assert ran.returncode == 2, ran
-    assert ran.err.strip() == ("error: --max-memory 'lots': expected a size such as 4G, "
+    assert ran.err.strip() == (f"error: --max-memory {size!r}: expected a size such as 4G, "
                                "500M or 1073741824"), ran
 
 

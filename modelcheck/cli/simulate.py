@@ -86,7 +86,7 @@ def simulate_cmd(spec_ref: str, variant: str | None, params: tuple[str, ...],
                               workers=workers, swarm=swarm, guided=guided, shrink=not no_shrink,
                               deadlock=deadlock,
                               progress=None if (as_json or report.quiet) else ProgressLine(),
-                              max_memory=parse_size(max_memory) if max_memory else None)
+                              max_memory=None if max_memory is None else parse_size(max_memory))
     except ModelcheckError as e:
         fail(e, as_json=as_json)
     emit(result, as_json=as_json, full=report.full, trace_out=report.trace_out, spec=spec)

@@ -231,7 +231,8 @@ def verify_cmd(spec_ref: str | None, every: AllChecks, config: Configuration, se
                        checkpoint=search.checkpoint_dir,
                        checkpoint_every=search.checkpoint_every,
                        resume=search.resume_dir,
-                       max_memory=parse_size(search.max_memory) if search.max_memory else None,
+                       max_memory=(None if search.max_memory is None
+                                   else parse_size(search.max_memory)),
                        fairness=fairness, temporal=not config.no_temporal, seed=search.seed,
                        runs=search.runs, audit=search.audit, coverage=search.coverage,
                        view=not search.no_view,
